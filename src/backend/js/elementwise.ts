@@ -1,0 +1,138 @@
+import type { BinaryOp, KernelTensor, ReduceOp, UnaryOp } from '../kernels.js';
+import { contiguousStrides, sizeOf } from '../../tensor/shape.js';
+
+const SELU_ALPHA = 1.6732632423543772;
+const SELU_SCALE = 1.0507009873554805;
+
+function unaryFn(op: UnaryOp, alpha: number): (v: number) => number {
+  switch (op) {
+    case 'relu': return (v) => (v > 0 ? v : 0);
+    case 'leakyRelu': return (v) => (v > 0 ? v : alpha * v);
+    case 'elu': return (v) => (v > 0 ? v : alpha * Math.expm1(v));
+    case 'selu': return (v) => SELU_SCALE * (v > 0 ? v : SELU_ALPHA * Math.expm1(v));
+    case 'sigmoid': return (v) => 1 / (1 + Math.exp(-v));
+    case 'tanh': return Math.tanh;
+    // log(1 + e^v) without overflow for large v
+    case 'softplus': return (v) => (v > 20 ? v : Math.log1p(Math.exp(v)));
+    case 'exp': return Math.exp;
+    case 'log': return Math.log;
+    case 'neg': return (v) => -v;
+    case 'abs': return Math.abs;
+    case 'sqrt': return Math.sqrt;
+    case 'square': return (v) => v * v;
+    case 'reciprocal': return (v) => 1 / v;
+  }
+}
+
+/** d(op)/dx as a function of input x and output y. */
+function unaryDerivative(op: UnaryOp, alpha: number): (x: number, y: number) => number {
+  switch (op) {
+    case 'relu': return (x) => (x > 0 ? 1 : 0);
+    case 'leakyRelu': return (x) => (x > 0 ? 1 : alpha);
+    case 'elu': return (x, y) => (x > 0 ? 1 : y + alpha);
+    case 'selu': return (x) => (x > 0 ? SELU_SCALE : SELU_SCALE * SELU_ALPHA * Math.exp(x));
+    case 'sigmoid': return (_x, y) => y * (1 - y);
+    case 'tanh': return (_x, y) => 1 - y * y;
+    case 'softplus': return (x) => 1 / (1 + Math.exp(-x));
+    case 'exp': return (_x, y) => y;
+    case 'log': return (x) => 1 / x;
+    case 'neg': return () => -1;
+    case 'abs': return (x) => (x > 0 ? 1 : x < 0 ? -1 : 0);
+    case 'sqrt': return (_x, y) => 0.5 / y;
+    case 'square': return (x) => 2 * x;
+    case 'reciprocal': return (_x, y) => -y * y;
+  }
+}
+
+export function unary(x: KernelTensor, op: UnaryOp, alpha: number): Float32Array {
+  const f = unaryFn(op, alpha);
+  const out = new Float32Array(x.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = f(x.data[i]!);
+  return out;
+}
+
+export function unaryGrad(x: KernelTensor, y: KernelTensor, dy: KernelTensor, op: UnaryOp, alpha: number): Float32Array {
+  const d = unaryDerivative(op, alpha);
+  const out = new Float32Array(dy.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = dy.data[i]! * d(x.data[i]!, y.data[i]!);
+  return out;
+}
+
+function binaryFn(op: BinaryOp): (a: number, b: number) => number {
+  switch (op) {
+    case 'add': return (a, b) => a + b;
+    case 'sub': return (a, b) => a - b;
+    case 'mul': return (a, b) => a * b;
+    case 'div': return (a, b) => a / b;
+    case 'pow': return Math.pow;
+    case 'maximum': return (a, b) => (a >= b || Number.isNaN(a) ? a : b);
+    case 'minimum': return (a, b) => (a <= b || Number.isNaN(a) ? a : b);
+  }
+}
+
+/** Strides of `shape` as seen from `outShape` (0 where broadcast). */
+function broadcastStrides(shape: readonly number[], outShape: readonly number[]): number[] {
+  const own = contiguousStrides(shape);
+  const lead = outShape.length - shape.length;
+  return outShape.map((_, i) => (i < lead || shape[i - lead] === 1 ? 0 : own[i - lead]!));
+}
+
+export function binary(a: KernelTensor, b: KernelTensor, op: BinaryOp, outShape: readonly number[]): Float32Array {
+  const f = binaryFn(op);
+  const n = sizeOf(outShape);
+  const out = new Float32Array(n);
+  if (a.data.length === n && b.data.length === n) {
+    for (let i = 0; i < n; i++) out[i] = f(a.data[i]!, b.data[i]!);
+    return out;
+  }
+  const sa = broadcastStrides(a.shape, outShape);
+  const sb = broadcastStrides(b.shape, outShape);
+  const nd = outShape.length;
+  const idx = new Array<number>(nd).fill(0);
+  let ia = 0;
+  let ib = 0;
+  for (let i = 0; i < n; i++) {
+    out[i] = f(a.data[ia]!, b.data[ib]!);
+    for (let d = nd - 1; d >= 0; d--) {
+      idx[d]!++;
+      ia += sa[d]!;
+      ib += sb[d]!;
+      if (idx[d]! < outShape[d]!) break;
+      ia -= sa[d]! * outShape[d]!;
+      ib -= sb[d]! * outShape[d]!;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+export function reduce(x: KernelTensor, axes: readonly number[], op: ReduceOp): Float32Array {
+  const outShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const outStrides = broadcastStrides(outShape, x.shape);
+  const n = x.data.length;
+  const out = new Float32Array(sizeOf(outShape));
+  const init = op === 'max' ? -Infinity : op === 'min' ? Infinity : 0;
+  out.fill(init);
+  // Accumulate in float64 for sums, so long reductions do not drift.
+  const acc = op === 'sum' || op === 'mean' ? new Float64Array(out.length) : null;
+  const nd = x.shape.length;
+  const idx = new Array<number>(nd).fill(0);
+  let o = 0;
+  for (let i = 0; i < n; i++) {
+    const v = x.data[i]!;
+    if (acc) acc[o]! += v;
+    else if (op === 'max' ? v > out[o]! || Number.isNaN(v) : v < out[o]! || Number.isNaN(v)) out[o] = v;
+    for (let d = nd - 1; d >= 0; d--) {
+      idx[d]!++;
+      o += outStrides[d]!;
+      if (idx[d]! < x.shape[d]!) break;
+      o -= outStrides[d]! * x.shape[d]!;
+      idx[d] = 0;
+    }
+  }
+  if (acc) {
+    const count = op === 'mean' ? n / Math.max(out.length, 1) : 1;
+    for (let i = 0; i < out.length; i++) out[i] = acc[i]! / count;
+  }
+  return out;
+}

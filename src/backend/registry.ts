@@ -1,0 +1,78 @@
+import { ConvkitError } from '../tensor/errors.js';
+import type { KernelName, KernelSignatures } from './kernels.js';
+
+/**
+ * A backend is a table of kernels. The `js` backend is complete and is the oracle; other
+ * backends provide what they speed up, and every kernel they lack falls back to `js`.
+ */
+export interface Backend {
+  readonly name: string;
+  readonly kernels: Partial<KernelSignatures>;
+  /** Asynchronous start-up (compiling WebAssembly, starting threads); called by setBackend. */
+  init?(): Promise<void> | void;
+}
+
+export interface ReferenceBackend extends Backend {
+  readonly kernels: KernelSignatures;
+}
+
+const backends = new Map<string, Backend>();
+let reference: ReferenceBackend | null = null;
+let current: Backend | null = null;
+
+export function registerBackend(backend: Backend): void {
+  backends.set(backend.name, backend);
+}
+
+/** Installs the complete reference backend (done once, by backend/js/register.ts). */
+export function registerReferenceBackend(backend: ReferenceBackend): void {
+  reference = backend;
+  registerBackend(backend);
+  current ??= backend;
+}
+
+export function listBackends(): string[] {
+  return [...backends.keys()];
+}
+
+/** Selects the backend every later op runs on. Await it when the backend needs to start up. */
+export async function setBackend(name: string): Promise<void> {
+  const b = backends.get(name);
+  if (!b) {
+    throw new ConvkitError(`unknown backend '${name}'; registered backends: ${listBackends().join(', ')}`);
+  }
+  await b.init?.();
+  current = b;
+}
+
+/** Synchronous selection of a backend that needs no start-up (or has already started). */
+export function setBackendSync(name: string): void {
+  const b = backends.get(name);
+  if (!b) throw new ConvkitError(`unknown backend '${name}'; registered backends: ${listBackends().join(', ')}`);
+  current = b;
+}
+
+export function getBackend(): Backend {
+  if (!current) throw new ConvkitError('no backend registered; import convkit to register the js backend');
+  return current;
+}
+
+export function getBackendName(): string {
+  return getBackend().name;
+}
+
+/** The implementation of kernel `name` on the current backend, or the js one. */
+export function kernel<K extends KernelName>(name: K): KernelSignatures[K] {
+  const own = getBackend().kernels[name];
+  if (own) return own as KernelSignatures[K];
+  if (!reference) throw new ConvkitError('the js reference backend is not registered');
+  return reference.kernels[name];
+}
+
+/** Which kernels a backend implements itself (the rest fall back to js). */
+export function kernelCoverage(name: string): { own: KernelName[]; fallback: KernelName[] } {
+  const b = backends.get(name);
+  if (!b || !reference) throw new ConvkitError(`unknown backend '${name}'`);
+  const all = Object.keys(reference.kernels) as KernelName[];
+  return { own: all.filter((k) => k in b.kernels), fallback: all.filter((k) => !(k in b.kernels)) };
+}

@@ -1,0 +1,30 @@
+/**
+ * convkit: build, train, inspect and run ConvNets in Node.js and the browser.
+ * `import * as ck from 'convkit'`. This entry imports no Node built-ins; file-system helpers
+ * live in 'convkit/node'.
+ */
+import './backend/js/register.js';
+import './autograd/tape.js';
+
+export { Tensor, type GradNode } from './tensor/tensor.js';
+export { ConvkitError } from './tensor/errors.js';
+export { tensor, zeros, ones, full, arange, randn, rand, randint } from './tensor/creation.js';
+export type { CreateOptions, RandomOptions } from './tensor/creation.js';
+export { Generator, manualSeed, globalGenerator } from './tensor/random.js';
+export { memory, type MemoryInfo, type DType } from './tensor/storage.js';
+export { tidy, keep } from './tensor/scope.js';
+export { noGrad, enableGrad, isGradEnabled } from './autograd/tape.js';
+export {
+  setBackend,
+  setBackendSync,
+  getBackend,
+  getBackendName,
+  listBackends,
+  registerBackend,
+  kernelCoverage,
+  type Backend,
+} from './backend/registry.js';
+export type { Fit, Pair } from './ops/geometry.js';
+
+export * as F from './functional.js';
+export * as nn from './nn/index.js';

@@ -1,0 +1,245 @@
+import { ConvkitError, fmtShape } from '../tensor/errors.js';
+import { Tensor } from '../tensor/tensor.js';
+import { Parameter } from './parameter.js';
+
+export type ForwardHook = (module: Module, inputs: readonly unknown[], output: unknown) => void;
+
+export interface HookHandle {
+  remove(): void;
+}
+
+/** A JSON description of a module, enough to rebuild it with `fromConfig`. */
+export interface ModuleConfig {
+  type: string;
+  args: unknown[];
+}
+
+/**
+ * The base of every layer and model. Sub-modules and Parameters are found on the instance's
+ * own properties (in declaration order; arrays of modules count as numbered lists), so a
+ * layer only assigns them: `this.weight = new Parameter(...)`, `this.conv = new Conv2d(...)`.
+ * Buffers (batch norm running statistics) are registered explicitly. `forward` is wrapped so
+ * that hooks run and errors name the module's dotted path, e.g. `features.3 (Conv2d): ...`.
+ */
+export abstract class Module {
+  training = true;
+  private parentRef: { module: Module; name: string } | null = null;
+  private hooks: ForwardHook[] = [];
+  private bufferMap = new Map<string, Tensor>();
+  /** Constructor arguments for getConfig(); layers set it in their constructor. */
+  protected configArgs: unknown[] | null = null;
+
+  constructor() {
+    const inner = this.forward;
+    Object.defineProperty(this, 'forward', {
+      value: (...args: unknown[]) => this.runForward(inner, args),
+      enumerable: false,
+      writable: true,
+    });
+    for (const key of ['parentRef', 'hooks', 'bufferMap', 'configArgs', 'training']) {
+      Object.defineProperty(this, key, { enumerable: false, writable: true });
+    }
+  }
+
+  abstract forward(...inputs: never[]): Tensor;
+
+  /** The class name shown in errors and summaries. */
+  get typeName(): string {
+    return this.constructor.name;
+  }
+
+  /** Dotted path from the root module, e.g. `features.3` ('' for the root). */
+  get path(): string {
+    const parts: string[] = [];
+    let m: Module = this;
+    this.linkChildren();
+    while (m.parentRef) {
+      parts.unshift(m.parentRef.name);
+      m = m.parentRef.module;
+    }
+    return parts.join('.');
+  }
+
+  private runForward(inner: (...a: never[]) => Tensor, args: unknown[]): Tensor {
+    let out: Tensor;
+    try {
+      out = inner.apply(this, args as never[]);
+    } catch (e) {
+      if (e instanceof ConvkitError && !(e as { located?: boolean }).located) {
+        this.root().linkChildren();
+        const where = this.path || 'model';
+        e.message = `${where} (${this.typeName}): ${e.message}`;
+        (e as { located?: boolean }).located = true;
+      }
+      throw e;
+    }
+    for (const h of this.hooks) h(this, args, out);
+    return out;
+  }
+
+  private root(): Module {
+    let m: Module = this;
+    while (m.parentRef) m = m.parentRef.module;
+    return m;
+  }
+
+  /** Records each child's parent so that paths can be computed. */
+  private linkChildren(): void {
+    for (const [name, child] of this.namedChildren()) {
+      child.parentRef = { module: this, name };
+      child.linkChildren();
+    }
+  }
+
+  /** Direct children in declaration order; arrays of modules are numbered `name.0`, `name.1`, ... */
+  namedChildren(): [string, Module][] {
+    const out: [string, Module][] = [];
+    for (const [key, value] of Object.entries(this)) {
+      if (value instanceof Module) out.push([key, value]);
+      else if (Array.isArray(value) && value.length && value.every((v) => v instanceof Module)) {
+        value.forEach((v: Module, i) => out.push([`${key}.${i}`, v]));
+      }
+    }
+    return out;
+  }
+
+  children(): Module[] {
+    return this.namedChildren().map(([, m]) => m);
+  }
+
+  /** This module and every descendant, depth first, with dotted paths. */
+  namedModules(prefix = ''): [string, Module][] {
+    const out: [string, Module][] = [[prefix, this]];
+    for (const [name, child] of this.namedChildren()) {
+      child.parentRef = { module: this, name };
+      out.push(...child.namedModules(prefix ? `${prefix}.${name}` : name));
+    }
+    return out;
+  }
+
+  modules(): Module[] {
+    return this.namedModules().map(([, m]) => m);
+  }
+
+  /** This module's own parameters (not its children's). */
+  protected ownParameters(): [string, Parameter][] {
+    return Object.entries(this).filter((e): e is [string, Parameter] => e[1] instanceof Parameter);
+  }
+
+  namedParameters(): [string, Parameter][] {
+    const out: [string, Parameter][] = [];
+    const seen = new Set<Parameter>();
+    for (const [prefix, m] of this.namedModules()) {
+      for (const [name, p] of m.ownParameters()) {
+        if (seen.has(p)) continue;
+        seen.add(p);
+        out.push([prefix ? `${prefix}.${name}` : name, p]);
+      }
+    }
+    return out;
+  }
+
+  parameters(): Parameter[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+
+  /** Registers a non-trainable state tensor saved with the model (e.g. `running_mean`). */
+  protected registerBuffer(name: string, value: Tensor): Tensor {
+    this.bufferMap.set(name, value);
+    return value;
+  }
+
+  namedBuffers(): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [prefix, m] of this.namedModules()) {
+      for (const [name, b] of m.bufferMap) out.push([prefix ? `${prefix}.${name}` : name, b]);
+    }
+    return out;
+  }
+
+  train(mode = true): this {
+    for (const m of this.modules()) m.training = mode;
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Clears every parameter's gradient (sets it to null, as PyTorch's default). */
+  zeroGrad(): void {
+    for (const p of this.parameters()) p.grad = null;
+  }
+
+  /** Marks every parameter as trainable or frozen. */
+  requiresGrad(flag = true): this {
+    for (const p of this.parameters()) p.requiresGrad = flag;
+    return this;
+  }
+
+  /** Parameters then buffers by dotted name; the tensors are the live ones, not copies. */
+  stateDict(): Map<string, Tensor> {
+    return new Map<string, Tensor>([...this.namedParameters(), ...this.namedBuffers()]);
+  }
+
+  /**
+   * Copies values into this module's parameters and buffers. Missing, unexpected and
+   * mis-shaped keys are all listed in one error, and nothing is changed when any is found.
+   */
+  loadStateDict(state: Map<string, Tensor> | Record<string, Tensor>, opts: { strict?: boolean } = {}): void {
+    const strict = opts.strict ?? true;
+    const given = state instanceof Map ? state : new Map(Object.entries(state));
+    const own = this.stateDict();
+    const problems: string[] = [];
+    const missing = [...own.keys()].filter((k) => !given.has(k));
+    const unexpected = [...given.keys()].filter((k) => !own.has(k));
+    if (strict && missing.length) problems.push(`missing keys: ${missing.join(', ')}`);
+    if (strict && unexpected.length) problems.push(`unexpected keys: ${unexpected.join(', ')}`);
+    for (const [k, t] of given) {
+      const mine = own.get(k);
+      if (mine && mine.shape.join() !== t.shape.join()) {
+        problems.push(`${k}: expected shape ${fmtShape(mine.shape)}, got ${fmtShape(t.shape)}`);
+      }
+    }
+    if (problems.length) throw new ConvkitError(`loadStateDict: ${problems.join('; ')}`);
+    for (const [k, t] of given) {
+      const mine = own.get(k);
+      if (!mine) continue;
+      const values = t.values();
+      (mine.data as Float32Array | Int32Array).set(values, mine.offset);
+    }
+  }
+
+  registerForwardHook(hook: ForwardHook): HookHandle {
+    this.hooks.push(hook);
+    return { remove: () => (this.hooks = this.hooks.filter((h) => h !== hook)) };
+  }
+
+  /** Applies fn to this module and every descendant. */
+  apply(fn: (m: Module) => void): this {
+    for (const m of this.modules()) fn(m);
+    return this;
+  }
+
+  /** How to rebuild this module (see nn/registry.ts). */
+  getConfig(): ModuleConfig {
+    if (!this.configArgs) {
+      throw new ConvkitError(
+        `${this.typeName} cannot describe itself for saving; set this.configArgs in its constructor and register it with ck.nn.register('${this.typeName}', ${this.typeName})`,
+      );
+    }
+    return { type: this.typeName, args: this.configArgs };
+  }
+
+  /** One line per module: `features.0: Conv2d(3, 64, kernelSize=3, ...)`. */
+  toString(): string {
+    return this.namedModules()
+      .map(([p, m]) => `${'  '.repeat(p ? p.split('.').length : 0)}${p || '(root)'}: ${m.describe()}`)
+      .join('\n');
+  }
+
+  /** A one-line description of hyperparameters; layers override it. */
+  describe(): string {
+    return this.typeName;
+  }
+}

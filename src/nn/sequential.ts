@@ -1,0 +1,47 @@
+import { ConvkitError } from '../tensor/errors.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { Module, type ModuleConfig } from './module.js';
+import { fromConfig, register } from './registry.js';
+
+/** Runs its children one after another; they are named '0', '1', ... as in PyTorch. */
+export class Sequential extends Module {
+  constructor(...layers: Module[]) {
+    super();
+    layers.forEach((layer, i) => {
+      if (!(layer instanceof Module)) throw new ConvkitError(`Sequential: argument ${i} is not a Module`);
+      Object.defineProperty(this, String(i), { value: layer, enumerable: true, writable: true });
+    });
+  }
+
+  get length(): number {
+    return this.children().length;
+  }
+
+  at(index: number): Module {
+    const m = this.children()[index < 0 ? this.length + index : index];
+    if (!m) throw new ConvkitError(`Sequential has ${this.length} layers; index ${index} is out of range`);
+    return m;
+  }
+
+  /** Adds a layer at the end. */
+  append(layer: Module): this {
+    Object.defineProperty(this, String(this.length), { value: layer, enumerable: true, writable: true });
+    return this;
+  }
+
+  forward(x: Tensor): Tensor {
+    let h = x;
+    for (const layer of this.children()) h = (layer.forward as (t: Tensor) => Tensor)(h);
+    return h;
+  }
+
+  override getConfig(): ModuleConfig {
+    return { type: 'Sequential', args: this.children().map((c) => c.getConfig()) };
+  }
+
+  static fromConfig(args: unknown[]): Sequential {
+    return new Sequential(...args.map((a) => fromConfig(a as ModuleConfig)));
+  }
+}
+
+register('Sequential', Sequential);

@@ -1,0 +1,34 @@
+import type { KernelTensor } from '../backend/kernels.js';
+import { ConvkitError, fmtShape } from '../tensor/errors.js';
+import { Tensor } from '../tensor/tensor.js';
+
+/** Is `v` a Tensor? Errors name the op and the argument when it is not. */
+export function expectTensor(v: unknown, op: string, arg: string): Tensor {
+  if (!(v instanceof Tensor)) {
+    throw new ConvkitError(`${op}: ${arg} must be a Tensor, got ${v === null ? 'null' : typeof v}`);
+  }
+  return v;
+}
+
+/** A float32 tensor's values as a kernel argument (contiguous; copies only strided views). */
+export function kin(t: Tensor, op = 'op', arg = 'input'): KernelTensor {
+  if (t.dtype !== 'float32') {
+    throw new ConvkitError(`${op}: ${arg} must be float32, got ${t.dtype} with shape ${fmtShape(t.shape)}`);
+  }
+  return { data: t.values() as Float32Array, shape: t.shape };
+}
+
+/** Wraps a kernel's output buffer. */
+export function kout(data: Float32Array, shape: readonly number[]): Tensor {
+  return new Tensor(data, shape);
+}
+
+/** Checks the number of dimensions, e.g. 4 for NCHW. */
+export function expectRank(t: Tensor, rank: number, op: string, arg: string, layout = ''): void {
+  if (t.ndim !== rank) {
+    throw new ConvkitError(
+      `${op}: ${arg} must be ${rank}-d${layout ? ` (${layout})` : ''}, got shape ${fmtShape(t.shape)}` +
+        (rank === 4 && t.ndim === 3 ? '; for a single image add a batch dimension with .view(1, C, H, W)' : ''),
+    );
+  }
+}

@@ -1,0 +1,103 @@
+import { ConvkitError } from './errors.js';
+
+/**
+ * A small, fast, seedable generator (xoshiro128**). Every random op, initializer, shuffle and
+ * augmentation draws from the global generator (`manualSeed`) or from one passed in, so that
+ * the same seed on the same backend gives identical results. Its state is four uint32 words,
+ * which checkpoints save and restore.
+ */
+export class Generator {
+  private s = new Uint32Array(4);
+  private spareNormal: number | null = null;
+
+  constructor(seed = 0) {
+    this.seed(seed);
+  }
+
+  /** Re-seeds from an integer with splitmix32, so nearby seeds give unrelated streams. */
+  seed(seed: number): this {
+    if (!Number.isFinite(seed)) throw new ConvkitError(`seed must be a finite number, got ${seed}`);
+    let x = (Math.trunc(seed) >>> 0) ^ Math.floor(Math.trunc(seed) / 4294967296);
+    for (let i = 0; i < 4; i++) {
+      x = (x + 0x9e3779b9) >>> 0;
+      let z = x;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+      this.s[i] = (z ^ (z >>> 16)) >>> 0;
+    }
+    if (this.s.every((v) => v === 0)) this.s[0] = 1;
+    this.spareNormal = null;
+    return this;
+  }
+
+  /** A uniformly distributed uint32. */
+  nextUint32(): number {
+    const s = this.s;
+    const result = Math.imul(rotl(Math.imul(s[1]!, 5) >>> 0, 7), 9) >>> 0;
+    const t = (s[1]! << 9) >>> 0;
+    s[2]! ^= s[0]!;
+    s[3]! ^= s[1]!;
+    s[1]! ^= s[2]!;
+    s[0]! ^= s[3]!;
+    s[2]! ^= t;
+    s[3] = rotl(s[3]!, 11);
+    return result;
+  }
+
+  /** Uniform in [0, 1) with 32 bits of randomness. */
+  uniform(): number {
+    return this.nextUint32() / 4294967296;
+  }
+
+  /** Standard normal (Box-Muller; the second value of each pair is kept for the next call). */
+  normal(): number {
+    if (this.spareNormal !== null) {
+      const v = this.spareNormal;
+      this.spareNormal = null;
+      return v;
+    }
+    let u = 0;
+    while (u === 0) u = this.uniform();
+    const v = this.uniform();
+    const r = Math.sqrt(-2 * Math.log(u));
+    this.spareNormal = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  }
+
+  /** Integer in [0, n). */
+  int(n: number): number {
+    return Math.floor(this.uniform() * n);
+  }
+
+  /** In-place Fisher-Yates shuffle. */
+  shuffle<T>(items: T[] | Int32Array | Uint32Array): void {
+    for (let i = items.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const tmp = items[i]!;
+      items[i] = items[j]!;
+      items[j] = tmp;
+    }
+  }
+
+  getState(): number[] {
+    return [...this.s, this.spareNormal === null ? NaN : this.spareNormal];
+  }
+
+  setState(state: readonly number[]): void {
+    if (state.length !== 5) throw new ConvkitError(`generator state must have 5 numbers, got ${state.length}`);
+    for (let i = 0; i < 4; i++) this.s[i] = state[i]! >>> 0;
+    this.spareNormal = Number.isNaN(state[4]) ? null : state[4]!;
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return ((x << k) | (x >>> (32 - k))) >>> 0;
+}
+
+/** The process-wide generator behind `manualSeed`. */
+export const globalGenerator = new Generator(0x5eed);
+
+/** Seeds the global generator (as `torch.manual_seed`). */
+export function manualSeed(seed: number): void {
+  globalGenerator.seed(seed);
+}
