@@ -48,6 +48,8 @@ export interface Window2D {
 
 export interface Conv2DAttrs extends Window2D {
   groups: number;
+  /** Fused epilogue after bias (inference fast path); 'none' when absent. */
+  activation?: 'none' | 'relu';
 }
 
 export interface KernelSignatures {
@@ -60,6 +62,29 @@ export interface KernelSignatures {
   Binary(a: KernelTensor, b: KernelTensor, op: BinaryOp, outShape: readonly number[]): Float32Array;
   /** Reduces over `axes` (sorted, unique); the result keeps those axes with size 1. */
   Reduce(x: KernelTensor, axes: readonly number[], op: ReduceOp): Float32Array;
+
+  // --- matrix multiply (src/backend/js/matmul.ts) ---
+  /**
+   * Batched C = op(A) op(B) (+ bias along the last axis, then the activation). A is
+   * [..., M, K] (or [..., K, M] when transposeA), B is [..., K, N] (or [..., N, K] when
+   * transposeB); leading batch dimensions must be equal or 1 (broadcast). Output [..., M, N].
+   */
+  MatMul(
+    a: KernelTensor,
+    b: KernelTensor,
+    transposeA: boolean,
+    transposeB: boolean,
+    bias: KernelTensor | null,
+    activation: 'none' | 'relu',
+  ): Float32Array;
+
+  // --- convolution (src/backend/js/conv2d.ts) ---
+  /** x [N, C, H, W], w [K, C/groups, kh, kw], bias [K] or null -> [N, K, outH, outW]. Zero padding only. */
+  Conv2D(x: KernelTensor, w: KernelTensor, bias: KernelTensor | null, attrs: Conv2DAttrs): Float32Array;
+  /** Gradient w.r.t. the input: dy [N, K, outH, outW], w -> [N, C, H, W] = inputShape. Also convTranspose2d's forward. */
+  Conv2DBackpropInput(dy: KernelTensor, w: KernelTensor, inputShape: readonly number[], attrs: Conv2DAttrs): Float32Array;
+  /** Gradient w.r.t. the filters: x, dy -> [K, C/groups, kh, kw] = filterShape. */
+  Conv2DBackpropFilter(x: KernelTensor, dy: KernelTensor, filterShape: readonly number[], attrs: Conv2DAttrs): Float32Array;
 
   // --- other kernels are added below by the files that implement them ---
 }
