@@ -25,6 +25,14 @@ export {
   type Backend,
 } from './backend/registry.js';
 export type { Fit, Pair } from './ops/geometry.js';
+// tensor-level ops also offered at the top level, as torch.cat / torch.matmul / ...
+export { cat } from './ops/concat.js';
+export { matmul } from './ops/matmul.js';
+export { argmax, topk } from './ops/index-ops.js';
+export { clamp } from './ops/activations.js';
 
 export * as F from './functional.js';
 export * as nn from './nn/index.js';
+export * as data from './data/index.js';
+export * as optim from './optim/index.js';
+export * as io from './io/index.js';

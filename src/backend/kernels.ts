@@ -52,6 +52,44 @@ export interface Conv2DAttrs extends Window2D {
   activation?: 'none' | 'relu';
 }
 
+// --- padding types (src/backend/js/pad2d.ts) ---
+/** How Pad2D fills the border: a constant, a mirror without the edge, the edge repeated, or wrap-around. */
+export type Pad2DMode = 'constant' | 'reflect' | 'replicate' | 'circular';
+/** Pads of the last two dimensions: [top, bottom, left, right]. */
+export type Pads2D = readonly [number, number, number, number];
+
+// --- pooling and normalization types (src/backend/js/pool2d.ts, src/backend/js/normalization.ts) ---
+/** A pooled output with its switches: flat indices (row * W + col) into each input plane, -1 for none. */
+export interface PoolWithArgmax {
+  output: Float32Array;
+  indices: Int32Array;
+}
+/** Average pooling has no dilation; pads are [top, bottom, left, right]. */
+export interface AvgPool2DAttrs extends Omit<Window2D, 'dilation'> {
+  /** Divide by the window size within the padded input (true) or by the pixels inside the image only. */
+  countIncludePad: boolean;
+  /** A fixed divisor instead of either (non-zero), or null. */
+  divisorOverride: number | null;
+}
+/** Across-channel LRN: y = x / (k + alpha/size * sum of x^2 over `size` neighbouring channels)^beta. */
+export interface LRNAttrs {
+  size: number;
+  alpha: number;
+  beta: number;
+  k: number;
+}
+export interface BatchNormStatistics {
+  /** Per channel, length C. */
+  mean: Float32Array;
+  /** Biased (divide by the count) per-channel variance, length C. */
+  variance: Float32Array;
+}
+export interface BatchNormGradients {
+  dx: Float32Array;
+  dweight: Float32Array;
+  dbias: Float32Array;
+}
+
 export interface KernelSignatures {
   // --- elementwise (src/backend/js/elementwise.ts) ---
   /** `alpha` is the negative slope (leakyRelu) or alpha (elu); ignored otherwise. */
@@ -87,6 +125,97 @@ export interface KernelSignatures {
   Conv2DBackpropFilter(x: KernelTensor, dy: KernelTensor, filterShape: readonly number[], attrs: Conv2DAttrs): Float32Array;
 
   // --- other kernels are added below by the files that implement them ---
+
+  // --- activations with several parameters (src/backend/js/activations.ts) ---
+  /** min(max(x, lo), hi) (torch.clamp: every element becomes hi when lo > hi); bounds may be infinite. */
+  Clamp(x: KernelTensor, lo: number, hi: number): Float32Array;
+  /** dy where lo <= x <= hi (inclusive, clamp) or lo < x < hi (exclusive, hardtanh), else 0. */
+  ClampGrad(x: KernelTensor, dy: KernelTensor, lo: number, hi: number, inclusive: boolean): Float32Array;
+  /** (1/beta) log(1 + exp(beta x)), and x itself where beta x > threshold (PyTorch's softplus). */
+  Softplus(x: KernelTensor, beta: number, threshold: number): Float32Array;
+  SoftplusGrad(x: KernelTensor, dy: KernelTensor, beta: number, threshold: number): Float32Array;
+  /** x where x > 0, else w[c] x; c is the index along axis 1 (w has 1 or x.shape[1] elements). */
+  PRelu(x: KernelTensor, w: KernelTensor): Float32Array;
+  /** Gradients of PRelu w.r.t. x (x's shape) and w (w's shape). */
+  PReluGrad(x: KernelTensor, w: KernelTensor, dy: KernelTensor): { dx: Float32Array; dw: Float32Array };
+
+  // --- softmax (src/backend/js/softmax.ts) ---
+  /** Numerically stable softmax along `axis` (rows shifted by their maximum). */
+  Softmax(x: KernelTensor, axis: number): Float32Array;
+  LogSoftmax(x: KernelTensor, axis: number): Float32Array;
+  /** Given y = Softmax(x) and dy: dx = y (dy - sum(dy y)) along `axis`. */
+  SoftmaxGrad(y: KernelTensor, dy: KernelTensor, axis: number): Float32Array;
+  /** Given y = LogSoftmax(x) and dy: dx = dy - exp(y) sum(dy) along `axis`. */
+  LogSoftmaxGrad(y: KernelTensor, dy: KernelTensor, axis: number): Float32Array;
+
+  // --- indexing (src/backend/js/index-ops.ts); NaN counts as the largest value ---
+  /** Index of the first maximum along `axis`; output shape is x's without `axis`. */
+  ArgMax(x: KernelTensor, axis: number): Int32Array;
+  /** k largest (or smallest) along `axis`, sorted, ties by lower index; output shape is x's with `axis` = k. */
+  TopK(x: KernelTensor, k: number, axis: number, largest: boolean): { values: Float32Array; indices: Int32Array };
+  /** torch.gather: out (indexShape) [.., j, ..] = x[.., index[.., j, ..], ..] along `axis`; indices pre-validated. */
+  Gather(x: KernelTensor, axis: number, index: Int32Array, indexShape: readonly number[]): Float32Array;
+  /** Gradient of Gather: dy (the index's shape) scatter-added into zeros of xShape. */
+  GatherGrad(dy: KernelTensor, axis: number, index: Int32Array, xShape: readonly number[]): Float32Array;
+
+  // --- per-sample losses (src/backend/js/losses.ts); x is [N, C, d1, ...] or [C], targets pre-validated ---
+  /** loss[n, d..] = -weight[t] x[n, t, d..], t = target[n, d..]; 0 where t == ignoreIndex. Output [N, d1, ...]. */
+  NllLoss(x: KernelTensor, target: Int32Array, weight: KernelTensor | null, ignoreIndex: number): Float32Array;
+  /** Gradient of NllLoss w.r.t. x given dy [N, d1, ...]. */
+  NllLossGrad(dy: KernelTensor, target: Int32Array, weight: KernelTensor | null, ignoreIndex: number, xShape: readonly number[]): Float32Array;
+  /** x [N, C]: loss[n] = sum over i != y of weight[y] max(0, margin - x[n, y] + x[n, i])^p / C (PyTorch's). */
+  MultiMarginLoss(x: KernelTensor, target: Int32Array, p: 1 | 2, margin: number, weight: KernelTensor | null): Float32Array;
+  /** Gradient of MultiMarginLoss w.r.t. x given dy [N]. */
+  MultiMarginLossGrad(x: KernelTensor, target: Int32Array, dy: KernelTensor, p: 1 | 2, margin: number, weight: KernelTensor | null): Float32Array;
+
+  // --- padding (src/backend/js/pad2d.ts) ---
+  /** x [..., H, W] -> [..., H + top + bottom, W + left + right]; 'constant' fills with `value`, negative pads crop. */
+  Pad2D(x: KernelTensor, pads: Pads2D, mode: Pad2DMode, value: number): Float32Array;
+  /** Gradient of Pad2D: dy of the padded shape -> [..., H, W] = inputShape (pixels read several times sum their gradients). */
+  Pad2DGrad(dy: KernelTensor, pads: Pads2D, mode: Pad2DMode, inputShape: readonly number[]): Float32Array;
+
+  // --- locally connected layer (src/backend/js/locally-connected.ts) ---
+  /** x [N, C, H, W], w [outH, outW, K, C, kh, kw] (one filter bank per output position), bias [K, outH, outW] or null -> [N, K, outH, outW]. */
+  LocallyConnected2D(x: KernelTensor, w: KernelTensor, bias: KernelTensor | null, attrs: Window2D): Float32Array;
+  /** Gradient w.r.t. the input: dy [N, K, outH, outW], w -> [N, C, H, W] = inputShape. */
+  LocallyConnected2DBackpropInput(dy: KernelTensor, w: KernelTensor, inputShape: readonly number[], attrs: Window2D): Float32Array;
+  /** Gradient w.r.t. the weight: x, dy -> [outH, outW, K, C, kh, kw] = filterShape. */
+  LocallyConnected2DBackpropFilter(x: KernelTensor, dy: KernelTensor, filterShape: readonly number[], attrs: Window2D): Float32Array;
+
+  // --- pooling (src/backend/js/pool2d.ts); x is [N, C, H, W], geometry pre-validated by the op ---
+  /** Max over each window, -inf outside the image; also the switches (PyTorch's return_indices). */
+  MaxPool2DWithArgmax(x: KernelTensor, attrs: Window2D): PoolWithArgmax;
+  /** Routes dy [N, C, outH, outW] through the switches into zeros of inputShape, summing where windows share a winner. */
+  MaxPool2DGrad(dy: KernelTensor, indices: Int32Array, inputShape: readonly number[]): Float32Array;
+  /** Mean over each window with at::avg_pool2d's clipping and divisor rules (ceil mode included). */
+  AvgPool2D(x: KernelTensor, attrs: AvgPool2DAttrs): Float32Array;
+  AvgPool2DGrad(dy: KernelTensor, inputShape: readonly number[], attrs: AvgPool2DAttrs): Float32Array;
+  /** Windows [floor(i*H/outH), ceil((i+1)*H/outH)) per axis, averaged; output [N, C, outH, outW]. */
+  AdaptiveAvgPool2D(x: KernelTensor, outSize: readonly [number, number]): Float32Array;
+  /** Gradient of AdaptiveAvgPool2D; the output size is dy's. */
+  AdaptiveAvgPool2DGrad(dy: KernelTensor, inputShape: readonly number[]): Float32Array;
+  /** Adaptive windows, max with switches; its gradient is MaxPool2DGrad. */
+  AdaptiveMaxPool2D(x: KernelTensor, outSize: readonly [number, number]): PoolWithArgmax;
+
+  // --- normalization (src/backend/js/normalization.ts); x is [N, C, ...], channels on axis 1 ---
+  /** Local response normalization across channels (PyTorch's formula and window). */
+  LRN(x: KernelTensor, attrs: LRNAttrs): Float32Array;
+  /** Exact gradient of LRN w.r.t. x. */
+  LRNGrad(x: KernelTensor, dy: KernelTensor, attrs: LRNAttrs): Float32Array;
+  /** Per-channel mean and biased variance over every axis but 1. */
+  BatchNormStats(x: KernelTensor): BatchNormStatistics;
+  /** (x - mean) / sqrt(variance + eps) * weight + bias per channel; mean, variance, weight, bias are [C]. */
+  BatchNorm(x: KernelTensor, mean: KernelTensor, variance: KernelTensor, weight: KernelTensor | null, bias: KernelTensor | null, eps: number): Float32Array;
+  /** Gradients of BatchNorm; batchStats = the statistics were computed from x (training), so they are differentiated too. */
+  BatchNormGrad(
+    x: KernelTensor,
+    dy: KernelTensor,
+    mean: KernelTensor,
+    variance: KernelTensor,
+    weight: KernelTensor | null,
+    eps: number,
+    batchStats: boolean,
+  ): BatchNormGradients;
 }
 
 export type KernelName = keyof KernelSignatures;

@@ -4,3 +4,17 @@ export { Parameter } from './parameter.js';
 export { Sequential } from './sequential.js';
 export { register, fromConfig, registeredLayers } from './registry.js';
 export * as init from './init.js';
+// convolution family and padding layers
+export { Conv2d, type Conv2dLayerOptions } from './conv2d.js';
+export { ConvTranspose2d, type ConvTranspose2dLayerOptions } from './conv-transpose2d.js';
+export { LocallyConnected2d, type LocallyConnected2dLayerOptions } from './locally-connected2d.js';
+export { ZeroPad2d, ConstantPad2d, ReflectionPad2d, ReplicationPad2d, CircularPad2d, type Padding2d } from './padding.js';
+// pooling and normalization layers
+export { MaxPool2d } from './max-pool2d.js';
+export { AvgPool2d } from './avg-pool2d.js';
+export { LPPool2d } from './lp-pool2d.js';
+export { AdaptiveAvgPool2d } from './adaptive-avg-pool2d.js';
+export { AdaptiveMaxPool2d } from './adaptive-max-pool2d.js';
+export { LocalResponseNorm } from './local-response-norm.js';
+export { BatchNorm1d, BatchNorm2d, type BatchNormLayerOptions } from './batch-norm.js';
+export { InstanceNorm2d, type InstanceNormLayerOptions } from './instance-norm.js';

@@ -32,7 +32,7 @@ export abstract class Module {
   constructor() {
     const inner = this.forward;
     Object.defineProperty(this, 'forward', {
-      value: (...args: unknown[]) => this.runForward(inner, args),
+      value: (...args: Tensor[]) => this.runForward(inner, args),
       enumerable: false,
       writable: true,
     });
@@ -41,7 +41,7 @@ export abstract class Module {
     }
   }
 
-  abstract forward(...inputs: never[]): Tensor;
+  abstract forward(...inputs: Tensor[]): Tensor;
 
   /** The class name shown in errors and summaries. */
   get typeName(): string {
@@ -60,10 +60,10 @@ export abstract class Module {
     return parts.join('.');
   }
 
-  private runForward(inner: (...a: never[]) => Tensor, args: unknown[]): Tensor {
+  private runForward(inner: (...a: Tensor[]) => Tensor, args: Tensor[]): Tensor {
     let out: Tensor;
     try {
-      out = inner.apply(this, args as never[]);
+      out = inner.apply(this, args);
     } catch (e) {
       if (e instanceof ConvkitError && !(e as { located?: boolean }).located) {
         this.root().linkChildren();
@@ -220,6 +220,14 @@ export abstract class Module {
     for (const m of this.modules()) fn(m);
     return this;
   }
+
+  /** Saves architecture + weights to a convkit model file (Node; atomic). Installed by src/io. */
+  save(file: string, metadata?: Record<string, unknown>): Promise<void> {
+    if (!Module.saveImpl) throw new ConvkitError('saving needs the io module; import convkit rather than its nn module alone');
+    return Module.saveImpl(this, file, metadata);
+  }
+
+  static saveImpl: ((m: Module, file: string, metadata?: Record<string, unknown>) => Promise<void>) | null = null;
 
   /** How to rebuild this module (see nn/registry.ts). */
   getConfig(): ModuleConfig {

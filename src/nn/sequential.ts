@@ -31,7 +31,7 @@ export class Sequential extends Module {
 
   forward(x: Tensor): Tensor {
     let h = x;
-    for (const layer of this.children()) h = (layer.forward as (t: Tensor) => Tensor)(h);
+    for (const layer of this.children()) h = layer.forward(h);
     return h;
   }
 

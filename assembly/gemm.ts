@@ -1,0 +1,106 @@
+// Cache-blocked GEMM (the BLIS loop nest) over one task's tile of C.
+//
+//   for jc in N by NC:            B block (KC x NC, 512 KB) packed once, stays in L2
+//     for each image of the K range (the filter gradient sums over images):
+//       for pc in K by KC:
+//         pack B block
+//         for ic in M by MC:      A block (MC x KC, 128 KB) packed, stays in L2
+//           for jr by NR: for ir by MR: micro-kernel (B micro-panel, 8 KB, stays in L1)
+//
+// A task is one (K-part, batch item, M tile, N tile); the arguments (slots below) describe
+// operand layouts with strides, so transposes, batches, groups and the convolutions' implicit
+// im2col all run through this one loop nest. Slot numbers are mirrored in
+// src/backend/wasm/job-layout.ts.
+import { arg, scratch } from './job';
+import { EP_BIAS_COL, EP_BIAS_ROW, EP_LOAD, MR, NR, kernel4x8 } from './kernel';
+import { Geo, packA, packB, packIm2col, packIm2colT } from './pack';
+
+export const KC: i32 = 256;
+export const MC: i32 = 128;
+export const NC: i32 = 512;
+
+export const G_M = 0, G_N = 1, G_K = 2;
+export const G_A = 3, G_ARS = 4, G_ACS = 5;
+export const G_BMODE = 6, G_B = 7, G_BRS = 8, G_BCS = 9;
+export const G_C = 10, G_LDC = 11, G_FLAGS = 12, G_BIAS = 13;
+export const G_TILEM = 14, G_TILEN = 15, G_TILESM = 16, G_TILESN = 17;
+export const G_NB2 = 18, G_NBATCH = 19;
+export const G_AS1 = 20, G_AS2 = 21, G_BS1 = 22, G_BS2 = 23, G_CS1 = 24, G_CS2 = 25, G_BIASS2 = 26;
+export const G_KIMG = 27, G_ASK = 28, G_BSK = 29, G_KPARTS = 30, G_CSPART = 31;
+export const G_GEO = 32; // 13 slots: c h w kh kw sh sw pt pl dh dw oh ow
+
+export const BMODE_STRIDED = 0, BMODE_IM2COL = 1, BMODE_IM2COL_T = 2;
+
+// Per-thread scratch layout (bytes).
+const S_TMP: usize = 0; // 128: partial tiles
+const S_ITMP: usize = 128; // 96: im2colT column offsets
+const S_GEO: usize = 256; // 52: Geo
+const S_PA: usize = 512;
+const S_PB: usize = S_PA + (<usize>(MC * KC) << 2);
+export const GEMM_SCRATCH: i32 = <i32>S_PB + ((KC * NC) << 2);
+
+// @ts-ignore: decorator
+@inline function fptr(base: i32, floats: i32): usize {
+  return <usize>base + (<usize>floats << 2);
+}
+
+export function gemmTask(job: usize, t: i32, tid: i32): void {
+  const M = arg(job, G_M), N = arg(job, G_N), K = arg(job, G_K);
+  const tilesM = arg(job, G_TILESM), tilesN = arg(job, G_TILESN), nbatch = arg(job, G_NBATCH);
+  const perPart = tilesM * tilesN * nbatch;
+  const part = t / perPart;
+  let r = t - part * perPart;
+  const b = r / (tilesM * tilesN);
+  r -= b * tilesM * tilesN;
+  const tm = r / tilesN, tn = r - tm * tilesN;
+  const m0 = tm * arg(job, G_TILEM), m1 = min(M, m0 + arg(job, G_TILEM));
+  const n0 = tn * arg(job, G_TILEN), n1 = min(N, n0 + arg(job, G_TILEN));
+  const nb2 = arg(job, G_NB2);
+  const b1 = b / nb2, b2 = b - b1 * nb2;
+  const a = <i32>fptr(arg(job, G_A), b1 * arg(job, G_AS1) + b2 * arg(job, G_AS2));
+  const bb = <i32>fptr(arg(job, G_B), b1 * arg(job, G_BS1) + b2 * arg(job, G_BS2));
+  const c = fptr(arg(job, G_C), b1 * arg(job, G_CS1) + b2 * arg(job, G_CS2) + part * arg(job, G_CSPART));
+  const bias = fptr(arg(job, G_BIAS), b2 * arg(job, G_BIASS2));
+  const ars = arg(job, G_ARS), acs = arg(job, G_ACS);
+  const bmode = arg(job, G_BMODE), brs = arg(job, G_BRS), bcs = arg(job, G_BCS);
+  const ldc = arg(job, G_LDC), flags = arg(job, G_FLAGS);
+  const kImg = arg(job, G_KIMG), kParts = arg(job, G_KPARTS);
+  const ipp = (kImg + kParts - 1) / kParts;
+  const i0 = part * ipp, i1 = min(kImg, i0 + ipp);
+
+  const s = scratch(job, tid);
+  const tmp = s + S_TMP, pa = s + S_PA, pb = s + S_PB;
+  const geo = changetype<Geo>(s + S_GEO);
+  if (bmode != BMODE_STRIDED) memory.copy(s + S_GEO, job + (<usize>(16 + G_GEO) << 2), 52);
+
+  for (let jc = n0; jc < n1; jc += NC) {
+    const nc = min(NC, n1 - jc);
+    for (let img = i0; img < i1; img++) {
+      const aImg = fptr(a, img * arg(job, G_ASK));
+      const bImg = fptr(bb, img * arg(job, G_BSK));
+      for (let pc = 0; pc < K; pc += KC) {
+        const kc = min(KC, K - pc);
+        if (bmode == BMODE_STRIDED) packB(bImg, brs, bcs, pc, kc, jc, nc, N, pb);
+        else if (bmode == BMODE_IM2COL) packIm2col(bImg, geo, pc, kc, jc, nc, pb);
+        else packIm2colT(bImg, geo, pc, kc, jc, nc, pb, s + S_ITMP);
+        const first = img == i0 && pc == 0;
+        const last = img == i1 - 1 && pc + kc >= K;
+        const f = (first ? flags & EP_LOAD : EP_LOAD) | (last ? flags & ~EP_LOAD : 0);
+        for (let ic = m0; ic < m1; ic += MC) {
+          const mc = min(MC, m1 - ic);
+          packA(aImg, ars, acs, ic, mc, pc, kc, M, pa);
+          for (let jr = 0; jr < nc; jr += NR) {
+            const nr = min(NR, nc - jr);
+            const pbj = pb + (<usize>(jr * kc) << 2);
+            const cj = c + (<usize>(jc + jr) << 2);
+            for (let ir = 0; ir < mc; ir += MR) {
+              const row = ic + ir;
+              const bp = f & EP_BIAS_ROW ? bias + (<usize>row << 2) : f & EP_BIAS_COL ? bias + (<usize>(jc + jr) << 2) : 0;
+              kernel4x8(kc, pa + (<usize>(ir * kc) << 2), pbj, cj + (<usize>row * <usize>ldc << 2), ldc, min(MR, mc - ir), nr, f, bp, tmp);
+            }
+          }
+        }
+      }
+    }
+  }
+}

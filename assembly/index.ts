@@ -1,0 +1,96 @@
+// convkit's WebAssembly kernels: entry points called from src/backend/wasm.
+//
+// Every kernel is a job of independent tasks (job.ts). `run` is called by the main thread;
+// `workerLoop` by each worker thread, on the same shared memory. A task kind selects the
+// routine; its arguments are read from the job block.
+import { ARGS, EXIT, FIN, GEN, KIND, NEXT, NTASKS, READY, scratch, slot } from './job';
+import { gemmTask, GEMM_SCRATCH } from './gemm';
+import { col2imTask } from './col2im';
+import { filterTask, winogradTask } from './winograd';
+import { eltTask } from './elementwise';
+
+export const KIND_GEMM = 1;
+export const KIND_COL2IM = 2;
+export const KIND_WINOGRAD = 3;
+export const KIND_WINOGRAD_FILTER = 4;
+export const KIND_ELEMENTWISE = 5;
+
+/** Bytes of per-thread scratch the GEMM needs. */
+export function gemmScratch(): i32 {
+  return GEMM_SCRATCH;
+}
+
+export function argsOffset(): i32 {
+  return ARGS << 2;
+}
+
+function dispatch(job: usize, kind: i32, t: i32, tid: i32): void {
+  switch (kind) {
+    case KIND_GEMM: gemmTask(job, t, tid); break;
+    case KIND_COL2IM: col2imTask(job, t, tid); break;
+    case KIND_WINOGRAD: winogradTask(job, t, scratch(job, tid)); break;
+    case KIND_WINOGRAD_FILTER: filterTask(job, t); break;
+    case KIND_ELEMENTWISE: eltTask(job, t); break;
+    default: unreachable();
+  }
+}
+
+function work(job: usize, tid: i32): void {
+  const kind = load<i32>(slot(job, KIND));
+  const n = load<i32>(slot(job, NTASKS));
+  while (true) {
+    const t = atomic.add<i32>(slot(job, NEXT), 1);
+    if (t >= n) break;
+    dispatch(job, kind, t, tid);
+  }
+}
+
+// Busy-wait this many polls before sleeping: waking a sleeping thread costs tens of
+// microseconds, more than many kernels of a small network take.
+const SPIN: i32 = 20000;
+
+/** Runs `ntasks` tasks of `kind`, on this thread and `workers` ready worker threads. */
+export function run(job: usize, kind: i32, ntasks: i32, workers: i32): void {
+  store<i32>(slot(job, KIND), kind);
+  store<i32>(slot(job, NTASKS), ntasks);
+  if (!ASC_FEATURE_THREADS) {
+    // The single-threaded build (no shared memory): a plain loop.
+    for (let t = 0; t < ntasks; t++) dispatch(job, kind, t, 0);
+    return;
+  }
+  atomic.store<i32>(slot(job, NEXT), 0);
+  atomic.store<i32>(slot(job, FIN), 0);
+  if (workers > 0) {
+    atomic.add<i32>(slot(job, GEN), 1);
+    atomic.notify(slot(job, GEN), workers);
+  }
+  work(job, 0);
+  if (workers > 0) {
+    let spins = 0;
+    while (true) {
+      const f = atomic.load<i32>(slot(job, FIN));
+      if (f >= workers) break;
+      if (++spins > SPIN) memory.atomic.wait32(slot(job, FIN), f, 1000000);
+    }
+  }
+}
+
+/** A worker thread's life: wait for a new generation, help with its tasks, check out. */
+export function workerLoop(job: usize, tid: i32): void {
+  if (!ASC_FEATURE_THREADS) return;
+  let seen = atomic.load<i32>(slot(job, GEN));
+  atomic.add<i32>(slot(job, READY), 1);
+  while (true) {
+    let g = atomic.load<i32>(slot(job, GEN));
+    let spins = 0;
+    while (g == seen) {
+      if (++spins > SPIN) { memory.atomic.wait32(slot(job, GEN), seen, -1); spins = 0; }
+      g = atomic.load<i32>(slot(job, GEN));
+    }
+    seen = g;
+    if (atomic.load<i32>(slot(job, EXIT))) return;
+    work(job, tid);
+    atomic.add<i32>(slot(job, FIN), 1);
+    atomic.notify(slot(job, FIN), 1);
+  }
+}

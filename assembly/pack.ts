@@ -1,0 +1,149 @@
+// Packing: copies a block of A or B into the panel order the micro-kernel reads (kernel.ts),
+// zero-filling past the matrix edge so the kernel never needs bounds checks. B can come from
+// a plain strided matrix or straight from an image (implicit im2col), so convolutions never
+// materialise their column matrix.
+import { MR, NR } from './kernel';
+
+/** Strided A (element (i, p) at a[i*rs + p*cs]) rows i0..i0+mc, cols p0..p0+kc -> MR-row panels. */
+export function packA(a: usize, rs: i32, cs: i32, i0: i32, mc: i32, p0: i32, kc: i32, mrows: i32, dst: usize): void {
+  for (let ib = 0; ib < mc; ib += MR) {
+    const rows = min(MR, mrows - (i0 + ib));
+    for (let r = 0; r < MR; r++) {
+      let d = dst + (<usize>r << 2);
+      if (r >= rows) {
+        for (let p = 0; p < kc; p++) { store<f32>(d, 0); d += MR << 2; }
+        continue;
+      }
+      let s = a + ((<usize>(i0 + ib + r) * <usize>rs + <usize>p0 * <usize>cs) << 2);
+      const step = <usize>cs << 2;
+      for (let p = 0; p < kc; p++) { store<f32>(d, load<f32>(s)); s += step; d += MR << 2; }
+    }
+    dst += <usize>(kc * MR) << 2;
+  }
+}
+
+/** Strided B (element (p, j) at b[p*rs + j*cs]) rows p0..p0+kc, cols j0..j0+nc -> NR-col panels. */
+export function packB(b: usize, rs: i32, cs: i32, p0: i32, kc: i32, j0: i32, nc: i32, ncols: i32, dst: usize): void {
+  for (let jb = 0; jb < nc; jb += NR) {
+    const cols = min(NR, ncols - (j0 + jb));
+    const base = b + ((<usize>p0 * <usize>rs + <usize>(j0 + jb) * <usize>cs) << 2);
+    if (cs == 1 && cols == NR) {
+      // Row-major B: each k step is two vector loads.
+      let s = base; const step = <usize>rs << 2; let d = dst;
+      for (let p = 0; p < kc; p++) {
+        v128.store(d, v128.load(s)); v128.store(d, v128.load(s, 16), 16);
+        s += step; d += NR << 2;
+      }
+    } else {
+      for (let q = 0; q < NR; q++) {
+        let d = dst + (<usize>q << 2);
+        if (q >= cols) {
+          for (let p = 0; p < kc; p++) { store<f32>(d, 0); d += NR << 2; }
+          continue;
+        }
+        let s = base + (<usize>q * <usize>cs << 2);
+        const step = <usize>rs << 2;
+        for (let p = 0; p < kc; p++) { store<f32>(d, load<f32>(s)); s += step; d += NR << 2; }
+      }
+    }
+    dst += <usize>(kc * NR) << 2;
+  }
+}
+
+/**
+ * Convolution geometry of one image and group, as read by the implicit-im2col packers.
+ * Unmanaged: it lives in per-thread scratch (changetype), never on a GC heap.
+ */
+@unmanaged export class Geo {
+  c: i32 = 0; h: i32 = 0; w: i32 = 0; kh: i32 = 0; kw: i32 = 0;
+  sh: i32 = 0; sw: i32 = 0; pt: i32 = 0; pl: i32 = 0; dh: i32 = 0; dw: i32 = 0; oh: i32 = 0; ow: i32 = 0;
+}
+
+/**
+ * B = im2col(x): row p = (channel, tap i, tap j), column = output pixel. Packs rows p0..p0+kc,
+ * cols j0..j0+nc. Interior panels of a stride-1 row are two vector loads per row of B.
+ */
+export function packIm2col(x: usize, g: Geo, p0: i32, kc: i32, j0: i32, nc: i32, dst: usize): void {
+  const khw = g.kh * g.kw;
+  const ncols = g.oh * g.ow;
+  const plane = g.h * g.w;
+  for (let jb = 0; jb < nc; jb += NR) {
+    const j = j0 + jb;
+    const cols = min(NR, ncols - j);
+    const oy = j / g.ow, ox = j - oy * g.ow;
+    const sameRow = cols == NR && ox + NR <= g.ow && g.sw == 1;
+    let c = p0 / khw; let r = p0 - c * khw; let ti = r / g.kw; let tj = r - ti * g.kw;
+    let d = dst;
+    for (let p = 0; p < kc; p++) {
+      const y0 = ti * g.dh - g.pt, x0 = tj * g.dw - g.pl;
+      const src = x + (<usize>(c * plane) << 2);
+      if (sameRow) {
+        const y = oy + y0, xs = ox + x0;
+        if (y >= 0 && y < g.h && xs >= 0 && xs + NR <= g.w) {
+          const s = src + (<usize>(y * g.w + xs) << 2);
+          v128.store(d, v128.load(s)); v128.store(d, v128.load(s, 16), 16);
+        } else if (y < 0 || y >= g.h) {
+          v128.store(d, f32x4.splat(0)); v128.store(d, f32x4.splat(0), 16);
+        } else {
+          for (let q = 0; q < NR; q++) {
+            const xx = xs + q;
+            store<f32>(d + (<usize>q << 2), xx >= 0 && xx < g.w ? load<f32>(src + (<usize>(y * g.w + xx) << 2)) : 0);
+          }
+        }
+      } else {
+        let qy = oy, qx = ox;
+        for (let q = 0; q < NR; q++) {
+          let v: f32 = 0;
+          if (q < cols) {
+            const y = qy * g.sh + y0, xx = qx * g.sw + x0;
+            if (y >= 0 && y < g.h && xx >= 0 && xx < g.w) v = load<f32>(src + (<usize>(y * g.w + xx) << 2));
+            if (++qx == g.ow) { qx = 0; qy++; }
+          }
+          store<f32>(d + (<usize>q << 2), v);
+        }
+      }
+      d += NR << 2;
+      if (++tj == g.kw) { tj = 0; if (++ti == g.kh) { ti = 0; c++; } }
+    }
+    dst += <usize>(kc * NR) << 2;
+  }
+}
+
+/**
+ * B = im2col(x)^T for the filter gradient: row p = output pixel, column = (channel, tap).
+ * Packs rows p0..p0+kc, cols j0..j0+nc. `tmp` holds 3*NR ints of per-column offsets.
+ */
+export function packIm2colT(x: usize, g: Geo, p0: i32, kc: i32, j0: i32, nc: i32, dst: usize, tmp: usize): void {
+  const khw = g.kh * g.kw;
+  const ncols = g.c * khw;
+  const plane = g.h * g.w;
+  for (let jb = 0; jb < nc; jb += NR) {
+    const cols = min(NR, ncols - (j0 + jb));
+    for (let q = 0; q < NR; q++) {
+      const col = j0 + jb + q;
+      const c = col / khw, r = col - c * khw, ti = r / g.kw, tj = r - ti * g.kw;
+      store<i32>(tmp + (<usize>q << 2), c * plane);
+      store<i32>(tmp + (<usize>(q + NR) << 2), ti * g.dh - g.pt);
+      store<i32>(tmp + (<usize>(q + 2 * NR) << 2), tj * g.dw - g.pl);
+    }
+    let oy = p0 / g.ow, ox = p0 - oy * g.ow;
+    let d = dst;
+    for (let p = 0; p < kc; p++) {
+      const by = oy * g.sh, bx = ox * g.sw;
+      for (let q = 0; q < NR; q++) {
+        let v: f32 = 0;
+        if (q < cols) {
+          const y = by + load<i32>(tmp + (<usize>(q + NR) << 2));
+          const xx = bx + load<i32>(tmp + (<usize>(q + 2 * NR) << 2));
+          if (y >= 0 && y < g.h && xx >= 0 && xx < g.w) {
+            v = load<f32>(x + (<usize>(load<i32>(tmp + (<usize>q << 2)) + y * g.w + xx) << 2));
+          }
+        }
+        store<f32>(d + (<usize>q << 2), v);
+      }
+      d += NR << 2;
+      if (++ox == g.ow) { ox = 0; oy++; }
+    }
+    dst += <usize>(kc * NR) << 2;
+  }
+}

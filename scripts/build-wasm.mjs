@@ -1,0 +1,25 @@
+// Builds the WebAssembly kernels (assembly/) with AssemblyScript, a dev dependency, so no
+// system toolchain is needed: kernels.wasm (SIMD + threads, shared memory) and
+// kernels-st.wasm (SIMD only, for hosts without SharedArrayBuffer). Output goes next to the
+// loader in src/backend/wasm/ (gitignored) and, when dist/ exists, into dist/backend/wasm/.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const asc = join(dirname(createRequire(import.meta.url).resolve('assemblyscript/package.json')), 'bin', 'asc.js');
+const outDir = join(root, 'src', 'backend', 'wasm');
+const common = ['assembly/index.ts', '-O3', '--runtime', 'stub', '--noAssert', '--importMemory', '--initialMemory', '32'];
+const builds = [
+  ['kernels.wasm', ['--enable', 'simd,threads', '--sharedMemory', '--maximumMemory', '65536']],
+  ['kernels-st.wasm', ['--enable', 'simd', '--disable', 'threads', '--maximumMemory', '65536']],
+];
+for (const [file, flags] of builds) {
+  execFileSync(process.execPath, [asc, ...common, ...flags, '-o', join(outDir, file)], { cwd: root, stdio: 'inherit' });
+}
+if (existsSync(join(root, 'dist'))) {
+  mkdirSync(join(root, 'dist', 'backend', 'wasm'), { recursive: true });
+  for (const [file] of builds) copyFileSync(join(outDir, file), join(root, 'dist', 'backend', 'wasm', file));
+}

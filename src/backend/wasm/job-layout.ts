@@ -1,0 +1,48 @@
+/**
+ * The argument slots of each task kind, mirrored from the AssemblyScript sources
+ * (assembly/gemm.ts, col2im.ts, winograd.ts, elementwise.ts). A job's arguments are int32
+ * words after the job block's header; pointers are byte offsets into the wasm memory and
+ * strides are in floats.
+ */
+
+export const KIND = { gemm: 1, col2im: 2, winograd: 3, winogradFilter: 4, elementwise: 5 } as const;
+
+/** Header words of the job block (assembly/job.ts). */
+export const JOB = { gen: 0, next: 1, fin: 2, ntasks: 3, kind: 4, ready: 5, exit: 6, scratch: 7, sstride: 8, args: 16 } as const;
+/** Bytes of the job block: header + up to 112 argument slots. */
+export const JOB_BYTES = 512;
+
+/** assembly/gemm.ts */
+export const G = {
+  M: 0, N: 1, K: 2,
+  A: 3, ARS: 4, ACS: 5,
+  BMODE: 6, B: 7, BRS: 8, BCS: 9,
+  C: 10, LDC: 11, FLAGS: 12, BIAS: 13,
+  TILEM: 14, TILEN: 15, TILESM: 16, TILESN: 17,
+  NB2: 18, NBATCH: 19,
+  AS1: 20, AS2: 21, BS1: 22, BS2: 23, CS1: 24, CS2: 25, BIASS2: 26,
+  KIMG: 27, ASK: 28, BSK: 29, KPARTS: 30, CSPART: 31,
+  GEO: 32,
+} as const;
+export const BMODE = { strided: 0, im2col: 1, im2colT: 2 } as const;
+/** Epilogue flags (assembly/kernel.ts). */
+export const EP = { load: 1, biasRow: 2, biasCol: 4, relu: 8 } as const;
+/** Register tile of the micro-kernel. */
+export const MR = 4;
+export const NR = 8;
+
+/** assembly/col2im.ts */
+export const C2I = { COLS: 0, DX: 1, NPLANES: 2, GEO: 3 } as const;
+
+/** assembly/winograd.ts */
+export const W = {
+  X: 0, U: 1, Y: 2, BIAS: 3, RELU: 4, N: 5, C: 6, K: 7, H: 8, W: 9, OH: 10, OW: 11, PT: 12, PL: 13,
+  TH: 14, TWP: 15, ROWS: 16, TPI: 17, WP: 18, KB: 19, KP: 20, G: 21,
+} as const;
+
+/** assembly/elementwise.ts */
+export const E = { OP: 0, A: 1, B: 2, OUT: 3, N: 4, CHUNK: 5, ALPHA: 6 } as const;
+export const EOP = {
+  relu: 1, leakyRelu: 2, neg: 3, abs: 4, sqrt: 5, square: 6,
+  add: 10, sub: 11, mul: 12, div: 13, maximum: 14, minimum: 15, reluGrad: 20,
+} as const;

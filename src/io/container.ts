@@ -1,0 +1,107 @@
+import { ConvkitError } from '../tensor/errors.js';
+import { crc32 } from './crc32.js';
+
+/**
+ * convkit's binary container, used for model files and checkpoints:
+ *
+ *   magic "CONVKIT\0" (8 bytes) | format version u32 | header length u32 | header (UTF-8 JSON)
+ *   | blob (arrays, each 8-byte aligned) | CRC-32 of everything before it, u32
+ *
+ * The header holds the caller's JSON plus an index of the named arrays in the blob. Every
+ * length is checked against the file size and the CRC is verified before anything is parsed,
+ * so a truncated or corrupted file is an error, never a half-loaded model.
+ */
+export const CONTAINER_VERSION = 1;
+const MAGIC = 'CONVKIT\0';
+
+export type StoredArray = Float32Array | Int32Array | Uint8Array;
+
+interface ArrayEntry {
+  name: string;
+  dtype: 'float32' | 'int32' | 'uint8';
+  offset: number;
+  length: number;
+}
+
+export interface ContainerContents {
+  /** What kind of file this is ('model', 'checkpoint'); checked on read. */
+  kind: string;
+  json: unknown;
+  arrays: Map<string, StoredArray>;
+}
+
+function dtypeOf(a: StoredArray): ArrayEntry['dtype'] {
+  return a instanceof Float32Array ? 'float32' : a instanceof Int32Array ? 'int32' : 'uint8';
+}
+
+const align8 = (n: number) => (n + 7) & ~7;
+
+export function writeContainer(contents: ContainerContents): Uint8Array {
+  const index: ArrayEntry[] = [];
+  let blobSize = 0;
+  for (const [name, a] of contents.arrays) {
+    index.push({ name, dtype: dtypeOf(a), offset: blobSize, length: a.length });
+    blobSize = align8(blobSize + a.byteLength);
+  }
+  const header = new TextEncoder().encode(JSON.stringify({ kind: contents.kind, json: contents.json, arrays: index }));
+  const headerStart = 16;
+  const blobStart = align8(headerStart + header.length);
+  const total = blobStart + blobSize + 4;
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  out.set(new TextEncoder().encode(MAGIC), 0);
+  view.setUint32(8, CONTAINER_VERSION, true);
+  view.setUint32(12, header.length, true);
+  out.set(header, headerStart);
+  let i = 0;
+  for (const a of contents.arrays.values()) {
+    const entry = index[i++]!;
+    out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), blobStart + entry.offset);
+  }
+  view.setUint32(total - 4, crc32(out.subarray(0, total - 4)), true);
+  return out;
+}
+
+/** Parses a container; `source` names the file in error messages. */
+export function readContainer(bytes: Uint8Array, expectedKind: string, source = 'file'): ContainerContents {
+  const fail = (what: string): never => {
+    throw new ConvkitError(`${source}: ${what}`);
+  };
+  if (bytes.length < 20) fail(`is not a convkit ${expectedKind} file (only ${bytes.length} bytes)`);
+  const magic = new TextDecoder().decode(bytes.subarray(0, 8));
+  if (magic !== MAGIC) fail(`is not a convkit ${expectedKind} file (it does not start with the convkit signature)`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = view.getUint32(8, true);
+  if (version > CONTAINER_VERSION) {
+    fail(`was written by a newer convkit (format version ${version}; this version reads up to ${CONTAINER_VERSION}); upgrade convkit`);
+  }
+  const stored = view.getUint32(bytes.length - 4, true);
+  const actual = crc32(bytes.subarray(0, bytes.length - 4));
+  if (stored !== actual) fail(`is corrupt or truncated (checksum mismatch over ${bytes.length} bytes); re-save or re-download it`);
+  const headerLength = view.getUint32(12, true);
+  if (16 + headerLength > bytes.length - 4) fail(`is corrupt: header length ${headerLength} exceeds the file size ${bytes.length}`);
+  let header: { kind: string; json: unknown; arrays: ArrayEntry[] };
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + headerLength)));
+  } catch {
+    return fail('is corrupt: its header is not valid JSON');
+  }
+  if (header.kind !== expectedKind) fail(`is a convkit ${header.kind} file, not a ${expectedKind} file`);
+  const blobStart = align8(16 + headerLength);
+  const arrays = new Map<string, StoredArray>();
+  for (const e of header.arrays ?? []) {
+    const width = e.dtype === 'uint8' ? 1 : 4;
+    const start = blobStart + e.offset;
+    const end = start + e.length * width;
+    if (!Number.isInteger(e.length) || e.length < 0 || end > bytes.length - 4 || start % 1 !== 0) {
+      fail(`is corrupt: array '${e.name}' (${e.length} x ${e.dtype}) lies outside the file`);
+    }
+    // Copy so the result owns aligned memory independent of the file buffer.
+    const raw = bytes.slice(start, end);
+    arrays.set(
+      e.name,
+      e.dtype === 'float32' ? new Float32Array(raw.buffer) : e.dtype === 'int32' ? new Int32Array(raw.buffer) : raw,
+    );
+  }
+  return { kind: header.kind, json: header.json, arrays };
+}

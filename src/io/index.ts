@@ -1,0 +1,4 @@
+/** `ck.io`: convkit's own model files (and, alongside, ONNX import/export). */
+export { save, load, loadWithMetadata } from './save-load.js';
+export { serializeModel, deserializeModel, type ModelMetadata, type LoadedModel } from './model-file.js';
+export { writeContainer, readContainer, type ContainerContents, type StoredArray } from './container.js';

@@ -1,0 +1,133 @@
+import { ConvkitError, fmtShape } from '../tensor/errors.js';
+import { ones, zeros } from '../tensor/creation.js';
+import { keep } from '../tensor/scope.js';
+import { Tensor } from '../tensor/tensor.js';
+import { batchNorm } from '../ops/batch-norm.js';
+import { checkOptionNames, positiveInt } from '../ops/conv-args.js';
+import { Module } from './module.js';
+import { Parameter } from './parameter.js';
+import { register } from './registry.js';
+
+export interface BatchNormLayerOptions {
+  /** Added to the variance before the square root (default 1e-5). */
+  eps?: number;
+  /** Weight of each new batch in the running averages (default 0.1); null = cumulative average over all batches. */
+  momentum?: number | null;
+  /** Learn a per-channel scale `weight` (ones) and shift `bias` (zeros); default true. */
+  affine?: boolean;
+  /** Keep running_mean / running_var for evaluation (default true); false = always use batch statistics. */
+  trackRunningStats?: boolean;
+}
+
+const OPTIONS = ['eps', 'momentum', 'affine', 'trackRunningStats'];
+
+/**
+ * Batch normalization as PyTorch's _BatchNorm: in training mode each channel is normalized
+ * with the batch's statistics and the running statistics are updated; in eval mode the
+ * running statistics are used. Buffers are named as in PyTorch's state_dict (`running_mean`,
+ * `running_var`, `num_batches_tracked`) so that PyTorch checkpoints map one to one.
+ * BatchNorm1d and BatchNorm2d differ only in the input ranks they accept.
+ */
+abstract class BatchNormBase extends Module {
+  weight: Parameter | null;
+  bias: Parameter | null;
+  readonly numFeatures: number;
+  readonly eps: number;
+  readonly momentum: number | null;
+  readonly affine: boolean;
+  readonly trackRunningStats: boolean;
+  readonly runningMean: Tensor | null = null;
+  readonly runningVar: Tensor | null = null;
+  /** int32 scalar; counts training batches (drives momentum: null). */
+  readonly numBatchesTracked: Tensor | null = null;
+
+  /** Accepted input ranks and how to name them in errors. */
+  protected abstract readonly layouts: Readonly<Record<number, string>>;
+
+  constructor(numFeatures: number, opts: BatchNormLayerOptions = {}) {
+    super();
+    const op = new.target.name;
+    checkOptionNames(opts, OPTIONS, op);
+    this.numFeatures = positiveInt(numFeatures, op, 'numFeatures');
+    this.eps = opts.eps ?? 1e-5;
+    this.momentum = opts.momentum === undefined ? 0.1 : opts.momentum;
+    this.affine = opts.affine ?? true;
+    this.trackRunningStats = opts.trackRunningStats ?? true;
+    if (typeof this.eps !== 'number' || !Number.isFinite(this.eps) || this.eps < 0) {
+      throw new ConvkitError(`${op}: eps must be a finite number >= 0, got ${JSON.stringify(opts.eps)}`);
+    }
+    if (this.momentum !== null && (typeof this.momentum !== 'number' || !Number.isFinite(this.momentum))) {
+      throw new ConvkitError(`${op}: momentum must be a finite number or null (cumulative average), got ${JSON.stringify(opts.momentum)}`);
+    }
+    for (const key of ['affine', 'trackRunningStats'] as const) {
+      if (typeof this[key] !== 'boolean') throw new ConvkitError(`${op}: ${key} must be true or false, got ${JSON.stringify(opts[key])}`);
+    }
+    this.weight = this.affine ? new Parameter(ones([numFeatures])) : null;
+    this.bias = this.affine ? new Parameter(zeros([numFeatures])) : null;
+    if (this.trackRunningStats) {
+      // Kept: a model built inside a tidy scope must not lose its state when the scope ends.
+      this.runningMean = this.registerBuffer('running_mean', keep(zeros([numFeatures])));
+      this.runningVar = this.registerBuffer('running_var', keep(ones([numFeatures])));
+      this.numBatchesTracked = this.registerBuffer('num_batches_tracked', keep(zeros([], { dtype: 'int32' })));
+    }
+    this.configArgs = [numFeatures, { ...opts }];
+  }
+
+  forward(x: Tensor): Tensor {
+    if (!(x instanceof Tensor)) throw new ConvkitError(`input must be a Tensor, got ${x === null ? 'null' : typeof x}`);
+    const layout = this.layouts[x.ndim];
+    if (layout === undefined) {
+      const expected = Object.entries(this.layouts).map(([r, l]) => `${r}-d [${l}]`).join(' or ');
+      throw new ConvkitError(
+        `expected ${expected} input, got ${x.ndim}-d ${fmtShape(x.shape)}` +
+          (x.ndim === 3 && this.layouts[4] ? '; for a single image add a batch dimension with .view(1, C, H, W)' : ''),
+      );
+    }
+    if (x.shape[1] !== this.numFeatures) {
+      throw new ConvkitError(
+        `expected ${this.numFeatures} channels on axis 1 (numFeatures), got ${x.shape[1]} (input ${fmtShape(x.shape)}); ` +
+          `make numFeatures match the previous layer's output channels`,
+      );
+    }
+    const track = this.trackRunningStats;
+    let factor = this.momentum ?? 0;
+    if (this.training && track && this.momentum === null) {
+      factor = 1 / (this.numBatchesTracked!.item() + 1);
+    }
+    const y = batchNorm(x, this.runningMean, this.runningVar, {
+      weight: this.weight,
+      bias: this.bias,
+      // Without running statistics there is nothing else to normalize with, even in eval mode (as PyTorch).
+      training: this.training || !track,
+      momentum: factor,
+      eps: this.eps,
+    });
+    if (this.training && track) (this.numBatchesTracked!.data as Int32Array)[this.numBatchesTracked!.offset]! += 1;
+    return y;
+  }
+
+  /** The same shape: normalization keeps it. */
+  outputShape(inputShape: readonly number[]): number[] {
+    return [...inputShape];
+  }
+
+  override describe(): string {
+    const parts = [`${this.numFeatures}`, `eps=${this.eps}`, `momentum=${this.momentum}`];
+    if (!this.affine) parts.push('affine=false');
+    if (!this.trackRunningStats) parts.push('trackRunningStats=false');
+    return `${this.typeName}(${parts.join(', ')})`;
+  }
+}
+
+/** Batch normalization of [N, C, H, W] activations, one mean/variance per channel (after a CONV). */
+export class BatchNorm2d extends BatchNormBase {
+  protected readonly layouts = { 4: 'N, C, H, W' };
+}
+
+/** Batch normalization of [N, C] (after a Linear) or [N, C, L] (sequences) activations. */
+export class BatchNorm1d extends BatchNormBase {
+  protected readonly layouts = { 2: 'N, C', 3: 'N, C, L' };
+}
+
+register('BatchNorm2d', BatchNorm2d);
+register('BatchNorm1d', BatchNorm1d);

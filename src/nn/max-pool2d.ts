@@ -1,0 +1,73 @@
+import { ConvkitError } from '../tensor/errors.js';
+import { keep } from '../tensor/scope.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { checkOptionNames } from '../ops/conv-args.js';
+import type { Pair } from '../ops/geometry.js';
+import { maxPool2d, type MaxPool2dOptions, type PoolWithIndices } from '../ops/max-pool2d.js';
+import { describePool, pooledShape, poolParams, type PoolParams } from '../ops/pool-window.js';
+import { Module } from './module.js';
+import { register } from './registry.js';
+
+const OPTIONS = ['stride', 'padding', 'dilation', 'ceilMode', 'fit', 'returnIndices'];
+
+/**
+ * The POOL layer: max over each window of each channel (no parameters). The switches of the
+ * last forward pass (which input pixel won each window) stay in `lastIndices`, for
+ * visualizations such as deconvnets; they are valid until the next forward, so clone() them
+ * to keep them longer.
+ *
+ * `forward` returns one Tensor (so the layer fits in a Sequential); PyTorch's
+ * return_indices=True tuple is `forwardWithIndices(x)` here, and `returnIndices: true` is
+ * refused rather than silently ignored.
+ */
+export class MaxPool2d extends Module {
+  readonly params: PoolParams;
+  /** int32 [N, C, outH, outW]: flat index (row * W + col) of each window's winner in its input plane. */
+  lastIndices: Tensor | null = null;
+
+  constructor(kernelSize: Pair, opts: MaxPool2dOptions = {}) {
+    super();
+    const op = 'MaxPool2d';
+    checkOptionNames(opts, OPTIONS, op);
+    if (opts.returnIndices) {
+      throw new ConvkitError(
+        `${op}: returnIndices is not supported on the layer because forward returns one Tensor; call layer.forwardWithIndices(x) for {output, indices}, or read layer.lastIndices after forward`,
+      );
+    }
+    this.params = poolParams(op, kernelSize, opts, { padding: true, dilation: true });
+    this.configArgs = [kernelSize, { ...opts }];
+  }
+
+  forward(x: Tensor): Tensor {
+    const p = this.params;
+    const { output, indices } = maxPool2d(x, p.kernel, {
+      stride: p.stride,
+      padding: p.padding,
+      dilation: p.dilation,
+      fit: p.fit,
+      returnIndices: true,
+    });
+    // The layer owns its switches: they survive tidy scopes, and the previous ones are freed
+    // now rather than piling up until garbage collection.
+    this.lastIndices?.dispose();
+    this.lastIndices = keep(indices);
+    return output;
+  }
+
+  /** The output and a copy of the switches (PyTorch's return_indices=True). */
+  forwardWithIndices(x: Tensor): PoolWithIndices {
+    const output = this.forward(x);
+    return { output, indices: this.lastIndices!.clone() };
+  }
+
+  /** [N, C, H, W] -> [N, C, outH, outW] (or [C, H, W] -> [C, outH, outW]) without computing anything. */
+  outputShape(inputShape: readonly number[]): number[] {
+    return pooledShape(inputShape, 'MaxPool2d', this.params);
+  }
+
+  override describe(): string {
+    return `MaxPool2d(${describePool(this.params)})`;
+  }
+}
+
+register('MaxPool2d', MaxPool2d);

@@ -1,0 +1,7 @@
+/**
+ * convkit for Node.js: `import * as ck from 'convkit/node'`. Everything in the browser entry,
+ * plus what needs Node built-ins (the file system, zlib). A name exported here replaces the
+ * browser entry's namesake: `ck.data` here adds file loading to the browser's `ck.data`.
+ */
+export * from './index.js';
+export * as data from './data/node.js';

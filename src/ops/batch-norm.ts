@@ -1,0 +1,114 @@
+import type { KernelTensor } from '../backend/kernels.js';
+import { kernel } from '../backend/registry.js';
+import { record } from '../autograd/tape.js';
+import { ConvkitError, fmtShape } from '../tensor/errors.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { checkOptionNames } from './conv-args.js';
+import { expectTensor, kin, kout } from './kernel-io.js';
+
+export interface BatchNormOptions {
+  /** Per-channel scale gamma [C]; none = 1. */
+  weight?: Tensor | null;
+  /** Per-channel shift beta [C]; none = 0. */
+  bias?: Tensor | null;
+  /** Normalize with this batch's statistics (and update the running ones); default false. */
+  training?: boolean;
+  /** Weight of the new batch in the running averages: running = (1 - momentum) running + momentum batch. */
+  momentum?: number;
+  eps?: number;
+}
+
+const OPTIONS = ['weight', 'bias', 'training', 'momentum', 'eps'];
+
+/** A per-channel vector argument: null, or a float32 tensor of shape [C]. */
+export function channelVector(t: Tensor | null | undefined, channels: number, x: Tensor, op: string, name: string): Tensor | null {
+  if (t === undefined || t === null) return null;
+  expectTensor(t, op, name);
+  if (t.dtype !== 'float32' || t.ndim !== 1 || t.shape[0] !== channels) {
+    throw new ConvkitError(
+      `${op}: ${name} must be a float32 tensor of shape [${channels}] (one value per channel of the input ${fmtShape(x.shape)}, channels on axis 1), ` +
+        `got ${t.dtype} ${fmtShape(t.shape)}; check that the layer's numFeatures matches the channels coming in`,
+    );
+  }
+  return t;
+}
+
+export function finiteOption(v: unknown, fallback: number, op: string, name: string, min = -Infinity): number {
+  const x = v ?? fallback;
+  if (typeof x !== 'number' || !Number.isFinite(x) || x < min) {
+    throw new ConvkitError(`${op}: ${name} must be a finite number${min > -Infinity ? ` >= ${min}` : ''}, got ${JSON.stringify(v)}`);
+  }
+  return x;
+}
+
+/** Writes `values` into a 1-d tensor's own storage (running statistics are updated in place, as in PyTorch). */
+export function assignVector(t: Tensor, values: ArrayLike<number>): void {
+  const data = t.data as Float32Array;
+  for (let i = 0; i < values.length; i++) data[t.offset + i * t.strides[0]!] = values[i]!;
+}
+
+const vec = (data: Float32Array): KernelTensor => ({ data, shape: [data.length] });
+
+/**
+ * Batch normalization over [N, C], [N, C, L] or [N, C, H, W] (any [N, C, ...]): each channel
+ * is normalized to zero mean and unit variance, then scaled by weight and shifted by bias.
+ *
+ * training: true uses this batch's mean and biased variance, and (when runningMean/runningVar
+ * are given) updates them in place with momentum, the variance term being the UNBIASED batch
+ * variance, exactly as PyTorch. The gradient then flows through the batch statistics too.
+ * training: false (the default, as in PyTorch) normalizes with runningMean and runningVar.
+ */
+export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, opts: BatchNormOptions = {}): Tensor {
+  const op = 'batchNorm';
+  expectTensor(x, op, 'input');
+  checkOptionNames(opts, OPTIONS, op);
+  if (x.ndim < 2) {
+    throw new ConvkitError(`${op}: input must be [N, C] or [N, C, ...] (channels on axis 1), got shape ${fmtShape(x.shape)}`);
+  }
+  const channels = x.shape[1]!;
+  const rm = channelVector(runningMean, channels, x, op, 'runningMean');
+  const rv = channelVector(runningVar, channels, x, op, 'runningVar');
+  const weight = channelVector(opts.weight, channels, x, op, 'weight');
+  const bias = channelVector(opts.bias, channels, x, op, 'bias');
+  const training = opts.training ?? false;
+  if (typeof training !== 'boolean') throw new ConvkitError(`${op}: training must be true or false, got ${JSON.stringify(opts.training)}`);
+  const momentum = finiteOption(opts.momentum, 0.1, op, 'momentum');
+  const eps = finiteOption(opts.eps, 1e-5, op, 'eps', 0);
+  if ((rm === null) !== (rv === null)) {
+    throw new ConvkitError(`${op}: give both runningMean and runningVar or neither, got ${rm ? 'runningMean only' : 'runningVar only'}`);
+  }
+  if (!training && rm === null) {
+    throw new ConvkitError(
+      `${op}: with training: false the input is normalized with runningMean and runningVar, but they are null; pass them, or set training: true to use the batch's statistics`,
+    );
+  }
+  const count = x.size / channels;
+  if (training && count <= 1) {
+    throw new ConvkitError(
+      `${op}: Expected more than 1 value per channel when training, got input size ${fmtShape(x.shape)} (${count} value${count === 1 ? '' : 's'} per channel); ` +
+        `use a batch of at least 2, or evaluation mode (training: false / model.eval())`,
+    );
+  }
+
+  let mean: Float32Array;
+  let variance: Float32Array;
+  if (training) {
+    ({ mean, variance } = kernel('BatchNormStats')(kin(x, op)));
+    if (rm && rv) {
+      const old = { m: rm.values(), v: rv.values() };
+      const unbiased = count / (count - 1);
+      assignVector(rm, mean.map((m, c) => (1 - momentum) * old.m[c]! + momentum * m));
+      assignVector(rv, variance.map((v, c) => (1 - momentum) * old.v[c]! + momentum * v * unbiased));
+    }
+  } else {
+    // Snapshots: the backward pass must see the statistics of this forward pass even if a
+    // later training step updates the running buffers in place.
+    mean = Float32Array.from(rm!.values());
+    variance = Float32Array.from(rv!.values());
+  }
+  const y = kout(kernel('BatchNorm')(kin(x, op), vec(mean), vec(variance), weight && kin(weight), bias && kin(bias), eps), x.shape);
+  return record(y, op, [x, weight, bias], (g) => {
+    const { dx, dweight, dbias } = kernel('BatchNormGrad')(kin(x), kin(g), vec(mean), vec(variance), weight && kin(weight), eps, training);
+    return [kout(dx, x.shape), weight && kout(dweight, [channels]), bias && kout(dbias, [channels])];
+  });
+}

@@ -1,0 +1,50 @@
+import { kernel } from '../backend/registry.js';
+import { record } from '../autograd/tape.js';
+import { Tensor } from '../tensor/tensor.js';
+import { checkOptionNames } from './conv-args.js';
+import type { Pair } from './geometry.js';
+import { expectRank, expectTensor, kin, kout } from './kernel-io.js';
+import { poolWindow, type PoolWindowOptions } from './pool-window.js';
+
+export interface MaxPool2dOptions extends PoolWindowOptions {
+  /** Also return the switches: {output, indices}, indices an int32 tensor of flat positions in each H*W plane. */
+  returnIndices?: boolean;
+}
+
+/** A pooled output with its switches (PyTorch's `return_indices=True`). */
+export interface PoolWithIndices {
+  output: Tensor;
+  /** int32, the output's shape: for each output, row * W + col of the winning input pixel in its plane. */
+  indices: Tensor;
+}
+
+const OPTIONS = ['stride', 'padding', 'dilation', 'ceilMode', 'fit', 'returnIndices'];
+
+/**
+ * Max pooling over [N, C, H, W]: each output is the largest value in its window (padding
+ * counts as -inf, so it never wins). The forward pass records the switches (which input won
+ * each window); the backward pass sends each output gradient to its switch only, summing
+ * where overlapping windows share a winner.
+ *
+ * `fit` (default 'strict') decides what happens when the windows do not tile the input;
+ * PyTorch's behaviour is fit 'floor', and its ceilMode: true is fit 'ceil'.
+ */
+export function maxPool2d(x: Tensor, kernelSize: Pair, opts: MaxPool2dOptions & { returnIndices: true }): PoolWithIndices;
+export function maxPool2d(x: Tensor, kernelSize: Pair, opts?: MaxPool2dOptions & { returnIndices?: false }): Tensor;
+export function maxPool2d(x: Tensor, kernelSize: Pair, opts?: MaxPool2dOptions): Tensor | PoolWithIndices;
+export function maxPool2d(x: Tensor, kernelSize: Pair, opts: MaxPool2dOptions = {}): Tensor | PoolWithIndices {
+  const op = 'maxPool2d';
+  expectTensor(x, op, 'input');
+  checkOptionNames(opts, OPTIONS, op);
+  expectRank(x, 4, op, 'input', 'N, C, H, W');
+  const window = poolWindow(op, [x.shape[2]!, x.shape[3]!], kernelSize, opts, { padding: true, dilation: true });
+  const outShape = [x.shape[0]!, x.shape[1]!, ...window.out];
+  const { output, indices } = kernel('MaxPool2DWithArgmax')(kin(x, op), window);
+  const y = record(kout(output, outShape), op, [x], (g) => [
+    // The switches are plain state, not a tensor: the closure keeps them for the backward pass.
+    kout(kernel('MaxPool2DGrad')(kin(g), indices, x.shape), x.shape),
+  ]);
+  // A copy, so that editing the returned indices cannot change the backward pass.
+  if (opts.returnIndices) return { output: y, indices: new Tensor(indices.slice(), outShape) };
+  return y;
+}

@@ -1,0 +1,85 @@
+import { ConvkitError } from '../tensor/errors.js';
+import type { Tensor } from '../tensor/tensor.js';
+import {
+  checkBoolean,
+  checkNonNegative,
+  checkRange,
+  Optimizer,
+  type ParamGroup,
+  type ParamGroupInput,
+  type ParamState,
+} from './optimizer.js';
+
+export interface SGDHyper {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
+}
+
+export type SGDOptions = Partial<SGDHyper>;
+
+interface SGDState extends ParamState {
+  /** Created from the first update's gradient (as PyTorch), so null until then. */
+  momentumBuffer: Float32Array | null;
+}
+
+/**
+ * Stochastic gradient descent with optional momentum, as torch.optim.SGD:
+ *   d = g + weightDecay * w
+ *   b = d on the first step, else momentum * b + (1 - dampening) * d
+ *   w -= lr * (nesterov ? d + momentum * b : b)       (w -= lr * d without momentum)
+ */
+export class SGD extends Optimizer<SGDHyper, SGDState> {
+  constructor(params: Iterable<Tensor>, options: SGDOptions & { lr: number });
+  constructor(params: readonly ParamGroupInput<SGDHyper>[], options?: SGDOptions);
+  constructor(params: Iterable<Tensor> | readonly ParamGroupInput<SGDHyper>[], options: SGDOptions = {}) {
+    super(params, options, {
+      name: 'SGD',
+      defaults: { lr: undefined, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false },
+      validate: validateSGD,
+      newState: () => ({ step: 0, momentumBuffer: null }),
+    });
+  }
+
+  protected override update(w: Float32Array, g: Float32Array, st: SGDState, group: ParamGroup<SGDHyper>): void {
+    const { lr, momentum, dampening, weightDecay: wd, nesterov } = group;
+    const n = w.length;
+    st.step++;
+    if (momentum === 0) {
+      for (let i = 0; i < n; i++) w[i] = w[i]! - lr * (g[i]! + wd * w[i]!);
+      return;
+    }
+    let buf = st.momentumBuffer;
+    if (buf === null) {
+      buf = st.momentumBuffer = new Float32Array(n);
+      for (let i = 0; i < n; i++) {
+        const d = g[i]! + wd * w[i]!;
+        buf[i] = d;
+        w[i] = w[i]! - lr * (nesterov ? d + momentum * buf[i]! : buf[i]!);
+      }
+      return;
+    }
+    const keep = 1 - dampening;
+    for (let i = 0; i < n; i++) {
+      const d = g[i]! + wd * w[i]!;
+      // Read back the stored float32 value, as PyTorch's in-place buffer does.
+      buf[i] = momentum * buf[i]! + keep * d;
+      w[i] = w[i]! - lr * (nesterov ? d + momentum * buf[i]! : buf[i]!);
+    }
+  }
+}
+
+function validateSGD(h: SGDHyper): void {
+  checkNonNegative('SGD', 'lr', h.lr);
+  checkRange('SGD', 'momentum', h.momentum, 0, 1);
+  checkRange('SGD', 'dampening', h.dampening, 0, 1, true);
+  checkNonNegative('SGD', 'weightDecay', h.weightDecay);
+  checkBoolean('SGD', 'nesterov', h.nesterov);
+  if (h.nesterov && (h.momentum <= 0 || h.dampening !== 0)) {
+    throw new ConvkitError(
+      `SGD: nesterov needs momentum > 0 and dampening 0 (as PyTorch), got momentum ${h.momentum} and dampening ${h.dampening}`,
+    );
+  }
+}

@@ -1,0 +1,5 @@
+export { Trainer, evaluate, TrainingDivergedError } from './trainer.js';
+export type { Batch, BatchSource, OptimizerLike, SchedulerLike, LossFn, EarlyStopping, TrainerOptions, EvalResult, FitResult } from './trainer.js';
+export { topKCorrect, EpochMeter } from './metrics.js';
+export type { StepEvent, EpochEvent, TrainerCallbacks } from './progress.js';
+export { serializeCheckpoint, deserializeCheckpoint, type TrainingState } from './checkpoint.js';

@@ -1,0 +1,147 @@
+import { expect, it } from 'vitest';
+import * as ck from '../../src/index.js';
+import { expectClose } from '../helpers/assert.js';
+import { describeEachBackend } from '../helpers/backends.js';
+import { fixtureFamilies, fixtureTensor, loadFixtures, type FixtureAttrs, type FixtureCase } from '../helpers/fixtures.js';
+
+/**
+ * Every op against PyTorch, forward and backward. The golden values come from
+ * scripts/fixtures/make_torch_fixtures.py (torch autograd, float64 reference rounded to
+ * float32); each case gives the inputs, convkit's options, the output, a random gradOutput and
+ * the gradients of sum(output * gradOutput). A new op needs cases in the script and one row in
+ * OPS below.
+ */
+
+type Inputs = Record<string, ck.Tensor>;
+// Ops differ in arity and option types; each row below calls its op the documented way.
+type OpFn = (...args: unknown[]) => ck.Tensor;
+
+interface OpRow {
+  /** Where the function lives: `ck.F.<name>` or `ck.<name>`. */
+  fn: string;
+  where?: 'F' | 'ck';
+  call: (f: OpFn, x: Inputs, a: FixtureAttrs) => ck.Tensor;
+}
+
+/** Optional tensor inputs become options or positional nulls. */
+const opt = (t: ck.Tensor | undefined): ck.Tensor | null => t ?? null;
+/** The attrs without the keys that are passed positionally. */
+function rest(a: FixtureAttrs, ...positional: string[]): FixtureAttrs {
+  return Object.fromEntries(Object.entries(a).filter(([k]) => !positional.includes(k)));
+}
+/** Weight/bias-like tensor inputs that convkit takes in the options object. */
+function tensorOpts(x: Inputs, ...names: string[]): Record<string, ck.Tensor> {
+  return Object.fromEntries(names.filter((n) => x[n] !== undefined).map((n) => [n, x[n]!]));
+}
+
+const conv = (fn: string): OpRow => ({ fn, call: (f, x, a) => f(x.x, x.weight, opt(x.bias), a) });
+const unary = (fn: string): OpRow => ({ fn, call: (f, x, a) => f(x.x, a) });
+const binary = (fn: string): OpRow => ({ fn, call: (f, x) => f(x.a, x.b) });
+const reduce = (fn: string): OpRow => ({ fn, call: (f, x, a) => f(x.x, a.dim, rest(a, 'dim')) });
+const softmaxLike = (fn: string): OpRow => ({ fn, call: (f, x, a) => f(x.x, a.dim) });
+const pool = (fn: string): OpRow => ({ fn, call: (f, x, a) => f(x.x, a.kernelSize, rest(a, 'kernelSize')) });
+const adaptive = (fn: string): OpRow => ({ fn, call: (f, x, a) => f(x.x, a.outputSize) });
+const classLoss = (fn: string): OpRow => ({ fn, call: (f, x, a) => f(x.x, x.target, { ...a, ...tensorOpts(x, 'weight') }) });
+
+/** Fixture op name -> how convkit is called. */
+const OPS: Record<string, OpRow> = {
+  conv2d: conv('conv2d'),
+  convTranspose2d: conv('convTranspose2d'),
+  locallyConnected2d: conv('locallyConnected2d'),
+  pad: { fn: 'pad', call: (f, x, a) => f(x.x, a.pad, rest(a, 'pad')) },
+  maxPool2d: pool('maxPool2d'),
+  avgPool2d: pool('avgPool2d'),
+  lpPool2d: { fn: 'lpPool2d', call: (f, x, a) => f(x.x, a.normType, a.kernelSize, rest(a, 'normType', 'kernelSize')) },
+  adaptiveAvgPool2d: adaptive('adaptiveAvgPool2d'),
+  adaptiveMaxPool2d: adaptive('adaptiveMaxPool2d'),
+  localResponseNorm: { fn: 'localResponseNorm', call: (f, x, a) => f(x.x, a.size, rest(a, 'size')) },
+  batchNorm: {
+    fn: 'batchNorm',
+    call: (f, x, a) => f(x.x, opt(x.runningMean), opt(x.runningVar), { ...a, ...tensorOpts(x, 'weight', 'bias') }),
+  },
+  instanceNorm: { fn: 'instanceNorm', call: (f, x, a) => f(x.x, { ...a, ...tensorOpts(x, 'weight', 'bias') }) },
+  relu: unary('relu'),
+  leakyRelu: unary('leakyRelu'),
+  elu: unary('elu'),
+  selu: unary('selu'),
+  sigmoid: unary('sigmoid'),
+  tanh: unary('tanh'),
+  softplus: unary('softplus'),
+  hardtanh: unary('hardtanh'),
+  dropout: unary('dropout'),
+  prelu: { fn: 'prelu', call: (f, x) => f(x.x, x.weight) },
+  softmax: softmaxLike('softmax'),
+  logSoftmax: softmaxLike('logSoftmax'),
+  linear: { fn: 'linear', call: (f, x) => f(x.x, x.weight, opt(x.bias)) },
+  matmul: { fn: 'matmul', where: 'ck', call: (f, x) => f(x.a, x.b) },
+  flatten: unary('flatten'),
+  cat: { fn: 'cat', where: 'ck', call: (f, x, a) => f(Object.values(x), a.dim) },
+  add: binary('add'),
+  sub: binary('sub'),
+  mul: binary('mul'),
+  div: binary('div'),
+  sum: reduce('sum'),
+  mean: reduce('mean'),
+  crossEntropy: classLoss('crossEntropy'),
+  nllLoss: classLoss('nllLoss'),
+  multiMarginLoss: classLoss('multiMarginLoss'),
+  mseLoss: { fn: 'mseLoss', call: (f, x, a) => f(x.x, x.target, a) },
+};
+
+/**
+ * Cases that need more than rtol 1e-4 / atol 1e-5, with the reason. Keep these few and within 1e-3.
+ */
+const SLACK: Record<string, { rtol?: number; atol?: number; why: string }> = {};
+
+function resolve(row: OpRow): OpFn | undefined {
+  const table = (row.where === 'ck' ? ck : ck.F) as unknown as Record<string, unknown>;
+  const f = table[row.fn];
+  return typeof f === 'function' ? (f as OpFn) : undefined;
+}
+
+function runCase(c: FixtureCase, row: OpRow, f: OpFn): void {
+  const tol = { rtol: SLACK[c.name]?.rtol ?? 1e-4, atol: SLACK[c.name]?.atol ?? 1e-5 };
+  const inputs: Inputs = {};
+  for (const [k, t] of Object.entries(c.inputs)) inputs[k] = fixtureTensor(t, { requiresGrad: k in c.grads });
+
+  const y = row.call(f, inputs, c.attrs);
+  expectClose(y, fixtureTensor(c.output), { ...tol, what: `${c.name} output` });
+  // Side outputs (batchNorm's running statistics) are the inputs, updated in place.
+  for (const [k, t] of Object.entries(c.extraOutputs ?? {})) {
+    expect(inputs[k], `${c.name}: extra output ${k} is not an input`).toBeDefined();
+    expectClose(inputs[k]!, fixtureTensor(t), { ...tol, what: `${c.name} updated ${k}` });
+  }
+
+  if (Object.keys(c.grads).length === 0) return;
+  y.backward(fixtureTensor(c.gradOutput));
+  for (const [k, t] of Object.entries(c.grads)) {
+    const expected = fixtureTensor(t);
+    const g = inputs[k]!.grad;
+    // A missing gradient is only right where PyTorch's is all zeros.
+    expectClose(g ?? ck.zeros(expected.shape), expected, { ...tol, what: `${c.name} grad ${k}` });
+  }
+}
+
+const files = fixtureFamilies().map(loadFixtures);
+
+describeEachBackend('PyTorch fixtures', () => {
+  it('fixture files are present and cover every op in the table', () => {
+    expect(files.length).toBeGreaterThan(0);
+    const ops = new Set(files.flatMap((f) => f.cases.map((c) => c.op)));
+    for (const op of ops) expect(OPS[op], `no row in OPS for fixture op '${op}'`).toBeDefined();
+  });
+
+  for (const file of files) {
+    for (const c of file.cases) {
+      const row = OPS[c.op];
+      const f = row && resolve(row);
+      const title = `${file.family}/${c.name} (torch ${file.torchVersion})`;
+      if (!row || !f) {
+        const where = row?.where === 'ck' ? 'ck' : 'ck.F';
+        it.skip(`${title}: skipped, ${where}.${row?.fn ?? c.op} is missing`, () => {});
+        continue;
+      }
+      it(title, () => runCase(c, row, f));
+    }
+  }
+});
