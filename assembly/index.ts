@@ -8,12 +8,14 @@ import { gemmTask, GEMM_SCRATCH } from './gemm';
 import { col2imTask } from './col2im';
 import { filterTask, winogradTask } from './winograd';
 import { eltTask } from './elementwise';
+import { gemvTask } from './gemv';
 
 export const KIND_GEMM = 1;
 export const KIND_COL2IM = 2;
 export const KIND_WINOGRAD = 3;
 export const KIND_WINOGRAD_FILTER = 4;
 export const KIND_ELEMENTWISE = 5;
+export const KIND_GEMV = 6;
 
 /** Bytes of per-thread scratch the GEMM needs. */
 export function gemmScratch(): i32 {
@@ -31,6 +33,7 @@ function dispatch(job: usize, kind: i32, t: i32, tid: i32): void {
     case KIND_WINOGRAD: winogradTask(job, t, scratch(job, tid)); break;
     case KIND_WINOGRAD_FILTER: filterTask(job, t); break;
     case KIND_ELEMENTWISE: eltTask(job, t); break;
+    case KIND_GEMV: gemvTask(job, t); break;
     default: unreachable();
   }
 }

@@ -4,6 +4,7 @@
  * live in 'convkit/node'.
  */
 import './backend/js/register.js';
+import './backend/wasm/register.js';
 import './autograd/tape.js';
 
 export { Tensor, type GradNode } from './tensor/tensor.js';
@@ -30,9 +31,11 @@ export { cat } from './ops/concat.js';
 export { matmul } from './ops/matmul.js';
 export { argmax, topk } from './ops/index-ops.js';
 export { clamp } from './ops/activations.js';
+export { NonFiniteLossError } from './losses/loss-args.js';
 
 export * as F from './functional.js';
 export * as nn from './nn/index.js';
 export * as data from './data/index.js';
 export * as optim from './optim/index.js';
 export * as io from './io/index.js';
+export * as train from './train/index.js';

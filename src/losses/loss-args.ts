@@ -1,7 +1,7 @@
 import { ConvkitError, fmtShape } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { div } from '../ops/binary.js';
-import { positionOf } from '../ops/index-ops.js';
+import { multiIndex, positionOf } from '../ops/index-ops.js';
 import { expectTensor } from '../ops/kernel-io.js';
 import { sum } from '../ops/reduce.js';
 
@@ -21,17 +21,34 @@ export function checkReduction(reduction: unknown, op: string): Reduction {
   return reduction;
 }
 
+/**
+ * A loss met NaN or Infinity: its own class, so that a training loop can tell divergence
+ * apart from a programming error. `position` is the multi-index of the first bad element.
+ */
+export class NonFiniteLossError extends ConvkitError {
+  override name = 'NonFiniteLossError';
+  constructor(
+    message: string,
+    readonly value: number,
+    readonly position: readonly number[],
+  ) {
+    super(message);
+  }
+}
+
 /** Throws at the first NaN or infinite value of a float tensor, naming its position. */
 export function checkFinite(t: Tensor, op: string, what = 'input'): void {
   const v = t.values();
   for (let i = 0; i < v.length; i++) {
     // x - x is 0 for every finite x and NaN for NaN and +-Infinity: one comparison per element.
     if (v[i]! - v[i]! !== 0) {
-      throw new ConvkitError(
+      throw new NonFiniteLossError(
         `${op}: the loss ${what} has ${v[i]} at position ${positionOf(i, t.shape)} (shape ${fmtShape(t.shape)}); ` +
           (what === 'input'
             ? 'training has probably diverged: lower the learning rate, add gradient clipping or normalization, or check the data for NaN'
             : 'check the targets for NaN or infinite values'),
+        v[i]!,
+        multiIndex(i, t.shape),
       );
     }
   }

@@ -1,11 +1,23 @@
 /** `ck.models`: the zoo. Every function takes {numClasses, inputSize, inChannels} where it makes sense. */
-import type { Module } from '../nn/module.js';
+import type { Module, ModuleConfig } from '../nn/module.js';
 import { ConvkitError } from '../tensor/errors.js';
+import { alexnet, alexnetConfig } from './alexnet.js';
+import { allconv, allconvConfig } from './allconv.js';
 import { cifarDemo } from './cifar-demo.js';
+import { googlenet } from './googlenet.js';
 import { lenet5 } from './lenet5.js';
-import type { ZooOptions } from './options.js';
+import { resolveZooOptions, type ZooOptions } from './options.js';
+import { resnet18, resnet34, resnet50 } from './resnet.js';
+import { tinyVgg, tinyVggConfig } from './tiny-vgg.js';
+import { vgg11, vgg11lrn, vgg13, vgg16, vgg16c, vgg19, vggConfig } from './vgg.js';
+import { zfnet, zfnetConfig } from './zfnet.js';
 
-export { lenet5, cifarDemo };
+export { lenet5, cifarDemo, alexnet, zfnet, vgg11, vgg11lrn, vgg13, vgg16, vgg16c, vgg19, googlenet, resnet18, resnet34, resnet50, allconv, tinyVgg };
+export { alexnetConfig, zfnetConfig, allconvConfig, tinyVggConfig, vggConfig };
+export type { VggConfiguration } from './vgg.js';
+export { ResNet, BasicBlock, Bottleneck, type ResNetOptions } from './resnet.js';
+export { GoogLeNet, Inception, BasicConv2d, type GoogLeNetOptions, type InceptionSizes } from './googlenet.js';
+export { GraphModule } from './graph-module.js';
 export type { ZooOptions };
 
 /** Zoo entries by the names the CLI accepts (kebab-case aliases included). */
@@ -13,6 +25,22 @@ export const zoo: Record<string, (opts?: ZooOptions) => Module> = {
   lenet5,
   cifarDemo,
   'cifar-demo': cifarDemo,
+  alexnet,
+  zfnet,
+  vgg11,
+  vgg11lrn,
+  'vgg11-lrn': vgg11lrn,
+  vgg13,
+  vgg16,
+  vgg16c,
+  vgg19,
+  googlenet,
+  resnet18,
+  resnet34,
+  resnet50,
+  allconv,
+  tinyVgg,
+  'tiny-vgg': tinyVgg,
 };
 
 /** Default input [C, H, W] of each zoo entry. */
@@ -20,10 +48,74 @@ export const zooInputShapes: Record<string, [number, number, number]> = {
   lenet5: [1, 28, 28],
   cifarDemo: [3, 32, 32],
   'cifar-demo': [3, 32, 32],
+  alexnet: [3, 227, 227],
+  zfnet: [3, 227, 227],
+  vgg11: [3, 224, 224],
+  vgg11lrn: [3, 224, 224],
+  'vgg11-lrn': [3, 224, 224],
+  vgg13: [3, 224, 224],
+  vgg16: [3, 224, 224],
+  vgg16c: [3, 224, 224],
+  vgg19: [3, 224, 224],
+  googlenet: [3, 224, 224],
+  resnet18: [3, 224, 224],
+  resnet34: [3, 224, 224],
+  resnet50: [3, 224, 224],
+  allconv: [3, 32, 32],
+  tinyVgg: [3, 64, 64],
+  'tiny-vgg': [3, 64, 64],
 };
 
 export function createModel(name: string, opts: ZooOptions = {}): Module {
   const make = zoo[name];
   if (!make) throw new ConvkitError(`unknown model '${name}'; the zoo has: ${Object.keys(zoo).join(', ')}`);
   return make(opts);
+}
+
+/** The input [C, H, W] a zoo entry expects with these options (its default size unless inputSize is given). */
+export function zooInputShape(name: string, opts: ZooOptions = {}): [number, number, number] {
+  const shape = zooInputShapes[name];
+  if (!shape) throw new ConvkitError(`unknown model '${name}'; the zoo has: ${Object.keys(zoo).join(', ')}`);
+  const size = opts.inputSize ?? shape[1];
+  return [opts.inChannels ?? shape[0], size, size];
+}
+
+/** Architecture descriptions that need no weights, for the zoo entries written as layer lists. */
+const configs: Record<string, (opts: ZooOptions) => ModuleConfig> = {
+  alexnet: alexnetConfig,
+  zfnet: zfnetConfig,
+  vgg11: (o) => vggConfig('A', o),
+  vgg11lrn: (o) => vggConfig('A-LRN', o),
+  'vgg11-lrn': (o) => vggConfig('A-LRN', o),
+  vgg13: (o) => vggConfig('B', o),
+  vgg16c: (o) => vggConfig('C', o),
+  vgg16: (o) => vggConfig('D', o),
+  vgg19: (o) => vggConfig('E', o),
+  allconv: allconvConfig,
+  tinyVgg: tinyVggConfig,
+  'tiny-vgg': tinyVggConfig,
+  resnet18: (o) => resnetConfig('resnet18', 'basic', [2, 2, 2, 2], o),
+  resnet34: (o) => resnetConfig('resnet34', 'basic', [3, 4, 6, 3], o),
+  resnet50: (o) => resnetConfig('resnet50', 'bottleneck', [3, 4, 6, 3], o),
+  googlenet: (o) => {
+    const { numClasses, inChannels } = resolveZooOptions('googlenet', o, { numClasses: 1000, inputSize: 224, inChannels: 3 });
+    return { type: 'GoogLeNet', args: [{ numClasses, inChannels, fiveByFive: false }] };
+  },
+};
+
+function resnetConfig(name: string, block: 'basic' | 'bottleneck', layers: number[], o: ZooOptions): ModuleConfig {
+  const { numClasses, inChannels } = resolveZooOptions(name, o, { numClasses: 1000, inputSize: 224, inChannels: 3 });
+  return { type: 'ResNet', args: [{ block, layers, numClasses, inChannels }] };
+}
+
+/**
+ * A zoo entry's architecture as `getConfig()` JSON, without building it where it can: the
+ * summary reads VGG-16 from this in milliseconds instead of allocating 553 MB of weights.
+ * Graph models (ResNet, GoogLeNet) come back as one node that the summary builds; the small
+ * ones are built and asked.
+ */
+export function zooConfig(name: string, opts: ZooOptions = {}): ModuleConfig {
+  const make = configs[name];
+  if (make) return make(opts);
+  return createModel(name, opts).getConfig();
 }

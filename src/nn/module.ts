@@ -52,7 +52,6 @@ export abstract class Module {
   get path(): string {
     const parts: string[] = [];
     let m: Module = this;
-    this.linkChildren();
     while (m.parentRef) {
       parts.unshift(m.parentRef.name);
       m = m.parentRef.module;
@@ -61,12 +60,13 @@ export abstract class Module {
   }
 
   private runForward(inner: (...a: Tensor[]) => Tensor, args: Tensor[]): Tensor {
+    // Children learn their parent here, so that errors and hooks deeper down know their path.
+    for (const [name, child] of this.namedChildren()) child.parentRef = { module: this, name };
     let out: Tensor;
     try {
       out = inner.apply(this, args);
     } catch (e) {
       if (e instanceof ConvkitError && !(e as { located?: boolean }).located) {
-        this.root().linkChildren();
         const where = this.path || 'model';
         e.message = `${where} (${this.typeName}): ${e.message}`;
         (e as { located?: boolean }).located = true;
@@ -75,20 +75,6 @@ export abstract class Module {
     }
     for (const h of this.hooks) h(this, args, out);
     return out;
-  }
-
-  private root(): Module {
-    let m: Module = this;
-    while (m.parentRef) m = m.parentRef.module;
-    return m;
-  }
-
-  /** Records each child's parent so that paths can be computed. */
-  private linkChildren(): void {
-    for (const [name, child] of this.namedChildren()) {
-      child.parentRef = { module: this, name };
-      child.linkChildren();
-    }
   }
 
   /** Direct children in declaration order; arrays of modules are numbered `name.0`, `name.1`, ... */

@@ -10,10 +10,15 @@ import { expectTensor, kin, kout } from './kernel-io.js';
  * gather (pick one score per row). NaN counts as the largest value, as in PyTorch.
  */
 
-/** [2, 0, 1] as the multi-index of flat position `flat` in `shape`, for error messages. */
-export function positionOf(flat: number, shape: readonly number[]): string {
+/** The multi-index, e.g. [2, 0, 1], of row-major position `flat` in `shape`. */
+export function multiIndex(flat: number, shape: readonly number[]): number[] {
   const strides = contiguousStrides(shape);
-  return fmtShape(shape.map((d, i) => Math.floor(flat / strides[i]!) % Math.max(d, 1)));
+  return shape.map((d, i) => Math.floor(flat / strides[i]!) % Math.max(d, 1));
+}
+
+/** `multiIndex` as text for error messages: '[2, 0, 1]'. */
+export function positionOf(flat: number, shape: readonly number[]): string {
+  return fmtShape(multiIndex(flat, shape));
 }
 
 /**
@@ -82,7 +87,8 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
         `${fmtShape(x.shape)} except dimension ${axis}`,
     );
   }
-  const idx = index.values() as Int32Array;
+  // A private copy: the backward must see the indices as they were, even if the caller reuses the buffer.
+  const idx = (index.values() as Int32Array).slice();
   const n = x.shape[axis]!;
   for (let i = 0; i < idx.length; i++) {
     const v = idx[i]!;

@@ -5,6 +5,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/tape.js';
 import type { Module } from '../nn/module.js';
 import * as F from '../functional.js';
+import { NonFiniteLossError } from '../losses/loss-args.js';
 import { EpochMeter, topKCorrect } from './metrics.js';
 import type { EpochEvent, TrainerCallbacks } from './progress.js';
 import { architectureOf, deserializeCheckpoint, serializeCheckpoint, type TrainingState } from './checkpoint.js';
@@ -181,16 +182,23 @@ export class Trainer {
     const stepsPerEpoch = Math.max(1, this.opts.train.length);
     for (const batch of this.opts.train) {
       const n = batch.x.shape[0]!;
+      const diverged = (value: number) =>
+        new TrainingDivergedError(
+          `the loss became ${value} at epoch ${epoch + 1}, step ${step + 1}; training stopped and the last good checkpoint is kept. ` +
+            `Likely causes: a learning rate too high (now ${opts.optimizer.lr}; try 10x smaller), inputs not scaled (e.g. pixels in 0..255 instead of 0..1), or no weight decay on a diverging model`,
+        );
       const { loss, correct } = tidy(() => {
         const out = model.forward(batch.x);
-        const lossT = this.lossFn(out, batch.y);
-        const value = lossT.item();
-        if (!Number.isFinite(value)) {
-          throw new TrainingDivergedError(
-            `the loss became ${value} at epoch ${epoch + 1}, step ${step + 1}; training stopped and the last good checkpoint is kept. ` +
-              `Likely causes: a learning rate too high (now ${opts.optimizer.lr}; try 10x smaller), inputs not scaled (e.g. pixels in 0..255 instead of 0..1), or no weight decay on a diverging model`,
-          );
+        let lossT: Tensor;
+        try {
+          lossT = this.lossFn(out, batch.y);
+        } catch (e) {
+          // The loss ops refuse NaN/Inf logits; to the user that is divergence, not bad input.
+          if (e instanceof NonFiniteLossError) throw diverged(e.value);
+          throw e;
         }
+        const value = lossT.item();
+        if (!Number.isFinite(value)) throw diverged(value);
         lossT.backward();
         opts.optimizer.step();
         opts.optimizer.zeroGrad();

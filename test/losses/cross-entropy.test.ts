@@ -169,7 +169,10 @@ describeEachBackend('crossEntropy', () => {
 
   it('NaN or Infinity in the logits is an error naming the position', () => {
     const bad = ck.tensor([[0, 1, 2], [3, Number.NaN, 5]]);
-    expectConvkitError(() => F.crossEntropy(bad, int32([0, 1])), 'crossEntropy', 'loss input has NaN at position [1, 1]', 'diverged');
+    const err = expectConvkitError(() => F.crossEntropy(bad, int32([0, 1])), 'crossEntropy', 'loss input has NaN at position [1, 1]', 'diverged');
+    // Its own class, so a training loop can tell divergence from a programming error.
+    expect(err).toBeInstanceOf(ck.NonFiniteLossError);
+    expect((err as ck.NonFiniteLossError).position).toEqual([1, 1]);
     const inf = ck.tensor([[0, Infinity, 2]]);
     expectConvkitError(() => F.crossEntropy(inf, int32([0])), 'loss input has Infinity at position [0, 1]');
     expectConvkitError(() => F.crossEntropy(ck.zeros([1, 2]), ck.tensor([[Number.NaN, 1]])), 'loss target has NaN at position [0, 0]');

@@ -121,6 +121,20 @@ describeEachBackend('maxPool2d', () => {
     expect(F.maxPool2d(r, 2, { ceilMode: true }).toArray()).toEqual([[[[6, 8, 9], [16, 18, 19], [21, 23, 24]]]]);
   });
 
+  it('NaN wins its window (as PyTorch); a window wholly in the padding gives -inf and routes no gradient', () => {
+    const { output, indices } = F.maxPool2d(ck.tensor([1, NaN, 3, 2], [1, 1, 2, 2]), [1, 2], { returnIndices: true });
+    expect(Number.isNaN(output.dataSync()[0]!)).toBe(true);
+    expect(Array.from(indices.values())).toEqual([1, 2]);
+    // 2x2 input, kernel 2 dilated by 3 with padding 1: the taps at -1 and 2 both miss the image.
+    // (PyTorch also gives -inf; its index then points outside the plane, ours is -1.)
+    const x = ck.tensor([1, 2, 3, 4], [1, 1, 2, 2], { requiresGrad: true });
+    const empty = F.maxPool2d(x, 2, { stride: 1, padding: 1, dilation: 3, returnIndices: true });
+    expect(empty.output.toArray()).toEqual([[[[-Infinity]]]]);
+    expect(empty.indices.toArray()).toEqual([[[[-1]]]]);
+    empty.output.backward(ck.ones([1, 1, 1, 1]));
+    expect(Array.from(x.grad!.dataSync())).toEqual([0, 0, 0, 0]);
+  });
+
   const cases: (Cfg & { shape: number[] })[] = [
     { shape: [2, 3, 6, 6], k: 2, s: 2, p: 0, d: 1, ceil: false },
     { shape: [1, 2, 7, 5], k: 3, s: 2, p: 1, d: 1, ceil: false },

@@ -6,14 +6,13 @@ import { sizeOf } from '../../tensor/shape.js';
  * Matrix multiply, the reference version. `gemm` is the one inner routine: the MatMul kernel
  * and the im2col convolutions (conv2d.ts) both call it on sub-ranges of their buffers.
  *
- * Loop order is i-k-j: for each row i of C and each k, C[i, :] += A[i, k] * B[k, :]. The
- * innermost loop walks a row of B and a row of C contiguously, which is what keeps it
- * cache-friendly; the running sums live in C itself, a Float32Array, so they accumulate in
- * float32 as a GEMM does (the WebAssembly backend matches it closely).
+ * The loop order follows the layout of B so that the innermost loop always walks memory
+ * contiguously (the cache-friendly order):
+ *   B stored [k, n]: i-k-j, C[i, :] += A[i, p] * B[p, :] (a row of B and a row of C);
+ *   B stored [n, k] (transB): i-j-k, C[i, j] = dot(A[i, :], B[j, :]) (two rows).
+ * Sums are rounded to float32 at every step (in C itself, or with Math.fround), as a float32
+ * GEMM accumulates, so that faster backends can be held to tight tolerances.
  */
-
-/** Scratch for packing a transposed B, reused between calls to avoid churning the GC. */
-let packScratch = new Float32Array(0);
 
 /**
  * C[m, n] (+)= op(A)[m, k] op(B)[k, n], every matrix row-major inside its buffer starting at
@@ -36,28 +35,28 @@ export function gemm(
 ): void {
   if (!accumulate) c.fill(0, cOff, cOff + m * n);
   if (m === 0 || n === 0 || k === 0) return;
-  let bData = b;
-  let bBase = bOff;
-  if (transB) {
-    // Row-major B^T would make the inner loop stride by k; one transpose into scratch is
-    // O(k n) against the O(m k n) product, and keeps a single, contiguous inner loop.
-    if (packScratch.length < k * n) packScratch = new Float32Array(k * n);
-    for (let j = 0; j < n; j++) {
-      const src = bOff + j * k;
-      for (let p = 0; p < k; p++) packScratch[p * n + j] = b[src + p]!;
-    }
-    bData = packScratch;
-    bBase = 0;
-  }
-  // A(i, p) sits at i*aRow + p*aCol: a strided read, but only m*k of them.
+  // A(i, p) sits at aOff + i*aRow + p*aCol (strided when transposed).
   const aRow = transA ? 1 : k;
   const aCol = transA ? m : 1;
+  if (!transB) {
+    for (let i = 0; i < m; i++) {
+      const cRow = cOff + i * n;
+      for (let p = 0; p < k; p++) {
+        const aip = a[aOff + i * aRow + p * aCol]!;
+        const bRow = bOff + p * n;
+        for (let j = 0; j < n; j++) c[cRow + j]! += aip * b[bRow + j]!;
+      }
+    }
+    return;
+  }
   for (let i = 0; i < m; i++) {
     const cRow = cOff + i * n;
-    for (let p = 0; p < k; p++) {
-      const aip = a[aOff + i * aRow + p * aCol]!;
-      const bRow = bBase + p * n;
-      for (let j = 0; j < n; j++) c[cRow + j]! += aip * bData[bRow + j]!;
+    const aStart = aOff + i * aRow;
+    for (let j = 0; j < n; j++) {
+      const bRow = bOff + j * k;
+      let s = 0;
+      for (let p = 0; p < k; p++) s = Math.fround(s + a[aStart + p * aCol]! * b[bRow + p]!);
+      c[cRow + j]! += s;
     }
   }
 }

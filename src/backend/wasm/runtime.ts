@@ -30,6 +30,8 @@ export class WasmRuntime {
   /** Set by tests (and CONVKIT_THREADS=1) to compare the single-threaded path. */
   singleThreaded = false;
   private top = ARENA_BASE;
+  /** Memory grew during this kernel call: run it on this thread alone (see alloc). */
+  private grew = false;
   private f32view: Float32Array;
   private i32view: Int32Array;
 
@@ -48,7 +50,7 @@ export class WasmRuntime {
 
   /** Threads a job may use right now (1 = the calling thread alone). */
   threads(): number {
-    return !this.singleThreaded && this.pool?.ready() ? this.pool.size + 1 : 1;
+    return !this.singleThreaded && !this.grew && this.pool?.ready() ? this.pool.size + 1 : 1;
   }
 
   get f32(): Float32Array {
@@ -64,6 +66,7 @@ export class WasmRuntime {
   /** Starts a kernel call: everything allocated by the previous one is free again. */
   begin(): void {
     this.top = ARENA_BASE;
+    this.grew = false;
   }
 
   /** `floats` float32 slots (64-byte aligned); returns the byte offset. */
@@ -72,8 +75,17 @@ export class WasmRuntime {
     const end = ptr + Math.ceil((floats * 4) / ALIGN) * ALIGN;
     const have = this.memory.buffer.byteLength;
     if (end > have) {
+      // Other threads learn of a grown shared memory asynchronously (V8 interrupts them), so
+      // the call that grows it keeps to this thread; growing by half again at least makes
+      // that rare after the first few calls.
+      this.grew = true;
+      const need = Math.ceil((end - have) / PAGE);
       try {
-        this.memory.grow(Math.ceil((end - have) / PAGE));
+        try {
+          this.memory.grow(Math.max(need, Math.ceil(have / 2 / PAGE)));
+        } catch {
+          this.memory.grow(need);
+        }
       } catch {
         throw new ConvkitError(`wasm backend: out of WebAssembly memory (a kernel needs ${(end / 2 ** 20).toFixed(0)} MiB); use a smaller batch or CONVKIT_BACKEND=js`);
       }

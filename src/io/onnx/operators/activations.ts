@@ -22,9 +22,13 @@ function prelu(ctx: RunContext, x: Tensor, slope: Tensor): Tensor {
   const channels = x.ndim >= 2 ? x.shape[1]! : 1;
   const dims = [...slope.shape];
   while (dims.length && dims[0] === 1 && dims.length > x.ndim - 1) dims.shift();
-  const perChannel = dims.length === x.ndim - 1 && dims[0] === channels && dims.slice(1).every((d) => d === 1);
-  if (slope.size === 1) return F.prelu(x, slope.reshape([1]));
-  if (perChannel && x.ndim >= 2) return F.prelu(x, slope.reshape([channels]));
+  // Before opset 7 a 1-d slope was one value per channel; from 7 on it broadcasts like NumPy.
+  const legacy = ctx.opset < 7 && slope.ndim === 1 && slope.size === channels;
+  const perChannel = legacy || (dims.length === x.ndim - 1 && dims[0] === channels && dims.slice(1).every((d) => d === 1));
+  // Reshaped only when needed: a view of a Parameter made inside tidy() shares its storage.
+  const flat = (n: number) => (slope.ndim === 1 ? slope : slope.reshape([n]));
+  if (slope.size === 1) return F.prelu(x, flat(1));
+  if (perChannel && x.ndim >= 2) return F.prelu(x, flat(channels));
   return F.add(F.maximum(x, 0), F.mul(slope, F.minimum(x, 0)));
 }
 

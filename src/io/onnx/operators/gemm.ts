@@ -25,7 +25,8 @@ function gemm(ctx: RunContext, inputs: readonly (Tensor | null)[]): Tensor {
   }
   const biasVector = c !== null && beta === 1 && c.size === n && (c.ndim === 1 || (c.ndim === 2 && c.shape[0] === 1));
   if (!transA && transB && alpha === 1 && (c === null || biasVector)) {
-    return F.linear(a, b, c && c.reshape([n]));
+    // Reshaped only when needed: a view of a Parameter made inside tidy() shares its storage.
+    return F.linear(a, b, c && (c.ndim === 1 ? c : c.reshape([n])));
   }
   let y = F.matmul(transA ? a.transpose(0, 1) : a, transB ? b.transpose(0, 1) : b);
   if (alpha !== 1) y = F.mul(y, alpha);

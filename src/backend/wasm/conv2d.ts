@@ -1,0 +1,180 @@
+/**
+ * The three convolution kernels on the packed GEMM (implicit im2col: B panels are packed
+ * straight from the image, no column matrix), with Winograd for 3x3 stride-1 layers and bias
+ * + ReLU fused into the epilogue.
+ *   forward:          y_g = W_g [kg, cg*kh*kw] x im2col(x_g)         (1x1 stride 1: x_g itself)
+ *   input gradient:   stride 1 -> a forward convolution of dy with the flipped, transposed
+ *                     filters (so it gets Winograd too); otherwise dcols = W_g^T dy_g, col2im
+ *   filter gradient:  dW_g = sum over images of dy_g x im2col(x_g)^T
+ * Inputs the fast path does not cover go to the js reference, which also words the errors.
+ */
+import type { Conv2DAttrs, KernelTensor } from '../kernels.js';
+import { conv2d as jsConv2d, conv2dBackpropFilter as jsFilter, conv2dBackpropInput as jsInput } from '../js/conv2d.js';
+import { BMODE, C2I, EP, KIND } from './job-layout.js';
+import { gemmSpec, runGemm, type ConvGeo } from './gemm.js';
+import { runtime } from './instance.js';
+import type { WasmRuntime } from './runtime.js';
+import { runWinograd, winogradApplies } from './winograd.js';
+
+interface Dims { n: number; c: number; h: number; w: number; k: number; g: number; cg: number; kg: number; rows: number; ohw: number }
+
+function dims(x: readonly number[], w: readonly number[], attrs: Conv2DAttrs): Dims | null {
+  if (x.length !== 4 || w.length !== 4) return null;
+  const [n, c, h, wd] = x as [number, number, number, number];
+  const [k, cgw, kh, kw] = w as [number, number, number, number];
+  const g = attrs.groups;
+  if (g < 1 || c % g !== 0 || k % g !== 0 || cgw * g !== c || kh !== attrs.kernel[0] || kw !== attrs.kernel[1]) return null;
+  const ohw = attrs.out[0] * attrs.out[1];
+  if (n * c * h * wd === 0 || k === 0 || ohw === 0 || kh * kw === 0) return null;
+  return { n, c, h, w: wd, k, g, cg: c / g, kg: k / g, rows: (c / g) * kh * kw, ohw };
+}
+
+function geo(d: Dims, attrs: Conv2DAttrs): ConvGeo {
+  return {
+    c: d.cg, h: d.h, w: d.w, kh: attrs.kernel[0], kw: attrs.kernel[1], sh: attrs.stride[0], sw: attrs.stride[1],
+    pt: attrs.pad[0], pl: attrs.pad[2], dh: attrs.dilation[0], dw: attrs.dilation[1], oh: attrs.out[0], ow: attrs.out[1],
+  };
+}
+
+function pointwise(attrs: Conv2DAttrs, d: Dims): boolean {
+  return attrs.kernel[0] === 1 && attrs.kernel[1] === 1 && attrs.stride[0] === 1 && attrs.stride[1] === 1 &&
+    attrs.pad.every((p) => p === 0) && attrs.out[0] === d.h && attrs.out[1] === d.w;
+}
+
+/** Forward convolution of arena operands into y (all byte pointers). */
+function forward(rt: WasmRuntime, x: number, w: number, bias: number, y: number, d: Dims, attrs: Conv2DAttrs): void {
+  const relu = attrs.activation === 'relu';
+  if (winogradApplies(attrs, d.c, d.k)) {
+    runWinograd(rt, x, w, bias, y, relu, d.n, d.c, d.h, d.w, d.k, attrs);
+    return;
+  }
+  const pw = pointwise(attrs, d);
+  runGemm(rt, gemmSpec({
+    m: d.kg, n: d.ohw, k: d.rows,
+    a: w, ars: d.rows, acs: 1,
+    bmode: pw ? BMODE.strided : BMODE.im2col, b: x, brs: d.h * d.w, bcs: 1,
+    c: y, ldc: d.ohw,
+    flags: (bias ? EP.biasRow : 0) | (relu ? EP.relu : 0), bias,
+    nb1: d.n, nb2: d.g,
+    as1: 0, as2: d.kg * d.rows,
+    bs1: d.c * d.h * d.w, bs2: d.cg * d.h * d.w,
+    cs1: d.k * d.ohw, cs2: d.kg * d.ohw, biass2: d.kg,
+    geo: geo(d, attrs),
+  }));
+}
+
+export function conv2d(x: KernelTensor, w: KernelTensor, bias: KernelTensor | null, attrs: Conv2DAttrs): Float32Array {
+  const d = dims(x.shape, w.shape, attrs);
+  if (!d || (bias && bias.data.length !== d.k)) return jsConv2d(x, w, bias, attrs);
+  const rt = runtime();
+  rt.begin();
+  const px = rt.put(x.data);
+  const pw = rt.put(w.data);
+  const pb = bias ? rt.put(bias.data) : 0;
+  const py = rt.alloc(d.n * d.k * d.ohw);
+  forward(rt, px, pw, pb, py, d, attrs);
+  return rt.read(py, d.n * d.k * d.ohw);
+}
+
+/** W [K, cg, kh, kw] -> W' [C, kg, kh, kw]: per group, in/out channels swapped, taps rotated 180 degrees. */
+function flipFilters(w: Float32Array, d: Dims, kh: number, kw: number): Float32Array {
+  const out = new Float32Array(w.length);
+  const taps = kh * kw;
+  for (let g = 0; g < d.g; g++) {
+    for (let k = 0; k < d.kg; k++) {
+      for (let c = 0; c < d.cg; c++) {
+        const src = ((g * d.kg + k) * d.cg + c) * taps;
+        const dst = ((g * d.cg + c) * d.kg + k) * taps;
+        for (let t = 0; t < taps; t++) out[dst + t] = w[src + taps - 1 - t]!;
+      }
+    }
+  }
+  return out;
+}
+
+export function conv2dBackpropInput(dy: KernelTensor, w: KernelTensor, inputShape: readonly number[], attrs: Conv2DAttrs): Float32Array {
+  const d = dims(inputShape, w.shape, attrs);
+  if (!d || dy.shape.join() !== [d.n, d.k, attrs.out[0], attrs.out[1]].join()) return jsInput(dy, w, inputShape, attrs);
+  const [kh, kw] = attrs.kernel;
+  const [dh, dw] = attrs.dilation;
+  const full = [dh * (kh - 1), dh * (kh - 1), dw * (kw - 1), dw * (kw - 1)];
+  const pads = attrs.pad.map((p, i) => full[i]! - p);
+  const rt = runtime();
+  rt.begin();
+  const pdy = rt.put(dy.data);
+  const size = d.n * d.c * d.h * d.w;
+  if (attrs.stride[0] === 1 && attrs.stride[1] === 1 && pads.every((p) => p >= 0)) {
+    // dx = conv(dy, flipped filters) with the complementary padding: a forward convolution.
+    const flipped: Conv2DAttrs = {
+      kernel: [kh, kw], stride: [1, 1], dilation: [dh, dw], groups: d.g, activation: 'none',
+      pad: pads as [number, number, number, number], out: [d.h, d.w],
+    };
+    const fd: Dims = { n: d.n, c: d.k, h: attrs.out[0], w: attrs.out[1], k: d.c, g: d.g, cg: d.kg, kg: d.cg, rows: d.kg * kh * kw, ohw: d.h * d.w };
+    const pw = rt.put(flipFilters(w.data, d, kh, kw));
+    const pdx = rt.alloc(size);
+    forward(rt, pdy, pw, 0, pdx, fd, flipped);
+    return rt.read(pdx, size);
+  }
+  const pw = rt.put(w.data);
+  const pdx = rt.alloc(size);
+  // Strided: columns for a chunk of images at a time (bounded memory), then col2im.
+  const colsPerImage = d.c * kh * kw * d.ohw;
+  const chunk = Math.max(1, Math.min(d.n, Math.floor((64 << 20) / 4 / colsPerImage)));
+  const pcols = rt.alloc(chunk * colsPerImage);
+  const g = geo(d, attrs);
+  for (let n0 = 0; n0 < d.n; n0 += chunk) {
+    const cnt = Math.min(chunk, d.n - n0);
+    runGemm(rt, gemmSpec({
+      m: d.rows, n: d.ohw, k: d.kg,
+      a: pw, ars: 1, acs: d.rows,
+      b: pdy + 4 * n0 * d.k * d.ohw, brs: d.ohw, bcs: 1,
+      c: pcols, ldc: d.ohw,
+      nb1: cnt, nb2: d.g, as1: 0, as2: d.kg * d.rows,
+      bs1: d.k * d.ohw, bs2: d.kg * d.ohw, cs1: d.c * kh * kw * d.ohw, cs2: d.rows * d.ohw,
+    }));
+    const geoArgs = [d.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, g.oh, g.ow];
+    rt.arg(C2I.COLS, pcols);
+    rt.arg(C2I.DX, pdx + 4 * n0 * d.c * d.h * d.w);
+    rt.arg(C2I.NPLANES, cnt * d.c);
+    geoArgs.forEach((v, i) => rt.arg(C2I.GEO + i, v));
+    rt.run(KIND.col2im, cnt * d.c, 0, cnt * colsPerImage >= 1 << 16);
+  }
+  return rt.read(pdx, size);
+}
+
+export function conv2dBackpropFilter(x: KernelTensor, dy: KernelTensor, filterShape: readonly number[], attrs: Conv2DAttrs): Float32Array {
+  const d = dims(x.shape, filterShape, attrs);
+  if (!d || dy.shape.join() !== [d.n, d.k, attrs.out[0], attrs.out[1]].join()) return jsFilter(x, dy, filterShape, attrs);
+  const rt = runtime();
+  rt.begin();
+  const px = rt.put(x.data);
+  const pdy = rt.put(dy.data);
+  const size = d.k * d.rows;
+  const pw = pointwise(attrs, d);
+  // dW is small next to the work when images are many: split the image sum over threads
+  // into partial dW's and add them up, rather than leave threads idle.
+  const threads = rt.threads();
+  const tiles = d.g * Math.max(1, Math.floor(d.kg / 64)) * Math.max(1, Math.floor(d.rows / 256));
+  const parts = threads > 1 && tiles < 2 * threads ? Math.min(d.n, 2 * threads) : 1;
+  const ipp = Math.ceil(d.n / parts);
+  const kParts = Math.ceil(d.n / ipp);
+  const pdw = rt.alloc(size * kParts);
+  runGemm(rt, gemmSpec({
+    m: d.kg, n: d.rows, k: d.ohw,
+    a: pdy, ars: d.ohw, acs: 1,
+    bmode: pw ? BMODE.strided : BMODE.im2colT, b: px, brs: 1, bcs: d.h * d.w,
+    c: pdw, ldc: d.rows,
+    nb1: d.g, as1: d.kg * d.ohw, bs1: d.cg * d.h * d.w, cs1: d.kg * d.rows,
+    kImages: d.n, ask: d.k * d.ohw, bsk: d.c * d.h * d.w,
+    geo: geo(d, attrs),
+  }), kParts, size);
+  const out = rt.read(pdw, size);
+  if (kParts > 1) {
+    const f32 = rt.f32;
+    for (let p = 1; p < kParts; p++) {
+      const base = (pdw >> 2) + p * size;
+      for (let i = 0; i < size; i++) out[i]! += f32[base + i]!;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,93 @@
+/**
+ * Publishing a GEMM job: C = op(A) op(B) over batches, groups and (for the filter gradient)
+ * a sum over images, with operands in the arena. `GemmSpec` names what assembly/gemm.ts reads;
+ * `runGemm` picks the task tiling for the threads at hand and runs it.
+ */
+import { BMODE, G, KIND, MR, NR } from './job-layout.js';
+import type { WasmRuntime } from './runtime.js';
+
+/** Convolution geometry for the implicit-im2col B modes (one image, one group). */
+export interface ConvGeo {
+  c: number; h: number; w: number; kh: number; kw: number; sh: number; sw: number;
+  pt: number; pl: number; dh: number; dw: number; oh: number; ow: number;
+}
+
+export interface GemmSpec {
+  m: number;
+  n: number;
+  k: number;
+  /** A(i, p) at a + i*ars + p*acs (floats, from the byte pointer a). */
+  a: number; ars: number; acs: number;
+  bmode: number;
+  b: number; brs: number; bcs: number;
+  c: number; ldc: number;
+  flags: number;
+  bias: number;
+  /** Batch b = b1 * nb2 + b2 offsets every operand by b1*s1 + b2*s2 floats. */
+  nb1: number; nb2: number;
+  as1: number; as2: number; bs1: number; bs2: number; cs1: number; cs2: number; biass2: number;
+  /** The K sum runs over `kImages` images, stepping A and B by ask / bsk floats. */
+  kImages: number; ask: number; bsk: number;
+  geo?: ConvGeo;
+}
+
+export function gemmSpec(s: Partial<GemmSpec> & Pick<GemmSpec, 'm' | 'n' | 'k' | 'a' | 'ars' | 'acs' | 'b' | 'brs' | 'bcs' | 'c' | 'ldc'>): GemmSpec {
+  return {
+    bmode: BMODE.strided, flags: 0, bias: 0, nb1: 1, nb2: 1,
+    as1: 0, as2: 0, bs1: 0, bs2: 0, cs1: 0, cs2: 0, biass2: 0, kImages: 1, ask: 0, bsk: 0,
+    ...s,
+  };
+}
+
+/** Below this many multiply-adds a job is not worth waking the workers for. */
+const PARALLEL_MACS = 1 << 18;
+
+const ceilDiv = (a: number, b: number): number => Math.ceil(a / b);
+const roundUp = (a: number, b: number): number => ceilDiv(a, b) * b;
+
+/**
+ * Runs the job. `kParts` > 1 splits the image sum into partial products written `cspart`
+ * floats apart (the caller adds them up): the only way to spread a small filter gradient
+ * over threads.
+ */
+export function runGemm(rt: WasmRuntime, s: GemmSpec, kParts = 1, cspart = 0): void {
+  const macs = s.m * s.n * s.k * s.nb1 * s.nb2 * s.kImages;
+  const parallel = macs >= PARALLEL_MACS;
+  const threads = parallel ? rt.threads() : 1;
+  const batches = s.nb1 * s.nb2 * kParts;
+  // Enough tasks for dynamic load balancing (4 per thread), but tiles no smaller than the
+  // blocking wants: N tiles of at least 256 columns, M tiles of at least 64 rows.
+  let tilesM = 1;
+  let tilesN = 1;
+  if (threads > 1 && batches < 4 * threads) {
+    const want = ceilDiv(4 * threads, batches);
+    tilesN = Math.max(1, Math.min(want, Math.floor(s.n / 256)));
+    tilesM = Math.max(1, Math.min(ceilDiv(want, tilesN), Math.floor(s.m / 64)));
+  }
+  const tileN = roundUp(ceilDiv(s.n, tilesN), NR);
+  const tileM = roundUp(ceilDiv(s.m, tilesM), MR);
+  tilesN = ceilDiv(s.n, tileN);
+  tilesM = ceilDiv(s.m, tileM);
+  const v = [
+    [G.M, s.m], [G.N, s.n], [G.K, s.k], [G.A, s.a], [G.ARS, s.ars], [G.ACS, s.acs],
+    [G.BMODE, s.bmode], [G.B, s.b], [G.BRS, s.brs], [G.BCS, s.bcs], [G.C, s.c], [G.LDC, s.ldc],
+    [G.FLAGS, s.flags], [G.BIAS, s.bias], [G.TILEM, tileM], [G.TILEN, tileN], [G.TILESM, tilesM], [G.TILESN, tilesN],
+    [G.NB2, s.nb2], [G.NBATCH, s.nb1 * s.nb2], [G.AS1, s.as1], [G.AS2, s.as2], [G.BS1, s.bs1], [G.BS2, s.bs2],
+    [G.CS1, s.cs1], [G.CS2, s.cs2], [G.BIASS2, s.biass2], [G.KIMG, s.kImages], [G.ASK, s.ask], [G.BSK, s.bsk],
+    [G.KPARTS, kParts], [G.CSPART, cspart],
+  ] as const;
+  for (const [slot, value] of v) rt.arg(slot, value);
+  const g = s.geo;
+  if (g) [g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, g.oh, g.ow].forEach((x, i) => rt.arg(G.GEO + i, x));
+  rt.run(KIND.gemm, kParts * s.nb1 * s.nb2 * tilesM * tilesN, rt.gemmScratch, parallel);
+}
+
+/** y[m, n] = A W^T for M < 4 rows: W [N, K] streamed once (fully-connected at batch 1). */
+export function runGemv(rt: WasmRuntime, m: number, n: number, k: number, a: number, w: number, c: number, bias: number, flags: number): void {
+  const parallel = m * n * k >= PARALLEL_MACS;
+  const threads = parallel ? rt.threads() : 1;
+  const tileN = roundUp(ceilDiv(n, 8 * threads), 4);
+  const v = [[G.M, m], [G.N, n], [G.K, k], [G.A, a], [G.B, w], [G.C, c], [G.LDC, n], [G.FLAGS, flags], [G.BIAS, bias], [G.TILEN, tileN]] as const;
+  for (const [slot, value] of v) rt.arg(slot, value);
+  rt.run(KIND.gemv, ceilDiv(n, tileN), 0, parallel);
+}

@@ -1,0 +1,56 @@
+/**
+ * MatMul on the packed GEMM: batched, transposes as strides, bias and ReLU fused into the
+ * micro-kernel's epilogue. Shapes the fast path does not cover (mixed broadcast of several
+ * batch dimensions, empty products) go to the js reference, which also words the errors.
+ */
+import type { KernelTensor } from '../kernels.js';
+import { matMul as jsMatMul } from '../js/matmul.js';
+import { sizeOf } from '../../tensor/shape.js';
+import { EP } from './job-layout.js';
+import { gemmSpec, runGemm, runGemv } from './gemm.js';
+import { runtime } from './instance.js';
+
+export function matMul(
+  a: KernelTensor,
+  b: KernelTensor,
+  transposeA: boolean,
+  transposeB: boolean,
+  bias: KernelTensor | null,
+  activation: 'none' | 'relu',
+): Float32Array {
+  const ar = a.shape.length;
+  const br = b.shape.length;
+  if (ar < 2 || br < 2) return jsMatMul(a, b, transposeA, transposeB, bias, activation);
+  const m = transposeA ? a.shape[ar - 1]! : a.shape[ar - 2]!;
+  const k = transposeA ? a.shape[ar - 2]! : a.shape[ar - 1]!;
+  const kb = transposeB ? b.shape[br - 1]! : b.shape[br - 2]!;
+  const n = transposeB ? b.shape[br - 2]! : b.shape[br - 1]!;
+  const aCount = sizeOf(a.shape.slice(0, -2));
+  const bCount = sizeOf(b.shape.slice(0, -2));
+  const sameBatch = a.shape.slice(0, -2).join() === b.shape.slice(0, -2).join();
+  // One stride per operand covers equal batches or a single matrix on one side.
+  const simpleBatch = sameBatch || aCount === 1 || bCount === 1;
+  if (k !== kb || k === 0 || m === 0 || n === 0 || !simpleBatch || (bias && bias.data.length !== n)) {
+    return jsMatMul(a, b, transposeA, transposeB, bias, activation);
+  }
+  const count = Math.max(aCount, bCount);
+  const rt = runtime();
+  rt.begin();
+  const pa = rt.put(a.data);
+  const pb = rt.put(b.data);
+  const pbias = bias ? rt.put(bias.data) : 0;
+  const pc = rt.alloc(count * m * n);
+  const flags = (bias ? EP.biasCol : 0) | (activation === 'relu' ? EP.relu : 0);
+  if (m < 4 && count === 1 && transposeB && !transposeA) {
+    runGemv(rt, m, n, k, pa, pb, pc, pbias, flags);
+  } else {
+    runGemm(rt, gemmSpec({
+      m, n, k,
+      a: pa, ars: transposeA ? 1 : k, acs: transposeA ? m : 1,
+      b: pb, brs: transposeB ? 1 : n, bcs: transposeB ? k : 1,
+      c: pc, ldc: n, flags, bias: pbias,
+      nb1: count, as1: aCount === 1 ? 0 : m * k, bs1: bCount === 1 ? 0 : k * n, cs1: m * n,
+    }));
+  }
+  return rt.read(pc, count * m * n);
+}

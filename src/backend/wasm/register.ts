@@ -1,0 +1,53 @@
+/**
+ * The wasm backend: WebAssembly SIMD kernels on shared memory, run by a pool of worker
+ * threads (single-threaded where shared memory is unavailable). This list is its whole
+ * coverage; every kernel missing here falls back to js (src/backend/registry.ts).
+ *
+ * Registered on import of convkit wherever WebAssembly SIMD is available. It becomes the
+ * default backend in Node unless CONVKIT_BACKEND=js; browsers select it with
+ * `await ck.setBackend('wasm')` (the module must be fetched first).
+ */
+import type { KernelSignatures } from '../kernels.js';
+import { getBackendName, registerBackend, setBackendSync } from '../registry.js';
+import { conv2d, conv2dBackpropFilter, conv2dBackpropInput } from './conv2d.js';
+import { binary, unary, unaryGrad } from './elementwise.js';
+import { runtime, startRuntime } from './instance.js';
+import { matMul } from './matmul.js';
+import { simdSupported } from './runtime.js';
+
+const kernels: Partial<KernelSignatures> = {
+  // matmul.ts
+  MatMul: matMul,
+  // conv2d.ts (winograd.ts for 3x3 stride 1)
+  Conv2D: conv2d,
+  Conv2DBackpropInput: conv2dBackpropInput,
+  Conv2DBackpropFilter: conv2dBackpropFilter,
+  // elementwise.ts
+  Unary: unary,
+  UnaryGrad: unaryGrad,
+  Binary: binary,
+};
+
+/** Make wasm the default backend (when CONVKIT_BACKEND does not say otherwise)? */
+const MAKE_DEFAULT = true;
+
+if (simdSupported()) {
+  registerBackend({
+    name: 'wasm',
+    kernels,
+    init: async () => {
+      await startRuntime();
+    },
+  });
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  const wanted = env?.CONVKIT_BACKEND;
+  if ((wanted === 'wasm' || (MAKE_DEFAULT && wanted === undefined)) && getBackendName() === 'js') {
+    try {
+      runtime(); // compiles now and starts the worker threads, ready by the first big kernel
+      setBackendSync('wasm');
+    } catch (e) {
+      // A default is best effort (a browser must fetch the module first); an explicit ask is not.
+      if (wanted === 'wasm') throw e;
+    }
+  }
+}

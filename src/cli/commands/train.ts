@@ -1,0 +1,132 @@
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { ConvkitError } from '../../tensor/errors.js';
+import { Generator, manualSeed } from '../../tensor/random.js';
+import { loadDataset } from '../../data/builtin.js';
+import { DataLoader } from '../../data/data-loader.js';
+import { randomSplit } from '../../data/dataset.js';
+import { Trainer, evaluate } from '../../train/trainer.js';
+import { save } from '../../io/save-load.js';
+import { getBackendName } from '../../backend/registry.js';
+import { progressView } from '../progress-view.js';
+import { action, nonNegativeNumber, positiveInt } from '../run.js';
+import { resolveModel } from '../model-spec.js';
+import { makeOptimizer, makeScheduler, OPTIMIZERS } from '../optimizer-spec.js';
+
+interface TrainFlags {
+  model: string;
+  data: string;
+  dataDir?: string;
+  epochs: number;
+  batchSize: number;
+  optimizer: string;
+  lr?: number;
+  momentum?: number;
+  weightDecay: number;
+  schedule: string;
+  valFraction: number;
+  earlyStop?: number;
+  seed: number;
+  out: string;
+  resume?: boolean;
+  json?: boolean;
+}
+
+export function registerTrain(program: Command): void {
+  program
+    .command('train')
+    .description('train a model (default: LeNet-5 on the embedded MNIST digits) and save it')
+    .option('--model <name|file|pattern>', 'zoo name, architecture .json, saved model, or pattern', 'lenet5')
+    .option('--data <name|dir>', 'digits | fashion-mnist | cifar10 | a folder of IDX files', 'digits')
+    .option('--data-dir <dir>', 'where fashion-mnist / cifar10 files are')
+    .option('--epochs <n>', 'passes over the training set', positiveInt('--epochs'), 3)
+    .option('--batch-size <n>', 'examples per step (1 = stochastic, the dataset size = full batch)', positiveInt('--batch-size'), 64)
+    .option('--optimizer <name>', OPTIMIZERS.join(' | '), 'adam')
+    .option('--lr <rate>', 'learning rate (default depends on the optimizer)', nonNegativeNumber('--lr'))
+    .option('--momentum <m>', 'momentum for sgd/momentum/rmsprop', nonNegativeNumber('--momentum'))
+    .option('--weight-decay <wd>', 'L2 penalty', nonNegativeNumber('--weight-decay'), 0)
+    .option('--schedule <name>', 'none | step | cosine', 'none')
+    .option('--val-fraction <f>', 'share of the training set held out for validation', nonNegativeNumber('--val-fraction'), 0.1)
+    .option('--early-stop <epochs>', 'stop when validation loss has not improved for this many epochs', positiveInt('--early-stop'))
+    .option('--seed <n>', 'random seed (same seed, same backend: same result)', (v) => Number(v), 0)
+    .option('--out <dir>', 'where model.convkit and checkpoint.convkit are written', 'convkit-out')
+    .option('--resume', 'continue from <out>/checkpoint.convkit')
+    .option('--json', 'one JSON object per line instead of a progress bar')
+    .action(action(async (flags: TrainFlags) => runTrain(flags)));
+}
+
+async function runTrain(flags: TrainFlags): Promise<void> {
+  if (!Number.isInteger(flags.seed)) throw new ConvkitError(`--seed must be an integer, got ${flags.seed}`);
+  if (!(flags.valFraction < 1)) throw new ConvkitError(`--val-fraction must be below 1, got ${flags.valFraction}`);
+  manualSeed(flags.seed);
+  const view = progressView(flags.json ? 'json' : 'auto');
+  const log = (text: string) => view.onMessage?.(text);
+  const trainSet = loadDataset(flags.data, { split: 'train', ...(flags.dataDir ? { dataDir: flags.dataDir } : {}) });
+  const testSet = loadDataset(flags.data, { split: 'test', ...(flags.dataDir ? { dataDir: flags.dataDir } : {}) });
+  const [c, h, w] = trainSet.sampleShape as [number, number, number];
+  const numClasses = trainSet.classes.length;
+  const { model, metadata: previous } = await resolveModel(flags.model, { numClasses, inChannels: c, inputSize: h });
+  if (h !== w) throw new ConvkitError(`${flags.data}: images are ${w}x${h}; zoo models expect square inputs`);
+
+  const splitGen = new Generator(flags.seed + 1);
+  const nVal = Math.round(trainSet.length * flags.valFraction);
+  const [trainPart, valPart] = randomSplit(trainSet, [trainSet.length - nVal, nVal], splitGen);
+  const shuffleGen = new Generator(flags.seed + 2);
+  const train = new DataLoader(trainPart!, { batchSize: flags.batchSize, shuffle: true, generator: shuffleGen });
+  const validation = nVal > 0 ? new DataLoader(valPart!, { batchSize: 256 }) : undefined;
+  const optimizer = makeOptimizer(flags.optimizer, model.parameters(), flags);
+  const scheduler = makeScheduler(flags.schedule, optimizer, flags.epochs);
+
+  log(
+    `training ${flags.model} on ${flags.data} (${trainPart!.length} train, ${nVal} validation, ${testSet.length} test images of ${w}x${h}x${c}) ` +
+      `for ${flags.epochs} epochs, batch ${flags.batchSize}, ${flags.optimizer} lr ${optimizer.lr}, backend ${getBackendName()}`,
+  );
+  const signal = { aborted: false };
+  const onSigint = () => {
+    if (signal.aborted) process.exit(130);
+    signal.aborted = true;
+    log('stopping after this step (Ctrl-C again to quit now); the last checkpoint is kept');
+  };
+  process.on('SIGINT', onSigint);
+  const checkpointPath = join(flags.out, 'checkpoint.convkit');
+  const trainer = new Trainer(model, {
+    train,
+    optimizer,
+    epochs: flags.epochs,
+    ...(scheduler ? { scheduler } : {}),
+    ...(validation ? { validation } : {}),
+    ...(flags.earlyStop ? { earlyStopping: { metric: 'valLoss' as const, patience: flags.earlyStop } } : {}),
+    checkpointPath,
+    resume: flags.resume ?? false,
+    generators: [shuffleGen],
+    callbacks: view,
+    signal,
+  });
+  let result;
+  try {
+    result = await trainer.fit();
+  } finally {
+    view.stop();
+    process.off('SIGINT', onSigint);
+  }
+  if (result.interrupted) {
+    log(`interrupted; resume with: convkit train ${process.argv.slice(3).join(' ')} --resume`);
+    process.exitCode = 130;
+    return;
+  }
+  const test = evaluate(model, new DataLoader(testSet, { batchSize: 256 }));
+  const modelPath = join(flags.out, 'model.convkit');
+  await save(model, modelPath, {
+    ...previous,
+    inputShape: [c, h, w],
+    classNames: [...trainSet.classes],
+    trainedOn: flags.data,
+    testAccuracy: test.accuracy,
+  });
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify({ event: 'done', testLoss: test.loss, testAccuracy: test.accuracy, testTop5: test.top5, model: modelPath })}\n`);
+  } else {
+    log(`test accuracy ${(test.accuracy * 100).toFixed(2)}% (top-5 ${(test.top5 * 100).toFixed(2)}%, loss ${test.loss.toFixed(4)}) on ${test.count} images`);
+    log(`saved ${modelPath}`);
+  }
+}

@@ -1,0 +1,27 @@
+import type { Module } from './module.js';
+
+/**
+ * How a graph module (a residual block, an Inception module) states its dataflow once, for
+ * every reader: `forward` runs it on tensors, and the summary (src/analysis) runs the same
+ * description on shapes, so the two can never disagree. `V` is whatever flows: a Tensor, or
+ * a symbolic value holding a shape and a receptive field.
+ *
+ * A Sequential needs none of this (its dataflow is its order); a layer with no children
+ * neither (it has `outputShape`).
+ */
+export interface GraphOps<V> {
+  /** Runs one of this module's children (a layer, a Sequential or another graph module). */
+  call(child: Module, x: V): V;
+  /** Elementwise sum of two equal shapes (a residual connection). */
+  add(a: V, b: V): V;
+  /** Concatenation along the channels (Inception's branches). */
+  cat(xs: readonly V[]): V;
+}
+
+export interface GraphTraceable {
+  traceGraph<V>(x: V, ops: GraphOps<V>): V;
+}
+
+export function isGraphTraceable(m: Module): m is Module & GraphTraceable {
+  return typeof (m as Partial<GraphTraceable>).traceGraph === 'function';
+}

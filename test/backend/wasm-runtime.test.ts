@@ -1,0 +1,77 @@
+import { spawnSync } from 'node:child_process';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import * as ck from '../../src/index.js';
+import * as jsElt from '../../src/backend/js/elementwise.js';
+import * as wasmElt from '../../src/backend/wasm/elementwise.js';
+import { runtime } from '../../src/backend/wasm/instance.js';
+import { bothPaths, expectSame, kt, values, workersReady } from './wasm-helpers.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+describe('wasm backend runtime', () => {
+  it('is registered, and prints its kernel coverage', () => {
+    expect(ck.listBackends()).toContain('wasm');
+    const { own, fallback } = ck.kernelCoverage('wasm');
+    console.log(`wasm backend: ${own.length} own kernels, ${fallback.length} fall back to js\n` +
+      `  own: ${own.join(', ')}\n  js:  ${fallback.join(', ')}`);
+    expect(own).toEqual(expect.arrayContaining(['MatMul', 'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']));
+  });
+
+  it('starts its worker threads and shares one memory with them', async () => {
+    const threads = await workersReady();
+    expect(runtime().shared).toBe(true);
+    expect(threads).toBeGreaterThanOrEqual(1);
+  });
+
+  it('survives memory growth between threaded kernels (arena grown, workers still in step)', () => {
+    for (const n of [64, 700, 90, 1500, 33]) {
+      const a = kt([n, 200], n);
+      const b = kt([200, 300], n + 1);
+      const { threaded, single } = bothPaths(() => ck.getBackend() && runtime() && wasmMatMul(a, b));
+      expectSame(threaded, single, `n=${n}`);
+    }
+  });
+
+  it('computes elementwise ops exactly as the js reference, threaded or not', () => {
+    const n = 300_001;
+    const x = { data: values(n, 3), shape: [n] };
+    const y = { data: values(n, 4), shape: [n] };
+    for (const op of ['relu', 'leakyRelu', 'neg', 'abs', 'sqrt', 'square'] as const) {
+      const r = bothPaths(() => wasmElt.unary(x, op, 0.1));
+      expectSame(r.threaded, jsElt.unary(x, op, 0.1), op);
+      expectSame(r.single, r.threaded, `${op} single`);
+    }
+    for (const op of ['add', 'sub', 'mul', 'div', 'maximum', 'minimum'] as const) {
+      expectSame(wasmElt.binary(x, y, op, [n]), jsElt.binary(x, y, op, [n]), op);
+    }
+    expectSame(wasmElt.unaryGrad(x, x, y, 'relu', 0), jsElt.unaryGrad(x, x, y, 'relu', 0), 'relu grad');
+  });
+
+  it('does not keep the process alive: a script that used threads exits on its own', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'convkit-wasm-'));
+    const script = join(dir, 'exit.ts');
+    writeFileSync(script, [
+      `import * as ck from ${JSON.stringify(join(root, 'src/index.ts'))};`,
+      `await ck.setBackend('wasm');`,
+      `await new Promise((r) => setTimeout(r, 200));`,
+      `const x = ck.randn([1, 16, 40, 40]); const w = ck.randn([16, 16, 3, 3]);`,
+      `console.log('shape', ck.F.conv2d(x, w, null, { padding: 1 }).shape.join('x'));`,
+    ].join('\n'));
+    const res = spawnSync(process.execPath, [join(root, 'node_modules/vite-node/vite-node.mjs'), script], {
+      cwd: root, timeout: 30_000, encoding: 'utf8',
+    });
+    expect(res.error, 'timed out: a worker kept the process alive').toBeUndefined();
+    expect(res.stdout).toContain('shape 1x16x40x40');
+    expect(res.status).toBe(0);
+  });
+});
+
+import { matMul } from '../../src/backend/wasm/matmul.js';
+import type { KernelTensor } from '../../src/backend/kernels.js';
+function wasmMatMul(a: KernelTensor, b: KernelTensor): Float32Array {
+  return matMul(a, b, false, false, null, 'none');
+}

@@ -1,0 +1,53 @@
+/**
+ * The "light" ONNX model-zoo graphs in ../shared/conformance/onnx/light (see its README):
+ * real AlexNet, ZFNet-512, GoogLeNet (Inception v1), VGG-19, ResNet-50, SqueezeNet,
+ * DenseNet-121, ShuffleNet and Inception v2 graphs whose weights are ConstantOfShape nodes.
+ * Each is imported, run on arange(n).reshape([1, 3, 224, 224]) / n, and compared with
+ * light_<model>_output_0.pb. They are big networks on the reference kernels, so the two that
+ * take well over 20 s per backend on a 2-core machine (VGG-19: ~150 s on js, ResNet-50: ~25 s)
+ * run only with CONVKIT_SLOW_TESTS=1.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'vitest';
+import * as ck from '../../src/index.js';
+import { describeEachBackend } from '../helpers/backends.js';
+import { CONFORMANCE_ROOT, expectMatches } from './onnx-helpers.js';
+
+const ROOT = fileURLToPath(new URL('light/', CONFORMANCE_ROOT));
+const slow = process.env['CONVKIT_SLOW_TESTS'] === '1';
+
+/** Model -> whether it is slow (over ~20 s per backend on the reference kernels). */
+const MODELS: Record<string, boolean> = {
+  bvlc_alexnet: false,
+  zfnet512: false,
+  inception_v1: false,
+  vgg19: true,
+  resnet50: true,
+  squeezenet: false,
+  densenet121: false,
+  shufflenet: false,
+  inception_v2: false,
+};
+
+if (!existsSync(ROOT)) {
+  describe('onnx light models', () => {
+    it.skip(`shared conformance data not found at ${ROOT}; these tests need ../shared/conformance/onnx beside the repository`, () => {});
+  });
+} else {
+  describeEachBackend('onnx light models', () => {
+    for (const [name, isSlow] of Object.entries(MODELS)) {
+      const run = isSlow && !slow ? it.skip : it;
+      run(isSlow && !slow ? `${name} (slow: set CONVKIT_SLOW_TESTS=1)` : name, async () => {
+        const model = await ck.io.loadOnnx(join(ROOT, `light_${name}.onnx`));
+        const shape = [1, 3, 224, 224];
+        const n = shape.reduce((a, b) => a * b, 1);
+        const x = ck.F.div(ck.arange(n), n).reshape(shape);
+        const y = ck.noGrad(() => model.forward(x));
+        const want = ck.io.readOnnxTensor(readFileSync(join(ROOT, `light_${name}_output_0.pb`)));
+        expectMatches(y, want, name);
+      }, 600_000);
+    }
+  });
+}
