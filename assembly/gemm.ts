@@ -16,8 +16,8 @@ import { EP_BIAS_COL, EP_BIAS_ROW, EP_LOAD, MR, NR, kernel4x8 } from './kernel';
 import { Geo, packA, packB, packIm2col, packIm2colT } from './pack';
 
 export const KC: i32 = 256;
-export const MC: i32 = 128;
-export const NC: i32 = 512;
+export const MC: i32 = 64;
+export const NC: i32 = 1024;
 
 export const G_M = 0, G_N = 1, G_K = 2;
 export const G_A = 3, G_ARS = 4, G_ACS = 5;

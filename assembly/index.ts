@@ -9,6 +9,8 @@ import { col2imTask } from './col2im';
 import { filterTask, winogradTask } from './winograd';
 import { eltTask } from './elementwise';
 import { gemvTask } from './gemv';
+import { im2colTask } from './im2col';
+import { batchNormTask, channelSumTask, maxPoolGradTask, maxPoolTask } from './planes';
 
 export const KIND_GEMM = 1;
 export const KIND_COL2IM = 2;
@@ -16,6 +18,11 @@ export const KIND_WINOGRAD = 3;
 export const KIND_WINOGRAD_FILTER = 4;
 export const KIND_ELEMENTWISE = 5;
 export const KIND_GEMV = 6;
+export const KIND_MAXPOOL = 7;
+export const KIND_MAXPOOL_GRAD = 8;
+export const KIND_BATCHNORM = 9;
+export const KIND_CHANNEL_SUM = 10;
+export const KIND_IM2COL = 11;
 
 /** Bytes of per-thread scratch the GEMM needs. */
 export function gemmScratch(): i32 {
@@ -34,6 +41,11 @@ function dispatch(job: usize, kind: i32, t: i32, tid: i32): void {
     case KIND_WINOGRAD_FILTER: filterTask(job, t); break;
     case KIND_ELEMENTWISE: eltTask(job, t); break;
     case KIND_GEMV: gemvTask(job, t); break;
+    case KIND_MAXPOOL: maxPoolTask(job, t); break;
+    case KIND_MAXPOOL_GRAD: maxPoolGradTask(job, t); break;
+    case KIND_BATCHNORM: batchNormTask(job, t); break;
+    case KIND_CHANNEL_SUM: channelSumTask(job, t); break;
+    case KIND_IM2COL: im2colTask(job, t); break;
     default: unreachable();
   }
 }

@@ -180,6 +180,8 @@ class Tracer {
       }),
     );
     let outShape: number[];
+    // Inference mode for the probe (batch norm on one item), then the caller's modes back.
+    const modes = m.modules().map((mod) => [mod, mod.training] as const);
     try {
       outShape = noGrad(() =>
         tidy(() => {
@@ -189,6 +191,7 @@ class Tracer {
       );
     } finally {
       handles.forEach((h) => h.remove());
+      for (const [mod, training] of modes) mod.training = training;
     }
     let sym: Sym = { ...x, rf: null };
     for (const s of seen) {

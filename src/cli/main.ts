@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import '../node.js';
-import { ConvkitError } from '../tensor/errors.js';
 import { registerTrain } from './commands/train.js';
 import { registerEval } from './commands/eval.js';
 import { registerInfo } from './commands/info.js';
+import { registerPredict } from './commands/predict.js';
+import { registerPlayground } from './commands/playground.js';
+import { reportError } from './run.js';
 
 /** The `convkit` command. Every subcommand has --help; numbers come out as JSON with --json. */
 const program = new Command();
@@ -12,12 +14,22 @@ program
   .name('convkit')
   .description('build, train, inspect and run ConvNets (CONVKIT_BACKEND=js|wasm picks the backend)')
   .version('0.1.0')
-  .exitOverride()
-  .showHelpAfterError();
+  .exitOverride();
 
 registerTrain(program);
 registerEval(program);
 registerInfo(program);
+registerPredict(program);
+registerPlayground(program);
+
+// Usage errors (unknown option, missing argument) as one line in the same form as every other
+// error, pointing at the command's --help instead of printing all of it.
+for (const cmd of [program, ...program.commands]) {
+  const name = cmd === program ? 'convkit' : `convkit ${cmd.name()}`;
+  cmd.configureOutput({
+    outputError: (str, write) => write(`convkit: ${str.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')} (see ${name} --help)\n`),
+  });
+}
 
 try {
   await program.parseAsync(process.argv);
@@ -25,10 +37,7 @@ try {
   if (e instanceof CommanderError) {
     // Commander has already printed its message (or the help/version text).
     process.exitCode = e.exitCode;
-  } else if (e instanceof ConvkitError) {
-    process.stderr.write(`convkit: ${e.message}\n`);
-    process.exitCode = 1;
   } else {
-    throw e;
+    reportError(e);
   }
 }

@@ -5,6 +5,8 @@ import { fromConfig } from '../nn/registry.js';
 import { createModel, zoo } from '../models/index.js';
 import { loadWithMetadata } from '../io/save-load.js';
 import type { ModelMetadata } from '../io/model-file.js';
+import { modelFromPattern } from '../analysis/pattern-builder.js';
+import { looksLikePattern } from '../analysis/pattern-parser.js';
 
 export interface ResolvedModel {
   model: Module;
@@ -13,14 +15,24 @@ export interface ResolvedModel {
   metadata: ModelMetadata;
 }
 
+/** What the data says about the model it needs: classes, channels, height and width. */
 export interface ModelShapeHints {
   numClasses: number;
   inChannels: number;
   inputSize: number;
+  width?: number;
 }
 
-/** Pattern-language models plug in here (installed by the analysis module when present). */
-export const patternBuilders: { build?: (pattern: string, hints: ModelShapeHints) => Module } = {};
+/** Fails fast (before any data is read) when `spec` cannot be a model at all. */
+export function checkModelSpec(spec: string): void {
+  if (!(spec in zoo) && !existsSync(spec) && !looksLikePattern(spec)) throw unknownModel(spec);
+}
+
+function unknownModel(spec: string): ConvkitError {
+  return new ConvkitError(
+    `unknown model '${spec}': not a zoo name (${Object.keys(zoo).join(', ')}), not an existing file, and not a pattern like "INPUT[28x28x1] -> CONV5-6 -> RELU -> POOL2 -> FC10"`,
+  );
+}
 
 /**
  * `--model` accepts a zoo name, an architecture JSON file ({type, args} as written by
@@ -28,18 +40,17 @@ export const patternBuilders: { build?: (pattern: string, hints: ModelShapeHints
  * "INPUT[28x28x1] -> [CONV3-8 -> RELU -> POOL2]*2 -> FC10".
  */
 export async function resolveModel(spec: string, hints: ModelShapeHints): Promise<ResolvedModel> {
+  const { numClasses, inChannels, inputSize } = hints;
+  const width = hints.width ?? inputSize;
   if (spec in zoo) {
-    return { model: createModel(spec, hints), source: spec, metadata: {} };
+    if (width !== inputSize) throw new ConvkitError(`the zoo's ${spec} expects square inputs, but the images are ${width}x${inputSize}`);
+    return { model: createModel(spec, { numClasses, inChannels, inputSize }), source: spec, metadata: {} };
   }
-  if (/->|^\s*INPUT\b/i.test(spec)) {
-    if (!patternBuilders.build) throw new ConvkitError('the pattern language is not available in this build');
-    return { model: patternBuilders.build(spec, hints), source: spec, metadata: {} };
+  if (!existsSync(spec) && looksLikePattern(spec)) {
+    // The data decides the input volume; the pattern's own INPUT[...] is only a reminder.
+    return { model: modelFromPattern(spec, { input: [inChannels, inputSize, width] }).model, source: spec, metadata: {} };
   }
-  if (!existsSync(spec)) {
-    throw new ConvkitError(
-      `unknown model '${spec}': not a zoo name (${Object.keys(zoo).join(', ')}), not an existing file, and not a pattern like "INPUT[28x28x1] -> CONV5-6 -> RELU -> POOL2 -> FC10"`,
-    );
-  }
+  if (!existsSync(spec)) throw unknownModel(spec);
   if (spec.endsWith('.json')) {
     let config: ModuleConfig;
     try {

@@ -8,6 +8,7 @@ import type { Optimizer } from '../optim/optimizer.js';
 import { CosineAnnealingLR, StepLR, type LRScheduler } from '../optim/lr-scheduler.js';
 
 export const OPTIMIZERS = ['sgd', 'momentum', 'adagrad', 'rmsprop', 'adam'] as const;
+export const SCHEDULES = ['none', 'step', 'cosine'] as const;
 
 /** The CLI's optimizer names -> optimizers, with defaults that train the zoo's small nets well. */
 export function makeOptimizer(

@@ -51,7 +51,8 @@ export function progressView(mode: 'auto' | 'json' | 'plain', stream: NodeJS.Wri
       stream.write(`${line(e)}\n`);
     },
     onMessage(text) {
-      stream.write(`${text}\n`);
+      // Over the bar's line (cleared first); the bar redraws itself at the next step.
+      stream.write(active ? `\r\x1b[K${text}\n` : `${text}\n`);
     },
     stop() {
       if (active) bar.stop();

@@ -10,25 +10,52 @@ export function action<A extends unknown[]>(body: (...args: A) => Promise<void> 
     try {
       await body(...args);
     } catch (e) {
-      if (e instanceof ConvkitError) {
-        process.stderr.write(`convkit: ${e.message}\n`);
-        process.exitCode = 1;
-        return;
-      }
-      const err = e as Error;
-      process.stderr.write(`convkit: internal error: ${err?.message ?? String(e)}\n`);
-      if (process.env['CONVKIT_DEBUG']) process.stderr.write(`${err?.stack}\n`);
-      else process.stderr.write('(set CONVKIT_DEBUG=1 for the stack trace; this is a bug, please report it)\n');
-      process.exitCode = 2;
+      reportError(e);
     }
   };
+}
+
+/**
+ * Prints an error as one line starting `convkit: ` and sets the exit code: 1 for a
+ * ConvkitError (bad input; its message says what to change), 2 for anything else (a bug).
+ */
+export function reportError(e: unknown): void {
+  if (e instanceof ConvkitError) {
+    // Messages are one line; a multi-line one (a pattern's caret) keeps its lines indented.
+    process.stderr.write(`convkit: ${e.message.replace(/\n/g, '\n  ')}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  const err = e as Error | undefined;
+  const message = (err?.message ?? String(e)).split('\n')[0];
+  const hint = process.env['CONVKIT_DEBUG'] ? `\n${err?.stack}` : ' (a bug: please report it; CONVKIT_DEBUG=1 shows the stack trace)';
+  process.stderr.write(`convkit: internal error: ${message}${hint}\n`);
+  process.exitCode = 2;
 }
 
 /** Parses a positive integer option with an error naming it. */
 export function positiveInt(name: string) {
   return (v: string): number => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new ConvkitError(`${name} must be a positive integer, got '${v}'`);
+    if (v.trim() === '' || !Number.isSafeInteger(n) || n < 1) throw new ConvkitError(`${name} must be a positive integer, got '${v}'`);
+    return n;
+  };
+}
+
+/** Parses an integer option (any sign) with an error naming it. */
+export function integer(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isSafeInteger(n)) throw new ConvkitError(`${name} must be an integer, got '${v}'`);
+    return n;
+  };
+}
+
+/** Parses a number in [0, 1) with an error naming it. */
+export function fraction(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !(n >= 0 && n < 1)) throw new ConvkitError(`${name} must be a number from 0 up to (not including) 1, got '${v}'`);
     return n;
   };
 }
@@ -36,7 +63,7 @@ export function positiveInt(name: string) {
 export function nonNegativeNumber(name: string) {
   return (v: string): number => {
     const n = Number(v);
-    if (!Number.isFinite(n) || n < 0) throw new ConvkitError(`${name} must be a non-negative number, got '${v}'`);
+    if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new ConvkitError(`${name} must be a non-negative number, got '${v}'`);
     return n;
   };
 }

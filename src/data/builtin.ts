@@ -5,6 +5,8 @@ import { checkSplit, findFile, idxFileNames, loadIdxImages, type Split } from '.
 import { loadDigits } from './digits.js';
 import { loadFashionMnist } from './fashion-mnist.js';
 import type { ImageDataset } from './image-dataset.js';
+import { imageFolderSplit, type ImageFolder } from './image/image-folder.js';
+import type { AspectMode } from './image/pad.js';
 
 /**
  * One entry point from a dataset name (or a folder) to a dataset, which the CLI's
@@ -21,6 +23,14 @@ export interface LoadDatasetOptions {
   dataDir?: string;
   /** For a folder of IDX files: the number of classes (default: inferred from the labels). */
   numClasses?: number;
+  /** For an image folder (one sub-folder per class): images are cropped to this aspect and scaled to it. */
+  size?: number | [number, number];
+  /** For an image folder: 1 (gray), 3 (RGB, default) or 4 channels. */
+  channels?: 1 | 3 | 4;
+  /** For an image folder: 'crop' (default), 'pad' or 'stretch' to a uniform aspect. */
+  aspect?: AspectMode;
+  /** For an image folder without train/ and test/ sub-folders: the share of each class held out as 'test' (default 0.2). */
+  testFraction?: number;
 }
 
 /**
@@ -28,10 +38,14 @@ export interface LoadDatasetOptions {
  * - 'digits' (alias 'mnist'): MNIST, embedded, works offline;
  * - 'fashion-mnist': from dataDir, else /usr/share/datasets/fashion-mnist;
  * - 'cifar10': CIFAR-10 binary batches from dataDir;
- * - a folder path: MNIST-style IDX files (train-/t10k-images-idx3-ubyte[.gz] and labels), or CIFAR-10 batches.
+ * - a folder path: MNIST-style IDX files (train-/t10k-images-idx3-ubyte[.gz] and labels), or CIFAR-10 batches,
+ *   or image files in one sub-folder per class (an ImageFolder: dir/train/<class>/... and dir/test/<class>/...,
+ *   or dir/<class>/... split by testFraction).
  * Images are uint8 in memory and reach a DataLoader as float32 in [0, 1].
  */
-export function loadDataset(nameOrPath: DatasetName | (string & {}), opts: LoadDatasetOptions = {}): ImageDataset {
+export function loadDataset(name: DatasetName, opts?: LoadDatasetOptions): ImageDataset;
+export function loadDataset(nameOrPath: DatasetName | (string & {}), opts?: LoadDatasetOptions): ImageDataset | ImageFolder;
+export function loadDataset(nameOrPath: DatasetName | (string & {}), opts: LoadDatasetOptions = {}): ImageDataset | ImageFolder {
   const split = opts.split ?? 'train';
   checkSplit(split);
   const dataDir = opts.dataDir;
@@ -45,7 +59,7 @@ export function loadDataset(nameOrPath: DatasetName | (string & {}), opts: LoadD
     case 'cifar-10':
       return loadCifar10(dataDir === undefined ? { split } : { split, dataDir });
   }
-  if (existsSync(nameOrPath) && statSync(nameOrPath).isDirectory()) return loadFolder(nameOrPath, split, opts.numClasses);
+  if (existsSync(nameOrPath) && statSync(nameOrPath).isDirectory()) return loadFolder(nameOrPath, split, opts);
   const looksLikePath = /[/\\]/.test(nameOrPath) || nameOrPath.startsWith('.');
   throw new ConvkitError(
     looksLikePath
@@ -56,7 +70,8 @@ export function loadDataset(nameOrPath: DatasetName | (string & {}), opts: LoadD
   );
 }
 
-function loadFolder(dir: string, split: Split, numClasses: number | undefined): ImageDataset {
+function loadFolder(dir: string, split: Split, opts: LoadDatasetOptions): ImageDataset | ImageFolder {
+  const numClasses = opts.numClasses;
   const names = idxFileNames(split);
   const images = findFile(dir, names.images);
   const labels = findFile(dir, names.labels);
@@ -64,9 +79,12 @@ function loadFolder(dir: string, split: Split, numClasses: number | undefined): 
     return loadIdxImages(images, labels, { name: `${dir}/${split}`, ...(numClasses !== undefined ? { numClasses } : {}) });
   }
   if (locateCifar10(dir, split)) return loadCifar10({ dataDir: dir, split });
+  const { size, channels, aspect, testFraction } = opts;
+  const folder = imageFolderSplit(dir, split, { size, channels, aspect, testFraction });
+  if (folder) return folder;
   throw new ConvkitError(
     `${dir}: no ${split} data found: expected MNIST-style IDX files ${names.images[0]}[.gz] and ${names.labels[0]}[.gz]` +
       `${images ? ` (found only ${images})` : labels ? ` (found only ${labels})` : ''}, or CIFAR-10 binary batches ` +
-      `(${split === 'train' ? 'data_batch_1.bin ...' : 'test_batch.bin'}); known dataset names: ${DATASET_NAMES.join(', ')}`,
+      `(${split === 'train' ? 'data_batch_1.bin ...' : 'test_batch.bin'}), or image files in one sub-folder per class; known dataset names: ${DATASET_NAMES.join(', ')}`,
   );
 }

@@ -36,6 +36,8 @@ function dtypeOf(a: StoredArray): ArrayEntry['dtype'] {
 
 const align8 = (n: number) => (n + 7) & ~7;
 
+const WIDTH: Record<string, number | undefined> = { float32: 4, int32: 4, uint8: 1 };
+
 export function writeContainer(contents: ContainerContents): Uint8Array {
   const index: ArrayEntry[] = [];
   let blobSize = 0;
@@ -62,6 +64,17 @@ export function writeContainer(contents: ContainerContents): Uint8Array {
   return out;
 }
 
+/**
+ * The kind a container says it is ('model', 'checkpoint'), read from its header without
+ * checking the rest; null when the bytes are not a convkit container. For choosing a reader.
+ */
+export function containerKind(bytes: Uint8Array): string | null {
+  if (bytes.length < 20 || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) return null;
+  const headerLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(12, true);
+  const m = /^\{"kind":"([a-z-]+)"/.exec(new TextDecoder().decode(bytes.subarray(16, Math.min(16 + headerLength, 64))));
+  return m ? m[1]! : null;
+}
+
 /** Parses a container; `source` names the file in error messages. */
 export function readContainer(bytes: Uint8Array, expectedKind: string, source = 'file'): ContainerContents {
   const fail = (what: string): never => {
@@ -75,6 +88,7 @@ export function readContainer(bytes: Uint8Array, expectedKind: string, source = 
   if (version > CONTAINER_VERSION) {
     fail(`was written by a newer convkit (format version ${version}; this version reads up to ${CONTAINER_VERSION}); upgrade convkit`);
   }
+  if (version < 1) fail(`is corrupt: format version ${version} does not exist`);
   const stored = view.getUint32(bytes.length - 4, true);
   const actual = crc32(bytes.subarray(0, bytes.length - 4));
   if (stored !== actual) fail(`is corrupt or truncated (checksum mismatch over ${bytes.length} bytes); re-save or re-download it`);
@@ -86,18 +100,20 @@ export function readContainer(bytes: Uint8Array, expectedKind: string, source = 
   } catch {
     return fail('is corrupt: its header is not valid JSON');
   }
+  if (!header || typeof header !== 'object' || !Array.isArray(header.arrays ?? [])) fail('is corrupt: its header has no array index');
   if (header.kind !== expectedKind) fail(`is a convkit ${header.kind} file, not a ${expectedKind} file`);
   const blobStart = align8(16 + headerLength);
   const arrays = new Map<string, StoredArray>();
   for (const e of header.arrays ?? []) {
-    const width = e.dtype === 'uint8' ? 1 : 4;
+    const width = WIDTH[e?.dtype];
+    const valid = typeof e?.name === 'string' && width !== undefined && Number.isSafeInteger(e.offset) && e.offset >= 0 && Number.isSafeInteger(e.length) && e.length >= 0;
+    if (!valid) fail(`is corrupt: a bad array entry in its index (${JSON.stringify(e)})`);
     const start = blobStart + e.offset;
-    const end = start + e.length * width;
-    if (!Number.isInteger(e.length) || e.length < 0 || end > bytes.length - 4 || start % 1 !== 0) {
-      fail(`is corrupt: array '${e.name}' (${e.length} x ${e.dtype}) lies outside the file`);
-    }
-    // Copy so the result owns aligned memory independent of the file buffer.
-    const raw = bytes.slice(start, end);
+    const end = start + e.length * width!;
+    if (end > bytes.length - 4) fail(`is corrupt: array '${e.name}' (${e.length} x ${e.dtype}) lies outside the file`);
+    // Copy into fresh, aligned memory that the result owns (a Node Buffer's slice would share the file's pool).
+    const raw = new Uint8Array(end - start);
+    raw.set(bytes.subarray(start, end));
     arrays.set(
       e.name,
       e.dtype === 'float32' ? new Float32Array(raw.buffer) : e.dtype === 'int32' ? new Int32Array(raw.buffer) : raw,

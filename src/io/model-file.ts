@@ -3,6 +3,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { Module, type ModuleConfig } from '../nn/module.js';
 import { fromConfig } from '../nn/registry.js';
 import { readContainer, writeContainer, type StoredArray } from './container.js';
+import type { Normalization } from '../data/image/normalize.js';
 
 /**
  * A convkit model file: the architecture as JSON (`getConfig()` of the root module), the
@@ -13,8 +14,13 @@ export interface ModelMetadata {
   /** Input shape of one item, [C, H, W]. */
   inputShape?: number[];
   classNames?: string[];
-  /** Preprocessing that `predict` must repeat: per-channel mean/std on [0, 1] pixels. */
-  normalization?: { mean: number[]; std: number[] };
+  /**
+   * Preprocessing that `predict` must repeat after resizing: the image module's Normalization,
+   * or (older files) a per-channel mean/std on [0, 1] pixels.
+   */
+  normalization?: Normalization | { mean: number[]; std: number[] };
+  /** The whole decoded-image -> input conversion (InputPipeline.toJSON()), when training used one; predict prefers it. */
+  inputPipeline?: unknown;
   [key: string]: unknown;
 }
 

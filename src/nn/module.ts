@@ -1,4 +1,5 @@
 import { ConvkitError, fmtShape } from '../tensor/errors.js';
+import { keep } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
 import { Parameter } from './parameter.js';
 
@@ -132,7 +133,7 @@ export abstract class Module {
   /** Registers a non-trainable state tensor saved with the model (e.g. `running_mean`). */
   protected registerBuffer(name: string, value: Tensor): Tensor {
     this.bufferMap.set(name, value);
-    return value;
+    return keep(value);
   }
 
   namedBuffers(): [string, Tensor][] {
@@ -183,6 +184,11 @@ export abstract class Module {
     if (strict && unexpected.length) problems.push(`unexpected keys: ${unexpected.join(', ')}`);
     for (const [k, t] of given) {
       const mine = own.get(k);
+      // A value read from JSON or a typo'd object is not a Tensor: say so instead of a TypeError.
+      if (!(t instanceof Tensor)) {
+        problems.push(`${k}: expected a Tensor, got ${Array.isArray(t) ? 'an array' : t === null ? 'null' : typeof t}`);
+        continue;
+      }
       if (mine && mine.shape.join() !== t.shape.join()) {
         problems.push(`${k}: expected shape ${fmtShape(mine.shape)}, got ${fmtShape(t.shape)}`);
       }

@@ -1,3 +1,4 @@
+import { keep } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
 
 /**
@@ -9,6 +10,8 @@ export class Parameter extends Tensor {
     const src = value.contiguous();
     super(src.values().slice(), src.shape);
     this.requiresGrad = requiresGrad;
+    // A parameter outlives any tidy() scope it is created in (frozen ones too).
+    keep(this);
   }
 
   /** Overwrites the values in place (shape must match). */

@@ -1,17 +1,29 @@
+import type { Storage } from './storage.js';
 import type { Tensor, GradNode } from './tensor.js';
 
 /**
- * `tidy(fn)` scopes, as in TensorFlow.js: every tensor made inside fn and not returned (nor
- * needed by the autograd graph of what is returned, nor kept) is disposed when fn ends.
- * Storage is garbage-collected anyway; scopes make release deterministic and let
- * `memory()` tell the truth during long loops.
+ * `tidy(fn)` scopes, as in TensorFlow.js: every buffer allocated inside fn is released when fn
+ * ends, unless a tensor using it is returned, is needed by the autograd graph of what is
+ * returned, is kept (`keep`, Parameters, buffers, leaf gradients), or is a leaf that requires
+ * grad. Only storage *created* in the scope is released: a view made inside the scope of a
+ * tensor from outside (a reshaped weight, say) never frees the outside tensor's data.
+ * Storage is garbage-collected anyway; scopes make release deterministic and let `memory()`
+ * tell the truth during long loops.
  */
-const scopes: Tensor[][] = [];
+interface Scope {
+  tensors: Tensor[];
+  storages: Storage[];
+}
+
+const scopes: Scope[] = [];
 const kept = new WeakSet<Tensor>();
 
 export function trackTensor(t: Tensor): void {
-  const top = scopes[scopes.length - 1];
-  if (top) top.push(t);
+  scopes[scopes.length - 1]?.tensors.push(t);
+}
+
+export function trackStorage(s: Storage): void {
+  scopes[scopes.length - 1]?.storages.push(s);
 }
 
 /** Keeps a tensor made inside a tidy scope alive after it ends. */
@@ -21,25 +33,25 @@ export function keep<T extends Tensor>(t: T): T {
 }
 
 export function tidy<T>(fn: () => T): T {
-  scopes.push([]);
+  scopes.push({ tensors: [], storages: [] });
   let result: T;
-  let made: Tensor[];
+  let scope: Scope;
   try {
     result = fn();
   } finally {
-    made = scopes.pop()!;
+    scope = scopes.pop()!;
   }
   if (result instanceof Promise) {
     throw new Error('tidy() takes a synchronous function; async work would escape the scope');
   }
-  const survivors = new Set<unknown>();
+  const survivors = new Set<Storage>();
+  const visitedNodes = new Set<GradNode>();
   const visit = (t: Tensor | null | undefined): void => {
     if (!t || survivors.has(t.storage)) return;
     survivors.add(t.storage);
     if (t.grad) visit(t.grad);
     visitNode(t.gradFn);
   };
-  const visitedNodes = new Set<GradNode>();
   const visitNode = (n: GradNode | null): void => {
     if (!n || visitedNodes.has(n)) return;
     visitedNodes.add(n);
@@ -47,16 +59,17 @@ export function tidy<T>(fn: () => T): T {
     n.saved.forEach(visit);
   };
   collectTensors(result, visit);
-  for (const t of made) {
-    if (kept.has(t)) visit(t);
-  }
-  for (const t of made) {
+  for (const t of scope.tensors) {
     // Leaves that require grad are parameters or user inputs: never freed behind the user's back.
-    if (!survivors.has(t.storage) && !(t.requiresGrad && t.gradFn === null)) t.storage.dispose();
+    if (kept.has(t) || (t.requiresGrad && t.gradFn === null)) visit(t);
   }
-  // A surviving tensor made here belongs to the enclosing scope now.
+  for (const s of scope.storages) if (!survivors.has(s)) s.dispose();
+  // What survives belongs to the enclosing scope now.
   const parent = scopes[scopes.length - 1];
-  if (parent) for (const t of made) if (survivors.has(t.storage)) parent.push(t);
+  if (parent) {
+    for (const s of scope.storages) if (survivors.has(s)) parent.storages.push(s);
+    for (const t of scope.tensors) if (survivors.has(t.storage)) parent.tensors.push(t);
+  }
   return result;
 }
 

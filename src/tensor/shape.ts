@@ -17,6 +17,10 @@ export function contiguousStrides(shape: readonly number[]): number[] {
 }
 
 export function checkShape(shape: readonly number[], what = 'shape'): void {
+  // Plain JS callers may pass a bare number (torch.zeros(3) style); fail with a message, not a TypeError.
+  if (!Array.isArray(shape)) {
+    throw new ConvkitError(`${what} must be an array of sizes such as [2, 3], got ${JSON.stringify(shape) ?? String(shape)}`);
+  }
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) {
       throw new ConvkitError(`${what} ${fmtShape(shape)} must hold non-negative integers, got ${d}`);

@@ -1,4 +1,5 @@
 import { ConvkitError } from './errors.js';
+import { trackStorage } from './scope.js';
 
 export type DType = 'float32' | 'int32';
 export type TypedArray = Float32Array | Int32Array;
@@ -23,6 +24,7 @@ export class Storage {
     live.count++;
     live.bytes += this.bytes;
     finalizer.register(this, this.bytes, this);
+    trackStorage(this);
   }
 
   get data(): TypedArray {

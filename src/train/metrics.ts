@@ -3,7 +3,7 @@ import type { Tensor } from '../tensor/tensor.js';
 /**
  * Counts of correct top-1 and top-k predictions in a batch of logits [N, C] against int32
  * labels [N]. Ties count against the prediction (a class is in the top k only if fewer than
- * k classes score strictly higher), so constant outputs do not look accurate.
+ * k classes score strictly higher), so constant outputs do not look accurate; nor do NaN ones.
  */
 export function topKCorrect(logits: Tensor, labels: Tensor, k = 5): { top1: number; topK: number } {
   const [n, c] = logits.shape as [number, number];
@@ -14,6 +14,8 @@ export function topKCorrect(logits: Tensor, labels: Tensor, k = 5): { top1: numb
   for (let i = 0; i < n; i++) {
     const row = i * c;
     const target = scores[row + y[i]!]!;
+    // A NaN score is never a correct prediction (it compares false with everything).
+    if (Number.isNaN(target)) continue;
     let higher = 0;
     let tiesBefore = 0;
     for (let j = 0; j < c; j++) {

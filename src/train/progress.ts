@@ -19,6 +19,7 @@ export interface EpochEvent {
   epochs: number;
   trainLoss: number;
   trainAccuracy: number;
+  trainTop5: number;
   valLoss?: number;
   valAccuracy?: number;
   valTop5?: number;

@@ -62,6 +62,14 @@ export interface TrainerOptions {
   callbacks?: TrainerCallbacks;
   /** Set to stop after the current step (e.g. on Ctrl-C); the last checkpoint stays valid. */
   signal?: { aborted: boolean };
+  /**
+   * The settings that shape the run (seed, data, batch size, optimizer, ...), saved in each
+   * checkpoint; resuming with different ones is an error naming them, since it could not give
+   * the results of an uninterrupted run.
+   */
+  settings?: Record<string, string | number | boolean | null>;
+  /** Settings that may differ on resume (e.g. 'epochs', to train longer). */
+  mutableSettings?: readonly string[];
 }
 
 export interface EvalResult {
@@ -73,7 +81,10 @@ export interface EvalResult {
 
 export interface FitResult {
   history: EpochEvent[];
+  /** Epochs run by this call (not counting those before a resume). */
   epochsRun: number;
+  /** The epoch the run continued after, when it resumed from a checkpoint. */
+  resumedAfter?: number;
   stoppedEarly: boolean;
   interrupted: boolean;
 }
@@ -91,6 +102,9 @@ const yieldToEventLoop = () => new Promise<void>((r) => (typeof setImmediate ===
  * writes a checkpoint from which `resume` continues bit-for-bit.
  */
 export class Trainer {
+  /** The epoch of the last checkpoint written or resumed from in this run (null: none yet). */
+  private lastCheckpointEpoch: number | null = null;
+
   constructor(
     readonly model: Module,
     readonly opts: TrainerOptions,
@@ -116,27 +130,32 @@ export class Trainer {
 
   /** Runs the epochs (continuing from the checkpoint when resuming). */
   async fit(): Promise<FitResult> {
-    const { opts, model } = this;
+    const { opts } = this;
     let history: EpochEvent[] = [];
     let startEpoch = 0;
     let best = Infinity;
     let sinceBest = 0;
+    let resumedAfter: number | undefined;
     if (opts.resume && opts.checkpointPath) {
       const state = await this.readCheckpoint(opts.checkpointPath);
       if (state) {
-        model.loadStateDict(state.model);
-        opts.optimizer.loadStateDict(state.optimizer as never);
-        if (opts.scheduler && state.scheduler) opts.scheduler.loadStateDict(state.scheduler as never);
-        const gens = this.generators();
-        if (state.generators.length !== gens.length) {
-          throw new ConvkitError(`${opts.checkpointPath}: holds ${state.generators.length} generator states but this run uses ${gens.length}`);
-        }
-        gens.forEach((g, i) => g.setState(state.generators[i]!));
+        this.restore(state, opts.checkpointPath);
         history = state.history as EpochEvent[];
-        startEpoch = state.epoch;
+        startEpoch = resumedAfter = state.epoch;
         best = (state.extra['best'] as number | undefined) ?? Infinity;
         sinceBest = (state.extra['sinceBest'] as number | undefined) ?? 0;
-        opts.callbacks?.onMessage?.(`resuming from ${opts.checkpointPath} after epoch ${startEpoch}`);
+        this.lastCheckpointEpoch = state.epoch;
+        opts.callbacks?.onMessage?.(
+          startEpoch >= opts.epochs
+            ? `${opts.checkpointPath} already holds ${startEpoch} epochs of training; nothing left to do for --epochs ${opts.epochs}`
+            : `resuming from ${opts.checkpointPath} after epoch ${startEpoch}`,
+        );
+        if (state.extra['stoppedEarly'] === true) {
+          opts.callbacks?.onMessage?.(`the run in ${opts.checkpointPath} had already stopped early after epoch ${startEpoch}`);
+          return { history, epochsRun: 0, resumedAfter: startEpoch, stoppedEarly: true, interrupted: false };
+        }
+      } else {
+        opts.callbacks?.onMessage?.(`no checkpoint at ${opts.checkpointPath} yet; starting from the beginning`);
       }
     }
     let stoppedEarly = false;
@@ -160,16 +179,56 @@ export class Trainer {
         } else {
           sinceBest++;
         }
+        stoppedEarly = sinceBest >= opts.earlyStopping.patience;
       }
-      if (opts.checkpointPath) await this.writeCheckpoint(opts.checkpointPath, epoch + 1, history, { best, sinceBest });
-      if (opts.earlyStopping && sinceBest >= opts.earlyStopping.patience) {
-        stoppedEarly = true;
-        opts.callbacks?.onMessage?.(`early stopping: ${opts.earlyStopping.metric} has not improved for ${sinceBest} epochs`);
+      if (opts.checkpointPath) await this.writeCheckpoint(opts.checkpointPath, epoch + 1, history, { best, sinceBest, stoppedEarly });
+      if (stoppedEarly) {
+        opts.callbacks?.onMessage?.(`early stopping: ${opts.earlyStopping!.metric} has not improved for ${sinceBest} epochs`);
         epoch++;
         break;
       }
     }
-    return { history, epochsRun: epoch - startEpoch, stoppedEarly, interrupted };
+    return { history, epochsRun: epoch - startEpoch, ...(resumedAfter !== undefined ? { resumedAfter } : {}), stoppedEarly, interrupted };
+  }
+
+  /**
+   * Puts a checkpoint's state back into the model, optimizer, schedule and generators. Every
+   * check runs before anything changes, so a refused checkpoint leaves the run as it was.
+   */
+  private restore(state: TrainingState, file: string): void {
+    const { opts, model } = this;
+    const gens = this.generators();
+    if (state.generators.length !== gens.length) {
+      throw new ConvkitError(`${file}: holds ${state.generators.length} generator states but this run uses ${gens.length}; it was written by a different kind of run`);
+    }
+    const saved = (state.extra['settings'] as Record<string, unknown> | undefined) ?? {};
+    const mutable = new Set(opts.mutableSettings ?? []);
+    const differences = Object.entries(opts.settings ?? {})
+      .filter(([k, v]) => !mutable.has(k) && k in saved && saved[k] !== v)
+      .map(([k, v]) => `${k} ${JSON.stringify(saved[k])} there, ${JSON.stringify(v)} now`);
+    if (differences.length) {
+      throw new ConvkitError(
+        `${file}: cannot resume: the checkpoint was written with different settings (${differences.join('; ')}); ` +
+          'resume with the same settings, or start a new run in another output folder',
+      );
+    }
+    if (!!opts.scheduler !== !!state.scheduler) {
+      throw new ConvkitError(`${file}: cannot resume: the checkpoint was written ${state.scheduler ? 'with' : 'without'} a learning-rate schedule and this run is ${opts.scheduler ? 'with' : 'without'} one`);
+    }
+    const before = { model: model.stateDict(), optimizer: opts.optimizer.stateDict(), scheduler: opts.scheduler?.stateDict() };
+    try {
+      model.loadStateDict(state.model);
+      opts.optimizer.loadStateDict(state.optimizer as never);
+      if (opts.scheduler) opts.scheduler.loadStateDict(state.scheduler as never);
+    } catch (e) {
+      // Put back what was loaded before the failure: never a half-restored run.
+      model.loadStateDict(before.model);
+      opts.optimizer.loadStateDict(before.optimizer as never);
+      if (opts.scheduler && before.scheduler) opts.scheduler.loadStateDict(before.scheduler as never);
+      if (e instanceof ConvkitError) throw new ConvkitError(`${file}: cannot resume: ${e.message}`);
+      throw e;
+    }
+    gens.forEach((g, i) => g.setState(state.generators[i]!));
   }
 
   private async trainEpoch(epoch: number): Promise<EpochEvent | 'interrupted'> {
@@ -178,15 +237,11 @@ export class Trainer {
     const meter = new EpochMeter();
     const started = performance.now();
     let lastReport = 0;
+    let lastYield = started;
     let step = 0;
     const stepsPerEpoch = Math.max(1, this.opts.train.length);
     for (const batch of this.opts.train) {
       const n = batch.x.shape[0]!;
-      const diverged = (value: number) =>
-        new TrainingDivergedError(
-          `the loss became ${value} at epoch ${epoch + 1}, step ${step + 1}; training stopped and the last good checkpoint is kept. ` +
-            `Likely causes: a learning rate too high (now ${opts.optimizer.lr}; try 10x smaller), inputs not scaled (e.g. pixels in 0..255 instead of 0..1), or no weight decay on a diverging model`,
-        );
       const { loss, correct } = tidy(() => {
         const out = model.forward(batch.x);
         let lossT: Tensor;
@@ -194,11 +249,11 @@ export class Trainer {
           lossT = this.lossFn(out, batch.y);
         } catch (e) {
           // The loss ops refuse NaN/Inf logits; to the user that is divergence, not bad input.
-          if (e instanceof NonFiniteLossError) throw diverged(e.value);
+          if (e instanceof NonFiniteLossError) throw new TrainingDivergedError(this.divergedMessage(`the model's output became ${e.value}`, epoch, step));
           throw e;
         }
         const value = lossT.item();
-        if (!Number.isFinite(value)) throw diverged(value);
+        if (!Number.isFinite(value)) throw new TrainingDivergedError(this.divergedMessage(`the loss became ${value}`, epoch, step));
         lossT.backward();
         opts.optimizer.step();
         opts.optimizer.zeroGrad();
@@ -220,22 +275,31 @@ export class Trainer {
           lr: opts.optimizer.lr,
         });
       }
-      // Let signals (Ctrl-C) and timers run now and then.
-      if (step % 16 === 0) await yieldToEventLoop();
+      // Let signals (Ctrl-C) and timers run every 50 ms or so (often enough, cheap enough).
+      if (now - lastYield > 50) {
+        await yieldToEventLoop();
+        lastYield = performance.now();
+      }
       if (opts.signal?.aborted) return 'interrupted';
     }
+    // The loss is checked before each update, so the epoch's last update is checked here:
+    // weights that became NaN/Inf must never reach a checkpoint.
+    const bad = model.namedParameters().find(([, p]) => !p.values().every(Number.isFinite));
+    if (bad) throw new TrainingDivergedError(this.divergedMessage(`parameter ${bad[0]} became NaN/Inf`, epoch, step - 1));
     const seconds = (performance.now() - started) / 1000;
     const event: EpochEvent = {
       epoch: epoch + 1,
       epochs: opts.epochs,
       trainLoss: meter.loss,
       trainAccuracy: meter.accuracy,
+      trainTop5: meter.top5,
       lr: opts.optimizer.lr,
       seconds,
       imagesPerSecond: meter.count / seconds,
     };
     if (opts.validation) {
       const v = evaluate(model, opts.validation, this.lossFn);
+      if (!Number.isFinite(v.loss)) throw new TrainingDivergedError(this.divergedMessage(`the validation loss became ${v.loss}`, epoch, step - 1));
       event.valLoss = v.loss;
       event.valAccuracy = v.accuracy;
       event.valTop5 = v.top5;
@@ -243,16 +307,26 @@ export class Trainer {
     return event;
   }
 
+  /** `problem` happened at a 0-based epoch and step; the message says where, what is kept and why. */
+  private divergedMessage(problem: string, epoch: number, step: number): string {
+    const { opts } = this;
+    const kept =
+      opts.checkpointPath && this.lastCheckpointEpoch !== null
+        ? `the last good checkpoint, ${opts.checkpointPath} (after epoch ${this.lastCheckpointEpoch}), is kept unchanged`
+        : opts.checkpointPath
+          ? `no checkpoint was written (the first epoch had not finished)`
+          : 'no checkpoint is written (no checkpointPath)';
+    return (
+      `${problem} at epoch ${epoch + 1}, step ${step + 1} of ${this.opts.train.length}; training stopped and ${kept}. ` +
+      `Likely causes: a learning rate too high (now ${Number(opts.optimizer.lr.toPrecision(4))}; try 10x smaller), inputs not scaled ` +
+      '(e.g. pixels in 0..255 instead of 0..1, or no normalization), or a model that blows up without normalization or weight decay'
+    );
+  }
+
   private async readCheckpoint(file: string): Promise<TrainingState | null> {
-    const { readBytes } = await import('../io/files.js');
-    let bytes: Uint8Array;
-    try {
-      bytes = await readBytes(file);
-    } catch (e) {
-      if (e instanceof ConvkitError && /no such file/.test(e.message)) return null;
-      throw e;
-    }
-    return deserializeCheckpoint(bytes, file);
+    const { fileExists, readBytes } = await import('../io/files.js');
+    if (!(await fileExists(file))) return null;
+    return deserializeCheckpoint(await readBytes(file), file);
   }
 
   private async writeCheckpoint(file: string, epoch: number, history: EpochEvent[], extra: Record<string, unknown>): Promise<void> {
@@ -265,13 +339,17 @@ export class Trainer {
       scheduler: this.opts.scheduler?.stateDict() ?? null,
       generators: this.generators().map((g) => g.getState()),
       history,
-      extra,
+      extra: { ...extra, settings: this.opts.settings ?? {} },
     });
-    await writeBytesAtomic(file, bytes);
+    await writeBytesAtomic(file, bytes, { role: 'checkpoint' });
+    this.lastCheckpointEpoch = epoch;
   }
 }
 
-/** Loss, top-1 and top-5 accuracy over a whole source, without recording gradients. */
+/**
+ * Loss, top-1 and top-5 accuracy over a whole source, without recording gradients. A model
+ * whose outputs are not finite gets a NaN loss (and whatever accuracy it has), not an error.
+ */
 export function evaluate(model: Module, source: BatchSource, lossFn: LossFn = (o, y) => F.crossEntropy(o, y)): EvalResult {
   const wasTraining = model.training;
   model.eval();
@@ -281,7 +359,14 @@ export function evaluate(model: Module, source: BatchSource, lossFn: LossFn = (o
       for (const batch of source) {
         tidy(() => {
           const out = model.forward(batch.x);
-          const loss = lossFn(out, batch.y).item();
+          let loss: number;
+          try {
+            loss = lossFn(out, batch.y).item();
+          } catch (e) {
+            // Measuring a diverged model is not an error: its loss is NaN, its accuracy what it is.
+            if (!(e instanceof NonFiniteLossError)) throw e;
+            loss = NaN;
+          }
           meter.add(loss, batch.x.shape[0]!, out.ndim === 2 && batch.y.dtype === 'int32' ? topKCorrect(out, batch.y) : undefined);
         });
       }

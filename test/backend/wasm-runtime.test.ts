@@ -75,3 +75,37 @@ import type { KernelTensor } from '../../src/backend/kernels.js';
 function wasmMatMul(a: KernelTensor, b: KernelTensor): Float32Array {
   return matMul(a, b, false, false, null, 'none');
 }
+
+import * as jsPool from '../../src/backend/js/pool2d.js';
+import * as jsNorm from '../../src/backend/js/normalization.js';
+import * as planes from '../../src/backend/wasm/planes.js';
+
+describe('wasm pooling, batch norm and channel sums against the js reference', () => {
+  it('max pools with the same outputs and switches, NaN and padding included, and routes gradients', () => {
+    const x = kt([3, 5, 23, 17], 21);
+    x.data[100] = NaN;
+    x.data[101] = NaN;
+    for (const [k, s, p, d] of [[2, 2, 0, 1], [3, 2, 1, 1], [3, 1, 1, 2], [2, 3, 1, 1]] as const) {
+      const out: [number, number] = [Math.floor((23 + 2 * p - d * (k - 1) - 1) / s) + 1, Math.floor((17 + 2 * p - d * (k - 1) - 1) / s) + 1];
+      const a = { kernel: [k, k] as [number, number], stride: [s, s] as [number, number], pad: [p, p, p, p] as [number, number, number, number], dilation: [d, d] as [number, number], out };
+      const r = planes.maxPool2DWithArgmax(x, a);
+      const e = jsPool.maxPool2DWithArgmax(x, a);
+      expect(Array.from(r.indices)).toEqual(Array.from(e.indices));
+      expectSame(r.output, e.output, `maxpool k${k} s${s} p${p} d${d}`);
+      const dy = kt([3, 5, ...out], 22);
+      expectSame(planes.maxPool2DGrad(dy, e.indices, x.shape), jsPool.maxPool2DGrad(dy, e.indices, x.shape), 'maxpool grad');
+    }
+  });
+
+  it('normalizes with fixed statistics and sums over all but the channel axes', () => {
+    const x = kt([4, 6, 15, 13], 31);
+    const [mean, variance, weight, bias] = [kt([6], 32), { data: values(6, 33).map((v) => v + 1.5), shape: [6] }, kt([6], 34), kt([6], 35)];
+    expectSame(planes.batchNorm(x, mean, variance, weight, bias, 1e-5), jsNorm.batchNorm(x, mean, variance, weight, bias, 1e-5), 'batch norm');
+    expectSame(planes.batchNorm(x, mean, variance, null, null, 1e-3), jsNorm.batchNorm(x, mean, variance, null, null, 1e-3), 'batch norm, no affine');
+    for (const axes of [[0, 2, 3], [0], [2, 3], [0, 1], [3], [1, 2]]) {
+      for (const op of ['sum', 'mean', 'max'] as const) {
+        expectSame(planes.reduce(x, axes, op), jsElt.reduce(x, axes, op), `reduce ${op} over ${axes}`);
+      }
+    }
+  });
+});

@@ -25,7 +25,7 @@ export function expectClose(actual: Values, expected: Values, opts: { rtol?: num
   for (let i = 0; i < a.length; i++) {
     const x = a[i]!;
     const y = b[i]!;
-    if (Number.isNaN(y) && Number.isNaN(x)) continue;
+    if ((Number.isNaN(y) && Number.isNaN(x)) || x === y) continue;
     const excess = Math.abs(x - y) - (atol + rtol * Math.abs(y));
     if (!(excess <= 0) && (worst < 0 || excess > worstExcess || Number.isNaN(excess))) {
       worst = i;

@@ -1,4 +1,4 @@
-import { describe } from 'vitest';
+import { beforeAll, describe } from 'vitest';
 import * as ck from '../../src/index.js';
 
 /**
@@ -8,8 +8,10 @@ import * as ck from '../../src/index.js';
 export function describeEachBackend(title: string, body: (backend: string) => void): void {
   for (const name of ck.listBackends()) {
     describe(`${title} [${name}]`, () => {
-      // Selection happens while collecting, so set it again before each test file's tests run.
+      // Selected while collecting (for code in describe bodies) and again before the tests run,
+      // since collection of later blocks changes it.
       ck.setBackendSync(name);
+      beforeAll(() => ck.setBackendSync(name));
       body(name);
     });
   }

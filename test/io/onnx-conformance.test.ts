@@ -11,7 +11,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
 import { describeEachBackend } from '../helpers/backends.js';
 import { CONFORMANCE_ROOT, expectMatches, readDataSet } from './onnx-helpers.js';
@@ -37,7 +37,9 @@ if (all.length === 0) {
     it.skip(`shared conformance data not found at ${ROOT}; these tests need ../shared/conformance/onnx beside the repository`, () => {});
   });
 } else {
-  describeEachBackend('onnx conformance', () => {
+  describeEachBackend('onnx conformance', (backend) => {
+    // describeEachBackend selects while collecting; select again for this block's tests.
+    beforeAll(() => ck.setBackend(backend));
     for (const dir of all) {
       const name = dir.split(/[\\/]/).pop()!;
       const run = SKIP[name] ? it.skip : it;

@@ -111,6 +111,16 @@ describe('OnnxModel as a Module', () => {
     expectClose(ck.noGrad(() => loaded.forward(probe)), ck.noGrad(() => model.forward(probe)), { rtol: 0, atol: 0 });
   });
 
+  it('survives being built inside tidy(), and inference in tidy() leaves memory flat', () => {
+    const model = ck.tidy(() => ck.io.loadOnnxBytes(smallNet()));
+    const x = ck.ones([2, 2, 6, 6]);
+    const first = ck.tidy(() => ck.noGrad(() => model.forward(x)));
+    const before = ck.memory().numTensors;
+    for (let i = 0; i < 5; i++) ck.tidy(() => void ck.noGrad(() => model.forward(x)));
+    expect(ck.memory().numTensors).toBe(before);
+    expectClose(ck.noGrad(() => model.forward(x)), first, { rtol: 0, atol: 0 });
+  });
+
   it('replaceNode(name, null) removes a node; unknown names are listed', () => {
     const model = ck.io.loadOnnxBytes(smallNet());
     model.replaceNode('fc', null);

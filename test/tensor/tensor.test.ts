@@ -123,3 +123,20 @@ describe('tidy and memory', () => {
     expect(Array.from(w.grad!.dataSync())).toEqual([20, 42]);
   });
 });
+
+describe('tidy never frees outside data through a view', () => {
+  it('a reshape of an outside tensor inside tidy leaves the outside tensor intact', () => {
+    const w = ck.arange(6);
+    ck.tidy(() => {
+      w.reshape([2, 3]);
+      w.transpose(0, 0);
+    });
+    expect(w.isDisposed).toBe(false);
+    expect(Array.from(w.dataSync())).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('parameters and buffers made inside tidy survive it', () => {
+    const layerish = ck.tidy(() => ({ p: new ck.nn.Parameter(ck.ones([3]), false) }));
+    expect(layerish.p.isDisposed).toBe(false);
+  });
+});

@@ -10,7 +10,7 @@
  */
 import type { Conv2DAttrs, KernelTensor } from '../kernels.js';
 import { conv2d as jsConv2d, conv2dBackpropFilter as jsFilter, conv2dBackpropInput as jsInput } from '../js/conv2d.js';
-import { BMODE, C2I, EP, KIND } from './job-layout.js';
+import { BMODE, C2I, EP, I2C, KIND } from './job-layout.js';
 import { gemmSpec, runGemm, type ConvGeo } from './gemm.js';
 import { runtime } from './instance.js';
 import type { WasmRuntime } from './runtime.js';
@@ -41,6 +41,28 @@ function pointwise(attrs: Conv2DAttrs, d: Dims): boolean {
     attrs.pad.every((p) => p === 0) && attrs.out[0] === d.h && attrs.out[1] === d.w;
 }
 
+/** Column-matrix budget of the explicit im2col path (floats), images are done in chunks. */
+const COLS_BUDGET = 8 << 20;
+
+/**
+ * Few filters per group: each packed column feeds few multiply-adds, so write the column
+ * matrix once (row copies, assembly/im2col.ts) instead of packing B from the image.
+ */
+function explicitChunk(d: Dims, attrs: Conv2DAttrs): number {
+  if (d.kg > 32) return 0;
+  const perImage = d.c * attrs.kernel[0] * attrs.kernel[1] * d.ohw;
+  return Math.min(d.n, Math.floor(COLS_BUDGET / perImage));
+}
+
+/** cols [cnt][C*kh*kw][oh*ow] for images n0.. of x (byte pointers). */
+function im2colJob(rt: WasmRuntime, x: number, cols: number, n0: number, cnt: number, d: Dims, attrs: Conv2DAttrs): void {
+  const g = geo(d, attrs);
+  rt.arg(I2C.X, x + 4 * n0 * d.c * d.h * d.w);
+  rt.arg(I2C.COLS, cols);
+  [d.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, g.oh, g.ow].forEach((v, i) => rt.arg(I2C.GEO + i, v));
+  rt.run(KIND.im2col, cnt * d.c, 0, cnt * d.c * g.kh * g.kw * d.ohw >= 1 << 15);
+}
+
 /** Forward convolution of arena operands into y (all byte pointers). */
 function forward(rt: WasmRuntime, x: number, w: number, bias: number, y: number, d: Dims, attrs: Conv2DAttrs): void {
   const relu = attrs.activation === 'relu';
@@ -49,6 +71,26 @@ function forward(rt: WasmRuntime, x: number, w: number, bias: number, y: number,
     return;
   }
   const pw = pointwise(attrs, d);
+  const chunk = pw ? 0 : explicitChunk(d, attrs);
+  if (chunk > 0) {
+    const khw = attrs.kernel[0] * attrs.kernel[1];
+    const cols = rt.alloc(chunk * d.c * khw * d.ohw);
+    for (let n0 = 0; n0 < d.n; n0 += chunk) {
+      const cnt = Math.min(chunk, d.n - n0);
+      im2colJob(rt, x, cols, n0, cnt, d, attrs);
+      runGemm(rt, gemmSpec({
+        m: d.kg, n: d.ohw, k: d.rows,
+        a: w, ars: d.rows, acs: 1,
+        b: cols, brs: d.ohw, bcs: 1,
+        c: y + 4 * n0 * d.k * d.ohw, ldc: d.ohw,
+        flags: (bias ? EP.biasRow : 0) | (relu ? EP.relu : 0), bias,
+        nb1: cnt, nb2: d.g, as1: 0, as2: d.kg * d.rows,
+        bs1: d.c * khw * d.ohw, bs2: d.rows * d.ohw,
+        cs1: d.k * d.ohw, cs2: d.kg * d.ohw, biass2: d.kg,
+      }));
+    }
+    return;
+  }
   runGemm(rt, gemmSpec({
     m: d.kg, n: d.ohw, k: d.rows,
     a: w, ars: d.rows, acs: 1,
@@ -159,7 +201,28 @@ export function conv2dBackpropFilter(x: KernelTensor, dy: KernelTensor, filterSh
   const ipp = Math.ceil(d.n / parts);
   const kParts = Math.ceil(d.n / ipp);
   const pdw = rt.alloc(size * kParts);
-  runGemm(rt, gemmSpec({
+  const chunk = pw ? 0 : explicitChunk(d, attrs);
+  if (chunk > 0) {
+    // Every chunk adds into the partial dW's (a chunk may use fewer parts than the first).
+    rt.zero(pdw, size * kParts);
+    const cols = rt.alloc(chunk * d.c * d.rows / d.cg * d.ohw);
+    const perImage = d.c * (d.rows / d.cg) * d.ohw;
+    for (let n0 = 0; n0 < d.n; n0 += chunk) {
+      const cnt = Math.min(chunk, d.n - n0);
+      im2colJob(rt, px, cols, n0, cnt, d, attrs);
+      // dW_g += dy_g cols_g^T: B(p = pixel, j = row of cols) read transposed.
+      const parts = Math.min(kParts, cnt);
+      runGemm(rt, gemmSpec({
+        m: d.kg, n: d.rows, k: d.ohw,
+        a: pdy + 4 * n0 * d.k * d.ohw, ars: d.ohw, acs: 1,
+        b: cols, brs: 1, bcs: d.ohw,
+        c: pdw, ldc: d.rows, flags: EP.load,
+        nb1: d.g, as1: d.kg * d.ohw, bs1: d.rows * d.ohw, cs1: d.kg * d.rows,
+        kImages: cnt, ask: d.k * d.ohw, bsk: perImage,
+      }), Math.ceil(cnt / Math.ceil(cnt / parts)), size);
+    }
+  } else {
+    runGemm(rt, gemmSpec({
     m: d.kg, n: d.rows, k: d.ohw,
     a: pdy, ars: d.ohw, acs: 1,
     bmode: pw ? BMODE.strided : BMODE.im2colT, b: px, brs: 1, bcs: d.h * d.w,
@@ -168,6 +231,7 @@ export function conv2dBackpropFilter(x: KernelTensor, dy: KernelTensor, filterSh
     kImages: d.n, ask: d.k * d.ohw, bsk: d.c * d.h * d.w,
     geo: geo(d, attrs),
   }), kParts, size);
+  }
   const out = rt.read(pdw, size);
   if (kParts > 1) {
     const f32 = rt.f32;

@@ -13,6 +13,7 @@ import { conv2d, conv2dBackpropFilter, conv2dBackpropInput } from './conv2d.js';
 import { binary, unary, unaryGrad } from './elementwise.js';
 import { runtime, startRuntime } from './instance.js';
 import { matMul } from './matmul.js';
+import { batchNorm, maxPool2DGrad, maxPool2DWithArgmax, reduce } from './planes.js';
 import { simdSupported } from './runtime.js';
 
 const kernels: Partial<KernelSignatures> = {
@@ -26,6 +27,11 @@ const kernels: Partial<KernelSignatures> = {
   Unary: unary,
   UnaryGrad: unaryGrad,
   Binary: binary,
+  // planes.ts
+  Reduce: reduce,
+  MaxPool2DWithArgmax: maxPool2DWithArgmax,
+  MaxPool2DGrad: maxPool2DGrad,
+  BatchNorm: batchNorm,
 };
 
 /** Make wasm the default backend (when CONVKIT_BACKEND does not say otherwise)? */

@@ -107,6 +107,22 @@ export class WasmRuntime {
     return this.f32.slice(ptr >> 2, (ptr >> 2) + n);
   }
 
+  /** Copies int32 data (pooling switches) into the arena. */
+  putI32(data: Int32Array): number {
+    const ptr = this.alloc(data.length);
+    this.i32.set(data, ptr >> 2);
+    return ptr;
+  }
+
+  readI32(ptr: number, n: number): Int32Array {
+    return this.i32.slice(ptr >> 2, (ptr >> 2) + n);
+  }
+
+  private get i32(): Int32Array {
+    if (this.i32view.buffer.byteLength !== this.memory.buffer.byteLength) this.refresh();
+    return this.i32view;
+  }
+
   zero(ptr: number, n: number): void {
     this.f32.fill(0, ptr >> 2, (ptr >> 2) + n);
   }
@@ -126,9 +142,11 @@ export class WasmRuntime {
    * threads as are ready when `parallel` (callers pass false for work too small to split).
    */
   run(kind: number, ntasks: number, scratchBytes: number, parallel: boolean): void {
-    const threads = parallel && ntasks > 1 ? this.threads() : 1;
     const stride = Math.ceil(scratchBytes / ALIGN) * ALIGN;
-    const base = stride > 0 ? this.alloc((stride * threads) / 4) : 0;
+    // Scratch for every thread first: if that grows the memory, the job runs on this thread.
+    const most = this.pool ? this.pool.size + 1 : 1;
+    const base = stride > 0 ? this.alloc((stride * most) / 4) : 0;
+    const threads = parallel && ntasks > 1 ? this.threads() : 1;
     const h = (JOB_AT >> 2);
     this.i32view[h + JOB.scratch] = base;
     this.i32view[h + JOB.sstride] = stride;

@@ -10,24 +10,25 @@ export function registerEval(program: Command): void {
   program
     .command('eval <model>')
     .description('accuracy and loss of a saved model on a test set')
-    .option('--data <name|dir>', 'digits | fashion-mnist | cifar10 | a folder of IDX files', 'digits')
+    .option('--data <name|dir>', 'digits | fashion-mnist | cifar10 | a folder of IDX files (default: what the model was trained on, else digits)')
     .option('--data-dir <dir>', 'where fashion-mnist / cifar10 files are')
     .option('--split <split>', 'train | test', 'test')
     .option('--batch-size <n>', 'examples per forward pass', positiveInt('--batch-size'), 256)
     .option('--json', 'print one JSON object')
     .action(
-      action(async (file: string, flags: { data: string; dataDir?: string; split: 'train' | 'test'; batchSize: number; json?: boolean }) => {
+      action(async (file: string, flags: { data?: string; dataDir?: string; split: 'train' | 'test'; batchSize: number; json?: boolean }) => {
         const { model, metadata } = await loadWithMetadata(file);
-        const set = loadDataset(flags.data, { split: flags.split, ...(flags.dataDir ? { dataDir: flags.dataDir } : {}) });
+        const data = flags.data ?? (typeof metadata['trainedOn'] === 'string' ? metadata['trainedOn'] : 'digits');
+        const set = loadDataset(data, { split: flags.split, ...(flags.dataDir ? { dataDir: flags.dataDir } : {}) });
         const expected = metadata.inputShape;
         if (expected && expected.join() !== set.sampleShape.join()) {
           throw new ConvkitError(
-            `${file} expects inputs ${fmtShape(expected)} (C, H, W) but ${flags.data} has ${fmtShape(set.sampleShape)}`,
+            `${file} expects inputs ${fmtShape(expected)} (C, H, W) but ${data} has ${fmtShape(set.sampleShape)}`,
           );
         }
         const r = evaluate(model, new DataLoader(set, { batchSize: flags.batchSize }));
-        if (flags.json) process.stdout.write(`${JSON.stringify({ accuracy: r.accuracy, top5: r.top5, loss: r.loss, count: r.count })}\n`);
-        else process.stdout.write(`accuracy ${(r.accuracy * 100).toFixed(2)}%  top-5 ${(r.top5 * 100).toFixed(2)}%  loss ${r.loss.toFixed(4)}  (${r.count} images of ${flags.data}/${flags.split})\n`);
+        if (flags.json) process.stdout.write(`${JSON.stringify({ accuracy: r.accuracy, top5: r.top5, loss: r.loss, count: r.count, data, split: flags.split })}\n`);
+        else process.stdout.write(`accuracy ${(r.accuracy * 100).toFixed(2)}%  top-5 ${(r.top5 * 100).toFixed(2)}%  loss ${r.loss.toFixed(4)}  (${r.count} images of ${data}/${flags.split})\n`);
       }),
     );
 }

@@ -1,19 +1,25 @@
 import type { Command } from 'commander';
-import { loadWithMetadata } from '../../io/save-load.js';
+import { readBytes } from '../../io/files.js';
+import { containerKind } from '../../io/container.js';
+import { deserializeModel } from '../../io/model-file.js';
+import { deserializeCheckpoint } from '../../train/checkpoint.js';
+import type { EpochEvent } from '../../train/progress.js';
 import { action } from '../run.js';
 
 export function registerInfo(program: Command): void {
   program
-    .command('info <model>')
-    .description('architecture, parameter count and metadata of a saved model')
+    .command('info <file>')
+    .description('architecture, parameter count and metadata of a saved model (or the state of a training checkpoint)')
     .option('--json', 'print one JSON object')
     .action(
       action(async (file: string, flags: { json?: boolean }) => {
-        const { model, metadata } = await loadWithMetadata(file);
+        const bytes = await readBytes(file);
+        if (containerKind(bytes) === 'checkpoint') return checkpointInfo(file, bytes, flags.json ?? false);
+        const { model, metadata } = deserializeModel(bytes, file);
         const params = model.namedParameters().map(([name, p]) => ({ name, shape: [...p.shape], count: p.size }));
         const total = params.reduce((s, p) => s + p.count, 0);
         if (flags.json) {
-          process.stdout.write(`${JSON.stringify({ file, parameters: total, tensors: params, metadata, architecture: model.getConfig() })}\n`);
+          process.stdout.write(`${JSON.stringify({ file, kind: 'model', parameters: total, tensors: params, metadata, architecture: model.getConfig() })}\n`);
           return;
         }
         process.stdout.write(`${file}\n${model.toString()}\n`);
@@ -21,4 +27,22 @@ export function registerInfo(program: Command): void {
         for (const [k, v] of Object.entries(metadata)) process.stdout.write(`${k}: ${JSON.stringify(v)}\n`);
       }),
     );
+}
+
+/** What a checkpoint holds: how far training got, with which settings, and the history. */
+function checkpointInfo(file: string, bytes: Uint8Array, json: boolean): void {
+  const state = deserializeCheckpoint(bytes, file);
+  const settings = (state.extra['settings'] as Record<string, unknown> | undefined) ?? {};
+  const history = state.history as EpochEvent[];
+  const parameters = [...state.model.values()].reduce((s, t) => s + t.size, 0);
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ file, kind: 'checkpoint', epoch: state.epoch, parameters, settings, history, architecture: state.architecture })}\n`);
+    return;
+  }
+  process.stdout.write(`${file}: training checkpoint after epoch ${state.epoch} (${parameters.toLocaleString('en-US')} parameters)\n`);
+  for (const [k, v] of Object.entries(settings)) process.stdout.write(`${k}: ${JSON.stringify(v)}\n`);
+  for (const e of history) {
+    const val = e.valAccuracy !== undefined ? `  val_acc ${(e.valAccuracy * 100).toFixed(2)}%` : '';
+    process.stdout.write(`epoch ${e.epoch}: loss ${e.trainLoss.toFixed(4)}  acc ${(e.trainAccuracy * 100).toFixed(2)}%${val}\n`);
+  }
 }

@@ -9,9 +9,9 @@ import { Trainer, evaluate } from '../../train/trainer.js';
 import { save } from '../../io/save-load.js';
 import { getBackendName } from '../../backend/registry.js';
 import { progressView } from '../progress-view.js';
-import { action, nonNegativeNumber, positiveInt } from '../run.js';
-import { resolveModel } from '../model-spec.js';
-import { makeOptimizer, makeScheduler, OPTIMIZERS } from '../optimizer-spec.js';
+import { action, fraction, integer, nonNegativeNumber, positiveInt } from '../run.js';
+import { checkModelSpec, resolveModel } from '../model-spec.js';
+import { makeOptimizer, makeScheduler, OPTIMIZERS, SCHEDULES } from '../optimizer-spec.js';
 
 interface TrainFlags {
   model: string;
@@ -45,31 +45,44 @@ export function registerTrain(program: Command): void {
     .option('--lr <rate>', 'learning rate (default depends on the optimizer)', nonNegativeNumber('--lr'))
     .option('--momentum <m>', 'momentum for sgd/momentum/rmsprop', nonNegativeNumber('--momentum'))
     .option('--weight-decay <wd>', 'L2 penalty', nonNegativeNumber('--weight-decay'), 0)
-    .option('--schedule <name>', 'none | step | cosine', 'none')
-    .option('--val-fraction <f>', 'share of the training set held out for validation', nonNegativeNumber('--val-fraction'), 0.1)
+    .option('--schedule <name>', SCHEDULES.join(' | '), 'none')
+    .option('--val-fraction <f>', 'share of the training set held out for validation', fraction('--val-fraction'), 0.1)
     .option('--early-stop <epochs>', 'stop when validation loss has not improved for this many epochs', positiveInt('--early-stop'))
-    .option('--seed <n>', 'random seed (same seed, same backend: same result)', (v) => Number(v), 0)
+    .option('--seed <n>', 'random seed (same seed, same backend: same result)', integer('--seed'), 0)
     .option('--out <dir>', 'where model.convkit and checkpoint.convkit are written', 'convkit-out')
-    .option('--resume', 'continue from <out>/checkpoint.convkit')
+    .option('--resume', 'continue from <out>/checkpoint.convkit (same settings; --epochs may grow without a schedule)')
     .option('--json', 'one JSON object per line instead of a progress bar')
+    .addHelpText(
+      'after',
+      '\nA checkpoint is written atomically after every epoch; Ctrl-C stops after the current step and\n' +
+        'keeps it. --resume continues and ends with exactly the weights of an uninterrupted run.',
+    )
     .action(action(async (flags: TrainFlags) => runTrain(flags)));
 }
 
 async function runTrain(flags: TrainFlags): Promise<void> {
-  if (!Number.isInteger(flags.seed)) throw new ConvkitError(`--seed must be an integer, got ${flags.seed}`);
-  if (!(flags.valFraction < 1)) throw new ConvkitError(`--val-fraction must be below 1, got ${flags.valFraction}`);
+  // Check the cheap things first, so a typo fails before the dataset is read.
+  if (!(OPTIMIZERS as readonly string[]).includes(flags.optimizer)) {
+    throw new ConvkitError(`unknown optimizer '${flags.optimizer}'; choose one of ${OPTIMIZERS.join(', ')}`);
+  }
+  if (!(SCHEDULES as readonly string[]).includes(flags.schedule)) {
+    throw new ConvkitError(`unknown schedule '${flags.schedule}'; choose one of ${SCHEDULES.join(', ')}`);
+  }
+  checkModelSpec(flags.model);
+  if (flags.earlyStop && flags.valFraction === 0) throw new ConvkitError('--early-stop needs a validation set; give --val-fraction above 0');
   manualSeed(flags.seed);
   const view = progressView(flags.json ? 'json' : 'auto');
   const log = (text: string) => view.onMessage?.(text);
-  const trainSet = loadDataset(flags.data, { split: 'train', ...(flags.dataDir ? { dataDir: flags.dataDir } : {}) });
-  const testSet = loadDataset(flags.data, { split: 'test', ...(flags.dataDir ? { dataDir: flags.dataDir } : {}) });
+  const dataOpts = { ...(flags.dataDir ? { dataDir: flags.dataDir } : {}) };
+  const trainSet = loadDataset(flags.data, { split: 'train', ...dataOpts });
+  const testSet = loadDataset(flags.data, { split: 'test', ...dataOpts });
   const [c, h, w] = trainSet.sampleShape as [number, number, number];
   const numClasses = trainSet.classes.length;
-  const { model, metadata: previous } = await resolveModel(flags.model, { numClasses, inChannels: c, inputSize: h });
-  if (h !== w) throw new ConvkitError(`${flags.data}: images are ${w}x${h}; zoo models expect square inputs`);
+  const { model, metadata: previous } = await resolveModel(flags.model, { numClasses, inChannels: c, inputSize: h, width: w });
 
   const splitGen = new Generator(flags.seed + 1);
   const nVal = Math.round(trainSet.length * flags.valFraction);
+  if (nVal >= trainSet.length) throw new ConvkitError(`--val-fraction ${flags.valFraction} leaves no training images out of ${trainSet.length}`);
   const [trainPart, valPart] = randomSplit(trainSet, [trainSet.length - nVal, nVal], splitGen);
   const shuffleGen = new Generator(flags.seed + 2);
   const train = new DataLoader(trainPart!, { batchSize: flags.batchSize, shuffle: true, generator: shuffleGen });
@@ -79,15 +92,19 @@ async function runTrain(flags: TrainFlags): Promise<void> {
 
   log(
     `training ${flags.model} on ${flags.data} (${trainPart!.length} train, ${nVal} validation, ${testSet.length} test images of ${w}x${h}x${c}) ` +
-      `for ${flags.epochs} epochs, batch ${flags.batchSize}, ${flags.optimizer} lr ${optimizer.lr}, backend ${getBackendName()}`,
+      `for ${flags.epochs} epochs, batch ${flags.batchSize}, ${flags.optimizer} lr ${optimizer.lr}` +
+      `${scheduler ? ` (${flags.schedule} schedule)` : ''}, seed ${flags.seed}, backend ${getBackendName()}`,
   );
   const signal = { aborted: false };
-  const onSigint = () => {
+  const onSignal = (name: string) => () => {
     if (signal.aborted) process.exit(130);
     signal.aborted = true;
-    log('stopping after this step (Ctrl-C again to quit now); the last checkpoint is kept');
+    log(`${name}: stopping after this step (again to quit at once); the last checkpoint is kept`);
   };
+  const onSigint = onSignal('interrupted');
+  const onSigterm = onSignal('terminated');
   process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
   const checkpointPath = join(flags.out, 'checkpoint.convkit');
   const trainer = new Trainer(model, {
     train,
@@ -101,6 +118,23 @@ async function runTrain(flags: TrainFlags): Promise<void> {
     generators: [shuffleGen],
     callbacks: view,
     signal,
+    // What the checkpoint must agree on for a resumed run to equal an uninterrupted one.
+    settings: {
+      model: flags.model,
+      data: flags.data,
+      epochs: flags.epochs,
+      batchSize: flags.batchSize,
+      optimizer: flags.optimizer,
+      lr: optimizer.lr,
+      momentum: flags.momentum ?? null,
+      weightDecay: flags.weightDecay,
+      schedule: flags.schedule,
+      valFraction: flags.valFraction,
+      earlyStop: flags.earlyStop ?? null,
+      seed: flags.seed,
+    },
+    // Without a schedule, nothing depends on the total: a resumed run may train longer.
+    mutableSettings: scheduler ? [] : ['epochs'],
   });
   let result;
   try {
@@ -108,9 +142,11 @@ async function runTrain(flags: TrainFlags): Promise<void> {
   } finally {
     view.stop();
     process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
   }
   if (result.interrupted) {
-    log(`interrupted; resume with: convkit train ${process.argv.slice(3).join(' ')} --resume`);
+    const args = process.argv.slice(3).filter((a) => a !== '--resume');
+    log(`stopped; continue with: convkit train ${[...args, '--resume'].join(' ')}`);
     process.exitCode = 130;
     return;
   }
@@ -122,9 +158,21 @@ async function runTrain(flags: TrainFlags): Promise<void> {
     classNames: [...trainSet.classes],
     trainedOn: flags.data,
     testAccuracy: test.accuracy,
+    training: {
+      epochs: (result.resumedAfter ?? 0) + result.epochsRun,
+      batchSize: flags.batchSize,
+      optimizer: flags.optimizer,
+      lr: flags.lr ?? null,
+      weightDecay: flags.weightDecay,
+      schedule: flags.schedule,
+      seed: flags.seed,
+      backend: getBackendName(),
+    },
   });
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ event: 'done', testLoss: test.loss, testAccuracy: test.accuracy, testTop5: test.top5, model: modelPath })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ event: 'done', testLoss: test.loss, testAccuracy: test.accuracy, testTop5: test.top5, testCount: test.count, model: modelPath, checkpoint: checkpointPath })}\n`,
+    );
   } else {
     log(`test accuracy ${(test.accuracy * 100).toFixed(2)}% (top-5 ${(test.top5 * 100).toFixed(2)}%, loss ${test.loss.toFixed(4)}) on ${test.count} images`);
     log(`saved ${modelPath}`);

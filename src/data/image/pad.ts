@@ -90,13 +90,15 @@ export function padToAspect<T extends ImageLike>(img: T, aspect = 1, opts: PadOp
 /** How to make every image the same aspect ratio before scaling: crop the excess, pad the shortfall, or neither (stretch). */
 export type AspectMode = 'crop' | 'pad' | 'stretch';
 
-export interface UniformAspectOptions extends PadOptions {
+export interface UniformAspectOptions {
   /** 'crop' (default): the largest centered window; 'pad': the smallest centered canvas; 'stretch': unchanged. */
   mode?: AspectMode;
   /** Target width / height (default 1: square). */
   aspect?: number;
   /** How 'pad' fills (default 'constant'). */
   padMode?: PadMode;
+  /** The value of constant padding (default 0). */
+  fill?: Fill;
 }
 
 export function uniformAspectBuffer(x: ImageBuffer, opts: UniformAspectOptions = {}): ImageBuffer {

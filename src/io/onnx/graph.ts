@@ -47,9 +47,14 @@ function defaultOpset(model: ModelProto): number | undefined {
   return entry ? int64(entry.version) : undefined;
 }
 
-/** Attribute tensors keep their own copy of small payloads, so the file's buffer can be freed. */
+/**
+ * Decoded bytes fields are views into the file's buffer; attributes keep their own copies of
+ * their (small) payloads, so that a loaded model does not pin the whole file in memory.
+ */
 function detachAttributeData(node: NodeProto): void {
   for (const a of node.attribute) {
+    if (a.s && a.s.length) a.s = a.s.slice();
+    if (a.strings.length) a.strings = a.strings.map((b) => b.slice());
     for (const t of [a.t, ...a.tensors]) if (t && t.raw_data && t.raw_data.length) t.raw_data = t.raw_data.slice();
   }
 }

@@ -12,7 +12,9 @@ import type { ExternalDataReader } from './tensor-proto.js';
 
 function readFile(path: string): Uint8Array {
   try {
-    return new Uint8Array(readFileSync(path));
+    const b = readFileSync(path);
+    // A view, not a copy: model files can be hundreds of megabytes.
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new ConvkitError(`${path}: no such file`);

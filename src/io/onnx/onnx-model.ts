@@ -1,6 +1,7 @@
 import { Module, type ModuleConfig } from '../../nn/module.js';
 import { Parameter } from '../../nn/parameter.js';
 import { ConvkitError, fmtShape } from '../../tensor/errors.js';
+import { keep } from '../../tensor/scope.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { foldNode, runNode, type ExecEnv } from './execute.js';
 import type { GraphInput, GraphNode, ParsedGraph } from './graph.js';
@@ -83,6 +84,8 @@ export class OnnxModel extends Module {
       stripInitializer(proto);
     }
     this.foldConstants(graph.nodes);
+    // The model owns these for its lifetime, even when it was built inside a tidy() scope.
+    for (const t of [...this.#constants.values(), ...[...this.#state.values()].map((e) => e.tensor)]) keep(t);
     this.train(false);
   }
 

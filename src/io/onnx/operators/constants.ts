@@ -6,7 +6,8 @@ import { axisOf, checkAlloc, input, intList, intTensor } from './common.js';
 import type { CheckContext, OperatorDef, RunContext } from './op-types.js';
 
 /**
- * Operators that make values or read shapes: Constant, ConstantOfShape, Shape, Gather, Cast.
+ * Operators that make values or read shapes: Constant, ConstantOfShape, Shape, Gather, Slice,
+ * Cast.
  * Exporters chain them (Shape -> Gather -> Unsqueeze -> Concat -> Reshape) to compute target
  * shapes; the integers travel as int32 tensors, and chains on constants are folded at load.
  */
@@ -62,18 +63,14 @@ function shapeOf(ctx: RunContext, inputs: readonly (Tensor | null)[]): Tensor {
   return intTensor(dims, [dims.length]);
 }
 
-/** ONNX Gather (numpy take along an axis): out = data[..., indices, ...]. */
-function gather(ctx: RunContext, inputs: readonly (Tensor | null)[]): Tensor {
-  const data = input(ctx, inputs, 0, 'data');
-  const indices = input(ctx, inputs, 1, 'indices');
-  if (data.ndim === 0) ctx.fail('cannot gather from a scalar');
-  const axis = axisOf(ctx, ctx.attrs.int('axis', 0), data.ndim);
+/**
+ * data[..., idx, ...] along `axis`, with `idxShape` replacing that axis in the output. Integer
+ * data is copied directly; float data goes through F.gather (differentiable), with the
+ * indices spread over the [outer, m, inner] layout it expects.
+ */
+function take(ctx: RunContext, data: Tensor, axis: number, idx: readonly number[], idxShape: readonly number[]): Tensor {
   const n = data.shape[axis]!;
-  const idx = intList(indices).map((v) => {
-    if (v < -n || v >= n) ctx.fail(`index ${v} is out of range for axis ${axis} of size ${n}`);
-    return v < 0 ? v + n : v;
-  });
-  const outShape = [...data.shape.slice(0, axis), ...indices.shape, ...data.shape.slice(axis + 1)];
+  const outShape = [...data.shape.slice(0, axis), ...idxShape, ...data.shape.slice(axis + 1)];
   checkAlloc(ctx, outShape, 'the output');
   const outer = sizeOf(data.shape.slice(0, axis));
   const inner = sizeOf(data.shape.slice(axis + 1));
@@ -86,12 +83,52 @@ function gather(ctx: RunContext, inputs: readonly (Tensor | null)[]): Tensor {
     }
     return new Tensor(out, outShape);
   }
-  // Float data goes through F.gather (differentiable), with the indices spread over the
-  // [outer, m, inner] layout it expects.
   const spread = new Int32Array(outer * m * inner);
   for (let o = 0; o < outer; o++) for (let j = 0; j < m; j++) spread.fill(idx[j]!, (o * m + j) * inner, (o * m + j + 1) * inner);
-  const y = F.gather(data.reshape([outer, n, inner]), 1, new Tensor(spread, [outer, m, inner]));
-  return y.reshape(outShape);
+  return F.gather(data.reshape([outer, n, inner]), 1, new Tensor(spread, [outer, m, inner])).reshape(outShape);
+}
+
+/** ONNX Gather (numpy take along an axis): out = data[..., indices, ...]. */
+function gather(ctx: RunContext, inputs: readonly (Tensor | null)[]): Tensor {
+  const data = input(ctx, inputs, 0, 'data');
+  const indices = input(ctx, inputs, 1, 'indices');
+  if (data.ndim === 0) ctx.fail('cannot gather from a scalar');
+  const axis = axisOf(ctx, ctx.attrs.int('axis', 0), data.ndim);
+  const n = data.shape[axis]!;
+  const idx = intList(indices).map((v) => {
+    if (v < -n || v >= n) ctx.fail(`index ${v} is out of range for axis ${axis} of size ${n}`);
+    return v < 0 ? v + n : v;
+  });
+  return take(ctx, data, axis, idx, indices.shape);
+}
+
+/**
+ * Slice: starts/ends/axes/steps as attributes before opset 10, inputs from it on. Bounds are
+ * clamped as the spec says (INT64_MAX means "to the end"); each sliced axis is a take().
+ */
+function slice(ctx: RunContext, inputs: readonly (Tensor | null)[]): Tensor {
+  let x = input(ctx, inputs, 0, 'data');
+  const legacy = ctx.opset < 10;
+  const starts = legacy ? ctx.attrs.ints('starts') : intList(input(ctx, inputs, 1, 'starts'));
+  const ends = legacy ? ctx.attrs.ints('ends') : intList(input(ctx, inputs, 2, 'ends'));
+  if (!starts || !ends || starts.length !== ends.length) ctx.fail('starts and ends must be given, one per sliced axis');
+  const axes = (legacy ? ctx.attrs.ints('axes') : inputs[3] ? intList(inputs[3]) : undefined) ?? starts.map((_, i) => i);
+  const steps = (!legacy && inputs[4] ? intList(inputs[4]) : undefined) ?? starts.map(() => 1);
+  axes.forEach((a, i) => {
+    const axis = axisOf(ctx, a, x.ndim);
+    const dim = x.shape[axis]!;
+    const step = steps[i]!;
+    if (step === 0) ctx.fail('steps must not be 0');
+    const norm = (v: number) => (v < 0 ? v + dim : v);
+    const clampTo = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
+    const start = step > 0 ? clampTo(norm(starts[i]!), 0, dim) : clampTo(norm(starts[i]!), 0, dim - 1);
+    const end = step > 0 ? clampTo(norm(ends[i]!), 0, dim) : clampTo(norm(ends[i]!), -1, dim - 1);
+    const idx: number[] = [];
+    for (let v = start; step > 0 ? v < end : v > end; v += step) idx.push(v);
+    if (idx.length === dim && step === 1) return;
+    x = take(ctx, x, axis, idx, [idx.length]);
+  });
+  return x;
 }
 
 function checkCast(ctx: CheckContext): string[] {
@@ -116,5 +153,6 @@ export const constantOperators: Record<string, OperatorDef> = {
   ConstantOfShape: { check: checkConstantOfShape, run: constantOfShape },
   Shape: { run: shapeOf },
   Gather: { run: gather },
+  Slice: { run: slice },
   Cast: { check: checkCast, run: cast },
 };

@@ -1,0 +1,71 @@
+/** Renders BENCHMARKS.md: convkit's times, its ratio to every peer measured in the same run, GFLOP/s. */
+import type { PeerTable } from './peers.js';
+
+export interface Result {
+  workload: string;
+  kind: 'infer' | 'train';
+  batch: number;
+  /** Median ms per call (inference) or per training step. */
+  ms: number;
+  minMs: number;
+  runs: number;
+  gflops: number;
+}
+
+export interface ReportInfo {
+  date: string;
+  machine: string;
+  backend: string;
+  commands: string[];
+}
+
+/**
+ * What 2 cores can do: WebAssembly SIMD has 128-bit vectors and (without relaxed SIMD) no FMA,
+ * so the ceiling is the micro-kernel's own rate; native code has 512-bit FMAs.
+ */
+export const LIMITS = {
+  wasmPerCore: 43,
+  note: 'WebAssembly SIMD ceiling ~86 GFLOP/s (2 cores x 43 GFLOP/s, the 4x8 micro-kernel on L1-resident panels, f32x4 mul+add)',
+};
+
+const fmt = (v: number): string => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+
+export function renderReport(results: Result[], peers: PeerTable, info: ReportInfo): string {
+  const peerNames = Object.keys(peers);
+  const head = ['workload', 'convkit', 'GFLOP/s', ...peerNames.map((p) => `vs ${p}`)];
+  const rows = results.map((r) => {
+    const images = (r.batch / r.ms) * 1000;
+    const own = r.kind === 'infer' ? `${fmt(r.ms)} ms` : `${Math.round(images).toLocaleString('en-US')} img/s`;
+    const cells = peerNames.map((p) => {
+      const v = peers[p]?.[r.workload]?.[r.kind];
+      if (v === undefined) return '';
+      // > 1 means convkit is faster.
+      const ratio = r.kind === 'infer' ? v / r.ms : images / v;
+      const theirs = r.kind === 'infer' ? `${fmt(v)} ms` : `${Math.round(v).toLocaleString('en-US')} img/s`;
+      return `${ratio.toFixed(2)}x (${theirs})`;
+    });
+    return [`${r.workload} ${r.kind} b${r.batch}`, own, r.gflops.toFixed(1), ...cells];
+  });
+  const table = [head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+  return `# Benchmarks
+
+Measured ${info.date} on ${info.machine}; convkit backend \`${info.backend}\`.
+Inference: median ms per call (batch as shown); training: images per second of full SGD steps
+(forward, cross-entropy, backward, momentum update). Ratios are peer time / convkit time
+(training: convkit img/s / peer img/s), so **> 1 means convkit is faster**; every peer was run in
+the same session, one after the other, by the scripts in ../shared/bench.
+
+${table}
+
+GFLOP/s counts 2 FLOPs per multiply-add of the CONV and FC layers (a training step as 3 forward
+passes), whatever algorithm ran (Winograd does fewer multiplies than it is credited with).
+Machine limit: ${LIMITS.note}; the native AVX-512 peak is several times higher, which is what
+onnxruntime-node and PyTorch use.
+
+Commands:
+
+\`\`\`
+${info.commands.join('\n')}
+\`\`\`
+`;
+}

@@ -1,0 +1,103 @@
+/**
+ * Max pooling (forward with switches, backward), batch norm with given statistics, and the
+ * sums behind bias gradients (Reduce over every axis but one block), on the per-plane wasm
+ * kernels of assembly/planes.ts. Small inputs and other shapes go to the js reference.
+ */
+import type { KernelTensor, PoolWithArgmax, ReduceOp, Window2D } from '../kernels.js';
+import { maxPool2DGrad as jsMaxPoolGrad, maxPool2DWithArgmax as jsMaxPool } from '../js/pool2d.js';
+import { batchNorm as jsBatchNorm } from '../js/normalization.js';
+import { reduce as jsReduce } from '../js/elementwise.js';
+import { BN, KIND, P, PG, RS } from './job-layout.js';
+import { runtime } from './instance.js';
+import type { WasmRuntime } from './runtime.js';
+
+const MIN_ELEMENTS = 4096;
+
+/** Runs `count` units in tasks of about `perTask`; threaded when the total is large. */
+function runUnits(rt: WasmRuntime, kind: number, slotPer: number, slotCount: number, count: number, work: number): number {
+  const threads = work >= 1 << 16 ? rt.threads() : 1;
+  const per = Math.max(1, Math.ceil(count / (4 * threads)));
+  rt.arg(slotPer, per);
+  rt.arg(slotCount, count);
+  rt.run(kind, Math.ceil(count / per), 0, threads > 1);
+  return per;
+}
+
+export function maxPool2DWithArgmax(x: KernelTensor, a: Window2D): PoolWithArgmax {
+  if (x.shape.length !== 4 || x.data.length < MIN_ELEMENTS) return jsMaxPool(x, a);
+  const [n, c, h, w] = x.shape as [number, number, number, number];
+  const [oh, ow] = a.out;
+  const planes = n * c;
+  const rt = runtime();
+  rt.begin();
+  const px = rt.put(x.data);
+  const size = planes * oh * ow;
+  const po = rt.alloc(size);
+  const pi = rt.alloc(size);
+  const v = [[P.X, px], [P.OUT, po], [P.IDX, pi], [P.H, h], [P.W, w], [P.OH, oh], [P.OW, ow], [P.KH, a.kernel[0]], [P.KW, a.kernel[1]],
+    [P.SH, a.stride[0]], [P.SW, a.stride[1]], [P.PT, a.pad[0]], [P.PL, a.pad[2]], [P.DH, a.dilation[0]], [P.DW, a.dilation[1]]] as const;
+  for (const [s, val] of v) rt.arg(s, val);
+  runUnits(rt, KIND.maxPool, P.PPT, P.PLANES, planes, size * a.kernel[0] * a.kernel[1]);
+  return { output: rt.read(po, size), indices: rt.readI32(pi, size) };
+}
+
+export function maxPool2DGrad(dy: KernelTensor, indices: Int32Array, inputShape: readonly number[]): Float32Array {
+  if (inputShape.length !== 4 || dy.shape.length !== 4 || dy.data.length < MIN_ELEMENTS) return jsMaxPoolGrad(dy, indices, inputShape);
+  const [n, c, h, w] = inputShape as [number, number, number, number];
+  const planes = n * c;
+  const ohw = dy.shape[2]! * dy.shape[3]!;
+  const rt = runtime();
+  rt.begin();
+  const pdy = rt.put(dy.data);
+  const pi = rt.putI32(indices);
+  const pdx = rt.alloc(planes * h * w);
+  for (const [s, val] of [[PG.DY, pdy], [PG.IDX, pi], [PG.DX, pdx], [PG.HW, h * w], [PG.OHW, ohw]] as const) rt.arg(s, val);
+  runUnits(rt, KIND.maxPoolGrad, PG.PPT, PG.PLANES, planes, planes * h * w);
+  return rt.read(pdx, planes * h * w);
+}
+
+export function batchNorm(
+  x: KernelTensor, mean: KernelTensor, variance: KernelTensor, weight: KernelTensor | null, bias: KernelTensor | null, eps: number,
+): Float32Array {
+  if (x.shape.length < 2 || x.data.length < MIN_ELEMENTS) return jsBatchNorm(x, mean, variance, weight, bias, eps);
+  const c = x.shape[1]!;
+  const planes = x.shape[0]! * c;
+  const inner = x.data.length / planes;
+  // Per-channel scale and shift in float64, rounded once, as the reference computes them.
+  const scale = new Float32Array(c);
+  const shift = new Float32Array(c);
+  for (let i = 0; i < c; i++) {
+    scale[i] = (weight ? weight.data[i]! : 1) / Math.sqrt(variance.data[i]! + eps);
+    shift[i] = bias ? bias.data[i]! : 0;
+  }
+  const rt = runtime();
+  rt.begin();
+  const px = rt.put(x.data);
+  const py = rt.alloc(x.data.length);
+  const v = [[BN.X, px], [BN.Y, py], [BN.MEAN, rt.put(mean.data)], [BN.SCALE, rt.put(scale)], [BN.SHIFT, rt.put(shift)], [BN.C, c], [BN.INNER, inner]] as const;
+  for (const [s, val] of v) rt.arg(s, val);
+  runUnits(rt, KIND.batchNorm, BN.PPT, BN.PLANES, planes, x.data.length);
+  return rt.read(py, x.data.length);
+}
+
+/**
+ * Sum or mean over every axis outside one contiguous block of kept axes (e.g. [0, 2, 3] of
+ * NCHW for a conv bias gradient, [0] of [N, F] for a linear one): out[b] = sum x[a][b][c].
+ */
+export function reduce(x: KernelTensor, axes: readonly number[], op: ReduceOp): Float32Array {
+  const nd = x.shape.length;
+  const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+  const contiguous = kept.length > 0 && kept[kept.length - 1]! - kept[0]! === kept.length - 1;
+  if ((op !== 'sum' && op !== 'mean') || !contiguous || x.data.length < MIN_ELEMENTS) return jsReduce(x, axes, op);
+  const size = (from: number, to: number) => x.shape.slice(from, to).reduce((p, d) => p * d, 1);
+  const A = size(0, kept[0]!);
+  const B = size(kept[0]!, kept[kept.length - 1]! + 1);
+  const C = size(kept[kept.length - 1]! + 1, nd);
+  const rt = runtime();
+  rt.begin();
+  const px = rt.put(x.data);
+  const po = rt.alloc(B);
+  for (const [s, val] of [[RS.X, px], [RS.OUT, po], [RS.A, A], [RS.B, B], [RS.C, C], [RS.MEAN, op === 'mean' ? 1 : 0]] as const) rt.arg(s, val);
+  runUnits(rt, KIND.channelSum, RS.BPT, RS.B, B, x.data.length);
+  return rt.read(po, B);
+}

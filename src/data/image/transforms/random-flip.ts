@@ -1,0 +1,42 @@
+import { ConvkitError } from '../../../tensor/errors.js';
+import type { Generator } from '../../../tensor/random.js';
+import { hflipBuffer, vflipBuffer } from '../flip.js';
+import type { ImageBuffer } from '../image-buffer.js';
+import { isNumber, option, registerTransform, Transform, type JsonValue } from './transform.js';
+
+/** Mirrors with probability p; one uniform number is drawn per image whether it flips or not. */
+abstract class RandomFlip extends Transform {
+  readonly random = true;
+
+  constructor(readonly p = 0.5) {
+    super();
+    if (!(p >= 0 && p <= 1)) throw new ConvkitError(`${this.constructor.name}: p is a probability in [0, 1], got ${p}`);
+  }
+
+  protected abstract flip(img: ImageBuffer): ImageBuffer;
+
+  apply(img: ImageBuffer, g: Generator): ImageBuffer {
+    return g.uniform() < this.p ? this.flip(img) : img;
+  }
+
+  protected options(): { [key: string]: JsonValue } {
+    return { p: this.p };
+  }
+}
+
+export class RandomHorizontalFlip extends RandomFlip {
+  readonly type = 'RandomHorizontalFlip';
+  protected flip(img: ImageBuffer): ImageBuffer {
+    return hflipBuffer(img);
+  }
+}
+
+export class RandomVerticalFlip extends RandomFlip {
+  readonly type = 'RandomVerticalFlip';
+  protected flip(img: ImageBuffer): ImageBuffer {
+    return vflipBuffer(img);
+  }
+}
+
+registerTransform('RandomHorizontalFlip', (s) => new RandomHorizontalFlip(option(s, 'p', isNumber)));
+registerTransform('RandomVerticalFlip', (s) => new RandomVerticalFlip(option(s, 'p', isNumber)));

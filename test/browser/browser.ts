@@ -1,0 +1,77 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { servePlayground, type PlaygroundServer } from '../../src/cli/commands/playground.js';
+
+/**
+ * Headless Chromium (Debian's package; playwright-core downloads no browser) on the built
+ * playground, served by `convkit playground`'s own server on 127.0.0.1. The flags keep
+ * Chromium off the network, which this closed machine refuses anyway.
+ */
+
+export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export interface Session {
+  server: PlaygroundServer;
+  context: BrowserContext;
+  page: Page;
+  /** Page errors and console errors seen so far. */
+  errors: string[];
+  close(): Promise<void>;
+}
+
+export async function openPlayground(opts: { width?: number; height?: number } = {}): Promise<Session> {
+  const server = await servePlayground({ port: 0 });
+  const profile = mkdtempSync(join(tmpdir(), 'convkit-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ARGS,
+    viewport: { width: opts.width ?? 1360, height: opts.height ?? 900 },
+    acceptDownloads: true,
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console error: ${m.text()}`);
+  });
+  return {
+    server,
+    context,
+    page,
+    errors,
+    async close() {
+      await context.close();
+      await server.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The playground's URL fragment for a run (as state/url-state.ts writes it). */
+export function runHash(run: { net: string; data: string; seed: number; opt?: string; lr?: number; mom?: number; bs?: number; wd?: number }): string {
+  const p = new URLSearchParams({
+    net: run.net,
+    data: run.data,
+    seed: String(run.seed),
+    opt: run.opt ?? 'sgd',
+    lr: String(run.lr ?? 0.01),
+    mom: String(run.mom ?? 0.9),
+    bs: String(run.bs ?? 32),
+    wd: String(run.wd ?? 0.0005),
+  });
+  return `#${p.toString()}`;
+}

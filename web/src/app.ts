@@ -1,0 +1,262 @@
+import type { DatasetInfo, EvalResult, FromWorker, NetSpec, Snapshot, TrainStats, UploadedIdx } from './shared/protocol.js';
+import { DATASET_SHAPES, type DatasetName, type Hyper, type RunConfig } from './shared/run-config.js';
+import { netSummary } from './net/net-spec.js';
+import { adaptPattern } from './net/pattern-text.js';
+import { h } from './render/dom.js';
+import { readRun, writeRun } from './state/url-state.js';
+import { TrainerClient } from './trainer-client.js';
+import { ActivationsView } from './views/activations.js';
+import { ConfusionView } from './views/confusion.js';
+import { Controls } from './views/controls.js';
+import { ConvDemo } from './views/conv-demo.js';
+import { Curves } from './views/curves.js';
+import { DataPanel } from './views/data-panel.js';
+import { DrawPredictView } from './views/draw-predict.js';
+import { NetworkEditor } from './views/editor.js';
+import { ExampleView } from './views/example-view.js';
+import { FiltersView } from './views/filters.js';
+import { HistogramsView } from './views/histograms.js';
+import { ModelFiles } from './views/model-files.js';
+import { WorstView } from './views/worst.js';
+
+/**
+ * The page: the run (from the URL), the views, and the training worker between them. The
+ * page only draws; every tensor operation of training runs in the worker.
+ */
+
+/** What the browser test reads (the views also carry data-* attributes). */
+export interface PageState {
+  ready: boolean;
+  stats: TrainStats | null;
+  lastEval: { step: number; count: number; accuracy: number; loss: number; confusionTotal: number } | null;
+  snapshotStep: number | null;
+  dataset: DatasetInfo | null;
+  firstLoss: number | null;
+  error: string | null;
+}
+
+export class App {
+  private run: RunConfig = readRun(location.hash);
+  private readonly client = new TrainerClient();
+  private readonly editor: NetworkEditor;
+  private readonly data: DataPanel;
+  private readonly controls: Controls;
+  private readonly curves = new Curves();
+  private readonly example: ExampleView;
+  private readonly activations = new ActivationsView();
+  private readonly filters = new FiltersView();
+  private readonly histograms = new HistogramsView();
+  private readonly confusion: ConfusionView;
+  private readonly worst: WorstView;
+  private readonly draw: DrawPredictView;
+  private readonly convDemo = new ConvDemo();
+  private readonly files: ModelFiles;
+  private readonly pageError = h('p', { class: 'error page-error', id: 'page-error', hidden: true });
+  private expected = DATASET_SHAPES[this.run.dataset];
+  private upload: UploadedIdx | undefined;
+  private setupTimer = 0;
+  private selected = 0;
+  readonly state: PageState = { ready: false, stats: null, lastEval: null, snapshotStep: null, dataset: null, firstLoss: null, error: null };
+
+  constructor(private readonly dataBase: string, builtDatasets: readonly string[]) {
+    this.editor = new NetworkEditor({ onChange: (net, text) => this.netChanged(net, text), check: (net) => this.checkNet(net) });
+    this.data = new DataPanel({ dataset: (d, upload) => this.datasetChanged(d, upload), seed: (s) => this.seedChanged(s) }, this.run.dataset, this.run.seed, builtDatasets);
+    this.controls = new Controls(
+      {
+        run: () => {
+          this.client.run();
+          this.controls.setRunning(true);
+        },
+        pause: () => this.client.pause(),
+        step: () => this.client.step(),
+        reset: () => this.setup(),
+        hyper: (hy) => this.hyperChanged(hy),
+      },
+      this.run.hyper,
+    );
+    const choose = (i: number) => this.choose(i);
+    this.example = new ExampleView(choose);
+    this.confusion = new ConfusionView({ images: (ix) => this.client.images(ix), choose });
+    this.worst = new WorstView(choose);
+    this.draw = new DrawPredictView((px) => this.client.predict(px));
+    this.files = new ModelFiles({
+      save: () => this.client.save(),
+      load: (bytes, name) => this.loadModel(bytes, name),
+      exportOnnx: null,
+    });
+    this.client.on((m) => this.receive(m));
+    this.editor.setBatch(this.run.hyper.batchSize);
+    // When the dataset was not built into the page (Fashion-MNIST), the URL cannot load it.
+    if (this.run.dataset === 'upload' || (this.run.dataset === 'fashion-mnist' && !builtDatasets.includes('fashion-mnist'))) {
+      this.run.dataset = 'digits';
+      this.expected = DATASET_SHAPES.digits;
+      this.data.set('digits');
+    }
+    this.editor.setText(this.run.net, false);
+    writeRun(this.run);
+    if (this.editor.net) this.setup();
+  }
+
+  /** The page's layout. */
+  mount(root: HTMLElement): void {
+    root.append(
+      h(
+        'header',
+        {},
+        h('h1', {}, 'convkit playground'),
+        h('p', { class: 'muted' }, 'Build a ConvNet, train it in your browser (in a Web Worker, on convkit’s WebAssembly backend) and watch what it learns. The address bar holds the whole run: copy it to share.'),
+        this.pageError,
+      ),
+      h(
+        'div',
+        { class: 'layout' },
+        h('div', { class: 'side' }, this.editor.el, this.data.el, this.controls.el, this.files.el),
+        h(
+          'main',
+          {},
+          this.curves.el,
+          h('div', { class: 'row' }, this.example.el, this.draw.el),
+          this.activations.el,
+          this.filters.el,
+          h('div', { class: 'row' }, this.confusion.el, this.worst.el),
+          this.histograms.el,
+          this.convDemo.el,
+        ),
+      ),
+    );
+  }
+
+  private checkNet(net: NetSpec): string | null {
+    const [c, hh, w] = net.input;
+    const [ec, eh, ew] = this.expected.input;
+    if (c !== ec || hh !== eh || w !== ew) {
+      return `the dataset's images are ${ew}x${eh}x${ec} but the network starts with INPUT[${w}x${hh}x${c}]; write INPUT[${ew}x${eh}x${ec}]`;
+    }
+    const rows = netSummary(net, 1).rows;
+    const out = rows[rows.length - 1]?.output ?? [];
+    if (out.length !== 1 || out[0] !== this.expected.classes) {
+      return `the network must end with ${this.expected.classes} outputs, one score per class (e.g. FC${this.expected.classes}); its last layer gives [${out.join('x')}]`;
+    }
+    return null;
+  }
+
+  private netChanged(net: NetSpec | null, text: string): void {
+    this.run.net = text;
+    writeRun(this.run);
+    this.controls.setAllowed(false);
+    if (!net) {
+      this.controls.setRunning(false);
+      this.client.pause();
+      return;
+    }
+    // Typing settles before the worker rebuilds.
+    window.clearTimeout(this.setupTimer);
+    this.setupTimer = window.setTimeout(() => this.setup(), 150);
+  }
+
+  private datasetChanged(d: DatasetName, upload?: UploadedIdx): void {
+    this.run.dataset = d;
+    this.upload = upload;
+    this.expected = DATASET_SHAPES[d];
+    this.editor.setText(adaptPattern(this.editor.value, this.expected.input, this.expected.classes));
+  }
+
+  private seedChanged(seed: number): void {
+    this.run.seed = seed;
+    writeRun(this.run);
+    this.setup();
+  }
+
+  private hyperChanged(hyper: Hyper): void {
+    this.run.hyper = hyper;
+    writeRun(this.run);
+    this.editor.setBatch(hyper.batchSize);
+    this.client.hyper(hyper);
+  }
+
+  private choose(index: number): void {
+    this.selected = index;
+    this.example.show(index);
+    this.client.select(index);
+  }
+
+  /** (Re)starts the worker's run from the current network, dataset, seed and hyperparameters. */
+  private setup(): void {
+    const net = this.editor.net;
+    if (!net) return;
+    window.clearTimeout(this.setupTimer);
+    this.state.ready = false;
+    this.state.firstLoss = null;
+    this.controls.setAllowed(false);
+    this.controls.setRunning(false);
+    this.curves.reset();
+    this.client.setup({ ...this.run, hyper: this.controls.hyper() }, net, this.dataBase, this.run.dataset === 'upload' ? this.upload : undefined);
+  }
+
+  private async loadModel(bytes: Uint8Array, name: string): Promise<void> {
+    this.controls.setAllowed(false);
+    this.curves.reset();
+    const net = await this.client.load(bytes, name);
+    this.editor.setText(net.pattern, false);
+    this.run.net = net.pattern;
+    writeRun(this.run);
+  }
+
+  private receive(m: FromWorker): void {
+    switch (m.type) {
+      case 'ready':
+        this.state.ready = true;
+        this.state.dataset = m.dataset;
+        this.pageError.hidden = true;
+        for (const v of [this.example, this.confusion, this.worst, this.draw]) {
+          v.classes = m.dataset.classes;
+          v.shape = m.dataset.shape;
+        }
+        this.example.testSize = m.dataset.test;
+        this.expected = { input: m.dataset.shape, classes: m.dataset.classes.length };
+        this.controls.showBackend(m.backend, m.params);
+        this.controls.setAllowed(this.editor.net !== null);
+        void this.draw.refresh();
+        return;
+      case 'stats':
+        return this.stats(m.stats);
+      case 'snapshot':
+        return this.snapshot(m.snapshot);
+      case 'eval':
+        return this.evaluated(m.result);
+      case 'failed':
+        this.state.error = m.message;
+        this.pageError.hidden = false;
+        this.pageError.textContent = m.message;
+        this.controls.setRunning(false);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private stats(s: TrainStats): void {
+    this.state.stats = s;
+    if (this.state.firstLoss === null && s.points.length) this.state.firstLoss = s.points[0]!.loss;
+    this.curves.addTrain(s.points);
+    this.controls.setRunning(s.running);
+    const p = this.curves.lastTrain;
+    this.controls.showStats(s, p?.loss ?? null, p?.accuracy ?? null);
+  }
+
+  private snapshot(s: Snapshot): void {
+    this.state.snapshotStep = s.step;
+    if (s.example.index !== this.selected) this.example.show(s.example.index);
+    this.example.update(s);
+    this.activations.update(s.activations);
+    this.filters.update(s.filters);
+    this.histograms.update(s.histograms);
+  }
+
+  private evaluated(r: EvalResult): void {
+    this.state.lastEval = { step: r.step, count: r.count, accuracy: r.accuracy, loss: r.loss, confusionTotal: r.confusion.reduce((a, b) => a + b, 0) };
+    this.curves.addVal(r);
+    this.confusion.update(r);
+    this.worst.update(r);
+  }
+}

@@ -1,0 +1,150 @@
+import * as ck from 'convkit';
+import type { CurvePoint, NetSpec } from '../shared/protocol.js';
+import type { Hyper } from '../shared/run-config.js';
+import type { Splits } from './datasets.js';
+import { makeOptimizer, updateOptimizer, type LiveOptimizer } from './optimizers.js';
+
+/**
+ * One training run: the model built from the page's network, its optimizer, the shuffling
+ * loader and the counters. `step()` is one mini-batch of gradient descent, timed in two parts
+ * (forward + loss, then backward + update) for the page's readout. Gradients are cleared at
+ * the start of a step rather than the end, so the views can show the last step's gradients.
+ */
+
+/** Steps averaged into one point of the training curve. */
+const CURVE_EVERY = 10;
+
+export class Session {
+  readonly model: ck.nn.Module;
+  readonly params: ck.nn.Parameter[];
+  private live: LiveOptimizer;
+  private loader: ck.data.DataLoader;
+  private batches: Iterator<ck.data.Batch>;
+  private readonly shuffle: ck.Generator;
+  step = 0;
+  epoch = 1;
+  /** Images of the current epoch seen so far. */
+  seenInEpoch = 0;
+  /** Images in the last step's batch. */
+  lastBatch = 0;
+  forwardMs = 0;
+  backwardMs = 0;
+  /** Recent steps: [time the step finished, images, ms it took]. */
+  private recent: [number, number, number][] = [];
+  private pending: CurvePoint[] = [];
+  private acc = { loss: 0, correct: 0, count: 0, steps: 0 };
+
+  constructor(
+    readonly net: NetSpec,
+    readonly data: Splits,
+    private hyper: Hyper,
+    seed: number,
+    /** Trained weights to continue from (a loaded model); otherwise fresh ones from the seed. */
+    model?: ck.nn.Module,
+  ) {
+    // One seed fixes the initial weights and the order of the batches.
+    ck.manualSeed(seed);
+    this.model = model ?? ck.nn.fromConfig(net.config);
+    this.params = this.model.parameters();
+    this.shuffle = new ck.Generator(seed + 1);
+    this.live = makeOptimizer(this.params, hyper);
+    this.loader = this.makeLoader(hyper.batchSize);
+    this.batches = this.loader[Symbol.iterator]();
+  }
+
+  private makeLoader(batchSize: number): ck.data.DataLoader {
+    return new ck.data.DataLoader(this.data.train, { batchSize, shuffle: true, generator: this.shuffle });
+  }
+
+  setHyper(h: Hyper): void {
+    this.live = updateOptimizer(this.live, this.params, h);
+    // A new batch size takes effect with the next epoch's loader; the current epoch keeps its order.
+    this.hyper = h;
+  }
+
+  private nextBatch(): ck.data.Batch {
+    let r = this.batches.next();
+    if (r.done) {
+      this.epoch++;
+      this.seenInEpoch = 0;
+      if (this.loader.batchSize !== this.hyper.batchSize) this.loader = this.makeLoader(this.hyper.batchSize);
+      this.batches = this.loader[Symbol.iterator]();
+      r = this.batches.next();
+    }
+    return r.value as ck.data.Batch;
+  }
+
+  /** One step of mini-batch gradient descent. Throws a ConvkitError when the loss diverges. */
+  trainStep(): void {
+    const t0 = performance.now();
+    let t1 = t0;
+    const { loss, correct, n } = ck.tidy(() => {
+      const { x, y } = this.nextBatch();
+      const opt = this.live.optimizer;
+      opt.zeroGrad();
+      this.model.train();
+      const out = this.model.forward(x);
+      const lossT = ck.F.crossEntropy(out, y);
+      const value = lossT.item();
+      t1 = performance.now();
+      if (!Number.isFinite(value)) {
+        throw new ck.ConvkitError(`the loss became ${value} at step ${this.step + 1}; lower the learning rate (now ${this.hyper.lr}) and reset`);
+      }
+      lossT.backward();
+      opt.step();
+      return { loss: value, correct: countCorrect(out, y), n: y.shape[0]! };
+    });
+    const t2 = performance.now();
+    this.forwardMs = t1 - t0;
+    this.backwardMs = t2 - t1;
+    this.step++;
+    this.lastBatch = n;
+    this.seenInEpoch += n;
+    this.recent.push([t2, n, t2 - t0]);
+    while (this.recent.length > 1 && t2 - this.recent[0]![0] > 1000) this.recent.shift();
+    const a = this.acc;
+    a.loss += loss * n;
+    a.correct += correct;
+    a.count += n;
+    if (++a.steps === CURVE_EVERY) this.flushPoint();
+  }
+
+  private flushPoint(): void {
+    const a = this.acc;
+    if (a.count > 0) this.pending.push({ step: this.step, loss: a.loss / a.count, accuracy: a.correct / a.count });
+    this.acc = { loss: 0, correct: 0, count: 0, steps: 0 };
+  }
+
+  /** Curve points since the last call (a partial point too when `flush`, e.g. when pausing). */
+  takePoints(flush = false): CurvePoint[] {
+    if (flush && this.acc.steps > 0) this.flushPoint();
+    const out = this.pending;
+    this.pending = [];
+    return out;
+  }
+
+  /** Training images per second over the last second of steps, counting step time only. */
+  imagesPerSecond(): number {
+    const images = this.recent.reduce((s, r) => s + r[1], 0);
+    const ms = this.recent.reduce((s, r) => s + r[2], 0);
+    return ms > 0 ? (images / ms) * 1000 : 0;
+  }
+
+  get epochSize(): number {
+    return this.data.train.length;
+  }
+}
+
+/** Top-1 hits of logits [B, K] against labels [B]. */
+export function countCorrect(out: ck.Tensor, y: ck.Tensor): number {
+  const logits = out.dataSync();
+  const labels = y.values();
+  const k = out.shape[1]!;
+  let hits = 0;
+  for (let i = 0; i < labels.length; i++) {
+    let best = 0;
+    for (let j = 1; j < k; j++) if (logits[i * k + j]! > logits[i * k + best]!) best = j;
+    if (best === labels[i]) hits++;
+  }
+  return hits;
+}

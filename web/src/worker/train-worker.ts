@@ -1,0 +1,295 @@
+import * as ck from 'convkit';
+import type { BackendInfo, FromWorker, NetSpec, ToWorker, UploadedIdx } from '../shared/protocol.js';
+import type { DatasetName, Hyper, RunConfig } from '../shared/run-config.js';
+import { netFromModel } from '../net/net-spec.js';
+import { loadSplits, type Splits } from './datasets.js';
+import { evaluateTest } from './evaluation.js';
+import { Session } from './session.js';
+import { snapshotTransfers, takeSnapshot } from './snapshot.js';
+
+/**
+ * The training worker: the page never runs a training step itself, so it never freezes. Steps
+ * run in slices of ~40 ms; between slices the worker reads its messages (pause, new
+ * hyperparameters, ...) and, throttled, sends the page what its views need: stats ~10 times a
+ * second, a snapshot of one example ~3 times a second, a validation pass every few seconds.
+ * The wasm backend runs the kernels, on a pool of threads when the page is cross-origin
+ * isolated (shared memory); otherwise on this worker's thread alone.
+ */
+
+interface WorkerScope {
+  postMessage(message: FromWorker, transfer: Transferable[]): void;
+  onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
+  crossOriginIsolated?: boolean;
+}
+const scope = self as unknown as WorkerScope;
+
+const SLICE_MS = 40;
+const STATS_MS = 100;
+const SNAPSHOT_MS = 300;
+const EVAL_MS = 4000;
+/** Validation examples per pass (the whole test split when smaller). */
+const EVAL_LIMIT = 1000;
+
+let session: Session | null = null;
+let run: RunConfig | null = null;
+let running = false;
+let selected = 0;
+let last = { stats: 0, snapshot: 0, eval: 0 };
+/** [time, images trained] samples for the wall-clock rate. */
+let wall: [number, number][] = [];
+let imagesTrained = 0;
+const splitsCache = new Map<string, Splits>();
+const backendReady = startBackend();
+
+function post(message: FromWorker, transfer: Transferable[] = []): void {
+  scope.postMessage(message, transfer);
+}
+
+async function startBackend(): Promise<BackendInfo> {
+  const isolated = scope.crossOriginIsolated === true;
+  try {
+    await ck.setBackend('wasm');
+  } catch {
+    // No WebAssembly SIMD: the reference backend still trains, slowly.
+    return { name: ck.getBackendName(), threads: 1, isolated };
+  }
+  const cores = navigator.hardwareConcurrency || 1;
+  return { name: ck.getBackendName(), threads: isolated ? Math.min(cores, 8) : 1, isolated };
+}
+
+/** A macrotask boundary, so queued messages are handled (faster than setTimeout's clamp). */
+function yieldToMessages(): Promise<void> {
+  return new Promise((resolve) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => resolve();
+    ch.port2.postMessage(null);
+  });
+}
+
+async function splitsFor(name: DatasetName, seed: number, dataBase: string, upload?: UploadedIdx): Promise<Splits> {
+  // Generated shapes depend on the seed; an upload replaces what was cached.
+  const key = name === 'shapes' ? `shapes:${seed}` : name;
+  if (upload) splitsCache.delete(key);
+  let splits = splitsCache.get(key);
+  if (!splits) {
+    splits = await loadSplits(name, seed, dataBase, upload);
+    splitsCache.set(key, splits);
+  }
+  return splits;
+}
+
+function classNames(): string[] {
+  return session ? [...session.data.train.classes] : [];
+}
+
+function sendStats(flush = false): void {
+  if (!session) return;
+  const now = performance.now();
+  wall.push([now, imagesTrained]);
+  while (wall.length > 2 && now - wall[0]![0] > 2000) wall.shift();
+  const [t0, n0] = wall[0]!;
+  post({
+    type: 'stats',
+    stats: {
+      step: session.step,
+      epoch: session.epoch,
+      epochProgress: session.seenInEpoch / session.epochSize,
+      running,
+      imagesPerSecond: session.imagesPerSecond(),
+      wallImagesPerSecond: running && now - t0 > 200 ? ((imagesTrained - n0) / (now - t0)) * 1000 : 0,
+      forwardMs: session.forwardMs,
+      backwardMs: session.backwardMs,
+      points: session.takePoints(flush),
+    },
+  });
+  last.stats = now;
+}
+
+function sendSnapshot(): void {
+  if (!session) return;
+  const snap = takeSnapshot(session, selected, session.net.labels);
+  post({ type: 'snapshot', snapshot: snap }, snapshotTransfers(snap));
+  last.snapshot = performance.now();
+}
+
+function sendEval(): void {
+  if (!session) return;
+  const result = evaluateTest(session.model, session.data.test, session.step, EVAL_LIMIT);
+  const transfer = [result.confusion.buffer, result.predicted.buffer, result.labels.buffer] as ArrayBuffer[];
+  for (const w of result.worst) transfer.push(w.pixels.buffer as ArrayBuffer);
+  post({ type: 'eval', result }, transfer);
+  last.eval = performance.now();
+}
+
+/** Everything the views show, now (after setup, a single step, a pause, a load). */
+function sendAll(): void {
+  sendStats(true);
+  sendSnapshot();
+  sendEval();
+}
+
+function fail(e: unknown, id: number | null = null): void {
+  running = false;
+  const message = e instanceof Error ? e.message : String(e);
+  post({ type: 'failed', id, message });
+  if (!(e instanceof ck.ConvkitError)) console.error(e);
+}
+
+/** Bumped by every start, so that a loop left over from before a setup never runs on. */
+let loopId = 0;
+
+async function trainLoop(): Promise<void> {
+  const id = ++loopId;
+  wall = [];
+  while (running && session && id === loopId) {
+    const start = performance.now();
+    try {
+      do {
+        session.trainStep();
+        imagesTrained += session.lastBatch;
+      } while (running && performance.now() - start < SLICE_MS);
+      const now = performance.now();
+      if (now - last.snapshot > SNAPSHOT_MS) sendSnapshot();
+      if (now - last.eval > EVAL_MS) sendEval();
+      if (performance.now() - last.stats > STATS_MS) sendStats();
+    } catch (e) {
+      fail(e);
+    }
+    await yieldToMessages();
+  }
+  if (id === loopId) sendStats(true);
+}
+
+async function setup(msg: Extract<ToWorker, { type: 'setup' }>, model?: ck.nn.Module): Promise<void> {
+  running = false;
+  loopId++;
+  const backend = await backendReady;
+  const data = await splitsFor(msg.run.dataset, msg.run.seed, msg.dataBase, msg.upload);
+  const [c, h, w] = msg.net.input;
+  const shape = data.train.sampleShape;
+  if (shape[0] !== c || shape[1] !== h || shape[2] !== w) {
+    throw new ck.ConvkitError(
+      `the network takes INPUT[${w}x${h}x${c}] but ${data.train.name} holds ${shape[2]}x${shape[1]}x${shape[0]} images; change INPUT[...] in the network`,
+    );
+  }
+  run = msg.run;
+  session = new Session(msg.net, data, msg.run.hyper, msg.run.seed, model);
+  imagesTrained = 0;
+  selected = Math.min(selected, data.test.length - 1);
+  const params = session.params.reduce((s, p) => s + p.size, 0);
+  post({
+    type: 'ready',
+    dataset: { name: data.train.name.split('/')[0]!, classes: classNames(), shape: [c, h, w], train: data.train.length, test: data.test.length },
+    backend,
+    params,
+  });
+  sendAll();
+}
+
+function setHyper(h: Hyper): void {
+  if (!session || !run) return;
+  run = { ...run, hyper: h };
+  session.setHyper(h);
+}
+
+function predict(id: number, pixels: Float32Array): void {
+  if (!session) throw new ck.ConvkitError('no model yet');
+  const model = session.model;
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    const probabilities = ck.noGrad(() => ck.tidy(() => ck.F.softmax(model.forward(ck.tensor(pixels, [1, ...session!.net.input])), 1).dataSync()));
+    post({ type: 'predicted', id, probabilities }, [probabilities.buffer as ArrayBuffer]);
+  } finally {
+    model.train(wasTraining);
+  }
+}
+
+function images(id: number, indices: number[]): void {
+  if (!session) return;
+  const test = session.data.test;
+  const pixels = indices.map((i) => test.get(i).input);
+  post({ type: 'images', id, pixels, labels: indices.map((i) => test.labels[i]!) }, pixels.map((p) => p.buffer as ArrayBuffer));
+}
+
+function save(id: number): void {
+  if (!session || !run) throw new ck.ConvkitError('no model to save yet');
+  const bytes = ck.io.serializeModel(session.model, {
+    inputShape: [...session.net.input],
+    classNames: classNames(),
+    pattern: session.net.pattern,
+    dataset: run.dataset,
+    steps: session.step,
+    trainedWith: 'convkit playground',
+  });
+  post({ type: 'file', id, bytes, name: `convkit-${run.dataset}-step${session.step}.convkit` }, [bytes.buffer as ArrayBuffer]);
+}
+
+async function load(id: number, bytes: Uint8Array, name: string, dataBase: string): Promise<void> {
+  if (!run) throw new ck.ConvkitError('the page has not set up a run yet');
+  const { model, metadata } = ck.io.deserializeModel(bytes, name);
+  const input = (metadata.inputShape ?? session?.net.input) as [number, number, number] | undefined;
+  if (!input || input.length !== 3) throw new ck.ConvkitError(`${name}: the file does not say its input shape [C, H, W]`);
+  const pattern = typeof metadata['pattern'] === 'string' ? metadata['pattern'] : undefined;
+  const net: NetSpec = netFromModel(model, input, pattern);
+  await setup({ type: 'setup', run, net, dataBase }, model);
+  post({ type: 'loaded', id, net });
+}
+
+let dataBase = '';
+
+async function handle(msg: ToWorker): Promise<void> {
+  switch (msg.type) {
+    case 'setup':
+      dataBase = msg.dataBase;
+      await setup(msg);
+      return;
+    case 'run':
+      if (!session || running) return;
+      running = true;
+      void trainLoop();
+      return;
+    case 'pause':
+      // (running was cleared on arrival) The loop ends after its slice; the views catch up.
+      running = false;
+      await yieldToMessages();
+      sendAll();
+      return;
+    case 'step':
+      if (!session || running) return;
+      session.trainStep();
+      imagesTrained += session.lastBatch;
+      sendAll();
+      return;
+    case 'hyper':
+      setHyper(msg.hyper);
+      return;
+    case 'select':
+      selected = msg.index;
+      if (!running) sendSnapshot();
+      return;
+    case 'predict':
+      predict(msg.id, msg.pixels);
+      return;
+    case 'images':
+      images(msg.id, msg.indices);
+      return;
+    case 'save':
+      save(msg.id);
+      return;
+    case 'export-onnx':
+      throw new ck.ConvkitError('ONNX export is not available in this build of convkit yet');
+    case 'load':
+      await load(msg.id, msg.bytes, msg.name, dataBase);
+      return;
+  }
+}
+
+// Messages are handled one after another, so a setup is never interleaved with a step.
+let queue: Promise<void> = Promise.resolve();
+scope.onmessage = (e) => {
+  const msg = e.data;
+  // Pause must take effect between two slices, not after a queued setup or load.
+  if (msg.type === 'pause') running = false;
+  queue = queue.then(() => handle(msg)).catch((err: unknown) => fail(err, 'id' in msg ? msg.id : null));
+};
