@@ -24,6 +24,11 @@ export const KIND_BATCHNORM = 9;
 export const KIND_CHANNEL_SUM = 10;
 export const KIND_IM2COL = 11;
 
+/** Bumped whenever a job layout changes; the loader refuses a kernels.wasm of another version. */
+export function abiVersion(): i32 {
+  return 3;
+}
+
 /** Bytes of per-thread scratch the GEMM needs. */
 export function gemmScratch(): i32 {
   return GEMM_SCRATCH;

@@ -6,7 +6,15 @@ import { registerEval } from './commands/eval.js';
 import { registerInfo } from './commands/info.js';
 import { registerPredict } from './commands/predict.js';
 import { registerPlayground } from './commands/playground.js';
+import { registerSummary } from './commands/summary.js';
+import { registerConvertFc } from './commands/convert-fc.js';
 import { reportError } from './run.js';
+
+// `convkit summary vgg16 | head` closes the pipe early: that is not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 
 /** The `convkit` command. Every subcommand has --help; numbers come out as JSON with --json. */
 const program = new Command();
@@ -21,6 +29,8 @@ registerEval(program);
 registerInfo(program);
 registerPredict(program);
 registerPlayground(program);
+registerSummary(program);
+registerConvertFc(program);
 
 // Usage errors (unknown option, missing argument) as one line in the same form as every other
 // error, pointing at the command's --help instead of printing all of it.

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,7 +36,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function ensureBuilt(): Promise<void> {
   const lock = join(ROOT, 'node_modules', '.convkit-cli-test-build.lock');
   const stale = () => !existsSync(CLI) || statSync(CLI).mtimeMs < newestMtime(join(ROOT, 'src'));
-  if (!stale()) return;
+  if (!stale()) return syncWasm();
   for (let waited = 0; ; waited += 200) {
     try {
       mkdirSync(lock);
@@ -51,14 +51,32 @@ export async function ensureBuilt(): Promise<void> {
   try {
     if (stale()) {
       spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'ignore' });
-      if (!existsSync(join(ROOT, 'dist', 'backend', 'wasm', 'kernels.wasm'))) {
-        spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-wasm.mjs')], { cwd: ROOT, stdio: 'ignore' });
-      }
     }
+    syncWasm();
   } finally {
     rmdirSync(lock);
   }
   if (!existsSync(CLI)) throw new Error(`building ${CLI} failed; run npm run build`);
+}
+
+/**
+ * dist/ must run the WebAssembly that matches its JavaScript: `npm run build:wasm` writes the
+ * kernels into src/backend/wasm/ (and copies them to dist/ only when dist exists), so a newer
+ * build there is copied over; without any build, one is made.
+ */
+function syncWasm(): void {
+  const src = join(ROOT, 'src', 'backend', 'wasm');
+  const dist = join(ROOT, 'dist', 'backend', 'wasm');
+  if (!existsSync(join(src, 'kernels.wasm'))) {
+    spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-wasm.mjs')], { cwd: ROOT, stdio: 'ignore' });
+    return;
+  }
+  mkdirSync(dist, { recursive: true });
+  for (const name of ['kernels.wasm', 'kernels-st.wasm']) {
+    const from = join(src, name);
+    const to = join(dist, name);
+    if (existsSync(from) && (!existsSync(to) || statSync(to).mtimeMs < statSync(from).mtimeMs)) copyFileSync(from, to);
+  }
 }
 
 export interface CliResult {

@@ -25,7 +25,8 @@ beforeAll(async () => {
 
 afterAll(() => removeDir(root));
 
-describe('convkit --help', () => {
+// Independent short runs: concurrently, to keep the file quick.
+describe.concurrent('convkit --help', () => {
   it.each([[[]], [['train']], [['eval']], [['info']], [['predict']]])('convkit %j --help prints usage and exits 0', async (cmd) => {
     const r = await runCli([...cmd, '--help']);
     expect(r.code).toBe(0);
@@ -34,7 +35,7 @@ describe('convkit --help', () => {
   });
 });
 
-describe('bad command lines', () => {
+describe.concurrent('bad command lines', () => {
   it.each([
     [['train', '--epochs', 'abc'], /--epochs must be a positive integer, got 'abc'/],
     [['train', '--epochs', '0'], /--epochs must be a positive integer, got '0'/],
@@ -54,15 +55,16 @@ describe('bad command lines', () => {
   });
 });
 
-describe('bad inputs', () => {
+describe.concurrent('bad inputs', () => {
   it('an unknown model name lists the zoo', async () => {
     const r = await runCli(['train', '--model', 'lenet6', '--data', data]);
     expectCleanError(r, /unknown model 'lenet6': not a zoo name \(lenet5, .*alexnet.*\)/);
   });
 
   it('a missing dataset folder', async () => {
-    expectCleanError(await runCli(['train', '--data', join(root, 'no-such-dir')]), /dataset folder .*no-such-dir does not exist/);
-    expectCleanError(await runCli(['train', '--data', 'imagenet']), /unknown dataset 'imagenet'/);
+    const [missing, unknown] = await Promise.all([runCli(['train', '--data', join(root, 'no-such-dir')]), runCli(['train', '--data', 'imagenet'])]);
+    expectCleanError(missing, /dataset folder .*no-such-dir does not exist/);
+    expectCleanError(unknown, /unknown dataset 'imagenet'/);
   });
 
   it('fashion-mnist missing: says how to install it and about --data-dir', async () => {
@@ -92,13 +94,17 @@ describe('bad inputs', () => {
     writeFileSync(flipped, copy);
     const foreign = join(root, 'notes.txt');
     writeFileSync(foreign, 'not a model at all, just some text that is long enough');
-    for (const cmd of [['eval', '--data', data], ['info']]) {
-      const run = (file: string) => runCli([cmd[0]!, file, ...cmd.slice(1)]);
-      expectCleanError(await run(truncated), /truncated\.convkit: is corrupt or truncated/);
-      expectCleanError(await run(flipped), /flipped\.convkit: is corrupt or truncated \(checksum mismatch/);
-      expectCleanError(await run(foreign), /notes\.txt: is not a convkit model file/);
-      expectCleanError(await run(join(root, 'missing.convkit')), /missing\.convkit: no such file/);
-    }
+    const cases: [string, RegExp][] = [
+      [truncated, /truncated\.convkit: is corrupt or truncated/],
+      [flipped, /flipped\.convkit: is corrupt or truncated \(checksum mismatch/],
+      [foreign, /notes\.txt: is not a convkit model file/],
+      [join(root, 'missing.convkit'), /missing\.convkit: no such file/],
+    ];
+    const runs = cases.flatMap(([file, pattern]) => [
+      runCli(['eval', file, '--data', data]).then((r) => expectCleanError(r, pattern)),
+      runCli(['info', file]).then((r) => expectCleanError(r, pattern)),
+    ]);
+    await Promise.all(runs);
     // A checkpoint is not a model for eval (info describes it instead).
     const ckpt = join(root, 'good', 'checkpoint.convkit');
     expectCleanError(await runCli(['eval', ckpt, '--data', data]), /is a convkit checkpoint file, not a model file/);
@@ -119,8 +125,9 @@ describe('bad inputs', () => {
   it('an unreadable image for predict names the file', async () => {
     const text = join(root, 'photo.png');
     writeFileSync(text, 'this is not a PNG');
-    expectCleanError(await runCli(['predict', modelFile, text]), /photo\.png: not an image/);
-    expectCleanError(await runCli(['predict', modelFile, join(root, 'nope.jpg')]), /nope\.jpg: no such file/);
+    const [notImage, missing] = await Promise.all([runCli(['predict', modelFile, text]), runCli(['predict', modelFile, join(root, 'nope.jpg')])]);
+    expectCleanError(notImage, /photo\.png: not an image/);
+    expectCleanError(missing, /nope\.jpg: no such file/);
   });
 });
 

@@ -12,7 +12,11 @@ import { ConvkitError } from '../../tensor/errors.js';
 import { JOB, JOB_BYTES } from './job-layout.js';
 import { canBlock, hostCores, startPool, type Pool } from './pool.js';
 
+/** Must match abiVersion() in assembly/index.ts: a stale kernels.wasm would misread the jobs. */
+const ABI_VERSION = 3;
+
 interface KernelExports {
+  abiVersion?(): number;
   run(job: number, kind: number, ntasks: number, workers: number): void;
   gemmScratch(): number;
 }
@@ -42,6 +46,9 @@ export class WasmRuntime {
     workers: number,
   ) {
     this.exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
+    if (this.exports.abiVersion?.() !== ABI_VERSION) {
+      throw new ConvkitError(`wasm backend: kernels.wasm is out of date (ABI ${this.exports.abiVersion?.() ?? 'unknown'}, expected ${ABI_VERSION}); run \`npm run build:wasm\``);
+    }
     this.f32view = new Float32Array(memory.buffer);
     this.i32view = new Int32Array(memory.buffer);
     this.gemmScratch = this.exports.gemmScratch();

@@ -8,7 +8,7 @@ import { listImageFiles } from './list-images.js';
 import type { PreprocessSpec } from './preprocess.js';
 import type { SampleTask } from './sample-task.js';
 import { ImageStatistics, statsToJson, stdForDisplay, type ImageStats, type ImageStatsJson } from './statistics.js';
-import { chunk, defaultWorkers, sharedImagePool } from './worker-pool.js';
+import { defaultWorkers, sharedImagePool } from './worker-pool.js';
 
 /**
  * `convkit stats <folder> --size 100`: the mean image, the standard-deviation image and the
@@ -44,8 +44,9 @@ export function folderStatistics(root: string, opts: FolderStatsOptions = {}): I
     decode: { preprocess, quantize: false, ...(opts.maxPixels !== undefined ? { maxPixels: opts.maxPixels } : {}) },
   });
   const acc = new ImageStatistics();
-  // Windows of 8 files per task, 4 tasks per worker in flight.
-  const tasks = chunk(files, Math.ceil(files.length / 8 / 4)).map(task);
+  // Tasks of 8 files; a window of 4 tasks per worker in flight while the previous window is folded in.
+  const tasks: SampleTask[] = [];
+  for (let i = 0; i < files.length; i += 8) tasks.push(task(files.slice(i, i + 8)));
   const window = workers * 4;
   let pending = pool.submit(tasks.slice(0, window), workers);
   let done = 0;

@@ -78,6 +78,7 @@ export function padToAspectBuffer(x: ImageBuffer, aspect: number, opts: PadOptio
   let [h, w] = [x.height, x.width];
   if (w / h > aspect) h = Math.max(h, Math.round(w / aspect));
   else w = Math.max(w, Math.round(h * aspect));
+  if (h === x.height && w === x.width) return x;
   const top = Math.floor((h - x.height) / 2);
   const left = Math.floor((w - x.width) / 2);
   return padBuffer(x, [left, top, w - x.width - left, h - x.height - top], opts);
@@ -106,6 +107,7 @@ export function uniformAspectBuffer(x: ImageBuffer, opts: UniformAspectOptions =
   switch (opts.mode ?? 'crop') {
     case 'crop': {
       const [h, w] = aspectCropSize(x.height, x.width, aspect);
+      if (h === x.height && w === x.width) return x;
       return cropBuffer(x, Math.floor((x.height - h) / 2), Math.floor((x.width - w) / 2), h, w);
     }
     case 'pad':

@@ -18,13 +18,17 @@ export function fromInterleaved(pixels: PixelArray, width: number, height: numbe
     );
   }
   const img = imageBuffer(channels, height, width);
-  const out = img.data;
-  const scale = 1 / (pixels instanceof Uint16Array ? 65535 : 255);
+  if (pixels instanceof Uint16Array) deinterleave(pixels, img.data, n, channels, 1 / 65535);
+  else deinterleave(pixels, img.data, n, channels, 1 / 255);
+  return img;
+}
+
+// Kept apart from fromInterleaved so that each call site sees one array type (a monomorphic, fast loop).
+function deinterleave(pixels: ArrayLike<number>, out: Float32Array, n: number, channels: number, scale: number): void {
   for (let c = 0; c < channels; c++) {
     const plane = c * n;
     for (let i = 0, j = c; i < n; i++, j += channels) out[plane + i] = pixels[j]! * scale;
   }
-  return img;
 }
 
 /**

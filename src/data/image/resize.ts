@@ -102,27 +102,19 @@ function axisWeights(inN: number, outN: number, method: ResampleMethod, antialia
   return { taps, start, w: weights };
 }
 
-/** Resamples each of `count` lines (length inN, `stride` apart, elements `step` apart) to outN. */
-function resampleLines(
-  src: Float32Array,
-  dst: Float32Array,
-  count: number,
-  inStride: number,
-  outStride: number,
-  step: number,
-  ax: AxisWeights,
-): void {
+/** Horizontal pass: resamples each of `count` rows (inN values each) to outN values. */
+function resampleRows(src: Float32Array, dst: Float32Array, count: number, inN: number, ax: AxisWeights): void {
   const { taps, start, w } = ax;
   const outN = start.length;
-  for (let line = 0; line < count; line++) {
-    const s0 = line * inStride;
-    const d0 = line * outStride;
+  for (let row = 0; row < count; row++) {
+    const s0 = row * inN;
+    const d0 = row * outN;
     for (let i = 0; i < outN; i++) {
       let acc = 0;
-      let p = s0 + start[i]! * step;
+      const p = s0 + start[i]!;
       const wo = i * taps;
-      for (let k = 0; k < taps; k++, p += step) acc += w[wo + k]! * src[p]!;
-      dst[d0 + i * step] = acc;
+      for (let k = 0; k < taps; k++) acc += w[wo + k]! * src[p + k]!;
+      dst[d0 + i] = acc;
     }
   }
 }
@@ -142,7 +134,7 @@ export function resizeBuffer(x: ImageBuffer, height: number, width: number, opts
   if (width !== x.width) {
     const ax = axisWeights(x.width, width, method, antialias);
     const out = new Float32Array(C * x.height * width);
-    resampleLines(cur, out, C * x.height, x.width, width, 1, ax);
+    resampleRows(cur, out, C * x.height, x.width, ax);
     cur = out;
     curW = width;
   }
