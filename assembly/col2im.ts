@@ -1,6 +1,7 @@
 // col2im, the adjoint of im2col, for the input gradient of strided convolutions: every column
 // entry is added back onto the pixel it was read from. One task is one (image, channel) plane,
 // so tasks never write the same pixel and need no locks.
+import { zeroFloats } from './mem';
 import { arg } from './job';
 
 export const C_COLS = 0, C_DX = 1, C_NPLANES = 2; // planes = images * channels (per group run)
@@ -16,7 +17,7 @@ export function col2imTask(job: usize, t: i32, tid: i32): void {
   // cols for image n: [c*kh*kw, oh*ow]; dx planes are [n][c][h][w] with c channels per image.
   const cols = <usize>arg(job, C_COLS) + (<usize>((n * c + ch) * kh * kw) * <usize>ohw << 2);
   const dx = <usize>arg(job, C_DX) + (<usize>((n * c + ch) * h * w) << 2);
-  memory.fill(dx, 0, <usize>(h * w) << 2);
+  zeroFloats(dx, h * w);
   let row = cols;
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {

@@ -14,6 +14,7 @@
 import { arg, scratch } from './job';
 import { EP_BIAS_COL, EP_BIAS_ROW, EP_LOAD, MR, NR, kernel4x8 } from './kernel';
 import { Geo, packA, packB, packIm2col, packIm2colT } from './pack';
+import { im2colChannel } from './im2col';
 
 export const KC: i32 = 256;
 export const MC: i32 = 64;
@@ -30,6 +31,12 @@ export const G_KIMG = 27, G_ASK = 28, G_BSK = 29, G_KPARTS = 30, G_CSPART = 31;
 export const G_GEO = 32; // 13 slots: c h w kh kw sh sw pt pl dh dw oh ow
 
 export const BMODE_STRIDED = 0, BMODE_IM2COL = 1, BMODE_IM2COL_T = 2;
+/** Row-major B (column stride 1) read in place by the micro-kernel, never packed. */
+export const BMODE_DIRECT = 3;
+/** im2col(x) written into this thread's scratch per image, then read in place (few filters). */
+export const BMODE_COLS = 4;
+/** im2col(x) in scratch per image, packed transposed (the filter gradient with few filters). */
+export const BMODE_COLS_T = 5;
 
 // Per-thread scratch layout (bytes).
 const S_TMP: usize = 0; // 128: partial tiles
@@ -37,7 +44,9 @@ const S_ITMP: usize = 128; // 96: im2colT column offsets
 const S_GEO: usize = 256; // 52: Geo
 const S_PA: usize = 512;
 const S_PB: usize = S_PA + (<usize>(MC * KC) << 2);
-export const GEMM_SCRATCH: i32 = <i32>S_PB + ((KC * NC) << 2);
+const S_COLS: usize = S_PB + (<usize>(KC * NC) << 2);
+/** Scratch without the column matrix (BMODE_COLS adds rows * N floats). */
+export const GEMM_SCRATCH: i32 = <i32>S_COLS;
 
 // @ts-ignore: decorator
 @inline function fptr(base: i32, floats: i32): usize {
@@ -73,15 +82,28 @@ export function gemmTask(job: usize, t: i32, tid: i32): void {
   const geo = changetype<Geo>(s + S_GEO);
   if (bmode != BMODE_STRIDED) memory.copy(s + S_GEO, job + (<usize>(16 + G_GEO) << 2), 52);
 
+  const colsMode = bmode == BMODE_COLS || bmode == BMODE_COLS_T;
   for (let jc = n0; jc < n1; jc += NC) {
     const nc = min(NC, n1 - jc);
     for (let img = i0; img < i1; img++) {
       const aImg = fptr(a, img * arg(job, G_ASK));
-      const bImg = fptr(bb, img * arg(job, G_BSK));
+      let bImg = fptr(bb, img * arg(job, G_BSK));
+      let bm = bmode, rs = brs, cs = bcs;
+      if (colsMode) {
+        // This image's column matrix [c*kh*kw][oh*ow], written once, read while hot.
+        const cols = s + S_COLS;
+        let row = cols;
+        const plane = <usize>(geo.h * geo.w) << 2;
+        for (let ch = 0; ch < geo.c; ch++) row = im2colChannel(bImg + <usize>ch * plane, geo, row);
+        bImg = cols;
+        const ohw = geo.oh * geo.ow;
+        if (bmode == BMODE_COLS) { bm = BMODE_DIRECT; rs = ohw; cs = 1; } else { bm = BMODE_STRIDED; rs = 1; cs = ohw; }
+      }
       for (let pc = 0; pc < K; pc += KC) {
         const kc = min(KC, K - pc);
-        if (bmode == BMODE_STRIDED) packB(bImg, brs, bcs, pc, kc, jc, nc, N, pb);
-        else if (bmode == BMODE_IM2COL) packIm2col(bImg, geo, pc, kc, jc, nc, pb);
+        if (bm == BMODE_DIRECT) {} // read in place below
+        else if (bm == BMODE_STRIDED) packB(bImg, rs, cs, pc, kc, jc, nc, N, pb);
+        else if (bm == BMODE_IM2COL) packIm2col(bImg, geo, pc, kc, jc, nc, pb);
         else packIm2colT(bImg, geo, pc, kc, jc, nc, pb, s + S_ITMP);
         const first = img == i0 && pc == 0;
         const last = img == i1 - 1 && pc + kc >= K;
@@ -91,12 +113,14 @@ export function gemmTask(job: usize, t: i32, tid: i32): void {
           packA(aImg, ars, acs, ic, mc, pc, kc, M, pa);
           for (let jr = 0; jr < nc; jr += NR) {
             const nr = min(NR, nc - jr);
-            const pbj = pb + (<usize>(jr * kc) << 2);
+            const direct = bm == BMODE_DIRECT;
+            const pbj = direct ? bImg + ((<usize>pc * <usize>rs + <usize>(jc + jr)) << 2) : pb + (<usize>(jr * kc) << 2);
+            const bstep: usize = direct ? <usize>rs << 2 : 32;
             const cj = c + (<usize>(jc + jr) << 2);
             for (let ir = 0; ir < mc; ir += MR) {
               const row = ic + ir;
               const bp = f & EP_BIAS_ROW ? bias + (<usize>row << 2) : f & EP_BIAS_COL ? bias + (<usize>(jc + jr) << 2) : 0;
-              kernel4x8(kc, pa + (<usize>(ir * kc) << 2), pbj, cj + (<usize>row * <usize>ldc << 2), ldc, min(MR, mc - ir), nr, f, bp, tmp);
+              kernel4x8(kc, pa + (<usize>(ir * kc) << 2), pbj, bstep, cj + (<usize>row * <usize>ldc << 2), ldc, min(MR, mc - ir), nr, f, bp, tmp);
             }
           }
         }

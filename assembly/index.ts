@@ -9,7 +9,6 @@ import { col2imTask } from './col2im';
 import { filterTask, winogradTask } from './winograd';
 import { eltTask } from './elementwise';
 import { gemvTask } from './gemv';
-import { im2colTask } from './im2col';
 import { batchNormTask, channelSumTask, maxPoolGradTask, maxPoolTask } from './planes';
 
 export const KIND_GEMM = 1;
@@ -22,11 +21,10 @@ export const KIND_MAXPOOL = 7;
 export const KIND_MAXPOOL_GRAD = 8;
 export const KIND_BATCHNORM = 9;
 export const KIND_CHANNEL_SUM = 10;
-export const KIND_IM2COL = 11;
 
 /** Bumped whenever a job layout changes; the loader refuses a kernels.wasm of another version. */
 export function abiVersion(): i32 {
-  return 3;
+  return 5;
 }
 
 /** Bytes of per-thread scratch the GEMM needs. */
@@ -50,7 +48,6 @@ function dispatch(job: usize, kind: i32, t: i32, tid: i32): void {
     case KIND_MAXPOOL_GRAD: maxPoolGradTask(job, t); break;
     case KIND_BATCHNORM: batchNormTask(job, t); break;
     case KIND_CHANNEL_SUM: channelSumTask(job, t); break;
-    case KIND_IM2COL: im2colTask(job, t); break;
     default: unreachable();
   }
 }

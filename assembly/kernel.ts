@@ -8,6 +8,7 @@
 // Packed panels: A is MR rows interleaved per k step (4 floats), B is NR columns per k step
 // (8 floats), both contiguous, so the inner loop is two vector loads, four splat loads and
 // eight mul+add pairs. (Relaxed-SIMD FMA was only ~15% faster and needs a V8 flag in Node 20.)
+import { copyFloats, zeroFloats } from './mem';
 
 export const MR: i32 = 4;
 export const NR: i32 = 8;
@@ -25,12 +26,14 @@ export const EP_RELU: i32 = 8; // max(0, .) after the bias
 }
 
 /**
- * C[0:mr, 0:nr] (+)= Apanel x Bpanel over kc steps, with the epilogue in `flags`.
+ * C[0:mr, 0:nr] (+)= Apanel x Bpanel over kc steps, with the epilogue in `flags`. B's k steps
+ * are `bstep` bytes apart: 32 in a packed panel, a row of B when B is read in place (small M,
+ * where packing would cost more than the multiplies it speeds up).
  * c points at C(0, 0), ldc is C's row stride in floats. `tmp` is 128 bytes of per-thread
  * scratch for partial tiles. bias points at bias[row0] (row mode) or bias[col0] (col mode).
  */
 export function kernel4x8(
-  kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, mr: i32, nr: i32, flags: i32, bias: usize, tmp: usize,
+  kc: i32, pa: usize, pb: usize, bstep: usize, c: usize, ldc: i32, mr: i32, nr: i32, flags: i32, bias: usize, tmp: usize,
 ): void {
   let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00;
   let c20 = c00, c21 = c00, c30 = c00, c31 = c00;
@@ -44,7 +47,7 @@ export function kernel4x8(
     c20 = f32x4.add(c20, f32x4.mul(a, b0)); c21 = f32x4.add(c21, f32x4.mul(a, b1));
     a = v128.load32_splat(pa, 12);
     c30 = f32x4.add(c30, f32x4.mul(a, b0)); c31 = f32x4.add(c31, f32x4.mul(a, b1));
-    pa += 16; pb += 32;
+    pa += 16; pb += bstep;
   }
   const full = mr == MR && nr == NR;
   const rs = <usize>ldc << 2;
@@ -53,9 +56,9 @@ export function kernel4x8(
   if (!full || (flags & EP_LOAD)) {
     if (!full) {
       // Gather the valid part of C into the temporary tile (zeros elsewhere).
-      memory.fill(tmp, 0, 128);
+      zeroFloats(tmp, 32);
       if (flags & EP_LOAD) {
-        for (let i = 0; i < mr; i++) memory.copy(tmp + (<usize>i << 5), c + <usize>i * rs, <usize>nr << 2);
+        for (let i = 0; i < mr; i++) copyFloats(tmp + (<usize>i << 5), c + <usize>i * rs, nr);
       }
     }
     if (flags & EP_LOAD) {
@@ -75,7 +78,7 @@ export function kernel4x8(
   if (flags & EP_BIAS_COL) {
     let b0: v128, b1: v128;
     if (nr == NR) { b0 = v128.load(bias); b1 = v128.load(bias, 16); } else {
-      memory.fill(tmp, 0, 32); memory.copy(tmp, bias, <usize>nr << 2);
+      zeroFloats(tmp, 8); copyFloats(tmp, bias, nr);
       b0 = v128.load(tmp); b1 = v128.load(tmp, 16);
     }
     c00 = f32x4.add(c00, b0); c01 = f32x4.add(c01, b1); c10 = f32x4.add(c10, b0); c11 = f32x4.add(c11, b1);
@@ -90,6 +93,6 @@ export function kernel4x8(
   v128.store(dst + 2 * drs, c20); v128.store(dst + 2 * drs, c21, 16);
   v128.store(dst + 3 * drs, c30); v128.store(dst + 3 * drs, c31, 16);
   if (!full) {
-    for (let i = 0; i < mr; i++) memory.copy(c + <usize>i * rs, tmp + (<usize>i << 5), <usize>nr << 2);
+    for (let i = 0; i < mr; i++) copyFloats(c + <usize>i * rs, tmp + (<usize>i << 5), nr);
   }
 }

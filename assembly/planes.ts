@@ -2,10 +2,47 @@
 // statistics, and sums over all axes but one (bias gradients). A task is a run of planes
 // (or of kept channels), so tasks never write the same element. Semantics follow the js
 // reference exactly (src/backend/js/pool2d.ts, normalization.ts, elementwise.ts).
+import { zeroFloats } from './mem';
 import { arg } from './job';
 
 export const P_X = 0, P_OUT = 1, P_IDX = 2, P_H = 3, P_W = 4, P_OH = 5, P_OW = 6, P_KH = 7, P_KW = 8;
 export const P_SH = 9, P_SW = 10, P_PT = 11, P_PL = 12, P_DH = 13, P_DW = 14, P_PPT = 15, P_PLANES = 16;
+
+// @ts-ignore: decorator
+@inline function even(a: v128, b: v128): v128 { return v128.shuffle<f32>(a, b, 0, 2, 4, 6); }
+// @ts-ignore: decorator
+@inline function odd(a: v128, b: v128): v128 { return v128.shuffle<f32>(a, b, 1, 3, 5, 7); }
+
+/**
+ * The common 2x2 stride-2 window without padding, 4 outputs at a time: the same rule as the
+ * scalar loop (taps in row order, a later tap wins if greater or NaN). Returns how many
+ * outputs of row i it wrote (a multiple of 4; the scalar loop does the rest).
+ */
+function pool2x2Row(x: usize, W: i32, i: i32, ow: i32, o: usize, ix: usize): i32 {
+  const r0 = x + (<usize>(2 * i * W) << 2), r1 = r0 + (<usize>W << 2);
+  const lanes = i32x4(0, 2, 4, 6), one = i32x4.splat(1), down = i32x4.splat(W);
+  let j = 0;
+  for (; j + 4 <= ow; j += 4) {
+    const off = <usize>(2 * j) << 2;
+    const a0 = v128.load(r0 + off), b0 = v128.load(r0 + off, 16);
+    const a1 = v128.load(r1 + off), b1 = v128.load(r1 + off, 16);
+    let best = even(a0, b0);
+    let arg = i32x4.add(i32x4.splat(2 * i * W + 2 * j), lanes);
+    const i01 = i32x4.add(arg, one), i10 = i32x4.add(arg, down), i11 = i32x4.add(i10, one);
+    let v = odd(a0, b0);
+    let upd = v128.or(f32x4.gt(v, best), f32x4.ne(v, v));
+    best = v128.bitselect(v, best, upd); arg = v128.bitselect(i01, arg, upd);
+    v = even(a1, b1);
+    upd = v128.or(f32x4.gt(v, best), f32x4.ne(v, v));
+    best = v128.bitselect(v, best, upd); arg = v128.bitselect(i10, arg, upd);
+    v = odd(a1, b1);
+    upd = v128.or(f32x4.gt(v, best), f32x4.ne(v, v));
+    best = v128.bitselect(v, best, upd); arg = v128.bitselect(i11, arg, upd);
+    v128.store(o + (<usize>j << 2), best);
+    v128.store(ix + (<usize>j << 2), arg);
+  }
+  return j;
+}
 
 /** Max over each window; the switch is the first maximum, or the last NaN (NaN wins). */
 export function maxPoolTask(job: usize, t: i32): void {
@@ -18,8 +55,14 @@ export function maxPoolTask(job: usize, t: i32): void {
     const x = <usize>arg(job, P_X) + (<usize>(p * H * W) << 2);
     let o = <usize>arg(job, P_OUT) + (<usize>(p * oh * ow) << 2);
     let ix = <usize>arg(job, P_IDX) + (<usize>(p * oh * ow) << 2);
+    const fast = kh == 2 && kw == 2 && sh == 2 && sw == 2 && dh == 1 && dw == 1 && pt == 0 && pl == 0 && 2 * oh <= H && 2 * ow <= W;
     for (let i = 0; i < oh; i++) {
-      for (let j = 0; j < ow; j++) {
+      let j = 0;
+      if (fast) {
+        j = pool2x2Row(x, W, i, ow, o, ix);
+        o += <usize>j << 2; ix += <usize>j << 2;
+      }
+      for (; j < ow; j++) {
         let best: f32 = -Infinity;
         let am = -1;
         for (let ki = 0; ki < kh; ki++) {
@@ -50,7 +93,7 @@ export function maxPoolGradTask(job: usize, t: i32): void {
     const dx = <usize>arg(job, PG_DX) + (<usize>(p * hw) << 2);
     const dy = <usize>arg(job, PG_DY) + (<usize>(p * ohw) << 2);
     const ix = <usize>arg(job, PG_IDX) + (<usize>(p * ohw) << 2);
-    memory.fill(dx, 0, <usize>hw << 2);
+    zeroFloats(dx, hw);
     for (let o = 0; o < ohw; o++) {
       const k = load<i32>(ix + (<usize>o << 2));
       if (k >= 0) {

@@ -10,6 +10,7 @@
 // output channels, and transforms back with bias and ReLU fused. Everything a task touches
 // stays in its own scratch, in L2. Tiles per row are padded to a multiple of 8 (one B panel
 // never spans two rows); the padded tiles compute garbage that is never stored.
+import { copyFloats, zeroFloats } from './mem';
 import { arg } from './job';
 import { kernel4x8 } from './kernel';
 
@@ -116,8 +117,8 @@ export function winogradTask(job: usize, t: i32, s: usize): void {
     for (let r = 0; r < sr; r++) {
       const dst = slab + (<usize>((c * sr + r) * wp) << 2);
       const y = 2 * ty0 + r - pt;
-      memory.fill(dst, 0, <usize>wp << 2);
-      if (y >= 0 && y < H && ncopy > 0) memory.copy(dst + (<usize>pl << 2), x + (<usize>((c * H + y) * Wd) << 2), <usize>ncopy << 2);
+      zeroFloats(dst, wp);
+      if (y >= 0 && y < H && ncopy > 0) copyFloats(dst + (<usize>pl << 2), x + (<usize>((c * H + y) * Wd) << 2), ncopy);
     }
   }
   // 2. Input transform straight into packed B panels.
@@ -138,7 +139,7 @@ export function winogradTask(job: usize, t: i32, s: usize): void {
       for (let pn = 0; pn < panels; pn++) {
         const vb = vx + (<usize>(pn * C * 8) << 2);
         for (let kp = 0; kp < kbn; kp += 4) {
-          kernel4x8(C, ux + (<usize>(kp * C) << 2), vb, mx + (<usize>(kp * tb + pn * 8) << 2), tb, 4, 8, 0, 0, tmp);
+          kernel4x8(C, ux + (<usize>(kp * C) << 2), vb, 32, mx + (<usize>(kp * tb + pn * 8) << 2), tb, 4, 8, 0, 0, tmp);
         }
       }
     }

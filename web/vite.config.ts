@@ -39,6 +39,9 @@ function nodeBuiltinsUnavailable(): Plugin {
 
 export default defineConfig({
   plugins: [nodeBuiltinsUnavailable()],
+  // Layers are saved and rebuilt by class name (Module.typeName is constructor.name), so the
+  // minifier must keep class names.
+  esbuild: { keepNames: true },
   root: here('.'),
   base: './',
   publicDir: here('public'),

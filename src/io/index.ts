@@ -3,3 +3,4 @@ export { save, load, loadWithMetadata } from './save-load.js';
 export { serializeModel, deserializeModel, type ModelMetadata, type LoadedModel } from './model-file.js';
 export { writeContainer, readContainer, type ContainerContents, type StoredArray } from './container.js';
 export { loadOnnx, loadOnnxBytes, readOnnxTensor, OnnxModel, supportedOperators as onnxOperators, type LoadOnnxOptions } from './onnx/index.js';
+export { exportOnnx, saveOnnx, registerOnnxConverter, type ExportOnnxOptions } from './onnx/export/index.js';

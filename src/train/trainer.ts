@@ -1,7 +1,7 @@
 import { ConvkitError } from '../tensor/errors.js';
 import { Generator, globalGenerator } from '../tensor/random.js';
 import { tidy } from '../tensor/scope.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/tape.js';
 import type { Module } from '../nn/module.js';
 import * as F from '../functional.js';
@@ -215,7 +215,9 @@ export class Trainer {
     if (!!opts.scheduler !== !!state.scheduler) {
       throw new ConvkitError(`${file}: cannot resume: the checkpoint was written ${state.scheduler ? 'with' : 'without'} a learning-rate schedule and this run is ${opts.scheduler ? 'with' : 'without'} one`);
     }
-    const before = { model: model.stateDict(), optimizer: opts.optimizer.stateDict(), scheduler: opts.scheduler?.stateDict() };
+    // Copies (stateDict() hands out the live tensors), to put back if a later part fails.
+    const weights = new Map([...model.stateDict()].map(([k, t]) => [k, new Tensor(t.contiguous().values().slice(), t.shape)]));
+    const before = { model: weights, optimizer: opts.optimizer.stateDict(), scheduler: opts.scheduler?.stateDict() };
     try {
       model.loadStateDict(state.model);
       opts.optimizer.loadStateDict(state.optimizer as never);

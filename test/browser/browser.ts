@@ -75,3 +75,45 @@ export function runHash(run: { net: string; data: string; seed: number; opt?: st
   });
   return `#${p.toString()}`;
 }
+
+export interface MainThreadTask {
+  /** Wall-clock duration, as a long task would report it. */
+  wallMs: number;
+  /** CPU time of the page's main thread in that task (wall time minus time the OS ran others). */
+  cpuMs: number;
+}
+
+interface TraceEvent {
+  name: string;
+  ph: string;
+  pid: number;
+  tid: number;
+  dur?: number;
+  tdur?: number;
+  args?: { name?: string };
+}
+
+/**
+ * The page's main-thread tasks while `fn` runs, from a Chrome trace: each task's wall time and
+ * its CPU time. On a busy machine a task can last long only because the OS ran other threads
+ * (the training threads among them); the CPU time tells that apart from the page's own work.
+ */
+export async function traceMainThread(page: Page, fn: () => Promise<void>): Promise<MainThreadTask[]> {
+  const cdp = await page.context().newCDPSession(page);
+  const events: TraceEvent[] = [];
+  cdp.on('Tracing.dataCollected', (e) => events.push(...(e.value as TraceEvent[])));
+  const complete = new Promise<void>((resolve) => cdp.once('Tracing.tracingComplete', () => resolve()));
+  await cdp.send('Tracing.start', { categories: 'devtools.timeline,disabled-by-default-devtools.timeline', transferMode: 'ReportEvents' });
+  try {
+    await fn();
+  } finally {
+    await cdp.send('Tracing.end');
+    await complete;
+    await cdp.detach();
+  }
+  // The busiest renderer main thread is the page's (an about:blank renderer may be there too).
+  const mains = events.filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
+  const tasksOf = (m: TraceEvent) => events.filter((e) => e.pid === m.pid && e.tid === m.tid && e.ph === 'X' && e.name === 'RunTask');
+  const busiest = mains.map(tasksOf).sort((a, b) => b.reduce((s, e) => s + (e.dur ?? 0), 0) - a.reduce((s, e) => s + (e.dur ?? 0), 0))[0] ?? [];
+  return busiest.map((e) => ({ wallMs: (e.dur ?? 0) / 1000, cpuMs: (e.tdur ?? e.dur ?? 0) / 1000 }));
+}

@@ -79,6 +79,15 @@ function syncWasm(): void {
   }
 }
 
+/**
+ * The environment of runs whose weights are compared across processes. The wasm backend runs
+ * on one thread there: its multi-threaded kernels (conv2dBackpropFilter) currently split the
+ * work by how many worker threads have started at the moment of the call (runtime.threads()),
+ * which changes the order of float additions from run to run. Resume logic is what these
+ * tests check; remove this once the split no longer depends on timing.
+ */
+export const SAME_RESULTS_ENV: Record<string, string> = { CONVKIT_THREADS: '1' };
+
 export interface CliResult {
   code: number | null;
   signal: NodeJS.Signals | null;

@@ -21,12 +21,12 @@ beforeAll(async () => {
   const r = await runCli(quickTrainArgs(data, join(root, 'good'), ['--epochs', '1']));
   expect(r.code, r.stderr).toBe(0);
   modelFile = join(root, 'good', 'model.convkit');
-}, 120_000);
+}, 240_000);
 
 afterAll(() => removeDir(root));
 
 // Independent short runs: concurrently, to keep the file quick.
-describe.concurrent('convkit --help', () => {
+describe.concurrent('convkit --help', { timeout: 120_000 }, () => {
   it.each([[[]], [['train']], [['eval']], [['info']], [['predict']]])('convkit %j --help prints usage and exits 0', async (cmd) => {
     const r = await runCli([...cmd, '--help']);
     expect(r.code).toBe(0);
@@ -35,7 +35,7 @@ describe.concurrent('convkit --help', () => {
   });
 });
 
-describe.concurrent('bad command lines', () => {
+describe.concurrent('bad command lines', { timeout: 120_000 }, () => {
   it.each([
     [['train', '--epochs', 'abc'], /--epochs must be a positive integer, got 'abc'/],
     [['train', '--epochs', '0'], /--epochs must be a positive integer, got '0'/],
@@ -55,7 +55,7 @@ describe.concurrent('bad command lines', () => {
   });
 });
 
-describe.concurrent('bad inputs', () => {
+describe.concurrent('bad inputs', { timeout: 180_000 }, () => {
   it('an unknown model name lists the zoo', async () => {
     const r = await runCli(['train', '--model', 'lenet6', '--data', data]);
     expectCleanError(r, /unknown model 'lenet6': not a zoo name \(lenet5, .*alexnet.*\)/);
@@ -131,7 +131,7 @@ describe.concurrent('bad inputs', () => {
   });
 });
 
-describe('a diverging run', () => {
+describe('a diverging run', { timeout: 180_000 }, () => {
   it('a huge learning rate: stops at the step it diverges, names the causes, and keeps the last good checkpoint unchanged', async () => {
     const out = join(root, 'nan');
     // A 3-layer MLP on full batches (one step per epoch) with plain SGD at lr 1e10: epochs 1

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadWithMetadata } from '../../src/io/save-load.js';
-import { ensureBuilt, jsonLines, quickTrainArgs, removeDir, runCli, tempDir, writeTinyDigits } from './cli-helpers.js';
+import { SAME_RESULTS_ENV, ensureBuilt, jsonLines, quickTrainArgs, removeDir, runCli, tempDir, writeTinyDigits } from './cli-helpers.js';
 
 /**
  * Stopping `convkit train` from outside: Ctrl-C (SIGINT) stops cleanly after the current step
@@ -27,21 +27,23 @@ let trainingMs = 0;
 beforeAll(async () => {
   await ensureBuilt();
   root = tempDir();
-  data = writeTinyDigits(join(root, 'data'));
+  data = writeTinyDigits(join(root, 'data'), 256, 64);
   let firstLine = 0;
-  const r = await runCli(args(join(root, 'ref')), { onStdout: () => (firstLine ||= Date.now()) });
+  const r = await runCli(args(join(root, 'ref')), { env: SAME_RESULTS_ENV, onStdout: () => (firstLine ||= Date.now()) });
   trainingMs = Date.now() - firstLine;
   expect(r.code, r.stderr).toBe(0);
   reference = await weightsOf(join(root, 'ref', 'model.convkit'));
-}, 120_000);
+}, 240_000);
 
 afterAll(() => removeDir(root));
 
-describe('interrupting convkit train', () => {
+// Generous time limits: each run takes about a second alone, but much longer on a loaded machine.
+describe('interrupting convkit train', { timeout: 180_000 }, () => {
   it('Ctrl-C stops after the current step with exit code 130, keeps the checkpoint, and --resume matches the uninterrupted run', async () => {
     const out = join(root, 'sigint');
     let sent = false;
     const r = await runCli(args(out), {
+      env: SAME_RESULTS_ENV,
       onStdout: (text, child) => {
         if (!sent && /"event":"epoch","epoch":1,/.test(text)) {
           sent = true;
@@ -54,7 +56,7 @@ describe('interrupting convkit train', () => {
     expect(events.some((e) => /continue with: convkit train .*--resume/.test(String(e['text'])))).toBe(true);
     expect(events.some((e) => e['event'] === 'done')).toBe(false);
 
-    const resumed = await runCli(args(out, ['--resume']));
+    const resumed = await runCli(args(out, ['--resume']), { env: SAME_RESULTS_ENV });
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(await weightsOf(join(out, 'model.convkit'))).toEqual(reference);
   });
@@ -65,6 +67,7 @@ describe('interrupting convkit train', () => {
     const delay = Math.floor(Math.random() * trainingMs);
     let timer: NodeJS.Timeout | undefined;
     const r = await runCli(args(out), {
+      env: SAME_RESULTS_ENV,
       onStdout: (_text, child) => {
         timer ??= setTimeout(() => child.kill('SIGKILL'), delay);
       },
@@ -72,7 +75,7 @@ describe('interrupting convkit train', () => {
     clearTimeout(timer);
     // The run may have finished before the signal; it must not have failed any other way.
     expect(r.signal === 'SIGKILL' || r.code === 0, `killed after ${delay} ms: ${r.stderr}`).toBe(true);
-    const resumed = await runCli(args(out, ['--resume']));
+    const resumed = await runCli(args(out, ['--resume']), { env: SAME_RESULTS_ENV });
     expect(resumed.code, `killed after ${delay} ms: ${resumed.stderr}`).toBe(0);
     expect(await weightsOf(join(out, 'model.convkit')), `killed after ${delay} ms of ${trainingMs}`).toEqual(reference);
   });

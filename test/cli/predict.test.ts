@@ -23,7 +23,7 @@ beforeAll(async () => {
   const r = await runCli(quickTrainArgs(data, join(root, 'm'), ['--epochs', '4']));
   expect(r.code, r.stderr).toBe(0);
   modelFile = join(root, 'm', 'model.convkit');
-}, 120_000);
+}, 240_000);
 
 afterAll(() => removeDir(root));
 
@@ -35,7 +35,7 @@ function digitPixels(i: number): { pixels: Uint8Array; label: number; input: Flo
   return { pixels: Uint8Array.from(input, (v) => Math.round(v * 255)), label, input };
 }
 
-describe('convkit predict', () => {
+describe('convkit predict', { timeout: 180_000 }, () => {
   it('a PNG of a test digit gets the same top-5 probabilities as the dataset sample', async () => {
     const { pixels, input } = digitPixels(3);
     const png = join(root, 'digit3.png');
@@ -48,7 +48,11 @@ describe('convkit predict', () => {
     expect(p!.top).toHaveLength(5);
 
     const { model, metadata } = await loadWithMetadata(modelFile);
-    const probs = ck.noGrad(() => ck.F.softmax(model.forward(ck.tensor(input, [1, 1, 28, 28])), 1).dataSync());
+    // Training standardized the inputs; the file says how, and predict must do the same.
+    const n = metadata.normalization as { kind: string; per: string; mean: number[]; std: number[] };
+    expect(n).toMatchObject({ kind: 'standardize', per: 'channel' });
+    const x = input.map((v) => (v - n.mean[0]!) / n.std[0]!);
+    const probs = ck.noGrad(() => ck.F.softmax(model.forward(ck.tensor(x, [1, 1, 28, 28])), 1).dataSync());
     const expected = Array.from(probs.keys()).sort((a, b) => probs[b]! - probs[a]!).slice(0, 5);
     expect(p!.top.map((t) => t.index)).toEqual(expected);
     p!.top.forEach((t) => {

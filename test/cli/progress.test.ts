@@ -17,11 +17,11 @@ beforeAll(async () => {
   await ensureBuilt();
   root = tempDir();
   data = writeTinyDigits(join(root, 'data'), 256, 64);
-}, 120_000);
+}, 240_000);
 
 afterAll(() => removeDir(root));
 
-describe.concurrent('convkit train output', () => {
+describe.concurrent('convkit train output', { timeout: 180_000 }, () => {
   it('on a pipe: a header, one plain line per epoch, the test result; no bar, no escape codes', async () => {
     const r = await runCli(quickTrainArgs(data, join(root, 'plain'), ['--epochs', '3']));
     expect(r.code, r.stderr).toBe(0);

@@ -38,10 +38,12 @@ it('200 mixed images -> 32x32 normalized batches -> a CNN above 95% on held-out 
   const root = await writeFolder(50);
   const split = (part: 'train' | 'test') => ({ size: 32, holdout: { part, fraction: 0.2 } }) as const;
   // Statistics of the training images only, then the same normalization for both splits.
-  const stats = img.datasetStatistics(new ck.data.ImageFolder(root, split('train')));
+  const plain = new ck.data.ImageFolder(root, split('train'));
+  const stats = img.datasetStatistics(plain);
   const normalize = new img.Normalize(img.normalizationFromStats(stats, { per: 'channel' }));
-  const train = new ck.data.ImageFolder(root, { ...split('train'), transform: normalize });
+  const train = plain.withTransform(normalize);
   const test = new ck.data.ImageFolder(root, { ...split('test'), transform: normalize });
+  expect(train.get(0).input).toEqual(new ck.data.ImageFolder(root, { ...split('train'), transform: normalize }).get(0).input);
   expect([train.length, test.length]).toEqual([160, 40]);
   expect(train.sampleShape).toEqual([3, 32, 32]);
 

@@ -92,6 +92,12 @@ describe('flips and rotations', () => {
     }
   });
 
+  it('positive angles turn counter-clockwise as displayed: a dot right of center goes to the top', () => {
+    const dot = imageFrom(1, 3, 3, (_c, r, col) => (r === 1 && col === 2 ? 1 : 0));
+    expect(nested(img.rotate(dot, 90))[0]).toEqual([[0, 1, 0], [0, 0, 0], [0, 0, 0]]);
+    expect(nested(img.rotate(dot, -90))[0]).toEqual([[0, 0, 0], [0, 0, 0], [0, 1, 0]]);
+  });
+
   it('affine translation shifts and fills; a half-pixel shift interpolates', () => {
     const x = gradient(1, 2, 3);
     expect(nested(img.affine(x, { translate: [1, 0] }, { fill: -1 }))[0]).toEqual([[-1, 0, 1], [-1, 10, 11]]);
@@ -287,6 +293,8 @@ describe('PCA and whitening', () => {
       }
       expectClose(cov.map((v) => v / out.length), [1, 0, 1], { atol: 1e-4 });
     }
+    const viaDataset = img.fitPca(img.datasetImages({ length: 2, sampleShape: [2, 1, 1], get: (i) => ({ input: points[i]!.data }) }, [0, 1]));
+    expect(viaDataset.k).toBe(2);
     const one = img.fitPca(points, { components: 1 });
     const back = one.reconstruct(one.project(points[0]!));
     expect(back.channels).toBe(2);
@@ -339,6 +347,10 @@ describe('random transforms and pipelines', () => {
     expect(pipeline.outputShape([3, 8, 8])).toEqual([3, 6, 6]);
     const rebuilt = img.transformFromJSON(JSON.parse(JSON.stringify(pipeline.toJSON())) as img.TransformSpec);
     expect(rebuilt.applySeeded(unit, 42).data).toEqual(a.data);
+    expectConvkitError(() => new img.InputPipeline({ size: 8 }, pipeline), 'the transform Compose is random', 'ImageLoader');
+    const input = new img.InputPipeline({ size: 4, channels: 1 }, new img.Normalize({ kind: 'rescale', range: [-1, 1] }));
+    expect(input.outputShape()).toEqual([1, 4, 4]);
+    expect(input.apply(unit).shape).toEqual([1, 4, 4]);
     expectConvkitError(() => img.transformFromJSON({ type: 'Sharpen' }), "unknown image transform type 'Sharpen'", 'RandomCrop');
   });
 

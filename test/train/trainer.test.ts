@@ -184,8 +184,19 @@ describe('Trainer', () => {
     await expect(new Trainer(c.model, c.opts).fit()).rejects.toThrow(/checkpoint\.convkit: is corrupt or truncated/);
     expect(weights(c.model)).toEqual(before);
 
-    // A checkpoint of another model: the optimizer state does not fit, and nothing is half-loaded.
+    // A checkpoint of another model: the weights do not fit, and nothing is loaded.
     writeFileSync(file, bytes);
+    // The same model with another optimizer: the weights would load, the optimizer state does
+    // not, and the weights are put back: never a half-restored run.
+    const e = setup(2, file, { resume: true });
+    const adam = new ck.optim.Adam(e.model.parameters(), { lr: 0.01 });
+    const eBefore = weights(e.model);
+    await expect(new Trainer(e.model, { ...e.opts, optimizer: adam, scheduler: undefined as never }).fit()).rejects.toThrow(/cannot resume/);
+    await expect(new Trainer(e.model, { ...e.opts, optimizer: adam, scheduler: new ck.optim.StepLR(adam, { stepSize: 1 }) }).fit()).rejects.toThrow(
+      /cannot resume: Adam.loadStateDict: the state is from a SGD optimizer/,
+    );
+    expect(weights(e.model)).toEqual(eBefore);
+
     ck.manualSeed(1);
     const other = new ck.nn.Sequential(new ck.nn.Conv2d(1, 4, 3), new ck.nn.ReLU(), new ck.nn.Flatten(), new ck.nn.Linear(64, 3));
     const d = setup(2, file, { resume: true });

@@ -3,6 +3,7 @@ import { DATASET_SHAPES, type DatasetName, type Hyper, type RunConfig } from './
 import { netSummary } from './net/net-spec.js';
 import { adaptPattern } from './net/pattern-text.js';
 import { h } from './render/dom.js';
+import { Painter } from './render/painter.js';
 import { readRun, writeRun } from './state/url-state.js';
 import { TrainerClient } from './trainer-client.js';
 import { ActivationsView } from './views/activations.js';
@@ -51,6 +52,7 @@ export class App {
   private readonly draw: DrawPredictView;
   private readonly convDemo = new ConvDemo();
   private readonly files: ModelFiles;
+  private readonly painter = new Painter();
   private readonly pageError = h('p', { class: 'error page-error', id: 'page-error', hidden: true });
   private expected = DATASET_SHAPES[this.run.dataset];
   private upload: UploadedIdx | undefined;
@@ -143,6 +145,7 @@ export class App {
   private netChanged(net: NetSpec | null, text: string): void {
     this.run.net = text;
     writeRun(this.run);
+    this.state.ready = false;
     this.controls.setAllowed(false);
     if (!net) {
       this.controls.setRunning(false);
@@ -244,19 +247,27 @@ export class App {
     this.controls.showStats(s, p?.loss ?? null, p?.accuracy ?? null);
   }
 
+  /** Draws a view when it is on screen; its data-step says which step it shows. */
+  private paint(el: HTMLElement, step: number, draw: () => void): void {
+    this.painter.paint(el, () => {
+      draw();
+      el.dataset['step'] = String(step);
+    });
+  }
+
   private snapshot(s: Snapshot): void {
     this.state.snapshotStep = s.step;
     if (s.example.index !== this.selected) this.example.show(s.example.index);
-    this.example.update(s);
-    this.activations.update(s.activations);
-    this.filters.update(s.filters);
-    this.histograms.update(s.histograms);
+    this.paint(this.example.el, s.step, () => this.example.update(s));
+    this.activations.update(s.activations, s.step, this.painter);
+    this.paint(this.filters.el, s.step, () => this.filters.update(s.filters));
+    this.histograms.update(s.histograms, s.step, this.painter);
   }
 
   private evaluated(r: EvalResult): void {
     this.state.lastEval = { step: r.step, count: r.count, accuracy: r.accuracy, loss: r.loss, confusionTotal: r.confusion.reduce((a, b) => a + b, 0) };
     this.curves.addVal(r);
-    this.confusion.update(r);
-    this.worst.update(r);
+    this.paint(this.confusion.el, r.step, () => this.confusion.update(r));
+    this.paint(this.worst.el, r.step, () => this.worst.update(r));
   }
 }

@@ -25,6 +25,9 @@ async function main(): Promise<void> {
   const app = new App(dataBase, built);
   app.mount(document.getElementById('app')!);
   window.convkitPlayground = app.state;
+  // A run pasted into the address bar of an open page: start over from it. (The page's own
+  // updates use history.replaceState, which fires no hashchange.)
+  window.addEventListener('hashchange', () => location.reload());
 }
 
 void main();

@@ -10,7 +10,7 @@
  */
 import type { Conv2DAttrs, KernelTensor } from '../kernels.js';
 import { conv2d as jsConv2d, conv2dBackpropFilter as jsFilter, conv2dBackpropInput as jsInput } from '../js/conv2d.js';
-import { BMODE, C2I, EP, I2C, KIND } from './job-layout.js';
+import { BMODE, C2I, EP, KIND } from './job-layout.js';
 import { gemmSpec, runGemm, type ConvGeo } from './gemm.js';
 import { runtime } from './instance.js';
 import type { WasmRuntime } from './runtime.js';
@@ -41,26 +41,17 @@ function pointwise(attrs: Conv2DAttrs, d: Dims): boolean {
     attrs.pad.every((p) => p === 0) && attrs.out[0] === d.h && attrs.out[1] === d.w;
 }
 
-/** Column-matrix budget of the explicit im2col path (floats), images are done in chunks. */
-const COLS_BUDGET = 8 << 20;
+/** At most this many filters per group: read B in place rather than pack it (gemm.ts). */
+const SMALL_M = 32;
 
 /**
- * Few filters per group: each packed column feeds few multiply-adds, so write the column
- * matrix once (row copies, assembly/im2col.ts) instead of packing B from the image.
+ * Few filters per group: each B element feeds few multiply-adds, so the GEMM task writes its
+ * image's column matrix into scratch (row copies) and reads it in place (BMODE.cols) instead
+ * of packing B from the image element by element. Bytes of scratch that takes (+ 8 floats:
+ * the kernel reads whole rows of 8).
  */
-function explicitChunk(d: Dims, attrs: Conv2DAttrs): number {
-  if (d.kg > 32) return 0;
-  const perImage = d.c * attrs.kernel[0] * attrs.kernel[1] * d.ohw;
-  return Math.min(d.n, Math.floor(COLS_BUDGET / perImage));
-}
-
-/** cols [cnt][C*kh*kw][oh*ow] for images n0.. of x (byte pointers). */
-function im2colJob(rt: WasmRuntime, x: number, cols: number, n0: number, cnt: number, d: Dims, attrs: Conv2DAttrs): void {
-  const g = geo(d, attrs);
-  rt.arg(I2C.X, x + 4 * n0 * d.c * d.h * d.w);
-  rt.arg(I2C.COLS, cols);
-  [d.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, g.oh, g.ow].forEach((v, i) => rt.arg(I2C.GEO + i, v));
-  rt.run(KIND.im2col, cnt * d.c, 0, cnt * d.c * g.kh * g.kw * d.ohw >= 1 << 15);
+function colsBytes(d: Dims): number {
+  return 4 * (d.rows * d.ohw + 8);
 }
 
 /** Forward convolution of arena operands into y (all byte pointers). */
@@ -71,30 +62,12 @@ function forward(rt: WasmRuntime, x: number, w: number, bias: number, y: number,
     return;
   }
   const pw = pointwise(attrs, d);
-  const chunk = pw ? 0 : explicitChunk(d, attrs);
-  if (chunk > 0) {
-    const khw = attrs.kernel[0] * attrs.kernel[1];
-    const cols = rt.alloc(chunk * d.c * khw * d.ohw);
-    for (let n0 = 0; n0 < d.n; n0 += chunk) {
-      const cnt = Math.min(chunk, d.n - n0);
-      im2colJob(rt, x, cols, n0, cnt, d, attrs);
-      runGemm(rt, gemmSpec({
-        m: d.kg, n: d.ohw, k: d.rows,
-        a: w, ars: d.rows, acs: 1,
-        b: cols, brs: d.ohw, bcs: 1,
-        c: y + 4 * n0 * d.k * d.ohw, ldc: d.ohw,
-        flags: (bias ? EP.biasRow : 0) | (relu ? EP.relu : 0), bias,
-        nb1: cnt, nb2: d.g, as1: 0, as2: d.kg * d.rows,
-        bs1: d.c * khw * d.ohw, bs2: d.rows * d.ohw,
-        cs1: d.k * d.ohw, cs2: d.kg * d.ohw, biass2: d.kg,
-      }));
-    }
-    return;
-  }
+  const cols = !pw && d.kg <= SMALL_M;
   runGemm(rt, gemmSpec({
     m: d.kg, n: d.ohw, k: d.rows,
     a: w, ars: d.rows, acs: 1,
-    bmode: pw ? BMODE.strided : BMODE.im2col, b: x, brs: d.h * d.w, bcs: 1,
+    bmode: cols ? BMODE.cols : pw ? (d.kg <= SMALL_M ? BMODE.direct : BMODE.strided) : BMODE.im2col,
+    b: x, brs: d.h * d.w, bcs: 1,
     c: y, ldc: d.ohw,
     flags: (bias ? EP.biasRow : 0) | (relu ? EP.relu : 0), bias,
     nb1: d.n, nb2: d.g,
@@ -102,6 +75,7 @@ function forward(rt: WasmRuntime, x: number, w: number, bias: number, y: number,
     bs1: d.c * d.h * d.w, bs2: d.cg * d.h * d.w,
     cs1: d.k * d.ohw, cs2: d.kg * d.ohw, biass2: d.kg,
     geo: geo(d, attrs),
+    extraScratch: cols ? colsBytes(d) : 0,
   }));
 }
 
@@ -145,12 +119,17 @@ export function conv2dBackpropInput(dy: KernelTensor, w: KernelTensor, inputShap
   rt.begin();
   const pdy = rt.put(dy.data);
   const size = d.n * d.c * d.h * d.w;
-  if (attrs.stride[0] === 1 && attrs.stride[1] === 1 && pads.every((p) => p >= 0)) {
-    // dx = conv(dy, flipped filters) with the complementary padding: a forward convolution.
-    const flipped: Conv2DAttrs = {
-      kernel: [kh, kw], stride: [1, 1], dilation: [dh, dw], groups: d.g, activation: 'none',
-      pad: pads as [number, number, number, number], out: [d.h, d.w],
-    };
+  const flipped: Conv2DAttrs = {
+    kernel: [kh, kw], stride: [1, 1], dilation: [dh, dw], groups: d.g, activation: 'none',
+    pad: pads as [number, number, number, number], out: [d.h, d.w],
+  };
+  // Stride 1: dx = conv(dy, flipped filters) with the complementary padding, a forward
+  // convolution (Winograd for 3x3). With few input channels that convolution's GEMM has few
+  // rows, and when its column matrix is also the larger one (K*H*W vs C*outH*outW: LeNet's
+  // unpadded 5x5), W^T dy + col2im moves several times less data.
+  const flip = attrs.stride[0] === 1 && attrs.stride[1] === 1 && pads.every((p) => p >= 0) &&
+    (d.cg > SMALL_M || winogradApplies(flipped, d.k, d.c) || d.kg * d.h * d.w <= 2 * d.cg * d.ohw);
+  if (flip) {
     const fd: Dims = { n: d.n, c: d.k, h: attrs.out[0], w: attrs.out[1], k: d.c, g: d.g, cg: d.kg, kg: d.cg, rows: d.kg * kh * kw, ohw: d.h * d.w };
     const pw = rt.put(flipFilters(w.data, d, kh, kw));
     const pdx = rt.alloc(size);
@@ -201,26 +180,18 @@ export function conv2dBackpropFilter(x: KernelTensor, dy: KernelTensor, filterSh
   const ipp = Math.ceil(d.n / parts);
   const kParts = Math.ceil(d.n / ipp);
   const pdw = rt.alloc(size * kParts);
-  const chunk = pw ? 0 : explicitChunk(d, attrs);
-  if (chunk > 0) {
-    // Every chunk adds into the partial dW's (a chunk may use fewer parts than the first).
-    rt.zero(pdw, size * kParts);
-    const cols = rt.alloc(chunk * d.c * d.rows / d.cg * d.ohw);
-    const perImage = d.c * (d.rows / d.cg) * d.ohw;
-    for (let n0 = 0; n0 < d.n; n0 += chunk) {
-      const cnt = Math.min(chunk, d.n - n0);
-      im2colJob(rt, px, cols, n0, cnt, d, attrs);
-      // dW_g += dy_g cols_g^T: B(p = pixel, j = row of cols) read transposed.
-      const parts = Math.min(kParts, cnt);
-      runGemm(rt, gemmSpec({
-        m: d.kg, n: d.rows, k: d.ohw,
-        a: pdy + 4 * n0 * d.k * d.ohw, ars: d.ohw, acs: 1,
-        b: cols, brs: 1, bcs: d.ohw,
-        c: pdw, ldc: d.rows, flags: EP.load,
-        nb1: d.g, as1: d.kg * d.ohw, bs1: d.rows * d.ohw, cs1: d.kg * d.rows,
-        kImages: cnt, ask: d.k * d.ohw, bsk: perImage,
-      }), Math.ceil(cnt / Math.ceil(cnt / parts)), size);
-    }
+  const cols = !pw && d.kg <= SMALL_M;
+  if (cols) {
+    // dW_g = sum over images of dy_g x cols^T, cols built per image in scratch.
+    runGemm(rt, gemmSpec({
+      m: d.kg, n: d.rows, k: d.ohw,
+      a: pdy, ars: d.ohw, acs: 1,
+      bmode: BMODE.colsT, b: px, brs: 1, bcs: d.ohw,
+      c: pdw, ldc: d.rows,
+      nb1: d.g, as1: d.kg * d.ohw, bs1: d.cg * d.h * d.w, cs1: d.kg * d.rows,
+      kImages: d.n, ask: d.k * d.ohw, bsk: d.c * d.h * d.w,
+      geo: geo(d, attrs), extraScratch: colsBytes(d),
+    }), kParts, size);
   } else {
     runGemm(rt, gemmSpec({
     m: d.kg, n: d.rows, k: d.ohw,

@@ -29,12 +29,14 @@ export interface GemmSpec {
   /** The K sum runs over `kImages` images, stepping A and B by ask / bsk floats. */
   kImages: number; ask: number; bsk: number;
   geo?: ConvGeo;
+  /** Per-thread scratch beyond the packing buffers (the column matrix of BMODE.cols), bytes. */
+  extraScratch: number;
 }
 
 export function gemmSpec(s: Partial<GemmSpec> & Pick<GemmSpec, 'm' | 'n' | 'k' | 'a' | 'ars' | 'acs' | 'b' | 'brs' | 'bcs' | 'c' | 'ldc'>): GemmSpec {
   return {
     bmode: BMODE.strided, flags: 0, bias: 0, nb1: 1, nb2: 1,
-    as1: 0, as2: 0, bs1: 0, bs2: 0, cs1: 0, cs2: 0, biass2: 0, kImages: 1, ask: 0, bsk: 0,
+    as1: 0, as2: 0, bs1: 0, bs2: 0, cs1: 0, cs2: 0, biass2: 0, kImages: 1, ask: 0, bsk: 0, extraScratch: 0,
     ...s,
   };
 }
@@ -79,7 +81,7 @@ export function runGemm(rt: WasmRuntime, s: GemmSpec, kParts = 1, cspart = 0): v
   for (const [slot, value] of v) rt.arg(slot, value);
   const g = s.geo;
   if (g) [g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, g.oh, g.ow].forEach((x, i) => rt.arg(G.GEO + i, x));
-  rt.run(KIND.gemm, kParts * s.nb1 * s.nb2 * tilesM * tilesN, rt.gemmScratch, parallel);
+  rt.run(KIND.gemm, kParts * s.nb1 * s.nb2 * tilesM * tilesN, rt.gemmScratch + s.extraScratch, parallel);
 }
 
 /** y[m, n] = A W^T for M < 4 rows: W [N, K] streamed once (fully-connected at batch 1). */

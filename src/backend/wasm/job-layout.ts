@@ -5,7 +5,7 @@
  * strides are in floats.
  */
 
-export const KIND = { gemm: 1, col2im: 2, winograd: 3, winogradFilter: 4, elementwise: 5, gemv: 6, maxPool: 7, maxPoolGrad: 8, batchNorm: 9, channelSum: 10, im2col: 11 } as const;
+export const KIND = { gemm: 1, col2im: 2, winograd: 3, winogradFilter: 4, elementwise: 5, gemv: 6, maxPool: 7, maxPoolGrad: 8, batchNorm: 9, channelSum: 10 } as const;
 
 /** Header words of the job block (assembly/job.ts). */
 export const JOB = { gen: 0, next: 1, fin: 2, ntasks: 3, kind: 4, ready: 5, exit: 6, scratch: 7, sstride: 8, args: 16 } as const;
@@ -24,7 +24,7 @@ export const G = {
   KIMG: 27, ASK: 28, BSK: 29, KPARTS: 30, CSPART: 31,
   GEO: 32,
 } as const;
-export const BMODE = { strided: 0, im2col: 1, im2colT: 2 } as const;
+export const BMODE = { strided: 0, im2col: 1, im2colT: 2, direct: 3, cols: 4, colsT: 5 } as const;
 /** Epilogue flags (assembly/kernel.ts). */
 export const EP = { load: 1, biasRow: 2, biasCol: 4, relu: 8 } as const;
 /** Register tile of the micro-kernel. */
@@ -52,6 +52,3 @@ export const P = { X: 0, OUT: 1, IDX: 2, H: 3, W: 4, OH: 5, OW: 6, KH: 7, KW: 8,
 export const PG = { DY: 0, IDX: 1, DX: 2, HW: 3, OHW: 4, PPT: 5, PLANES: 6 } as const;
 export const BN = { X: 0, Y: 1, MEAN: 2, SCALE: 3, SHIFT: 4, C: 5, INNER: 6, PPT: 7, PLANES: 8 } as const;
 export const RS = { X: 0, OUT: 1, A: 2, B: 3, C: 4, BPT: 5, MEAN: 6 } as const;
-
-/** assembly/im2col.ts */
-export const I2C = { X: 0, COLS: 1, GEO: 2 } as const;

@@ -6,7 +6,7 @@
 import type { KernelTensor } from '../kernels.js';
 import { matMul as jsMatMul } from '../js/matmul.js';
 import { sizeOf } from '../../tensor/shape.js';
-import { EP } from './job-layout.js';
+import { BMODE, EP } from './job-layout.js';
 import { gemmSpec, runGemm, runGemv } from './gemm.js';
 import { runtime } from './instance.js';
 
@@ -38,6 +38,7 @@ export function matMul(
   rt.begin();
   const pa = rt.put(a.data);
   const pb = rt.put(b.data);
+  rt.alloc(8); // the in-place B reads whole rows of 8 past the last column
   const pbias = bias ? rt.put(bias.data) : 0;
   const pc = rt.alloc(count * m * n);
   const flags = (bias ? EP.biasCol : 0) | (activation === 'relu' ? EP.relu : 0);
@@ -47,6 +48,8 @@ export function matMul(
     runGemm(rt, gemmSpec({
       m, n, k,
       a: pa, ars: transposeA ? 1 : k, acs: transposeA ? m : 1,
+      // Few rows: B is read in place (packing it would cost more than the multiplies).
+      bmode: !transposeB && m <= 32 ? BMODE.direct : BMODE.strided,
       b: pb, brs: transposeB ? 1 : n, bcs: transposeB ? k : 1,
       c: pc, ldc: n, flags, bias: pbias,
       nb1: count, as1: aCount === 1 ? 0 : m * k, bs1: bCount === 1 ? 0 : k * n, cs1: m * n,

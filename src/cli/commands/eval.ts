@@ -5,6 +5,7 @@ import { DataLoader } from '../../data/data-loader.js';
 import { evaluate } from '../../train/trainer.js';
 import { loadWithMetadata } from '../../io/save-load.js';
 import { action, positiveInt } from '../run.js';
+import { normalizationTransform, savedNormalization } from '../input-normalization.js';
 
 export function registerEval(program: Command): void {
   program
@@ -26,7 +27,9 @@ export function registerEval(program: Command): void {
             `${file} expects inputs ${fmtShape(expected)} (C, H, W) but ${data} has ${fmtShape(set.sampleShape)}`,
           );
         }
-        const r = evaluate(model, new DataLoader(set, { batchSize: flags.batchSize }));
+        // The inputs as the model saw them in training.
+        const normalization = savedNormalization(metadata);
+        const r = evaluate(model, new DataLoader(set, { batchSize: flags.batchSize, ...(normalization ? { transform: normalizationTransform(normalization) } : {}) }));
         if (flags.json) process.stdout.write(`${JSON.stringify({ accuracy: r.accuracy, top5: r.top5, loss: r.loss, count: r.count, data, split: flags.split })}\n`);
         else process.stdout.write(`accuracy ${(r.accuracy * 100).toFixed(2)}%  top-5 ${(r.top5 * 100).toFixed(2)}%  loss ${r.loss.toFixed(4)}  (${r.count} images of ${data}/${flags.split})\n`);
       }),

@@ -9,7 +9,8 @@ import { loadWithMetadata } from '../../io/save-load.js';
 import type { ModelMetadata } from '../../io/model-file.js';
 import { decodeImageFile } from '../../data/image/decode.js';
 import { preprocessImage, InputPipeline, type InputPipelineJson } from '../../data/image/preprocess.js';
-import { normalizeBuffer, type Normalization } from '../../data/image/normalize.js';
+import { normalizeBuffer } from '../../data/image/normalize.js';
+import { savedNormalization } from '../input-normalization.js';
 import type { ImageBuffer } from '../../data/image/image-buffer.js';
 import { action, positiveInt } from '../run.js';
 
@@ -68,18 +69,11 @@ function inputMaker(file: string, metadata: ModelMetadata): (img: ImageBuffer, n
   }
   const [c, h, w] = shape as [number, number, number];
   if (c !== 1 && c !== 3 && c !== 4) throw new ConvkitError(`${file}: expects ${c}-channel inputs ${fmtShape(shape)}; images convert to 1 (gray), 3 (RGB) or 4 (RGBA) channels`);
-  const normalization = normalizationOf(metadata.normalization);
+  const normalization = savedNormalization(metadata);
   return (img) => {
     const x = preprocessImage(img, { channels: c, size: [h, w], aspect: 'crop' });
     return normalization ? normalizeBuffer(x, normalization) : x;
   };
-}
-
-/** The saved normalization in the image module's form (older files store a bare {mean, std} per channel). */
-function normalizationOf(saved: ModelMetadata['normalization']): Normalization | null {
-  if (!saved) return null;
-  if ('kind' in saved) return saved as Normalization;
-  return { kind: 'standardize', per: 'channel', mean: saved.mean, std: saved.std };
 }
 
 export function predictOne(model: Module, x: ImageBuffer, metadata: ModelMetadata, k: number, file: string): Prediction {

@@ -11,6 +11,7 @@ import { getBackendName } from '../../backend/registry.js';
 import { progressView } from '../progress-view.js';
 import { action, fraction, integer, nonNegativeNumber, positiveInt } from '../run.js';
 import { checkModelSpec, resolveModel } from '../model-spec.js';
+import { fitNormalization, NORMALIZE_MODES, normalizationTransform, savedNormalization } from '../input-normalization.js';
 import { makeOptimizer, makeScheduler, OPTIMIZERS, SCHEDULES } from '../optimizer-spec.js';
 
 interface TrainFlags {
@@ -24,6 +25,7 @@ interface TrainFlags {
   momentum?: number;
   weightDecay: number;
   schedule: string;
+  normalize: string;
   valFraction: number;
   earlyStop?: number;
   seed: number;
@@ -46,6 +48,7 @@ export function registerTrain(program: Command): void {
     .option('--momentum <m>', 'momentum for sgd/momentum/rmsprop', nonNegativeNumber('--momentum'))
     .option('--weight-decay <wd>', 'L2 penalty', nonNegativeNumber('--weight-decay'), 0)
     .option('--schedule <name>', SCHEDULES.join(' | '), 'none')
+    .option('--normalize <how>', 'standardize inputs by the training set: channel (per-channel mean/std) | none', 'channel')
     .option('--val-fraction <f>', 'share of the training set held out for validation', fraction('--val-fraction'), 0.1)
     .option('--early-stop <epochs>', 'stop when validation loss has not improved for this many epochs', positiveInt('--early-stop'))
     .option('--seed <n>', 'random seed (same seed, same backend: same result)', integer('--seed'), 0)
@@ -64,6 +67,9 @@ async function runTrain(flags: TrainFlags): Promise<void> {
   // Check the cheap things first, so a typo fails before the dataset is read.
   if (!(OPTIMIZERS as readonly string[]).includes(flags.optimizer)) {
     throw new ConvkitError(`unknown optimizer '${flags.optimizer}'; choose one of ${OPTIMIZERS.join(', ')}`);
+  }
+  if (!(NORMALIZE_MODES as readonly string[]).includes(flags.normalize)) {
+    throw new ConvkitError(`unknown --normalize '${flags.normalize}'; choose one of ${NORMALIZE_MODES.join(', ')}`);
   }
   if (!(SCHEDULES as readonly string[]).includes(flags.schedule)) {
     throw new ConvkitError(`unknown schedule '${flags.schedule}'; choose one of ${SCHEDULES.join(', ')}`);
@@ -85,8 +91,11 @@ async function runTrain(flags: TrainFlags): Promise<void> {
   if (nVal >= trainSet.length) throw new ConvkitError(`--val-fraction ${flags.valFraction} leaves no training images out of ${trainSet.length}`);
   const [trainPart, valPart] = randomSplit(trainSet, [trainSet.length - nVal, nVal], splitGen);
   const shuffleGen = new Generator(flags.seed + 2);
-  const train = new DataLoader(trainPart!, { batchSize: flags.batchSize, shuffle: true, generator: shuffleGen });
-  const validation = nVal > 0 ? new DataLoader(valPart!, { batchSize: 256 }) : undefined;
+  // A saved model keeps the normalization it was trained with; otherwise fit it to this training split.
+  const normalization = savedNormalization(previous) ?? fitNormalization(flags.normalize, trainPart!);
+  const transform = normalization ? { transform: normalizationTransform(normalization) } : {};
+  const train = new DataLoader(trainPart!, { batchSize: flags.batchSize, shuffle: true, generator: shuffleGen, ...transform });
+  const validation = nVal > 0 ? new DataLoader(valPart!, { batchSize: 256, ...transform }) : undefined;
   const optimizer = makeOptimizer(flags.optimizer, model.parameters(), flags);
   const scheduler = makeScheduler(flags.schedule, optimizer, flags.epochs);
 
@@ -129,6 +138,7 @@ async function runTrain(flags: TrainFlags): Promise<void> {
       momentum: flags.momentum ?? null,
       weightDecay: flags.weightDecay,
       schedule: flags.schedule,
+      normalize: flags.normalize,
       valFraction: flags.valFraction,
       earlyStop: flags.earlyStop ?? null,
       seed: flags.seed,
@@ -150,12 +160,13 @@ async function runTrain(flags: TrainFlags): Promise<void> {
     process.exitCode = 130;
     return;
   }
-  const test = evaluate(model, new DataLoader(testSet, { batchSize: 256 }));
+  const test = evaluate(model, new DataLoader(testSet, { batchSize: 256, ...transform }));
   const modelPath = join(flags.out, 'model.convkit');
   await save(model, modelPath, {
     ...previous,
     inputShape: [c, h, w],
     classNames: [...trainSet.classes],
+    ...(normalization ? { normalization } : {}),
     trainedOn: flags.data,
     testAccuracy: test.accuracy,
     training: {

@@ -61,9 +61,12 @@ export async function decodeImageBytes(bytes: Uint8Array, opts: DecodeOptions = 
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
   if (!(maxPixels > 0)) throw new ConvkitError(`decodeImage: maxPixels must be a positive number, got ${maxPixels}`);
   const sharp = await loadSharp();
+  // One instance for the header and the pixels; the pixel limit is checked by hand between the
+  // two, so that the error can give the image's dimensions.
+  let pipeline = sharp(bytes, { limitInputPixels: false, failOn: 'truncated' });
   let meta;
   try {
-    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+    meta = await pipeline.metadata();
   } catch (e) {
     const detail = (e as Error).message.split('\n')[0];
     const format = sniffFormat(bytes);
@@ -87,7 +90,6 @@ export async function decodeImageBytes(bytes: Uint8Array, opts: DecodeOptions = 
     );
   }
   const deep = meta.depth === 'ushort';
-  let pipeline = sharp(bytes, { limitInputPixels: maxPixels, failOn: 'truncated' });
   if (opts.autoOrient ?? true) pipeline = pipeline.autoOrient();
   // libvips writes raw pixels as sRGB unless told otherwise: 16-bit data needs a 16-bit
   // colourspace, gray data 'b-w'; gray + alpha comes out as RGBA, reduced to 2 channels below.

@@ -219,6 +219,17 @@ export class ImageFolder implements Dataset {
     return this.labels[index]!;
   }
 
+  /**
+   * The same images with another deterministic transform (or none), sharing the file list and
+   * the cache: e.g. compute statistics on the plain folder, then normalize with them without
+   * decoding anything again.
+   */
+  withTransform(transform: Transform | undefined): ImageFolder {
+    const pipeline = new InputPipeline(this.pipeline.preprocess, transform, true);
+    const sampleShape = Object.freeze([...(transform ? transform.outputShape(this.preprocessedShape) : this.preprocessedShape)]);
+    return Object.assign(Object.create(ImageFolder.prototype) as ImageFolder, this, { pipeline, sampleShape });
+  }
+
   /** How many images each class has, indexed by label. */
   labelCounts(): number[] {
     const counts = new Array<number>(this.classes.length).fill(0);

@@ -121,13 +121,22 @@ export class ImageLoader extends DataLoader {
       return this.start(r.value, state);
     };
     let current = pull();
-    while (current) {
-      // Start the next batch before handing out this one: the workers prepare it meanwhile.
-      const following = pull();
-      const x = this.finish(current);
-      this.lastState = current.state;
-      yield { x: new Tensor(x, [current.batch.indices.length, ...this.outputShape]), y: current.batch.y, indices: current.batch.indices };
-      current = following;
+    let following: Pending | null = null;
+    try {
+      while (current) {
+        // Start the next batch before handing out this one: the workers prepare it meanwhile.
+        following = pull();
+        const x = this.finish(current);
+        this.lastState = current.state;
+        const batch = current;
+        current = null;
+        yield { x: new Tensor(x, [batch.batch.indices.length, ...this.outputShape]), y: batch.batch.y, indices: batch.batch.indices };
+        current = following;
+        following = null;
+      }
+    } finally {
+      // Left early (break, an exception): nobody will collect the prefetched batch.
+      for (const p of [current, following]) if (p?.ids) sharedImagePool(this.workers).forget(p.ids);
     }
   }
 

@@ -50,6 +50,8 @@ export {
   type ImageStats,
   type ImageStatsJson,
   datasetStatistics,
+  datasetImages,
+  type ImageSource,
 } from './statistics.js';
 export { symmetricEigen, type Eigen } from './symmetric-eigen.js';
 export { Pca, fitPca, MAX_PCA_DIMENSIONS, type PcaJson, type PcaFitOptions, type Whitening } from './pca.js';

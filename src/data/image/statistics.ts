@@ -162,19 +162,33 @@ export function stdForDisplay(std: ImageBuffer): ImageBuffer {
   return out;
 }
 
+/** What datasetImages and datasetStatistics read: any Dataset whose samples are images [C, H, W]. */
+export interface ImageSource {
+  readonly length: number;
+  readonly sampleShape: readonly number[];
+  get(index: number): { input: Float32Array };
+}
+
 /**
- * Statistics of a dataset's inputs (any Dataset whose samples are images [C, H, W]), read one
- * sample at a time: e.g. the mean and std images of Fashion-MNIST's 60,000 training images.
+ * The images of a dataset one at a time (all, or those at `indices`), e.g. to fit PCA on a
+ * sample of the training set: fitPca(datasetImages(train, someIndices)).
  */
-export function datasetStatistics(
-  dataset: { length: number; sampleShape: readonly number[]; get(i: number): { input: Float32Array } },
-  opts: { ddof?: number } = {},
-): ImageStats {
-  const [c, h, w] = dataset.sampleShape;
-  if (dataset.sampleShape.length !== 3) {
-    throw new ConvkitError(`datasetStatistics: samples must be images [C, H, W], this dataset's are ${fmtShape(dataset.sampleShape)}`);
+export function* datasetImages(dataset: ImageSource, indices?: Iterable<number>): Generator<ImageBuffer> {
+  const shape = dataset.sampleShape;
+  if (shape.length !== 3) {
+    throw new ConvkitError(`datasetImages: samples must be images [C, H, W], this dataset's are ${fmtShape(shape)}`);
   }
-  const acc = new ImageStatistics([c!, h!, w!]);
-  for (let i = 0; i < dataset.length; i++) acc.add({ data: dataset.get(i).input, channels: c!, height: h!, width: w! });
+  const [c, h, w] = shape as [number, number, number];
+  const order = indices ?? Array.from({ length: dataset.length }, (_, i) => i);
+  for (const i of order) yield { data: dataset.get(i).input, channels: c, height: h, width: w };
+}
+
+/**
+ * Statistics of a dataset's inputs, read one sample at a time: e.g. the mean and std images of
+ * Fashion-MNIST's 60,000 training images.
+ */
+export function datasetStatistics(dataset: ImageSource, opts: { ddof?: number } = {}): ImageStats {
+  const acc = new ImageStatistics(dataset.sampleShape.length === 3 ? (dataset.sampleShape as unknown as ImageShape) : undefined);
+  for (const x of datasetImages(dataset)) acc.add(x);
   return acc.result(opts);
 }

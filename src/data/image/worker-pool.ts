@@ -58,6 +58,10 @@ export class ImageWorkerPool {
   private readonly slots: Slot[] = [];
   private readonly counter = new Int32Array(new SharedArrayBuffer(4));
   private readonly replies = new Map<number, Reply>();
+  /** Tasks posted and not yet answered. */
+  private readonly pending = new Set<number>();
+  /** Tasks whose caller gave up on them (a loop left early): their answers are dropped. */
+  private readonly abandoned = new Set<number>();
   private nextId = 1;
   private turn = 0;
   private fatal: string | null = null;
@@ -100,6 +104,7 @@ export class ImageWorkerPool {
     const n = Math.max(1, Math.min(workers, this.size));
     return tasks.map((task) => {
       const id = this.nextId++;
+      this.pending.add(id);
       this.slots[this.turn++ % n]!.worker.postMessage({ id, task });
       return id;
     });
@@ -110,12 +115,11 @@ export class ImageWorkerPool {
     let lastProgress = Date.now();
     for (;;) {
       const seen = Atomics.load(this.counter, 0);
-      const before = this.replies.size;
       this.drain();
       if (ids.every((id) => this.replies.has(id))) break;
       if (this.fatal) throw new ConvkitError(this.fatal);
-      if (this.replies.size > before) lastProgress = Date.now();
-      if (Atomics.wait(this.counter, 0, seen, 1000) === 'timed-out' && Date.now() - lastProgress > STALL_MS) {
+      if (Atomics.wait(this.counter, 0, seen, 1000) !== 'timed-out') lastProgress = Date.now();
+      else if (Date.now() - lastProgress > STALL_MS) {
         throw new ConvkitError(`image workers: no answer for ${STALL_MS / 1000} s; a worker may have died (out of memory?)`);
       }
     }
@@ -133,6 +137,14 @@ export class ImageWorkerPool {
     return out;
   }
 
+  /** Drops the answers of tasks nobody will wait for (they still run). */
+  forget(ids: readonly number[]): void {
+    for (const id of ids) {
+      if (this.pending.has(id)) this.abandoned.add(id);
+      else this.replies.delete(id);
+    }
+  }
+
   run(tasks: readonly SampleTask[], workers?: number): SampleResult[] {
     return this.wait(this.submit(tasks, workers));
   }
@@ -141,8 +153,13 @@ export class ImageWorkerPool {
     for (const { port } of this.slots) {
       for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
         const r = m.message as Reply;
-        if (r.id === -1) this.fatal = r.error ?? 'an image worker failed';
-        else this.replies.set(r.id, r);
+        if (r.id === -1) {
+          this.fatal = r.error ?? 'an image worker failed';
+          continue;
+        }
+        this.pending.delete(r.id);
+        if (this.abandoned.delete(r.id)) continue;
+        this.replies.set(r.id, r);
       }
     }
   }

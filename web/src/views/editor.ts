@@ -233,8 +233,8 @@ export class NetworkEditor {
       { class: 'layer-row', dataset: { index: i } },
       kind,
       params,
-      h('button', { type: 'button', title: 'insert a copy below', onclick: () => ((this.layers.splice(i + 1, 0, { ...l }), this.fromForm())) }, '⧉'),
-      h('button', { type: 'button', title: 'remove', onclick: () => ((this.layers.splice(i, 1), this.fromForm())) }, '×'),
+      h('button', { type: 'button', class: 'small', title: 'insert a copy below', onclick: () => ((this.layers.splice(i + 1, 0, { ...l }), this.fromForm())) }, '+'),
+      h('button', { type: 'button', class: 'small', title: 'remove', onclick: () => ((this.layers.splice(i, 1), this.fromForm())) }, '×'),
     );
   }
 }

@@ -1,14 +1,18 @@
 import uPlot from 'uplot';
 import type { Histogram, ParamHistogram } from '../shared/protocol.js';
 import { fill, h } from '../render/dom.js';
+import type { Painter } from '../render/painter.js';
 
 /**
  * A histogram of every parameter tensor's values and of its gradient (uPlot bars), with the
- * NaN and Inf counts in the caption: the first place a diverging run shows.
+ * NaN and Inf counts in the caption: the first place a diverging run shows. Each row is
+ * redrawn in its own turn of the painter, synchronously (uPlot's batch), so that one frame
+ * never redraws every chart.
  */
 
 interface Row {
   name: string;
+  el: HTMLElement;
   weights: uPlot;
   grads: uPlot;
   wNote: HTMLElement;
@@ -17,14 +21,21 @@ interface Row {
 
 const bars = uPlot.paths.bars!({ size: [0.95, 40] });
 
+/** The x range of bars centred on the bins: half a bin beyond the first and last centres. */
+function barRange(u: uPlot, min: number, max: number): [number, number] {
+  const n = (u.data[0]?.length ?? 2) - 1;
+  const half = n > 0 ? (max - min) / n / 2 : 0.5;
+  return [min - half, max + half];
+}
+
 function chart(box: HTMLElement, colour: string): uPlot {
   return new uPlot(
     {
-      width: 220,
+      width: 200,
       height: 110,
       legend: { show: false },
       cursor: { show: false },
-      scales: { x: { time: false } },
+      scales: { x: { time: false, range: barRange } },
       axes: [{ size: 24, font: '10px sans-serif', ticks: { size: 3 } }, { size: 36, font: '10px sans-serif', ticks: { size: 3 } }],
       series: [{}, { stroke: colour, fill: `${colour}99`, paths: bars, points: { show: false } }],
     },
@@ -55,16 +66,19 @@ export class HistogramsView {
     this.el = h('section', { class: 'panel histograms-panel' }, h('h2', {}, 'Weights and gradients per layer'), this.body);
   }
 
-  update(hists: ParamHistogram[]): void {
+  update(hists: ParamHistogram[], step: number, painter: Painter): void {
     if (hists.map((p) => p.name).join() !== this.rows.map((r) => r.name).join()) this.build(hists);
     hists.forEach((p, i) => {
       const r = this.rows[i]!;
-      r.weights.setData(data(p.weights));
-      r.wNote.textContent = note(p.weights);
-      if (p.grads) r.grads.setData(data(p.grads));
-      r.gNote.textContent = note(p.grads);
-      r.wNote.classList.toggle('bad', p.weights.nan + p.weights.inf > 0);
-      r.gNote.classList.toggle('bad', (p.grads?.nan ?? 0) + (p.grads?.inf ?? 0) > 0);
+      painter.paint(r.el, () => {
+        r.weights.batch(() => r.weights.setData(data(p.weights)));
+        if (p.grads) r.grads.batch(() => r.grads!.setData(data(p.grads!)));
+        r.wNote.textContent = note(p.weights);
+        r.gNote.textContent = note(p.grads);
+        r.wNote.classList.toggle('bad', p.weights.nan + p.weights.inf > 0);
+        r.gNote.classList.toggle('bad', (p.grads?.nan ?? 0) + (p.grads?.inf ?? 0) > 0);
+        r.el.dataset['step'] = String(step);
+      });
     });
   }
 
@@ -79,8 +93,8 @@ export class HistogramsView {
       const gBox = h('div', {});
       const wNote = h('p', { class: 'hist-note' });
       const gNote = h('p', { class: 'hist-note' });
-      const el = h('div', { class: 'hist-row', dataset: { param: p.name } }, h('h3', {}, p.name), h('div', { class: 'pair' }, h('div', {}, h('h4', {}, 'values'), wBox, wNote), h('div', {}, h('h4', {}, 'gradients'), gBox, gNote)));
-      this.rows.push({ name: p.name, weights: chart(wBox, '#1f77b4'), grads: chart(gBox, '#d62728'), wNote, gNote });
+      const el = h('div', { class: 'hist-row', dataset: { param: p.name, step: '' } }, h('h3', {}, p.name), h('div', { class: 'pair' }, h('div', {}, h('h4', {}, 'values'), wBox, wNote), h('div', {}, h('h4', {}, 'gradients'), gBox, gNote)));
+      this.rows.push({ name: p.name, el, weights: chart(wBox, '#1f77b4'), grads: chart(gBox, '#d62728'), wNote, gNote });
       return el;
     });
     fill(this.body, els);

@@ -1,0 +1,33 @@
+/**
+ * Every zoo model -> ONNX -> onnxruntime-node agrees with convkit (rtol 1e-4, atol 1e-5 of the
+ * output scale), on a seeded random batch of 2 (the file was traced on one item: this proves
+ * the symbolic batch), and the file re-imports with ck.io.loadOnnxBytes to the same numbers.
+ *
+ * The table is the zoo itself (ck.models.zoo, aliases once), so new entries are picked up.
+ * This file takes all but the VGG family (onnx-export-zoo-vgg.test.ts). By default each model
+ * runs at a reduced input size (the same layers and dataflow, a fraction of the cost, e.g.
+ * ResNet-50 on 32x32 with 10 classes); CONVKIT_SLOW_TESTS=1 adds the full-size models.
+ */
+import { beforeAll, describe, it } from 'vitest';
+import { checkZooEntry, loadOrt, reducedZooOptions, SLOW_TESTS, useFastBackend, zooEntries } from './onnx-export-helpers.js';
+
+const entries = zooEntries().filter((n) => !n.startsWith('vgg'));
+
+describe.runIf(loadOrt() !== null)('zoo -> ONNX -> onnxruntime-node', () => {
+  beforeAll(async () => {
+    await useFastBackend();
+  });
+
+  for (const name of entries) {
+    it(`${name} (reduced input)`, async () => {
+      await checkZooEntry(name, reducedZooOptions(name), true);
+    }, 120_000);
+  }
+
+  for (const name of entries) {
+    const run = SLOW_TESTS ? it : it.skip;
+    run(`${name} (full size${SLOW_TESTS ? '' : ': set CONVKIT_SLOW_TESTS=1'})`, async () => {
+      await checkZooEntry(name, {}, false);
+    }, 600_000);
+  }
+});
