@@ -2,15 +2,15 @@ import { ConvkitError } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { avgPool2d, type AvgPool2dOptions } from '../ops/avg-pool2d.js';
 import { checkOptionNames } from '../ops/conv-args.js';
-import type { Fit, Pair } from '../ops/geometry.js';
-import { describePool, pooledShape, poolParams, type PoolParams } from '../ops/pool-window.js';
-import { Module } from './module.js';
+import type { Pair } from '../ops/geometry.js';
+import { describePool, poolParams, type PoolParams } from '../ops/pool-window.js';
+import { PoolLayer } from './pool-layer.js';
 import { register } from './registry.js';
 
 const OPTIONS = ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride', 'fit'];
 
 /** Average pooling layer (no parameters); the rules are F.avgPool2d's, which are PyTorch's. */
-export class AvgPool2d extends Module {
+export class AvgPool2d extends PoolLayer {
   readonly params: PoolParams;
   readonly countIncludePad: boolean;
   readonly divisorOverride: number | null;
@@ -41,30 +41,6 @@ export class AvgPool2d extends Module {
       countIncludePad: this.countIncludePad,
       divisorOverride: this.divisorOverride,
     });
-  }
-
-  // Read like Conv2d's, so that receptive-field and summary code can treat CONV and POOL alike.
-  get kernelSize(): [number, number] {
-    return this.params.kernel;
-  }
-  get stride(): [number, number] {
-    return this.params.stride;
-  }
-  get dilation(): [number, number] {
-    return this.params.dilation;
-  }
-  /** [top, bottom, left, right] */
-  get pads(): [number, number, number, number] {
-    const [h, w] = this.params.padding;
-    return [h, h, w, w];
-  }
-  get fit(): Fit {
-    return this.params.fit;
-  }
-
-  /** [N, C, H, W] -> [N, C, outH, outW] (or [C, H, W] -> [C, outH, outW]) without computing anything. */
-  outputShape(inputShape: readonly number[]): number[] {
-    return pooledShape(inputShape, 'AvgPool2d', this.params);
   }
 
   override describe(): string {

@@ -1,14 +1,14 @@
 import { ConvkitError } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkOptionNames } from '../ops/conv-args.js';
-import type { Fit, Pair } from '../ops/geometry.js';
+import type { Pair } from '../ops/geometry.js';
 import { lpPool2d, type LpPool2dOptions } from '../ops/lp-pool2d.js';
-import { describePool, pooledShape, poolParams, type PoolParams } from '../ops/pool-window.js';
-import { Module } from './module.js';
+import { describePool, poolParams, type PoolParams } from '../ops/pool-window.js';
+import { PoolLayer } from './pool-layer.js';
 import { register } from './registry.js';
 
 /** Power-average pooling, (sum of x^p over the window)^(1/p); normType 2 is L2 pooling. */
-export class LPPool2d extends Module {
+export class LPPool2d extends PoolLayer {
   readonly normType: number;
   readonly params: PoolParams;
 
@@ -26,30 +26,6 @@ export class LPPool2d extends Module {
 
   forward(x: Tensor): Tensor {
     return lpPool2d(x, this.normType, this.params.kernel, { stride: this.params.stride, fit: this.params.fit });
-  }
-
-  // Read like Conv2d's, so that receptive-field and summary code can treat CONV and POOL alike.
-  get kernelSize(): [number, number] {
-    return this.params.kernel;
-  }
-  get stride(): [number, number] {
-    return this.params.stride;
-  }
-  get dilation(): [number, number] {
-    return this.params.dilation;
-  }
-  /** [top, bottom, left, right] */
-  get pads(): [number, number, number, number] {
-    const [h, w] = this.params.padding;
-    return [h, h, w, w];
-  }
-  get fit(): Fit {
-    return this.params.fit;
-  }
-
-  /** [N, C, H, W] -> [N, C, outH, outW] (or [C, H, W] -> [C, outH, outW]) without computing anything. */
-  outputShape(inputShape: readonly number[]): number[] {
-    return pooledShape(inputShape, 'LPPool2d', this.params);
   }
 
   override describe(): string {

@@ -2,10 +2,10 @@ import { ConvkitError } from '../tensor/errors.js';
 import { keep } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkOptionNames } from '../ops/conv-args.js';
-import type { Fit, Pair } from '../ops/geometry.js';
+import type { Pair } from '../ops/geometry.js';
 import { maxPool2d, type MaxPool2dOptions, type PoolWithIndices } from '../ops/max-pool2d.js';
-import { describePool, pooledShape, poolParams, type PoolParams } from '../ops/pool-window.js';
-import { Module } from './module.js';
+import { describePool, poolParams, type PoolParams } from '../ops/pool-window.js';
+import { PoolLayer } from './pool-layer.js';
 import { register } from './registry.js';
 
 const OPTIONS = ['stride', 'padding', 'dilation', 'ceilMode', 'fit', 'returnIndices'];
@@ -20,7 +20,7 @@ const OPTIONS = ['stride', 'padding', 'dilation', 'ceilMode', 'fit', 'returnIndi
  * return_indices=True tuple is `forwardWithIndices(x)` here, and `returnIndices: true` is
  * refused rather than silently ignored.
  */
-export class MaxPool2d extends Module {
+export class MaxPool2d extends PoolLayer {
   readonly params: PoolParams;
   /** int32 [N, C, outH, outW]: flat index (row * W + col) of each window's winner in its input plane. */
   lastIndices: Tensor | null = null;
@@ -58,30 +58,6 @@ export class MaxPool2d extends Module {
   forwardWithIndices(x: Tensor): PoolWithIndices {
     const output = this.forward(x);
     return { output, indices: this.lastIndices!.clone() };
-  }
-
-  // Read like Conv2d's, so that receptive-field and summary code can treat CONV and POOL alike.
-  get kernelSize(): [number, number] {
-    return this.params.kernel;
-  }
-  get stride(): [number, number] {
-    return this.params.stride;
-  }
-  get dilation(): [number, number] {
-    return this.params.dilation;
-  }
-  /** [top, bottom, left, right] */
-  get pads(): [number, number, number, number] {
-    const [h, w] = this.params.padding;
-    return [h, h, w, w];
-  }
-  get fit(): Fit {
-    return this.params.fit;
-  }
-
-  /** [N, C, H, W] -> [N, C, outH, outW] (or [C, H, W] -> [C, outH, outW]) without computing anything. */
-  outputShape(inputShape: readonly number[]): number[] {
-    return pooledShape(inputShape, 'MaxPool2d', this.params);
   }
 
   override describe(): string {
