@@ -71,7 +71,9 @@ export function packIm2col(x: usize, g: Geo, p0: i32, kc: i32, j0: i32, nc: i32,
     const j = j0 + jb;
     const cols = min(NR, ncols - j);
     const oy = j / g.ow, ox = j - oy * g.ow;
-    const sameRow = cols == NR && ox + NR <= g.ow && g.sw == 1;
+    const inRow = cols == NR && ox + NR <= g.ow;
+    const sameRow = inRow && g.sw == 1;
+    const strided = inRow && g.sw > 1;
     let c = p0 / khw; let r = p0 - c * khw; let ti = r / g.kw; let tj = r - ti * g.kw;
     let d = dst;
     for (let p = 0; p < kc; p++) {
@@ -88,6 +90,19 @@ export function packIm2col(x: usize, g: Geo, p0: i32, kc: i32, j0: i32, nc: i32,
           for (let q = 0; q < NR; q++) {
             const xx = xs + q;
             store<f32>(d + (<usize>q << 2), xx >= 0 && xx < g.w ? load<f32>(src + (<usize>(y * g.w + xx) << 2)) : 0);
+          }
+        }
+      } else if (strided) {
+        // Eight pixels of one output row, sw apart in the input: one bounds check for all.
+        const y = oy * g.sh + y0, xs = ox * g.sw + x0;
+        if (y >= 0 && y < g.h && xs >= 0 && xs + (NR - 1) * g.sw < g.w) {
+          const s = src + (<usize>(y * g.w + xs) << 2);
+          const st = <usize>g.sw << 2;
+          for (let q = 0; q < NR; q++) store<f32>(d + (<usize>q << 2), load<f32>(s + <usize>q * st));
+        } else {
+          for (let q = 0; q < NR; q++) {
+            const xx = xs + q * g.sw;
+            store<f32>(d + (<usize>q << 2), y >= 0 && y < g.h && xx >= 0 && xx < g.w ? load<f32>(src + (<usize>(y * g.w + xx) << 2)) : 0);
           }
         }
       } else {

@@ -31,35 +31,49 @@ function vBytes(job: usize): usize {
 // @ts-ignore: decorator
 @inline function odd(a: v128, b: v128): v128 { return v128.shuffle<f32>(a, b, 1, 3, 5, 7); }
 
-/** d B for one input row of 4 adjacent tiles starting at p: [x0-x2, x1+x2, x2-x1, x1-x3]. */
-// @ts-ignore: decorator
-@inline function rowT(p: usize, j: i32): v128 {
-  const a = v128.load(p), b = v128.load(p, 16), a2 = v128.load(p, 8), b2 = v128.load(p, 24);
-  const x0 = even(a, b), x1 = odd(a, b), x2 = even(a2, b2), x3 = odd(a2, b2);
-  if (j == 0) return f32x4.sub(x0, x2);
-  if (j == 1) return f32x4.add(x1, x2);
-  if (j == 2) return f32x4.sub(x2, x1);
-  return f32x4.sub(x1, x3);
-}
-
 function inputTransform(slab: usize, wp: i32, sr: i32, C: i32, rows: i32, twp: i32, v: usize, panels: i32): void {
   const rs = <usize>wp << 2;
+  const xiStride = <usize>(panels * C * 8) << 2; // bytes between xi planes of V
   for (let c = 0; c < C; c++) {
     for (let ry = 0; ry < rows; ry++) {
       const base = slab + (<usize>((c * sr + 2 * ry) * wp) << 2);
       for (let tx = 0; tx < twp; tx += 4) {
         const t = ry * twp + tx;
-        const p = base + (<usize>(2 * tx) << 2);
+        let p = base + (<usize>(2 * tx) << 2);
+        // Row r of 4 adjacent tiles: x0..x3 are the tiles' columns (stride-2 deinterleave),
+        // d B = [x0-x2, x1+x2, x2-x1, x1-x3]; then B^T (d B) combines the four rows.
+        let a = v128.load(p), b = v128.load(p, 16), a2 = v128.load(p, 8), b2 = v128.load(p, 24);
+        let x0 = even(a, b), x1 = odd(a, b), x2 = even(a2, b2), x3 = odd(a2, b2);
+        const t00 = f32x4.sub(x0, x2), t01 = f32x4.add(x1, x2), t02 = f32x4.sub(x2, x1), t03 = f32x4.sub(x1, x3);
+        p += rs;
+        a = v128.load(p); b = v128.load(p, 16); a2 = v128.load(p, 8); b2 = v128.load(p, 24);
+        x0 = even(a, b); x1 = odd(a, b); x2 = even(a2, b2); x3 = odd(a2, b2);
+        const t10 = f32x4.sub(x0, x2), t11 = f32x4.add(x1, x2), t12 = f32x4.sub(x2, x1), t13 = f32x4.sub(x1, x3);
+        p += rs;
+        a = v128.load(p); b = v128.load(p, 16); a2 = v128.load(p, 8); b2 = v128.load(p, 24);
+        x0 = even(a, b); x1 = odd(a, b); x2 = even(a2, b2); x3 = odd(a2, b2);
+        const t20 = f32x4.sub(x0, x2), t21 = f32x4.add(x1, x2), t22 = f32x4.sub(x2, x1), t23 = f32x4.sub(x1, x3);
         // V[xi] lives at ((xi * panels + panel) * C + c) * 8 + half * 4 floats.
         const dst = v + (<usize>(((t >> 3) * C + c) * 8 + (t & 4)) << 2);
-        const xiStride = <usize>(panels * C * 8) << 2;
-        for (let j = 0; j < 4; j++) {
-          const r0 = rowT(p, j), r1 = rowT(p + rs, j), r2 = rowT(p + 2 * rs, j), r3 = rowT(p + 3 * rs, j);
-          v128.store(dst + <usize>j * xiStride, f32x4.sub(r0, r2));
-          v128.store(dst + <usize>(4 + j) * xiStride, f32x4.add(r1, r2));
-          v128.store(dst + <usize>(8 + j) * xiStride, f32x4.sub(r2, r1));
-          v128.store(dst + <usize>(12 + j) * xiStride, f32x4.sub(r1, r3));
-        }
+        v128.store(dst, f32x4.sub(t00, t20));
+        v128.store(dst + xiStride, f32x4.sub(t01, t21));
+        v128.store(dst + 2 * xiStride, f32x4.sub(t02, t22));
+        v128.store(dst + 3 * xiStride, f32x4.sub(t03, t23));
+        v128.store(dst + 4 * xiStride, f32x4.add(t10, t20));
+        v128.store(dst + 5 * xiStride, f32x4.add(t11, t21));
+        v128.store(dst + 6 * xiStride, f32x4.add(t12, t22));
+        v128.store(dst + 7 * xiStride, f32x4.add(t13, t23));
+        v128.store(dst + 8 * xiStride, f32x4.sub(t20, t10));
+        v128.store(dst + 9 * xiStride, f32x4.sub(t21, t11));
+        v128.store(dst + 10 * xiStride, f32x4.sub(t22, t12));
+        v128.store(dst + 11 * xiStride, f32x4.sub(t23, t13));
+        p += rs;
+        a = v128.load(p); b = v128.load(p, 16); a2 = v128.load(p, 8); b2 = v128.load(p, 24);
+        x0 = even(a, b); x1 = odd(a, b); x2 = even(a2, b2); x3 = odd(a2, b2);
+        v128.store(dst + 12 * xiStride, f32x4.sub(t10, f32x4.sub(x0, x2)));
+        v128.store(dst + 13 * xiStride, f32x4.sub(t11, f32x4.add(x1, x2)));
+        v128.store(dst + 14 * xiStride, f32x4.sub(t12, f32x4.sub(x2, x1)));
+        v128.store(dst + 15 * xiStride, f32x4.sub(t13, f32x4.sub(x1, x3)));
       }
     }
   }

@@ -39,3 +39,11 @@ export function normalizationTransform(n: Normalization): SampleTransform {
     x.set(normalizeBuffer({ data: x, channels, height, width }, n).data);
   };
 }
+
+/** For the training log: 'in [0, 1]' or 'standardized (mean 0.286, std 0.353)'. */
+export function describeNormalization(n: Normalization | null): string {
+  if (!n) return 'in [0, 1]';
+  if (n.kind === 'rescale') return `rescaled to [${n.range.join(', ')}]`;
+  const list = (v: number[]) => (v.length > 4 ? `${v.length} values` : v.map((x) => x.toFixed(3)).join('/'));
+  return `standardized (mean ${list(n.mean)}${n.std ? `, std ${list(n.std)}` : ''})`;
+}

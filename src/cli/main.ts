@@ -8,6 +8,8 @@ import { registerPredict } from './commands/predict.js';
 import { registerPlayground } from './commands/playground.js';
 import { registerSummary } from './commands/summary.js';
 import { registerConvertFc } from './commands/convert-fc.js';
+import { registerStats } from './commands/stats.js';
+import { registerPreprocess } from './commands/preprocess.js';
 import { reportError } from './run.js';
 
 // `convkit summary vgg16 | head` closes the pipe early: that is not an error.
@@ -31,6 +33,8 @@ registerPredict(program);
 registerPlayground(program);
 registerSummary(program);
 registerConvertFc(program);
+registerStats(program);
+registerPreprocess(program);
 
 // Usage errors (unknown option, missing argument) as one line in the same form as every other
 // error, pointing at the command's --help instead of printing all of it.

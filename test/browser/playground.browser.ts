@@ -1,8 +1,9 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import * as ck from '../../src/index.js';
 import { openPlayground, runHash, traceMainThread, type Session } from './browser.js';
 
 /**
@@ -23,7 +24,6 @@ interface PageState {
   stats: { step: number; running: boolean; imagesPerSecond: number; points: unknown[] } | null;
   lastEval: { step: number; count: number; accuracy: number; loss: number; confusionTotal: number } | null;
   snapshotStep: number | null;
-  firstLoss: number | null;
   error: string | null;
 }
 
@@ -138,7 +138,8 @@ describe('convkit playground', () => {
     expect(tasks.length, 'no main-thread tasks were traced').toBeGreaterThan(10);
     expect(tasks.filter((t) => t.cpuMs > 50), report).toEqual([]);
     for (const long of longTasks.filter((t) => t.duration > 100)) {
-      const same = tasks.filter((t) => Math.abs(t.wallMs - long.duration) < 3);
+      // The two clocks measure a task slightly differently: match within 10 ms or 10 %.
+      const same = tasks.filter((t) => Math.abs(t.wallMs - long.duration) <= Math.max(10, 0.1 * long.duration));
       expect(same.length, `long task of ${long.duration} ms not found in the trace; ${report}`).toBeGreaterThan(0);
       expect(Math.min(...same.map((t) => t.cpuMs)), report).toBeLessThan(50);
     }
@@ -251,7 +252,7 @@ describe('convkit playground', () => {
     expect(await page.locator('#cell-examples canvas').count()).toBe(Math.min(n, 48));
   });
 
-  test('save then load gives identical predictions', async () => {
+  test('save then load gives identical predictions; the ONNX export computes the same', async () => {
     await shown('.example-panel', (await state()).stats!.step);
     const before = JSON.parse((await page.getAttribute('#example-topk', 'data-probabilities'))!) as number[];
     const download = page.waitForEvent('download');
@@ -264,6 +265,16 @@ describe('convkit playground', () => {
     const after = JSON.parse((await page.getAttribute('#example-topk', 'data-probabilities'))!) as number[];
     expect(after).toEqual(before);
     expect(await page.inputValue('#net-text')).toBe(SHAPES_NET);
+    // The ONNX file the page exports computes what the saved convkit model computes.
+    const onnxDownload = page.waitForEvent('download');
+    await page.click('#model-onnx');
+    const onnxFile = await (await onnxDownload).path();
+    const saved = ck.io.deserializeModel(readFileSync(file)).model;
+    const onnx = ck.io.loadOnnxBytes(readFileSync(onnxFile));
+    const x = ck.rand([3, 3, 32, 32], { seed: 5 });
+    const [a, b] = ck.noGrad(() => [saved.forward(x).dataSync(), onnx.forward(x).dataSync()]);
+    expect(b.length).toBe(12);
+    for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThan(1e-4);
   });
 
   test("the conv demo's numbers are the dot products of the shown input and filters", async () => {

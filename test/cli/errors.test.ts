@@ -61,6 +61,12 @@ describe.concurrent('bad inputs', { timeout: 180_000 }, () => {
     expectCleanError(r, /unknown model 'lenet6': not a zoo name \(lenet5, .*alexnet.*\)/);
   });
 
+  it('an output folder that cannot be written fails before training', async () => {
+    const file = join(root, 'a-file');
+    writeFileSync(file, 'x');
+    expectCleanError(await runCli(['train', '--data', data, '--out', join(file, 'out')]), /--out .*a-file\/out: cannot write there \(ENOTDIR\)/);
+  });
+
   it('a missing dataset folder', async () => {
     const [missing, unknown] = await Promise.all([runCli(['train', '--data', join(root, 'no-such-dir')]), runCli(['train', '--data', 'imagenet'])]);
     expectCleanError(missing, /dataset folder .*no-such-dir does not exist/);
@@ -137,7 +143,7 @@ describe('a diverging run', { timeout: 180_000 }, () => {
     // A 3-layer MLP on full batches (one step per epoch) with plain SGD at lr 1e10: epochs 1
     // and 2 stay finite, the weights overflow in epoch 3.
     const args = (epochs: number, extra: string[] = []) =>
-      quickTrainArgs(data, out, ['--model', 'FC32 -> RELU -> FC32 -> RELU -> FC10', '--batch-size', '1024', '--optimizer', 'sgd', '--lr', '1e10', '--val-fraction', '0', '--epochs', String(epochs), ...extra]);
+      quickTrainArgs(data, out, ['--model', 'FC32 -> RELU -> FC32 -> RELU -> FC10', '--batch-size', '1024', '--optimizer', 'sgd', '--lr', '1e10', '--val-fraction', '0', '--schedule', 'none', '--epochs', String(epochs), ...extra]);
     const first = await runCli(args(2));
     expect(first.code, first.stderr).toBe(0);
     const ckpt = join(out, 'checkpoint.convkit');

@@ -20,7 +20,8 @@ beforeAll(async () => {
   await ensureBuilt();
   root = tempDir();
   data = writeTinyDigits(join(root, 'data'), 512, 16);
-  const r = await runCli(quickTrainArgs(data, join(root, 'm'), ['--epochs', '4']));
+  // Standardized inputs, so that predict must repeat the normalization saved with the model.
+  const r = await runCli(quickTrainArgs(data, join(root, 'm'), ['--epochs', '4', '--normalize', 'channel']));
   expect(r.code, r.stderr).toBe(0);
   modelFile = join(root, 'm', 'model.convkit');
 }, 240_000);

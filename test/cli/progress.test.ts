@@ -27,7 +27,7 @@ describe.concurrent('convkit train output', { timeout: 180_000 }, () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).not.toMatch(/[\r\x1b]/);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^training .* on .* for 3 epochs, batch 32, adam lr 0\.001, seed 7, backend \w+$/);
+    expect(lines[0]).toMatch(/^training .* on .* for 3 epochs, batch 32, adam lr 0\.001(?: \(\w+ schedule\))?, inputs in \[0, 1\], seed 7, backend \w+$/);
     const epochs = lines.filter((l) => l.startsWith('epoch '));
     expect(epochs).toHaveLength(3);
     epochs.forEach((l, i) =>

@@ -32,7 +32,6 @@ export interface PageState {
   lastEval: { step: number; count: number; accuracy: number; loss: number; confusionTotal: number } | null;
   snapshotStep: number | null;
   dataset: DatasetInfo | null;
-  firstLoss: number | null;
   error: string | null;
 }
 
@@ -58,7 +57,7 @@ export class App {
   private upload: UploadedIdx | undefined;
   private setupTimer = 0;
   private selected = 0;
-  readonly state: PageState = { ready: false, stats: null, lastEval: null, snapshotStep: null, dataset: null, firstLoss: null, error: null };
+  readonly state: PageState = { ready: false, stats: null, lastEval: null, snapshotStep: null, dataset: null, error: null };
 
   constructor(private readonly dataBase: string, builtDatasets: readonly string[]) {
     this.editor = new NetworkEditor({ onChange: (net, text) => this.netChanged(net, text), check: (net) => this.checkNet(net) });
@@ -84,7 +83,7 @@ export class App {
     this.files = new ModelFiles({
       save: () => this.client.save(),
       load: (bytes, name) => this.loadModel(bytes, name),
-      exportOnnx: null,
+      exportOnnx: () => this.client.exportOnnx(),
     });
     this.client.on((m) => this.receive(m));
     this.editor.setBatch(this.run.hyper.batchSize);
@@ -189,7 +188,6 @@ export class App {
     if (!net) return;
     window.clearTimeout(this.setupTimer);
     this.state.ready = false;
-    this.state.firstLoss = null;
     this.controls.setAllowed(false);
     this.controls.setRunning(false);
     this.curves.reset();
@@ -240,7 +238,6 @@ export class App {
 
   private stats(s: TrainStats): void {
     this.state.stats = s;
-    if (this.state.firstLoss === null && s.points.length) this.state.firstLoss = s.points[0]!.loss;
     this.curves.addTrain(s.points);
     this.controls.setRunning(s.running);
     const p = this.curves.lastTrain;

@@ -13,21 +13,33 @@ import { JOB } from './job-layout.js';
 export interface Pool {
   /** Worker threads (the calling thread is extra). */
   readonly size: number;
-  /** True once every worker waits in its loop. */
+  /** True once every worker waits in its loop (and none has failed). */
   ready(): boolean;
+  /** A worker failed (its job's results are incomplete). */
+  failed(): boolean;
 }
 
 // The whole worker: instantiate, then loop inside wasm until the process ends.
-const NODE_WORKER = `
-const { workerData } = require('node:worker_threads');
-const { module, memory, job, tid } = workerData;
-new WebAssembly.Instance(module, { env: { memory } }).exports.workerLoop(job, tid);
+// A worker that fails marks the job block (DEAD), and checks out of the job in progress so the
+// main thread wakes up instead of waiting forever.
+const LOOP = `
+function loop({ module, memory, job, tid }) {
+  try {
+    new WebAssembly.Instance(module, { env: { memory } }).exports.workerLoop(job, tid);
+  } catch (e) {
+    const v = new Int32Array(memory.buffer, job, 16);
+    Atomics.store(v, ${JOB.dead}, 1);
+    Atomics.add(v, ${JOB.fin}, 1);
+    Atomics.notify(v, ${JOB.fin});
+    throw e;
+  }
+}
 `;
-const WEB_WORKER = `
-onmessage = (e) => {
-  const { module, memory, job, tid } = e.data;
-  new WebAssembly.Instance(module, { env: { memory } }).exports.workerLoop(job, tid);
-};
+const NODE_WORKER = `${LOOP}
+loop(require('node:worker_threads').workerData);
+`;
+const WEB_WORKER = `${LOOP}
+onmessage = (e) => loop(e.data);
 `;
 
 interface NodeWorker {
@@ -84,6 +96,7 @@ export function startPool(module: WebAssembly.Module, memory: WebAssembly.Memory
   }
   return {
     size: workers,
-    ready: () => !failed && Atomics.load(view, JOB.ready) === workers,
+    ready: () => !failed && Atomics.load(view, JOB.dead) === 0 && Atomics.load(view, JOB.ready) === workers,
+    failed: () => failed || Atomics.load(view, JOB.dead) !== 0,
   };
 }

@@ -158,6 +158,9 @@ export class WasmRuntime {
     this.i32view[h + JOB.scratch] = base;
     this.i32view[h + JOB.sstride] = stride;
     this.exports.run(JOB_AT, kind, ntasks, threads - 1);
+    if (threads > 1 && this.pool?.failed()) {
+      throw new ConvkitError('wasm backend: a worker thread failed during this kernel; later kernels run on the calling thread (set CONVKIT_THREADS=1 to avoid threads)');
+    }
   }
 }
 

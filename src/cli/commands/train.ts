@@ -1,3 +1,5 @@
+import { constants } from 'node:fs';
+import { access, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ConvkitError } from '../../tensor/errors.js';
@@ -11,7 +13,7 @@ import { getBackendName } from '../../backend/registry.js';
 import { progressView } from '../progress-view.js';
 import { action, fraction, integer, nonNegativeNumber, positiveInt } from '../run.js';
 import { checkModelSpec, resolveModel } from '../model-spec.js';
-import { fitNormalization, NORMALIZE_MODES, normalizationTransform, savedNormalization } from '../input-normalization.js';
+import { describeNormalization, fitNormalization, NORMALIZE_MODES, normalizationTransform, savedNormalization } from '../input-normalization.js';
 import { makeOptimizer, makeScheduler, OPTIMIZERS, SCHEDULES } from '../optimizer-spec.js';
 
 interface TrainFlags {
@@ -42,13 +44,13 @@ export function registerTrain(program: Command): void {
     .option('--data <name|dir>', 'digits | fashion-mnist | cifar10 | a folder of IDX files', 'digits')
     .option('--data-dir <dir>', 'where fashion-mnist / cifar10 files are')
     .option('--epochs <n>', 'passes over the training set', positiveInt('--epochs'), 3)
-    .option('--batch-size <n>', 'examples per step (1 = stochastic, the dataset size = full batch)', positiveInt('--batch-size'), 64)
+    .option('--batch-size <n>', 'examples per step (1 = stochastic, the dataset size = full batch)', positiveInt('--batch-size'), 32)
     .option('--optimizer <name>', OPTIMIZERS.join(' | '), 'adam')
     .option('--lr <rate>', 'learning rate (default depends on the optimizer)', nonNegativeNumber('--lr'))
     .option('--momentum <m>', 'momentum for sgd/momentum/rmsprop', nonNegativeNumber('--momentum'))
     .option('--weight-decay <wd>', 'L2 penalty', nonNegativeNumber('--weight-decay'), 0)
-    .option('--schedule <name>', SCHEDULES.join(' | '), 'none')
-    .option('--normalize <how>', 'standardize inputs by the training set: channel (per-channel mean/std) | none', 'channel')
+    .option('--schedule <name>', `learning rate per epoch: ${SCHEDULES.join(' | ')} (cosine: anneal to 0 over --epochs)`, 'cosine')
+    .option('--normalize <how>', 'inputs as pixels in [0, 1] (none), or standardized by the training set (channel: per-channel mean/std, saved with the model)', 'none')
     .option('--val-fraction <f>', 'share of the training set held out for validation', fraction('--val-fraction'), 0.1)
     .option('--early-stop <epochs>', 'stop when validation loss has not improved for this many epochs', positiveInt('--early-stop'))
     .option('--seed <n>', 'random seed (same seed, same backend: same result)', integer('--seed'), 0)
@@ -58,7 +60,8 @@ export function registerTrain(program: Command): void {
     .addHelpText(
       'after',
       '\nA checkpoint is written atomically after every epoch; Ctrl-C stops after the current step and\n' +
-        'keeps it. --resume continues and ends with exactly the weights of an uninterrupted run.',
+        'keeps it. --resume continues and ends with exactly the weights of an uninterrupted run (with the\n' +
+        'same settings; --epochs may grow only with --schedule none, as cosine and step are laid out over it).',
     )
     .action(action(async (flags: TrainFlags) => runTrain(flags)));
 }
@@ -75,6 +78,7 @@ async function runTrain(flags: TrainFlags): Promise<void> {
     throw new ConvkitError(`unknown schedule '${flags.schedule}'; choose one of ${SCHEDULES.join(', ')}`);
   }
   checkModelSpec(flags.model);
+  await checkWritableFolder(flags.out);
   if (flags.earlyStop && flags.valFraction === 0) throw new ConvkitError('--early-stop needs a validation set; give --val-fraction above 0');
   manualSeed(flags.seed);
   const view = progressView(flags.json ? 'json' : 'auto');
@@ -102,7 +106,7 @@ async function runTrain(flags: TrainFlags): Promise<void> {
   log(
     `training ${flags.model} on ${flags.data} (${trainPart!.length} train, ${nVal} validation, ${testSet.length} test images of ${w}x${h}x${c}) ` +
       `for ${flags.epochs} epochs, batch ${flags.batchSize}, ${flags.optimizer} lr ${optimizer.lr}` +
-      `${scheduler ? ` (${flags.schedule} schedule)` : ''}, seed ${flags.seed}, backend ${getBackendName()}`,
+      `${scheduler ? ` (${flags.schedule} schedule)` : ''}, inputs ${describeNormalization(normalization)}, seed ${flags.seed}, backend ${getBackendName()}`,
   );
   const signal = { aborted: false };
   const onSignal = (name: string) => () => {
@@ -187,5 +191,16 @@ async function runTrain(flags: TrainFlags): Promise<void> {
   } else {
     log(`test accuracy ${(test.accuracy * 100).toFixed(2)}% (top-5 ${(test.top5 * 100).toFixed(2)}%, loss ${test.loss.toFixed(4)}) on ${test.count} images`);
     log(`saved ${modelPath}`);
+  }
+}
+
+/** Fails before training, not after the first epoch, when the output folder cannot be written. */
+async function checkWritableFolder(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? String(e);
+    throw new ConvkitError(`--out ${dir}: cannot write there (${code}); give a folder you can write to`);
   }
 }

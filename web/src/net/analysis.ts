@@ -1,9 +1,19 @@
 /**
- * The analysis tools the playground uses (pattern language, summary, number formats). They
- * are not on convkit's public surface yet, so this one file reaches into the sources; when
- * `ck.analysis` exists, only this file changes.
+ * The parts of `ck.analysis` the playground uses: the pattern language, the summary and the
+ * number formats. Imported by path (the same module the 'convkit' alias resolves to), so that
+ * Node's type check and the unit tests of web/ resolve this file too.
  */
-export { buildPattern, type BuiltPattern } from '../../../src/analysis/pattern-builder.js';
-export { parsePattern, expandPattern, type PatternLayer } from '../../../src/analysis/pattern-parser.js';
-export { summarize, type SummaryReport, type SummaryRow } from '../../../src/analysis/summary.js';
-export { formatBytes, formatCount, formatMetric, formatVolume } from '../../../src/analysis/units.js';
+export {
+  buildPattern,
+  parsePattern,
+  expandPattern,
+  summarize,
+  formatBytes,
+  formatCount,
+  formatMetric,
+  formatVolume,
+  type BuiltPattern,
+  type PatternLayer,
+  type SummaryReport,
+  type SummaryRow,
+} from '../../../src/analysis/index.js';

@@ -92,9 +92,4 @@ export class Curves {
       this.acc.setData([x, this.y.trainAcc.slice(), this.y.valAcc.slice()] as uPlot.AlignedData);
     });
   }
-
-  /** Points drawn so far, for tests: the series' lengths and last values. */
-  get data(): { steps: number[]; trainLoss: (number | null)[]; valAccuracy: (number | null)[] } {
-    return { steps: this.x, trainLoss: this.y.trainLoss, valAccuracy: this.y.valAcc };
-  }
 }

@@ -2,8 +2,8 @@ import { h } from '../render/dom.js';
 
 /**
  * Save the trained model as a convkit model file (architecture, weights and the pattern,
- * dataset and class names as metadata), load one back to continue or inspect it, and export
- * ONNX once convkit has an exporter.
+ * dataset and class names as metadata), load one back to continue or inspect it, or export
+ * it as ONNX.
  */
 
 export interface ModelFileEvents {
@@ -33,7 +33,7 @@ export class ModelFiles {
         type: 'button',
         id: 'model-onnx',
         disabled: events.exportOnnx === null,
-        title: events.exportOnnx ? 'download the model as ONNX' : 'ONNX export needs convkit’s ONNX exporter (issue #7), not in this build yet',
+        title: events.exportOnnx ? 'download the model as ONNX' : 'ONNX export is not available',
         onclick: () => void this.run(events.exportOnnx!),
       },
       'Export ONNX',

@@ -26,7 +26,7 @@ export class ShapeTable {
         h('td', {}, row.label),
         h('td', { class: 'volume' }, row.volume),
         h('td', { class: 'num' }, formatCount(row.activations)),
-        h('td', { class: 'num' }, row.counted ? formatBytes(4 * row.activations) : '(in place)'),
+        h('td', { class: 'num', title: row.counted ? '' : 'in place (a view or an overwrite): no new memory' }, row.counted ? formatBytes(4 * row.activations) : 'in place'),
         h('td', { class: 'num' }, row.params ? formatCount(row.params) : ''),
         h('td', { class: 'num' }, row.macs ? formatMetric(row.macs) : ''),
       ),
@@ -36,7 +36,7 @@ export class ShapeTable {
       h(
         'table',
         {},
-        h('thead', {}, h('tr', {}, ['#', 'layer', 'output', 'activations', 'memory', 'parameters', 'mult-adds'].map((c) => h('th', {}, c)))),
+        h('thead', {}, h('tr', {}, ['#', 'layer', 'output', 'activations', 'memory', 'params', 'MACs'].map((c) => h('th', {}, c)))),
         h('tbody', {}, h('tr', {}, h('td', {}, ''), h('td', {}, 'INPUT'), h('td', { class: 'volume' }, r.inputVolume), h('td', { class: 'num' }, formatCount(r.inputActivations)), h('td', { class: 'num' }, formatBytes(4 * r.inputActivations)), h('td', {}, ''), h('td', {}, '')), rows),
       ),
       h(

@@ -225,6 +225,13 @@ function save(id: number): void {
   post({ type: 'file', id, bytes, name: `convkit-${run.dataset}-step${session.step}.convkit` }, [bytes.buffer as ArrayBuffer]);
 }
 
+/** The model as ONNX (convkit's exporter), for onnxruntime, Netron and friends. */
+function exportOnnx(id: number): void {
+  if (!session || !run) throw new ck.ConvkitError('no model to export yet');
+  const bytes = ck.io.exportOnnx(session.model, { inputShape: [...session.net.input] });
+  post({ type: 'file', id, bytes, name: `convkit-${run.dataset}-step${session.step}.onnx` }, [bytes.buffer as ArrayBuffer]);
+}
+
 async function load(id: number, bytes: Uint8Array, name: string, dataBase: string): Promise<void> {
   if (!run) throw new ck.ConvkitError('the page has not set up a run yet');
   const { model, metadata } = ck.io.deserializeModel(bytes, name);
@@ -278,7 +285,8 @@ async function handle(msg: ToWorker): Promise<void> {
       save(msg.id);
       return;
     case 'export-onnx':
-      throw new ck.ConvkitError('ONNX export is not available in this build of convkit yet');
+      exportOnnx(msg.id);
+      return;
     case 'load':
       await load(msg.id, msg.bytes, msg.name, dataBase);
       return;

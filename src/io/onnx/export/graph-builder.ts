@@ -163,7 +163,11 @@ export class GraphBuilder {
   }
 }
 
-/** Serializes a ModelProto with the official schema. */
+/**
+ * Serializes a ModelProto with the official schema, as a plain Uint8Array (in Node protobufjs
+ * returns a Buffer, whose slice() is a view rather than the copy Uint8Array's is).
+ */
 export function encodeOnnx(model: ModelProto): Uint8Array {
-  return encodeModel(model);
+  const b = encodeModel(model);
+  return b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
