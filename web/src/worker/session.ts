@@ -1,12 +1,13 @@
 import * as ck from 'convkit';
 import type { CurvePoint, NetSpec } from '../shared/protocol.js';
 import type { Hyper } from '../shared/run-config.js';
+import { BatchSampler } from './batch-sampler.js';
 import type { Splits } from './datasets.js';
 import { makeOptimizer, updateOptimizer, type LiveOptimizer } from './optimizers.js';
 
 /**
- * One training run: the model built from the page's network, its optimizer, the shuffling
- * loader and the counters. `step()` is one mini-batch of gradient descent, timed in two parts
+ * One training run: the model built from the page's network, its optimizer, the batch
+ * sampler and the counters. `step()` is one mini-batch of gradient descent, timed in two parts
  * (forward + loss, then backward + update) for the page's readout. Gradients are cleared at
  * the start of a step rather than the end, so the views can show the last step's gradients.
  */
@@ -18,13 +19,8 @@ export class Session {
   readonly model: ck.nn.Module;
   readonly params: ck.nn.Parameter[];
   private live: LiveOptimizer;
-  private loader: ck.data.DataLoader;
-  private batches: Iterator<ck.data.Batch>;
-  private readonly shuffle: ck.Generator;
+  private readonly sampler: BatchSampler;
   step = 0;
-  epoch = 1;
-  /** Images of the current epoch seen so far. */
-  seenInEpoch = 0;
   /** Images in the last step's batch. */
   lastBatch = 0;
   forwardMs = 0;
@@ -46,32 +42,23 @@ export class Session {
     ck.manualSeed(seed);
     this.model = model ?? ck.nn.fromConfig(net.config);
     this.params = this.model.parameters();
-    this.shuffle = new ck.Generator(seed + 1);
+    this.sampler = new BatchSampler(data.train, new ck.Generator(seed + 1));
     this.live = makeOptimizer(this.params, hyper);
-    this.loader = this.makeLoader(hyper.batchSize);
-    this.batches = this.loader[Symbol.iterator]();
   }
 
-  private makeLoader(batchSize: number): ck.data.DataLoader {
-    return new ck.data.DataLoader(this.data.train, { batchSize, shuffle: true, generator: this.shuffle });
-  }
-
+  /** New hyperparameters, from the next step on (the batch size too). */
   setHyper(h: Hyper): void {
     this.live = updateOptimizer(this.live, this.params, h);
-    // A new batch size takes effect with the next epoch's loader; the current epoch keeps its order.
     this.hyper = h;
   }
 
-  private nextBatch(): ck.data.Batch {
-    let r = this.batches.next();
-    if (r.done) {
-      this.epoch++;
-      this.seenInEpoch = 0;
-      if (this.loader.batchSize !== this.hyper.batchSize) this.loader = this.makeLoader(this.hyper.batchSize);
-      this.batches = this.loader[Symbol.iterator]();
-      r = this.batches.next();
-    }
-    return r.value as ck.data.Batch;
+  get epoch(): number {
+    return this.sampler.epoch;
+  }
+
+  /** Images of the current epoch seen so far. */
+  get seenInEpoch(): number {
+    return this.sampler.seen;
   }
 
   /** One step of mini-batch gradient descent. Throws a ConvkitError when the loss diverges. */
@@ -79,7 +66,7 @@ export class Session {
     const t0 = performance.now();
     let t1 = t0;
     const { loss, correct, n } = ck.tidy(() => {
-      const { x, y } = this.nextBatch();
+      const { x, y } = this.sampler.next(this.hyper.batchSize);
       const opt = this.live.optimizer;
       opt.zeroGrad();
       this.model.train();
@@ -99,7 +86,6 @@ export class Session {
     this.backwardMs = t2 - t1;
     this.step++;
     this.lastBatch = n;
-    this.seenInEpoch += n;
     this.recent.push([t2, n, t2 - t0]);
     while (this.recent.length > 1 && t2 - this.recent[0]![0] > 1000) this.recent.shift();
     const a = this.acc;
