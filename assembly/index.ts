@@ -3,7 +3,7 @@
 // Every kernel is a job of independent tasks (job.ts). `run` is called by the main thread;
 // `workerLoop` by each worker thread, on the same shared memory. A task kind selects the
 // routine; its arguments are read from the job block.
-import { ARGS, EXIT, FIN, GEN, KIND, NEXT, NTASKS, READY, scratch, slot } from './job';
+import { ARGS, EXIT, FIN, GEN, JOIN, KIND, NEXT, NTASKS, READY, scratch, slot } from './job';
 import { gemmTask, GEMM_SCRATCH } from './gemm';
 import { col2imTask } from './col2im';
 import { filterTask, winogradTask } from './winograd';
@@ -24,7 +24,7 @@ export const KIND_CHANNEL_SUM = 10;
 
 /** Bumped whenever a job layout changes; the loader refuses a kernels.wasm of another version. */
 export function abiVersion(): i32 {
-  return 5;
+  return 6;
 }
 
 /** Bytes of per-thread scratch the GEMM needs. */
@@ -63,10 +63,18 @@ function work(job: usize, tid: i32): void {
 }
 
 // Busy-wait this many polls before sleeping: waking a sleeping thread costs tens of
-// microseconds, more than many kernels of a small network take.
-const SPIN: i32 = 20000;
+// microseconds, more than many kernels of a small network take. Short, because on a busy
+// machine a spinning thread takes the core from one with work to do.
+const SPIN: i32 = 4000;
 
-/** Runs `ntasks` tasks of `kind`, on this thread and `workers` ready worker threads. */
+// JOIN word: job generation (high 16 bits), closed flag, number of workers that joined.
+const CLOSED: i32 = 0x8000;
+
+/**
+ * Runs `ntasks` tasks of `kind` on this thread, helped by those of `workers` worker threads
+ * that wake up in time: a worker joins the job only while it is open, and the job closes
+ * when this thread runs out of tasks, so a descheduled worker never holds it up.
+ */
 export function run(job: usize, kind: i32, ntasks: i32, workers: i32): void {
   store<i32>(slot(job, KIND), kind);
   store<i32>(slot(job, NTASKS), ntasks);
@@ -78,21 +86,26 @@ export function run(job: usize, kind: i32, ntasks: i32, workers: i32): void {
   atomic.store<i32>(slot(job, NEXT), 0);
   atomic.store<i32>(slot(job, FIN), 0);
   if (workers > 0) {
-    atomic.add<i32>(slot(job, GEN), 1);
+    const g = (atomic.load<i32>(slot(job, GEN)) + 1) & 0xffff;
+    atomic.store<i32>(slot(job, JOIN), g << 16);
+    atomic.store<i32>(slot(job, GEN), g);
     atomic.notify(slot(job, GEN), workers);
   }
   work(job, 0);
   if (workers > 0) {
+    let j = atomic.load<i32>(slot(job, JOIN));
+    while (atomic.cmpxchg<i32>(slot(job, JOIN), j, j | CLOSED) != j) j = atomic.load<i32>(slot(job, JOIN));
+    const joined = j & (CLOSED - 1);
     let spins = 0;
     while (true) {
       const f = atomic.load<i32>(slot(job, FIN));
-      if (f >= workers) break;
+      if (f >= joined) break;
       if (++spins > SPIN) memory.atomic.wait32(slot(job, FIN), f, 1000000);
     }
   }
 }
 
-/** A worker thread's life: wait for a new generation, help with its tasks, check out. */
+/** A worker thread's life: wait for a new generation, join it if still open, help, check out. */
 export function workerLoop(job: usize, tid: i32): void {
   if (!ASC_FEATURE_THREADS) return;
   let seen = atomic.load<i32>(slot(job, GEN));
@@ -106,6 +119,13 @@ export function workerLoop(job: usize, tid: i32): void {
     }
     seen = g;
     if (atomic.load<i32>(slot(job, EXIT))) return;
+    let joined = false;
+    while (true) {
+      const j = atomic.load<i32>(slot(job, JOIN));
+      if (<u32>j >> 16 != <u32>g || (j & CLOSED) != 0) break; // closed, or already the next job
+      if (atomic.cmpxchg<i32>(slot(job, JOIN), j, j + 1) == j) { joined = true; break; }
+    }
+    if (!joined) continue;
     work(job, tid);
     atomic.add<i32>(slot(job, FIN), 1);
     atomic.notify(slot(job, FIN), 1);

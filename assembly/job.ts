@@ -2,11 +2,15 @@
 // kernel to the worker threads. Its layout is mirrored in src/backend/wasm/job-layout.ts.
 //
 // Protocol (one job at a time, only the main thread publishes):
-//   main: writes kind, args, ntasks; resets NEXT and FIN; bumps GEN and notifies.
-//   everyone (main included): claims task indices with an atomic add on NEXT until they run out.
-//   workers: add 1 to FIN when out of tasks; main waits until FIN == the number of workers.
-// Because main waits for every worker to check out before the next job, no worker can claim a
-// task of a job it did not see published (no ABA on NEXT).
+//   main: writes kind, args, ntasks; resets NEXT and FIN; opens JOIN for the new generation,
+//         bumps GEN and notifies.
+//   workers: on a new GEN, join by incrementing JOIN's count while it is open for that GEN.
+//   everyone joined (main included): claims task indices with an atomic add on NEXT.
+//   main, out of tasks: closes JOIN (no more joins) and waits until FIN == the joined count;
+//   joined workers add 1 to FIN when out of tasks.
+// A worker can only claim tasks of a job it joined, and main returns only after every joined
+// worker checked out, so no task of one job runs during the next; a worker that is asleep or
+// descheduled simply misses the job instead of holding it up.
 
 export const GEN: i32 = 0;
 export const NEXT: i32 = 1;
@@ -17,6 +21,8 @@ export const READY: i32 = 5; // workers that have entered their loop
 export const EXIT: i32 = 6;
 export const SCRATCH: i32 = 7; // base of per-thread scratch (bytes)
 export const SSTRIDE: i32 = 8; // bytes of scratch per thread
+export const DEAD: i32 = 9; // set by a worker that failed (src/backend/wasm/pool.ts)
+export const JOIN: i32 = 10; // generation | closed | workers that joined (index.ts)
 export const ARGS: i32 = 16; // first argument slot
 
 // @ts-ignore: decorator

@@ -8,6 +8,30 @@ import { MR, NR } from './kernel';
 export function packA(a: usize, rs: i32, cs: i32, i0: i32, mc: i32, p0: i32, kc: i32, mrows: i32, dst: usize): void {
   for (let ib = 0; ib < mc; ib += MR) {
     const rows = min(MR, mrows - (i0 + ib));
+    if (rows == MR && cs == 1) {
+      // Row-major A (conv weights, MatMul): 4x4 transposes, four k steps per round.
+      const rsb = <usize>rs << 2;
+      let s = a + ((<usize>(i0 + ib) * <usize>rs + <usize>p0) << 2);
+      let d = dst;
+      let p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        const r0 = v128.load(s), r1 = v128.load(s + rsb), r2 = v128.load(s + 2 * rsb), r3 = v128.load(s + 3 * rsb);
+        const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+        const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+        v128.store(d, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+        v128.store(d, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), 16);
+        v128.store(d, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), 32);
+        v128.store(d, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), 48);
+        s += 16; d += 64;
+      }
+      for (; p < kc; p++) {
+        store<f32>(d, load<f32>(s)); store<f32>(d, load<f32>(s + rsb), 4);
+        store<f32>(d, load<f32>(s + 2 * rsb), 8); store<f32>(d, load<f32>(s + 3 * rsb), 12);
+        s += 4; d += 16;
+      }
+      dst += <usize>(kc * MR) << 2;
+      continue;
+    }
     for (let r = 0; r < MR; r++) {
       let d = dst + (<usize>r << 2);
       if (r >= rows) {

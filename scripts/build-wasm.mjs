@@ -3,7 +3,7 @@
 // kernels-st.wasm (SIMD only, for hosts without SharedArrayBuffer). Output goes next to the
 // loader in src/backend/wasm/ (gitignored) and, when dist/ exists, into dist/backend/wasm/.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, renameSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,9 +17,17 @@ const builds = [
   ['kernels-st.wasm', ['--enable', 'simd', '--disable', 'threads', '--maximumMemory', '65536']],
 ];
 for (const [file, flags] of builds) {
-  execFileSync(process.execPath, [asc, ...common, ...flags, '-o', join(outDir, file)], { cwd: root, stdio: 'inherit' });
+  // Written under a temporary name and renamed: a test or bench starting meanwhile reads the
+  // old file or the new one, never half of one.
+  const tmp = join(outDir, file.replace('.wasm', `.${process.pid}.tmp.wasm`));
+  execFileSync(process.execPath, [asc, ...common, ...flags, '-o', tmp], { cwd: root, stdio: 'inherit' });
+  renameSync(tmp, join(outDir, file));
 }
 if (existsSync(join(root, 'dist'))) {
   mkdirSync(join(root, 'dist', 'backend', 'wasm'), { recursive: true });
-  for (const [file] of builds) copyFileSync(join(outDir, file), join(root, 'dist', 'backend', 'wasm', file));
+  for (const [file] of builds) {
+    const dest = join(root, 'dist', 'backend', 'wasm', file);
+    copyFileSync(join(outDir, file), `${dest}.${process.pid}.tmp`);
+    renameSync(`${dest}.${process.pid}.tmp`, dest);
+  }
 }

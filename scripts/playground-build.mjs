@@ -1,7 +1,7 @@
 // npm run build:web: builds the playground into dist/web/ (static files, hostable anywhere):
-// the wasm kernels when they are missing, the datasets (playground-data.mjs), a type check
-// of web/, then Vite's production build. With --if-stale it does nothing when dist/web/ is
-// newer than every source file (web/ and src/).
+// the wasm kernels when they are missing or older than assembly/, the datasets
+// (playground-data.mjs), a type check of web/, then Vite's production build. With --if-stale it
+// does nothing when dist/web/ is newer than every source file (web/, src/ and assembly/).
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -24,12 +24,14 @@ function newest(dir) {
   return t;
 }
 
-const stale = () => !existsSync(built) || Math.max(newest(join(root, 'web')), newest(join(root, 'src'))) > statSync(built).mtimeMs;
+const sources = () => Math.max(newest(join(root, 'web')), newest(join(root, 'src')), newest(join(root, 'assembly')));
+const stale = () => !existsSync(built) || sources() > statSync(built).mtimeMs;
+const kernels = join(root, 'src', 'backend', 'wasm', 'kernels.wasm');
 
 if (process.argv.includes('--if-stale') && !stale()) {
   console.log('playground: dist/web/ is up to date');
 } else {
-  if (!existsSync(join(root, 'src', 'backend', 'wasm', 'kernels.wasm'))) run([join(root, 'scripts', 'build-wasm.mjs')]);
+  if (!existsSync(kernels) || newest(join(root, 'assembly')) > statSync(kernels).mtimeMs) run([join(root, 'scripts', 'build-wasm.mjs')]);
   run([join(root, 'scripts', 'playground-data.mjs')]);
   run([bin('typescript', 'bin/tsc'), '-p', join(root, 'web', 'tsconfig.json')]);
   run([bin('vite', 'bin/vite.js'), 'build', '-c', join(root, 'web', 'vite.config.ts'), '--logLevel', 'warn']);

@@ -1,5 +1,5 @@
 import type { DatasetInfo, EvalResult, FromWorker, NetSpec, Snapshot, TrainStats, UploadedIdx } from './shared/protocol.js';
-import { DATASET_SHAPES, type DatasetName, type Hyper, type RunConfig } from './shared/run-config.js';
+import { DATASET_SHAPES, type DatasetName, type Hyper, type Preset, type RunConfig } from './shared/run-config.js';
 import { netSummary } from './net/net-spec.js';
 import { adaptPattern } from './net/pattern-text.js';
 import { h } from './render/dom.js';
@@ -60,7 +60,7 @@ export class App {
   readonly state: PageState = { ready: false, stats: null, lastEval: null, snapshotStep: null, dataset: null, error: null };
 
   constructor(private readonly dataBase: string, builtDatasets: readonly string[]) {
-    this.editor = new NetworkEditor({ onChange: (net, text) => this.netChanged(net, text), check: (net) => this.checkNet(net) });
+    this.editor = new NetworkEditor({ onChange: (net, text) => this.netChanged(net, text), check: (net) => this.checkNet(net), preset: (p) => this.presetPicked(p) });
     this.data = new DataPanel({ dataset: (d, upload) => this.datasetChanged(d, upload), seed: (s) => this.seedChanged(s) }, this.run.dataset, this.run.seed, builtDatasets);
     this.controls = new Controls(
       {
@@ -154,6 +154,17 @@ export class App {
     // Typing settles before the worker rebuilds.
     window.clearTimeout(this.setupTimer);
     this.setupTimer = window.setTimeout(() => this.setup(), 150);
+  }
+
+  private presetPicked(p: Preset): void {
+    if (p.dataset && p.dataset !== this.run.dataset) {
+      this.data.set(p.dataset);
+      this.run.dataset = p.dataset;
+      this.expected = DATASET_SHAPES[p.dataset];
+      this.editor.setText(p.net);
+    } else {
+      this.editor.setText(adaptPattern(p.net, this.expected.input, this.expected.classes));
+    }
   }
 
   private datasetChanged(d: DatasetName, upload?: UploadedIdx): void {

@@ -1,7 +1,8 @@
 /**
- * The three convolution kernels on the packed GEMM (implicit im2col: B panels are packed
- * straight from the image, no column matrix), with Winograd for 3x3 stride-1 layers and bias
- * + ReLU fused into the epilogue.
+ * The three convolution kernels on the packed GEMM, with Winograd for 3x3 stride-1 layers and
+ * bias + ReLU fused into the epilogue. im2col is implicit: B panels are packed straight from
+ * the image (no column matrix), except with few filters per group, where each task writes its
+ * image's column matrix into scratch and the micro-kernel reads it in place (colsMode).
  *   forward:          y_g = W_g [kg, cg*kh*kw] x im2col(x_g)         (1x1 stride 1: x_g itself)
  *   input gradient:   stride 1 -> a forward convolution of dy with the flipped, transposed
  *                     filters (so it gets Winograd too); otherwise dcols = W_g^T dy_g, col2im
@@ -186,29 +187,18 @@ export function conv2dBackpropFilter(x: KernelTensor, dy: KernelTensor, filterSh
   const ipp = Math.ceil(d.n / parts);
   const kParts = Math.ceil(d.n / ipp);
   const pdw = rt.alloc(size * kParts);
+  // dW_g = sum over images of dy_g x im2col(x_g)^T; with few filters the column matrix is
+  // built per image in scratch (BMODE.colsT) rather than gathered element by element.
   const cols = !pw && colsMode(d);
-  if (cols) {
-    // dW_g = sum over images of dy_g x cols^T, cols built per image in scratch.
-    runGemm(rt, gemmSpec({
-      m: d.kg, n: d.rows, k: d.ohw,
-      a: pdy, ars: d.ohw, acs: 1,
-      bmode: BMODE.colsT, b: px, brs: 1, bcs: d.ohw,
-      c: pdw, ldc: d.rows,
-      nb1: d.g, as1: d.kg * d.ohw, bs1: d.cg * d.h * d.w, cs1: d.kg * d.rows,
-      kImages: d.n, ask: d.k * d.ohw, bsk: d.c * d.h * d.w,
-      geo: geo(d, attrs), extraScratch: colsBytes(d),
-    }), kParts, size);
-  } else {
-    runGemm(rt, gemmSpec({
+  runGemm(rt, gemmSpec({
     m: d.kg, n: d.rows, k: d.ohw,
     a: pdy, ars: d.ohw, acs: 1,
-    bmode: pw ? BMODE.strided : BMODE.im2colT, b: px, brs: 1, bcs: d.h * d.w,
+    bmode: cols ? BMODE.colsT : pw ? BMODE.strided : BMODE.im2colT, b: px, brs: 1, bcs: d.h * d.w,
     c: pdw, ldc: d.rows,
     nb1: d.g, as1: d.kg * d.ohw, bs1: d.cg * d.h * d.w, cs1: d.kg * d.rows,
     kImages: d.n, ask: d.k * d.ohw, bsk: d.c * d.h * d.w,
-    geo: geo(d, attrs),
+    geo: geo(d, attrs), extraScratch: cols ? colsBytes(d) : 0,
   }), kParts, size);
-  }
   const out = rt.read(pdw, size);
   if (kParts > 1) {
     const f32 = rt.f32;

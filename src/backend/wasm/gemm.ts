@@ -58,13 +58,17 @@ export function runGemm(rt: WasmRuntime, s: GemmSpec, kParts = 1, cspart = 0): v
   const threads = parallel ? rt.threads() : 1;
   const batches = s.nb1 * s.nb2 * kParts;
   // Enough tasks for dynamic load balancing (4 per thread), but tiles no smaller than the
-  // blocking wants: N tiles of at least 256 columns, M tiles of at least 64 rows.
+  // blocking wants: N tiles of at least 256 columns, M tiles of at least 64 rows. Every M tile
+  // packs its own B, so where packing B is dear (element by element from an image, or
+  // transposed) M tiles keep at least 256 rows: 8 tiles of 64 made VGG's 7x7 layers slower
+  // on two threads than on one.
+  const dearB = s.bmode === BMODE.im2col || s.bmode === BMODE.im2colT || (s.bmode === BMODE.strided && s.bcs !== 1);
   let tilesM = 1;
   let tilesN = 1;
   if (threads > 1 && batches < 4 * threads) {
     const want = ceilDiv(4 * threads, batches);
     tilesN = Math.max(1, Math.min(want, Math.floor(s.n / 256)));
-    tilesM = Math.max(1, Math.min(ceilDiv(want, tilesN), Math.floor(s.m / 64)));
+    tilesM = Math.max(1, Math.min(ceilDiv(want, tilesN), Math.floor(s.m / (dearB ? 256 : 64))));
   }
   const tileN = roundUp(ceilDiv(s.n, tilesN), NR);
   const tileM = roundUp(ceilDiv(s.m, tilesM), MR);

@@ -13,7 +13,7 @@ import { JOB, JOB_BYTES } from './job-layout.js';
 import { canBlock, hostCores, startPool, type Pool } from './pool.js';
 
 /** Must match abiVersion() in assembly/index.ts: a stale kernels.wasm would misread the jobs. */
-const ABI_VERSION = 5;
+const ABI_VERSION = 6;
 
 interface KernelExports {
   abiVersion?(): number;

@@ -35,8 +35,14 @@ export const DATASET_SHAPES: Record<DatasetName, { input: [number, number, numbe
 
 export const LENET5 = 'INPUT[28x28x1] -> CONV5-6 -> RELU -> POOL2 -> CONV5-16p0 -> RELU -> POOL2 -> FC120 -> RELU -> FC84 -> RELU -> FC10';
 
-/** Networks offered in the editor's menu. */
-export const PRESETS: { name: string; net: string; dataset?: DatasetName }[] = [
+/** A network offered in the editor's menu; with a dataset, picking it switches to that dataset. */
+export interface Preset {
+  name: string;
+  net: string;
+  dataset?: DatasetName;
+}
+
+export const PRESETS: Preset[] = [
   { name: 'the notes’ pattern', net: 'INPUT[28x28x1] -> [[CONV3-8 -> RELU]*2 -> POOL2]*2 -> FC10' },
   { name: 'LeNet-5', net: LENET5 },
   { name: 'small ConvNet for colour shapes', net: 'INPUT[32x32x3] -> [CONV3-8 -> RELU -> POOL2]*2 -> CONV3-16 -> RELU -> POOL2 -> FC4', dataset: 'shapes' },

@@ -1,5 +1,5 @@
 import type { NetSpec } from '../shared/protocol.js';
-import { PRESETS } from '../shared/run-config.js';
+import { PRESETS, type Preset } from '../shared/run-config.js';
 import { expandPattern, parsePattern, type PatternLayer } from '../net/analysis.js';
 import { netFromPattern } from '../net/net-spec.js';
 import { patternText } from '../net/pattern-text.js';
@@ -43,6 +43,8 @@ export interface EditorEvents {
   onChange(net: NetSpec | null, text: string): void;
   /** Extra checks against the dataset (input volume, class count); a message refuses the network. */
   check(net: NetSpec): string | null;
+  /** A preset was picked (the page fits it to the dataset, or switches to the preset's). */
+  preset(p: Preset): void;
 }
 
 export class NetworkEditor {
@@ -109,7 +111,7 @@ export class NetworkEditor {
   private pickPreset(value: string): void {
     const preset = PRESETS[Number(value)];
     if (!preset || value === '') return;
-    this.setText(preset.net);
+    this.events.preset(preset);
   }
 
   private check(text: string, rebuildForm: boolean, notify = true): void {

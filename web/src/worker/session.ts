@@ -7,7 +7,7 @@ import { makeOptimizer, updateOptimizer, type LiveOptimizer } from './optimizers
 
 /**
  * One training run: the model built from the page's network, its optimizer, the batch
- * sampler and the counters. `step()` is one mini-batch of gradient descent, timed in two parts
+ * sampler and the counters. `trainStep()` is one mini-batch of gradient descent, timed in two parts
  * (forward + loss, then backward + update) for the page's readout. Gradients are cleared at
  * the start of a step rather than the end, so the views can show the last step's gradients.
  */
@@ -44,6 +44,8 @@ export class Session {
     this.params = this.model.parameters();
     this.sampler = new BatchSampler(data.train, new ck.Generator(seed + 1));
     this.live = makeOptimizer(this.params, hyper);
+    // The views switch to eval mode and back for their passes; training itself stays in train mode.
+    this.model.train();
   }
 
   /** New hyperparameters, from the next step on (the batch size too). */
@@ -69,14 +71,20 @@ export class Session {
       const { x, y } = this.sampler.next(this.hyper.batchSize);
       const opt = this.live.optimizer;
       opt.zeroGrad();
-      this.model.train();
       const out = this.model.forward(x);
-      const lossT = ck.F.crossEntropy(out, y);
+      const diverged = (v: number) =>
+        new ck.ConvkitError(`the loss became ${v} at step ${this.step + 1}: training diverged; lower the learning rate (now ${this.hyper.lr}) and reset`);
+      let lossT: ck.Tensor;
+      try {
+        lossT = ck.F.crossEntropy(out, y);
+      } catch (e) {
+        // The loss refuses NaN/Inf scores: to the user, that is divergence.
+        if (e instanceof ck.NonFiniteLossError) throw diverged(e.value);
+        throw e;
+      }
       const value = lossT.item();
       t1 = performance.now();
-      if (!Number.isFinite(value)) {
-        throw new ck.ConvkitError(`the loss became ${value} at step ${this.step + 1}; lower the learning rate (now ${this.hyper.lr}) and reset`);
-      }
+      if (!Number.isFinite(value)) throw diverged(value);
       lossT.backward();
       opt.step();
       return { loss: value, correct: countCorrect(out, y), n: y.shape[0]! };

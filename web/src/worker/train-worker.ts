@@ -128,8 +128,9 @@ function sendAll(): void {
   sendEval();
 }
 
+/** Reports an error: a request's (id) to its caller; the training loop's stops training. */
 function fail(e: unknown, id: number | null = null): void {
-  running = false;
+  if (id === null) running = false;
   const message = e instanceof Error ? e.message : String(e);
   post({ type: 'failed', id, message });
   if (!(e instanceof ck.ConvkitError)) console.error(e);

@@ -1,0 +1,206 @@
+import type { Command } from 'commander';
+import { noGrad } from '../../autograd/tape.js';
+import { loadDataset } from '../../data/builtin.js';
+import { DataLoader } from '../../data/data-loader.js';
+import { Subset, type Dataset } from '../../data/dataset.js';
+import { loadOnnx } from '../../io/onnx/load-onnx.js';
+import type { OnnxModel } from '../../io/onnx/onnx-model.js';
+import { saveOnnx } from '../../io/onnx/export/index.js';
+import { createModel, zoo } from '../../models/index.js';
+import { Linear } from '../../nn/linear.js';
+import type { Module } from '../../nn/module.js';
+import { getBackendName } from '../../backend/registry.js';
+import { ConvkitError, fmtShape } from '../../tensor/errors.js';
+import { Generator, manualSeed } from '../../tensor/random.js';
+import { tidy } from '../../tensor/scope.js';
+import { Tensor } from '../../tensor/tensor.js';
+import { evaluate, Trainer } from '../../train/trainer.js';
+import type { TrainerCallbacks } from '../../train/progress.js';
+import { makeOptimizer, OPTIMIZERS } from '../optimizer-spec.js';
+import { progressView } from '../progress-view.js';
+import { action, integer, nonNegativeNumber, positiveInt } from '../run.js';
+
+/**
+ * `convkit finetune model.onnx --data <name|dir> --num-classes N`: transfer learning from a
+ * model trained elsewhere. The ONNX file is imported, its last Gemm/MatMul (or --head) is
+ * replaced by a fresh Linear sized for the new classes (OnnxModel.replaceNode), the rest is
+ * frozen with --freeze-trunk, and the Trainer trains on (a seeded subset of) the data. The
+ * test accuracy is reported, optionally next to a zoo model trained from scratch on the same
+ * images, epochs and optimizer (--compare lenet5), and the result can be written back as ONNX.
+ */
+
+export interface FinetuneFlags {
+  data: string;
+  dataDir?: string;
+  numClasses: number;
+  trainSize?: number;
+  testSize?: number;
+  freezeTrunk?: boolean;
+  head?: string;
+  epochs: number;
+  batchSize: number;
+  optimizer: string;
+  lr?: number;
+  compare?: string;
+  seed: number;
+  out?: string;
+  json?: boolean;
+}
+
+export interface RunSummary {
+  testAccuracy: number;
+  testLoss: number;
+  trainable: number;
+  finalTrainLoss: number;
+}
+
+export interface FinetuneResult {
+  head: string;
+  inFeatures: number;
+  trainImages: number;
+  testImages: number;
+  finetuned: RunSummary;
+  scratch?: RunSummary & { model: string };
+}
+
+/** The first `n` samples of a seeded permutation (all of them when n is unset or too big). */
+function sample(set: Dataset, n: number | undefined, g: Generator): Dataset {
+  if (n === undefined || n >= set.length) return set;
+  const perm = new Int32Array(set.length).map((_, i) => i);
+  g.shuffle(perm);
+  return new Subset(set, perm.subarray(0, n));
+}
+
+/** The node a new head replaces: --head, or the last Gemm / MatMul that runs. */
+function findHead(model: OnnxModel, given: string | undefined): string {
+  if (given) return given;
+  const fc = model.nodes().filter(([, op]) => op === 'Gemm' || op === 'MatMul');
+  if (!fc.length) {
+    throw new ConvkitError(`the model has no Gemm or MatMul node to replace; name the node that computes the class scores with --head (nodes: ${model.nodes().map(([n, op]) => `${n} (${op})`).slice(-8).join(', ')})`);
+  }
+  return fc[fc.length - 1]![0];
+}
+
+/** Features the head receives: the model's output with the head removed, on one sample. */
+function headInputs(model: OnnxModel, head: string, probe: Dataset): number {
+  model.replaceNode(head, null);
+  const x = new Tensor(probe.get(0).input.slice(), [1, ...probe.sampleShape]);
+  const shape = tidy(() => noGrad(() => model.forward(x).shape));
+  if (shape.length !== 2) {
+    throw new ConvkitError(`the input of node '${head}' is ${fmtShape(shape)}, not [N, features]; name the classifier node with --head`);
+  }
+  return shape[1]!;
+}
+
+async function train(model: Module, set: Dataset, flags: FinetuneFlags, callbacks: TrainerCallbacks): Promise<{ loss: number; trainable: number }> {
+  const params = model.parameters().filter((p) => p.requiresGrad);
+  const optimizer = makeOptimizer(flags.optimizer, params, { ...(flags.lr !== undefined ? { lr: flags.lr } : {}), weightDecay: 0 });
+  // The same shuffle for both runs, so that they see the same batches in the same order.
+  const loader = new DataLoader(set, { batchSize: flags.batchSize, shuffle: true, generator: new Generator(flags.seed + 2) });
+  const result = await new Trainer(model, { train: loader, optimizer, epochs: flags.epochs, callbacks }).fit();
+  return { loss: result.history[result.history.length - 1]?.trainLoss ?? NaN, trainable: params.reduce((n, p) => n + p.size, 0) };
+}
+
+/** Fine-tunes `file` as the flags say; `log` receives progress lines. */
+export async function runFinetune(file: string, flags: FinetuneFlags, callbacks: TrainerCallbacks = {}): Promise<FinetuneResult> {
+  if (!(OPTIMIZERS as readonly string[]).includes(flags.optimizer)) throw new ConvkitError(`unknown optimizer '${flags.optimizer}'; choose one of ${OPTIMIZERS.join(', ')}`);
+  if (flags.compare !== undefined && !(flags.compare in zoo)) throw new ConvkitError(`--compare takes a zoo model name (${Object.keys(zoo).join(', ')}), got '${flags.compare}'`);
+  const model = await loadOnnx(file);
+  const dataOpts = flags.dataDir ? { dataDir: flags.dataDir } : {};
+  const trainAll = loadDataset(flags.data, { split: 'train', ...dataOpts });
+  const testAll = loadDataset(flags.data, { split: 'test', ...dataOpts });
+  if (trainAll.classes.length > flags.numClasses) {
+    throw new ConvkitError(`${flags.data} has ${trainAll.classes.length} classes but --num-classes is ${flags.numClasses}; give at least ${trainAll.classes.length}`);
+  }
+  const trainSet = sample(trainAll, flags.trainSize, new Generator(flags.seed + 1));
+  const testSet = sample(testAll, flags.testSize, new Generator(flags.seed + 3));
+  const head = findHead(model, flags.head);
+  const inFeatures = headInputs(model, head, trainSet);
+  const log = (text: string) => callbacks.onMessage?.(text);
+
+  manualSeed(flags.seed);
+  const layer = new Linear(inFeatures, flags.numClasses);
+  model.replaceNode(head, layer);
+  if (flags.freezeTrunk) {
+    model.requiresGrad(false);
+    layer.requiresGrad(true);
+  }
+  log(
+    `fine-tuning ${file}: node '${head}' replaced by Linear(${inFeatures}, ${flags.numClasses})${flags.freezeTrunk ? ', trunk frozen' : ''}; ` +
+      `${trainSet.length} ${flags.data} training images, ${flags.epochs} epochs, ${flags.optimizer}, seed ${flags.seed}, backend ${getBackendName()}`,
+  );
+  model.train();
+  const tuned = await train(model, trainSet, flags, callbacks);
+  const testLoader = new DataLoader(testSet, { batchSize: 256 });
+  const r = evaluate(model, testLoader);
+  const result: FinetuneResult = {
+    head,
+    inFeatures,
+    trainImages: trainSet.length,
+    testImages: testSet.length,
+    finetuned: { testAccuracy: r.accuracy, testLoss: r.loss, trainable: tuned.trainable, finalTrainLoss: tuned.loss },
+  };
+  log(`fine-tuned: test accuracy ${(r.accuracy * 100).toFixed(2)}% on ${r.count} images (${tuned.trainable.toLocaleString('en-US')} trainable parameters)`);
+
+  if (flags.compare) {
+    manualSeed(flags.seed);
+    const [c, h, w] = trainSet.sampleShape as [number, number, number];
+    if (h !== w) throw new ConvkitError(`--compare ${flags.compare}: the zoo takes square images, ${flags.data} has ${w}x${h}`);
+    const scratch = createModel(flags.compare, { numClasses: flags.numClasses, inChannels: c, inputSize: h });
+    log(`from scratch: ${flags.compare} on the same ${trainSet.length} images, ${flags.epochs} epochs`);
+    const s = await train(scratch, trainSet, flags, callbacks);
+    const e = evaluate(scratch, testLoader);
+    result.scratch = { model: flags.compare, testAccuracy: e.accuracy, testLoss: e.loss, trainable: s.trainable, finalTrainLoss: s.loss };
+    log(`from scratch: test accuracy ${(e.accuracy * 100).toFixed(2)}% on ${e.count} images (${s.trainable.toLocaleString('en-US')} trainable parameters)`);
+  }
+  if (flags.out) {
+    model.eval();
+    await saveOnnx(model, flags.out);
+    log(`saved ${flags.out}`);
+  }
+  return result;
+}
+
+export function registerFinetune(program: Command): void {
+  program
+    .command('finetune <model>')
+    .description('replace the head of an ONNX model trained elsewhere and fine-tune it on your data')
+    .requiredOption('--data <name|dir>', 'digits | fashion-mnist | cifar10 | a folder of IDX files')
+    .requiredOption('--num-classes <n>', 'classes of the new head', positiveInt('--num-classes'))
+    .option('--data-dir <dir>', 'where fashion-mnist / cifar10 files are')
+    .option('--train-size <n>', 'train on this many images (a seeded random subset)', positiveInt('--train-size'))
+    .option('--test-size <n>', 'evaluate on this many test images (default: all)', positiveInt('--test-size'))
+    .option('--freeze-trunk', 'train the new head only')
+    .option('--head <node>', 'the node to replace (default: the last Gemm or MatMul)')
+    .option('--epochs <n>', 'passes over the training images', positiveInt('--epochs'), 5)
+    .option('--batch-size <n>', 'examples per step', positiveInt('--batch-size'), 32)
+    .option('--optimizer <name>', OPTIMIZERS.join(' | '), 'adam')
+    .option('--lr <rate>', 'learning rate (default depends on the optimizer)', nonNegativeNumber('--lr'))
+    .option('--compare <zoo-model>', 'also train this zoo model from scratch on the same images and epochs, e.g. lenet5')
+    .option('--seed <n>', 'random seed', integer('--seed'), 0)
+    .option('--out <file.onnx>', 'write the fine-tuned model as ONNX')
+    .option('--json', 'one JSON object per line instead of a progress bar')
+    .addHelpText(
+      'after',
+      '\nExample (issue #7): a LeNet-5 trained on digits in PyTorch, fine-tuned on 1,000 Fashion-MNIST images:\n' +
+        '  convkit finetune test/fixtures/onnx-lenet/lenet5-digits.onnx --data fashion-mnist --num-classes 10 \\\n' +
+        '    --train-size 1000 --freeze-trunk --epochs 10 --compare lenet5',
+    )
+    .action(
+      action(async (file: string, flags: FinetuneFlags) => {
+        if (flags.out && !flags.out.toLowerCase().endsWith('.onnx')) throw new ConvkitError(`--out should name an .onnx file, got '${flags.out}'`);
+        const view = progressView(flags.json ? 'json' : 'auto');
+        let result: FinetuneResult;
+        try {
+          result = await runFinetune(file, flags, view);
+        } finally {
+          view.stop();
+        }
+        if (flags.json) process.stdout.write(`${JSON.stringify({ event: 'done', ...result })}\n`);
+        else {
+          const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
+          process.stdout.write(`fine-tuned ${file}: test accuracy ${pct(result.finetuned.testAccuracy)}` + (result.scratch ? `; ${result.scratch.model} from scratch: ${pct(result.scratch.testAccuracy)}` : '') + '\n');
+        }
+      }),
+    );
+}
