@@ -4,14 +4,17 @@
  * structured edits: sizes set to 2^40, negative or zero, attributes made huge or negative,
  * repeated fields grown to 100,000 entries (1,000 copies of a node), op types swapped, nodes dropped) and each result
  * is loaded with ck.io.loadOnnxBytes and, when it loads, run on a small input. Every failure
- * must be a ConvkitError; anything else, or a case taking over 1 s, is reported.
+ * must be a ConvkitError; anything else, or a case taking over 1 s, is reported. `npm run fuzz`
+ * runs the cases in a child process, so that a case that hangs is killed after --hang-ms and
+ * reported rather than stalling the run; each case draws from its own generator, so any case
+ * can be rerun alone.
  *
  *   npm run fuzz                         # 10,000 cases, seed 1, the default backend
  *   CONVKIT_BACKEND=js npm run fuzz -- --cases 50000 --seed 7 --out fuzz-failures
  *
  * test/io/onnx-fuzz.test.ts runs a short smoke run of the same engine inside npm test.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ck from '../src/index.js';
@@ -211,69 +214,160 @@ function exercise(bytes: Uint8Array): { loaded: boolean; ran: boolean } {
   return { loaded: true, ran: true };
 }
 
+export interface CaseResult {
+  index: number;
+  seedFile: string;
+  mutation: string;
+  /** 'ok': loaded (and ran); 'refused': a ConvkitError; 'error': anything else. */
+  status: 'ok' | 'refused' | 'error';
+  ran: boolean;
+  error: string;
+  ms: number;
+}
+
+/** One case, from its own generator: case i is the same whichever cases run before it. */
+export function runCase(seeds: readonly { name: string; bytes: Uint8Array }[], fuzzSeed: number, index: number, outDir?: string, slowMs = 1000): CaseResult {
+  const g = new ck.Generator(fuzzSeed * 1_000_003 + index);
+  const seed = seeds[int(g, seeds.length)]!;
+  const { bytes, mutation } = mutate(seed.bytes, g);
+  // Written first, so that a case that hangs or kills the process is on disk to reproduce.
+  const file = outDir ? join(outDir, `case-${fuzzSeed}-${index}.onnx`) : null;
+  if (file) {
+    mkdirSync(outDir!, { recursive: true });
+    writeFileSync(file, bytes);
+  }
+  const t0 = performance.now();
+  const result: CaseResult = { index, seedFile: seed.name, mutation, status: 'ok', ran: false, error: '', ms: 0 };
+  try {
+    result.ran = exercise(bytes).ran;
+  } catch (e) {
+    result.status = e instanceof ck.ConvkitError ? 'refused' : 'error';
+    if (result.status === 'error') result.error = `${(e as Error)?.name ?? typeof e}: ${(e as Error)?.message ?? String(e)}`.slice(0, 300);
+  }
+  result.ms = performance.now() - t0;
+  if (file && result.status !== 'error' && result.ms <= slowMs) rmSync(file, { force: true });
+  return result;
+}
+
+function tally(report: FuzzReport, r: CaseResult, slowMs: number): void {
+  report.cases++;
+  if (r.status !== 'refused' && !(r.status === 'error')) report.loaded++;
+  if (r.ran) report.ran++;
+  if (r.status === 'refused') report.convkitErrors++;
+  report.slowestMs = Math.max(report.slowestMs, r.ms);
+  const entry = { index: r.index, seedFile: r.seedFile, mutation: r.mutation, error: r.error, ms: r.ms };
+  if (r.status === 'error') report.failures.push(entry);
+  if (r.ms > slowMs) report.slow.push(entry);
+}
+
+const emptyReport = (): FuzzReport => ({ cases: 0, ms: 0, loaded: 0, ran: 0, convkitErrors: 0, failures: [], slow: [], slowestMs: 0 });
+
+/** Runs the cases in this process (the smoke test): a case that never returns stalls it. */
 export function runFuzz(opts: FuzzOptions): FuzzReport {
   const seeds = opts.seeds ?? seedFiles();
-  const g = new ck.Generator(opts.seed);
   const slowMs = opts.slowMs ?? 1000;
-  const report: FuzzReport = { cases: 0, ms: 0, loaded: 0, ran: 0, convkitErrors: 0, failures: [], slow: [], slowestMs: 0 };
+  const report = emptyReport();
   const start = performance.now();
   for (let i = 0; i < opts.cases; i++) {
     if (opts.budgetMs !== undefined && performance.now() - start > opts.budgetMs) break;
-    const seed = seeds[int(g, seeds.length)]!;
-    const { bytes, mutation } = mutate(seed.bytes, g);
-    const t0 = performance.now();
-    let error: string | null = null;
-    try {
-      const r = exercise(bytes);
-      if (r.loaded) report.loaded++;
-      if (r.ran) report.ran++;
-    } catch (e) {
-      if (e instanceof ck.ConvkitError) report.convkitErrors++;
-      else error = `${(e as Error)?.name ?? typeof e}: ${(e as Error)?.message ?? String(e)}`.slice(0, 300);
-    }
-    const ms = performance.now() - t0;
-    report.cases++;
-    report.slowestMs = Math.max(report.slowestMs, ms);
-    const entry = { index: i, seedFile: seed.name, mutation, error: error ?? '', ms };
-    if (error !== null) report.failures.push(entry);
-    if (ms > slowMs) report.slow.push(entry);
-    if ((error !== null || ms > slowMs) && opts.outDir) {
-      mkdirSync(opts.outDir, { recursive: true });
-      writeFileSync(join(opts.outDir, `case-${opts.seed}-${i}.onnx`), bytes);
+    tally(report, runCase(seeds, opts.seed, i, opts.outDir, slowMs), slowMs);
+  }
+  report.ms = performance.now() - start;
+  return report;
+}
+
+/**
+ * Runs the cases in a child process that reports each case as a JSON line. A case that takes
+ * longer than `hangMs` gets the child killed, is recorded as a hang (its file is in outDir),
+ * and a new child goes on with the next case.
+ */
+async function superviseFuzz(opts: FuzzOptions, hangMs: number, onProgress: (done: number) => void): Promise<FuzzReport> {
+  const { spawn } = await import('node:child_process');
+  const slowMs = opts.slowMs ?? 1000;
+  const report = emptyReport();
+  const start = performance.now();
+  let next = 0;
+  while (next < opts.cases) {
+    const child = spawn(process.execPath, [process.argv[1]!, fileURLToPath(import.meta.url), '--child', '--from', String(next), '--cases', String(opts.cases), '--seed', String(opts.seed), '--out', opts.outDir ?? ''], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: process.env,
+    });
+    let buffer = '';
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => child.kill('SIGKILL'), hangMs);
+    };
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      buffer += chunk;
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        if (line === 'ready') {
+          arm();
+          continue;
+        }
+        if (!line.startsWith('{')) continue;
+        tally(report, JSON.parse(line) as CaseResult, slowMs);
+        next++;
+        onProgress(next);
+        arm();
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    clearTimeout(timer);
+    if (next < opts.cases && code !== 0) {
+      // Killed for taking too long (or crashed) on case `next`.
+      const entry = { index: next, seedFile: '?', mutation: '?', error: code === null ? `hang: over ${hangMs} ms` : `crash: exit code ${code}`, ms: hangMs };
+      report.cases++;
+      report.failures.push(entry);
+      report.slow.push(entry);
+      next++;
     }
   }
   report.ms = performance.now() - start;
   return report;
 }
 
-function parseArgs(argv: string[]): FuzzOptions {
+function parseArgs(argv: string[]): FuzzOptions & { child: boolean; from: number; hangMs: number } {
   const get = (flag: string) => {
     const i = argv.indexOf(flag);
     return i >= 0 ? argv[i + 1] : undefined;
   };
   const cases = Number(get('--cases') ?? 10_000);
   const seed = Number(get('--seed') ?? 1);
-  if (!Number.isSafeInteger(cases) || cases < 1 || !Number.isSafeInteger(seed)) {
-    throw new ck.ConvkitError('usage: npm run fuzz -- [--cases N] [--seed S] [--out DIR]');
+  const from = Number(get('--from') ?? 0);
+  const hangMs = Number(get('--hang-ms') ?? 30_000);
+  if (![cases, seed, from, hangMs].every(Number.isSafeInteger) || cases < 1) {
+    throw new ck.ConvkitError('usage: npm run fuzz -- [--cases N] [--seed S] [--out DIR] [--hang-ms MS]');
   }
-  return { cases, seed, outDir: get('--out') ?? 'fuzz-failures' };
+  return { cases, seed, outDir: get('--out') || 'fuzz-failures', child: argv.includes('--child'), from, hangMs };
 }
 
-// Run as a script (vite-node scripts/fuzz-onnx.ts); imported by the smoke test, it only exports runFuzz.
+// Run as a script (vite-node scripts/fuzz-onnx.ts); imported by the smoke test, it only exports the engine.
 if (!process.env['VITEST']) {
   const opts = parseArgs(process.argv);
   const backend = process.env['CONVKIT_BACKEND'];
   if (backend) await ck.setBackend(backend);
-  console.log(`fuzzing the ONNX importer: ${opts.cases} cases, seed ${opts.seed}, backend ${ck.getBackendName()}`);
-  const r = runFuzz(opts);
-  const rate = (r.cases / (r.ms / 1000)).toFixed(0);
-  console.log(
-    `${r.cases} cases in ${(r.ms / 1000).toFixed(1)} s (${rate}/s): ${r.loaded} loaded, ${r.ran} ran, ${r.convkitErrors} refused with a ConvkitError; ` +
-      `${r.failures.length} other errors, ${r.slow.length} over 1 s (slowest ${r.slowestMs.toFixed(0)} ms)`,
-  );
-  for (const f of [...r.failures, ...r.slow].slice(0, 20)) console.log(`  case ${f.index} (${f.seedFile}, ${f.mutation}, ${f.ms.toFixed(0)} ms): ${f.error || 'slow'}`);
-  if (r.failures.length || r.slow.length) {
-    console.log(`failing inputs written to ${opts.outDir}/`);
-    process.exitCode = 1;
+  if (opts.child) {
+    const seeds = seedFiles();
+    process.stdout.write('ready\n');
+    for (let i = opts.from; i < opts.cases; i++) process.stdout.write(`${JSON.stringify(runCase(seeds, opts.seed, i, opts.outDir))}\n`);
+  } else {
+    console.log(`fuzzing the ONNX importer: ${opts.cases} cases, seed ${opts.seed}, backend ${ck.getBackendName()}, a case over ${opts.hangMs} ms counts as a hang`);
+    const r = await superviseFuzz(opts, opts.hangMs, (done) => done % 1000 === 0 && console.log(`  ${done} cases`));
+    const rate = (r.cases / (r.ms / 1000)).toFixed(0);
+    console.log(
+      `${r.cases} cases in ${(r.ms / 1000).toFixed(1)} s (${rate}/s): ${r.loaded} loaded, ${r.ran} ran, ${r.convkitErrors} refused with a ConvkitError; ` +
+        `${r.failures.length} other errors or hangs, ${r.slow.length} over 1 s (slowest ${r.slowestMs.toFixed(0)} ms)`,
+    );
+    for (const f of [...r.failures, ...r.slow.filter((s) => !r.failures.includes(s))].slice(0, 30)) {
+      console.log(`  case ${f.index} (${f.seedFile}, ${f.mutation}, ${f.ms.toFixed(0)} ms): ${f.error || 'slow'}`);
+    }
+    if (r.failures.length || r.slow.length) {
+      console.log(`their files are in ${opts.outDir}/ (case-<seed>-<index>.onnx)`);
+      process.exitCode = 1;
+    }
   }
 }

@@ -18,9 +18,12 @@ describe.runIf(loadOrt() !== null)('zoo -> ONNX -> onnxruntime-node', () => {
     await useFastBackend();
   });
 
+  // Re-importing repeats what other entries check (AlexNet's and ZFNet's layers are LeNet's and
+  // VGG's, ResNet-34's blocks ResNet-18's); skipped there to keep the file fast.
+  const noReimport = new Set(['alexnet', 'zfnet', 'resnet34']);
   for (const name of entries) {
     it(`${name} (reduced input)`, async () => {
-      await checkZooEntry(name, reducedZooOptions(name), true);
+      await checkZooEntry(name, reducedZooOptions(name), !noReimport.has(name));
     }, 120_000);
   }
 

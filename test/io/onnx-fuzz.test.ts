@@ -24,7 +24,7 @@ describe('ONNX importer fuzz (smoke)', () => {
     const show = (list: typeof report.failures) => list.map((f) => `case ${f.index} (${f.seedFile}, ${f.mutation}, ${f.ms.toFixed(0)} ms) ${f.error}`).join('\n');
     expect(report.failures, show(report.failures)).toEqual([]);
     // A generous bound for a busy machine; `npm run fuzz` reports every case over 1 s.
-    expect(report.slowestMs, show(report.slow)).toBeLessThan(5000);
+    expect(report.slowestMs, show(report.slow)).toBeLessThan(10_000);
     expect(report.cases).toBeGreaterThanOrEqual(500);
     // The mutations reach past the decoder: some files load and run, most are refused.
     expect(report.loaded).toBeGreaterThan(50);

@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Module } from '../../nn/module.js';
 import { ConvkitError } from '../../tensor/errors.js';
+import { parseVolume } from '../../analysis/units.js';
 import { createModel, zoo, zooInputShape } from '../../models/index.js';
 import { loadWithMetadata } from '../../io/save-load.js';
 import { loadOnnx } from '../../io/onnx/load-onnx.js';
@@ -22,18 +23,17 @@ interface ExportFlags {
 }
 
 /**
- * One item's input as the seeds write volumes, W x H x D ("28x28x1", "224x224x3"), or a
+ * One item's input as the notes write volumes, W x H x D ("28x28x1", "224x224x3"), or a
  * feature count ("784"); returned as convkit's [C, H, W] (or [F]).
  */
 export function parseInputVolume(text: string): number[] {
-  const parts = text.trim().toLowerCase().split('x');
-  const nums = parts.map((p) => Number(p));
-  if (parts.some((p) => p.trim() === '') || nums.some((n) => !Number.isSafeInteger(n) || n < 1) || (nums.length !== 1 && nums.length !== 3)) {
+  const features = Number(text);
+  if (/^\s*\d+\s*$/.test(text) && Number.isSafeInteger(features) && features >= 1) return [features];
+  try {
+    return parseVolume(text);
+  } catch {
     throw new ConvkitError(`--input must be W x H x D such as 28x28x1 or 224x224x3 (or a feature count such as 784), got '${text}'`);
   }
-  if (nums.length === 1) return nums;
-  const [w, h, d] = nums as [number, number, number];
-  return [d, h, w];
 }
 
 async function loadForExport(spec: string, flags: ExportFlags): Promise<{ model: Module; inputShape?: number[]; source: string }> {

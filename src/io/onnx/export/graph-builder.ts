@@ -46,9 +46,10 @@ export function valueInfo(v: ValueSpec): ValueInfoProto {
   return { name: v.name, type: { tensor_type: { elem_type: v.elemType ?? DataType.FLOAT, shape } } };
 }
 
+/** A FLOAT initializer over `values` (not copied: pass an array the proto may own). */
 export function floatTensorProto(name: string, dims: readonly number[], values: Float32Array): TensorProto {
   // raw_data is little-endian; so is every platform Node and browsers run on.
-  const raw = new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
+  const raw = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
   return { name, dims: [...dims], data_type: DataType.FLOAT, raw_data: raw } as Partial<TensorProto> as TensorProto;
 }
 
@@ -106,7 +107,7 @@ export class GraphBuilder {
     return this.floats(name, Float32Array.from(t.values() as Float32Array), dims);
   }
 
-  /** A float initializer with these values and dims. */
+  /** A float initializer with these values (which it keeps: pass a fresh array) and dims. */
   floats(name: string, values: Float32Array, dims: readonly number[]): string {
     const size = dims.reduce((a, b) => a * b, 1);
     if (size !== values.length) throw new ConvkitError(`ONNX export: initializer '${name}' has ${values.length} values for dims [${dims}]`);

@@ -4,7 +4,7 @@ import type { Module } from '../../../nn/module.js';
 import { Sequential } from '../../../nn/sequential.js';
 import { add } from '../../../ops/binary.js';
 import { cat } from '../../../ops/concat.js';
-import { ConvkitError, fmtShape } from '../../../tensor/errors.js';
+import { ConvkitError } from '../../../tensor/errors.js';
 import { OnnxModel } from '../onnx-model.js';
 import { converterFor, type ExportContext, type Value } from './converter.js';
 import { traceFunctional } from './functional-trace.js';
@@ -65,9 +65,4 @@ function graphOps(parent: Module, ctx: ExportContext): GraphOps<Value> {
       return { name, t };
     },
   };
-}
-
-/** Describes a value's shape for messages. */
-export function shapeOf(v: Value): string {
-  return fmtShape(v.t.shape);
 }
