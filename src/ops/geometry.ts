@@ -32,6 +32,13 @@ export interface GeometryContext {
 }
 
 /** Reads a size given as a number or an [h, w] pair; checks each is an integer >= min. */
+/**
+ * The largest kernel, stride, padding or dilation accepted (2^24). Nothing real comes close;
+ * the bound stops corrupt model files from wrapping 32-bit index arithmetic or asking for
+ * absurd allocations.
+ */
+export const MAX_WINDOW_VALUE = 1 << 24;
+
 export function pair(v: Pair | undefined, fallback: number, op: string, name: string, min = 1): [number, number] {
   const p: [number, number] = v === undefined ? [fallback, fallback] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
   if (!Array.isArray(v) && typeof v !== 'number' && v !== undefined) {
@@ -45,6 +52,9 @@ export function pair(v: Pair | undefined, fallback: number, op: string, name: st
       throw new ConvkitError(
         `${op}: ${name} must be ${min === 0 ? 'a non-negative' : min === 1 ? 'a positive' : `an integer >= ${min}`} integer, got ${JSON.stringify(v)}`,
       );
+    }
+    if (x > MAX_WINDOW_VALUE) {
+      throw new ConvkitError(`${op}: ${name} ${JSON.stringify(v)} is too large (at most ${MAX_WINDOW_VALUE})`);
     }
   }
   return p;

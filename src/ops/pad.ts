@@ -2,6 +2,7 @@ import { kernel } from '../backend/registry.js';
 import type { Pad2DMode, Pads2D } from '../backend/kernels.js';
 import { record } from '../autograd/tape.js';
 import { ConvkitError, fmtShape } from '../tensor/errors.js';
+import { MAX_WINDOW_VALUE } from './geometry.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkOptionNames } from './conv-args.js';
 import { expectTensor, kin, kout } from './kernel-io.js';
@@ -40,6 +41,9 @@ export function pad(x: Tensor, pad: readonly number[], opts: PadOptions = {}): T
     throw new ConvkitError(
       `${op}: pad must be 2 integers [left, right] (last dimension) or 4 [left, right, top, bottom] (last two), got ${JSON.stringify(pad)}`,
     );
+  }
+  if (pad.some((p) => Math.abs(p) > MAX_WINDOW_VALUE)) {
+    throw new ConvkitError(`${op}: pad ${JSON.stringify(pad)} is too large (each side at most ${MAX_WINDOW_VALUE})`);
   }
   const dims = pad.length / 2;
   if (x.ndim < dims) {

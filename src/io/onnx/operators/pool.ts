@@ -1,3 +1,4 @@
+import { ConvkitError } from '../../../tensor/errors.js';
 import * as F from '../../../functional.js';
 import { Tensor } from '../../../tensor/tensor.js';
 import { asFloat, input } from './common.js';
@@ -42,6 +43,11 @@ function outSize(size: number, k: number, s: number, d: number, before: number, 
 function prePad(x: Tensor, win: Window, value: number): Tensor {
   const [t, b, l, r] = win.pads;
   if (t + b + l + r === 0) return x;
+  const [n, c, h, w] = x.shape as [number, number, number, number];
+  // Corrupt files can declare pads in the billions: refuse before allocating the padded copy.
+  if ((h + t + b) * (w + l + r) * n * c > 2 ** 28) {
+    throw new ConvkitError(`pooling pads [${win.pads}] on input [${x.shape}] would make a padded copy of ${((h + t + b) * (w + l + r) * n * c).toExponential(3)} elements; refusing to allocate it`);
+  }
   return F.pad(x, [l, r, t, b], { value });
 }
 
