@@ -17,6 +17,9 @@ export interface ReportInfo {
   machine: string;
   backend: string;
   commands: string[];
+  /** 1-minute load average when convkit started and when the peers finished. */
+  load: [number, number];
+  cores: number;
 }
 
 /**
@@ -47,6 +50,10 @@ export function renderReport(results: Result[], peers: PeerTable, info: ReportIn
     return [`${r.workload} ${r.kind} b${r.batch}`, own, r.gflops.toFixed(1), ...cells];
   });
   const table = [head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+  const [l0, l1] = info.load;
+  const busy = Math.max(l0, l1) > info.cores
+    ? `\n**The machine was busy** (load average ${l0.toFixed(1)} at the start, ${l1.toFixed(1)} at the end, on ${info.cores} cores):\nother processes took most of the CPU, so every number here, convkit's and the peers', is slower and\nnoisier than on an idle machine, multi-threaded peers most of all. Compare ratios, and re-run when idle.\n`
+    : `\nLoad average ${l0.toFixed(1)} at the start, ${l1.toFixed(1)} at the end (${info.cores} cores).\n`;
   return `# Benchmarks
 
 Measured ${info.date} on ${info.machine}; convkit backend \`${info.backend}\`.
@@ -54,7 +61,7 @@ Inference: median ms per call (batch as shown); training: images per second of f
 (forward, cross-entropy, backward, momentum update). Ratios are peer time / convkit time
 (training: convkit img/s / peer img/s), so **> 1 means convkit is faster**; every peer was run in
 the same session, one after the other, by the scripts in ../shared/bench.
-
+${busy}
 ${table}
 
 GFLOP/s counts 2 FLOPs per multiply-add of the CONV and FC layers (a training step as 3 forward

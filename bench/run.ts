@@ -7,7 +7,7 @@
  *   --backend=js  time another backend (default: the default, wasm where available)
  * Never part of `npm test`.
  */
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,6 +67,7 @@ async function main(): Promise<void> {
   // Let the worker threads come up before timing.
   await new Promise((r) => setTimeout(r, 500));
   const log = (s: string) => console.log(s);
+  const loadBefore = loadavg()[0]!;
   log(`convkit bench: backend ${ck.getBackendName()}, ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}`);
   const results: Result[] = [];
   for (const w of WORKLOADS) {
@@ -86,6 +87,8 @@ async function main(): Promise<void> {
   const report = renderReport(results, peers, {
     date: new Date().toISOString().slice(0, 10),
     machine: `${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`,
+    load: [loadBefore, loadavg()[0]!],
+    cores: cpus().length,
     backend: ck.getBackendName(),
     commands: [`npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`, ...commands],
   });

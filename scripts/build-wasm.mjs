@@ -1,9 +1,9 @@
 // Builds the WebAssembly kernels (assembly/) with AssemblyScript, a dev dependency, so no
 // system toolchain is needed: kernels.wasm (SIMD + threads, shared memory) and
 // kernels-st.wasm (SIMD only, for hosts without SharedArrayBuffer). Output goes next to the
-// loader in src/backend/wasm/ (gitignored) and, when dist/ exists, into dist/backend/wasm/.
+// loader in src/backend/wasm/ (gitignored) and into dist/backend/wasm/.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, renameSync } from 'node:fs';
+import { copyFileSync, mkdirSync, renameSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +23,8 @@ for (const [file, flags] of builds) {
   execFileSync(process.execPath, [asc, ...common, ...flags, '-o', tmp], { cwd: root, stdio: 'inherit' });
   renameSync(tmp, join(outDir, file));
 }
-if (existsSync(join(root, 'dist'))) {
+// dist/ gets its copy whether or not tsc has run yet (`npm run build` builds the wasm first).
+{
   mkdirSync(join(root, 'dist', 'backend', 'wasm'), { recursive: true });
   for (const [file] of builds) {
     const dest = join(root, 'dist', 'backend', 'wasm', file);

@@ -180,8 +180,10 @@ export function conv2dBackpropFilter(x: KernelTensor, dy: KernelTensor, filterSh
   const size = d.k * d.rows;
   const pw = pointwise(attrs, d);
   // dW is small next to the work when images are many: split the image sum over threads
-  // into partial dW's and add them up, rather than leave threads idle.
-  const threads = rt.threads();
+  // into partial dW's and add them up, rather than leave threads idle. The split follows the
+  // planned thread count, so the order of the additions (and the bits) never depends on
+  // whether the workers have started yet.
+  const threads = rt.plannedThreads();
   const tiles = d.g * Math.max(1, Math.floor(d.kg / 64)) * Math.max(1, Math.floor(d.rows / 256));
   const parts = threads > 1 && tiles < 2 * threads ? Math.min(d.n, 2 * threads) : 1;
   const ipp = Math.ceil(d.n / parts);

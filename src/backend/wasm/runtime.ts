@@ -55,6 +55,14 @@ export class WasmRuntime {
     this.pool = shared ? startPool(module, memory, JOB_AT, workers) : null;
   }
 
+  /**
+   * Threads the pool will have once started. Work whose float summation order depends on how
+   * it is split must plan with this, not with threads(), so results never depend on timing.
+   */
+  plannedThreads(): number {
+    return !this.singleThreaded && this.pool ? this.pool.size + 1 : 1;
+  }
+
   /** Threads a job may use right now (1 = the calling thread alone). */
   threads(): number {
     return !this.singleThreaded && !this.grew && this.pool?.ready() ? this.pool.size + 1 : 1;
