@@ -17,6 +17,8 @@ import { describeNormalization, fitNormalization, NORMALIZE_MODES, normalization
 import { makeOptimizer, makeScheduler, OPTIMIZERS, SCHEDULES } from '../optimizer-spec.js';
 
 interface TrainFlags {
+  size?: number;
+  channels?: number;
   model: string;
   data: string;
   dataDir?: string;
@@ -41,8 +43,10 @@ export function registerTrain(program: Command): void {
     .command('train')
     .description('train a model (default: LeNet-5 on the embedded MNIST digits) and save it')
     .option('--model <name|file|pattern>', 'zoo name, architecture .json, saved model, or pattern', 'lenet5')
-    .option('--data <name|dir>', 'digits | fashion-mnist | cifar10 | a folder of IDX files', 'digits')
+    .option('--data <name|dir>', 'digits | fashion-mnist | cifar10 | a folder of IDX files or of class sub-folders of images', 'digits')
     .option('--data-dir <dir>', 'where fashion-mnist / cifar10 files are')
+    .option('--size <n>', 'for an image folder (one sub-folder per class): crop to square and resize to n x n', positiveInt('--size'))
+    .option('--channels <n>', 'for an image folder: 1 (grayscale) or 3 (RGB)', positiveInt('--channels'))
     .option('--epochs <n>', 'passes over the training set', positiveInt('--epochs'), 3)
     .option('--batch-size <n>', 'examples per step (1 = stochastic, the dataset size = full batch)', positiveInt('--batch-size'), 32)
     .option('--optimizer <name>', OPTIMIZERS.join(' | '), 'adam')
@@ -83,7 +87,14 @@ async function runTrain(flags: TrainFlags): Promise<void> {
   manualSeed(flags.seed);
   const view = progressView(flags.json ? 'json' : 'auto');
   const log = (text: string) => view.onMessage?.(text);
-  const dataOpts = { ...(flags.dataDir ? { dataDir: flags.dataDir } : {}) };
+  if (flags.channels !== undefined && flags.channels !== 1 && flags.channels !== 3) {
+    throw new ConvkitError(`--channels must be 1 or 3, got ${flags.channels}`);
+  }
+  const dataOpts = {
+    ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
+    ...(flags.size ? { size: flags.size } : {}),
+    ...(flags.channels ? { channels: flags.channels as 1 | 3 } : {}),
+  };
   const trainSet = loadDataset(flags.data, { split: 'train', ...dataOpts });
   const testSet = loadDataset(flags.data, { split: 'test', ...dataOpts });
   const [c, h, w] = trainSet.sampleShape as [number, number, number];

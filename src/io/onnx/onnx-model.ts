@@ -131,6 +131,11 @@ export class OnnxModel extends Module {
     return this.#inputs.map((i) => i.name);
   }
 
+  /** The declared sizes of each graph input (null where symbolic, e.g. the batch axis). */
+  get inputDims(): ((number | null)[] | undefined)[] {
+    return this.#inputs.map((i) => i.dims && [...i.dims]);
+  }
+
   get outputNames(): string[] {
     return [...this.#outputs];
   }
