@@ -8,7 +8,7 @@
  * Never part of `npm test`.
  */
 import { cpus, loadavg } from 'node:os';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ck from '../src/index.js';
@@ -93,7 +93,11 @@ async function main(): Promise<void> {
     commands: [`npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`, ...commands],
   });
   if (flag('no-write') === undefined && !only) {
-    writeFileSync(join(root, 'BENCHMARKS.md'), report);
+    // The kernel table is the top of the file; other benchmarks own the '## ' sections below it.
+    const file = join(root, 'BENCHMARKS.md');
+    const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    const sections = previous.indexOf('\n## ');
+    writeFileSync(file, sections < 0 ? report : `${report.trimEnd()}\n${previous.slice(sections)}`);
     log('wrote BENCHMARKS.md');
   } else {
     log(report);
