@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadWithMetadata } from '../../src/io/save-load.js';
-import { ensureBuilt, expectCleanError, quickTrainArgs, removeDir, runCli, tempDir, writeTinyDigits } from './cli-helpers.js';
+import { ROOT, ensureBuilt, expectCleanError, quickTrainArgs, removeDir, runCli, tempDir, writeTinyDigits } from './cli-helpers.js';
 
 /** summary, convert-fc, stats and preprocess through the real command. */
 
@@ -47,6 +47,14 @@ describe('convkit summary', { timeout: 120_000 }, () => {
     expect(r.stderr).toMatch(/^convkit: pattern error at column 19: .*\(32 - 3 \+ 2\*0\)\/2 \+ 1 = 15.5 is not an integer/);
     expect(r.stderr.split('\n')[2]).toBe(`${' '.repeat(22)}^`);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('summarizes an ONNX file, reading the input volume from its graph', async () => {
+    const r = await runCli(['summary', join(ROOT, 'test/fixtures/onnx-lenet/lenet5-digits.onnx'), '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.input).toEqual([1, 28, 28]);
+    expect(j.totals.params).toBe(61_706);
   });
 
   it('refuses an unknown model and a bad --input', async () => {

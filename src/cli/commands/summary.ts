@@ -61,7 +61,10 @@ async function runSummary(spec: string, flags: SummaryFlags): Promise<void> {
     let model: Module;
     let shape = input as readonly number[] | undefined;
     if (spec.endsWith('.onnx')) {
-      model = await loadOnnx(spec);
+      const onnx = await loadOnnx(spec);
+      const dims = onnx.inputDims[0];
+      if (!shape && dims && dims.length === 4 && dims.slice(1).every((d) => d !== null)) shape = dims.slice(1) as number[];
+      model = onnx;
     } else {
       const loaded = await loadWithMetadata(spec);
       model = loaded.model;
