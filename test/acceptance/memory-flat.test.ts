@@ -128,8 +128,9 @@ describe('memory stays flat over a long training run', () => {
   it(`${STEPS} Trainer steps of a small CNN leave tensor count, tensor bytes and heap+external flat`, async () => {
     const r = await trainAndMeasure();
     report('flat run', r);
-    // tidy frees deterministically: not "about the same", the same storages.
-    expect(r.after.numTensors).toBe(r.before.numTensors);
+    // tidy frees every step's storages: no growth at all. (The count may drop by a leftover of
+    // the warm-up whose finalizer ran late; it never rises.)
+    expect(r.after.numTensors).toBeLessThanOrEqual(r.before.numTensors);
     expect(r.after.numBytes - r.before.numBytes).toBeLessThan(TENSOR_BYTES_BOUND);
     expect(r.after.processBytes - r.before.processBytes).toBeLessThan(PROCESS_BYTES_BOUND);
   });
