@@ -146,8 +146,9 @@ describe('memory stays flat over a long training run', () => {
     const r = await trainAndMeasure(leaky);
     report('leaky run', r);
     expect(leaked.length).toBe(WARMUP + STEPS);
-    expect(r.after.numTensors - r.before.numTensors).toBe(STEPS);
-    expect(r.after.numBytes - r.before.numBytes).toBe(STEPS * 4 * 8 * 8 * 4);
+    // Every leaked volume shows; the +-1 tensor (1 KiB) is a warm-up leftover whose finalizer may run late.
+    expect(r.after.numTensors - r.before.numTensors).toBeGreaterThanOrEqual(STEPS - 1);
+    expect(r.after.numBytes - r.before.numBytes).toBeGreaterThanOrEqual(STEPS * 4 * 8 * 8 * 4 - 1024);
     // Every bound of the first test is crossed, so each check there can fail.
     expect(r.after.numBytes - r.before.numBytes).toBeGreaterThan(TENSOR_BYTES_BOUND);
     expect(r.after.processBytes - r.before.processBytes).toBeGreaterThan(PROCESS_BYTES_BOUND);
