@@ -1,11 +1,9 @@
 import { ConvkitError, fmtShape } from '../tensor/errors.js';
-import { ones, zeros } from '../tensor/creation.js';
-import { keep } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
 import { batchNorm } from '../ops/batch-norm.js';
-import { checkOptionNames, positiveInt } from '../ops/conv-args.js';
 import { Module } from './module.js';
-import { Parameter } from './parameter.js';
+import type { Parameter } from './parameter.js';
+import { normSettings } from './norm-settings.js';
 import { register } from './registry.js';
 
 export interface BatchNormLayerOptions {
@@ -19,7 +17,6 @@ export interface BatchNormLayerOptions {
   trackRunningStats?: boolean;
 }
 
-const OPTIONS = ['eps', 'momentum', 'affine', 'trackRunningStats'];
 
 /**
  * Batch normalization as PyTorch's _BatchNorm: in training mode each channel is normalized
@@ -47,29 +44,17 @@ abstract class BatchNormBase extends Module {
   constructor(numFeatures: number, opts: BatchNormLayerOptions = {}) {
     super();
     const op = new.target.name;
-    checkOptionNames(opts, OPTIONS, op);
-    this.numFeatures = positiveInt(numFeatures, op, 'numFeatures');
-    this.eps = opts.eps ?? 1e-5;
-    this.momentum = opts.momentum === undefined ? 0.1 : opts.momentum;
-    this.affine = opts.affine ?? true;
-    this.trackRunningStats = opts.trackRunningStats ?? true;
-    if (typeof this.eps !== 'number' || !Number.isFinite(this.eps) || this.eps < 0) {
-      throw new ConvkitError(`${op}: eps must be a finite number >= 0, got ${JSON.stringify(opts.eps)}`);
-    }
-    if (this.momentum !== null && (typeof this.momentum !== 'number' || !Number.isFinite(this.momentum))) {
-      throw new ConvkitError(`${op}: momentum must be a finite number or null (cumulative average), got ${JSON.stringify(opts.momentum)}`);
-    }
-    for (const key of ['affine', 'trackRunningStats'] as const) {
-      if (typeof this[key] !== 'boolean') throw new ConvkitError(`${op}: ${key} must be true or false, got ${JSON.stringify(opts[key])}`);
-    }
-    this.weight = this.affine ? new Parameter(ones([numFeatures])) : null;
-    this.bias = this.affine ? new Parameter(zeros([numFeatures])) : null;
-    if (this.trackRunningStats) {
-      // Kept: a model built inside a tidy scope must not lose its state when the scope ends.
-      this.runningMean = this.registerBuffer('running_mean', keep(zeros([numFeatures])));
-      this.runningVar = this.registerBuffer('running_var', keep(ones([numFeatures])));
-      this.numBatchesTracked = this.registerBuffer('num_batches_tracked', keep(zeros([], { dtype: 'int32' })));
-    }
+    const s = normSettings(op, numFeatures, opts, { affine: true, trackRunningStats: true }, (name, t) => this.registerBuffer(name, t));
+    this.numFeatures = s.numFeatures;
+    this.eps = s.eps;
+    this.momentum = s.momentum;
+    this.affine = s.affine;
+    this.trackRunningStats = s.trackRunningStats;
+    this.weight = s.weight;
+    this.bias = s.bias;
+    this.runningMean = s.runningMean;
+    this.runningVar = s.runningVar;
+    this.numBatchesTracked = s.numBatchesTracked;
     this.configArgs = [numFeatures, { ...opts }];
   }
 
