@@ -14,6 +14,7 @@ import { kaimingNormal } from './init.js';
 import { Module } from './module.js';
 import { Parameter } from './parameter.js';
 import { register } from './registry.js';
+import { biasFlag, layerGroups } from './layer-args.js';
 
 export interface ConvTranspose2dLayerOptions extends ConvTranspose2dOptions {
   /** Learn a bias per output channel (default true). */
@@ -51,18 +52,11 @@ export class ConvTranspose2d extends Module {
     checkOutputPadding(this.outputPadding, this.stride, this.dilation, op);
     checkPaddingSpec(opts.padding, op, false);
     this.padding = opts.padding ?? 0;
-    this.groups = positiveInt(opts.groups ?? 1, op, 'groups');
-    if (inChannels % this.groups !== 0 || outChannels % this.groups !== 0) {
-      throw new ConvkitError(
-        `${op}: groups ${this.groups} must divide both inChannels (${inChannels}) and outChannels (${outChannels}); pick a common divisor`,
-      );
-    }
-    if (opts.bias !== undefined && typeof opts.bias !== 'boolean') {
-      throw new ConvkitError(`${op}: bias must be true or false, got ${JSON.stringify(opts.bias)}`);
-    }
+    this.groups = layerGroups(opts.groups, inChannels, outChannels, op);
+    const hasBias = biasFlag(opts.bias, op);
     const fanIn = (inChannels / this.groups) * this.kernelSize[0] * this.kernelSize[1];
     this.weight = new Parameter(kaimingNormal([inChannels, outChannels / this.groups, ...this.kernelSize], { fanIn }));
-    this.bias = opts.bias === false ? null : new Parameter(zeros([outChannels]));
+    this.bias = hasBias ? new Parameter(zeros([outChannels])) : null;
     this.configArgs = [inChannels, outChannels, kernelSize, { ...opts }];
   }
 

@@ -20,6 +20,7 @@ import { kaimingNormal } from './init.js';
 import { Module } from './module.js';
 import { Parameter } from './parameter.js';
 import { register } from './registry.js';
+import { biasFlag, layerGroups } from './layer-args.js';
 
 export interface Conv2dLayerOptions {
   stride?: Pair;
@@ -62,21 +63,14 @@ export class Conv2d extends Module {
     this.kernelSize = pair(kernelSize, 1, op, 'kernelSize');
     this.stride = pair(opts.stride, 1, op, 'stride');
     this.dilation = pair(opts.dilation, 1, op, 'dilation');
-    this.groups = positiveInt(opts.groups ?? 1, op, 'groups');
-    if (inChannels % this.groups !== 0 || outChannels % this.groups !== 0) {
-      throw new ConvkitError(
-        `${op}: groups ${this.groups} must divide both inChannels (${inChannels}) and outChannels (${outChannels}); pick a common divisor`,
-      );
-    }
+    this.groups = layerGroups(opts.groups, inChannels, outChannels, op);
     this.padding = opts.padding ?? 0;
     this.pads = resolvePadding(this.padding, this.kernelSize, this.stride, this.dilation, op);
     this.paddingMode = checkPaddingMode(opts.paddingMode, op);
     this.fit = checkFit(opts.fit, op);
-    if (opts.bias !== undefined && typeof opts.bias !== 'boolean') {
-      throw new ConvkitError(`${op}: bias must be true or false, got ${JSON.stringify(opts.bias)}`);
-    }
+    const hasBias = biasFlag(opts.bias, op);
     this.weight = new Parameter(kaimingNormal([outChannels, inChannels / this.groups, ...this.kernelSize]));
-    this.bias = opts.bias === false ? null : new Parameter(zeros([outChannels]));
+    this.bias = hasBias ? new Parameter(zeros([outChannels])) : null;
     this.configArgs = [inChannels, outChannels, kernelSize, { ...opts }];
   }
 

@@ -7,6 +7,7 @@ import { kaimingNormal } from './init.js';
 import { Module } from './module.js';
 import { Parameter } from './parameter.js';
 import { register } from './registry.js';
+import { biasFlag } from './layer-args.js';
 
 /**
  * The FC (fully connected) layer: y = x W^T + b. Weight [outFeatures, inFeatures] as in
@@ -24,11 +25,9 @@ export class Linear extends Module {
     checkOptionNames(opts, ['bias'], 'Linear');
     this.inFeatures = positiveInt(inFeatures, 'Linear', 'inFeatures');
     this.outFeatures = positiveInt(outFeatures, 'Linear', 'outFeatures');
-    if (opts.bias !== undefined && typeof opts.bias !== 'boolean') {
-      throw new ConvkitError(`Linear: bias must be true or false, got ${JSON.stringify(opts.bias)}`);
-    }
+    const hasBias = biasFlag(opts.bias, 'Linear');
     this.weight = new Parameter(kaimingNormal([outFeatures, inFeatures]));
-    this.bias = opts.bias === false ? null : new Parameter(zeros([outFeatures]));
+    this.bias = hasBias ? new Parameter(zeros([outFeatures])) : null;
     this.configArgs = [inFeatures, outFeatures, { ...opts }];
   }
 

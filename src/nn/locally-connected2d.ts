@@ -18,6 +18,7 @@ import { kaimingNormal } from './init.js';
 import { Module } from './module.js';
 import { Parameter } from './parameter.js';
 import { register } from './registry.js';
+import { biasFlag } from './layer-args.js';
 
 export interface LocallyConnected2dLayerOptions {
   /** The input's [height, width] (required): the layer has one filter bank per output position. */
@@ -69,13 +70,11 @@ export class LocallyConnected2d extends Module {
     this.padding = opts.padding ?? 0;
     this.pads = resolvePadding(this.padding, this.kernelSize, this.stride, this.dilation, op);
     this.fit = checkFit(opts.fit, op);
-    if (opts.bias !== undefined && typeof opts.bias !== 'boolean') {
-      throw new ConvkitError(`${op}: bias must be true or false, got ${JSON.stringify(opts.bias)}`);
-    }
+    const hasBias = biasFlag(opts.bias, op);
     this.grid = convWindow(this.inputSize, this.kernelSize, this.stride, this.pads, this.dilation, this.fit, op).out;
     const fanIn = inChannels * this.kernelSize[0] * this.kernelSize[1];
     this.weight = new Parameter(kaimingNormal([...this.grid, outChannels, inChannels, ...this.kernelSize], { fanIn }));
-    this.bias = opts.bias === false ? null : new Parameter(zeros([outChannels, ...this.grid]));
+    this.bias = hasBias ? new Parameter(zeros([outChannels, ...this.grid])) : null;
     this.configArgs = [inChannels, outChannels, kernelSize, { ...opts }];
   }
 
