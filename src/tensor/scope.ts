@@ -1,4 +1,4 @@
-import type { Storage } from './storage.js';
+import { externalStorageOf, type Storage } from './storage.js';
 import type { Tensor, GradNode } from './tensor.js';
 
 /**
@@ -24,6 +24,11 @@ export function trackTensor(t: Tensor): void {
 
 export function trackStorage(s: Storage): void {
   scopes[scopes.length - 1]?.storages.push(s);
+}
+
+/** Inside a tidy() callback: what is made now is freed deterministically unless returned or kept. */
+export function inTidyScope(): boolean {
+  return scopes.length > 0;
 }
 
 /** Keeps a tensor made inside a tidy scope alive after it ends. */
@@ -58,7 +63,7 @@ export function tidy<T>(fn: () => T): T {
     n.inputs.forEach(visit);
     n.saved.forEach(visit);
   };
-  collectTensors(result, visit);
+  collectTensors(result, visit, (s) => survivors.add(s));
   for (const t of scope.tensors) {
     // Leaves that require grad are parameters or user inputs: never freed behind the user's back.
     if (kept.has(t) || (t.requiresGrad && t.gradFn === null)) visit(t);
@@ -73,22 +78,32 @@ export function tidy<T>(fn: () => T): T {
   return result;
 }
 
-function collectTensors(value: unknown, visit: (t: Tensor) => void, depth = 0): void {
+/**
+ * Tensors in what a tidy callback returns. A typed array returned from `values()`/`data` of a
+ * tensor in external (wasm) memory keeps that storage too: its block would otherwise be
+ * reused under the caller's feet (a JS-heap array simply stays alive with its reference).
+ */
+function collectTensors(value: unknown, visit: (t: Tensor) => void, keepStorage: (s: Storage) => void, depth = 0): void {
   if (value === null || typeof value !== 'object' || depth > 4) return;
   if (isTensor(value)) {
     visit(value);
     return;
   }
+  if (ArrayBuffer.isView(value)) {
+    const s = externalStorageOf(value as Float32Array);
+    if (s) keepStorage(s);
+    return;
+  }
   if (Array.isArray(value)) {
-    for (const v of value) collectTensors(v, visit, depth + 1);
+    for (const v of value) collectTensors(v, visit, keepStorage, depth + 1);
     return;
   }
   if (value instanceof Map) {
-    for (const v of value.values()) collectTensors(v, visit, depth + 1);
+    for (const v of value.values()) collectTensors(v, visit, keepStorage, depth + 1);
     return;
   }
   if (Object.getPrototypeOf(value) === Object.prototype) {
-    for (const v of Object.values(value)) collectTensors(v, visit, depth + 1);
+    for (const v of Object.values(value)) collectTensors(v, visit, keepStorage, depth + 1);
   }
 }
 

@@ -5,9 +5,37 @@ export type DType = 'float32' | 'int32';
 export type TypedArray = Float32Array | Int32Array;
 
 /**
- * The buffer behind one or more tensors (views share it). Storage is ordinary JS memory, so the
- * garbage collector frees it; `memory()` counts what is alive, `dispose()` (used by `tidy`)
- * releases it early and makes a later use an error instead of silent garbage.
+ * Memory outside the JS heap that tensors can live in: the wasm backend keeps kernel outputs
+ * in its WebAssembly memory, so the next kernel reads them where they are. The owner counts
+ * the storages using each of its blocks and reuses a block once the last one is disposed.
+ */
+export interface ExternalMemory {
+  /** A storage now uses `data`; false when `data` is not one whole block it handed out. */
+  retain(data: TypedArray): boolean;
+  release(data: TypedArray): void;
+}
+
+const externalOwners = new WeakMap<ArrayBufferLike, ExternalMemory>();
+/** The storage behind an external array (or a subarray of one), for tidy's survivors. */
+const storageOfArray = new WeakMap<TypedArray, Storage>();
+/** Keeps an external array alive while a subarray of it is: holdings are held strongly. */
+const pins = new FinalizationRegistry<TypedArray>(() => {});
+
+/** Arrays on `buffer` belong to `owner` (called again for each new buffer of a grown memory). */
+export function registerExternalBuffer(buffer: ArrayBufferLike, owner: ExternalMemory): void {
+  externalOwners.set(buffer, owner);
+}
+
+/** The storage an array handed out by `values()`/`data` belongs to, for external memory. */
+export function externalStorageOf(array: TypedArray): Storage | undefined {
+  return storageOfArray.get(array);
+}
+
+/**
+ * The buffer behind one or more tensors (views share it). Storage is ordinary JS memory (or a
+ * block of the wasm backend's memory, see ExternalMemory); the garbage collector frees it;
+ * `memory()` counts what is alive, `dispose()` (used by `tidy`) releases it early and makes a
+ * later use an error instead of silent garbage.
  */
 export class Storage {
   private buffer: TypedArray | null;
@@ -15,8 +43,15 @@ export class Storage {
   readonly bytes: number;
   /** Where it was made, recorded only with CONVKIT_DEBUG=leaks. */
   readonly origin: string | undefined;
+  private readonly external: ExternalMemory | null;
 
   constructor(data: TypedArray) {
+    const owner = externalOwners.get(data.buffer);
+    // Part of a block (a kernel that returned a subarray of an input): a private copy, since
+    // the block's lifetime follows its own storages.
+    if (owner && !owner.retain(data)) data = data.slice();
+    this.external = owner && externalOwners.get(data.buffer) === owner ? owner : null;
+    if (this.external) storageOfArray.set(data, this);
     this.buffer = data;
     this.dtype = data instanceof Int32Array ? 'int32' : 'float32';
     this.bytes = data.byteLength;
@@ -41,8 +76,24 @@ export class Storage {
     return this.buffer === null;
   }
 
+  /**
+   * Elements begin..end without copying. A part of an external block keeps the whole block
+   * alive for as long as the part is reachable.
+   */
+  subarray(begin: number, end: number): TypedArray {
+    const data = this.data;
+    if (begin === 0 && end === data.length) return data;
+    const part = data.subarray(begin, end);
+    if (this.external) {
+      pins.register(part, data);
+      storageOfArray.set(part, this);
+    }
+    return part;
+  }
+
   dispose(): void {
     if (this.buffer === null) return;
+    this.external?.release(this.buffer);
     this.buffer = null;
     live.count--;
     live.bytes -= this.bytes;

@@ -76,7 +76,7 @@ export class Tensor {
    * (a subarray of the storage). Kernels read their inputs through this.
    */
   values(): TypedArray {
-    if (this.isContiguous()) return this.data.subarray(this.offset, this.offset + this.size);
+    if (this.isContiguous()) return this.storage.subarray(this.offset, this.offset + this.size);
     return this.gatherStrided();
   }
 

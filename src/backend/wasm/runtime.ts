@@ -1,15 +1,21 @@
 /**
- * One instance of the WebAssembly kernels: the compiled module, its memory, an arena
- * allocator on that memory, and the worker pool. Kernels (gemm.ts, conv2d.ts, ...) copy their
- * inputs into the arena, publish a job, and copy the output out into a fresh Float32Array.
+ * One instance of the WebAssembly kernels: the compiled module, its memory, the allocator on
+ * that memory (heap.ts), and the worker pool. Kernels (gemm.ts, conv2d.ts, ...) get their
+ * inputs into memory with `put`, publish a job, and hand the output back with `read`.
  *
- * The arena is a bump allocator reset at the start of every kernel call and grown (never
- * shrunk) to the largest call seen; with shared memory the buffer grows in place, so workers
- * see it too. Nothing survives between calls: optimizers update weights in place, so packed
- * weights are never cached.
+ * With shared memory (threads), tensors made inside tidy scopes live in wasm memory: `read`
+ * returns a view of the output block itself, which becomes the tensor's storage, and `put`
+ * of such a view is free, so a network's activations go from kernel to kernel without a
+ * copy. The block returns to the heap when its storages are disposed (the end of the scope)
+ * or the view is garbage-collected (a tensor the scope returned). A shared
+ * memory keeps old views valid when it grows; an unshared one (the single-threaded
+ * fallback) detaches them, so there every output is copied out, as are int32 outputs.
  */
 import { ConvkitError } from '../../tensor/errors.js';
+import { inTidyScope } from '../../tensor/scope.js';
+import { registerExternalBuffer, type ExternalMemory, type TypedArray } from '../../tensor/storage.js';
 import { JOB, JOB_BYTES } from './job-layout.js';
+import { WasmHeap } from './heap.js';
 import { canBlock, hostCores, startPool, type Pool } from './pool.js';
 
 /** Must match abiVersion() in assembly/index.ts: a stale kernels.wasm would misread the jobs. */
@@ -22,10 +28,13 @@ interface KernelExports {
 }
 
 const PAGE = 65536;
-/** The job block sits below the arena; the module has no static data of its own. */
+/** The job block sits below the heap; the module has no static data of its own. */
 const JOB_AT = 1024;
-const ARENA_BASE = PAGE;
+const HEAP_BASE = PAGE;
 const ALIGN = 64;
+
+/** A tensor block: its views' finalizers free it only if it was not freed and reused since. */
+interface Resident { gen: number; refs: number; bytes: number }
 
 export class WasmRuntime {
   readonly exports: KernelExports;
@@ -33,17 +42,29 @@ export class WasmRuntime {
   readonly gemmScratch: number;
   /** Set by tests (and CONVKIT_THREADS=1) to compare the single-threaded path. */
   singleThreaded = false;
-  private top = ARENA_BASE;
-  /** Memory grew during this kernel call: run it on this thread alone (see alloc). */
+  /** Memory grew during this kernel call: run it on this thread alone (see grow). */
   private grew = false;
   private f32view: Float32Array;
   private i32view: Int32Array;
+  private readonly heap: WasmHeap;
+  /** Blocks of the current kernel call, freed when the next one begins. */
+  private temps = new Set<number>();
+  /** Blocks that are tensors' storage, by address. */
+  private readonly resident = new Map<number, Resident>();
+  private generation = 0;
+  /** Bytes of tensor blocks beyond which outputs are copied out to the JS heap instead. */
+  readonly residentLimit: number;
+  private residentBytes = 0;
+  private readonly owner: ExternalMemory;
+  private readonly buffers = new WeakSet<ArrayBufferLike>();
+  private readonly finalizer: FinalizationRegistry<{ ptr: number; gen: number }>;
 
   constructor(
     module: WebAssembly.Module,
     private readonly memory: WebAssembly.Memory,
     readonly shared: boolean,
     workers: number,
+    maximumBytes = 0,
   ) {
     this.exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
     if (this.exports.abiVersion?.() !== ABI_VERSION) {
@@ -52,6 +73,15 @@ export class WasmRuntime {
     this.f32view = new Float32Array(memory.buffer);
     this.i32view = new Int32Array(memory.buffer);
     this.gemmScratch = this.exports.gemmScratch();
+    this.heap = new WasmHeap(HEAP_BASE, (end) => this.grow(end));
+    // A quarter of what the memory may grow to: beyond that (tensors nobody disposes, waiting
+    // for the garbage collector, which does not see wasm memory), outputs go to the JS heap.
+    this.residentLimit = shared ? maximumBytes / 4 : 0;
+    this.owner = { retain: (a) => this.retain(a), release: (a) => this.release(a) };
+    this.finalizer = new FinalizationRegistry(({ ptr, gen }) => {
+      if (this.resident.get(ptr)?.gen === gen) this.freeResident(ptr);
+    });
+    if (shared) this.adopt(memory.buffer);
     this.pool = shared ? startPool(module, memory, JOB_AT, workers) : null;
   }
 
@@ -76,53 +106,103 @@ export class WasmRuntime {
   private refresh(): void {
     this.f32view = new Float32Array(this.memory.buffer);
     this.i32view = new Int32Array(this.memory.buffer);
+    if (this.shared) this.adopt(this.memory.buffer);
   }
 
-  /** Starts a kernel call: everything allocated by the previous one is free again. */
+  /** Views on every buffer this memory has had (old ones stay valid after growth) are ours. */
+  private adopt(buffer: ArrayBufferLike): void {
+    this.buffers.add(buffer);
+    registerExternalBuffer(buffer, this.owner);
+  }
+
+  /** Makes memory at least `end` bytes long. */
+  private grow(end: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (end <= have) return;
+    // Other threads learn of a grown shared memory asynchronously (V8 interrupts them), so
+    // the call that grows it keeps to this thread; growing by half again at least makes
+    // that rare after the first few calls.
+    this.grew = true;
+    const need = Math.ceil((end - have) / PAGE);
+    try {
+      try {
+        this.memory.grow(Math.max(need, Math.ceil(have / 2 / PAGE)));
+      } catch {
+        this.memory.grow(need);
+      }
+    } catch {
+      throw new ConvkitError(`wasm backend: out of WebAssembly memory (a kernel needs ${(end / 2 ** 20).toFixed(0)} MiB more than the ${(have / 2 ** 20).toFixed(0)} MiB in use); use a smaller batch, dispose tensors (tidy), or CONVKIT_BACKEND=js`);
+    }
+    this.refresh();
+  }
+
+  /** Starts a kernel call: the blocks of the previous one are free again. */
   begin(): void {
-    this.top = ARENA_BASE;
+    for (const p of this.temps) this.heap.release(p);
+    this.temps.clear();
     this.grew = false;
   }
 
-  /** `floats` float32 slots (64-byte aligned); returns the byte offset. */
+  /** `floats` float32 slots (64-byte aligned) for this kernel call; returns the byte offset. */
   alloc(floats: number): number {
-    const ptr = this.top;
-    const end = ptr + Math.ceil((floats * 4) / ALIGN) * ALIGN;
-    const have = this.memory.buffer.byteLength;
-    if (end > have) {
-      // Other threads learn of a grown shared memory asynchronously (V8 interrupts them), so
-      // the call that grows it keeps to this thread; growing by half again at least makes
-      // that rare after the first few calls.
-      this.grew = true;
-      const need = Math.ceil((end - have) / PAGE);
-      try {
-        try {
-          this.memory.grow(Math.max(need, Math.ceil(have / 2 / PAGE)));
-        } catch {
-          this.memory.grow(need);
-        }
-      } catch {
-        throw new ConvkitError(`wasm backend: out of WebAssembly memory (a kernel needs ${(end / 2 ** 20).toFixed(0)} MiB); use a smaller batch or CONVKIT_BACKEND=js`);
-      }
-      this.refresh();
-    }
-    this.top = end;
+    const ptr = this.heap.alloc(floats * 4);
+    this.temps.add(ptr);
     return ptr;
   }
 
-  /** Copies `data` into the arena. */
+  /** The byte offset of `data` in wasm memory: where it lives already, or a copy. */
   put(data: Float32Array): number {
+    if (this.isResident(data)) return data.byteOffset;
     const ptr = this.alloc(data.length);
     this.f32.set(data, ptr >> 2);
     return ptr;
   }
 
-  /** A fresh Float32Array with `n` floats from `ptr`. */
+  /**
+   * The kernel's output, `n` floats at `ptr`: the block itself as a tensor's storage when
+   * `ptr` is a block of this call and tensors may live here, else a copy on the JS heap.
+   */
   read(ptr: number, n: number): Float32Array {
-    return this.f32.slice(ptr >> 2, (ptr >> 2) + n);
+    // Only inside tidy scopes, which free what they do not return: the garbage collector
+    // does not see wasm memory, so outputs it alone would free are better on the JS heap.
+    if (this.shared && this.temps.has(ptr) && this.residentBytes < this.residentLimit && inTidyScope()) {
+      this.temps.delete(ptr);
+      const view = new Float32Array(this.memory.buffer, ptr, n);
+      const gen = ++this.generation;
+      this.resident.set(ptr, { gen, refs: 0, bytes: 4 * n });
+      this.residentBytes += 4 * n;
+      this.finalizer.register(view, { ptr, gen });
+      return view;
+    }
+    // new + set: slice() of a view on shared memory copies element by element (4x slower).
+    const out = new Float32Array(n);
+    out.set(this.f32.subarray(ptr >> 2, (ptr >> 2) + n));
+    return out;
   }
 
-  /** Copies int32 data (pooling switches) into the arena. */
+  private isResident(data: TypedArray): boolean {
+    return this.shared && data.byteOffset >= HEAP_BASE && this.buffers.has(data.buffer);
+  }
+
+  private retain(data: TypedArray): boolean {
+    const r = this.resident.get(data.byteOffset);
+    if (!r || !(data instanceof Float32Array) || !this.isResident(data)) return false;
+    r.refs++;
+    return true;
+  }
+
+  private release(data: TypedArray): void {
+    const r = this.resident.get(data.byteOffset);
+    if (r && --r.refs <= 0) this.freeResident(data.byteOffset);
+  }
+
+  private freeResident(ptr: number): void {
+    this.residentBytes -= this.resident.get(ptr)!.bytes;
+    this.resident.delete(ptr);
+    this.heap.release(ptr);
+  }
+
+  /** Copies int32 data (pooling switches) into memory for this call. */
   putI32(data: Int32Array): number {
     const ptr = this.alloc(data.length);
     this.i32.set(data, ptr >> 2);
@@ -130,7 +210,9 @@ export class WasmRuntime {
   }
 
   readI32(ptr: number, n: number): Int32Array {
-    return this.i32.slice(ptr >> 2, (ptr >> 2) + n);
+    const out = new Int32Array(n);
+    out.set(this.i32.subarray(ptr >> 2, (ptr >> 2) + n));
+    return out;
   }
 
   private get i32(): Int32Array {
@@ -204,7 +286,7 @@ export function createRuntime(host: WasmHost, workers = defaultWorkers()): WasmR
   // get 1 GiB.
   const maximum = canBlock() && typeof (globalThis as { process?: unknown }).process === 'object' ? 65536 : 16384;
   const memory = new WebAssembly.Memory(host.shared ? { initial, maximum, shared: true } : { initial, maximum });
-  return new WasmRuntime(host.module, memory, host.shared, host.shared ? workers : 0);
+  return new WasmRuntime(host.module, memory, host.shared, host.shared ? workers : 0, maximum * PAGE);
 }
 
 function defaultWorkers(): number {
