@@ -9,7 +9,9 @@ import { col2imTask } from './col2im';
 import { filterTask, winogradTask } from './winograd';
 import { eltTask } from './elementwise';
 import { gemvTask } from './gemv';
-import { batchNormTask, channelSumTask, maxPoolGradTask, maxPoolTask } from './planes';
+import { directConvTask, directFilterTask } from './direct';
+import { batchNormTask, channelSumTask } from './planes';
+import { avgPoolGradTask, avgPoolTask, lrnGradTask, lrnTask, maxPoolGradTask, maxPoolTask, maxPoolValuesTask } from './pool';
 
 export const KIND_GEMM = 1;
 export const KIND_COL2IM = 2;
@@ -21,6 +23,13 @@ export const KIND_MAXPOOL = 7;
 export const KIND_MAXPOOL_GRAD = 8;
 export const KIND_BATCHNORM = 9;
 export const KIND_CHANNEL_SUM = 10;
+export const KIND_MAXPOOL_VALUES = 11;
+export const KIND_AVGPOOL = 12;
+export const KIND_AVGPOOL_GRAD = 13;
+export const KIND_LRN = 14;
+export const KIND_LRN_GRAD = 19;
+export const KIND_DIRECT_CONV = 15;
+export const KIND_DIRECT_FILTER = 16;
 
 /** Bumped whenever a job layout changes; the loader refuses a kernels.wasm of another version. */
 export function abiVersion(): i32 {
@@ -48,6 +57,13 @@ function dispatch(job: usize, kind: i32, t: i32, tid: i32): void {
     case KIND_MAXPOOL_GRAD: maxPoolGradTask(job, t); break;
     case KIND_BATCHNORM: batchNormTask(job, t); break;
     case KIND_CHANNEL_SUM: channelSumTask(job, t); break;
+    case KIND_MAXPOOL_VALUES: maxPoolValuesTask(job, t); break;
+    case KIND_AVGPOOL: avgPoolTask(job, t); break;
+    case KIND_AVGPOOL_GRAD: avgPoolGradTask(job, t); break;
+    case KIND_LRN: lrnTask(job, t); break;
+    case KIND_LRN_GRAD: lrnGradTask(job, t); break;
+    case KIND_DIRECT_CONV: directConvTask(job, t, tid); break;
+    case KIND_DIRECT_FILTER: directFilterTask(job, t, tid); break;
     default: unreachable();
   }
 }

@@ -43,7 +43,8 @@ class Block extends nn.Module {
       : new nn.Sequential(new nn.Conv2d(cin, cout, 1, { stride, bias: false, ...FLOOR }), new nn.BatchNorm2d(cout));
   }
   forward(x: ck.Tensor): ck.Tensor {
-    const y = this.b2.forward(this.c2.forward(ck.F.relu(this.b1.forward(this.c1.forward(x)))));
+    // relu(b1(...)) as one fused call where hooks allow (ck.nn.forwardWithRelu).
+    const y = this.b2.forward(this.c2.forward(nn.forwardWithRelu(this.b1, this.c1.forward(x))));
     return ck.F.relu(ck.F.add(y, this.sc ? this.sc.forward(x) : x));
   }
 }

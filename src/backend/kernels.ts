@@ -185,6 +185,8 @@ export interface KernelSignatures {
   // --- pooling (src/backend/js/pool2d.ts); x is [N, C, H, W], geometry pre-validated by the op ---
   /** Max over each window, -inf outside the image; also the switches (PyTorch's return_indices). */
   MaxPool2DWithArgmax(x: KernelTensor, attrs: Window2D): PoolWithArgmax;
+  /** The output of MaxPool2DWithArgmax without the switches (inference: no gradient will be taken). */
+  MaxPool2D(x: KernelTensor, attrs: Window2D): Float32Array;
   /** Routes dy [N, C, outH, outW] through the switches into zeros of inputShape, summing where windows share a winner. */
   MaxPool2DGrad(dy: KernelTensor, indices: Int32Array, inputShape: readonly number[]): Float32Array;
   /** Mean over each window with at::avg_pool2d's clipping and divisor rules (ceil mode included). */
@@ -204,8 +206,19 @@ export interface KernelSignatures {
   LRNGrad(x: KernelTensor, dy: KernelTensor, attrs: LRNAttrs): Float32Array;
   /** Per-channel mean and biased variance over every axis but 1. */
   BatchNormStats(x: KernelTensor): BatchNormStatistics;
-  /** (x - mean) / sqrt(variance + eps) * weight + bias per channel; mean, variance, weight, bias are [C]. */
-  BatchNorm(x: KernelTensor, mean: KernelTensor, variance: KernelTensor, weight: KernelTensor | null, bias: KernelTensor | null, eps: number): Float32Array;
+  /**
+   * (x - mean) / sqrt(variance + eps) * weight + bias per channel; mean, variance, weight, bias
+   * are [C]. activation 'relu' (default 'none') then applies the Unary relu rule to each result.
+   */
+  BatchNorm(
+    x: KernelTensor,
+    mean: KernelTensor,
+    variance: KernelTensor,
+    weight: KernelTensor | null,
+    bias: KernelTensor | null,
+    eps: number,
+    activation?: 'none' | 'relu',
+  ): Float32Array;
   /** Gradients of BatchNorm; batchStats = the statistics were computed from x (training), so they are differentiated too. */
   BatchNormGrad(
     x: KernelTensor,

@@ -1,4 +1,4 @@
-import type { GraphOps } from '../nn/graph-trace.js';
+import { callChain, type GraphOps } from '../nn/graph-trace.js';
 import { AdaptiveAvgPool2d } from '../nn/adaptive-avg-pool2d.js';
 import { BatchNorm2d } from '../nn/batch-norm.js';
 import { Conv2d, type Conv2dLayerOptions } from '../nn/conv2d.js';
@@ -39,7 +39,7 @@ export class BasicConv2d extends GraphModule {
   }
 
   traceGraph<V>(x: V, ops: GraphOps<V>): V {
-    return ops.call(this.relu, ops.call(this.bn, ops.call(this.conv, x)));
+    return callChain(ops, [this.conv, this.bn, this.relu], x);
   }
 
   override describe(): string {

@@ -1,12 +1,17 @@
 import type { GraphOps, GraphTraceable } from '../nn/graph-trace.js';
+import { runLayers } from '../nn/fusion.js';
 import { Module } from '../nn/module.js';
 import { add } from '../ops/binary.js';
 import { cat } from '../ops/concat.js';
 import type { Tensor } from '../tensor/tensor.js';
 
-/** Runs a graph description on tensors: children's forward, F.add, and ck.cat along channels. */
+/**
+ * Runs a graph description on tensors: children's forward, F.add, and ck.cat along channels;
+ * chains fuse a ReLU into the layer before it where no hooks watch (nn/fusion.ts).
+ */
 const tensorOps: GraphOps<Tensor> = {
   call: (child, x) => child.forward(x),
+  chain: (children, x) => runLayers(children, x),
   add: (a, b) => add(a, b),
   cat: (xs) => cat(xs, 1),
 };

@@ -1,4 +1,4 @@
-import type { GraphOps } from '../nn/graph-trace.js';
+import { callChain, type GraphOps } from '../nn/graph-trace.js';
 import { AdaptiveAvgPool2d } from '../nn/adaptive-avg-pool2d.js';
 import { BatchNorm2d } from '../nn/batch-norm.js';
 import { Conv2d } from '../nn/conv2d.js';
@@ -60,7 +60,7 @@ export class BasicBlock extends GraphModule {
   }
 
   traceGraph<V>(x: V, ops: GraphOps<V>): V {
-    let out = ops.call(this.relu, ops.call(this.bn1, ops.call(this.conv1, x)));
+    let out = callChain(ops, [this.conv1, this.bn1, this.relu], x);
     out = ops.call(this.bn2, ops.call(this.conv2, out));
     const shortcut = this.downsample ? ops.call(this.downsample, x) : x;
     return ops.call(this.relu, ops.add(out, shortcut));
@@ -103,8 +103,8 @@ export class Bottleneck extends GraphModule {
   }
 
   traceGraph<V>(x: V, ops: GraphOps<V>): V {
-    let out = ops.call(this.relu, ops.call(this.bn1, ops.call(this.conv1, x)));
-    out = ops.call(this.relu, ops.call(this.bn2, ops.call(this.conv2, out)));
+    let out = callChain(ops, [this.conv1, this.bn1, this.relu], x);
+    out = callChain(ops, [this.conv2, this.bn2, this.relu], out);
     out = ops.call(this.bn3, ops.call(this.conv3, out));
     const shortcut = this.downsample ? ops.call(this.downsample, x) : x;
     return ops.call(this.relu, ops.add(out, shortcut));
@@ -172,7 +172,7 @@ export class ResNet extends GraphModule {
   }
 
   traceGraph<V>(x: V, ops: GraphOps<V>): V {
-    let h = ops.call(this.maxpool, ops.call(this.relu, ops.call(this.bn1, ops.call(this.conv1, x))));
+    let h = callChain(ops, [this.conv1, this.bn1, this.relu, this.maxpool], x);
     for (const stage of this.stages) h = ops.call(stage, h);
     return ops.call(this.fc, ops.call(this.flatten, ops.call(this.avgpool, h)));
   }

@@ -1,6 +1,8 @@
 import { ConvkitError, fmtShape } from '../tensor/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { batchNorm } from '../ops/batch-norm.js';
+import type { FusedActivation } from '../ops/fused-activation.js';
+import type { ReluFusable } from './fusion.js';
 import { Module } from './module.js';
 import type { Parameter } from './parameter.js';
 import { normSettings } from './norm-settings.js';
@@ -25,7 +27,7 @@ export interface BatchNormLayerOptions {
  * `running_var`, `num_batches_tracked`) so that PyTorch checkpoints map one to one.
  * BatchNorm1d and BatchNorm2d differ only in the input ranks they accept.
  */
-abstract class BatchNormBase extends Module {
+abstract class BatchNormBase extends Module implements ReluFusable {
   weight: Parameter | null;
   bias: Parameter | null;
   readonly numFeatures: number;
@@ -59,6 +61,20 @@ abstract class BatchNormBase extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    return this.normalize(x, 'none');
+  }
+
+  /** relu(forward(x)) with the ReLU inside the BatchNorm kernel (eval mode only, see canFuseRelu); no hooks run. */
+  forwardFused(x: Tensor, activation: 'relu'): Tensor {
+    return this.located(() => this.normalize(x, activation));
+  }
+
+  /** Only in eval mode with running statistics: training-mode batch norm stays as it is. */
+  canFuseRelu(): boolean {
+    return !this.training && this.trackRunningStats && this.runsPlainForward(BatchNormBase.prototype.forward);
+  }
+
+  private normalize(x: Tensor, activation: FusedActivation): Tensor {
     if (!(x instanceof Tensor)) throw new ConvkitError(`input must be a Tensor, got ${x === null ? 'null' : typeof x}`);
     const layout = this.layouts[x.ndim];
     if (layout === undefined) {
@@ -86,6 +102,7 @@ abstract class BatchNormBase extends Module {
       training: this.training || !track,
       momentum: factor,
       eps: this.eps,
+      activation,
     });
     if (this.training && track) (this.numBatchesTracked!.data as Int32Array)[this.numBatchesTracked!.offset]! += 1;
     return y;

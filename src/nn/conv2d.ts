@@ -15,8 +15,10 @@ import {
   type PaddingMode,
 } from '../ops/conv-args.js';
 import { conv2d, CONV2D_OPTIONS } from '../ops/conv2d.js';
+import type { FusedActivation } from '../ops/fused-activation.js';
 import { pair, type Fit, type Pair } from '../ops/geometry.js';
 import { kaimingNormal } from './init.js';
+import type { ReluFusable } from './fusion.js';
 import { Module } from './module.js';
 import { Parameter } from './parameter.js';
 import { register } from './registry.js';
@@ -39,7 +41,7 @@ export interface Conv2dLayerOptions {
  * [K, C/groups, kh, kw] starts He-normal (std sqrt(2 / fanIn), fanIn = C/groups*kh*kw, right
  * before a ReLU); the bias [K] starts at zero.
  */
-export class Conv2d extends Module {
+export class Conv2d extends Module implements ReluFusable {
   weight: Parameter;
   bias: Parameter | null;
   readonly inChannels: number;
@@ -75,6 +77,19 @@ export class Conv2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    return this.convolve(x, 'none');
+  }
+
+  /** relu(forward(x)) with the ReLU inside the convolution kernel (see nn/fusion.ts); no hooks run. */
+  forwardFused(x: Tensor, activation: 'relu'): Tensor {
+    return this.located(() => this.convolve(x, activation));
+  }
+
+  canFuseRelu(): boolean {
+    return this.runsPlainForward(Conv2d.prototype.forward);
+  }
+
+  private convolve(x: Tensor, activation: FusedActivation): Tensor {
     // Checked here too so that the message reads "features.3 (Conv2d): expected 64 input channels, got 3".
     if (x instanceof Tensor && x.ndim === 4 && x.shape[1] !== this.inChannels) {
       throw new ConvkitError(`expected ${this.inChannels} input channels, got ${x.shape[1]} (input ${fmtShape(x.shape)})`);
@@ -86,6 +101,7 @@ export class Conv2d extends Module {
       groups: this.groups,
       paddingMode: this.paddingMode,
       fit: this.fit,
+      activation,
     });
   }
 

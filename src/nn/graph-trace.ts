@@ -16,6 +16,20 @@ export interface GraphOps<V> {
   add(a: V, b: V): V;
   /** Concatenation along the channels (Inception's branches). */
   cat(xs: readonly V[]): V;
+  /**
+   * Runs children one after another (conv -> bn -> relu). Optional: readers that leave it out
+   * get one `call` per child (see callChain); tensors use it to fuse a ReLU into the layer
+   * before it (nn/fusion.ts).
+   */
+  chain?(children: readonly Module[], x: V): V;
+}
+
+/** ops.chain(children, x) when the reader has it, else ops.call for each child in turn. */
+export function callChain<V>(ops: GraphOps<V>, children: readonly Module[], x: V): V {
+  if (ops.chain) return ops.chain(children, x);
+  let v = x;
+  for (const c of children) v = ops.call(c, v);
+  return v;
 }
 
 export interface GraphTraceable {

@@ -1,3 +1,4 @@
+import { needsGrad } from '../autograd/tape.js';
 import { ConvkitError } from '../tensor/errors.js';
 import { keep } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -14,7 +15,9 @@ const OPTIONS = ['stride', 'padding', 'dilation', 'ceilMode', 'fit', 'returnIndi
  * The POOL layer: max over each window of each channel (no parameters). The switches of the
  * last forward pass (which input pixel won each window) stay in `lastIndices`, for
  * visualizations such as deconvnets; they are valid until the next forward, so clone() them
- * to keep them longer.
+ * to keep them longer. In eval mode with no gradient being recorded (inference: `eval()` and
+ * noGrad, or an input that requires no grad) forward skips the switches, which is faster, and
+ * `lastIndices` is null; `forwardWithIndices` always computes them.
  *
  * `forward` returns one Tensor (so the layer fits in a Sequential); PyTorch's
  * return_indices=True tuple is `forwardWithIndices(x)` here, and `returnIndices: true` is
@@ -39,25 +42,32 @@ export class MaxPool2d extends PoolLayer {
   }
 
   forward(x: Tensor): Tensor {
+    if (!this.training && !needsGrad(x)) {
+      this.lastIndices?.dispose();
+      this.lastIndices = null;
+      return maxPool2d(x, this.params.kernel, { ...this.windowOptions(), returnIndices: false });
+    }
+    return this.forwardKeepingIndices(x);
+  }
+
+  /** The output and a copy of the switches (PyTorch's return_indices=True). */
+  forwardWithIndices(x: Tensor): PoolWithIndices {
+    const output = this.forwardKeepingIndices(x);
+    return { output, indices: this.lastIndices!.clone() };
+  }
+
+  private windowOptions(): Omit<MaxPool2dOptions, 'returnIndices'> {
     const p = this.params;
-    const { output, indices } = maxPool2d(x, p.kernel, {
-      stride: p.stride,
-      padding: p.padding,
-      dilation: p.dilation,
-      fit: p.fit,
-      returnIndices: true,
-    });
+    return { stride: p.stride, padding: p.padding, dilation: p.dilation, fit: p.fit };
+  }
+
+  private forwardKeepingIndices(x: Tensor): Tensor {
+    const { output, indices } = maxPool2d(x, this.params.kernel, { ...this.windowOptions(), returnIndices: true });
     // The layer owns its switches: they survive tidy scopes, and the previous ones are freed
     // now rather than piling up until garbage collection.
     this.lastIndices?.dispose();
     this.lastIndices = keep(indices);
     return output;
-  }
-
-  /** The output and a copy of the switches (PyTorch's return_indices=True). */
-  forwardWithIndices(x: Tensor): PoolWithIndices {
-    const output = this.forward(x);
-    return { output, indices: this.lastIndices!.clone() };
   }
 
   override describe(): string {

@@ -29,15 +29,15 @@ export abstract class Module {
   private bufferMap = new Map<string, Tensor>();
   /** Constructor arguments for getConfig(); layers set it in their constructor. */
   protected configArgs: unknown[] | null = null;
+  /** The class's forward and the wrapper installed in its place (see runsPlainForward). */
+  private forwardPair: { inner: (...a: Tensor[]) => Tensor; wrapped: (...a: Tensor[]) => Tensor };
 
   constructor() {
     const inner = this.forward;
-    Object.defineProperty(this, 'forward', {
-      value: (...args: Tensor[]) => this.runForward(inner, args),
-      enumerable: false,
-      writable: true,
-    });
-    for (const key of ['parentRef', 'hooks', 'bufferMap', 'configArgs', 'training']) {
+    const wrapped = (...args: Tensor[]) => this.runForward(inner, args);
+    Object.defineProperty(this, 'forward', { value: wrapped, enumerable: false, writable: true });
+    this.forwardPair = { inner, wrapped };
+    for (const key of ['parentRef', 'hooks', 'bufferMap', 'configArgs', 'training', 'forwardPair']) {
       Object.defineProperty(this, key, { enumerable: false, writable: true });
     }
   }
@@ -61,11 +61,21 @@ export abstract class Module {
   }
 
   private runForward(inner: (...a: Tensor[]) => Tensor, args: Tensor[]): Tensor {
+    const out = this.located(() => inner.apply(this, args));
+    for (const h of this.hooks) h(this, args, out);
+    return out;
+  }
+
+  /**
+   * Runs `fn` as forward() runs the module's own code, minus the hooks: children learn their
+   * parent first, and a ConvkitError gets this module's path in front (`features.3 (Conv2d): ...`).
+   * For a layer's other entry points (forwardFused) that must read like forward.
+   */
+  protected located<T>(fn: () => T): T {
     // Children learn their parent here, so that errors and hooks deeper down know their path.
     for (const [name, child] of this.namedChildren()) child.parentRef = { module: this, name };
-    let out: Tensor;
     try {
-      out = inner.apply(this, args);
+      return fn();
     } catch (e) {
       if (e instanceof ConvkitError && !(e as { located?: boolean }).located) {
         const where = this.path || 'model';
@@ -74,8 +84,17 @@ export abstract class Module {
       }
       throw e;
     }
-    for (const h of this.hooks) h(this, args, out);
-    return out;
+  }
+
+  /**
+   * Whether forward() would run exactly `method` and nothing else: no forward hooks are
+   * registered, a subclass did not override it, and nobody replaced `forward` on the instance
+   * (ONNX export's tracing does). Only then may a caller get the same output another way, e.g.
+   * one fused kernel for a layer and the ReLU after it (nn/fusion.ts), unseen by anyone.
+   */
+  runsPlainForward(method: (...a: Tensor[]) => Tensor): boolean {
+    const own = this.forwardPair as typeof this.forwardPair | undefined; // absent on a hand-made copy
+    return this.hooks.length === 0 && own !== undefined && own.inner === method && this.forward === own.wrapped;
   }
 
   /** Direct children in declaration order; arrays of modules are numbered `name.0`, `name.1`, ... */

@@ -1,5 +1,6 @@
 import { ConvkitError } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { runLayers } from './fusion.js';
 import { Module, type ModuleConfig } from './module.js';
 import { fromConfig, register } from './registry.js';
 
@@ -29,10 +30,12 @@ export class Sequential extends Module {
     return this;
   }
 
+  /**
+   * Each child's forward in turn; a Conv2d, Linear or eval-mode BatchNorm followed by a plain
+   * nn.ReLU runs as one fused kernel call unless hooks watch either (see nn/fusion.ts).
+   */
   forward(x: Tensor): Tensor {
-    let h = x;
-    for (const layer of this.children()) h = layer.forward(h);
-    return h;
+    return runLayers(this.children(), x);
   }
 
   override getConfig(): ModuleConfig {

@@ -4,6 +4,7 @@ import { record } from '../autograd/tape.js';
 import { ConvkitError, fmtShape } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkOptionNames } from './conv-args.js';
+import { activationGrad, checkActivation, fusedName, type FusedActivation } from './fused-activation.js';
 import { expectTensor, kin, kout } from './kernel-io.js';
 
 export interface BatchNormOptions {
@@ -16,9 +17,14 @@ export interface BatchNormOptions {
   /** Weight of the new batch in the running averages: running = (1 - momentum) running + momentum batch. */
   momentum?: number;
   eps?: number;
+  /**
+   * 'relu' applies max(0, y) inside the BatchNorm kernel: the same values and gradients as
+   * F.relu(F.batchNorm(...)) without a second pass (ResNet's BN -> RELU). Default 'none'.
+   */
+  activation?: FusedActivation;
 }
 
-const OPTIONS = ['weight', 'bias', 'training', 'momentum', 'eps'];
+const OPTIONS = ['weight', 'bias', 'training', 'momentum', 'eps', 'activation'];
 
 /** A per-channel vector argument: null, or a float32 tensor of shape [C]. */
 export function channelVector(t: Tensor | null | undefined, channels: number, x: Tensor, op: string, name: string): Tensor | null {
@@ -74,6 +80,7 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
   if (typeof training !== 'boolean') throw new ConvkitError(`${op}: training must be true or false, got ${JSON.stringify(opts.training)}`);
   const momentum = finiteOption(opts.momentum, 0.1, op, 'momentum');
   const eps = finiteOption(opts.eps, 1e-5, op, 'eps', 0);
+  const activation = checkActivation(opts.activation, op);
   if ((rm === null) !== (rv === null)) {
     throw new ConvkitError(`${op}: give both runningMean and runningVar or neither, got ${rm ? 'runningMean only' : 'runningVar only'}`);
   }
@@ -106,9 +113,17 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
     mean = Float32Array.from(rm!.values());
     variance = Float32Array.from(rv!.values());
   }
-  const y = kout(kernel('BatchNorm')(kin(x, op), vec(mean), vec(variance), weight && kin(weight), bias && kin(bias), eps), x.shape);
-  return record(y, op, [x, weight, bias], (g) => {
-    const { dx, dweight, dbias } = kernel('BatchNormGrad')(kin(x), kin(g), vec(mean), vec(variance), weight && kin(weight), eps, training);
-    return [kout(dx, x.shape), weight && kout(dweight, [channels]), bias && kout(dbias, [channels])];
-  });
+  const y = kout(kernel('BatchNorm')(kin(x, op), vec(mean), vec(variance), weight && kin(weight), bias && kin(bias), eps, activation), x.shape);
+  return record(
+    y,
+    fusedName(op, activation),
+    [x, weight, bias],
+    (dy) => {
+      // Fused relu: mask dy first (the separate relu's backward), then batch norm's.
+      const g = activationGrad(activation, y, dy);
+      const { dx, dweight, dbias } = kernel('BatchNormGrad')(kin(x), kin(g), vec(mean), vec(variance), weight && kin(weight), eps, training);
+      return [kout(dx, x.shape), weight && kout(dweight, [channels]), bias && kout(dbias, [channels])];
+    },
+    activation === 'none' ? [] : [y],
+  );
 }

@@ -16,6 +16,7 @@ import {
 import { pair, type Fit, type Pair } from './geometry.js';
 import { expectRank, expectTensor, kin, kout } from './kernel-io.js';
 import { pad } from './pad.js';
+import { activationGrad, checkActivation, fusedName, type FusedActivation } from './fused-activation.js';
 
 export interface Conv2dOptions {
   stride?: Pair;
@@ -27,9 +28,16 @@ export interface Conv2dOptions {
   paddingMode?: PaddingMode;
   /** What to do when the windows do not tile the input exactly; default 'strict' (an error). */
   fit?: Fit;
+  /**
+   * 'relu' applies max(0, y) inside the convolution kernel (after the bias): the same values
+   * and gradients as F.relu(F.conv2d(...)) without a second pass over the output. Default 'none'.
+   */
+  activation?: FusedActivation;
 }
 
+/** The geometry options, shared with the Conv2d layer. */
 export const CONV2D_OPTIONS = ['stride', 'padding', 'dilation', 'groups', 'paddingMode', 'fit'] as const;
+const OPTIONS = [...CONV2D_OPTIONS, 'activation'] as const;
 
 /** Checks that input channels, weight and groups agree (shared with the Conv2d layer). */
 export function checkConvShapes(xShape: readonly number[], wShape: readonly number[], groups: number, op: string): void {
@@ -61,7 +69,7 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: Conv2dOpti
   expectTensor(x, op, 'input');
   expectTensor(w, op, 'weight');
   if (b !== undefined && b !== null) expectTensor(b, op, 'bias');
-  checkOptionNames(opts, CONV2D_OPTIONS, op);
+  checkOptionNames(opts, OPTIONS, op);
   expectRank(x, 4, op, 'input', 'N, C, H, W');
   expectRank(w, 4, op, 'weight', 'outChannels, inChannels/groups, kh, kw');
   const groups = positiveInt(opts.groups ?? 1, op, 'groups');
@@ -75,6 +83,7 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: Conv2dOpti
   const dilation = pair(opts.dilation, 1, op, 'dilation');
   const fit = checkFit(opts.fit, op);
   const mode = checkPaddingMode(opts.paddingMode, op);
+  const activation = checkActivation(opts.activation, op);
   let pads = resolvePadding(opts.padding, kernelSize, stride, dilation, op);
   let input = x;
   if (mode !== 'zeros' && pads.some((p) => p > 0)) {
@@ -88,16 +97,25 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: Conv2dOpti
     pads = [0, 0, 0, 0];
   }
   const win = convWindow([input.shape[2]!, input.shape[3]!], kernelSize, stride, pads, dilation, fit, op);
-  const attrs: Conv2DAttrs = { ...win, groups, activation: 'none' };
+  const attrs: Conv2DAttrs = { ...win, groups, activation };
   const outShape = [x.shape[0]!, k, win.out[0], win.out[1]];
   const y = kout(kernel('Conv2D')(kin(input, op, 'input'), kin(w, op, 'weight'), b ? kin(b, op, 'bias') : null, attrs), outShape);
   const xIn = input;
-  return record(y, op, [xIn, w, b], (g) => {
-    const gk = kin(g);
-    return [
-      xIn.requiresGrad ? kout(kernel('Conv2DBackpropInput')(gk, kin(w), xIn.shape, attrs), xIn.shape) : null,
-      w.requiresGrad ? kout(kernel('Conv2DBackpropFilter')(kin(xIn), gk, w.shape, attrs), w.shape) : null,
-      b?.requiresGrad ? kout(kernel('Reduce')(gk, [0, 2, 3], 'sum'), [k]) : null,
-    ];
-  });
+  return record(
+    y,
+    fusedName(op, activation),
+    [xIn, w, b],
+    (dy) => {
+      // Fused relu: mask dy first (the separate relu's backward), then the convolution's.
+      const g = activationGrad(activation, y, dy);
+      const gk = kin(g);
+      const back: Conv2DAttrs = { ...win, groups, activation: 'none' };
+      return [
+        xIn.requiresGrad ? kout(kernel('Conv2DBackpropInput')(gk, kin(w), xIn.shape, back), xIn.shape) : null,
+        w.requiresGrad ? kout(kernel('Conv2DBackpropFilter')(kin(xIn), gk, w.shape, back), w.shape) : null,
+        b?.requiresGrad ? kout(kernel('Reduce')(gk, [0, 2, 3], 'sum'), [k]) : null,
+      ];
+    },
+    activation === 'none' ? [] : [y],
+  );
 }

@@ -1,5 +1,5 @@
 import { kernel } from '../backend/registry.js';
-import { record } from '../autograd/tape.js';
+import { needsGrad, record } from '../autograd/tape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkOptionNames } from './conv-args.js';
 import type { Pair } from './geometry.js';
@@ -39,6 +39,8 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, opts: MaxPool2dOptions = 
   expectRank(x, 4, op, 'input', 'N, C, H, W');
   const window = poolWindow(op, [x.shape[2]!, x.shape[3]!], kernelSize, opts, { padding: true, dilation: true });
   const outShape = [x.shape[0]!, x.shape[1]!, ...window.out];
+  // Inference (grad off, or x needs none): no backward pass, so no switches to compute.
+  if (!opts.returnIndices && !needsGrad(x)) return kout(kernel('MaxPool2D')(kin(x, op), window), outShape);
   const { output, indices } = kernel('MaxPool2DWithArgmax')(kin(x, op), window);
   const y = record(kout(output, outShape), op, [x], (g) => [
     // The switches are plain state, not a tensor: the closure keeps them for the backward pass.

@@ -79,7 +79,15 @@ describe('the estimate against memory actually measured', () => {
     const model = net();
     const opt = new optim.Adam(model.parameters(), { lr: 1e-3 });
     trainingStep(model, opt); // the first step also creates the optimizer's state
+    const fusedMeasured = trainingStep(model, opt);
+    // The estimate counts every layer's output. Sequential fuses CONV + RELU into one kernel
+    // (nn/fusion.ts), which never keeps the CONV's own output; a forward hook turns that off.
+    const hooks = model.modules().map((m) => m.registerForwardHook(() => {}));
     const measured = trainingStep(model, opt);
+    hooks.forEach((h) => h.remove());
+    // Fused, the two CONV outputs (8x16x16 and 16x8x8 per item) are not kept; their gradients still are.
+    const convOutputs = BATCH * (8 * 16 * 16 + 16 * 8 * 8) * 4;
+    expect(Math.abs(fusedMeasured - (measured - convOutputs)) / measured).toBeLessThan(0.01);
     const report = analysis.summarize(model, { input: INPUT, countInPlace: true });
     const est = analysis.estimateTrainingMemory(report, { batch: BATCH, optimizer: 'adam' });
     // Inside the step: the data, every activation and its gradient, the parameter gradients.

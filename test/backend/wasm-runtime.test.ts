@@ -79,6 +79,7 @@ function wasmMatMul(a: KernelTensor, b: KernelTensor): Float32Array {
 import * as jsPool from '../../src/backend/js/pool2d.js';
 import * as jsNorm from '../../src/backend/js/normalization.js';
 import * as planes from '../../src/backend/wasm/planes.js';
+import * as wpool from '../../src/backend/wasm/pool2d.js';
 
 describe('wasm pooling, batch norm and channel sums against the js reference', () => {
   it('max pools with the same outputs and switches, NaN and padding included, and routes gradients', () => {
@@ -88,12 +89,12 @@ describe('wasm pooling, batch norm and channel sums against the js reference', (
     for (const [k, s, p, d] of [[2, 2, 0, 1], [3, 2, 1, 1], [3, 1, 1, 2], [2, 3, 1, 1]] as const) {
       const out: [number, number] = [Math.floor((23 + 2 * p - d * (k - 1) - 1) / s) + 1, Math.floor((17 + 2 * p - d * (k - 1) - 1) / s) + 1];
       const a = { kernel: [k, k] as [number, number], stride: [s, s] as [number, number], pad: [p, p, p, p] as [number, number, number, number], dilation: [d, d] as [number, number], out };
-      const r = planes.maxPool2DWithArgmax(x, a);
+      const r = wpool.maxPool2DWithArgmax(x, a);
       const e = jsPool.maxPool2DWithArgmax(x, a);
       expect(Array.from(r.indices)).toEqual(Array.from(e.indices));
       expectSame(r.output, e.output, `maxpool k${k} s${s} p${p} d${d}`);
       const dy = kt([3, 5, ...out], 22);
-      expectSame(planes.maxPool2DGrad(dy, e.indices, x.shape), jsPool.maxPool2DGrad(dy, e.indices, x.shape), 'maxpool grad');
+      expectSame(wpool.maxPool2DGrad(dy, e.indices, x.shape), jsPool.maxPool2DGrad(dy, e.indices, x.shape), 'maxpool grad');
     }
   });
 

@@ -1,4 +1,5 @@
 import type { BatchNormGradients, BatchNormStatistics, KernelTensor, LRNAttrs } from '../kernels.js';
+import { reluInPlace } from './matmul.js';
 
 /**
  * Reference normalization kernels. Inputs are [N, C, ...] with channels on axis 1; the
@@ -104,6 +105,7 @@ export function batchNorm(
   weight: KernelTensor | null,
   bias: KernelTensor | null,
   eps: number,
+  activation: 'none' | 'relu' = 'none',
 ): Float32Array {
   const { n: N, c: C, inner } = channelDims(x.shape);
   const y = new Float32Array(x.data.length);
@@ -116,6 +118,8 @@ export function batchNorm(
       for (let q = 0; q < inner; q++) y[base + q] = (x.data[base + q]! - m) * scale + shift;
     }
   }
+  // On the rounded float32 values, as a separate relu would see them.
+  if (activation === 'relu') reluInPlace(y);
   return y;
 }
 

@@ -56,6 +56,45 @@ export function maxPool2DWithArgmax(x: KernelTensor, a: Window2D): PoolWithArgma
   return { output, indices };
 }
 
+/**
+ * maxPool2DWithArgmax's output alone, by the same rules (a NaN in the window wins, -inf where
+ * the window lies wholly in the padding; among equal values, +0 and -0 included, the first in
+ * row-major order), without computing or storing the switches.
+ */
+export function maxPool2D(x: KernelTensor, a: Window2D): Float32Array {
+  const { planes, h: H, w: W } = planeDims(x.shape);
+  const [kh, kw] = a.kernel;
+  const [sh, sw] = a.stride;
+  const [dh, dw] = a.dilation;
+  const [padTop, , padLeft] = a.pad;
+  const [oh, ow] = a.out;
+  const data = x.data;
+  const output = new Float32Array(planes * oh * ow);
+  let o = 0;
+  for (let p = 0; p < planes; p++) {
+    const base = p * H * W;
+    for (let i = 0; i < oh; i++) {
+      for (let j = 0; j < ow; j++) {
+        let best = -Infinity;
+        let nan = false;
+        for (let ki = 0; ki < kh; ki++) {
+          const r = i * sh - padTop + ki * dh;
+          if (r < 0 || r >= H) continue;
+          for (let kj = 0; kj < kw; kj++) {
+            const c = j * sw - padLeft + kj * dw;
+            if (c < 0 || c >= W) continue;
+            const v = data[base + r * W + c]!;
+            if (v > best) best = v;
+            else if (v !== v) nan = true;
+          }
+        }
+        output[o++] = nan ? NaN : best;
+      }
+    }
+  }
+  return output;
+}
+
 /** Routes each dy element to its switch; overlapping windows that share a winner accumulate. */
 export function maxPool2DGrad(dy: KernelTensor, indices: Int32Array, inputShape: readonly number[]): Float32Array {
   const { planes, h: H, w: W } = planeDims(inputShape);

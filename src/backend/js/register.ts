@@ -1,7 +1,7 @@
 import type { KernelSignatures } from '../kernels.js';
 import { registerReferenceBackend } from '../registry.js';
 // pool2d.ts, normalization.ts (pooling and normalization)
-import { adaptiveAvgPool2D, adaptiveAvgPool2DGrad, adaptiveMaxPool2D, avgPool2D, avgPool2DGrad, maxPool2DGrad, maxPool2DWithArgmax } from './pool2d.js';
+import { adaptiveAvgPool2D, adaptiveAvgPool2DGrad, adaptiveMaxPool2D, avgPool2D, avgPool2DGrad, maxPool2D, maxPool2DGrad, maxPool2DWithArgmax } from './pool2d.js';
 import { batchNorm, batchNormGrad, batchNormStats, lrn, lrnGrad } from './normalization.js';
 import { binary, reduce, unary, unaryGrad } from './elementwise.js';
 import { clamp, clampGrad, prelu, preluGrad, softplus, softplusGrad } from './activations.js';
@@ -54,6 +54,7 @@ const kernels: KernelSignatures = {
   LocallyConnected2DBackpropFilter: locallyConnected2dBackpropFilter,
   // pool2d.ts, normalization.ts (pooling and normalization)
   MaxPool2DWithArgmax: maxPool2DWithArgmax,
+  MaxPool2D: maxPool2D,
   MaxPool2DGrad: maxPool2DGrad,
   AvgPool2D: avgPool2D,
   AvgPool2DGrad: avgPool2DGrad,

@@ -11,8 +11,8 @@
  */
 import type { Conv2DAttrs, KernelTensor } from '../kernels.js';
 import { conv2d as jsConv2d, conv2dBackpropFilter as jsFilter, conv2dBackpropInput as jsInput } from '../js/conv2d.js';
-import { BMODE, C2I, EP, KIND } from './job-layout.js';
-import { gemmSpec, runGemm, type ConvGeo } from './gemm.js';
+import { BMODE, C2I, DC, EP, KIND } from './job-layout.js';
+import { gemmSpec, PARALLEL_MACS, runGemm, type ConvGeo } from './gemm.js';
 import { runtime } from './instance.js';
 import type { WasmRuntime } from './runtime.js';
 import { runWinograd, winogradApplies } from './winograd.js';
@@ -61,11 +61,71 @@ function colsBytes(d: Dims): number {
   return 4 * (d.rows * d.ohw + 8);
 }
 
+const roundUp = (a: number, b: number): number => Math.ceil(a / b) * b;
+
+/** Bytes of input slab (one output row band) the direct kernels keep per task at most. */
+const SLAB_BYTES = 192 << 10;
+
+/** Width of the direct forward kernel's slab rows: whole 16-pixel tiles plus the taps' reach. */
+function slabWidth(attrs: Conv2DAttrs, tile: number): number {
+  return roundUp(attrs.out[1], tile) + (attrs.kernel[1] - 1) * attrs.dilation[1];
+}
+
+/**
+ * Few filters per group at stride 1 (not 1x1, which reads x in place): the direct kernels of
+ * assembly/direct.ts, which read a zero-padded copy of the image through a per-tap offset table
+ * instead of building or packing a column matrix.
+ */
+function directApplies(d: Dims, attrs: Conv2DAttrs): boolean {
+  return d.kg <= SMALL_M && attrs.stride[0] === 1 && attrs.stride[1] === 1 && attrs.pad.every((p) => p >= 0) &&
+    !pointwise(attrs, d) && d.rows <= 4608 &&
+    4 * d.cg * (1 + (attrs.kernel[0] - 1) * attrs.dilation[0]) * slabWidth(attrs, 16) <= SLAB_BYTES;
+}
+
+function directArgs(rt: WasmRuntime, d: Dims, attrs: Conv2DAttrs): void {
+  const v = [
+    [DC.G, d.g], [DC.CG, d.cg], [DC.H, d.h], [DC.W_, d.w], [DC.KG, d.kg], [DC.KH, attrs.kernel[0]], [DC.KW, attrs.kernel[1]],
+    [DC.PT, attrs.pad[0]], [DC.PL, attrs.pad[2]], [DC.DH, attrs.dilation[0]], [DC.DW, attrs.dilation[1]],
+    [DC.OH, attrs.out[0]], [DC.OW, attrs.out[1]], [DC.N, d.n], [DC.XS, d.c * d.h * d.w], [DC.YS, d.k * d.ohw],
+  ] as const;
+  for (const [slot, value] of v) rt.arg(slot, value);
+}
+
+/** Direct forward convolution: a task is one image and group and a band of output rows. */
+function runDirect(rt: WasmRuntime, x: number, w: number, bias: number, y: number, d: Dims, attrs: Conv2DAttrs, relu: boolean): void {
+  const [kh] = attrs.kernel;
+  const [dh] = attrs.dilation;
+  const oh = attrs.out[0];
+  const wx = slabWidth(attrs, 16);
+  const images = d.n * d.g;
+  const macs = d.n * d.k * d.rows * d.ohw;
+  const threads = macs >= PARALLEL_MACS ? rt.plannedThreads() : 1;
+  // Bands of output rows: enough tasks to balance the threads, each slab band within SLAB_BYTES.
+  const maxRows = Math.max(1, Math.floor(SLAB_BYTES / (4 * d.cg * wx)) - (kh - 1) * dh);
+  let bands = Math.max(Math.ceil(oh / maxRows), images >= 4 * threads ? 1 : Math.ceil((4 * threads) / images));
+  bands = Math.min(bands, oh);
+  const rpb = Math.ceil(oh / bands);
+  bands = Math.ceil(oh / rpb);
+  const scratch = 128 + roundUp(4 * d.rows, 64) + 4 * roundUp(d.kg, 4) * d.rows + 4 * d.cg * (rpb + (kh - 1) * dh) * wx + 64;
+  directArgs(rt, d, attrs);
+  rt.arg(DC.X, x);
+  rt.arg(DC.W, w);
+  rt.arg(DC.BIAS, bias);
+  rt.arg(DC.Y, y);
+  rt.arg(DC.FLAGS, (bias ? EP.biasRow : 0) | (relu ? EP.relu : 0));
+  rt.arg(DC.BANDS, bands);
+  rt.run(KIND.directConv, images * bands, scratch, macs >= PARALLEL_MACS);
+}
+
 /** Forward convolution of arena operands into y (all byte pointers). */
 function forward(rt: WasmRuntime, x: number, w: number, bias: number, y: number, d: Dims, attrs: Conv2DAttrs): void {
   const relu = attrs.activation === 'relu';
   if (winogradApplies(attrs, d.c, d.k)) {
     runWinograd(rt, x, w, bias, y, relu, d.n, d.c, d.h, d.w, d.k, attrs);
+    return;
+  }
+  if (directApplies(d, attrs)) {
+    runDirect(rt, x, w, bias, y, d, attrs, relu);
     return;
   }
   const pw = pointwise(attrs, d);
@@ -84,6 +144,12 @@ function forward(rt: WasmRuntime, x: number, w: number, bias: number, y: number,
     geo: geo(d, attrs),
     extraScratch: cols ? colsBytes(d) : 0,
   }));
+}
+
+/** Which convolutions take the direct kernels (tests): forward and filter gradient. */
+export function directPaths(xShape: readonly number[], wShape: readonly number[], attrs: Conv2DAttrs): { forward: boolean; filter: boolean } {
+  const d = dims(xShape, wShape, attrs);
+  return { forward: !!d && !winogradApplies(attrs, d.c, d.k) && directApplies(d, attrs), filter: !!d && directFilterApplies(d, attrs) };
 }
 
 export function conv2d(x: KernelTensor, w: KernelTensor, bias: KernelTensor | null, attrs: Conv2DAttrs): Float32Array {
@@ -134,10 +200,12 @@ export function conv2dBackpropInput(dy: KernelTensor, w: KernelTensor, inputShap
   // convolution (Winograd for 3x3). With few input channels that convolution's GEMM has few
   // rows, and when its column matrix is also the larger one (K*H*W vs C*outH*outW: LeNet's
   // unpadded 5x5), W^T dy + col2im moves several times less data.
+  // (The direct kernels of few filters read dy in place through an offset table: no column
+  // matrix either way, so the flip always wins there.)
+  const fd: Dims = { n: d.n, c: d.k, h: attrs.out[0], w: attrs.out[1], k: d.c, g: d.g, cg: d.kg, kg: d.cg, rows: d.kg * kh * kw, ohw: d.h * d.w };
   const flip = attrs.stride[0] === 1 && attrs.stride[1] === 1 && pads.every((p) => p >= 0) &&
-    (d.cg > SMALL_M || winogradApplies(flipped, d.k, d.c) || d.kg * d.h * d.w <= 2 * d.cg * d.ohw);
+    (d.cg > SMALL_M || winogradApplies(flipped, d.k, d.c) || directApplies(fd, flipped) || d.kg * d.h * d.w <= 2 * d.cg * d.ohw);
   if (flip) {
-    const fd: Dims = { n: d.n, c: d.k, h: attrs.out[0], w: attrs.out[1], k: d.c, g: d.g, cg: d.kg, kg: d.cg, rows: d.kg * kh * kw, ohw: d.h * d.w };
     const pw = rt.put(flipFilters(w.data, d, kh, kw));
     const pdx = rt.alloc(size);
     forward(rt, pdy, pw, 0, pdx, fd, flipped);
@@ -170,6 +238,56 @@ export function conv2dBackpropInput(dy: KernelTensor, w: KernelTensor, inputShap
   return rt.read(pdx, size);
 }
 
+function filterSlab(d: Dims, attrs: Conv2DAttrs): { owp: number; wx: number; rows: number; bytes: number } {
+  const owp = roundUp(attrs.out[1], 4);
+  const wx = owp + (attrs.kernel[1] - 1) * attrs.dilation[1];
+  const rows = attrs.out[0] + (attrs.kernel[0] - 1) * attrs.dilation[0];
+  return { owp, wx, rows, bytes: 4 * (d.kg * attrs.out[0] * owp + d.cg * rows * wx) };
+}
+
+const FILTER_BATCH_BYTES = 384 << 10;
+
+/** The direct filter gradient (assembly/direct.ts) keeps a padded image and its dy in scratch. */
+function directFilterApplies(d: Dims, attrs: Conv2DAttrs): boolean {
+  return d.kg <= SMALL_M && attrs.stride[0] === 1 && attrs.stride[1] === 1 && attrs.pad.every((p) => p >= 0) &&
+    !pointwise(attrs, d) && d.rows <= 4608 && filterSlab(d, attrs).bytes <= 512 << 10;
+}
+
+/**
+ * dW = sum over images of dy x im2col(x)^T with the direct kernel: parts of the images into
+ * partial dW's (the split follows the planned thread count, so the order of the additions, and
+ * the bits, never depend on timing), added up here in part order.
+ */
+function runDirectFilter(rt: WasmRuntime, px: number, pdy: number, d: Dims, attrs: Conv2DAttrs): Float32Array {
+  const size = d.k * d.rows;
+  const macs = d.n * d.k * d.rows * d.ohw;
+  const threads = rt.plannedThreads();
+  const parts = threads > 1 && macs >= PARALLEL_MACS && d.g < 4 * threads ? Math.min(d.n, Math.ceil((4 * threads) / d.g)) : 1;
+  const ipp = Math.ceil(d.n / parts);
+  const kParts = Math.ceil(d.n / ipp);
+  const pdw = rt.alloc(size * kParts);
+  const { bytes } = filterSlab(d, attrs);
+  // Images per batch: the accumulators stay in registers over a batch (fewer reductions), its
+  // slabs and dy within FILTER_BATCH_BYTES.
+  const imgb = Math.max(1, Math.min(ipp, 8, Math.floor(FILTER_BATCH_BYTES / bytes)));
+  const scratch = roundUp(4 * (d.rows + 4), 64) + roundUp(4 * d.kg * d.rows, 64) + imgb * bytes + 64;
+  directArgs(rt, d, attrs);
+  rt.arg(DC.X, px);
+  rt.arg(DC.W, pdy);
+  rt.arg(DC.Y, pdw);
+  rt.arg(DC.BANDS, size);
+  rt.arg(DC.IPP, ipp);
+  rt.arg(DC.IMGB, imgb);
+  rt.run(KIND.directFilter, kParts * d.g, scratch, macs >= PARALLEL_MACS);
+  const out = rt.read(pdw, size);
+  const f32 = rt.f32;
+  for (let p = 1; p < kParts; p++) {
+    const base = (pdw >> 2) + p * size;
+    for (let i = 0; i < size; i++) out[i]! += f32[base + i]!;
+  }
+  return out;
+}
+
 export function conv2dBackpropFilter(x: KernelTensor, dy: KernelTensor, filterShape: readonly number[], attrs: Conv2DAttrs): Float32Array {
   const d = dims(x.shape, filterShape, attrs);
   if (!d || dy.shape.join() !== [d.n, d.k, attrs.out[0], attrs.out[1]].join()) return jsFilter(x, dy, filterShape, attrs);
@@ -178,6 +296,10 @@ export function conv2dBackpropFilter(x: KernelTensor, dy: KernelTensor, filterSh
   const px = rt.put(x.data);
   const pdy = rt.put(dy.data);
   const size = d.k * d.rows;
+  if (directFilterApplies(d, attrs)) {
+    const out = runDirectFilter(rt, px, pdy, d, attrs);
+    return out;
+  }
   const pw = pointwise(attrs, d);
   // dW is small next to the work when images are many: split the image sum over threads
   // into partial dW's and add them up, rather than leave threads idle. The split follows the

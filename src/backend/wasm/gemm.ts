@@ -42,7 +42,7 @@ export function gemmSpec(s: Partial<GemmSpec> & Pick<GemmSpec, 'm' | 'n' | 'k' |
 }
 
 /** Below this many multiply-adds a job is not worth waking the workers for. */
-const PARALLEL_MACS = 1 << 18;
+export const PARALLEL_MACS = 1 << 18;
 
 const ceilDiv = (a: number, b: number): number => Math.ceil(a / b);
 const roundUp = (a: number, b: number): number => ceilDiv(a, b) * b;

@@ -1,11 +1,12 @@
 /**
  * The argument slots of each task kind, mirrored from the AssemblyScript sources
- * (assembly/gemm.ts, col2im.ts, winograd.ts, elementwise.ts). A job's arguments are int32
- * words after the job block's header; pointers are byte offsets into the wasm memory and
+ * (assembly/gemm.ts, col2im.ts, winograd.ts, elementwise.ts, planes.ts, pool.ts). A job's
+ * arguments are int32 words after the job block's header; pointers are byte offsets into the wasm memory and
  * strides are in floats.
  */
 
-export const KIND = { gemm: 1, col2im: 2, winograd: 3, winogradFilter: 4, elementwise: 5, gemv: 6, maxPool: 7, maxPoolGrad: 8, batchNorm: 9, channelSum: 10 } as const;
+export const KIND = { gemm: 1, col2im: 2, winograd: 3, winogradFilter: 4, elementwise: 5, gemv: 6, maxPool: 7, maxPoolGrad: 8, batchNorm: 9, channelSum: 10,
+  maxPoolValues: 11, avgPool: 12, avgPoolGrad: 13, lrn: 14, lrnGrad: 19, directConv: 15, directFilter: 16 } as const;
 
 /** Header words of the job block (assembly/job.ts). */
 export const JOB = { gen: 0, next: 1, fin: 2, ntasks: 3, kind: 4, ready: 5, exit: 6, scratch: 7, sstride: 8, dead: 9, join: 10, args: 16 } as const;
@@ -31,6 +32,12 @@ export const EP = { load: 1, biasRow: 2, biasCol: 4, relu: 8 } as const;
 export const MR = 4;
 export const NR = 8;
 
+/** assembly/direct.ts (BANDS: forward, row bands per image; filter gradient, floats between parts) */
+export const DC = {
+  X: 0, W: 1, BIAS: 2, Y: 3, FLAGS: 4, G: 5, CG: 6, H: 7, W_: 8, KG: 9, KH: 10, KW: 11, PT: 12, PL: 13,
+  DH: 14, DW: 15, OH: 16, OW: 17, BANDS: 18, N: 19, XS: 20, YS: 21, IPP: 22, IMGB: 23,
+} as const;
+
 /** assembly/col2im.ts */
 export const C2I = { COLS: 0, DX: 1, NPLANES: 2, GEO: 3 } as const;
 
@@ -47,8 +54,16 @@ export const EOP = {
   add: 10, sub: 11, mul: 12, div: 13, maximum: 14, minimum: 15, reluGrad: 20,
 } as const;
 
-/** assembly/planes.ts */
+/** assembly/pool.ts (P and PG: max pooling with or without switches, and its gradient) */
 export const P = { X: 0, OUT: 1, IDX: 2, H: 3, W: 4, OH: 5, OW: 6, KH: 7, KW: 8, SH: 9, SW: 10, PT: 11, PL: 12, DH: 13, DW: 14, PPT: 15, PLANES: 16 } as const;
 export const PG = { DY: 0, IDX: 1, DX: 2, HW: 3, OHW: 4, PPT: 5, PLANES: 6 } as const;
-export const BN = { X: 0, Y: 1, MEAN: 2, SCALE: 3, SHIFT: 4, C: 5, INNER: 6, PPT: 7, PLANES: 8 } as const;
+export const AP = { X: 0, OUT: 1, TAB: 2, H: 3, W: 4, OH: 5, OW: 6, MODE: 7, DIV: 8, PPT: 9, PLANES: 10, KW: 11, SW: 12, PL: 13, J0: 14, J1: 15 } as const;
+export const AVG = { inside: 0, padded: 1, fixed: 2 } as const;
+/** K, AOS (alpha / size) and COEF are float64s, two slots each; M is 4 * beta. */
+export const LR = {
+  X: 0, Y: 1, DY: 2, A: 3, B: 4, C: 5, INNER: 6, BEFORE: 7, AFTER: 8, PPT: 9, PLANES: 10, PASS: 11, K: 12, AOS: 14, M: 16, COEF: 18,
+} as const;
+
+/** assembly/planes.ts */
+export const BN = { X: 0, Y: 1, MEAN: 2, SCALE: 3, SHIFT: 4, C: 5, INNER: 6, PPT: 7, PLANES: 8, RELU: 9 } as const;
 export const RS = { X: 0, OUT: 1, A: 2, B: 3, C: 4, BPT: 5, MEAN: 6 } as const;

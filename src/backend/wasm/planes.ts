@@ -1,13 +1,12 @@
 /**
- * Max pooling (forward with switches, backward), batch norm with given statistics, and the
- * sums behind bias gradients (Reduce over every axis but one block), on the per-plane wasm
- * kernels of assembly/planes.ts. Small inputs and other shapes go to the js reference.
+ * Batch norm with given statistics, and the sums behind bias gradients (Reduce over every
+ * axis but one block), on the per-plane wasm kernels of assembly/planes.ts (pooling is in
+ * pool2d.ts). Small inputs and other shapes go to the js reference.
  */
-import type { KernelTensor, PoolWithArgmax, ReduceOp, Window2D } from '../kernels.js';
-import { maxPool2DGrad as jsMaxPoolGrad, maxPool2DWithArgmax as jsMaxPool } from '../js/pool2d.js';
+import type { KernelTensor, ReduceOp } from '../kernels.js';
 import { batchNorm as jsBatchNorm } from '../js/normalization.js';
 import { reduce as jsReduce } from '../js/elementwise.js';
-import { BN, KIND, P, PG, RS } from './job-layout.js';
+import { BN, KIND, RS } from './job-layout.js';
 import { runtime } from './instance.js';
 import type { WasmRuntime } from './runtime.js';
 
@@ -23,43 +22,11 @@ function runUnits(rt: WasmRuntime, kind: number, slotPer: number, slotCount: num
   return per;
 }
 
-export function maxPool2DWithArgmax(x: KernelTensor, a: Window2D): PoolWithArgmax {
-  if (x.shape.length !== 4 || x.data.length < MIN_ELEMENTS) return jsMaxPool(x, a);
-  const [n, c, h, w] = x.shape as [number, number, number, number];
-  const [oh, ow] = a.out;
-  const planes = n * c;
-  const rt = runtime();
-  rt.begin();
-  const px = rt.put(x.data);
-  const size = planes * oh * ow;
-  const po = rt.alloc(size);
-  const pi = rt.alloc(size);
-  const v = [[P.X, px], [P.OUT, po], [P.IDX, pi], [P.H, h], [P.W, w], [P.OH, oh], [P.OW, ow], [P.KH, a.kernel[0]], [P.KW, a.kernel[1]],
-    [P.SH, a.stride[0]], [P.SW, a.stride[1]], [P.PT, a.pad[0]], [P.PL, a.pad[2]], [P.DH, a.dilation[0]], [P.DW, a.dilation[1]]] as const;
-  for (const [s, val] of v) rt.arg(s, val);
-  runUnits(rt, KIND.maxPool, P.PPT, P.PLANES, planes, size * a.kernel[0] * a.kernel[1]);
-  return { output: rt.read(po, size), indices: rt.readI32(pi, size) };
-}
-
-export function maxPool2DGrad(dy: KernelTensor, indices: Int32Array, inputShape: readonly number[]): Float32Array {
-  if (inputShape.length !== 4 || dy.shape.length !== 4 || dy.data.length < MIN_ELEMENTS) return jsMaxPoolGrad(dy, indices, inputShape);
-  const [n, c, h, w] = inputShape as [number, number, number, number];
-  const planes = n * c;
-  const ohw = dy.shape[2]! * dy.shape[3]!;
-  const rt = runtime();
-  rt.begin();
-  const pdy = rt.put(dy.data);
-  const pi = rt.putI32(indices);
-  const pdx = rt.alloc(planes * h * w);
-  for (const [s, val] of [[PG.DY, pdy], [PG.IDX, pi], [PG.DX, pdx], [PG.HW, h * w], [PG.OHW, ohw]] as const) rt.arg(s, val);
-  runUnits(rt, KIND.maxPoolGrad, PG.PPT, PG.PLANES, planes, planes * h * w);
-  return rt.read(pdx, planes * h * w);
-}
-
 export function batchNorm(
   x: KernelTensor, mean: KernelTensor, variance: KernelTensor, weight: KernelTensor | null, bias: KernelTensor | null, eps: number,
+  activation: 'none' | 'relu' = 'none',
 ): Float32Array {
-  if (x.shape.length < 2 || x.data.length < MIN_ELEMENTS) return jsBatchNorm(x, mean, variance, weight, bias, eps);
+  if (x.shape.length < 2 || x.data.length < MIN_ELEMENTS) return jsBatchNorm(x, mean, variance, weight, bias, eps, activation);
   const c = x.shape[1]!;
   const planes = x.shape[0]! * c;
   const inner = x.data.length / planes;
@@ -74,7 +41,8 @@ export function batchNorm(
   rt.begin();
   const px = rt.put(x.data);
   const py = rt.alloc(x.data.length);
-  const v = [[BN.X, px], [BN.Y, py], [BN.MEAN, rt.put(mean.data)], [BN.SCALE, rt.put(scale)], [BN.SHIFT, rt.put(shift)], [BN.C, c], [BN.INNER, inner]] as const;
+  const v = [[BN.X, px], [BN.Y, py], [BN.MEAN, rt.put(mean.data)], [BN.SCALE, rt.put(scale)], [BN.SHIFT, rt.put(shift)], [BN.C, c], [BN.INNER, inner],
+    [BN.RELU, activation === 'relu' ? 1 : 0]] as const;
   for (const [s, val] of v) rt.arg(s, val);
   runUnits(rt, KIND.batchNorm, BN.PPT, BN.PLANES, planes, x.data.length);
   return rt.read(py, x.data.length);

@@ -13,7 +13,10 @@ import { conv2d, conv2dBackpropFilter, conv2dBackpropInput } from './conv2d.js';
 import { binary, unary, unaryGrad } from './elementwise.js';
 import { runtime, startRuntime } from './instance.js';
 import { matMul } from './matmul.js';
-import { batchNorm, maxPool2DGrad, maxPool2DWithArgmax, reduce } from './planes.js';
+import { batchNorm, reduce } from './planes.js';
+import {
+  adaptiveAvgPool2D, adaptiveAvgPool2DGrad, avgPool2D, avgPool2DGrad, lrn, lrnGrad, maxPool2D, maxPool2DGrad, maxPool2DWithArgmax,
+} from './pool2d.js';
 import { simdSupported } from './runtime.js';
 
 const kernels: Partial<KernelSignatures> = {
@@ -29,9 +32,17 @@ const kernels: Partial<KernelSignatures> = {
   Binary: binary,
   // planes.ts
   Reduce: reduce,
-  MaxPool2DWithArgmax: maxPool2DWithArgmax,
-  MaxPool2DGrad: maxPool2DGrad,
   BatchNorm: batchNorm,
+  // pool2d.ts
+  MaxPool2DWithArgmax: maxPool2DWithArgmax,
+  MaxPool2D: maxPool2D,
+  MaxPool2DGrad: maxPool2DGrad,
+  AvgPool2D: avgPool2D,
+  AvgPool2DGrad: avgPool2DGrad,
+  AdaptiveAvgPool2D: adaptiveAvgPool2D,
+  AdaptiveAvgPool2DGrad: adaptiveAvgPool2DGrad,
+  LRN: lrn,
+  LRNGrad: lrnGrad,
 };
 
 /** Make wasm the default backend (when CONVKIT_BACKEND does not say otherwise)? */

@@ -22,8 +22,15 @@ function describeInputs(inputs: readonly (Tensor | null)[]): string {
   return inputs.map((t) => (t ? `${fmtShape(t.shape)}${t.dtype === 'int32' ? ' int' : ''}` : '-')).join(', ');
 }
 
-export function runNode(node: GraphNode, inputs: readonly (Tensor | null)[], env: ExecEnv): (Tensor | null)[] {
+/** `activation` 'relu' asks an operator with `fusesRelu` for relu(its output) (see OnnxModel's fusion plan). */
+export function runNode(
+  node: GraphNode,
+  inputs: readonly (Tensor | null)[],
+  env: ExecEnv,
+  activation: 'none' | 'relu' = 'none',
+): (Tensor | null)[] {
   const ctx: RunContext = {
+    activation,
     name: node.name,
     opType: node.opType,
     opset: env.opset,

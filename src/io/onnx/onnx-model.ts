@@ -29,7 +29,15 @@ export interface OnnxModelInit {
   proto: ModelProto;
 }
 
-type Step = { node: GraphNode; module?: Module | null; replaced?: boolean };
+type Step = {
+  node: GraphNode;
+  module?: Module | null;
+  replaced?: boolean;
+  /** Fusion plan (planFusion): this node computes the Relu that alone reads its output... */
+  fusedRelu?: boolean;
+  /** ...and this Relu node then only passes that value on. */
+  passThrough?: boolean;
+};
 
 export class OnnxModel extends Module {
   /** Installed by load-onnx.ts: rebuilds a model from getConfig() args (used by ck.io.load). */
@@ -125,6 +133,38 @@ export class OnnxModel extends Module {
     const reads = (s: Step) => (s.replaced ? s.node.inputs.slice(0, 1) : s.node.inputs);
     this.#steps.forEach((s, i) => reads(s).forEach((n) => n && this.#lastUse.set(n, i)));
     this.#used = new Set([...this.#outputs, ...this.#steps.flatMap(reads)]);
+    this.planFusion(reads);
+  }
+
+  /**
+   * A Conv or Gemm whose output is read by one Relu node and nothing else (not a graph output
+   * either) computes that Relu in its own kernel (same values and gradients); the Relu node
+   * then passes the value on. Replaced nodes take no part.
+   */
+  private planFusion(reads: (s: Step) => readonly string[]): void {
+    // Per value: its first reader and how many reads (only "exactly one" matters).
+    const readers = new Map<string, { step: Step; count: number }>();
+    for (const s of this.#steps) {
+      s.fusedRelu = false;
+      s.passThrough = false;
+      for (const name of reads(s)) {
+        if (!name) continue;
+        const r = readers.get(name);
+        if (r) r.count++;
+        else readers.set(name, { step: s, count: 1 });
+      }
+    }
+    const graphOutputs = new Set(this.#outputs);
+    for (const s of this.#steps) {
+      const out = s.node.outputs[0];
+      if (s.replaced || !s.node.def.fusesRelu || !out || graphOutputs.has(out)) continue;
+      if (s.node.outputs.slice(1).some((o) => o && this.#used.has(o))) continue;
+      const r = readers.get(out);
+      const relu = r?.count === 1 ? r.step : null;
+      if (!relu || relu.replaced || relu.node.opType !== 'Relu' || relu.node.inputs[0] !== out) continue;
+      s.fusedRelu = true;
+      relu.passThrough = true;
+    }
   }
 
   get inputNames(): string[] {
@@ -198,8 +238,11 @@ export class OnnxModel extends Module {
         const x = lookup(step.node.inputs[0] ?? '');
         if (!x) throw new ConvkitError(`${step.node.where}: the replacement needs the node's first input`);
         outs = [step.module ? step.module.forward(x) : x];
+      } else if (step.passThrough) {
+        // The node before computed this Relu in its kernel (planFusion).
+        outs = [lookup(step.node.inputs[0]!)];
       } else {
-        outs = runNode(step.node, step.node.inputs.map(lookup), env);
+        outs = runNode(step.node, step.node.inputs.map(lookup), env, step.fusedRelu ? 'relu' : 'none');
       }
       step.node.outputs.forEach((name, k) => {
         const t = outs[k];

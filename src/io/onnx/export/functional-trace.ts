@@ -111,12 +111,19 @@ export function traceFunctional(m: Module, x: Value, ctx: ExportContext, exportM
       return ctx.b.node('Concat', parts.map(resolve), { axis: { i: axis! } }, base);
     }
     if (node.name === 'matmul') return ctx.b.node('MatMul', [resolve(ins[0]!), resolve(ins[1]!)], {}, base);
-    if (node.name === 'linear') {
+    if (node.name === 'linear' || node.name === 'linear_relu') {
+      // linear_relu: F.linear with activation 'relu', a Relu node after the product.
+      const relu = node.name === 'linear_relu';
+      const at = relu ? `${base}.linear` : base;
       const [xi, w, b] = ins;
-      if (xi!.ndim === 2) return ctx.b.node('Gemm', [resolve(xi!), resolve(w!), ...(b ? [resolve(b)] : [])], { transB: { i: 1 } }, base);
-      const wt = ctx.b.node('Transpose', [resolve(w!)], { perm: { ints: [1, 0] } }, `${base}.wt`);
-      const prod = ctx.b.node('MatMul', [resolve(xi!), wt], {}, b ? `${base}.matmul` : base);
-      return b ? ctx.b.node('Add', [prod, resolve(b)], {}, base) : prod;
+      let y: string;
+      if (xi!.ndim === 2) y = ctx.b.node('Gemm', [resolve(xi!), resolve(w!), ...(b ? [resolve(b)] : [])], { transB: { i: 1 } }, at);
+      else {
+        const wt = ctx.b.node('Transpose', [resolve(w!)], { perm: { ints: [1, 0] } }, `${base}.wt`);
+        const prod = ctx.b.node('MatMul', [resolve(xi!), wt], {}, b ? `${base}.matmul` : at);
+        y = b ? ctx.b.node('Add', [prod, resolve(b)], {}, at) : prod;
+      }
+      return relu ? ctx.b.node('Relu', [y], {}, base) : y;
     }
     return fail(`calls ${node.name}`);
   };

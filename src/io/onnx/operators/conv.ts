@@ -28,6 +28,7 @@ function conv(ctx: RunContext, inputs: readonly (Tensor | null)[]): Tensor {
     padding: win.pads,
     groups: ctx.attrs.int('group', 1),
     fit: 'floor',
+    activation: ctx.activation,
   });
   return lower(y, spatial === 1);
 }
@@ -106,6 +107,6 @@ function convTranspose(ctx: RunContext, inputs: readonly (Tensor | null)[]): Ten
 }
 
 export const convOperators: Record<string, OperatorDef> = {
-  Conv: { check: checkConv, run: conv },
+  Conv: { check: checkConv, run: conv, fusesRelu: true },
   ConvTranspose: { check: checkConv, run: convTranspose },
 };

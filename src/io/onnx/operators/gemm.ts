@@ -26,15 +26,16 @@ function gemm(ctx: RunContext, inputs: readonly (Tensor | null)[]): Tensor {
   const biasVector = c !== null && beta === 1 && c.size === n && (c.ndim === 1 || (c.ndim === 2 && c.shape[0] === 1));
   if (!transA && transB && alpha === 1 && (c === null || biasVector)) {
     // Reshaped only when needed: a view of a Parameter made inside tidy() shares its storage.
-    return F.linear(a, b, c && (c.ndim === 1 ? c : c.reshape([n])));
+    return F.linear(a, b, c && (c.ndim === 1 ? c : c.reshape([n])), { activation: ctx.activation });
   }
   let y = F.matmul(transA ? a.transpose(0, 1) : a, transB ? b.transpose(0, 1) : b);
   if (alpha !== 1) y = F.mul(y, alpha);
   if (c && beta !== 0) y = F.add(y, beta === 1 ? c : F.mul(c, beta));
-  return y;
+  // A fused Relu that the general path cannot fold into a kernel runs here.
+  return ctx.activation === 'relu' ? F.relu(y) : y;
 }
 
 export const gemmOperators: Record<string, OperatorDef> = {
-  Gemm: { run: gemm },
+  Gemm: { run: gemm, fusesRelu: true },
   MatMul: { run: (ctx, inputs) => F.matmul(asFloat(input(ctx, inputs, 0, 'A')), asFloat(input(ctx, inputs, 1, 'B'))) },
 };

@@ -35,6 +35,11 @@ export interface CheckContext extends NodeContext {
 export interface RunContext extends NodeContext {
   /** The owning model's training flag (dropout is active only in training). */
   readonly training: boolean;
+  /**
+   * 'relu' when the runner fused the Relu node that alone reads this node's output: the
+   * operator must return relu(its output). Only operators with `fusesRelu` are asked.
+   */
+  readonly activation: 'none' | 'relu';
 }
 
 export type OpInputs = readonly (Tensor | null)[];
@@ -51,6 +56,8 @@ export interface OperatorDef {
   stateInputs?: readonly number[];
   /** False for operators whose result must not be computed once at load time (randomness). */
   foldable?: boolean;
+  /** True for operators that honour `ctx.activation` (Conv, Gemm: a ReLU fused into their kernel). */
+  fusesRelu?: boolean;
 }
 
 export function nodeWhere(name: string, opType: string): string {

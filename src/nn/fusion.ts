@@ -1,0 +1,54 @@
+import { relu } from '../ops/activations.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { Module } from './module.js';
+import { ReLU } from './relu.js';
+
+/**
+ * Fusing a ReLU into the layer before it. Conv2d, Linear and an eval-mode BatchNorm can apply
+ * the ReLU inside their own kernel (the `activation: 'relu'` of F.conv2d / F.linear /
+ * F.batchNorm), which saves a whole pass over the activation. The result, values and
+ * gradients, is the same as the two separate calls; the one thing that would notice is a
+ * forward hook (the playground's activation views, ck.capture, summaries), so a layer or a
+ * ReLU with hooks, or with its forward overridden or replaced, runs unfused.
+ */
+
+/** A layer that can end its forward with a ReLU computed by the same kernel call. */
+export interface ReluFusable {
+  /** True when forwardFused(x, 'relu') gives exactly relu(forward(x)) and nothing watches forward. */
+  canFuseRelu(): boolean;
+  /** relu(forward(x)) in one call; errors read as forward's (`features.0 (Conv2d): ...`), no hooks run. */
+  forwardFused(x: Tensor, activation: 'relu'): Tensor;
+}
+
+function fusable(m: Module): m is Module & ReluFusable {
+  const f = m as Partial<ReluFusable>;
+  return typeof f.canFuseRelu === 'function' && typeof f.forwardFused === 'function' && f.canFuseRelu();
+}
+
+/** A plain nn.ReLU (not a subclass), without hooks, its forward not replaced. */
+export function isPlainRelu(m: Module | undefined): boolean {
+  return m instanceof ReLU && m.constructor === ReLU && m.runsPlainForward(ReLU.prototype.forward);
+}
+
+/** F.relu(layer.forward(x)), as one fused call when the layer allows it. */
+export function forwardWithRelu(layer: Module, x: Tensor): Tensor {
+  return fusable(layer) ? layer.forwardFused(x, 'relu') : relu(layer.forward(x));
+}
+
+/**
+ * Runs layers one after another (nn.Sequential, and chains such as conv -> bn -> relu in the
+ * zoo's graph modules), running a fusable layer and a plain nn.ReLU right after it as one call.
+ */
+export function runLayers(layers: readonly Module[], x: Tensor): Tensor {
+  let h = x;
+  for (let i = 0; i < layers.length; i++) {
+    const layer = layers[i]!;
+    if (i + 1 < layers.length && isPlainRelu(layers[i + 1]) && fusable(layer)) {
+      h = layer.forwardFused(h, 'relu');
+      i++;
+    } else {
+      h = layer.forward(h);
+    }
+  }
+  return h;
+}

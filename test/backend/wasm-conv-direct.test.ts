@@ -1,0 +1,129 @@
+// The direct kernels for few filters at stride 1 (assembly/direct.ts): forward (also the input
+// gradient, through the flipped-filter forward convolution) and the filter gradient, against
+// the js reference around the boundaries of their tiles (4 filters x 8 or 4 pixels forward,
+// 2 filters x 4 taps and 4-pixel steps for the filter gradient), and their bits run to run.
+import { beforeAll, describe, expect, it } from 'vitest';
+import '../../src/index.js';
+import type { Conv2DAttrs } from '../../src/backend/kernels.js';
+import * as js from '../../src/backend/js/conv2d.js';
+import * as wasm from '../../src/backend/wasm/conv2d.js';
+import { runtime } from '../../src/backend/wasm/instance.js';
+import { bothPaths, expectSame, kt, workersReady } from './wasm-helpers.js';
+
+interface Case {
+  x: [number, number, number, number];
+  k: number;
+  kernel: [number, number];
+  stride?: [number, number];
+  pad?: [number, number, number, number];
+  dilation?: [number, number];
+  groups?: number;
+  relu?: boolean;
+  bias?: boolean;
+}
+
+function attrsOf(c: Case): Conv2DAttrs {
+  const [, , h, w] = c.x;
+  const stride = c.stride ?? [1, 1];
+  const pad = c.pad ?? [0, 0, 0, 0];
+  const dilation = c.dilation ?? [1, 1];
+  const out: [number, number] = [
+    Math.floor((h + pad[0] + pad[1] - dilation[0] * (c.kernel[0] - 1) - 1) / stride[0]) + 1,
+    Math.floor((w + pad[2] + pad[3] - dilation[1] * (c.kernel[1] - 1) - 1) / stride[1]) + 1,
+  ];
+  return { kernel: c.kernel, stride, pad, dilation, out, groups: c.groups ?? 1, activation: c.relu ? 'relu' : 'none' };
+}
+
+const name = (c: Case) =>
+  `x ${c.x.join('x')} k ${c.k} ${c.kernel.join('x')} s ${(c.stride ?? [1, 1]).join('')} p ${(c.pad ?? [0, 0, 0, 0]).join('')} d ${(c.dilation ?? [1, 1]).join('')} g ${c.groups ?? 1}${c.relu ? ' relu' : ''}${c.bias === false ? ' no bias' : ''}`;
+
+function check(c: Case, seed: number): void {
+  const attrs = attrsOf(c);
+  const [n, ch] = c.x;
+  const g = attrs.groups;
+  const x = kt([...c.x], seed);
+  const w = kt([c.k, ch / g, ...c.kernel], seed + 1);
+  const bias = c.bias === false ? null : kt([c.k], seed + 2);
+  const dy = kt([n, c.k, ...attrs.out], seed + 3);
+  expectSame(wasm.conv2d(x, w, bias, attrs), js.conv2d(x, w, bias, attrs), `Conv2D ${name(c)}`);
+  const plain = { ...attrs, activation: 'none' as const };
+  expectSame(wasm.conv2dBackpropInput(dy, w, x.shape, plain), js.conv2dBackpropInput(dy, w, x.shape, plain), `Conv2DBackpropInput ${name(c)}`);
+  expectSame(wasm.conv2dBackpropFilter(x, dy, w.shape, plain), js.conv2dBackpropFilter(x, dy, w.shape, plain), `Conv2DBackpropFilter ${name(c)}`);
+}
+
+const LENET_CIFAR: Case[] = [
+  { x: [64, 1, 28, 28], k: 6, kernel: [5, 5], pad: [2, 2, 2, 2], relu: true },
+  { x: [64, 6, 14, 14], k: 16, kernel: [5, 5], relu: true },
+  { x: [64, 3, 32, 32], k: 16, kernel: [5, 5], pad: [2, 2, 2, 2], relu: true },
+  { x: [64, 16, 16, 16], k: 20, kernel: [5, 5], pad: [2, 2, 2, 2] },
+  { x: [64, 20, 8, 8], k: 20, kernel: [5, 5], pad: [2, 2, 2, 2], relu: true },
+];
+
+describe('direct convolution kernels (few filters, stride 1)', () => {
+  beforeAll(async () => {
+    await workersReady();
+  });
+
+  it('are taken for the LeNet-5 and CIFAR demo layers, and not for strided or many-filter layers', () => {
+    for (const c of LENET_CIFAR) {
+      const p = wasm.directPaths(c.x, [c.k, c.x[1], ...c.kernel], attrsOf(c));
+      expect(p, name(c)).toEqual({ forward: true, filter: true });
+    }
+    const strided: Case = { x: [2, 3, 9, 9], k: 6, kernel: [3, 3], stride: [2, 2] };
+    expect(wasm.directPaths(strided.x, [6, 3, 3, 3], attrsOf(strided))).toEqual({ forward: false, filter: false });
+    const many: Case = { x: [2, 3, 9, 9], k: 40, kernel: [5, 5] };
+    expect(wasm.directPaths(many.x, [40, 3, 5, 5], attrsOf(many))).toEqual({ forward: false, filter: false });
+  });
+
+  it('match the reference on the LeNet-5 and CIFAR demo layers at batch 64', () => {
+    LENET_CIFAR.forEach((c, i) => check(c, 100 + 7 * i));
+  });
+
+  it('match the reference for 1..33 filters (every tile remainder) and 1..8 channels', () => {
+    for (let k = 1; k <= 33; k++) {
+      const ch = 1 + (k % 8);
+      check({ x: [2, ch, 7 + (k % 5), 9 + (k % 11)], k, kernel: [3, 5], pad: [1, 2, 2, 1], relu: k % 2 === 0, bias: k % 3 !== 0 }, 1000 + k);
+    }
+  });
+
+  it('match the reference on odd widths around the 4- and 8-pixel tiles', () => {
+    for (const w of [1, 2, 3, 4, 5, 7, 8, 9, 11, 12, 13, 15, 16, 17, 23, 33]) {
+      check({ x: [3, 2, 5, w], k: 5, kernel: [3, 3], pad: [1, 1, 1, 1], relu: true }, 2000 + w);
+      check({ x: [1, 3, 6, w + 2], k: 6, kernel: [2, 3] }, 3000 + w);
+    }
+  });
+
+  it('match the reference with dilation, groups, asymmetric padding, batch 1 and 64', () => {
+    const cases: Case[] = [
+      { x: [2, 4, 12, 13], k: 6, kernel: [3, 3], pad: [2, 2, 2, 2], dilation: [2, 2], relu: true },
+      { x: [2, 3, 11, 10], k: 7, kernel: [3, 2], pad: [1, 0, 3, 1], dilation: [2, 3] },
+      { x: [2, 8, 10, 9], k: 12, kernel: [3, 3], pad: [1, 1, 1, 1], groups: 2 },
+      { x: [2, 8, 10, 9], k: 8, kernel: [5, 5], pad: [2, 2, 2, 2], groups: 8, relu: true },
+      { x: [2, 6, 9, 9], k: 9, kernel: [3, 3], pad: [0, 2, 1, 0], groups: 3, bias: false },
+      { x: [1, 3, 32, 32], k: 16, kernel: [5, 5], pad: [2, 2, 2, 2], relu: true },
+      { x: [1, 3, 61, 45], k: 8, kernel: [3, 3], pad: [1, 1, 1, 1] },
+      { x: [64, 2, 9, 7], k: 3, kernel: [3, 3], pad: [1, 1, 1, 1] },
+      { x: [2, 2, 4, 4], k: 3, kernel: [3, 3], pad: [3, 3, 3, 3] },
+      { x: [3, 4, 3, 3], k: 2, kernel: [3, 3] },
+      // Stride 2 stays on the GEMM (and its column matrix), checked here next to the direct path.
+      { x: [2, 5, 11, 13], k: 6, kernel: [5, 5], stride: [2, 2], pad: [2, 2, 2, 2], relu: true },
+    ];
+    cases.forEach((c, i) => check(c, 4000 + 11 * i));
+  });
+
+  it('give the same bits run to run (and threaded or not, but for the filter gradient split)', () => {
+    const c = LENET_CIFAR[3]!;
+    const attrs = attrsOf(c);
+    const x = kt([...c.x], 5), w = kt([c.k, c.x[1], ...c.kernel], 6), dy = kt([c.x[0], c.k, ...attrs.out], 7), b = kt([c.k], 8);
+    const run = () => [wasm.conv2d(x, w, b, attrs), wasm.conv2dBackpropInput(dy, w, x.shape, attrs), wasm.conv2dBackpropFilter(x, dy, w.shape, attrs)];
+    const { threaded, single } = bothPaths(run);
+    const again = run();
+    for (let i = 0; i < 3; i++) {
+      expect(Buffer.from(again[i]!.buffer).equals(Buffer.from(threaded[i]!.buffer))).toBe(true);
+      // The filter gradient's split into partial sums follows plannedThreads(), which a
+      // single-threaded runtime plans differently; forward and input gradient never split sums.
+      if (i < 2) expect(Buffer.from(single[i]!.buffer).equals(Buffer.from(threaded[i]!.buffer))).toBe(true);
+    }
+    expect(runtime().threads()).toBeGreaterThanOrEqual(1);
+  });
+});
