@@ -33,7 +33,7 @@ export const KIND_DIRECT_FILTER = 16;
 
 /** Bumped whenever a job layout changes; the loader refuses a kernels.wasm of another version. */
 export function abiVersion(): i32 {
-  return 6;
+  return 7;
 }
 
 /** Bytes of per-thread scratch the GEMM needs. */

@@ -1,5 +1,6 @@
 import { ConvkitError } from '../tensor/errors.js';
 import type { KernelName, KernelSignatures } from './kernels.js';
+import type { Storage } from '../tensor/storage.js';
 
 /**
  * A backend is a table of kernels. The `js` backend is complete and is the oracle; other
@@ -10,6 +11,12 @@ export interface Backend {
   readonly kernels: Partial<KernelSignatures>;
   /** Asynchronous start-up (compiling WebAssembly, starting threads); called by setBackend. */
   init?(): Promise<void> | void;
+  /**
+   * Offered every long-lived tensor's storage (parameters, kept buffers) as kernels read it:
+   * a backend with its own memory may move it there once (Storage.relocate) instead of
+   * copying it in on every call.
+   */
+  adopt?(storage: Storage): void;
 }
 
 export interface ReferenceBackend extends Backend {

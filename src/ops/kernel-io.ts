@@ -1,4 +1,6 @@
 import type { KernelTensor } from '../backend/kernels.js';
+import { getBackend } from '../backend/registry.js';
+import { isKept } from '../tensor/scope.js';
 import { ConvkitError, fmtShape } from '../tensor/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 
@@ -15,7 +17,18 @@ export function kin(t: Tensor, op = 'op', arg = 'input'): KernelTensor {
   if (t.dtype !== 'float32') {
     throw new ConvkitError(`${op}: ${arg} must be float32, got ${t.dtype} with shape ${fmtShape(t.shape)}`);
   }
+  offerToBackend(t);
   return { data: t.values() as Float32Array, shape: t.shape };
+}
+
+/** Storages smaller than this are cheap to copy in; not worth a block of their own. */
+const ADOPT_MIN_ELEMENTS = 1024;
+
+/** Parameters and kept buffers may move into the backend's memory (Backend.adopt). */
+function offerToBackend(t: Tensor): void {
+  const s = t.storage;
+  if (s.isExternal || s.bytes < 4 * ADOPT_MIN_ELEMENTS || !(isKept(t) || (t.requiresGrad && t.gradFn === null))) return;
+  getBackend().adopt?.(s);
 }
 
 /** Wraps a kernel's output buffer. */

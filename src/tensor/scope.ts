@@ -31,6 +31,11 @@ export function inTidyScope(): boolean {
   return scopes.length > 0;
 }
 
+/** Kept by `keep` (parameters, buffers): a tensor meant to outlive the scopes it is used in. */
+export function isKept(t: Tensor): boolean {
+  return kept.has(t);
+}
+
 /** Keeps a tensor made inside a tidy scope alive after it ends. */
 export function keep<T extends Tensor>(t: T): T {
   kept.add(t);

@@ -43,7 +43,7 @@ export class Storage {
   readonly bytes: number;
   /** Where it was made, recorded only with CONVKIT_DEBUG=leaks. */
   readonly origin: string | undefined;
-  private readonly external: ExternalMemory | null;
+  private external: ExternalMemory | null;
 
   constructor(data: TypedArray) {
     const owner = externalOwners.get(data.buffer);
@@ -89,6 +89,26 @@ export class Storage {
       storageOfArray.set(part, this);
     }
     return part;
+  }
+
+  /** In external memory already? */
+  get isExternal(): boolean {
+    return this.external !== null;
+  }
+
+  /**
+   * Moves the elements into `home`, a block of external memory holding the same values, for
+   * a long-lived tensor (a parameter) that kernels would otherwise copy in on every call.
+   * Tensors on this storage follow; arrays taken from `data` before the move do not.
+   */
+  relocate(home: TypedArray): boolean {
+    const old = this.data;
+    const owner = externalOwners.get(home.buffer);
+    if (this.external || !owner || home.length !== old.length || home.constructor !== old.constructor || !owner.retain(home)) return false;
+    this.external = owner;
+    this.buffer = home;
+    storageOfArray.set(home, this);
+    return true;
   }
 
   dispose(): void {

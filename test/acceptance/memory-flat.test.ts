@@ -20,7 +20,7 @@ import * as ck from '../../src/index.js';
  */
 
 const STEPS = 10_000;
-const WARMUP = 500;
+const WARMUP = 2000;
 /** One 4x8x8 float32 volume per step would add STEPS KiB (10 MB); the tensor bound is 1/5 of it. */
 const TENSOR_BYTES_BOUND = 2 * 1024 * 1024;
 /** Heap + external after GC: leaves room for V8's own noise (code, feedback vectors) yet is half the minimal leak. */

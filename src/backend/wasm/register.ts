@@ -55,6 +55,7 @@ if (simdSupported()) {
     init: async () => {
       await startRuntime();
     },
+    adopt: (storage) => runtime().adopt(storage),
   });
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
   const wanted = env?.CONVKIT_BACKEND;

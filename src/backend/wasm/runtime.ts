@@ -13,13 +13,13 @@
  */
 import { ConvkitError } from '../../tensor/errors.js';
 import { inTidyScope } from '../../tensor/scope.js';
-import { registerExternalBuffer, type ExternalMemory, type TypedArray } from '../../tensor/storage.js';
+import { registerExternalBuffer, type ExternalMemory, type Storage, type TypedArray } from '../../tensor/storage.js';
 import { JOB, JOB_BYTES } from './job-layout.js';
 import { WasmHeap } from './heap.js';
 import { canBlock, hostCores, startPool, type Pool } from './pool.js';
 
 /** Must match abiVersion() in assembly/index.ts: a stale kernels.wasm would misread the jobs. */
-const ABI_VERSION = 6;
+const ABI_VERSION = 7;
 
 interface KernelExports {
   abiVersion?(): number;
@@ -44,6 +44,7 @@ export class WasmRuntime {
   singleThreaded = false;
   /** Memory grew during this kernel call: run it on this thread alone (see grow). */
   private grew = false;
+  private grewBetweenCalls = false;
   private f32view: Float32Array;
   private i32view: Int32Array;
   private readonly heap: WasmHeap;
@@ -81,7 +82,7 @@ export class WasmRuntime {
     this.finalizer = new FinalizationRegistry(({ ptr, gen }) => {
       if (this.resident.get(ptr)?.gen === gen) this.freeResident(ptr);
     });
-    if (shared) this.adopt(memory.buffer);
+    if (shared) this.adoptBuffer(memory.buffer);
     this.pool = shared ? startPool(module, memory, JOB_AT, workers) : null;
   }
 
@@ -106,11 +107,11 @@ export class WasmRuntime {
   private refresh(): void {
     this.f32view = new Float32Array(this.memory.buffer);
     this.i32view = new Int32Array(this.memory.buffer);
-    if (this.shared) this.adopt(this.memory.buffer);
+    if (this.shared) this.adoptBuffer(this.memory.buffer);
   }
 
   /** Views on every buffer this memory has had (old ones stay valid after growth) are ours. */
-  private adopt(buffer: ArrayBufferLike): void {
+  private adoptBuffer(buffer: ArrayBufferLike): void {
     this.buffers.add(buffer);
     registerExternalBuffer(buffer, this.owner);
   }
@@ -140,7 +141,33 @@ export class WasmRuntime {
   begin(): void {
     for (const p of this.temps) this.heap.release(p);
     this.temps.clear();
-    this.grew = false;
+    // Memory grown between calls (adopt) is as new to the workers as memory grown in one.
+    this.grew = this.grewBetweenCalls;
+    this.grewBetweenCalls = false;
+  }
+
+  /**
+   * Moves a long-lived storage (a parameter) into wasm memory for good, so kernels stop
+   * copying it in on every call: VGG-16's 553 MB of weights cost ~90 ms per inference.
+   */
+  adopt(storage: Storage): void {
+    const data = storage.data;
+    if (!this.shared || !(data instanceof Float32Array) || this.residentBytes + data.byteLength > this.residentLimit) return;
+    const grewBefore = this.grew;
+    const ptr = this.heap.alloc(data.byteLength);
+    if (this.grew && !grewBefore) this.grewBetweenCalls = true;
+    const view = new Float32Array(this.memory.buffer, ptr, data.length);
+    view.set(data);
+    this.track(ptr, view);
+    if (!storage.relocate(view)) this.freeResident(ptr);
+  }
+
+  /** `view` (at `ptr`) is a tensor's storage now: freed when its storages or the view go. */
+  private track(ptr: number, view: Float32Array): void {
+    const gen = ++this.generation;
+    this.resident.set(ptr, { gen, refs: 0, bytes: view.byteLength });
+    this.residentBytes += view.byteLength;
+    this.finalizer.register(view, { ptr, gen });
   }
 
   /** `floats` float32 slots (64-byte aligned) for this kernel call; returns the byte offset. */
@@ -168,10 +195,7 @@ export class WasmRuntime {
     if (this.shared && this.temps.has(ptr) && this.residentBytes < this.residentLimit && inTidyScope()) {
       this.temps.delete(ptr);
       const view = new Float32Array(this.memory.buffer, ptr, n);
-      const gen = ++this.generation;
-      this.resident.set(ptr, { gen, refs: 0, bytes: 4 * n });
-      this.residentBytes += 4 * n;
-      this.finalizer.register(view, { ptr, gen });
+      this.track(ptr, view);
       return view;
     }
     // new + set: slice() of a view on shared memory copies element by element (4x slower).
