@@ -42,10 +42,12 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, opts: MaxPool2dOptions = 
   // Inference (grad off, or x needs none): no backward pass, so no switches to compute.
   if (!opts.returnIndices && !needsGrad(x)) return kout(kernel('MaxPool2D')(kin(x, op), window), outShape);
   const { output, indices } = kernel('MaxPool2DWithArgmax')(kin(x, op), window);
+  // The switches as a saved tensor: tidy frees them with the graph (on the wasm backend they
+  // stay in its memory for the backward kernel, like any activation).
+  const switches = new Tensor(indices, outShape);
   const y = record(kout(output, outShape), op, [x], (g) => [
-    // The switches are plain state, not a tensor: the closure keeps them for the backward pass.
-    kout(kernel('MaxPool2DGrad')(kin(g), indices, x.shape), x.shape),
-  ]);
+    kout(kernel('MaxPool2DGrad')(kin(g), switches.values() as Int32Array, x.shape), x.shape),
+  ], [switches]);
   // A copy, so that editing the returned indices cannot change the backward pass.
   if (opts.returnIndices) return { output: y, indices: new Tensor(indices.slice(), outShape) };
   return y;

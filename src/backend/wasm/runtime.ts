@@ -163,7 +163,7 @@ export class WasmRuntime {
   }
 
   /** `view` (at `ptr`) is a tensor's storage now: freed when its storages or the view go. */
-  private track(ptr: number, view: Float32Array): void {
+  private track(ptr: number, view: TypedArray): void {
     const gen = ++this.generation;
     this.resident.set(ptr, { gen, refs: 0, bytes: view.byteLength });
     this.residentBytes += view.byteLength;
@@ -190,17 +190,26 @@ export class WasmRuntime {
    * `ptr` is a block of this call and tensors may live here, else a copy on the JS heap.
    */
   read(ptr: number, n: number): Float32Array {
+    return this.output(ptr, n, Float32Array);
+  }
+
+  /** An int32 output (pooling switches), as `read`. */
+  readI32(ptr: number, n: number): Int32Array {
+    return this.output(ptr, n, Int32Array);
+  }
+
+  private output<T extends TypedArray>(ptr: number, n: number, Type: { new (b: ArrayBufferLike, at: number, n: number): T; new (n: number): T }): T {
     // Only inside tidy scopes, which free what they do not return: the garbage collector
     // does not see wasm memory, so outputs it alone would free are better on the JS heap.
     if (this.shared && this.temps.has(ptr) && this.residentBytes < this.residentLimit && inTidyScope()) {
       this.temps.delete(ptr);
-      const view = new Float32Array(this.memory.buffer, ptr, n);
+      const view = new Type(this.memory.buffer, ptr, n);
       this.track(ptr, view);
       return view;
     }
     // new + set: slice() of a view on shared memory copies element by element (4x slower).
-    const out = new Float32Array(n);
-    out.set(this.f32.subarray(ptr >> 2, (ptr >> 2) + n));
+    const out = new Type(n);
+    out.set(new Type(this.memory.buffer, ptr, n) as never);
     return out;
   }
 
@@ -210,7 +219,7 @@ export class WasmRuntime {
 
   private retain(data: TypedArray): boolean {
     const r = this.resident.get(data.byteOffset);
-    if (!r || !(data instanceof Float32Array) || !this.isResident(data)) return false;
+    if (!r || r.bytes !== data.byteLength || !this.isResident(data)) return false;
     r.refs++;
     return true;
   }
@@ -226,18 +235,14 @@ export class WasmRuntime {
     this.heap.release(ptr);
   }
 
-  /** Copies int32 data (pooling switches) into memory for this call. */
+  /** Int32 data (pooling switches) in memory, as `put`. */
   putI32(data: Int32Array): number {
+    if (this.isResident(data)) return data.byteOffset;
     const ptr = this.alloc(data.length);
     this.i32.set(data, ptr >> 2);
     return ptr;
   }
 
-  readI32(ptr: number, n: number): Int32Array {
-    const out = new Int32Array(n);
-    out.set(this.i32.subarray(ptr >> 2, (ptr >> 2) + n));
-    return out;
-  }
 
   private get i32(): Int32Array {
     if (this.i32view.buffer.byteLength !== this.memory.buffer.byteLength) this.refresh();
