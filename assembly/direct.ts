@@ -183,6 +183,42 @@ function kern4(kc: i32, pa: usize, offs: usize, xb: usize, out: usize, os: usize
   for (let i = 0; i < mr; i++) copyFloats(out + <usize>i * os, tmp + (<usize>i << 5), nr);
 }
 
+/** 4 filters x 4 pixels of two output rows (their tails of at most 4 pixels): the x loads per tap of kern8, so full throughput. */
+function kern4x2(kc: i32, pa: usize, offs: usize, xb: usize, xs: usize, out: usize, ys: usize, os: usize, mr: i32, nr: i32, flags: i32, bias: usize, tmp: usize): void {
+  let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0, e0 = c0, e1 = c0, e2 = c0, e3 = c0;
+  const end = offs + (<usize>kc << 2);
+  let po = offs;
+  while (po < end) {
+    const b = xb + <usize>load<i32>(po);
+    const b0 = v128.load(b), b1 = v128.load(b + xs);
+    let a = v128.load32_splat(pa);
+    c0 = f32x4.add(c0, f32x4.mul(a, b0)); e0 = f32x4.add(e0, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 4);
+    c1 = f32x4.add(c1, f32x4.mul(a, b0)); e1 = f32x4.add(e1, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 8);
+    c2 = f32x4.add(c2, f32x4.mul(a, b0)); e2 = f32x4.add(e2, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 12);
+    c3 = f32x4.add(c3, f32x4.mul(a, b0)); e3 = f32x4.add(e3, f32x4.mul(a, b1));
+    pa += 16; po += 4;
+  }
+  if (flags & EP_BIAS_ROW) {
+    let b = v128.load32_splat(bias); c0 = f32x4.add(c0, b); e0 = f32x4.add(e0, b);
+    if (mr > 1) { b = v128.load32_splat(bias, 4); c1 = f32x4.add(c1, b); e1 = f32x4.add(e1, b); }
+    if (mr > 2) { b = v128.load32_splat(bias, 8); c2 = f32x4.add(c2, b); e2 = f32x4.add(e2, b); }
+    if (mr > 3) { b = v128.load32_splat(bias, 12); c3 = f32x4.add(c3, b); e3 = f32x4.add(e3, b); }
+  }
+  if (flags & EP_RELU) {
+    c0 = relu(c0); c1 = relu(c1); c2 = relu(c2); c3 = relu(c3);
+    e0 = relu(e0); e1 = relu(e1); e2 = relu(e2); e3 = relu(e3);
+  }
+  v128.store(tmp, c0); v128.store(tmp, e0, 16); v128.store(tmp, c1, 32); v128.store(tmp, e1, 48);
+  v128.store(tmp, c2, 64); v128.store(tmp, e2, 80); v128.store(tmp, c3, 96); v128.store(tmp, e3, 112);
+  for (let i = 0; i < mr; i++) {
+    copyFloats(out + <usize>i * os, tmp + (<usize>i << 5), nr);
+    copyFloats(out + <usize>i * os + ys, tmp + (<usize>i << 5) + 16, nr);
+  }
+}
+
 export function directConvTask(job: usize, t: i32, tid: i32): void {
   const G = arg(job, D_G), cg = arg(job, D_CG), h = arg(job, D_H), w = arg(job, D_W_);
   const kg = arg(job, D_KG), kh = arg(job, D_KH), kw = arg(job, D_KW), pt = arg(job, D_PT), pl = arg(job, D_PL);
@@ -211,6 +247,8 @@ export function directConvTask(job: usize, t: i32, tid: i32): void {
   offsets(cg, kh, kw, dh, dw, rows, wx, K, offs);
   packA(<usize>arg(job, D_W) + (<usize>(grp * kg * K) << 2), K, 1, 0, kg, 0, K, kg, pa);
   const os = <usize>ohw << 2;
+  const rstride = <usize>wx << 2, ys = <usize>ow << 2;
+  const tail2 = (ow & 7) != 0 && (ow & 7) <= 4;
   for (let ib = 0; ib < kg; ib += 4) {
     const mr = min(4, kg - ib);
     const pai = pa + (<usize>(ib * K) << 2);
@@ -226,7 +264,16 @@ export function directConvTask(job: usize, t: i32, tid: i32): void {
       for (; ox + 8 <= ow; ox += 8) kern8(K, pai, offs, xr + (<usize>ox << 2), yr + (<usize>ox << 2), os, mr, 8, flags, bi, tmp);
       const nr = ow - ox;
       if (nr > 4) kern8(K, pai, offs, xr + (<usize>ox << 2), yr + (<usize>ox << 2), os, mr, nr, flags, bi, tmp);
-      else if (nr > 0) kern4(K, pai, offs, xr + (<usize>ox << 2), yr + (<usize>ox << 2), os, mr, nr, flags, bi, tmp);
+      else if (nr > 0) {
+        // A tail of 1..4 pixels: with the next row's (computed here too) at kern8's rate.
+        if (tail2 && oy + 1 < oy1) {
+          for (let ox2 = 0; ox2 < ox; ox2 += 8) {
+            kern8(K, pai, offs, xr + rstride + (<usize>ox2 << 2), yr + ys + (<usize>ox2 << 2), os, mr, 8, flags, bi, tmp);
+          }
+          kern4x2(K, pai, offs, xr + (<usize>ox << 2), rstride, yr + (<usize>ox << 2), ys, os, mr, nr, flags, bi, tmp);
+          oy++;
+        } else kern4(K, pai, offs, xr + (<usize>ox << 2), yr + (<usize>ox << 2), os, mr, nr, flags, bi, tmp);
+      }
     }
   }
 }
@@ -235,6 +282,22 @@ export function directConvTask(job: usize, t: i32, tid: i32): void {
 @inline function hsum(v: v128): f32 {
   const s = f32x4.add(v, v128.shuffle<f32>(v, v, 2, 3, 0, 1));
   return f32x4.extract_lane(f32x4.add(s, v128.shuffle<f32>(s, s, 1, 0, 3, 2)), 0);
+}
+
+/** Whether any of the n floats at p is Inf or NaN (v - v is then NaN). */
+function anyNonFinite(p: usize, n: i32): bool {
+  let bad = i32x4.splat(0);
+  const end = p + (<usize>(n & ~3) << 2);
+  for (; p < end; p += 16) {
+    const v = v128.load(p);
+    const d = f32x4.sub(v, v);
+    bad = v128.or(bad, f32x4.ne(d, d));
+  }
+  for (let i = 0; i < (n & 3); i++) {
+    const v = load<f32>(p + (<usize>i << 2));
+    if (v - v != 0 || v != v) return true;
+  }
+  return v128.any_true(bad);
 }
 
 /** Partial dW of one part of the images and one group: out[part][grp*kg + f][k]. */
@@ -259,18 +322,24 @@ export function directFilterTask(job: usize, t: i32, tid: i32): void {
   const fstride = <usize>(oh * owp) << 2;
   const rstride = <usize>wx << 2;
   const rowBytes = <usize>owp << 2;
+  const fullBytes = <usize>(ow >> 2) << 4;
+  const tail = ow & 3;
   // Each image of a batch: [dy of the group's filters, rows padded to owp][padded slab].
   const dyBytes = <usize>kg * fstride;
   const blockBytes = dyBytes + (<usize>(cg * rows * wx) << 2);
   const imgb = arg(job, D_IMGB);
   for (let img0 = i0; img0 < i1; img0 += imgb) {
     const nb = min(imgb, i1 - img0);
+    // Finite slabs take each row's tail vector in the main loop (dy is zero past ow, and so the
+    // product); with an Inf or NaN in x the tail goes through the masked pass below instead.
+    let clean = true;
     for (let b = 0; b < nb; b++) {
       const img = img0 + b;
       const blk = blocks + <usize>b * blockBytes;
       const x = <usize>arg(job, D_X) + (<usize>img * <usize>arg(job, D_XS) + <usize>(grp * cg * h * w) << 2);
       const dy = <usize>arg(job, D_W) + (<usize>img * <usize>arg(job, D_YS) + <usize>(grp * kg * ohw) << 2);
       padSlab(x, cg, h, w, pt, pl, 0, rows, wx, blk + dyBytes);
+      if (tail && clean && anyNonFinite(blk + dyBytes, cg * rows * wx)) clean = false;
       for (let f = 0; f < kg; f++) {
         for (let oy = 0; oy < oh; oy++) {
           const d = blk + <usize>f * fstride + (<usize>(oy * owp) << 2);
@@ -291,7 +360,7 @@ export function directFilterTask(job: usize, t: i32, tid: i32): void {
           let xr = blk + dyBytes, dp = blk + <usize>f * fstride;
           for (let oy = 0; oy < oh; oy++) {
             let xb = xr, p = dp;
-            const pe = dp + rowBytes;
+            const pe = dp + (clean ? rowBytes : fullBytes);
             while (p < pe) {
               const d0 = v128.load(p), d1 = v128.load(p + dd);
               let v = v128.load(xb + o0);
@@ -304,7 +373,29 @@ export function directFilterTask(job: usize, t: i32, tid: i32): void {
               a03 = f32x4.add(a03, f32x4.mul(d0, v)); a13 = f32x4.add(a13, f32x4.mul(d1, v));
               p += 16; xb += 16;
             }
-            xr += rstride; dp = pe;
+            xr += rstride; dp += rowBytes;
+          }
+        }
+        if (tail && !clean) {
+          // Each row's last 1..3 pixels, apart so the loop above stays lean: dy is zero past ow,
+          // and the slab lanes there are masked to zero too (0 * Inf would be NaN where the
+          // reference has no such term).
+          const mask = i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(tail));
+          for (let b = 0; b < nb; b++) {
+            const blk = blocks + <usize>b * blockBytes;
+            let xb = blk + dyBytes + fullBytes, p = blk + <usize>f * fstride + fullBytes;
+            for (let oy = 0; oy < oh; oy++) {
+              const d0 = v128.load(p), d1 = v128.load(p + dd);
+              let v = v128.and(v128.load(xb + o0), mask);
+              a00 = f32x4.add(a00, f32x4.mul(d0, v)); a10 = f32x4.add(a10, f32x4.mul(d1, v));
+              v = v128.and(v128.load(xb + o1), mask);
+              a01 = f32x4.add(a01, f32x4.mul(d0, v)); a11 = f32x4.add(a11, f32x4.mul(d1, v));
+              v = v128.and(v128.load(xb + o2), mask);
+              a02 = f32x4.add(a02, f32x4.mul(d0, v)); a12 = f32x4.add(a12, f32x4.mul(d1, v));
+              v = v128.and(v128.load(xb + o3), mask);
+              a03 = f32x4.add(a03, f32x4.mul(d0, v)); a13 = f32x4.add(a13, f32x4.mul(d1, v));
+              xb += rstride; p += rowBytes;
+            }
           }
         }
         const r0 = acc + (<usize>(f * K + k) << 2);

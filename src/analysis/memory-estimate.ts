@@ -5,7 +5,7 @@ import { formatBytes } from './units.js';
 /**
  * How much memory training takes, the CS231n notes' way: the activations of every item and
  * their gradients, the parameters with their gradients and the optimizer's state, and the
- * data batch. `largestBatchThatFits` turns it around (`convkit summary --fit 4GB`).
+ * data batch; plus the max-pool switches (an int32 per pooled output) that backward needs. `largestBatchThatFits` turns it around (`convkit summary --fit 4GB`).
  *
  * Optimizer state, in copies of the parameters: plain SGD none, SGD with momentum 1 (the
  * velocity), Adagrad and RMSprop 1 (the running sum / average of squared gradients), Adam 2
@@ -33,6 +33,8 @@ export interface TrainingMemory {
   parameters: number;
   parameterGradients: number;
   optimizerState: number;
+  /** The max-pool layers' switches: which input won each window, an int32 per output. */
+  switches: number;
   /** The input batch and its int32 labels. */
   data: number;
   total: number;
@@ -61,6 +63,7 @@ export function estimateTrainingMemory(report: SummaryReport, opts: TrainingMemo
   const fixed = fixedBytes(report, size, copies);
   const activations = batch * perItem.activations;
   const data = batch * perItem.data;
+  const switches = batch * perItem.switches;
   return {
     batch,
     optimizer,
@@ -70,15 +73,19 @@ export function estimateTrainingMemory(report: SummaryReport, opts: TrainingMemo
     parameters: fixed.parameters,
     parameterGradients: fixed.parameters,
     optimizerState: fixed.state,
+    switches,
     data,
-    total: 2 * activations + data + fixed.total,
+    total: 2 * activations + switches + data + fixed.total,
   };
 }
 
-function perItemBytes(report: SummaryReport, size: number): { activations: number; data: number } {
+const POOLS_WITH_SWITCHES = new Set(['MaxPool2d', 'AdaptiveMaxPool2d']);
+
+function perItemBytes(report: SummaryReport, size: number): { activations: number; switches: number; data: number } {
   const layerOutputs = report.totals.activations - report.inputActivations;
+  const pooled = report.rows.filter((r) => POOLS_WITH_SWITCHES.has(r.type)).reduce((s, r) => s + r.output.reduce((a, b) => a * b, 1), 0);
   // One label per item, int32.
-  return { activations: layerOutputs * size, data: report.inputActivations * size + 4 };
+  return { activations: layerOutputs * size, switches: 4 * pooled, data: report.inputActivations * size + 4 };
 }
 
 function fixedBytes(report: SummaryReport, size: number, copies: number): { parameters: number; state: number; total: number } {
@@ -100,8 +107,8 @@ export function largestBatchThatFits(report: SummaryReport, budgetBytes: number,
   const size = opts.bytesPerValue ?? 4;
   const perItem = perItemBytes(report, size);
   const fixed = fixedBytes(report, size, optimizerCopies(opts.optimizer ?? 'sgd')).total;
-  // total(B) = fixed + B * (2 * activations + data), linear in B.
-  const batch = Math.max(0, Math.floor((budgetBytes - fixed) / (2 * perItem.activations + perItem.data)));
+  // total(B) = fixed + B * (2 * activations + switches + data), linear in B.
+  const batch = Math.max(0, Math.floor((budgetBytes - fixed) / (2 * perItem.activations + perItem.switches + perItem.data)));
   return { batch, memory: estimateTrainingMemory(report, { ...opts, batch: Math.max(batch, 1) }), budget: budgetBytes };
 }
 
@@ -113,6 +120,7 @@ export function renderTrainingMemory(m: TrainingMemory): string {
     ['parameters', m.parameters],
     ['parameter gradients', m.parameterGradients],
     [`optimizer state (${m.optimizer}: ${m.optimizerStateCopies}x parameters)`, m.optimizerState],
+    ...(m.switches > 0 ? [['max-pool switches (int32)', m.switches] as [string, number]] : []),
     ['data batch (inputs + labels)', m.data],
   ];
   const w = Math.max(...rows.map(([k]) => k.length));

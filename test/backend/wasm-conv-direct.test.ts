@@ -7,6 +7,8 @@ import '../../src/index.js';
 import type { Conv2DAttrs } from '../../src/backend/kernels.js';
 import * as js from '../../src/backend/js/conv2d.js';
 import * as wasm from '../../src/backend/wasm/conv2d.js';
+import * as planes from '../../src/backend/wasm/planes.js';
+import * as jsElt from '../../src/backend/js/elementwise.js';
 import { runtime } from '../../src/backend/wasm/instance.js';
 import { bothPaths, expectSame, kt, workersReady } from './wasm-helpers.js';
 
@@ -125,5 +127,80 @@ describe('direct convolution kernels (few filters, stride 1)', () => {
       if (i < 2) expect(Buffer.from(single[i]!.buffer).equals(Buffer.from(threaded[i]!.buffer))).toBe(true);
     }
     expect(runtime().threads()).toBeGreaterThanOrEqual(1);
+  });
+
+  it('match the reference on two-row tails (1..4 pixels past the 8-pixel tiles), row bands and odd row counts', () => {
+    for (const oh of [1, 2, 3, 4, 5, 6]) {
+      for (const ow of [1, 2, 4, 9, 10, 12, 20]) {
+        const k = [3, 4, 6, 9][(oh + ow) % 4]!;
+        // Batch 1 splits the rows into bands (pairs may not cross a band); batch 3 does not.
+        for (const n of [1, 3]) check({ x: [n, 2, oh + 2, ow + 4], k, kernel: [3, 5], pad: [0, 0, 0, 0], relu: ow % 2 === 0 }, 5000 + oh * 37 + ow + n);
+      }
+    }
+    check({ x: [1, 6, 14, 14], k: 16, kernel: [5, 5], relu: true }, 5900);
+    check({ x: [2, 1, 28, 28], k: 6, kernel: [5, 5], pad: [2, 2, 2, 2], relu: true }, 5901);
+  });
+
+  it('filter gradient: Inf and NaN in x or dy give the reference\'s NaN and Inf entries (none from the padded pixels)', () => {
+    const cases: Case[] = [
+      { x: [2, 3, 7, 10], k: 5, kernel: [3, 3], pad: [1, 1, 1, 1] }, // ow 10: a 2-pixel tail
+      { x: [2, 3, 7, 9], k: 3, kernel: [3, 5], pad: [1, 1, 2, 2] }, // ow 9: a 1-pixel tail
+      { x: [1, 2, 6, 11], k: 4, kernel: [2, 2] }, // ow 10, no padding
+      { x: [2, 4, 8, 8], k: 6, kernel: [5, 5], pad: [2, 2, 2, 2] }, // ow 8, no tail
+      { x: [2, 2, 14, 14], k: 16, kernel: [5, 5] }, // LeNet conv2's 10 x 10
+    ];
+    cases.forEach((c, ci) => {
+      const attrs = attrsOf(c);
+      const [n, ch, h, w] = c.x;
+      const wt = kt([c.k, ch, ...c.kernel], 6000 + ci);
+      for (const [where, bad] of [['x', Infinity], ['x', -Infinity], ['x', NaN], ['dy', Infinity], ['dy', NaN]] as const) {
+        const x = kt([...c.x], 6100 + ci), dy = kt([n, c.k, ...attrs.out], 6200 + ci);
+        const t = where === 'x' ? x : dy;
+        const [th, tw] = where === 'x' ? [h, w] : attrs.out;
+        // Last columns (read by the padded pixels of the kernel's last vector), first column, a corner, the middle.
+        for (const [yy, xx] of [[0, tw - 1], [th - 1, tw - 2], [Math.floor(th / 2), 0], [th - 1, tw - 1], [1, Math.floor(tw / 2)]] as const) {
+          t.data[((n - 1) * t.shape[1]! + (yy % t.shape[1]!)) * th * tw + yy * tw + xx] = bad;
+        }
+        t.data[(yyPlane(t.shape) + 1) * th * tw - 1] = bad;
+        const got = wasm.conv2dBackpropFilter(x, dy, wt.shape, attrs);
+        const want = js.conv2dBackpropFilter(x, dy, wt.shape, attrs);
+        const nonFinite = (a: Float32Array) => Array.from(a, (v) => (Number.isNaN(v) ? 'nan' : v === Infinity ? '+inf' : v === -Infinity ? '-inf' : '')).join();
+        expect(nonFinite(got), `${name(c)} ${where} ${bad}`).toBe(nonFinite(want));
+        expect(want.some((v) => !Number.isFinite(v))).toBe(true);
+        expectSame(got, want, `${name(c)} ${where} ${bad}`);
+      }
+    });
+    function yyPlane(shape: readonly number[]): number {
+      return shape[0]! * shape[1]! - 1;
+    }
+  });
+
+  it('give the same bits run to run on the two-row tail path (LeNet conv2), threaded or not', () => {
+    const c = LENET_CIFAR[1]!;
+    const attrs = attrsOf(c);
+    const x = kt([...c.x], 15), w = kt([c.k, c.x[1], ...c.kernel], 16), b = kt([c.k], 18);
+    const { threaded, single } = bothPaths(() => wasm.conv2d(x, w, b, attrs));
+    expect(Buffer.from(single.buffer).equals(Buffer.from(threaded.buffer))).toBe(true);
+    expect(Buffer.from(wasm.conv2d(x, w, b, attrs).buffer).equals(Buffer.from(threaded.buffer))).toBe(true);
+  });
+
+  it('bias-gradient sums (Reduce over all but the channel axis) match the reference, with any row length and non-finite values, same bits threaded or not', () => {
+    for (const [i, shape] of ([[64, 16, 8, 8], [3, 5, 1, 1031], [7, 3, 3, 3], [2, 6, 1, 9], [1, 4, 1, 4096], [64, 20, 16, 16]] as const).entries()) {
+      const x = kt([...shape], 7000 + i);
+      for (const op of ['sum', 'mean'] as const) {
+        const { threaded, single } = bothPaths(() => planes.reduce(x, [0, 2, 3], op));
+        expectSame(threaded, jsElt.reduce(x, [0, 2, 3], op), `reduce ${op} ${shape.join('x')}`);
+        expect(Buffer.from(single.buffer).equals(Buffer.from(threaded.buffer))).toBe(true);
+      }
+    }
+    const x = kt([4, 6, 32, 33], 7100);
+    x.data[5] = Infinity;
+    x.data[33 * 32 + 7] = NaN;
+    x.data[2 * 33 * 32 + 32] = -Infinity;
+    x.data[(6 + 2) * 33 * 32 + 4] = -Infinity;
+    x.data[(6 + 2) * 33 * 32 + 9] = Infinity;
+    const got = planes.reduce(x, [0, 2, 3], 'sum');
+    expectSame(got, jsElt.reduce(x, [0, 2, 3], 'sum'), 'reduce with Inf and NaN');
+    expect([Number.isNaN(got[1]!), got[0], Number.isNaN(got[2]!)]).toEqual([true, Infinity, true]);
   });
 });

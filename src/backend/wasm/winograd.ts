@@ -12,15 +12,17 @@ import type { WasmRuntime } from './runtime.js';
  * measured (single core, CPU time): 64@56 4.7 ms vs 7.7 direct, 512@14 18.5 vs 27.0,
  * but 512@7 14.3 vs 10.4.
  */
+/** Benchmarks and tests: 'off' never takes Winograd, 'rows'/'flat' force a layout where it applies. */
+export const winogradTuning: { mode: 'auto' | 'off' | 'rows' | 'flat' } = { mode: 'auto' };
+
 export function winogradApplies(attrs: Conv2DAttrs, c: number, k: number): boolean {
+  if (winogradTuning.mode === 'off') return false;
   return (
     attrs.groups === 1 &&
     attrs.kernel[0] === 3 && attrs.kernel[1] === 3 &&
     attrs.stride[0] === 1 && attrs.stride[1] === 1 &&
     attrs.dilation[0] === 1 && attrs.dilation[1] === 1 &&
-    c >= 16 && k >= 16 && attrs.out[0] >= 4 &&
-    // Tile rows are padded to 8 tiles: a narrow output (7x7: 4 tiles -> 8) wastes too much.
-    Math.ceil(attrs.out[1] / 2) >= 6
+    c >= 16 && k >= 16 && attrs.out[0] >= 4 && attrs.out[1] >= 4
   );
 }
 
@@ -31,6 +33,10 @@ export function runWinograd(
 ): void {
   const [oh, ow] = attrs.out;
   const th = Math.ceil(oh / 2);
+  if (flatLayout(n, c, th, Math.ceil(ow / 2))) {
+    runFlat(rt, x, w, bias, y, relu, n, c, h, wd, k, attrs);
+    return;
+  }
   const twp = Math.ceil(Math.ceil(ow / 2) / 8) * 8;
   const wp = 2 * twp + 4;
   const kp = Math.ceil(k / 4) * 4;
@@ -42,7 +48,8 @@ export function runWinograd(
   while (rows > 1 && n * Math.ceil(th / rows) < 2 * threads) rows = Math.ceil(rows / 2);
   const tpi = Math.ceil(th / rows);
 
-  const u = rt.alloc(16 * kp * c);
+  // xi planes of U and V one cache line longer than their data (flatPlane in assembly/winograd.ts).
+  const u = rt.alloc(16 * (kp * c + 16));
   const v = [
     [W.X, x], [W.U, u], [W.Y, y], [W.BIAS, bias], [W.RELU, relu ? 1 : 0], [W.N, n], [W.C, c], [W.K, k],
     [W.H, h], [W.W, wd], [W.OH, oh], [W.OW, ow], [W.PT, attrs.pad[0]], [W.PL, attrs.pad[2]],
@@ -51,6 +58,51 @@ export function runWinograd(
   for (const [slot, value] of v) rt.arg(slot, value);
   rt.run(KIND.winogradFilter, kp / 4, 0, k * c >= 4096);
   const tb = rows * twp;
-  const scratch = 512 + 4 * (c * (2 * rows + 2) * wp + 16 * c * tb + 16 * kb * tb);
+  const scratch = 512 + 4 * (c * (2 * rows + 2) * wp + 16 * (c * tb + 16) + 16 * kb * tb);
   rt.run(KIND.winograd, n * tpi, scratch, true);
+}
+
+/** The flat layout (small images): tiles of all images in one row of panels, see assembly/winograd.ts. */
+function flatLayout(n: number, c: number, th: number, tw: number): boolean {
+  if (winogradTuning.mode === 'flat') return true;
+  if (winogradTuning.mode === 'rows') return false;
+  void c;
+  const tw4 = Math.ceil(tw / 4) * 4;
+  // Measured (2 threads): 512@7 batch 1 2.3 ms vs 4.4 GEMM (the row layout pads 4 tiles to 8),
+  // 256@14 1.8 vs 3.2 rows, 128@28 2.2 vs 2.4; batch 8 of 512@7 15 vs 38, of 256@14 even.
+  return th * tw4 <= 64 || n * th * tw4 <= 256;
+}
+
+function runFlat(
+  rt: WasmRuntime, x: number, w: number, bias: number, y: number, relu: boolean,
+  n: number, c: number, h: number, wd: number, k: number, attrs: Conv2DAttrs,
+): void {
+  const [oh, ow] = attrs.out;
+  const th = Math.ceil(oh / 2);
+  const tw4 = Math.ceil(Math.ceil(ow / 2) / 4) * 4;
+  const wp = 2 * tw4 + 4;
+  const kp = Math.ceil(k / 4) * 4;
+  const tiles = n * th * tw4;
+  const panels = Math.ceil(tiles / 8);
+  // Blocks of 16 output channels (fewer when that leaves threads idle), chunks of up to 128 tiles.
+  const threads = rt.plannedThreads();
+  let kb = Math.min(kp, 16);
+  while (kb > 4 && Math.ceil(kp / kb) < 4 * threads) kb -= 4;
+  const tc = 8 * Math.min(panels, 16);
+  // Input transform: tasks of one image and a chunk of channels whose slab stays small.
+  const sr = 2 * th + 2;
+  const cc = Math.max(1, Math.min(c, Math.floor((64 << 10) / (4 * sr * wp)), Math.ceil((c * n) / (4 * threads))));
+  // xi planes of V and U one cache line longer than their data (flatPlane in assembly/winograd.ts).
+  const vPlane = panels * 8 * c + 16;
+  const v = rt.alloc(16 * vPlane);
+  if (tiles % 8 !== 0) for (let xi = 0; xi < 16; xi++) rt.zero(v + 4 * (xi * vPlane + (panels - 1) * c * 8), c * 8);
+  const args = [
+    [W.X, x], [W.V, v], [W.Y, y], [W.BIAS, bias], [W.RELU, relu ? 1 : 0], [W.N, n], [W.C, c], [W.K, k],
+    [W.H, h], [W.W, wd], [W.OH, oh], [W.OW, ow], [W.PT, attrs.pad[0]], [W.PL, attrs.pad[2]],
+    [W.TH, th], [W.TW4, tw4], [W.WP, wp], [W.KB, kb], [W.KP, kp], [W.G, w], [W.PANELS, panels], [W.TC, tc], [W.CC, cc],
+  ] as const;
+  for (const [slot, value] of args) rt.arg(slot, value);
+  const per = Math.ceil(c / cc);
+  rt.run(KIND.winogradInput, n * per, 4 * cc * sr * wp, n * c * th * tw4 >= 2048);
+  rt.run(KIND.winogradFlat, Math.ceil(kp / kb), 1024 + 4 * 16 * (kb * c + 16 + kb * tc), true);
 }

@@ -1,0 +1,88 @@
+// Winograd F(2x2, 3x3) on small images (the flat tile layout of assembly/winograd.ts): 1x1 to
+// 16x16 outputs, odd sizes, batches, padding, bias and ReLU, against the js reference; and the
+// same bits run to run, threaded or not, and in either tile layout.
+import { beforeAll, describe, expect, it } from 'vitest';
+import '../../src/index.js';
+import type { Conv2DAttrs } from '../../src/backend/kernels.js';
+import * as js from '../../src/backend/js/conv2d.js';
+import * as wasm from '../../src/backend/wasm/conv2d.js';
+import { winogradApplies, winogradTuning } from '../../src/backend/wasm/winograd.js';
+import { bothPaths, expectSame, kt, workersReady } from './wasm-helpers.js';
+
+interface Case { n: number; c: number; k: number; h: number; w: number; pad: [number, number, number, number]; bias: boolean; relu: boolean }
+
+function attrsOf(t: Case): Conv2DAttrs {
+  const out: [number, number] = [t.h + t.pad[0] + t.pad[1] - 2, t.w + t.pad[2] + t.pad[3] - 2];
+  return { kernel: [3, 3], stride: [1, 1], pad: t.pad, dilation: [1, 1], out, groups: 1, activation: t.relu ? 'relu' : 'none' };
+}
+
+const P1: [number, number, number, number] = [1, 1, 1, 1];
+const P0: [number, number, number, number] = [0, 0, 0, 0];
+const CASES: Case[] = [];
+// Output sizes 1..16 (square and not), channels 16 and 20 (not a multiple of 8: partial panels).
+for (let s = 1; s <= 16; s++) {
+  CASES.push({ n: 1 + (s % 3), c: s % 2 ? 20 : 16, k: s % 3 ? 16 : 20, h: s, w: s, pad: P1, bias: s % 2 === 0, relu: s % 4 < 2 });
+  CASES.push({ n: 1 + (s % 5), c: 16, k: 20, h: s + 2, w: 19 - s, pad: P0, bias: true, relu: s % 3 === 0 });
+}
+CASES.push(
+  { n: 5, c: 20, k: 16, h: 7, w: 7, pad: [0, 2, 1, 0], bias: true, relu: true },
+  { n: 3, c: 16, k: 20, h: 9, w: 5, pad: [2, 0, 0, 2], bias: false, relu: false },
+  { n: 2, c: 64, k: 64, h: 14, w: 14, pad: P1, bias: true, relu: true },
+  { n: 1, c: 64, k: 20, h: 13, w: 11, pad: [1, 0, 2, 1], bias: true, relu: false },
+  { n: 4, c: 20, k: 64, h: 8, w: 8, pad: P1, bias: false, relu: true },
+  { n: 1, c: 512, k: 512, h: 7, w: 7, pad: P1, bias: true, relu: true },
+  { n: 2, c: 512, k: 16, h: 4, w: 4, pad: P1, bias: true, relu: false },
+  { n: 1, c: 16, k: 512, h: 5, w: 6, pad: P1, bias: false, relu: true },
+  { n: 3, c: 64, k: 512, h: 7, w: 7, pad: P1, bias: true, relu: false },
+);
+
+const name = (t: Case) => `${t.n}x${t.c}x${t.h}x${t.w} -> ${t.k}, pad ${t.pad.join(',')}${t.bias ? ', bias' : ''}${t.relu ? ', relu' : ''}`;
+
+describe('wasm Winograd on small images against the js reference', () => {
+  beforeAll(async () => {
+    await workersReady();
+  });
+
+  it('covers the flat layout: 7x7 and 14x14 take Winograd', () => {
+    expect(winogradApplies(attrsOf({ n: 1, c: 512, k: 512, h: 7, w: 7, pad: P1, bias: true, relu: true }), 512, 512)).toBe(true);
+    expect(winogradApplies(attrsOf({ n: 1, c: 256, k: 256, h: 14, w: 14, pad: P1, bias: true, relu: true }), 256, 256)).toBe(true);
+  });
+
+  CASES.forEach((t, i) => {
+    it(`${name(t)}: forward and input gradient`, () => {
+      const attrs = attrsOf(t);
+      const x = kt([t.n, t.c, t.h, t.w], 7 * i + 1);
+      const w = kt([t.k, t.c, 3, 3], 7 * i + 2);
+      const b = t.bias ? kt([t.k], 7 * i + 3) : null;
+      const want = js.conv2d(x, w, b, attrs);
+      const got = wasm.conv2d(x, w, b, attrs);
+      expectSame(got, want, 'Conv2D');
+      expect(Buffer.from(wasm.conv2d(x, w, b, attrs).buffer).equals(Buffer.from(got.buffer))).toBe(true);
+      const dy = kt([t.n, t.k, ...attrs.out], 7 * i + 4);
+      const gradAttrs = { ...attrs, activation: 'none' as const };
+      expectSame(wasm.conv2dBackpropInput(dy, w, x.shape, gradAttrs), js.conv2dBackpropInput(dy, w, x.shape, gradAttrs), 'Conv2DBackpropInput');
+    });
+  });
+
+  it('gives the same bits threaded and single-threaded, and in both tile layouts', () => {
+    const cases = CASES.filter((t) => t.c >= 64 || t.k >= 64);
+    for (const t of cases) {
+      const attrs = attrsOf(t);
+      const x = kt([t.n, t.c, t.h, t.w], 3);
+      const w = kt([t.k, t.c, 3, 3], 4);
+      const b = kt([t.k], 5);
+      const f = bothPaths(() => wasm.conv2d(x, w, b, attrs));
+      expect(Buffer.from(f.threaded.buffer).equals(Buffer.from(f.single.buffer)), `${name(t)} threaded vs single`).toBe(true);
+      try {
+        winogradTuning.mode = 'rows';
+        const rows = wasm.conv2d(x, w, b, attrs);
+        winogradTuning.mode = 'flat';
+        const flat = wasm.conv2d(x, w, b, attrs);
+        // The flat layout moves the filter transform's halves into V: exact, so the same bits.
+        expect(Buffer.from(rows.buffer).equals(Buffer.from(flat.buffer)), `${name(t)} rows vs flat`).toBe(true);
+      } finally {
+        winogradTuning.mode = 'auto';
+      }
+    }
+  });
+});
