@@ -15,6 +15,7 @@ import { arg, scratch } from './job';
 import { EP_BIAS_COL, EP_BIAS_ROW, EP_LOAD, MR, NR, kernel4x8 } from './kernel';
 import { Geo, packA, packB, packIm2col, packIm2colT } from './pack';
 import { im2colChannel } from './im2col';
+import { packPhase, packPhaseT } from './phase';
 
 export const KC: i32 = 256;
 export const MC: i32 = 64;
@@ -37,12 +38,15 @@ export const BMODE_DIRECT = 3;
 export const BMODE_COLS = 4;
 /** im2col(x) in scratch per image, packed transposed (the filter gradient with few filters). */
 export const BMODE_COLS_T = 5;
+/** Strided convolutions: B read from the image's phase planes (phase.ts), forward / transposed. */
+export const BMODE_PHASE = 6, BMODE_PHASE_T = 7;
 
 // Per-thread scratch layout (bytes).
 const S_TMP: usize = 0; // 128: partial tiles
 const S_ITMP: usize = 128; // 96: im2colT column offsets
 const S_GEO: usize = 256; // 52: Geo
-const S_PA: usize = 512;
+const S_OFF: usize = 512; // KC + NR ints: packPhase's row and column offsets
+const S_PA: usize = 2048;
 const S_PB: usize = S_PA + (<usize>(MC * KC) << 2);
 const S_COLS: usize = S_PB + (<usize>(KC * NC) << 2);
 /** Scratch without the column matrix (BMODE_COLS adds rows * N floats). */
@@ -104,6 +108,8 @@ export function gemmTask(job: usize, t: i32, tid: i32): void {
         if (bm == BMODE_DIRECT) {} // read in place below
         else if (bm == BMODE_STRIDED) packB(bImg, rs, cs, pc, kc, jc, nc, N, pb);
         else if (bm == BMODE_IM2COL) packIm2col(bImg, geo, pc, kc, jc, nc, pb);
+        else if (bm == BMODE_PHASE) packPhase(bImg, geo, pc, kc, jc, nc, pb, s + S_OFF);
+        else if (bm == BMODE_PHASE_T) packPhaseT(bImg, geo, pc, kc, jc, nc, pb, s + S_OFF);
         else packIm2colT(bImg, geo, pc, kc, jc, nc, pb, s + S_ITMP);
         const first = img == i0 && pc == 0;
         const last = img == i1 - 1 && pc + kc >= K;

@@ -5,11 +5,12 @@
 // routine; its arguments are read from the job block.
 import { ARGS, EXIT, FIN, GEN, JOIN, KIND, NEXT, NTASKS, READY, scratch, slot } from './job';
 import { gemmTask, GEMM_SCRATCH } from './gemm';
-import { col2imTask } from './col2im';
-import { filterTask, winogradTask } from './winograd';
+import { col2imPhaseTask, col2imTask } from './col2im';
+import { filterTask, flatTask, inputFlatTask, winogradTask } from './winograd';
 import { eltTask } from './elementwise';
 import { gemvTask } from './gemv';
 import { directConvTask, directFilterTask } from './direct';
+import { phaseTask } from './phase';
 import { batchNormTask, channelSumTask } from './planes';
 import { avgPoolGradTask, avgPoolTask, lrnGradTask, lrnTask, maxPoolGradTask, maxPoolTask, maxPoolValuesTask } from './pool';
 
@@ -30,6 +31,10 @@ export const KIND_LRN = 14;
 export const KIND_LRN_GRAD = 19;
 export const KIND_DIRECT_CONV = 15;
 export const KIND_DIRECT_FILTER = 16;
+export const KIND_WINOGRAD_INPUT = 21;
+export const KIND_WINOGRAD_FLAT = 22;
+export const KIND_PHASES = 23;
+export const KIND_COL2IM_PHASE = 24;
 
 /** Bumped whenever a job layout changes; the loader refuses a kernels.wasm of another version. */
 export function abiVersion(): i32 {
@@ -51,6 +56,8 @@ function dispatch(job: usize, kind: i32, t: i32, tid: i32): void {
     case KIND_COL2IM: col2imTask(job, t, tid); break;
     case KIND_WINOGRAD: winogradTask(job, t, scratch(job, tid)); break;
     case KIND_WINOGRAD_FILTER: filterTask(job, t); break;
+    case KIND_WINOGRAD_INPUT: inputFlatTask(job, t, scratch(job, tid)); break;
+    case KIND_WINOGRAD_FLAT: flatTask(job, t, scratch(job, tid)); break;
     case KIND_ELEMENTWISE: eltTask(job, t); break;
     case KIND_GEMV: gemvTask(job, t); break;
     case KIND_MAXPOOL: maxPoolTask(job, t); break;
@@ -64,6 +71,8 @@ function dispatch(job: usize, kind: i32, t: i32, tid: i32): void {
     case KIND_LRN_GRAD: lrnGradTask(job, t); break;
     case KIND_DIRECT_CONV: directConvTask(job, t, tid); break;
     case KIND_DIRECT_FILTER: directFilterTask(job, t, tid); break;
+    case KIND_PHASES: phaseTask(job, t); break;
+    case KIND_COL2IM_PHASE: col2imPhaseTask(job, t, tid); break;
     default: unreachable();
   }
 }

@@ -32,6 +32,16 @@ export function packA(a: usize, rs: i32, cs: i32, i0: i32, mc: i32, p0: i32, kc:
       dst += <usize>(kc * MR) << 2;
       continue;
     }
+    if (rows == MR && rs == 1) {
+      // Column-major A (W^T of the strided input gradient): the four rows of a k step are
+      // adjacent, one vector load.
+      let s = a + ((<usize>(i0 + ib) + <usize>p0 * <usize>cs) << 2);
+      const step = <usize>cs << 2;
+      let d = dst;
+      for (let p = 0; p < kc; p++) { v128.store(d, v128.load(s)); s += step; d += 16; }
+      dst += <usize>(kc * MR) << 2;
+      continue;
+    }
     for (let r = 0; r < MR; r++) {
       let d = dst + (<usize>r << 2);
       if (r >= rows) {

@@ -3,6 +3,8 @@
  * bias + ReLU fused into the epilogue. im2col is implicit: B panels are packed straight from
  * the image (no column matrix), except with few filters per group, where each task writes its
  * image's column matrix into scratch and the micro-kernel reads it in place (colsMode).
+ * Strided convolutions first split the input into its stride phases (phase.ts), so B packs
+ * with contiguous loads as at stride 1; col2im adds up through phase planes too.
  *   forward:          y_g = W_g [kg, cg*kh*kw] x im2col(x_g)         (1x1 stride 1: x_g itself)
  *   input gradient:   stride 1 -> a forward convolution of dy with the flipped, transposed
  *                     filters (so it gets Winograd too); otherwise dcols = W_g^T dy_g, col2im
@@ -16,6 +18,7 @@ import { gemmSpec, PARALLEL_MACS, runGemm, type ConvGeo } from './gemm.js';
 import { runtime } from './instance.js';
 import type { WasmRuntime } from './runtime.js';
 import { runWinograd, winogradApplies } from './winograd.js';
+import { PHASE_BYTES, phaseGeo, runPhases } from './phase.js';
 
 interface Dims { n: number; c: number; h: number; w: number; k: number; g: number; cg: number; kg: number; rows: number; ohw: number }
 
@@ -130,6 +133,10 @@ function forward(rt: WasmRuntime, x: number, w: number, bias: number, y: number,
   }
   const pw = pointwise(attrs, d);
   const cols = !pw && colsMode(d);
+  if (!cols && strided(attrs) && d.c * phaseGeo(attrs).perChannel * 4 <= PHASE_BYTES) {
+    forwardPhases(rt, x, w, bias, y, d, attrs, relu);
+    return;
+  }
   runGemm(rt, gemmSpec({
     m: d.kg, n: d.ohw, k: d.rows,
     a: w, ars: d.rows, acs: 1,
@@ -144,6 +151,39 @@ function forward(rt: WasmRuntime, x: number, w: number, bias: number, y: number,
     geo: geo(d, attrs),
     extraScratch: cols ? colsBytes(d) : 0,
   }));
+}
+
+function strided(attrs: Conv2DAttrs): boolean {
+  return attrs.stride[0] > 1 || attrs.stride[1] > 1;
+}
+
+/**
+ * Strided forward convolution: the images' phase planes (phase.ts), built a chunk of images at
+ * a time, then the GEMM packs B from them with contiguous loads (or, where the planes are the
+ * column matrix itself, 1x1 stride s, reads them as a plain matrix).
+ */
+function forwardPhases(rt: WasmRuntime, x: number, w: number, bias: number, y: number, d: Dims, attrs: Conv2DAttrs, relu: boolean): void {
+  const pg = phaseGeo(attrs);
+  const perImage = d.c * pg.perChannel;
+  const chunk = Math.max(1, Math.min(d.n, Math.floor(PHASE_BYTES / 4 / perImage)));
+  const pp = rt.alloc(chunk * perImage + 8); // + 8: BMODE.direct reads whole rows of 8
+  for (let n0 = 0; n0 < d.n; n0 += chunk) {
+    const cnt = Math.min(chunk, d.n - n0);
+    runPhases(rt, x + 4 * n0 * d.c * d.h * d.w, pp, cnt * d.c, d.h, d.w, attrs, pg);
+    runGemm(rt, gemmSpec({
+      m: d.kg, n: d.ohw, k: d.rows,
+      a: w, ars: d.rows, acs: 1,
+      bmode: pg.inPlace ? (d.kg <= SMALL_M ? BMODE.direct : BMODE.strided) : BMODE.phase,
+      b: pp, brs: d.ohw, bcs: 1,
+      c: y + 4 * n0 * d.k * d.ohw, ldc: d.ohw,
+      flags: (bias ? EP.biasRow : 0) | (relu ? EP.relu : 0), bias,
+      nb1: cnt, nb2: d.g,
+      as1: 0, as2: d.kg * d.rows,
+      bs1: perImage, bs2: d.cg * pg.perChannel,
+      cs1: d.k * d.ohw, cs2: d.kg * d.ohw, biass2: d.kg,
+      geo: geo(d, attrs),
+    }));
+  }
 }
 
 /** Which convolutions take the direct kernels (tests): forward and filter gradient. */
@@ -180,6 +220,9 @@ function flipFilters(w: Float32Array, d: Dims, kh: number, kw: number): Float32A
   }
   return out;
 }
+
+/** Per-thread scratch bytes of col2im's phase planes at most. */
+const COL2IM_SCRATCH = 4 << 20;
 
 export function conv2dBackpropInput(dy: KernelTensor, w: KernelTensor, inputShape: readonly number[], attrs: Conv2DAttrs): Float32Array {
   const d = dims(inputShape, w.shape, attrs);
@@ -233,7 +276,12 @@ export function conv2dBackpropInput(dy: KernelTensor, w: KernelTensor, inputShap
     rt.arg(C2I.DX, pdx + 4 * n0 * d.c * d.h * d.w);
     rt.arg(C2I.NPLANES, cnt * d.c);
     geoArgs.forEach((v, i) => rt.arg(C2I.GEO + i, v));
-    rt.run(KIND.col2im, cnt * d.c, 0, cnt * colsPerImage >= 1 << 16);
+    // Through phase planes in scratch (SIMD row adds, assembly/col2im.ts) when they fit, and
+    // when taps overlap (1x1 stride s has nothing to add up: the plain scatter is faster).
+    const pg = phaseGeo(attrs);
+    const planeBytes = 4 * pg.perChannel;
+    const viaPhases = !pg.inPlace && planeBytes <= COL2IM_SCRATCH;
+    rt.run(viaPhases ? KIND.col2imPhase : KIND.col2im, cnt * d.c, viaPhases ? planeBytes + 64 : 0, cnt * colsPerImage >= 1 << 16);
   }
   return rt.read(pdx, size);
 }
@@ -314,13 +362,26 @@ export function conv2dBackpropFilter(x: KernelTensor, dy: KernelTensor, filterSh
   // dW_g = sum over images of dy_g x im2col(x_g)^T; with few filters the column matrix is
   // built per image in scratch (BMODE.colsT) rather than gathered element by element.
   const cols = !pw && colsMode(d);
+  // Strided: B from the images' phase planes (phase.ts), all images' at once.
+  const pg = phaseGeo(attrs);
+  const phases = !cols && strided(attrs) && 4 * d.n * d.c * pg.perChannel <= PHASE_BYTES;
+  let b = px, bmode: number = cols ? BMODE.colsT : pw ? BMODE.strided : BMODE.im2colT;
+  let bcs = d.h * d.w, bs1 = d.cg * d.h * d.w, bsk = d.c * d.h * d.w;
+  if (phases) {
+    b = rt.alloc(d.n * d.c * pg.perChannel);
+    runPhases(rt, px, b, d.n * d.c, d.h, d.w, attrs, pg);
+    bmode = pg.inPlace ? BMODE.strided : BMODE.phaseT;
+    bcs = d.ohw;
+    bs1 = d.cg * pg.perChannel;
+    bsk = d.c * pg.perChannel;
+  }
   runGemm(rt, gemmSpec({
     m: d.kg, n: d.rows, k: d.ohw,
     a: pdy, ars: d.ohw, acs: 1,
-    bmode: cols ? BMODE.colsT : pw ? BMODE.strided : BMODE.im2colT, b: px, brs: 1, bcs: d.h * d.w,
+    bmode, b, brs: 1, bcs,
     c: pdw, ldc: d.rows,
-    nb1: d.g, as1: d.kg * d.ohw, bs1: d.cg * d.h * d.w, cs1: d.kg * d.rows,
-    kImages: d.n, ask: d.k * d.ohw, bsk: d.c * d.h * d.w,
+    nb1: d.g, as1: d.kg * d.ohw, bs1, cs1: d.kg * d.rows,
+    kImages: d.n, ask: d.k * d.ohw, bsk,
     geo: geo(d, attrs), extraScratch: cols ? colsBytes(d) : 0,
   }), kParts, size);
   const out = rt.read(pdw, size);

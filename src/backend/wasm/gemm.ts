@@ -46,6 +46,8 @@ export const PARALLEL_MACS = 1 << 18;
 
 const ceilDiv = (a: number, b: number): number => Math.ceil(a / b);
 const roundUp = (a: number, b: number): number => ceilDiv(a, b) * b;
+/** Tiles of a dimension of `size` cut into `count` tiles rounded up to multiples of `unit`. */
+const tiles = (size: number, count: number, unit: number): number => ceilDiv(size, roundUp(ceilDiv(size, count), unit));
 
 /**
  * Runs the job. `kParts` > 1 splits the image sum into partial products written `cspart`
@@ -62,13 +64,30 @@ export function runGemm(rt: WasmRuntime, s: GemmSpec, kParts = 1, cspart = 0): v
   // packs its own B, so where packing B is dear (element by element from an image, or
   // transposed) M tiles keep at least 256 rows: 8 tiles of 64 made VGG's 7x7 layers slower
   // on two threads than on one.
+  // Packing B from phase planes (strided convolutions) is contiguous loads, or gathers where
+  // output rows are shorter than a panel: M tiles of 128 rows keep it a few percent.
   const dearB = s.bmode === BMODE.im2col || s.bmode === BMODE.im2colT || (s.bmode === BMODE.strided && s.bcs !== 1);
+  const minM = dearB ? 256 : s.bmode === BMODE.phase ? 128 : 64;
   let tilesM = 1;
   let tilesN = 1;
   if (threads > 1 && batches < 4 * threads) {
     const want = ceilDiv(4 * threads, batches);
     tilesN = Math.max(1, Math.min(want, Math.floor(s.n / 256)));
-    tilesM = Math.max(1, Math.min(ceilDiv(want, tilesN), Math.floor(s.m / (dearB ? 256 : 64))));
+    tilesM = Math.max(1, Math.min(ceilDiv(want, tilesN), Math.floor(s.m / minM)));
+    // Few tasks: a count that is not a multiple of the threads leaves one idle at the end
+    // (3 tasks on 2 threads run at 75%). Split a little finer where the tiles stay big enough.
+    const tasks = (tm: number, tn: number): number => batches * tiles(s.m, tm, MR) * tiles(s.n, tn, NR);
+    if (tasks(tilesM, tilesN) % threads !== 0) {
+      search: for (let extra = 1; extra < threads; extra++) {
+        for (const [tm, tn] of [[tilesM, tilesN + extra], [tilesM + extra, tilesN]] as const) {
+          if (s.n / tn >= 128 && s.m / tm >= minM / 2 && tasks(tm, tn) % threads === 0) {
+            tilesM = tm;
+            tilesN = tn;
+            break search;
+          }
+        }
+      }
+    }
   }
   const tileN = roundUp(ceilDiv(s.n, tilesN), NR);
   const tileM = roundUp(ceilDiv(s.m, tilesM), MR);

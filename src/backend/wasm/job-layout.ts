@@ -6,7 +6,8 @@
  */
 
 export const KIND = { gemm: 1, col2im: 2, winograd: 3, winogradFilter: 4, elementwise: 5, gemv: 6, maxPool: 7, maxPoolGrad: 8, batchNorm: 9, channelSum: 10,
-  maxPoolValues: 11, avgPool: 12, avgPoolGrad: 13, lrn: 14, lrnGrad: 19, directConv: 15, directFilter: 16 } as const;
+  maxPoolValues: 11, avgPool: 12, avgPoolGrad: 13, lrn: 14, lrnGrad: 19, directConv: 15, directFilter: 16, phases: 23, col2imPhase: 24,
+  winogradInput: 21, winogradFlat: 22 } as const;
 
 /** Header words of the job block (assembly/job.ts). */
 export const JOB = { gen: 0, next: 1, fin: 2, ntasks: 3, kind: 4, ready: 5, exit: 6, scratch: 7, sstride: 8, dead: 9, join: 10, args: 16 } as const;
@@ -25,7 +26,10 @@ export const G = {
   KIMG: 27, ASK: 28, BSK: 29, KPARTS: 30, CSPART: 31,
   GEO: 32,
 } as const;
-export const BMODE = { strided: 0, im2col: 1, im2colT: 2, direct: 3, cols: 4, colsT: 5 } as const;
+export const BMODE = { strided: 0, im2col: 1, im2colT: 2, direct: 3, cols: 4, colsT: 5, phase: 6, phaseT: 7 } as const;
+
+/** assembly/phase.ts: the phase planes of strided convolutions */
+export const PS = { X: 0, P: 1, H: 2, W: 3, SH: 4, SW: 5, PT: 6, PL: 7, NA: 8, NB: 9, PH: 10, PW: 11 } as const;
 /** Epilogue flags (assembly/kernel.ts). */
 export const EP = { load: 1, biasRow: 2, biasCol: 4, relu: 8 } as const;
 /** Register tile of the micro-kernel. */
@@ -45,6 +49,7 @@ export const C2I = { COLS: 0, DX: 1, NPLANES: 2, GEO: 3 } as const;
 export const W = {
   X: 0, U: 1, Y: 2, BIAS: 3, RELU: 4, N: 5, C: 6, K: 7, H: 8, W: 9, OH: 10, OW: 11, PT: 12, PL: 13,
   TH: 14, TWP: 15, ROWS: 16, TPI: 17, WP: 18, KB: 19, KP: 20, G: 21,
+  V: 22, TW4: 23, PANELS: 24, TC: 25, CC: 26,
 } as const;
 
 /** assembly/elementwise.ts */
