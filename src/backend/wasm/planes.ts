@@ -12,15 +12,6 @@ import type { WasmRuntime } from './runtime.js';
 
 const MIN_ELEMENTS = 4096;
 
-/** Runs `count` units in tasks of about `perTask`; threaded when the total is large. */
-function runUnits(rt: WasmRuntime, kind: number, slotPer: number, slotCount: number, count: number, work: number): number {
-  const threads = work >= 1 << 16 ? rt.threads() : 1;
-  const per = Math.max(1, Math.ceil(count / (4 * threads)));
-  rt.arg(slotPer, per);
-  rt.arg(slotCount, count);
-  rt.run(kind, Math.ceil(count / per), 0, threads > 1);
-  return per;
-}
 
 export function batchNorm(
   x: KernelTensor, mean: KernelTensor, variance: KernelTensor, weight: KernelTensor | null, bias: KernelTensor | null, eps: number,
@@ -44,7 +35,7 @@ export function batchNorm(
   const v = [[BN.X, px], [BN.Y, py], [BN.MEAN, rt.put(mean.data)], [BN.SCALE, rt.put(scale)], [BN.SHIFT, rt.put(shift)], [BN.C, c], [BN.INNER, inner],
     [BN.RELU, activation === 'relu' ? 1 : 0]] as const;
   for (const [s, val] of v) rt.arg(s, val);
-  runUnits(rt, KIND.batchNorm, BN.PPT, BN.PLANES, planes, x.data.length);
+  rt.runUnits(KIND.batchNorm, BN.PPT, BN.PLANES, planes, x.data.length);
   return rt.read(py, x.data.length);
 }
 
@@ -66,6 +57,6 @@ export function reduce(x: KernelTensor, axes: readonly number[], op: ReduceOp): 
   const px = rt.put(x.data);
   const po = rt.alloc(B);
   for (const [s, val] of [[RS.X, px], [RS.OUT, po], [RS.A, A], [RS.B, B], [RS.C, C], [RS.MEAN, op === 'mean' ? 1 : 0]] as const) rt.arg(s, val);
-  runUnits(rt, KIND.channelSum, RS.BPT, RS.B, B, x.data.length);
+  rt.runUnits(KIND.channelSum, RS.BPT, RS.B, B, x.data.length);
   return rt.read(po, B);
 }

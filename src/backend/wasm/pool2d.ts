@@ -23,14 +23,6 @@ const AVG_MIN = 4096;
 const ADAPTIVE_MIN = 16384;
 const LRN_MIN = 512;
 
-/** Runs `count` planes in tasks of about a quarter of a thread's share; threaded when `work` is large. */
-function runUnits(rt: WasmRuntime, kind: number, slotPer: number, slotCount: number, count: number, work: number): void {
-  const threads = work >= 1 << 16 ? rt.threads() : 1;
-  const per = Math.max(1, Math.ceil(count / (4 * threads)));
-  rt.arg(slotPer, per);
-  rt.arg(slotCount, count);
-  rt.run(kind, Math.ceil(count / per), 0, threads > 1);
-}
 
 const f64 = new Float64Array(1);
 const f64words = new Int32Array(f64.buffer);
@@ -55,32 +47,30 @@ function maxPoolArgs(rt: WasmRuntime, x: KernelTensor, a: Window2D, px: number, 
   for (const [s, val] of v) rt.arg(s, val);
 }
 
-export function maxPool2DWithArgmax(x: KernelTensor, a: Window2D): PoolWithArgmax {
-  if (!is4d(x, MAX_MIN)) return js.maxPool2DWithArgmax(x, a);
+/** Max pooling of arena operands; with switches when `switches` (training), else values only. */
+function maxPool(x: KernelTensor, a: Window2D, switches: boolean): { output: Float32Array; indices: Int32Array | null } {
   const planes = x.shape[0]! * x.shape[1]!;
   const size = planes * a.out[0] * a.out[1];
   const rt = runtime();
   rt.begin();
   const px = rt.put(x.data);
   const po = rt.alloc(size);
-  const pi = rt.alloc(size);
+  const pi = switches ? rt.alloc(size) : 0;
   maxPoolArgs(rt, x, a, px, po, pi);
-  runUnits(rt, KIND.maxPool, P.PPT, P.PLANES, planes, size * a.kernel[0] * a.kernel[1]);
-  return { output: rt.read(po, size), indices: rt.readI32(pi, size) };
+  rt.runUnits(switches ? KIND.maxPool : KIND.maxPoolValues, P.PPT, P.PLANES, planes, size * a.kernel[0] * a.kernel[1]);
+  return { output: rt.read(po, size), indices: switches ? rt.readI32(pi, size) : null };
+}
+
+export function maxPool2DWithArgmax(x: KernelTensor, a: Window2D): PoolWithArgmax {
+  if (!is4d(x, MAX_MIN)) return js.maxPool2DWithArgmax(x, a);
+  const { output, indices } = maxPool(x, a, true);
+  return { output, indices: indices! };
 }
 
 /** Max pooling without switches (inference). */
 export function maxPool2D(x: KernelTensor, a: Window2D): Float32Array {
   if (!is4d(x, MAX_MIN)) return js.maxPool2D(x, a);
-  const planes = x.shape[0]! * x.shape[1]!;
-  const size = planes * a.out[0] * a.out[1];
-  const rt = runtime();
-  rt.begin();
-  const px = rt.put(x.data);
-  const po = rt.alloc(size);
-  maxPoolArgs(rt, x, a, px, po, 0);
-  runUnits(rt, KIND.maxPoolValues, P.PPT, P.PLANES, planes, size * a.kernel[0] * a.kernel[1]);
-  return rt.read(po, size);
+  return maxPool(x, a, false).output;
 }
 
 export function maxPool2DGrad(dy: KernelTensor, indices: Int32Array, inputShape: readonly number[]): Float32Array {
@@ -94,7 +84,7 @@ export function maxPool2DGrad(dy: KernelTensor, indices: Int32Array, inputShape:
   const pi = rt.putI32(indices);
   const pdx = rt.alloc(planes * h * w);
   for (const [s, val] of [[PG.DY, pdy], [PG.IDX, pi], [PG.DX, pdx], [PG.HW, h * w], [PG.OHW, ohw]] as const) rt.arg(s, val);
-  runUnits(rt, KIND.maxPoolGrad, PG.PPT, PG.PLANES, planes, planes * h * w);
+  rt.runUnits(KIND.maxPoolGrad, PG.PPT, PG.PLANES, planes, planes * h * w);
   return rt.read(pdx, planes * h * w);
 }
 
@@ -162,7 +152,7 @@ function runAvg(
   const v = [[AP.X, px], [AP.OUT, po], [AP.TAB, pt], [AP.H, h], [AP.W, w], [AP.OH, oh], [AP.OW, ow], [AP.MODE, mode], [AP.DIV, fixed],
     [AP.KW, inner.kw], [AP.SW, inner.sw], [AP.PL, inner.pl], [AP.J0, inner.j0], [AP.J1, inner.j1]] as const;
   for (const [s, val] of v) rt.arg(s, val);
-  runUnits(rt, kind, AP.PPT, AP.PLANES, planes, work);
+  rt.runUnits(kind, AP.PPT, AP.PLANES, planes, work);
   return rt.read(po, outLen);
 }
 
@@ -245,7 +235,7 @@ export function lrn(x: KernelTensor, a: LRNAttrs): Float32Array {
   rt.arg(LR.X, px);
   rt.arg(LR.Y, py);
   const { planes } = lrnArgs(rt, x, a);
-  runUnits(rt, KIND.lrn, LR.PPT, LR.PLANES, planes, x.data.length * (a.size + 8));
+  rt.runUnits(KIND.lrn, LR.PPT, LR.PLANES, planes, x.data.length * (a.size + 8));
   return rt.read(py, x.data.length);
 }
 
@@ -262,8 +252,8 @@ export function lrnGrad(x: KernelTensor, dy: KernelTensor, a: LRNAttrs): Float32
   for (const [s, val] of [[LR.X, px], [LR.DY, pdy], [LR.A, pA], [LR.B, pB], [LR.Y, pdx]] as const) rt.arg(s, val);
   const { planes } = lrnArgs(rt, x, a);
   rt.arg(LR.PASS, 0);
-  runUnits(rt, KIND.lrnGrad, LR.PPT, LR.PLANES, planes, n * (a.size + 16));
+  rt.runUnits(KIND.lrnGrad, LR.PPT, LR.PLANES, planes, n * (a.size + 16));
   rt.arg(LR.PASS, 1);
-  runUnits(rt, KIND.lrnGrad, LR.PPT, LR.PLANES, planes, n * (a.size + 2));
+  rt.runUnits(KIND.lrnGrad, LR.PPT, LR.PLANES, planes, n * (a.size + 2));
   return rt.read(pdx, n);
 }

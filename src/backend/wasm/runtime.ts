@@ -264,6 +264,19 @@ export class WasmRuntime {
   }
 
   /**
+   * Runs `count` independent units (planes, channels) of `kind` in tasks of about a quarter of
+   * a thread's share, telling the kernel the split in slots `slotPer` and `slotCount`;
+   * threaded when `work` (elements touched) is large enough to pay for waking the workers.
+   */
+  runUnits(kind: number, slotPer: number, slotCount: number, count: number, work: number): void {
+    const threads = work >= 1 << 16 ? this.threads() : 1;
+    const per = Math.max(1, Math.ceil(count / (4 * threads)));
+    this.arg(slotPer, per);
+    this.arg(slotCount, count);
+    this.run(kind, Math.ceil(count / per), 0, threads > 1);
+  }
+
+  /**
    * Runs `ntasks` tasks of `kind` with `scratchBytes` of scratch per thread, on as many
    * threads as are ready when `parallel` (callers pass false for work too small to split).
    */
