@@ -12,8 +12,12 @@ import type { WasmRuntime } from './runtime.js';
  * measured (single core, CPU time): 64@56 4.7 ms vs 7.7 direct, 512@14 18.5 vs 27.0,
  * but 512@7 14.3 vs 10.4.
  */
-/** Benchmarks and tests: 'off' never takes Winograd, 'rows'/'flat' force a layout where it applies. */
-export const winogradTuning: { mode: 'auto' | 'off' | 'rows' | 'flat' } = { mode: 'auto' };
+/**
+ * Benchmarks and tests: 'off' never takes Winograd, 'rows'/'flat' force a layout of F(2x2, 3x3)
+ * where it applies, 'f2' takes F(2x2, 3x3) in the layout 'auto' would pick for it, 'f4' forces
+ * F(4x4, 3x3) (flat layout, assembly/winograd4.ts).
+ */
+export const winogradTuning: { mode: 'auto' | 'off' | 'rows' | 'flat' | 'f2' | 'f4' } = { mode: 'auto' };
 
 export function winogradApplies(attrs: Conv2DAttrs, c: number, k: number): boolean {
   if (winogradTuning.mode === 'off') return false;
@@ -32,6 +36,10 @@ export function runWinograd(
   n: number, c: number, h: number, wd: number, k: number, attrs: Conv2DAttrs,
 ): void {
   const [oh, ow] = attrs.out;
+  if (useF4(n, c, oh, ow)) {
+    runFlat4(rt, x, w, bias, y, relu, n, c, h, wd, k, attrs);
+    return;
+  }
   const th = Math.ceil(oh / 2);
   if (flatLayout(n, c, th, Math.ceil(ow / 2))) {
     runFlat(rt, x, w, bias, y, relu, n, c, h, wd, k, attrs);
@@ -66,6 +74,7 @@ export function runWinograd(
 function flatLayout(n: number, c: number, th: number, tw: number): boolean {
   if (winogradTuning.mode === 'flat') return true;
   if (winogradTuning.mode === 'rows') return false;
+  // 'auto' and 'f2' alike
   void c;
   const tw4 = Math.ceil(tw / 4) * 4;
   // Measured (2 threads): 512@7 batch 1 2.3 ms vs 4.4 GEMM (the row layout pads 4 tiles to 8),
@@ -105,4 +114,61 @@ function runFlat(
   const per = Math.ceil(c / cc);
   rt.run(KIND.winogradInput, n * per, 4 * cc * sr * wp, n * c * th * tw4 >= 2048);
   rt.run(KIND.winogradFlat, Math.ceil(kp / kb), 1024 + 4 * 16 * (kb * c + 16 + kb * tc), true);
+}
+
+/**
+ * F(4x4, 3x3) instead of F(2x2, 3x3) (see runFlat4). Measured A/B (2 threads, batch 1,
+ * F(2x2) -> F(4x4), ms): 64@56 3.4 -> 2.7, 128@28 2.2 -> 1.4, 256@14 2.5 -> 2.0, 512@14 7.0 -> 5.6,
+ * 512@28 27 -> 17, 256@56 28 -> 19, 128@112 29 -> 26, 32@56 1.0 -> 0.84, 16@28 0.18 -> 0.11,
+ * 3x64@13 0.53 -> 0.40; but 512@7 2.9 -> 4.1 and 64@224 34 -> 42.
+ */
+const F4_MAX_RATIO = 0.7;
+const F4_MAX_V = 16 << 20;
+function useF4(n: number, c: number, oh: number, ow: number): boolean {
+  if (winogradTuning.mode === 'f4') return true;
+  if (winogradTuning.mode !== 'auto') return false;
+  // Multiplies counted with each layout's padded tiles: F(4x4) pads tile rows to 4 tiles of 4
+  // columns, so 7x7 (2 tiles padded to 4) does more than F(2x2) (4 tiles); and it costs more
+  // per multiply (36 planes of filter transforms per task, the bigger output transform).
+  const f4 = 36 * Math.ceil(oh / 4) * Math.ceil(Math.ceil(ow / 4) / 4) * 4;
+  const f2 = 16 * Math.ceil(oh / 2) * Math.ceil(Math.ceil(ow / 2) / 4) * 4;
+  // V (36 planes of all tiles) streams through memory: slower than the F(2x2) bands beyond
+  // about 16 MB (64@224: 42 ms vs 34).
+  const vBytes = 36 * 4 * c * n * (f4 / 36);
+  return f4 <= F4_MAX_RATIO * f2 && vBytes <= F4_MAX_V;
+}
+
+/**
+ * F(4x4, 3x3) in the flat layout (assembly/winograd4.ts): 4x4 output tiles numbered across
+ * rows and images, tile rows padded to 4 tiles; 36 xi planes.
+ */
+function runFlat4(
+  rt: WasmRuntime, x: number, w: number, bias: number, y: number, relu: boolean,
+  n: number, c: number, h: number, wd: number, k: number, attrs: Conv2DAttrs,
+): void {
+  const [oh, ow] = attrs.out;
+  const th = Math.ceil(oh / 4);
+  const tw4 = Math.ceil(Math.ceil(ow / 4) / 4) * 4;
+  const wp = 4 * tw4 + 4;
+  const kp = Math.ceil(k / 4) * 4;
+  const tiles = n * th * tw4;
+  const panels = Math.ceil(tiles / 8);
+  const threads = rt.plannedThreads();
+  let kb = Math.min(kp, 16);
+  while (kb > 4 && Math.ceil(kp / kb) < 4 * threads) kb -= 4;
+  const tc = 8 * Math.min(panels, 8);
+  const sr = 4 * th + 2;
+  const cc = Math.max(1, Math.min(c, Math.floor((64 << 10) / (4 * sr * wp)), Math.ceil((c * n) / (4 * threads))));
+  const vPlane = panels * 8 * c + 16;
+  const v = rt.alloc(36 * vPlane);
+  if (tiles % 8 !== 0) for (let xi = 0; xi < 36; xi++) rt.zero(v + 4 * (xi * vPlane + (panels - 1) * c * 8), c * 8);
+  const args = [
+    [W.X, x], [W.V, v], [W.Y, y], [W.BIAS, bias], [W.RELU, relu ? 1 : 0], [W.N, n], [W.C, c], [W.K, k],
+    [W.H, h], [W.W, wd], [W.OH, oh], [W.OW, ow], [W.PT, attrs.pad[0]], [W.PL, attrs.pad[2]],
+    [W.TH, th], [W.TW4, tw4], [W.WP, wp], [W.KB, kb], [W.KP, kp], [W.G, w], [W.PANELS, panels], [W.TC, tc], [W.CC, cc],
+  ] as const;
+  for (const [slot, value] of args) rt.arg(slot, value);
+  const per = Math.ceil(c / cc);
+  rt.run(KIND.winograd4Input, n * per, 1024 + 4 * cc * sr * wp, n * c * th * tw4 >= 1024);
+  rt.run(KIND.winograd4Flat, Math.ceil(kp / kb), 2048 + 4 * 36 * (kb * c + 16 + kb * tc), true);
 }

@@ -1,0 +1,265 @@
+// Winograd F(4x4, 3x3) in the flat layout (see the end of winograd.ts): 6x6 input tiles, 4x4
+// output tiles, 36 GEMMs, 2.25 multiplies per output and (input, output) channel pair instead
+// of 4. Interpolation points 0, 1, -1, 1/2, -2 and infinity: half the worst-case float32 error
+// of Lavin & Gray's 0, +-1, +-2 (measured 6-8e-6 against 1.4-1.8e-5 of the output's scale at 512
+// channels; Barabasz et al., "Error analysis and improving the accuracy of Winograd convolution"):
+//   B^T = [1 -3/2 -2 3/2 1 0; 0 -1 1/2 5/2 1 0; 0 1 -5/2 1/2 1 0; 0 -2 -1 2 1 0; 0 1/2 -1 -1/2 1 0; 0 1 -3/2 -2 3/2 1]
+//   G   = [1 0 0; 1/3 1/3 1/3; -1/3 1/3 -1/3; -16/15 -8/15 -4/15; 1/15 -2/15 4/15; 0 0 1]
+//   A^T = [1 1 1 1 1 0; 0 1 -1 1/2 -2 0; 0 1 1 1/4 4 0; 0 1 -1 1/8 -8 1]
+// Same arguments as the F(2x2) flat jobs (W_TH and W_TW4 count 4x4 tiles); V, U and M have 36
+// xi planes. All constants are inline literals (no static data: see assembly/job.ts).
+import { copyFloats, zeroFloats } from './mem';
+import { arg } from './job';
+import { kernel4x8 } from './kernel';
+import {
+  W_C, W_H, W_W, W_PT, W_PL, W_TH, W_TW4, W_WP, W_CC, W_X, W_V, W_PANELS, W_K, W_OH, W_OW, W_KB, W_KP,
+  W_TC, W_N, W_G, W_Y, W_BIAS, W_RELU,
+} from './winograd';
+
+// @ts-ignore: decorator
+@inline function plane(floats: i32): usize {
+  return <usize>(floats + 16) << 2;
+}
+// @ts-ignore: decorator
+@inline function sp(x: f32): v128 { return f32x4.splat(x); }
+
+// B^T applied to x0..x5 (6 vectors, stored st bytes apart from o).
+// @ts-ignore: decorator
+@inline function storeBT(o: usize, st: usize, x0: v128, x1: v128, x2: v128, x3: v128, x4: v128, x5: v128): void {
+  const half = sp(0.5), two = sp(2), oneHalf = sp(1.5), fiveHalf = sp(2.5);
+  const x42 = f32x4.sub(x4, x2), x31 = f32x4.sub(x3, x1);
+  v128.store(o, f32x4.sub(f32x4.add(f32x4.add(x0, x4), f32x4.mul(x31, oneHalf)), f32x4.mul(x2, two)));
+  v128.store(o + st, f32x4.add(f32x4.sub(x4, x1), f32x4.add(f32x4.mul(x2, half), f32x4.mul(x3, fiveHalf))));
+  v128.store(o + 2 * st, f32x4.add(f32x4.add(x4, x1), f32x4.sub(f32x4.mul(x3, half), f32x4.mul(x2, fiveHalf))));
+  v128.store(o + 3 * st, f32x4.add(x42, f32x4.mul(x31, two)));
+  v128.store(o + 4 * st, f32x4.sub(x42, f32x4.mul(x31, half)));
+  v128.store(o + 5 * st, f32x4.sub(f32x4.add(f32x4.add(x1, x5), f32x4.mul(x42, oneHalf)), f32x4.mul(x3, two)));
+}
+
+// G applied to a, b, c (6 vectors, stored st bytes apart from o).
+// @ts-ignore: decorator
+@inline function storeG(o: usize, st: usize, a: v128, b: v128, c: v128): void {
+  const ac = f32x4.add(a, c), third = sp(<f32>(1.0 / 3.0));
+  v128.store(o, a);
+  v128.store(o + st, f32x4.mul(f32x4.add(ac, b), third));
+  v128.store(o + 2 * st, f32x4.mul(f32x4.sub(b, ac), third));
+  v128.store(o + 3 * st, f32x4.mul(f32x4.add(f32x4.add(f32x4.mul(a, sp(16)), f32x4.mul(b, sp(8))), f32x4.mul(c, sp(4))), sp(<f32>(-1.0 / 15.0))));
+  v128.store(o + 4 * st, f32x4.mul(f32x4.add(f32x4.sub(a, f32x4.mul(b, sp(2))), f32x4.mul(c, sp(4))), sp(<f32>(1.0 / 15.0))));
+  v128.store(o + 5 * st, c);
+}
+
+/** V (36 planes) of image n, channels of one chunk: like inputFlatTask, 4x4 output tiles. */
+export function inputFlat4Task(job: usize, t: i32, s: usize): void {
+  const C = arg(job, W_C), H = arg(job, W_H), Wd = arg(job, W_W), pt = arg(job, W_PT), pl = arg(job, W_PL);
+  const th = arg(job, W_TH), tw4 = arg(job, W_TW4), wp = arg(job, W_WP), cc = arg(job, W_CC);
+  const per = (C + cc - 1) / cc;
+  const n = t / per, c0 = (t - n * per) * cc, cn = min(cc, C - c0);
+  const sr = 4 * th + 2;
+  const tmp = s; // 36 vectors
+  const slab = s + 1024;
+  const x = <usize>arg(job, W_X) + (<usize>((n * C + c0) * H * Wd) << 2);
+  const ncopy = min(Wd, wp - pl);
+  for (let c = 0; c < cn; c++) {
+    for (let r = 0; r < sr; r++) {
+      const dst = slab + (<usize>((c * sr + r) * wp) << 2);
+      const y = r - pt;
+      zeroFloats(dst, wp);
+      if (y >= 0 && y < H && ncopy > 0) copyFloats(dst + (<usize>pl << 2), x + (<usize>((c * H + y) * Wd) << 2), ncopy);
+    }
+  }
+  const v = <usize>arg(job, W_V);
+  const xs = plane(arg(job, W_PANELS) * C * 8);
+  const t0 = n * th * tw4;
+  const rs = <usize>wp << 2;
+  for (let cl = 0; cl < cn; cl++) {
+    const c = c0 + cl;
+    for (let ty = 0; ty < th; ty++) {
+      const base = slab + (<usize>((cl * sr + 4 * ty) * wp) << 2);
+      for (let tx = 0; tx < tw4; tx += 4) {
+        let p = base + (<usize>(4 * tx) << 2);
+        // Rows of the 6x6 tiles times B: 4x4 transposes give columns 0..3 of the 4 tiles,
+        // columns 4 and 5 are the next tile's 0 and 1.
+        for (let r = 0; r < 6; r++) {
+          const a = v128.load(p), b = v128.load(p, 16), cv = v128.load(p, 32), d = v128.load(p, 48), e = v128.load(p, 64);
+          const u0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), u1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+          const u2 = v128.shuffle<f32>(cv, d, 0, 4, 1, 5), u3 = v128.shuffle<f32>(cv, d, 2, 6, 3, 7);
+          const x0 = v128.shuffle<f32>(u0, u2, 0, 1, 4, 5), x1 = v128.shuffle<f32>(u0, u2, 2, 3, 6, 7);
+          const x2 = v128.shuffle<f32>(u1, u3, 0, 1, 4, 5), x3 = v128.shuffle<f32>(u1, u3, 2, 3, 6, 7);
+          const x4 = v128.shuffle<f32>(x0, e, 1, 2, 3, 4), x5 = v128.shuffle<f32>(x1, e, 1, 2, 3, 5);
+          storeBT(tmp + <usize>(r * 96), 16, x0, x1, x2, x3, x4, x5);
+          p += rs;
+        }
+        // B^T (d B): column j of the 6 rows.
+        const tt = t0 + ty * tw4 + tx;
+        const dst = v + (<usize>(((tt >> 3) * C + c) * 8 + (tt & 4)) << 2);
+        for (let j = 0; j < 6; j++) {
+          const q = tmp + <usize>(j << 4);
+          const x0 = v128.load(q), x1 = v128.load(q, 96), x2 = v128.load(q, 192);
+          const x3 = v128.load(q, 288), x4 = v128.load(q, 384), x5 = v128.load(q, 480);
+          storeBT(dst + <usize>j * xs, 6 * xs, x0, x1, x2, x3, x4, x5);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Filters 4t..4t+3 of g [K, C, 3, 3] (all channels) into the 36-plane panel at u (planes xs
+ * bytes apart), SIMD across the 4 filters. gt: 1232 bytes of scratch (G g, then the taps).
+ */
+function filterPanel4(g: usize, C: i32, K: i32, t: i32, u: usize, xs: usize, gt: usize): void {
+  const fs = <usize>(C * 9) << 2;
+  const full = t * 4 + 4 <= K;
+  for (let c = 0; c < C; c++) {
+    // g[tap] of the 4 filters as 9 vectors at gt.
+    if (full && (c & 3) == 0 && c + 4 <= C) {
+      // 4 channels at once: 9 4x4 transposes into gt + 512, then taken channel by channel.
+      const p0 = g + (<usize>((t * 4 * C + c) * 9) << 2);
+      for (let j = 0; j < 9; j++) {
+        const q = p0 + (<usize>j << 4);
+        const a = v128.load(q), b = v128.load(q + fs), cc = v128.load(q + 2 * fs), d = v128.load(q + 3 * fs);
+        const t0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), t1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+        const t2 = v128.shuffle<f32>(cc, d, 0, 4, 1, 5), t3 = v128.shuffle<f32>(cc, d, 2, 6, 3, 7);
+        const o = gt + 512 + (<usize>j << 6);
+        v128.store(o, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+        v128.store(o, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 16);
+        v128.store(o, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 32);
+        v128.store(o, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 48);
+      }
+    }
+    let e: usize;
+    if (full && c + 4 - (c & 3) <= C) {
+      e = gt + 512 + <usize>((c & 3) * 144);
+    } else {
+      e = gt + 1088; // 9 vectors, lane by lane
+      for (let i = 0; i < 36; i++) store<f32>(e + <usize>(i << 2), 0);
+      for (let l = 0; l < 4; l++) {
+        const k = t * 4 + l;
+        if (k >= K) break;
+        const p = g + (<usize>((k * C + c) * 9) << 2);
+        for (let j = 0; j < 9; j++) store<f32>(e + <usize>(j * 16 + l * 4), load<f32>(p + <usize>(j << 2)));
+      }
+    }
+    // G g: 6 rows of 3 (columns of g through G), at gt (18 vectors, row-major).
+    for (let j = 0; j < 3; j++) {
+      const a = v128.load(e + <usize>(j << 4)), b = v128.load(e + <usize>((3 + j) << 4)), cv = v128.load(e + <usize>((6 + j) << 4));
+      storeG(gt + <usize>(j << 4), 48, a, b, cv);
+    }
+    // (G g) G^T: each row of 3 through G, into the planes.
+    const dst = u + (<usize>(c * 4) << 2);
+    for (let i = 0; i < 6; i++) {
+      const r = gt + <usize>(i * 48);
+      const a = v128.load(r), b = v128.load(r, 16), cv = v128.load(r, 32);
+      storeG(dst + <usize>(i * 6) * xs, xs, a, b, cv);
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function finish(v: v128, b: v128, relu: bool): v128 {
+  const y = f32x4.add(v, b);
+  return relu ? v128.and(y, f32x4.gt(y, f32x4.splat(0))) : y;
+}
+
+function storeRow4(dst: usize, y0: v128, y1: v128, y2: v128, y3: v128, cols: i32): void {
+  // Lanes are tiles, y_j column j: transpose to 4 contiguous columns per tile.
+  const u0 = v128.shuffle<f32>(y0, y1, 0, 4, 1, 5), u1 = v128.shuffle<f32>(y0, y1, 2, 6, 3, 7);
+  const u2 = v128.shuffle<f32>(y2, y3, 0, 4, 1, 5), u3 = v128.shuffle<f32>(y2, y3, 2, 6, 3, 7);
+  const r0 = v128.shuffle<f32>(u0, u2, 0, 1, 4, 5), r1 = v128.shuffle<f32>(u0, u2, 2, 3, 6, 7);
+  const r2 = v128.shuffle<f32>(u1, u3, 0, 1, 4, 5), r3 = v128.shuffle<f32>(u1, u3, 2, 3, 6, 7);
+  if (cols >= 16) {
+    v128.store(dst, r0); v128.store(dst, r1, 16); v128.store(dst, r2, 32); v128.store(dst, r3, 48);
+    return;
+  }
+  storePart(dst, r0, cols);
+  storePart(dst + 16, r1, cols - 4);
+  storePart(dst + 32, r2, cols - 8);
+  storePart(dst + 48, r3, cols - 12);
+}
+
+// @ts-ignore: decorator
+@inline function storePart(dst: usize, r: v128, cols: i32): void {
+  if (cols >= 4) { v128.store(dst, r); return; }
+  if (cols > 0) store<f32>(dst, f32x4.extract_lane(r, 0));
+  if (cols > 1) store<f32>(dst, f32x4.extract_lane(r, 1), 4);
+  if (cols > 2) store<f32>(dst, f32x4.extract_lane(r, 2), 8);
+}
+
+/** Output channels KB*t..: their filters' transform, the 36 GEMMs and the output transform. */
+export function flat4Task(job: usize, t: i32, s: usize): void {
+  const C = arg(job, W_C), K = arg(job, W_K), OH = arg(job, W_OH), OW = arg(job, W_OW);
+  const th = arg(job, W_TH), tw4 = arg(job, W_TW4), KB = arg(job, W_KB), Kp = arg(job, W_KP);
+  const panels = arg(job, W_PANELS), TC = arg(job, W_TC), N = arg(job, W_N);
+  const k0 = t * KB, kbn = min(KB, Kp - k0);
+  const tmp = s; // 128 bytes for the micro-kernel
+  const gt = s + 128; // 1232 bytes for filterPanel4, 384 for the output transform
+  const ub = s + 2048;
+  const uxs = plane(KB * C);
+  const mb = ub + 36 * uxs;
+  const g = <usize>arg(job, W_G);
+  for (let p = 0; p < kbn; p += 4) filterPanel4(g, C, K, (k0 + p) >> 2, ub + (<usize>(p * C) << 2), uxs, gt);
+
+  const v = <usize>arg(job, W_V);
+  const vxs = plane(panels * C * 8);
+  const y = <usize>arg(job, W_Y);
+  const biasPtr = <usize>arg(job, W_BIAS);
+  const relu = arg(job, W_RELU) != 0;
+  const rowsAll = N * th;
+  const mxi = <usize>(KB * TC) << 2;
+  const half = sp(0.5), quarter = sp(0.25), eighth = sp(0.125), two = sp(2), four = sp(4), eight = sp(8);
+  for (let p0 = 0; p0 < panels; p0 += TC >> 3) {
+    const pn1 = min(panels, p0 + (TC >> 3));
+    const tcn = (pn1 - p0) << 3;
+    for (let xi = 0; xi < 36; xi++) {
+      const vx = v + <usize>xi * vxs;
+      const ux = ub + <usize>xi * uxs;
+      const mx = mb + <usize>xi * mxi;
+      for (let kp = 0; kp < kbn; kp += 4) {
+        const ua = ux + (<usize>(kp * C) << 2);
+        for (let pn = p0; pn < pn1; pn++) {
+          kernel4x8(C, ua, vx + (<usize>(pn * C * 8) << 2), 32, mx + (<usize>(kp * TC + (pn - p0) * 8) << 2), TC, 4, 8, 0, 0, tmp);
+        }
+      }
+    }
+    const tbase = p0 << 3;
+    for (let j = 0; j < tcn; j += 4) {
+      const tt = tbase + j;
+      const row = tt / tw4;
+      if (row >= rowsAll) break;
+      const n = row / th, ty = row - n * th, tx = tt - row * tw4;
+      const oy = 4 * ty, ox = 4 * tx;
+      const cols = OW - ox;
+      if (cols <= 0) continue;
+      for (let kk = 0; kk < kbn && k0 + kk < K; kk++) {
+        const k = k0 + kk;
+        const b = f32x4.splat(biasPtr ? load<f32>(biasPtr + (<usize>k << 2)) : 0);
+        const yk = y + (<usize>((n * K + k) * OH * OW) << 2);
+        const m = mb + (<usize>(kk * TC + j) << 2);
+        // A^T M: each column of M, 6 rows -> 4 (24 vectors at gt); then each row -> 4 outputs.
+        for (let cj = 0; cj < 6; cj++) {
+          const q = m + <usize>cj * mxi;
+          const m0 = v128.load(q), m1 = v128.load(q + 6 * mxi), m2 = v128.load(q + 12 * mxi);
+          const m3 = v128.load(q + 18 * mxi), m4 = v128.load(q + 24 * mxi), m5 = v128.load(q + 30 * mxi);
+          const s12 = f32x4.add(m1, m2), d12 = f32x4.sub(m1, m2);
+          const o = gt + <usize>(cj << 4);
+          v128.store(o, f32x4.add(f32x4.add(m0, s12), f32x4.add(m3, m4)));
+          v128.store(o, f32x4.add(d12, f32x4.sub(f32x4.mul(m3, half), f32x4.mul(m4, two))), 96);
+          v128.store(o, f32x4.add(s12, f32x4.add(f32x4.mul(m3, quarter), f32x4.mul(m4, four))), 192);
+          v128.store(o, f32x4.add(f32x4.add(d12, f32x4.sub(f32x4.mul(m3, eighth), f32x4.mul(m4, eight))), m5), 288);
+        }
+        for (let r = 0; r < 4; r++) {
+          if (oy + r >= OH) break;
+          const q = gt + <usize>(r * 96);
+          const m0 = v128.load(q), m1 = v128.load(q, 16), m2 = v128.load(q, 32);
+          const m3 = v128.load(q, 48), m4 = v128.load(q, 64), m5 = v128.load(q, 80);
+          const s12 = f32x4.add(m1, m2), d12 = f32x4.sub(m1, m2);
+          storeRow4(yk + (<usize>((oy + r) * OW + ox) << 2),
+            finish(f32x4.add(f32x4.add(m0, s12), f32x4.add(m3, m4)), b, relu),
+            finish(f32x4.add(d12, f32x4.sub(f32x4.mul(m3, half), f32x4.mul(m4, two))), b, relu),
+            finish(f32x4.add(s12, f32x4.add(f32x4.mul(m3, quarter), f32x4.mul(m4, four))), b, relu),
+            finish(f32x4.add(f32x4.add(d12, f32x4.sub(f32x4.mul(m3, eighth), f32x4.mul(m4, eight))), m5), b, relu), cols);
+        }
+      }
+    }
+  }
+}
