@@ -28,7 +28,8 @@ export interface ReportInfo {
  */
 export const LIMITS = {
   wasmPerCore: 43,
-  note: 'WebAssembly SIMD ceiling ~86 GFLOP/s (2 cores x 43 GFLOP/s, the 4x8 micro-kernel on L1-resident panels, f32x4 mul+add)',
+  note: 'WebAssembly SIMD ceiling ~86 GFLOP/s of real multiply-adds (2 cores x 43 GFLOP/s, the 4x8 micro-kernel on L1-resident panels, f32x4 mul+add); ' +
+    'figures above it are credited FLOPs of Winograd layers (F(4x4,3x3) does 2.25 multiplies per output where direct convolution does 9)',
 };
 
 const fmt = (v: number): string => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
