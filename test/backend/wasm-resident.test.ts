@@ -3,6 +3,8 @@ import * as ck from '../../src/index.js';
 import { runtime } from '../../src/backend/wasm/instance.js';
 import { kernel } from '../../src/backend/registry.js';
 import { workersReady } from './wasm-helpers.js';
+import { readFileSync } from 'node:fs';
+import { WasmRuntime } from '../../src/backend/wasm/runtime.js';
 
 /**
  * Tensors made by wasm kernels inside tidy scopes live in the backend's WebAssembly memory
@@ -152,5 +154,25 @@ describe.runIf(ck.listBackends().includes('wasm'))('wasm-resident tensors', () =
     const copy = convNet();
     copy.loadStateDict(got.stateDict());
     expect(Array.from(copy.parameters().find((p) => p.size === fc.size)!.values())).toEqual(Array.from(fc.values()));
+  });
+
+  it('without shared memory (a page that is not cross-origin isolated) every output is copied out, across memory growth', () => {
+    const module = new WebAssembly.Module(readFileSync(new URL('../../src/backend/wasm/kernels-st.wasm', import.meta.url)));
+    const memory = new WebAssembly.Memory({ initial: 32, maximum: 4096 });
+    const rt = new WasmRuntime(module, memory, false, 0, 4096 * 65536);
+    const data = Float32Array.from({ length: 1000 }, (_, i) => i - 500);
+    ck.tidy(() => {
+      rt.begin();
+      const p = rt.put(data);
+      rt.alloc(8 << 20); // 32 MiB: grows the memory, which detaches an unshared buffer
+      const out = rt.read(p, data.length);
+      expect(out.buffer instanceof SharedArrayBuffer).toBe(false);
+      expect(Array.from(out)).toEqual(Array.from(data));
+      // The copy is the caller's: the next call reusing the block does not touch it.
+      rt.begin();
+      const q = rt.put(new Float32Array(1000).fill(7));
+      expect(q).toBe(p);
+      expect(Array.from(out)).toEqual(Array.from(data));
+    });
   });
 });
