@@ -4,7 +4,9 @@
  * the image (no column matrix), except with few filters per group, where each task writes its
  * image's column matrix into scratch and the micro-kernel reads it in place (colsMode).
  * Strided convolutions first split the input into its stride phases (phase.ts), so B packs
- * with contiguous loads as at stride 1; col2im adds up through phase planes too.
+ * with contiguous loads as at stride 1; col2im adds up through phase planes too. Few filters
+ * per group at stride 1 (LeNet, the CIFAR demo) skip the GEMM for a direct convolution
+ * (assembly/direct.ts) in the forward pass, the stride-1 input gradient and the filter gradient.
  *   forward:          y_g = W_g [kg, cg*kh*kw] x im2col(x_g)         (1x1 stride 1: x_g itself)
  *   input gradient:   stride 1 -> a forward convolution of dy with the flipped, transposed
  *                     filters (so it gets Winograd too); otherwise dcols = W_g^T dy_g, col2im
