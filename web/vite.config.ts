@@ -39,8 +39,8 @@ function nodeBuiltinsUnavailable(): Plugin {
 
 export default defineConfig({
   plugins: [nodeBuiltinsUnavailable()],
-  // Layers are saved and rebuilt by class name (Module.typeName is constructor.name), so the
-  // minifier must keep class names.
+  // Saved layers use their registered names (nn/registry.ts), which minification cannot touch;
+  // keeping class names too keeps errors about unregistered classes readable.
   esbuild: { keepNames: true },
   root: here('.'),
   base: './',

@@ -2,6 +2,7 @@ import { ConvkitError, fmtShape } from '../tensor/errors.js';
 import { keep } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
 import { Parameter } from './parameter.js';
+import { registeredName } from './registry.js';
 
 export type ForwardHook = (module: Module, inputs: readonly unknown[], output: unknown) => void;
 
@@ -44,9 +45,12 @@ export abstract class Module {
 
   abstract forward(...inputs: Tensor[]): Tensor;
 
-  /** The class name shown in errors and summaries. */
+  /**
+   * The layer's name in errors, summaries and saved files: the name its class was registered
+   * under (which survives minification), else the class name.
+   */
   get typeName(): string {
-    return this.constructor.name;
+    return registeredName(this.constructor) ?? this.constructor.name;
   }
 
   /** Dotted path from the root module, e.g. `features.3` ('' for the root). */

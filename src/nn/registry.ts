@@ -9,9 +9,17 @@ import type { Module, ModuleConfig } from './module.js';
 type ModuleClass = (new (...args: never[]) => Module) & { fromConfig?: (args: unknown[]) => Module };
 
 const classes = new Map<string, ModuleClass>();
+/** The other way round: a bundler that renames classes (minification) must not rename layers. */
+const names = new Map<unknown, string>();
 
 export function register(name: string, cls: ModuleClass): void {
   classes.set(name, cls);
+  if (!names.has(cls)) names.set(cls, name);
+}
+
+/** The name a layer class was registered under (undefined for unregistered classes). */
+export function registeredName(cls: unknown): string | undefined {
+  return names.get(cls);
 }
 
 export function registeredLayers(): string[] {

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import * as ck from '../../src/index.js';
+
+const { nn } = ck;
+
+/**
+ * A bundler's minifier renames classes (`class Gate` becomes `class e`). Saved architectures and
+ * error messages must keep the registered name, or a model saved from a minified page could not
+ * be loaded anywhere else.
+ */
+describe('layer names survive renamed classes', () => {
+  class Gate extends nn.Module {
+    readonly fc: ck.nn.Linear;
+    constructor(readonly n: number) {
+      super();
+      this.fc = new nn.Linear(n, n);
+      this.configArgs = [n];
+    }
+    forward(x: ck.Tensor): ck.Tensor {
+      if (x.shape[1] !== this.n) throw new ck.ConvkitError(`expected ${this.n} features, got ${x.shape[1]}`);
+      return ck.F.mul(x, ck.F.sigmoid(this.fc.forward(x)));
+    }
+  }
+  nn.register('GateBlock', Gate);
+  Object.defineProperty(Gate, 'name', { value: 'e' }); // what minification leaves
+
+  it('getConfig, summaries and errors use the registered name, and the config rebuilds the layer', () => {
+    const model = new nn.Sequential(new Gate(4), new nn.Linear(4, 2));
+    const config = model.getConfig();
+    expect(JSON.stringify(config)).toContain('"type":"GateBlock"');
+    expect(JSON.stringify(config)).not.toContain('"type":"e"');
+    const rebuilt = nn.fromConfig(JSON.parse(JSON.stringify(config))) as ck.nn.Sequential;
+    expect(rebuilt.at(0)).toBeInstanceOf(Gate);
+    expect(rebuilt.at(0).typeName).toBe('GateBlock');
+    expect(() => model.forward(ck.zeros([1, 3]))).toThrow(/0 \(GateBlock\)/);
+  });
+
+  it('an unregistered subclass keeps its own class name', () => {
+    class Wider extends Gate {}
+    expect(new Wider(2).typeName).toBe('Wider');
+  });
+});
