@@ -71,7 +71,7 @@ function itemOutput(m: { outputShape(s: readonly number[]): number[] }, input: r
   return m.outputShape([1, ...input]).slice(1);
 }
 
-interface ConvGeometry {
+export interface ConvGeometry {
   inChannels: number;
   outChannels: number;
   kernel: [number, number];
@@ -95,7 +95,7 @@ function convLabel(g: ConvGeometry): string {
   return s;
 }
 
-function convFacts(g: ConvGeometry): LeafFacts {
+export function convFacts(g: ConvGeometry): LeafFacts {
   const weights = g.outChannels * (g.inChannels / g.groups) * g.kernel[0] * g.kernel[1];
   return {
     kind: 'conv',
@@ -111,7 +111,7 @@ function convFacts(g: ConvGeometry): LeafFacts {
   };
 }
 
-function fcFacts(inFeatures: number, outFeatures: number, bias: boolean, input: readonly number[]): LeafFacts {
+export function fcFacts(inFeatures: number, outFeatures: number, bias: boolean, input: readonly number[]): LeafFacts {
   if (input[input.length - 1] !== inFeatures) {
     throw new ConvkitError(
       `Linear: expected ${inFeatures} input features, got ${fmtShape(input)}` + (input.length > 1 ? `; a volume needs a Flatten first (${prod(input)} features)` : ''),
@@ -131,7 +131,7 @@ function fcFacts(inFeatures: number, outFeatures: number, bias: boolean, input: 
   };
 }
 
-function poolFacts(kindLabel: string, p: PoolParams, output: number[]): LeafFacts {
+export function poolFacts(kindLabel: string, p: PoolParams, output: number[]): LeafFacts {
   const [kh, kw] = p.kernel;
   let label = `${kindLabel}${kh === kw ? kh : `${kh}x${kw}`}`;
   if (p.stride[0] !== kh || p.stride[1] !== kw) label += `/${p.stride[0] === p.stride[1] ? p.stride[0] : p.stride.join('x')}`;
@@ -150,7 +150,7 @@ function poolFacts(kindLabel: string, p: PoolParams, output: number[]): LeafFact
 }
 
 /** Adaptive pooling is an ordinary window when the size divides (global pooling: one window over everything). */
-function adaptiveFacts(avg: boolean, output: number[], input: readonly number[]): LeafFacts {
+export function adaptiveFacts(avg: boolean, output: number[], input: readonly number[]): LeafFacts {
   const [, h, w] = input as [number, number, number];
   const [, oh, ow] = output as [number, number, number];
   const exact = h % oh === 0 && w % ow === 0;
@@ -169,7 +169,7 @@ function adaptiveFacts(avg: boolean, output: number[], input: readonly number[])
   };
 }
 
-function same(kind: LayerKind, label: string, input: readonly number[], inPlace: boolean): LeafFacts {
+export function same(kind: LayerKind, label: string, input: readonly number[], inPlace: boolean): LeafFacts {
   return { kind, label, output: [...input], weights: 0, biases: 0, macs: 0, window: null, keepsField: true, inPlace };
 }
 

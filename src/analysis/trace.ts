@@ -7,13 +7,16 @@ import { zeros } from '../tensor/creation.js';
 import { ConvkitError, fmtShape } from '../tensor/errors.js';
 import { tidy } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
+import { OnnxModel, type NodeRun } from '../io/onnx/onnx-model.js';
 import { configFacts, moduleFacts, NoStaticShape, type LayerKind, type LeafFacts, type Window } from './layer-facts.js';
+import { isBiasInput, onnxNodeFacts, type ObservedNode } from './onnx-node-facts.js';
 
 /**
  * Walks a model on shapes instead of tensors and lists its layers in execution order, each
  * with its output shape, parameters, multiply-adds and receptive field. Sequentials are
  * walked in order, graph modules (residual blocks, Inception) through their `traceGraph`
- * description, layers through their hyperparameters (layer-facts.ts). A model can be given
+ * description, layers through their hyperparameters (layer-facts.ts), an imported ONNX graph
+ * node by node (one forward pass on zeros; onnx-node-facts.ts). A model can be given
  * built (a Module) or as its description (`getConfig()` JSON), in which case the expensive
  * layers (Conv2d, Linear) are never built.
  *
@@ -65,6 +68,7 @@ class Tracer {
       return x;
     }
     if (isGraphTraceable(m)) return m.traceGraph(x, this.graphOps(m, path));
+    if (m instanceof OnnxModel) return this.onnx(m, path, x);
     if (m.namedChildren().length > 0) return this.probe(m, path, x);
     let facts: LeafFacts;
     try {
@@ -129,6 +133,73 @@ class Tracer {
     return n === 0 ? key : `${key}${n}`;
   }
 
+  /**
+   * An imported ONNX graph: one forward pass on zeros with a per-node observer, then a row per
+   * node in execution order. Receptive fields follow the graph's edges; each trainable
+   * initializer counts at the first node that reads it; replaced nodes trace their layer.
+   */
+  private onnx(m: OnnxModel, path: string, x: Sym): Sym {
+    const trainable = new Set<Tensor>(m.parameters());
+    const runs: { run: Omit<NodeRun, 'inputs' | 'outputs'>; inputs: ({ shape: number[]; param: Tensor | null } | null)[]; outputs: (number[] | null)[] }[] = [];
+    const stop = m.observeNodes((r) =>
+      runs.push({
+        run: { node: r.node, how: r.how, module: r.module },
+        inputs: r.inputs.map((t) => t && { shape: [...t.shape], param: trainable.has(t) ? t : null }),
+        outputs: r.outputs.map((t) => t && [...t.shape]),
+      }),
+    );
+    let outShape: number[];
+    try {
+      outShape = runOnce(m, x, (y) => y.shape.slice(1));
+    } finally {
+      stop();
+    }
+    const syms = new Map<string, Sym>([[m.inputNames[0] ?? '', x]]);
+    const counted = new Set<Tensor>();
+    const children = new Map(m.namedChildren().map(([name, child]) => [child, name] as const));
+    for (const { run, inputs, outputs } of runs) {
+      const { node } = run;
+      // For a replacement only the first input was passed on.
+      const names = run.how === 'node' ? node.inputs : node.inputs.slice(0, 1);
+      const flowing = names.map((name) => syms.get(name)).filter((v): v is Sym => !!v);
+      const first = inputs.findIndex((v, i) => v && syms.has(names[i] ?? ''));
+      const shape = first >= 0 ? inputs[first]!.shape.slice(1) : [];
+      const xIn: Sym = { ...(flowing.length > 1 ? merge(flowing) : (flowing[0] ?? { ...x, rf: null })), shape };
+      const nodePath = joinPath(path, node.name);
+      let out: Sym;
+      if (run.how === 'replaced' && run.module) {
+        out = this.module(run.module, joinPath(path, children.get(run.module) ?? node.name), xIn);
+      } else {
+        const owned = { weights: 0, biases: 0 };
+        inputs.forEach((v, i) => {
+          if (!v?.param || counted.has(v.param)) return;
+          counted.add(v.param);
+          owned[isBiasInput(node.opType, i) ? 'biases' : 'weights'] += v.param.size;
+        });
+        const observed: ObservedNode = {
+          node,
+          inputs: inputs.map((v, i) => v && (syms.has(names[i] ?? '') ? { shape: v.shape.slice(1), batched: true } : { shape: v.shape, batched: false })),
+          outputs: outputs.map((s) => s && { shape: s.slice(1), batched: true }),
+        };
+        // A node removed with replaceNode(name, null) passes its first input on.
+        const opType = run.how === 'replaced' ? 'Identity' : node.opType;
+        let f: LeafFacts;
+        try {
+          f = onnxNodeFacts(run.how === 'replaced' ? { ...observed, node: { ...node, opType } } : observed, owned);
+        } catch (e) {
+          throw located(e, nodePath, node.opType);
+        }
+        out = this.emit(nodePath, opType, f, xIn);
+      }
+      node.outputs.forEach((name, k) => {
+        const s = outputs[k];
+        if (name && s) syms.set(name, k === 0 ? { ...out, shape: s.slice(1) } : { ...out, shape: s.slice(1), rf: null });
+      });
+    }
+    const y = syms.get(m.outputNames[0] ?? '');
+    return y ? { ...y, shape: outShape } : { shape: outShape, rf: null, jump: x.jump, flatFrom: null };
+  }
+
   private emit(path: string, type: string, f: LeafFacts, x: Sym): Sym {
     let rf = x.rf;
     let jump = x.jump;
@@ -180,18 +251,11 @@ class Tracer {
       }),
     );
     let outShape: number[];
-    // Inference mode for the probe (batch norm on one item), then the caller's modes back.
-    const modes = m.modules().map((mod) => [mod, mod.training] as const);
+    // Inference mode for the probe (batch norm on one item).
     try {
-      outShape = noGrad(() =>
-        tidy(() => {
-          const y = m.eval().forward(zeros([1, ...x.shape]));
-          return y.shape.slice(1);
-        }),
-      );
+      outShape = runOnce(m, x, (y) => y.shape.slice(1));
     } finally {
       handles.forEach((h) => h.remove());
-      for (const [mod, training] of modes) mod.training = training;
     }
     let sym: Sym = { ...x, rf: null };
     for (const s of seen) {
@@ -204,6 +268,16 @@ class Tracer {
       sym = this.emit(s.path, s.module.typeName, { ...facts, output: s.output, keepsField: false, window: null }, { ...sym, shape: s.input, rf: null });
     }
     return { shape: outShape, rf: null, jump: sym.jump, flatFrom: null };
+  }
+}
+
+/** Inference mode while `fn` runs one item through `m`, then the caller's modes back. */
+function runOnce<T>(m: Module, x: Sym, fn: (y: Tensor) => T): T {
+  const modes = m.modules().map((mod) => [mod, mod.training] as const);
+  try {
+    return noGrad(() => tidy(() => fn(m.eval().forward(zeros([1, ...x.shape])))));
+  } finally {
+    for (const [mod, training] of modes) mod.training = training;
   }
 }
 

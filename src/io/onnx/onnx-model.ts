@@ -39,6 +39,16 @@ type Step = {
   passThrough?: boolean;
 };
 
+/** One step of a forward pass, as `observeNodes` reports it (the summary's tracer reads the shapes). */
+export interface NodeRun {
+  node: GraphNode;
+  inputs: readonly (Tensor | null)[];
+  outputs: readonly (Tensor | null)[];
+  /** 'replaced': `module` (or nothing, when null) ran in the node's place on its first input; 'fused': the node before computed it. */
+  how: 'node' | 'fused' | 'replaced';
+  module: Module | null;
+}
+
 export class OnnxModel extends Module {
   /** Installed by load-onnx.ts: rebuilds a model from getConfig() args (used by ck.io.load). */
   static rebuildImpl: ((args: unknown[]) => OnnxModel) | null = null;
@@ -54,6 +64,7 @@ export class OnnxModel extends Module {
   #steps: Step[] = [];
   #used = new Set<string>();
   #lastUse = new Map<string, number>();
+  #observer: ((run: NodeRun) => void) | null = null;
 
   constructor(init: OnnxModelInit) {
     super();
@@ -194,6 +205,14 @@ export class OnnxModel extends Module {
     return this.#steps.map((s) => [s.node.name, s.replaced ? `${s.node.opType} (replaced)` : s.node.opType]);
   }
 
+  /** Calls `fn` after every node of every forward pass, until the returned function is called. */
+  observeNodes(fn: (run: NodeRun) => void): () => void {
+    this.#observer = fn;
+    return () => {
+      if (this.#observer === fn) this.#observer = null;
+    };
+  }
+
   override describe(): string {
     const ins = this.#inputs.map((i) => `${i.name} ${i.dims ? fmtShape(i.dims.map((d) => d ?? -1)) : '?'}`).join(', ');
     return `OnnxModel(opset ${this.#opset}, ${this.#steps.length} nodes, inputs ${ins})`;
@@ -232,18 +251,24 @@ export class OnnxModel extends Module {
     const env = this.env();
     const keep = new Set(this.#outputs);
     this.#steps.forEach((step, i) => {
+      let ins: (Tensor | null)[];
       let outs: (Tensor | null)[];
       if (step.replaced) {
         // A replacement reads only the node's first input; its other inputs may be gone.
         const x = lookup(step.node.inputs[0] ?? '');
         if (!x) throw new ConvkitError(`${step.node.where}: the replacement needs the node's first input`);
+        ins = [x];
         outs = [step.module ? step.module.forward(x) : x];
       } else if (step.passThrough) {
         // The node before computed this Relu in its kernel (planFusion).
-        outs = [lookup(step.node.inputs[0]!)];
+        ins = [lookup(step.node.inputs[0]!)];
+        outs = ins;
       } else {
-        outs = runNode(step.node, step.node.inputs.map(lookup), env, step.fusedRelu ? 'relu' : 'none');
+        ins = step.node.inputs.map(lookup);
+        outs = runNode(step.node, ins, env, step.fusedRelu ? 'relu' : 'none');
       }
+      const how = step.replaced ? 'replaced' : step.passThrough ? 'fused' : 'node';
+      this.#observer?.({ node: step.node, inputs: ins, outputs: outs, how, module: step.module ?? null });
       step.node.outputs.forEach((name, k) => {
         const t = outs[k];
         if (name && t) values.set(name, t);
