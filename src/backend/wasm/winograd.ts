@@ -37,12 +37,12 @@ export function runWinograd(
 ): void {
   const [oh, ow] = attrs.out;
   if (useF4(n, c, oh, ow)) {
-    runFlat4(rt, x, w, bias, y, relu, n, c, h, wd, k, attrs);
+    runFlat(rt, x, w, bias, y, relu, n, c, h, wd, k, attrs, F4);
     return;
   }
   const th = Math.ceil(oh / 2);
   if (flatLayout(n, c, th, Math.ceil(ow / 2))) {
-    runFlat(rt, x, w, bias, y, relu, n, c, h, wd, k, attrs);
+    runFlat(rt, x, w, bias, y, relu, n, c, h, wd, k, attrs, F2);
     return;
   }
   const twp = Math.ceil(Math.ceil(ow / 2) / 8) * 8;
@@ -82,29 +82,51 @@ function flatLayout(n: number, c: number, th: number, tw: number): boolean {
   return th * tw4 <= 64 || n * th * tw4 <= 256;
 }
 
+/**
+ * The two flat-layout variants: F(2x2, 3x3) (assembly/winograd.ts) and F(4x4, 3x3)
+ * (assembly/winograd4.ts). `m` is the output tile size; the transforms work on (m + 2)^2 planes.
+ */
+interface FlatVariant {
+  m: 2 | 4;
+  inputKind: number;
+  flatKind: number;
+  /** Panels of 8 tiles per GEMM chunk at most. */
+  chunkPanels: number;
+  /** Scratch bytes beyond the slab (input task) and the blocks (flat task). */
+  inputExtra: number;
+  flatExtra: number;
+  /** Input transforms touching fewer elements than this stay on one thread. */
+  parallelInput: number;
+}
+
+const F2: FlatVariant = { m: 2, inputKind: KIND.winogradInput, flatKind: KIND.winogradFlat, chunkPanels: 16, inputExtra: 0, flatExtra: 1024, parallelInput: 2048 };
+const F4: FlatVariant = { m: 4, inputKind: KIND.winograd4Input, flatKind: KIND.winograd4Flat, chunkPanels: 8, inputExtra: 1024, flatExtra: 2048, parallelInput: 1024 };
+
+/** Tiles of all images numbered across rows, tile rows padded to 4 tiles, in panels of 8. */
 function runFlat(
   rt: WasmRuntime, x: number, w: number, bias: number, y: number, relu: boolean,
-  n: number, c: number, h: number, wd: number, k: number, attrs: Conv2DAttrs,
+  n: number, c: number, h: number, wd: number, k: number, attrs: Conv2DAttrs, f: FlatVariant,
 ): void {
   const [oh, ow] = attrs.out;
-  const th = Math.ceil(oh / 2);
-  const tw4 = Math.ceil(Math.ceil(ow / 2) / 4) * 4;
-  const wp = 2 * tw4 + 4;
+  const planes = (f.m + 2) * (f.m + 2);
+  const th = Math.ceil(oh / f.m);
+  const tw4 = Math.ceil(Math.ceil(ow / f.m) / 4) * 4;
+  const wp = f.m * tw4 + 4;
   const kp = Math.ceil(k / 4) * 4;
   const tiles = n * th * tw4;
   const panels = Math.ceil(tiles / 8);
-  // Blocks of 16 output channels (fewer when that leaves threads idle), chunks of up to 128 tiles.
+  // Blocks of 16 output channels (fewer when that leaves threads idle), chunks of tiles.
   const threads = rt.plannedThreads();
   let kb = Math.min(kp, 16);
   while (kb > 4 && Math.ceil(kp / kb) < 4 * threads) kb -= 4;
-  const tc = 8 * Math.min(panels, 16);
+  const tc = 8 * Math.min(panels, f.chunkPanels);
   // Input transform: tasks of one image and a chunk of channels whose slab stays small.
-  const sr = 2 * th + 2;
+  const sr = f.m * th + 2;
   const cc = Math.max(1, Math.min(c, Math.floor((64 << 10) / (4 * sr * wp)), Math.ceil((c * n) / (4 * threads))));
   // xi planes of V and U one cache line longer than their data (flatPlane in assembly/winograd.ts).
   const vPlane = panels * 8 * c + 16;
-  const v = rt.alloc(16 * vPlane);
-  if (tiles % 8 !== 0) for (let xi = 0; xi < 16; xi++) rt.zero(v + 4 * (xi * vPlane + (panels - 1) * c * 8), c * 8);
+  const v = rt.alloc(planes * vPlane);
+  if (tiles % 8 !== 0) for (let xi = 0; xi < planes; xi++) rt.zero(v + 4 * (xi * vPlane + (panels - 1) * c * 8), c * 8);
   const args = [
     [W.X, x], [W.V, v], [W.Y, y], [W.BIAS, bias], [W.RELU, relu ? 1 : 0], [W.N, n], [W.C, c], [W.K, k],
     [W.H, h], [W.W, wd], [W.OH, oh], [W.OW, ow], [W.PT, attrs.pad[0]], [W.PL, attrs.pad[2]],
@@ -112,12 +134,12 @@ function runFlat(
   ] as const;
   for (const [slot, value] of args) rt.arg(slot, value);
   const per = Math.ceil(c / cc);
-  rt.run(KIND.winogradInput, n * per, 4 * cc * sr * wp, n * c * th * tw4 >= 2048);
-  rt.run(KIND.winogradFlat, Math.ceil(kp / kb), 1024 + 4 * 16 * (kb * c + 16 + kb * tc), true);
+  rt.run(f.inputKind, n * per, f.inputExtra + 4 * cc * sr * wp, n * c * th * tw4 >= f.parallelInput);
+  rt.run(f.flatKind, Math.ceil(kp / kb), f.flatExtra + 4 * planes * (kb * c + 16 + kb * tc), true);
 }
 
 /**
- * F(4x4, 3x3) instead of F(2x2, 3x3) (see runFlat4). Measured A/B (2 threads, batch 1,
+ * F(4x4, 3x3) instead of F(2x2, 3x3) (the F4 variant of runFlat). Measured A/B (2 threads, batch 1,
  * F(2x2) -> F(4x4), ms): 64@56 3.4 -> 2.7, 128@28 2.2 -> 1.4, 256@14 2.5 -> 2.0, 512@14 7.0 -> 5.6,
  * 512@28 27 -> 17, 256@56 28 -> 19, 128@112 29 -> 26, 32@56 1.0 -> 0.84, 16@28 0.18 -> 0.11,
  * 3x64@13 0.53 -> 0.40; but 512@7 2.9 -> 4.1 and 64@224 34 -> 42.
@@ -138,37 +160,3 @@ function useF4(n: number, c: number, oh: number, ow: number): boolean {
   return f4 <= F4_MAX_RATIO * f2 && vBytes <= F4_MAX_V;
 }
 
-/**
- * F(4x4, 3x3) in the flat layout (assembly/winograd4.ts): 4x4 output tiles numbered across
- * rows and images, tile rows padded to 4 tiles; 36 xi planes.
- */
-function runFlat4(
-  rt: WasmRuntime, x: number, w: number, bias: number, y: number, relu: boolean,
-  n: number, c: number, h: number, wd: number, k: number, attrs: Conv2DAttrs,
-): void {
-  const [oh, ow] = attrs.out;
-  const th = Math.ceil(oh / 4);
-  const tw4 = Math.ceil(Math.ceil(ow / 4) / 4) * 4;
-  const wp = 4 * tw4 + 4;
-  const kp = Math.ceil(k / 4) * 4;
-  const tiles = n * th * tw4;
-  const panels = Math.ceil(tiles / 8);
-  const threads = rt.plannedThreads();
-  let kb = Math.min(kp, 16);
-  while (kb > 4 && Math.ceil(kp / kb) < 4 * threads) kb -= 4;
-  const tc = 8 * Math.min(panels, 8);
-  const sr = 4 * th + 2;
-  const cc = Math.max(1, Math.min(c, Math.floor((64 << 10) / (4 * sr * wp)), Math.ceil((c * n) / (4 * threads))));
-  const vPlane = panels * 8 * c + 16;
-  const v = rt.alloc(36 * vPlane);
-  if (tiles % 8 !== 0) for (let xi = 0; xi < 36; xi++) rt.zero(v + 4 * (xi * vPlane + (panels - 1) * c * 8), c * 8);
-  const args = [
-    [W.X, x], [W.V, v], [W.Y, y], [W.BIAS, bias], [W.RELU, relu ? 1 : 0], [W.N, n], [W.C, c], [W.K, k],
-    [W.H, h], [W.W, wd], [W.OH, oh], [W.OW, ow], [W.PT, attrs.pad[0]], [W.PL, attrs.pad[2]],
-    [W.TH, th], [W.TW4, tw4], [W.WP, wp], [W.KB, kb], [W.KP, kp], [W.G, w], [W.PANELS, panels], [W.TC, tc], [W.CC, cc],
-  ] as const;
-  for (const [slot, value] of args) rt.arg(slot, value);
-  const per = Math.ceil(c / cc);
-  rt.run(KIND.winograd4Input, n * per, 1024 + 4 * cc * sr * wp, n * c * th * tw4 >= 1024);
-  rt.run(KIND.winograd4Flat, Math.ceil(kp / kb), 2048 + 4 * 36 * (kb * c + 16 + kb * tc), true);
-}
