@@ -355,6 +355,28 @@ export function inputFlatTask(job: usize, t: i32, s: usize): void {
 }
 
 /** Output channels KB*t..: their filters' transform, the 16 GEMMs and the output transform. */
+/**
+ * The flat layouts' GEMMs (F(2x2): 16 xi planes, F(4x4): 36) over panels p0..pn1 of tiles:
+ * M[xi][k][tile] = U[xi][k][c] x V[xi][c][tile] for the kbn filters of a block.
+ */
+// @ts-ignore: decorator
+@inline export function planeGemms(
+  planes: i32, v: usize, vxs: usize, ub: usize, uxs: usize, mb: usize, mxi: usize,
+  kbn: i32, C: i32, p0: i32, pn1: i32, TC: i32, tmp: usize,
+): void {
+  for (let xi = 0; xi < planes; xi++) {
+    const vx = v + <usize>xi * vxs;
+    const ux = ub + <usize>xi * uxs;
+    const mx = mb + <usize>xi * mxi;
+    for (let kp = 0; kp < kbn; kp += 4) {
+      const ua = ux + (<usize>(kp * C) << 2);
+      for (let pn = p0; pn < pn1; pn++) {
+        kernel4x8(C, ua, vx + (<usize>(pn * C * 8) << 2), 32, mx + (<usize>(kp * TC + (pn - p0) * 8) << 2), TC, 4, 8, 0, 0, tmp);
+      }
+    }
+  }
+}
+
 export function flatTask(job: usize, t: i32, s: usize): void {
   const C = arg(job, W_C), K = arg(job, W_K), OH = arg(job, W_OH), OW = arg(job, W_OW);
   const th = arg(job, W_TH), tw4 = arg(job, W_TW4), KB = arg(job, W_KB), Kp = arg(job, W_KP);
@@ -379,17 +401,7 @@ export function flatTask(job: usize, t: i32, s: usize): void {
     const pn1 = min(panels, p0 + (TC >> 3));
     const tcn = (pn1 - p0) << 3;
     // 2. 16 GEMMs over this chunk of tiles: M[xi][k][tile].
-    for (let xi = 0; xi < 16; xi++) {
-      const vx = v + <usize>xi * vxs;
-      const ux = ub + <usize>xi * uxs;
-      const mx = mb + <usize>xi * mxi;
-      for (let kp = 0; kp < kbn; kp += 4) {
-        const ua = ux + (<usize>(kp * C) << 2);
-        for (let pn = p0; pn < pn1; pn++) {
-          kernel4x8(C, ua, vx + (<usize>(pn * C * 8) << 2), 32, mx + (<usize>(kp * TC + (pn - p0) * 8) << 2), TC, 4, 8, 0, 0, tmp);
-        }
-      }
-    }
+    planeGemms(16, v, vxs, ub, uxs, mb, mxi, kbn, C, p0, pn1, TC, tmp);
     // 3. Output transform, 4 tiles of a row at a time, bias and ReLU fused.
     const tbase = p0 << 3;
     for (let j = 0; j < tcn; j += 4) {

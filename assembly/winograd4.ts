@@ -10,10 +10,9 @@
 // xi planes. All constants are inline literals (no static data: see assembly/job.ts).
 import { copyFloats, zeroFloats } from './mem';
 import { arg } from './job';
-import { kernel4x8 } from './kernel';
 import {
   W_C, W_H, W_W, W_PT, W_PL, W_TH, W_TW4, W_WP, W_CC, W_X, W_V, W_PANELS, W_K, W_OH, W_OW, W_KB, W_KP,
-  W_TC, W_N, W_G, W_Y, W_BIAS, W_RELU,
+  W_TC, W_N, W_G, W_Y, W_BIAS, W_RELU, planeGemms,
 } from './winograd';
 
 // @ts-ignore: decorator
@@ -210,17 +209,7 @@ export function flat4Task(job: usize, t: i32, s: usize): void {
   for (let p0 = 0; p0 < panels; p0 += TC >> 3) {
     const pn1 = min(panels, p0 + (TC >> 3));
     const tcn = (pn1 - p0) << 3;
-    for (let xi = 0; xi < 36; xi++) {
-      const vx = v + <usize>xi * vxs;
-      const ux = ub + <usize>xi * uxs;
-      const mx = mb + <usize>xi * mxi;
-      for (let kp = 0; kp < kbn; kp += 4) {
-        const ua = ux + (<usize>(kp * C) << 2);
-        for (let pn = p0; pn < pn1; pn++) {
-          kernel4x8(C, ua, vx + (<usize>(pn * C * 8) << 2), 32, mx + (<usize>(kp * TC + (pn - p0) * 8) << 2), TC, 4, 8, 0, 0, tmp);
-        }
-      }
-    }
+    planeGemms(36, v, vxs, ub, uxs, mb, mxi, kbn, C, p0, pn1, TC, tmp);
     const tbase = p0 << 3;
     for (let j = 0; j < tcn; j += 4) {
       const tt = tbase + j;
