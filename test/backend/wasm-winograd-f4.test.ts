@@ -4,23 +4,14 @@
 // run to run, threaded or not. And which shapes 'auto' sends to it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/index.js';
-import type { Conv2DAttrs } from '../../src/backend/kernels.js';
 import * as js from '../../src/backend/js/conv2d.js';
 import * as wasm from '../../src/backend/wasm/conv2d.js';
 import { winogradTuning } from '../../src/backend/wasm/winograd.js';
 import { runtime } from '../../src/backend/wasm/instance.js';
 import { bothPaths, expectSame, kt, workersReady } from './wasm-helpers.js';
+import { attrsOf, caseName, P0, P1, type WinogradCase } from './winograd-cases.js';
 
-type Pad = [number, number, number, number];
-interface Case { n: number; c: number; k: number; h: number; w: number; pad: Pad; bias: boolean; relu: boolean }
-
-function attrsOf(t: Case): Conv2DAttrs {
-  const out: [number, number] = [t.h + t.pad[0] + t.pad[1] - 2, t.w + t.pad[2] + t.pad[3] - 2];
-  return { kernel: [3, 3], stride: [1, 1], pad: t.pad, dilation: [1, 1], out, groups: 1, activation: t.relu ? 'relu' : 'none' };
-}
-
-const P1: Pad = [1, 1, 1, 1];
-const P0: Pad = [0, 0, 0, 0];
+type Case = WinogradCase;
 const CASES: Case[] = [];
 for (let s = 1; s <= 20; s++) {
   CASES.push({ n: 1 + (s % 3), c: s % 2 ? 20 : 16, k: s % 3 ? 16 : 20, h: s, w: s, pad: P1, bias: s % 2 === 0, relu: s % 4 < 2 });
@@ -43,7 +34,7 @@ CASES.push(
   { n: 3, c: 64, k: 136, h: 9, w: 9, pad: P1, bias: true, relu: false },
 );
 
-const name = (t: Case) => `${t.n}x${t.c}x${t.h}x${t.w} -> ${t.k}, pad ${t.pad.join(',')}${t.bias ? ', bias' : ''}${t.relu ? ', relu' : ''}`;
+const name = caseName;
 
 /** Which Winograd job kinds a call runs (27/28: F(4x4); 21/22, 3/4: F(2x2)). */
 function kinds(fn: () => void): Set<number> {

@@ -3,21 +3,13 @@
 // same bits run to run, threaded or not, and in either tile layout.
 import { beforeAll, describe, expect, it } from 'vitest';
 import '../../src/index.js';
-import type { Conv2DAttrs } from '../../src/backend/kernels.js';
 import * as js from '../../src/backend/js/conv2d.js';
 import * as wasm from '../../src/backend/wasm/conv2d.js';
 import { winogradApplies, winogradTuning } from '../../src/backend/wasm/winograd.js';
 import { bothPaths, expectSame, kt, workersReady } from './wasm-helpers.js';
+import { attrsOf, caseName, P0, P1, type WinogradCase } from './winograd-cases.js';
 
-interface Case { n: number; c: number; k: number; h: number; w: number; pad: [number, number, number, number]; bias: boolean; relu: boolean }
-
-function attrsOf(t: Case): Conv2DAttrs {
-  const out: [number, number] = [t.h + t.pad[0] + t.pad[1] - 2, t.w + t.pad[2] + t.pad[3] - 2];
-  return { kernel: [3, 3], stride: [1, 1], pad: t.pad, dilation: [1, 1], out, groups: 1, activation: t.relu ? 'relu' : 'none' };
-}
-
-const P1: [number, number, number, number] = [1, 1, 1, 1];
-const P0: [number, number, number, number] = [0, 0, 0, 0];
+type Case = WinogradCase;
 const CASES: Case[] = [];
 // Output sizes 1..16 (square and not), channels 16 and 20 (not a multiple of 8: partial panels).
 for (let s = 1; s <= 16; s++) {
@@ -36,7 +28,7 @@ CASES.push(
   { n: 3, c: 64, k: 512, h: 7, w: 7, pad: P1, bias: true, relu: false },
 );
 
-const name = (t: Case) => `${t.n}x${t.c}x${t.h}x${t.w} -> ${t.k}, pad ${t.pad.join(',')}${t.bias ? ', bias' : ''}${t.relu ? ', relu' : ''}`;
+const name = caseName;
 
 describe('wasm Winograd on small images against the js reference', () => {
   beforeAll(async () => {
