@@ -4,13 +4,12 @@
 // 2 filters x 4 taps and 4-pixel steps for the filter gradient), and their bits run to run.
 import { beforeAll, describe, expect, it } from 'vitest';
 import '../../src/index.js';
-import type { Conv2DAttrs } from '../../src/backend/kernels.js';
 import * as js from '../../src/backend/js/conv2d.js';
 import * as wasm from '../../src/backend/wasm/conv2d.js';
 import * as planes from '../../src/backend/wasm/planes.js';
 import * as jsElt from '../../src/backend/js/elementwise.js';
 import { runtime } from '../../src/backend/wasm/instance.js';
-import { bothPaths, expectSame, kt, workersReady } from './wasm-helpers.js';
+import { bothPaths, convAttrs, expectSame, kt, workersReady } from './wasm-helpers.js';
 
 interface Case {
   x: [number, number, number, number];
@@ -24,17 +23,7 @@ interface Case {
   bias?: boolean;
 }
 
-function attrsOf(c: Case): Conv2DAttrs {
-  const [, , h, w] = c.x;
-  const stride = c.stride ?? [1, 1];
-  const pad = c.pad ?? [0, 0, 0, 0];
-  const dilation = c.dilation ?? [1, 1];
-  const out: [number, number] = [
-    Math.floor((h + pad[0] + pad[1] - dilation[0] * (c.kernel[0] - 1) - 1) / stride[0]) + 1,
-    Math.floor((w + pad[2] + pad[3] - dilation[1] * (c.kernel[1] - 1) - 1) / stride[1]) + 1,
-  ];
-  return { kernel: c.kernel, stride, pad, dilation, out, groups: c.groups ?? 1, activation: c.relu ? 'relu' : 'none' };
-}
+const attrsOf = convAttrs;
 
 const name = (c: Case) =>
   `x ${c.x.join('x')} k ${c.k} ${c.kernel.join('x')} s ${(c.stride ?? [1, 1]).join('')} p ${(c.pad ?? [0, 0, 0, 0]).join('')} d ${(c.dilation ?? [1, 1]).join('')} g ${c.groups ?? 1}${c.relu ? ' relu' : ''}${c.bias === false ? ' no bias' : ''}`;

@@ -7,7 +7,7 @@ import '../../src/index.js';
 import type { Conv2DAttrs } from '../../src/backend/kernels.js';
 import * as js from '../../src/backend/js/conv2d.js';
 import * as wasm from '../../src/backend/wasm/conv2d.js';
-import { bothPaths, expectSame, kt, workersReady } from './wasm-helpers.js';
+import { bothPaths, convAttrs, expectSame, kt, workersReady } from './wasm-helpers.js';
 
 interface Case {
   name: string;
@@ -51,14 +51,7 @@ const CASES: Case[] = [
 ];
 
 function attrsOf(c: Case, relu: boolean): Conv2DAttrs {
-  const [, , h, w] = c.x;
-  const pad = c.pad ?? [0, 0, 0, 0];
-  const dilation = c.dilation ?? [1, 1];
-  const out: [number, number] = [
-    Math.floor((h + pad[0] + pad[1] - dilation[0] * (c.kernel[0] - 1) - 1) / c.stride[0]) + 1,
-    Math.floor((w + pad[2] + pad[3] - dilation[1] * (c.kernel[1] - 1) - 1) / c.stride[1]) + 1,
-  ];
-  return { kernel: c.kernel, stride: c.stride, pad, dilation, out, groups: c.groups ?? 1, activation: relu ? 'relu' : 'none' };
+  return convAttrs({ ...c, relu });
 }
 
 function operands(c: Case, seed: number, relu = false) {

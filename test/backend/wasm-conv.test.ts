@@ -1,10 +1,9 @@
 import { beforeAll, describe, it } from 'vitest';
 import '../../src/index.js';
-import type { Conv2DAttrs } from '../../src/backend/kernels.js';
 import * as js from '../../src/backend/js/conv2d.js';
 import * as wasm from '../../src/backend/wasm/conv2d.js';
 import { winogradApplies } from '../../src/backend/wasm/winograd.js';
-import { bothPaths, expectSame, kt, workersReady } from './wasm-helpers.js';
+import { bothPaths, convAttrs, expectSame, kt, workersReady } from './wasm-helpers.js';
 
 interface Case {
   name: string;
@@ -38,17 +37,7 @@ const CASES: Case[] = [
   { name: 'pad larger than the kernel reach', x: [1, 2, 4, 4], k: 3, kernel: [3, 3], pad: [3, 3, 3, 3] },
 ];
 
-function attrsOf(c: Case): Conv2DAttrs {
-  const [, , h, w] = c.x;
-  const stride = c.stride ?? [1, 1];
-  const pad = c.pad ?? [0, 0, 0, 0];
-  const dilation = c.dilation ?? [1, 1];
-  const out: [number, number] = [
-    Math.floor((h + pad[0] + pad[1] - dilation[0] * (c.kernel[0] - 1) - 1) / stride[0]) + 1,
-    Math.floor((w + pad[2] + pad[3] - dilation[1] * (c.kernel[1] - 1) - 1) / stride[1]) + 1,
-  ];
-  return { kernel: c.kernel, stride, pad, dilation, out, groups: c.groups ?? 1, activation: c.relu ? 'relu' : 'none' };
-}
+const attrsOf = convAttrs;
 
 function operands(c: Case, seed: number) {
   const attrs = attrsOf(c);

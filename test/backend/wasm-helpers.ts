@@ -1,4 +1,4 @@
-import type { KernelTensor } from '../../src/backend/kernels.js';
+import type { Conv2DAttrs, KernelTensor } from '../../src/backend/kernels.js';
 import { expectClose } from '../helpers/assert.js';
 import { runtime } from '../../src/backend/wasm/instance.js';
 
@@ -44,4 +44,28 @@ export function bothPaths<T>(fn: () => T): { threaded: T; single: T } {
   } finally {
     rt.singleThreaded = false;
   }
+}
+
+/** A convolution case of the backend tests: input shape, filters, window (defaults: stride 1, no pad). */
+export interface ConvCase {
+  x: [number, number, number, number];
+  kernel: [number, number];
+  stride?: [number, number];
+  pad?: [number, number, number, number];
+  dilation?: [number, number];
+  groups?: number;
+  relu?: boolean;
+}
+
+/** The kernel attributes of a case, its output size by the floor rule. */
+export function convAttrs(c: ConvCase): Conv2DAttrs {
+  const [, , h, w] = c.x;
+  const stride = c.stride ?? [1, 1];
+  const pad = c.pad ?? [0, 0, 0, 0];
+  const dilation = c.dilation ?? [1, 1];
+  const out: [number, number] = [
+    Math.floor((h + pad[0] + pad[1] - dilation[0] * (c.kernel[0] - 1) - 1) / stride[0]) + 1,
+    Math.floor((w + pad[2] + pad[3] - dilation[1] * (c.kernel[1] - 1) - 1) / stride[1]) + 1,
+  ];
+  return { kernel: c.kernel, stride, pad, dilation, out, groups: c.groups ?? 1, activation: c.relu ? 'relu' : 'none' };
 }
