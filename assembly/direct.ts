@@ -20,6 +20,7 @@
 //     partial sums the caller adds, in a fixed order) and one group.
 //
 // Argument slots (mirrored in src/backend/wasm/job-layout.ts, DC):
+import { madd } from './madd';
 import { arg, scratch } from './job';
 import { copyFloats, zeroFloats } from './mem';
 import { EP_BIAS_ROW, EP_RELU } from './kernel';
@@ -87,13 +88,13 @@ function kern8(kc: i32, pa: usize, offs: usize, xb: usize, out: usize, os: usize
     const b = xb + <usize>load<i32>(po);
     const b0 = v128.load(b), b1 = v128.load(b, 16);
     let a = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(a, b0)); c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
     a = v128.load32_splat(pa, 4);
-    c10 = f32x4.add(c10, f32x4.mul(a, b0)); c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
     a = v128.load32_splat(pa, 8);
-    c20 = f32x4.add(c20, f32x4.mul(a, b0)); c21 = f32x4.add(c21, f32x4.mul(a, b1));
+    c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
     a = v128.load32_splat(pa, 12);
-    c30 = f32x4.add(c30, f32x4.mul(a, b0)); c31 = f32x4.add(c31, f32x4.mul(a, b1));
+    c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
     pa += 16; po += 4;
   }
   if (flags & EP_BIAS_ROW) {
@@ -130,11 +131,11 @@ function kern16x2(kc: i32, pa: usize, offs: usize, xb: usize, out: usize, os: us
     const b = xb + <usize>load<i32>(po);
     const b0 = v128.load(b), b1 = v128.load(b, 16), b2 = v128.load(b, 32), b3 = v128.load(b, 48);
     let a = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(a, b0)); c01 = f32x4.add(c01, f32x4.mul(a, b1));
-    c02 = f32x4.add(c02, f32x4.mul(a, b2)); c03 = f32x4.add(c03, f32x4.mul(a, b3));
+    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
+    c02 = madd(a, b2, c02); c03 = madd(a, b3, c03);
     a = v128.load32_splat(pa, 4);
-    c10 = f32x4.add(c10, f32x4.mul(a, b0)); c11 = f32x4.add(c11, f32x4.mul(a, b1));
-    c12 = f32x4.add(c12, f32x4.mul(a, b2)); c13 = f32x4.add(c13, f32x4.mul(a, b3));
+    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
+    c12 = madd(a, b2, c12); c13 = madd(a, b3, c13);
     pa += 16; po += 4;
   }
   if (flags & EP_BIAS_ROW) {
@@ -166,10 +167,10 @@ function kern4(kc: i32, pa: usize, offs: usize, xb: usize, out: usize, os: usize
   let po = offs;
   while (po < end) {
     const b0 = v128.load(xb + <usize>load<i32>(po));
-    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa), b0));
-    c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(pa, 4), b0));
-    c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(pa, 8), b0));
-    c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(pa, 12), b0));
+    c0 = madd(v128.load32_splat(pa), b0, c0);
+    c1 = madd(v128.load32_splat(pa, 4), b0, c1);
+    c2 = madd(v128.load32_splat(pa, 8), b0, c2);
+    c3 = madd(v128.load32_splat(pa, 12), b0, c3);
     pa += 16; po += 4;
   }
   if (flags & EP_BIAS_ROW) {
@@ -192,13 +193,13 @@ function kern4x2(kc: i32, pa: usize, offs: usize, xb: usize, xs: usize, out: usi
     const b = xb + <usize>load<i32>(po);
     const b0 = v128.load(b), b1 = v128.load(b + xs);
     let a = v128.load32_splat(pa);
-    c0 = f32x4.add(c0, f32x4.mul(a, b0)); e0 = f32x4.add(e0, f32x4.mul(a, b1));
+    c0 = madd(a, b0, c0); e0 = madd(a, b1, e0);
     a = v128.load32_splat(pa, 4);
-    c1 = f32x4.add(c1, f32x4.mul(a, b0)); e1 = f32x4.add(e1, f32x4.mul(a, b1));
+    c1 = madd(a, b0, c1); e1 = madd(a, b1, e1);
     a = v128.load32_splat(pa, 8);
-    c2 = f32x4.add(c2, f32x4.mul(a, b0)); e2 = f32x4.add(e2, f32x4.mul(a, b1));
+    c2 = madd(a, b0, c2); e2 = madd(a, b1, e2);
     a = v128.load32_splat(pa, 12);
-    c3 = f32x4.add(c3, f32x4.mul(a, b0)); e3 = f32x4.add(e3, f32x4.mul(a, b1));
+    c3 = madd(a, b0, c3); e3 = madd(a, b1, e3);
     pa += 16; po += 4;
   }
   if (flags & EP_BIAS_ROW) {
@@ -364,13 +365,13 @@ export function directFilterTask(job: usize, t: i32, tid: i32): void {
             while (p < pe) {
               const d0 = v128.load(p), d1 = v128.load(p + dd);
               let v = v128.load(xb + o0);
-              a00 = f32x4.add(a00, f32x4.mul(d0, v)); a10 = f32x4.add(a10, f32x4.mul(d1, v));
+              a00 = madd(d0, v, a00); a10 = madd(d1, v, a10);
               v = v128.load(xb + o1);
-              a01 = f32x4.add(a01, f32x4.mul(d0, v)); a11 = f32x4.add(a11, f32x4.mul(d1, v));
+              a01 = madd(d0, v, a01); a11 = madd(d1, v, a11);
               v = v128.load(xb + o2);
-              a02 = f32x4.add(a02, f32x4.mul(d0, v)); a12 = f32x4.add(a12, f32x4.mul(d1, v));
+              a02 = madd(d0, v, a02); a12 = madd(d1, v, a12);
               v = v128.load(xb + o3);
-              a03 = f32x4.add(a03, f32x4.mul(d0, v)); a13 = f32x4.add(a13, f32x4.mul(d1, v));
+              a03 = madd(d0, v, a03); a13 = madd(d1, v, a13);
               p += 16; xb += 16;
             }
             xr += rstride; dp += rowBytes;
@@ -387,13 +388,13 @@ export function directFilterTask(job: usize, t: i32, tid: i32): void {
             for (let oy = 0; oy < oh; oy++) {
               const d0 = v128.load(p), d1 = v128.load(p + dd);
               let v = v128.and(v128.load(xb + o0), mask);
-              a00 = f32x4.add(a00, f32x4.mul(d0, v)); a10 = f32x4.add(a10, f32x4.mul(d1, v));
+              a00 = madd(d0, v, a00); a10 = madd(d1, v, a10);
               v = v128.and(v128.load(xb + o1), mask);
-              a01 = f32x4.add(a01, f32x4.mul(d0, v)); a11 = f32x4.add(a11, f32x4.mul(d1, v));
+              a01 = madd(d0, v, a01); a11 = madd(d1, v, a11);
               v = v128.and(v128.load(xb + o2), mask);
-              a02 = f32x4.add(a02, f32x4.mul(d0, v)); a12 = f32x4.add(a12, f32x4.mul(d1, v));
+              a02 = madd(d0, v, a02); a12 = madd(d1, v, a12);
               v = v128.and(v128.load(xb + o3), mask);
-              a03 = f32x4.add(a03, f32x4.mul(d0, v)); a13 = f32x4.add(a13, f32x4.mul(d1, v));
+              a03 = madd(d0, v, a03); a13 = madd(d1, v, a13);
               xb += rstride; p += rowBytes;
             }
           }

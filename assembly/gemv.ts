@@ -1,6 +1,7 @@
 // y = A W^T for few rows of A (M < 4), the fully-connected layer at batch 1: W [N, K] is
 // read once, row by row, with no packing (the packed GEMM would spend more time packing W
 // than multiplying). One task is a range of N; four rows of W share each load of A.
+import { madd } from './madd';
 import { arg } from './job';
 import { EP_BIAS_COL, EP_RELU } from './kernel';
 import { G_A, G_B, G_BIAS, G_C, G_FLAGS, G_K, G_LDC, G_M, G_N, G_TILEN } from './gemm';
@@ -13,7 +14,7 @@ import { G_A, G_B, G_BIAS, G_C, G_FLAGS, G_K, G_LDC, G_M, G_N, G_TILEN } from '.
 function dot(a: usize, w: usize, k: i32): f32 {
   let acc = f32x4.splat(0);
   let p = 0;
-  for (; p + 4 <= k; p += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(a + (<usize>p << 2)), v128.load(w + (<usize>p << 2))));
+  for (; p + 4 <= k; p += 4) acc = madd(v128.load(a + (<usize>p << 2)), v128.load(w + (<usize>p << 2)), acc);
   let s = hsum(acc);
   for (; p < k; p++) s += load<f32>(a + (<usize>p << 2)) * load<f32>(w + (<usize>p << 2));
   return s;
@@ -36,10 +37,10 @@ export function gemvTask(job: usize, t: i32): void {
       for (; p + 4 <= K; p += 4) {
         const o = <usize>p << 2;
         const x = v128.load(am + o);
-        s0 = f32x4.add(s0, f32x4.mul(x, v128.load(w0 + o)));
-        s1 = f32x4.add(s1, f32x4.mul(x, v128.load(w1 + o)));
-        s2 = f32x4.add(s2, f32x4.mul(x, v128.load(w2 + o)));
-        s3 = f32x4.add(s3, f32x4.mul(x, v128.load(w3 + o)));
+        s0 = madd(x, v128.load(w0 + o), s0);
+        s1 = madd(x, v128.load(w1 + o), s1);
+        s2 = madd(x, v128.load(w2 + o), s2);
+        s3 = madd(x, v128.load(w3 + o), s3);
       }
       let r0 = hsum(s0), r1 = hsum(s1), r2 = hsum(s2), r3 = hsum(s3);
       for (; p < K; p++) {

@@ -8,6 +8,7 @@
 // Packed panels: A is MR rows interleaved per k step (4 floats), B is NR columns per k step
 // (8 floats), both contiguous, so the inner loop is two vector loads, four splat loads and
 // eight mul+add pairs. (Relaxed-SIMD FMA was only ~15% faster and needs a V8 flag in Node 20.)
+import { madd } from './madd';
 import { copyFloats, zeroFloats } from './mem';
 
 export const MR: i32 = 4;
@@ -40,13 +41,13 @@ export function kernel4x8(
   for (let p = 0; p < kc; p++) {
     const b0 = v128.load(pb), b1 = v128.load(pb, 16);
     let a = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(a, b0)); c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
     a = v128.load32_splat(pa, 4);
-    c10 = f32x4.add(c10, f32x4.mul(a, b0)); c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
     a = v128.load32_splat(pa, 8);
-    c20 = f32x4.add(c20, f32x4.mul(a, b0)); c21 = f32x4.add(c21, f32x4.mul(a, b1));
+    c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
     a = v128.load32_splat(pa, 12);
-    c30 = f32x4.add(c30, f32x4.mul(a, b0)); c31 = f32x4.add(c31, f32x4.mul(a, b1));
+    c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
     pa += 16; pb += bstep;
   }
   const full = mr == MR && nr == NR;

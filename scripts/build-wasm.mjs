@@ -1,6 +1,8 @@
 // Builds the WebAssembly kernels (assembly/) with AssemblyScript, a dev dependency, so no
 // system toolchain is needed: kernels.wasm (SIMD + threads, shared memory) and
-// kernels-st.wasm (SIMD only, for hosts without SharedArrayBuffer). Output goes next to the
+// kernels-st.wasm (SIMD only, for hosts without SharedArrayBuffer), each also as a -fma build
+// with relaxed SIMD (fused multiply-add in the GEMM and convolution inner loops; see
+// assembly/madd.ts), which the loader picks where the engine accepts it. Output goes next to the
 // loader in src/backend/wasm/ (gitignored) and into dist/backend/wasm/.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, renameSync } from 'node:fs';
@@ -15,6 +17,8 @@ const common = ['assembly/index.ts', '-O3', '--runtime', 'stub', '--noAssert', '
 const builds = [
   ['kernels.wasm', ['--enable', 'simd,threads', '--sharedMemory', '--maximumMemory', '65536']],
   ['kernels-st.wasm', ['--enable', 'simd', '--disable', 'threads', '--maximumMemory', '65536']],
+  ['kernels-fma.wasm', ['--enable', 'simd,threads,relaxed-simd', '--sharedMemory', '--maximumMemory', '65536']],
+  ['kernels-st-fma.wasm', ['--enable', 'simd,relaxed-simd', '--disable', 'threads', '--maximumMemory', '65536']],
 ];
 for (const [file, flags] of builds) {
   // Written under a temporary name and renamed: a test or bench starting meanwhile reads the

@@ -43,8 +43,10 @@ describe('LeNet-5 overfits one batch of random images', () => {
       accuracy = r.acc;
       expect(Number.isFinite(loss), `loss at step ${steps}`).toBe(true);
       if (accuracy === 1 && stepsTo100 === null) stepsTo100 = steps;
-      // Stop once memorized with a confident margin: both targets of the issue are met.
-      if (accuracy === 1 && loss < 0.05) break;
+      // Stop once memorized with a margin: a mean loss under 0.01 puts every one of the 64
+      // losses under 0.64 < ln 2, i.e. every true class above probability 1/2, so the single
+      // update still to come cannot easily undo it (at 0.05 one image flipped back at times).
+      if (accuracy === 1 && loss < 0.01) break;
     }
     // A final check with the weights as they are now, not as they were before the last update.
     const final = ck.noGrad(() => ck.tidy(() => {

@@ -66,6 +66,8 @@ export class WasmRuntime {
     readonly shared: boolean,
     workers: number,
     maximumBytes = 0,
+    /** Built with relaxed SIMD: fused multiply-add in the GEMM and convolution loops. */
+    readonly fma = false,
   ) {
     this.exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
     if (this.exports.abiVersion?.() !== ABI_VERSION) {
@@ -300,6 +302,8 @@ export class WasmRuntime {
 export interface WasmHost {
   module: WebAssembly.Module;
   shared: boolean;
+  /** The relaxed-SIMD build (fused multiply-add in the inner loops). */
+  fma: boolean;
 }
 
 const SIMD_PROBE = new Uint8Array([
@@ -328,7 +332,7 @@ export function createRuntime(host: WasmHost, workers = defaultWorkers()): WasmR
   // get 1 GiB.
   const maximum = canBlock() && typeof (globalThis as { process?: unknown }).process === 'object' ? 65536 : 16384;
   const memory = new WebAssembly.Memory(host.shared ? { initial, maximum, shared: true } : { initial, maximum });
-  return new WasmRuntime(host.module, memory, host.shared, host.shared ? workers : 0, maximum * PAGE);
+  return new WasmRuntime(host.module, memory, host.shared, host.shared ? workers : 0, maximum * PAGE, host.fma);
 }
 
 function defaultWorkers(): number {
