@@ -12,7 +12,7 @@
 // im2col all run through this one loop nest. Slot numbers are mirrored in
 // src/backend/wasm/job-layout.ts.
 import { arg, scratch } from './job';
-import { EP_BIAS_COL, EP_BIAS_ROW, EP_LOAD, MR, NR, kernel4x8 } from './kernel';
+import { EP_BIAS_COL, EP_BIAS_ROW, EP_LOAD, EP_SCALE_ROW, MR, NR, kernel4x8 } from './kernel';
 import { Geo, packA, packB, packIm2col, packIm2colT } from './pack';
 import { im2colChannel } from './im2col';
 import { packPhase, packPhaseT } from './phase';
@@ -30,6 +30,7 @@ export const G_NB2 = 18, G_NBATCH = 19;
 export const G_AS1 = 20, G_AS2 = 21, G_BS1 = 22, G_BS2 = 23, G_CS1 = 24, G_CS2 = 25, G_BIASS2 = 26;
 export const G_KIMG = 27, G_ASK = 28, G_BSK = 29, G_KPARTS = 30, G_CSPART = 31;
 export const G_GEO = 32; // 13 slots: c h w kh kw sh sw pt pl dh dw oh ow
+export const G_SCALE = 45; // per-row multipliers (EP_SCALE_ROW), indexed as the bias
 
 export const BMODE_STRIDED = 0, BMODE_IM2COL = 1, BMODE_IM2COL_T = 2;
 /** Row-major B (column stride 1) read in place by the micro-kernel, never packed. */
@@ -74,6 +75,7 @@ export function gemmTask(job: usize, t: i32, tid: i32): void {
   const bb = <i32>fptr(arg(job, G_B), b1 * arg(job, G_BS1) + b2 * arg(job, G_BS2));
   const c = fptr(arg(job, G_C), b1 * arg(job, G_CS1) + b2 * arg(job, G_CS2) + part * arg(job, G_CSPART));
   const bias = fptr(arg(job, G_BIAS), b2 * arg(job, G_BIASS2));
+  const scale = fptr(arg(job, G_SCALE), b2 * arg(job, G_BIASS2));
   const ars = arg(job, G_ARS), acs = arg(job, G_ACS);
   const bmode = arg(job, G_BMODE), brs = arg(job, G_BRS), bcs = arg(job, G_BCS);
   const ldc = arg(job, G_LDC), flags = arg(job, G_FLAGS);
@@ -126,7 +128,8 @@ export function gemmTask(job: usize, t: i32, tid: i32): void {
             for (let ir = 0; ir < mc; ir += MR) {
               const row = ic + ir;
               const bp = f & EP_BIAS_ROW ? bias + (<usize>row << 2) : f & EP_BIAS_COL ? bias + (<usize>(jc + jr) << 2) : 0;
-              kernel4x8(kc, pa + (<usize>(ir * kc) << 2), pbj, bstep, cj + (<usize>row * <usize>ldc << 2), ldc, min(MR, mc - ir), nr, f, bp, tmp);
+              const sp = f & EP_SCALE_ROW ? scale + (<usize>row << 2) : 0;
+              kernel4x8(kc, pa + (<usize>(ir * kc) << 2), pbj, bstep, cj + (<usize>row * <usize>ldc << 2), ldc, min(MR, mc - ir), nr, f, bp, sp, tmp);
             }
           }
         }

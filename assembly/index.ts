@@ -41,7 +41,7 @@ export const KIND_WINOGRAD4_FLAT = 28;
 
 /** Bumped whenever a job layout changes; the loader refuses a kernels.wasm of another version. */
 export function abiVersion(): i32 {
-  return 7;
+  return 8;
 }
 
 /** Bytes of per-thread scratch the GEMM needs. */

@@ -19,6 +19,7 @@ export const EP_LOAD: i32 = 1; // add the tile to what C holds (later K blocks, 
 export const EP_BIAS_ROW: i32 = 2; // add bias[row] (conv: one bias per output channel)
 export const EP_BIAS_COL: i32 = 4; // add bias[col] (MatMul / linear: bias along the last axis)
 export const EP_RELU: i32 = 8; // max(0, .) after the bias
+export const EP_SCALE_ROW: i32 = 16; // multiply by scale[row] before the bias (a folded eval batch norm)
 
 // @ts-ignore: decorator
 @inline function relu(v: v128): v128 {
@@ -27,14 +28,32 @@ export const EP_RELU: i32 = 8; // max(0, .) after the bias
 }
 
 /**
+ * The per-channel epilogue of the convolutions that finish outside this kernel (Winograd,
+ * direct): v * scale + bias, then ReLU. Without a scale, s is 1: v * 1 + b is exactly v + b,
+ * fused or not, so the result does not change.
+ */
+// @ts-ignore: decorator
+@inline export function finish(v: v128, s: v128, b: v128, withRelu: bool): v128 {
+  const y = madd(v, s, b);
+  return withRelu ? relu(y) : y;
+}
+
+/** splat(scale[k]), or 1 without a scale (pointer 0). */
+// @ts-ignore: decorator
+@inline export function scaleAt(scale: usize, k: i32): v128 {
+  return f32x4.splat(scale ? load<f32>(scale + (<usize>k << 2)) : 1);
+}
+
+/**
  * C[0:mr, 0:nr] (+)= Apanel x Bpanel over kc steps, with the epilogue in `flags`. B's k steps
  * are `bstep` bytes apart: 32 in a packed panel, a row of B when B is read in place (small M,
  * where packing would cost more than the multiplies it speeds up).
  * c points at C(0, 0), ldc is C's row stride in floats. `tmp` is 128 bytes of per-thread
- * scratch for partial tiles. bias points at bias[row0] (row mode) or bias[col0] (col mode).
+ * scratch for partial tiles. bias points at bias[row0] (row mode) or bias[col0] (col mode),
+ * scale at scale[row0].
  */
 export function kernel4x8(
-  kc: i32, pa: usize, pb: usize, bstep: usize, c: usize, ldc: i32, mr: i32, nr: i32, flags: i32, bias: usize, tmp: usize,
+  kc: i32, pa: usize, pb: usize, bstep: usize, c: usize, ldc: i32, mr: i32, nr: i32, flags: i32, bias: usize, scale: usize, tmp: usize,
 ): void {
   let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00;
   let c20 = c00, c21 = c00, c30 = c00, c31 = c00;
@@ -68,6 +87,13 @@ export function kernel4x8(
       c20 = f32x4.add(c20, v128.load(dst + 2 * drs)); c21 = f32x4.add(c21, v128.load(dst + 2 * drs, 16));
       c30 = f32x4.add(c30, v128.load(dst + 3 * drs)); c31 = f32x4.add(c31, v128.load(dst + 3 * drs, 16));
     }
+  }
+  if (flags & EP_SCALE_ROW) {
+    // scale[row] for each of the (up to) four rows, as the bias below.
+    let m = f32x4.splat(load<f32>(scale)); c00 = f32x4.mul(c00, m); c01 = f32x4.mul(c01, m);
+    if (mr > 1) { m = f32x4.splat(load<f32>(scale, 4)); c10 = f32x4.mul(c10, m); c11 = f32x4.mul(c11, m); }
+    if (mr > 2) { m = f32x4.splat(load<f32>(scale, 8)); c20 = f32x4.mul(c20, m); c21 = f32x4.mul(c21, m); }
+    if (mr > 3) { m = f32x4.splat(load<f32>(scale, 12)); c30 = f32x4.mul(c30, m); c31 = f32x4.mul(c31, m); }
   }
   if (flags & EP_BIAS_ROW) {
     // bias[row] for each of the (up to) four rows; rows past mr are never written back.

@@ -12,11 +12,12 @@
 // never spans two rows); the padded tiles compute garbage that is never stored.
 import { copyFloats, zeroFloats } from './mem';
 import { arg } from './job';
-import { kernel4x8 } from './kernel';
+import { finish, kernel4x8, scaleAt } from './kernel';
 
 export const W_X = 0, W_U = 1, W_Y = 2, W_BIAS = 3, W_RELU = 4, W_N = 5, W_C = 6, W_K = 7;
 export const W_H = 8, W_W = 9, W_OH = 10, W_OW = 11, W_PT = 12, W_PL = 13;
 export const W_TH = 14, W_TWP = 15, W_ROWS = 16, W_TPI = 17, W_WP = 18, W_KB = 19, W_KP = 20, W_G = 21;
+export const W_SCALE = 27; // per-output-channel multipliers before the bias (0: none)
 
 // Bytes between the xi planes of V and U: `floats` and one cache line more,
 // so the 16 stores of one transformed tile (or filter) do not all land in one L1 set (a plane
@@ -103,12 +104,6 @@ function inputTransform(slab: usize, wp: i32, sr: i32, c0: i32, cn: i32, C: i32,
   return f32x4.sub(f32x4.sub(v128.load(m + <usize>(4 + j) * s), v128.load(m + <usize>(8 + j) * s)), v128.load(m + <usize>(12 + j) * s));
 }
 
-// @ts-ignore: decorator
-@inline function finish(v: v128, b: v128, relu: bool): v128 {
-  const y = f32x4.add(v, b);
-  return relu ? v128.and(y, f32x4.gt(y, f32x4.splat(0))) : y;
-}
-
 function storeRow(dst: usize, y0: v128, y1: v128, cols: i32): void {
   // Interleave the two output columns of 4 tiles: [t0c0 t0c1 t1c0 t1c1 | t2c0 t2c1 t3c0 t3c1].
   const lo = v128.shuffle<f32>(y0, y1, 0, 4, 1, 5), hi = v128.shuffle<f32>(y0, y1, 2, 6, 3, 7);
@@ -155,6 +150,7 @@ export function winogradTask(job: usize, t: i32, s: usize): void {
   const u = <usize>arg(job, W_U);
   const yBase = <usize>arg(job, W_Y) + (<usize>(n * K * OH * OW) << 2);
   const biasPtr = <usize>arg(job, W_BIAS);
+  const scalePtr = <usize>arg(job, W_SCALE);
   const relu = arg(job, W_RELU) != 0;
   const mxi = <usize>(KB * tb) << 2; // bytes between xi planes of M
   for (let kb = 0; kb < Kp; kb += KB) {
@@ -166,13 +162,14 @@ export function winogradTask(job: usize, t: i32, s: usize): void {
       for (let pn = 0; pn < panels; pn++) {
         const vb = vx + (<usize>(pn * C * 8) << 2);
         for (let kp = 0; kp < kbn; kp += 4) {
-          kernel4x8(C, ux + (<usize>(kp * C) << 2), vb, 32, mx + (<usize>(kp * tb + pn * 8) << 2), tb, 4, 8, 0, 0, tmp);
+          kernel4x8(C, ux + (<usize>(kp * C) << 2), vb, 32, mx + (<usize>(kp * tb + pn * 8) << 2), tb, 4, 8, 0, 0, 0, tmp);
         }
       }
     }
     for (let kk = 0; kk < kbn && kb + kk < K; kk++) {
       const k = kb + kk;
       const b = f32x4.splat(biasPtr ? load<f32>(biasPtr + (<usize>k << 2)) : 0);
+      const sc = scaleAt(scalePtr, k);
       const yk = yBase + (<usize>(k * OH * OW) << 2);
       for (let ry = 0; ry < rows; ry++) {
         const oy = 2 * (ty0 + ry);
@@ -181,13 +178,13 @@ export function winogradTask(job: usize, t: i32, s: usize): void {
           if (ox >= OW) break;
           const m = mb + (<usize>(kk * tb + ry * twp + tx) << 2);
           const a00 = colA0(m, mxi, 0), a01 = colA0(m, mxi, 1), a02 = colA0(m, mxi, 2), a03 = colA0(m, mxi, 3);
-          const y00 = finish(f32x4.add(f32x4.add(a00, a01), a02), b, relu);
-          const y01 = finish(f32x4.sub(f32x4.sub(a01, a02), a03), b, relu);
+          const y00 = finish(f32x4.add(f32x4.add(a00, a01), a02), sc, b, relu);
+          const y01 = finish(f32x4.sub(f32x4.sub(a01, a02), a03), sc, b, relu);
           storeRow(yk + (<usize>(oy * OW + ox) << 2), y00, y01, OW - ox);
           if (oy + 1 < OH) {
             const a10 = colA1(m, mxi, 0), a11 = colA1(m, mxi, 1), a12 = colA1(m, mxi, 2), a13 = colA1(m, mxi, 3);
-            const y10 = finish(f32x4.add(f32x4.add(a10, a11), a12), b, relu);
-            const y11 = finish(f32x4.sub(f32x4.sub(a11, a12), a13), b, relu);
+            const y10 = finish(f32x4.add(f32x4.add(a10, a11), a12), sc, b, relu);
+            const y11 = finish(f32x4.sub(f32x4.sub(a11, a12), a13), sc, b, relu);
             storeRow(yk + (<usize>((oy + 1) * OW + ox) << 2), y10, y11, OW - ox);
           }
         }
@@ -371,7 +368,7 @@ export function inputFlatTask(job: usize, t: i32, s: usize): void {
     for (let kp = 0; kp < kbn; kp += 4) {
       const ua = ux + (<usize>(kp * C) << 2);
       for (let pn = p0; pn < pn1; pn++) {
-        kernel4x8(C, ua, vx + (<usize>(pn * C * 8) << 2), 32, mx + (<usize>(kp * TC + (pn - p0) * 8) << 2), TC, 4, 8, 0, 0, tmp);
+        kernel4x8(C, ua, vx + (<usize>(pn * C * 8) << 2), 32, mx + (<usize>(kp * TC + (pn - p0) * 8) << 2), TC, 4, 8, 0, 0, 0, tmp);
       }
     }
   }
@@ -394,6 +391,7 @@ export function flatTask(job: usize, t: i32, s: usize): void {
   const vxs = flatPlane(panels * C * 8);
   const y = <usize>arg(job, W_Y);
   const biasPtr = <usize>arg(job, W_BIAS);
+  const scalePtr = <usize>arg(job, W_SCALE);
   const relu = arg(job, W_RELU) != 0;
   const rowsAll = N * th;
   const mxi = <usize>(KB * TC) << 2; // bytes between xi planes of M
@@ -414,16 +412,17 @@ export function flatTask(job: usize, t: i32, s: usize): void {
       for (let kk = 0; kk < kbn && k0 + kk < K; kk++) {
         const k = k0 + kk;
         const b = f32x4.splat(biasPtr ? load<f32>(biasPtr + (<usize>k << 2)) : 0);
+        const sc = scaleAt(scalePtr, k);
         const yk = y + (<usize>((n * K + k) * OH * OW) << 2);
         const m = mb + (<usize>(kk * TC + j) << 2);
         const a00 = colA0(m, mxi, 0), a01 = colA0(m, mxi, 1), a02 = colA0(m, mxi, 2), a03 = colA0(m, mxi, 3);
-        const y00 = finish(f32x4.add(f32x4.add(a00, a01), a02), b, relu);
-        const y01 = finish(f32x4.sub(f32x4.sub(a01, a02), a03), b, relu);
+        const y00 = finish(f32x4.add(f32x4.add(a00, a01), a02), sc, b, relu);
+        const y01 = finish(f32x4.sub(f32x4.sub(a01, a02), a03), sc, b, relu);
         storeRow(yk + (<usize>(oy * OW + ox) << 2), y00, y01, cols);
         if (oy + 1 < OH) {
           const a10 = colA1(m, mxi, 0), a11 = colA1(m, mxi, 1), a12 = colA1(m, mxi, 2), a13 = colA1(m, mxi, 3);
-          const y10 = finish(f32x4.add(f32x4.add(a10, a11), a12), b, relu);
-          const y11 = finish(f32x4.sub(f32x4.sub(a11, a12), a13), b, relu);
+          const y10 = finish(f32x4.add(f32x4.add(a10, a11), a12), sc, b, relu);
+          const y11 = finish(f32x4.sub(f32x4.sub(a11, a12), a13), sc, b, relu);
           storeRow(yk + (<usize>((oy + 1) * OW + ox) << 2), y10, y11, cols);
         }
       }

@@ -12,8 +12,9 @@ import { copyFloats, zeroFloats } from './mem';
 import { arg } from './job';
 import {
   W_C, W_H, W_W, W_PT, W_PL, W_TH, W_TW4, W_WP, W_CC, W_X, W_V, W_PANELS, W_K, W_OH, W_OW, W_KB, W_KP,
-  W_TC, W_N, W_G, W_Y, W_BIAS, W_RELU, planeGemms,
+  W_TC, W_N, W_G, W_Y, W_BIAS, W_RELU, W_SCALE, planeGemms,
 } from './winograd';
+import { finish, scaleAt } from './kernel';
 
 // @ts-ignore: decorator
 @inline function plane(floats: i32): usize {
@@ -154,12 +155,6 @@ function filterPanel4(g: usize, C: i32, K: i32, t: i32, u: usize, xs: usize, gt:
   }
 }
 
-// @ts-ignore: decorator
-@inline function finish(v: v128, b: v128, relu: bool): v128 {
-  const y = f32x4.add(v, b);
-  return relu ? v128.and(y, f32x4.gt(y, f32x4.splat(0))) : y;
-}
-
 function storeRow4(dst: usize, y0: v128, y1: v128, y2: v128, y3: v128, cols: i32): void {
   // Lanes are tiles, y_j column j: transpose to 4 contiguous columns per tile.
   const u0 = v128.shuffle<f32>(y0, y1, 0, 4, 1, 5), u1 = v128.shuffle<f32>(y0, y1, 2, 6, 3, 7);
@@ -202,6 +197,7 @@ export function flat4Task(job: usize, t: i32, s: usize): void {
   const vxs = plane(panels * C * 8);
   const y = <usize>arg(job, W_Y);
   const biasPtr = <usize>arg(job, W_BIAS);
+  const scalePtr = <usize>arg(job, W_SCALE);
   const relu = arg(job, W_RELU) != 0;
   const rowsAll = N * th;
   const mxi = <usize>(KB * TC) << 2;
@@ -222,6 +218,7 @@ export function flat4Task(job: usize, t: i32, s: usize): void {
       for (let kk = 0; kk < kbn && k0 + kk < K; kk++) {
         const k = k0 + kk;
         const b = f32x4.splat(biasPtr ? load<f32>(biasPtr + (<usize>k << 2)) : 0);
+        const sc = scaleAt(scalePtr, k);
         const yk = y + (<usize>((n * K + k) * OH * OW) << 2);
         const m = mb + (<usize>(kk * TC + j) << 2);
         // A^T M: each column of M, 6 rows -> 4 (24 vectors at gt); then each row -> 4 outputs.
@@ -243,10 +240,10 @@ export function flat4Task(job: usize, t: i32, s: usize): void {
           const m3 = v128.load(q, 48), m4 = v128.load(q, 64), m5 = v128.load(q, 80);
           const s12 = f32x4.add(m1, m2), d12 = f32x4.sub(m1, m2);
           storeRow4(yk + (<usize>((oy + r) * OW + ox) << 2),
-            finish(f32x4.add(f32x4.add(m0, s12), f32x4.add(m3, m4)), b, relu),
-            finish(f32x4.add(d12, f32x4.sub(f32x4.mul(m3, half), f32x4.mul(m4, two))), b, relu),
-            finish(f32x4.add(s12, f32x4.add(f32x4.mul(m3, quarter), f32x4.mul(m4, four))), b, relu),
-            finish(f32x4.add(f32x4.add(d12, f32x4.sub(f32x4.mul(m3, eighth), f32x4.mul(m4, eight))), m5), b, relu), cols);
+            finish(f32x4.add(f32x4.add(m0, s12), f32x4.add(m3, m4)), sc, b, relu),
+            finish(f32x4.add(d12, f32x4.sub(f32x4.mul(m3, half), f32x4.mul(m4, two))), sc, b, relu),
+            finish(f32x4.add(s12, f32x4.add(f32x4.mul(m3, quarter), f32x4.mul(m4, four))), sc, b, relu),
+            finish(f32x4.add(f32x4.add(d12, f32x4.sub(f32x4.mul(m3, eighth), f32x4.mul(m4, eight))), m5), sc, b, relu), cols);
         }
       }
     }

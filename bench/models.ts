@@ -32,6 +32,7 @@ class Block extends nn.Module {
   readonly b1: ck.nn.Module;
   readonly c2: ck.nn.Module;
   readonly b2: ck.nn.Module;
+  readonly relu = new nn.ReLU();
   readonly sc: ck.nn.Module | null;
   constructor(cin: number, cout: number, stride: number) {
     super();
@@ -43,8 +44,9 @@ class Block extends nn.Module {
       : new nn.Sequential(new nn.Conv2d(cin, cout, 1, { stride, bias: false, ...FLOOR }), new nn.BatchNorm2d(cout));
   }
   forward(x: ck.Tensor): ck.Tensor {
-    // relu(b1(...)) as one fused call where hooks allow (ck.nn.forwardWithRelu).
-    const y = this.b2.forward(this.c2.forward(nn.forwardWithRelu(this.b1, this.c1.forward(x))));
+    // As nn.Sequential runs layers (ck.nn.runLayers): for inference each conv -> bn (-> relu)
+    // is one convolution call with the batch norm folded in; in training, bn + relu fuse.
+    const y = nn.runLayers([this.c1, this.b1, this.relu, this.c2, this.b2], x);
     return ck.F.relu(ck.F.add(y, this.sc ? this.sc.forward(x) : x));
   }
 }

@@ -50,6 +50,11 @@ export interface Conv2DAttrs extends Window2D {
   groups: number;
   /** Fused epilogue after bias (inference fast path); 'none' when absent. */
   activation?: 'none' | 'relu';
+  /**
+   * Conv2D forward only: per-output-channel multipliers applied before the bias,
+   * y = scale[k] * (w * x) + bias[k] (an eval-mode batch norm folded into the convolution).
+   */
+  scale?: KernelTensor | null;
 }
 
 // --- padding types (src/backend/js/pad2d.ts) ---

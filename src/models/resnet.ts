@@ -61,7 +61,7 @@ export class BasicBlock extends GraphModule {
 
   traceGraph<V>(x: V, ops: GraphOps<V>): V {
     let out = callChain(ops, [this.conv1, this.bn1, this.relu], x);
-    out = ops.call(this.bn2, ops.call(this.conv2, out));
+    out = callChain(ops, [this.conv2, this.bn2], out);
     const shortcut = this.downsample ? ops.call(this.downsample, x) : x;
     return ops.call(this.relu, ops.add(out, shortcut));
   }
@@ -105,7 +105,7 @@ export class Bottleneck extends GraphModule {
   traceGraph<V>(x: V, ops: GraphOps<V>): V {
     let out = callChain(ops, [this.conv1, this.bn1, this.relu], x);
     out = callChain(ops, [this.conv2, this.bn2, this.relu], out);
-    out = ops.call(this.bn3, ops.call(this.conv3, out));
+    out = callChain(ops, [this.conv3, this.bn3], out);
     const shortcut = this.downsample ? ops.call(this.downsample, x) : x;
     return ops.call(this.relu, ops.add(out, shortcut));
   }

@@ -74,6 +74,29 @@ abstract class BatchNormBase extends Module implements ReluFusable {
     return !this.training && this.trackRunningStats && this.runsPlainForward(BatchNormBase.prototype.forward);
   }
 
+  /** Can run as a per-channel affine map inside the layer before it (the same conditions). */
+  canFold(): boolean {
+    return this.canFuseRelu();
+  }
+
+  /**
+   * This layer (eval mode) applied to z + bias as scale * z + shift per channel:
+   * ((z + bias) - mean) / sqrt(var + eps) * weight + beta, with scale = weight / sqrt(var + eps)
+   * and shift = (bias - mean) * scale + beta (computed in float64, rounded once).
+   */
+  foldedAffine(bias: Tensor | null): { scale: Tensor; shift: Tensor } {
+    const C = this.numFeatures;
+    const mean = this.runningMean!.values(), variance = this.runningVar!.values();
+    const gamma = this.weight?.values(), beta = this.bias?.values(), b = bias?.values();
+    const scale = new Float32Array(C), shift = new Float32Array(C);
+    for (let c = 0; c < C; c++) {
+      const s = (gamma ? gamma[c]! : 1) / Math.sqrt(variance[c]! + this.eps);
+      scale[c] = s;
+      shift[c] = ((b ? b[c]! : 0) - mean[c]!) * s + (beta ? beta[c]! : 0);
+    }
+    return { scale: new Tensor(scale, [C]), shift: new Tensor(shift, [C]) };
+  }
+
   private normalize(x: Tensor, activation: FusedActivation): Tensor {
     if (!(x instanceof Tensor)) throw new ConvkitError(`input must be a Tensor, got ${x === null ? 'null' : typeof x}`);
     const layout = this.layouts[x.ndim];

@@ -14,7 +14,7 @@ import {
   type Pads,
   type PaddingMode,
 } from '../ops/conv-args.js';
-import { conv2d, CONV2D_OPTIONS } from '../ops/conv2d.js';
+import { conv2d, conv2dScaled, CONV2D_OPTIONS } from '../ops/conv2d.js';
 import type { FusedActivation } from '../ops/fused-activation.js';
 import { pair, type Fit, type Pair } from '../ops/geometry.js';
 import { kaimingNormal } from './init.js';
@@ -89,12 +89,20 @@ export class Conv2d extends Module implements ReluFusable {
     return this.runsPlainForward(Conv2d.prototype.forward);
   }
 
-  private convolve(x: Tensor, activation: FusedActivation): Tensor {
+  /**
+   * scale * forward(x) + shift per output channel (then the activation) in one kernel call: an
+   * eval-mode batch norm folded in (nn/fusion.ts). Inference only; no hooks run.
+   */
+  forwardScaled(x: Tensor, scale: Tensor, shift: Tensor, activation: FusedActivation): Tensor {
+    return this.located(() => this.convolve(x, activation, { scale, shift }));
+  }
+
+  private convolve(x: Tensor, activation: FusedActivation, affine?: { scale: Tensor; shift: Tensor }): Tensor {
     // Checked here too so that the message reads "features.3 (Conv2d): expected 64 input channels, got 3".
     if (x instanceof Tensor && x.ndim === 4 && x.shape[1] !== this.inChannels) {
       throw new ConvkitError(`expected ${this.inChannels} input channels, got ${x.shape[1]} (input ${fmtShape(x.shape)})`);
     }
-    return conv2d(x, this.weight, this.bias, {
+    const opts = {
       stride: this.stride,
       padding: this.pads,
       dilation: this.dilation,
@@ -102,7 +110,8 @@ export class Conv2d extends Module implements ReluFusable {
       paddingMode: this.paddingMode,
       fit: this.fit,
       activation,
-    });
+    };
+    return affine ? conv2dScaled(x, this.weight, affine.scale, affine.shift, opts) : conv2d(x, this.weight, this.bias, opts);
   }
 
   /** [N, C, H, W] -> [N, K, outH, outW] (or [C, H, W] -> [K, outH, outW]) without computing anything. */

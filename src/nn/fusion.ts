@@ -1,3 +1,5 @@
+import { needsGrad } from '../autograd/tape.js';
+import type { FusedActivation } from '../ops/fused-activation.js';
 import { relu } from '../ops/activations.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Module } from './module.js';
@@ -36,14 +38,55 @@ export function forwardWithRelu(layer: Module, x: Tensor): Tensor {
 }
 
 /**
+ * A convolution that can apply a per-channel affine map (a folded eval batch norm) in its
+ * epilogue (nn.Conv2d).
+ */
+export interface AffineFusable extends ReluFusable {
+  readonly outChannels: number;
+  readonly bias: Tensor | null;
+  forwardScaled(x: Tensor, scale: Tensor, shift: Tensor, activation: FusedActivation): Tensor;
+}
+
+/** A normalization that is a per-channel affine map in its current mode (eval-mode batch norm). */
+export interface FoldableNorm {
+  readonly numFeatures: number;
+  readonly weight: Tensor | null;
+  readonly bias: Tensor | null;
+  canFold(): boolean;
+  foldedAffine(bias: Tensor | null): { scale: Tensor; shift: Tensor };
+}
+
+/**
+ * conv -> batch norm (eval) folded into one convolution call when nothing needs a gradient
+ * (inference): the normalization becomes the convolution's per-channel scale and bias, so the
+ * output is written once instead of twice. Same values up to float32 rounding.
+ */
+function foldable(conv: Module, norm: Module | undefined, x: Tensor): [AffineFusable, FoldableNorm] | null {
+  const c = conv as Partial<AffineFusable>, n = norm as Partial<FoldableNorm> | undefined;
+  if (typeof c.forwardScaled !== 'function' || typeof n?.canFold !== 'function') return null;
+  const cv = conv as Module & AffineFusable, bn = norm as Module & FoldableNorm;
+  if (!cv.canFuseRelu() || !bn.canFold() || bn.numFeatures !== cv.outChannels) return null;
+  if (needsGrad(x, ...cv.parameters(), bn.weight, bn.bias)) return null;
+  return [cv, bn];
+}
+
+/**
  * Runs layers one after another (nn.Sequential, and chains such as conv -> bn -> relu in the
- * zoo's graph modules), running a fusable layer and a plain nn.ReLU right after it as one call.
+ * zoo's graph modules), running a fusable layer and a plain nn.ReLU right after it as one call,
+ * and, for inference, an eval batch norm after a convolution inside the convolution.
  */
 export function runLayers(layers: readonly Module[], x: Tensor): Tensor {
   let h = x;
   for (let i = 0; i < layers.length; i++) {
     const layer = layers[i]!;
-    if (i + 1 < layers.length && isPlainRelu(layers[i + 1]) && fusable(layer)) {
+    const folded = foldable(layer, layers[i + 1], h);
+    if (folded) {
+      const [conv, norm] = folded;
+      const withRelu = isPlainRelu(layers[i + 2]);
+      const { scale, shift } = norm.foldedAffine(conv.bias);
+      h = conv.forwardScaled(h, scale, shift, withRelu ? 'relu' : 'none');
+      i += withRelu ? 2 : 1;
+    } else if (i + 1 < layers.length && isPlainRelu(layers[i + 1]) && fusable(layer)) {
       h = layer.forwardFused(h, 'relu');
       i++;
     } else {

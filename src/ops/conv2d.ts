@@ -1,6 +1,6 @@
 import { kernel } from '../backend/registry.js';
 import type { Conv2DAttrs } from '../backend/kernels.js';
-import { record } from '../autograd/tape.js';
+import { needsGrad, record } from '../autograd/tape.js';
 import { ConvkitError, fmtShape } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import {
@@ -65,6 +65,20 @@ export function checkConvShapes(xShape: readonly number[], wShape: readonly numb
  * Conv2DBackpropFilter (the correlation of x and dy), the bias's is dy summed over N, H, W.
  */
 export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+  return convolve(x, w, b, null, opts);
+}
+
+/**
+ * scale[k] * conv2d(x, w)[k] + b[k] with the scale inside the convolution's epilogue: an
+ * eval-mode batch norm folded into the convolution before it (nn/fusion.ts), so the output is
+ * written once. Inference only: nothing here may need a gradient.
+ */
+export function conv2dScaled(x: Tensor, w: Tensor, scale: Tensor, b: Tensor, opts: Conv2dOptions = {}): Tensor {
+  if (needsGrad(x, w, scale, b)) throw new ConvkitError('conv2dScaled: inference only (a folded batch norm), but an input requires grad');
+  return convolve(x, w, b, scale, opts);
+}
+
+function convolve(x: Tensor, w: Tensor, b: Tensor | null | undefined, scale: Tensor | null, opts: Conv2dOptions): Tensor {
   const op = 'conv2d';
   expectTensor(x, op, 'input');
   expectTensor(w, op, 'weight');
@@ -77,6 +91,9 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: Conv2dOpti
   const k = w.shape[0]!;
   if (b && (b.ndim !== 1 || b.shape[0] !== k)) {
     throw new ConvkitError(`${op}: bias must have shape [${k}] (one per output channel), got ${fmtShape(b.shape)}`);
+  }
+  if (scale && (scale.ndim !== 1 || scale.shape[0] !== k)) {
+    throw new ConvkitError(`${op}: scale must have shape [${k}] (one per output channel), got ${fmtShape(scale.shape)}`);
   }
   const kernelSize: [number, number] = [w.shape[2]!, w.shape[3]!];
   const stride = pair(opts.stride, 1, op, 'stride');
@@ -97,7 +114,7 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: Conv2dOpti
     pads = [0, 0, 0, 0];
   }
   const win = convWindow([input.shape[2]!, input.shape[3]!], kernelSize, stride, pads, dilation, fit, op);
-  const attrs: Conv2DAttrs = { ...win, groups, activation };
+  const attrs: Conv2DAttrs = { ...win, groups, activation, ...(scale ? { scale: kin(scale) } : {}) };
   const outShape = [x.shape[0]!, k, win.out[0], win.out[1]];
   const y = kout(kernel('Conv2D')(kin(input, op, 'input'), kin(w, op, 'weight'), b ? kin(b, op, 'bias') : null, attrs), outShape);
   const xIn = input;

@@ -144,12 +144,14 @@ export function conv2d(x: KernelTensor, w: KernelTensor, bias: KernelTensor | nu
       gemm(d.kg, d.cols, d.rows, w.data, g * d.kg * d.rows, false, cols, pointwise ? xOff : 0, false, out, (n * d.k + g * d.kg) * d.cols, false);
     }
   }
-  if (bias) {
+  const scale = attrs.scale;
+  if (bias || scale) {
     for (let n = 0; n < d.n; n++) {
       for (let k = 0; k < d.k; k++) {
         const off = (n * d.k + k) * d.cols;
-        const b = bias.data[k]!;
-        for (let p = 0; p < d.cols; p++) out[off + p]! += b;
+        const b = bias ? bias.data[k]! : 0;
+        const s = scale ? scale.data[k]! : 1;
+        for (let p = 0; p < d.cols; p++) out[off + p] = out[off + p]! * s + b;
       }
     }
   }

@@ -122,21 +122,31 @@ function runDirect(rt: WasmRuntime, x: number, w: number, bias: number, y: numbe
   rt.run(KIND.directConv, images * bands, scratch, macs >= PARALLEL_MACS);
 }
 
+/** What the forward kernels apply to each output: y = scale[k] * sum + bias[k], then ReLU (pointers, 0: none). */
+export interface Epilogue {
+  bias: number;
+  scale: number;
+  relu: boolean;
+}
+
+const epilogueFlags = (e: Epilogue): number => (e.bias ? EP.biasRow : 0) | (e.scale ? EP.scaleRow : 0) | (e.relu ? EP.relu : 0);
+
 /** Forward convolution of arena operands into y (all byte pointers). */
-function forward(rt: WasmRuntime, x: number, w: number, bias: number, y: number, d: Dims, attrs: Conv2DAttrs): void {
-  const relu = attrs.activation === 'relu';
+function forward(rt: WasmRuntime, x: number, w: number, ep: Epilogue, y: number, d: Dims, attrs: Conv2DAttrs): void {
+  const { bias, relu } = ep;
   if (winogradApplies(attrs, d.c, d.k)) {
-    runWinograd(rt, x, w, bias, y, relu, d.n, d.c, d.h, d.w, d.k, attrs);
+    runWinograd(rt, x, w, ep, y, d.n, d.c, d.h, d.w, d.k, attrs);
     return;
   }
-  if (directApplies(d, attrs)) {
+  // The direct kernels have no scale (a folded batch norm): those convolutions take the GEMM.
+  if (!ep.scale && directApplies(d, attrs)) {
     runDirect(rt, x, w, bias, y, d, attrs, relu);
     return;
   }
   const pw = pointwise(attrs, d);
   const cols = !pw && colsMode(d);
   if (!cols && strided(attrs) && d.c * phaseGeo(attrs).perChannel * 4 <= PHASE_BYTES) {
-    forwardPhases(rt, x, w, bias, y, d, attrs, relu);
+    forwardPhases(rt, x, w, ep, y, d, attrs);
     return;
   }
   runGemm(rt, gemmSpec({
@@ -145,7 +155,7 @@ function forward(rt: WasmRuntime, x: number, w: number, bias: number, y: number,
     bmode: cols ? BMODE.cols : pw ? (d.kg <= SMALL_M ? BMODE.direct : BMODE.strided) : BMODE.im2col,
     b: x, brs: d.h * d.w, bcs: 1,
     c: y, ldc: d.ohw,
-    flags: (bias ? EP.biasRow : 0) | (relu ? EP.relu : 0), bias,
+    flags: epilogueFlags(ep), bias, scale: ep.scale,
     nb1: d.n, nb2: d.g,
     as1: 0, as2: d.kg * d.rows,
     bs1: d.c * d.h * d.w, bs2: d.cg * d.h * d.w,
@@ -164,7 +174,7 @@ function strided(attrs: Conv2DAttrs): boolean {
  * a time, then the GEMM packs B from them with contiguous loads (or, where the planes are the
  * column matrix itself, 1x1 stride s, reads them as a plain matrix).
  */
-function forwardPhases(rt: WasmRuntime, x: number, w: number, bias: number, y: number, d: Dims, attrs: Conv2DAttrs, relu: boolean): void {
+function forwardPhases(rt: WasmRuntime, x: number, w: number, ep: Epilogue, y: number, d: Dims, attrs: Conv2DAttrs): void {
   const pg = phaseGeo(attrs);
   const perImage = d.c * pg.perChannel;
   const chunk = Math.max(1, Math.min(d.n, Math.floor(PHASE_BYTES / 4 / perImage)));
@@ -178,7 +188,7 @@ function forwardPhases(rt: WasmRuntime, x: number, w: number, bias: number, y: n
       bmode: pg.inPlace ? (d.kg <= SMALL_M ? BMODE.direct : BMODE.strided) : BMODE.phase,
       b: pp, brs: d.ohw, bcs: 1,
       c: y + 4 * n0 * d.k * d.ohw, ldc: d.ohw,
-      flags: (bias ? EP.biasRow : 0) | (relu ? EP.relu : 0), bias,
+      flags: epilogueFlags(ep), bias: ep.bias, scale: ep.scale,
       nb1: cnt, nb2: d.g,
       as1: 0, as2: d.kg * d.rows,
       bs1: perImage, bs2: d.cg * pg.perChannel,
@@ -196,14 +206,15 @@ export function directPaths(xShape: readonly number[], wShape: readonly number[]
 
 export function conv2d(x: KernelTensor, w: KernelTensor, bias: KernelTensor | null, attrs: Conv2DAttrs): Float32Array {
   const d = dims(x.shape, w.shape, attrs);
-  if (!d || (bias && bias.data.length !== d.k)) return jsConv2d(x, w, bias, attrs);
+  const scale = attrs.scale ?? null;
+  if (!d || (bias && bias.data.length !== d.k) || (scale && scale.data.length !== d.k)) return jsConv2d(x, w, bias, attrs);
   const rt = runtime();
   rt.begin();
   const px = rt.put(x.data);
   const pw = rt.put(w.data);
-  const pb = bias ? rt.put(bias.data) : 0;
+  const ep: Epilogue = { bias: bias ? rt.put(bias.data) : 0, scale: scale ? rt.put(scale.data) : 0, relu: attrs.activation === 'relu' };
   const py = rt.alloc(d.n * d.k * d.ohw);
-  forward(rt, px, pw, pb, py, d, attrs);
+  forward(rt, px, pw, ep, py, d, attrs);
   return rt.read(py, d.n * d.k * d.ohw);
 }
 
@@ -253,7 +264,7 @@ export function conv2dBackpropInput(dy: KernelTensor, w: KernelTensor, inputShap
   if (flip) {
     const pw = rt.put(flipFilters(w.data, d, kh, kw));
     const pdx = rt.alloc(size);
-    forward(rt, pdy, pw, 0, pdx, fd, flipped);
+    forward(rt, pdy, pw, { bias: 0, scale: 0, relu: false }, pdx, fd, flipped);
     return rt.read(pdx, size);
   }
   const pw = rt.put(w.data);

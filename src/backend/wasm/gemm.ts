@@ -23,6 +23,8 @@ export interface GemmSpec {
   c: number; ldc: number;
   flags: number;
   bias: number;
+  /** Per-row multipliers (EP.scaleRow), indexed as the bias. */
+  scale: number;
   /** Batch b = b1 * nb2 + b2 offsets every operand by b1*s1 + b2*s2 floats. */
   nb1: number; nb2: number;
   as1: number; as2: number; bs1: number; bs2: number; cs1: number; cs2: number; biass2: number;
@@ -35,7 +37,7 @@ export interface GemmSpec {
 
 export function gemmSpec(s: Partial<GemmSpec> & Pick<GemmSpec, 'm' | 'n' | 'k' | 'a' | 'ars' | 'acs' | 'b' | 'brs' | 'bcs' | 'c' | 'ldc'>): GemmSpec {
   return {
-    bmode: BMODE.strided, flags: 0, bias: 0, nb1: 1, nb2: 1,
+    bmode: BMODE.strided, flags: 0, bias: 0, scale: 0, nb1: 1, nb2: 1,
     as1: 0, as2: 0, bs1: 0, bs2: 0, cs1: 0, cs2: 0, biass2: 0, kImages: 1, ask: 0, bsk: 0, extraScratch: 0,
     ...s,
   };
@@ -99,7 +101,7 @@ export function runGemm(rt: WasmRuntime, s: GemmSpec, kParts = 1, cspart = 0): v
     [G.FLAGS, s.flags], [G.BIAS, s.bias], [G.TILEM, tileM], [G.TILEN, tileN], [G.TILESM, tilesM], [G.TILESN, tilesN],
     [G.NB2, s.nb2], [G.NBATCH, s.nb1 * s.nb2], [G.AS1, s.as1], [G.AS2, s.as2], [G.BS1, s.bs1], [G.BS2, s.bs2],
     [G.CS1, s.cs1], [G.CS2, s.cs2], [G.BIASS2, s.biass2], [G.KIMG, s.kImages], [G.ASK, s.ask], [G.BSK, s.bsk],
-    [G.KPARTS, kParts], [G.CSPART, cspart],
+    [G.KPARTS, kParts], [G.CSPART, cspart], [G.SCALE, s.scale],
   ] as const;
   for (const [slot, value] of v) rt.arg(slot, value);
   const g = s.geo;

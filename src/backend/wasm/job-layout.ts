@@ -24,14 +24,14 @@ export const G = {
   NB2: 18, NBATCH: 19,
   AS1: 20, AS2: 21, BS1: 22, BS2: 23, CS1: 24, CS2: 25, BIASS2: 26,
   KIMG: 27, ASK: 28, BSK: 29, KPARTS: 30, CSPART: 31,
-  GEO: 32,
+  GEO: 32, SCALE: 45,
 } as const;
 export const BMODE = { strided: 0, im2col: 1, im2colT: 2, direct: 3, cols: 4, colsT: 5, phase: 6, phaseT: 7 } as const;
 
 /** assembly/phase.ts: the phase planes of strided convolutions */
 export const PS = { X: 0, P: 1, H: 2, W: 3, SH: 4, SW: 5, PT: 6, PL: 7, NA: 8, NB: 9, PH: 10, PW: 11 } as const;
 /** Epilogue flags (assembly/kernel.ts). */
-export const EP = { load: 1, biasRow: 2, biasCol: 4, relu: 8 } as const;
+export const EP = { load: 1, biasRow: 2, biasCol: 4, relu: 8, scaleRow: 16 } as const;
 /** Register tile of the micro-kernel. */
 export const MR = 4;
 export const NR = 8;
@@ -49,7 +49,7 @@ export const C2I = { COLS: 0, DX: 1, NPLANES: 2, GEO: 3 } as const;
 export const W = {
   X: 0, U: 1, Y: 2, BIAS: 3, RELU: 4, N: 5, C: 6, K: 7, H: 8, W: 9, OH: 10, OW: 11, PT: 12, PL: 13,
   TH: 14, TWP: 15, ROWS: 16, TPI: 17, WP: 18, KB: 19, KP: 20, G: 21,
-  V: 22, TW4: 23, PANELS: 24, TC: 25, CC: 26,
+  V: 22, TW4: 23, PANELS: 24, TC: 25, CC: 26, SCALE: 27,
 } as const;
 
 /** assembly/elementwise.ts */

@@ -5,6 +5,7 @@
 import type { Conv2DAttrs } from '../kernels.js';
 import { KIND, W } from './job-layout.js';
 import type { WasmRuntime } from './runtime.js';
+import type { Epilogue } from './conv2d.js';
 
 /**
  * 3x3, stride 1, no dilation, no groups. Few channels make the transforms cost more than the
@@ -30,12 +31,14 @@ export function winogradApplies(attrs: Conv2DAttrs, c: number, k: number): boole
   );
 }
 
-/** y (pointer, [n, k, oh, ow]) = conv3x3(x, w) + bias, ReLU when `relu`. Pointers are bytes. */
+/** y (pointer, [n, k, oh, ow]) = scale * conv3x3(x, w) + bias, ReLU when asked (ep). Pointers are bytes. */
 export function runWinograd(
-  rt: WasmRuntime, x: number, w: number, bias: number, y: number, relu: boolean,
+  rt: WasmRuntime, x: number, w: number, ep: Epilogue, y: number,
   n: number, c: number, h: number, wd: number, k: number, attrs: Conv2DAttrs,
 ): void {
   const [oh, ow] = attrs.out;
+  const { bias, relu } = ep;
+  rt.arg(W.SCALE, ep.scale);
   if (useF4(n, c, oh, ow)) {
     runFlat(rt, x, w, bias, y, relu, n, c, h, wd, k, attrs, F4);
     return;
