@@ -94,11 +94,12 @@ function work(job: usize, tid: i32): void {
 
 // Busy-wait this many polls before sleeping: waking a sleeping thread costs tens of
 // microseconds, more than many kernels of a small network take, and the JavaScript between two
-// kernels of a training step must not put the worker to sleep. 4,000 polls did (the worker
-// joined late, idle a third of a CIFAR-demo step); 40,000 made that step and LeNet-5 inference
-// 5% faster, and 150,000 no faster. Not longer, because on a busy machine a spinning thread
-// takes the core from one with work to do.
-const SPIN: i32 = 40000;
+// kernels must not put the worker to sleep. 4,000 polls did (the worker joined late, idle a
+// third of a CIFAR-demo step); 40,000 still did between ResNet-18's layers (the Winograd input
+// transforms ran on one thread); 400,000 (about 1.2 ms of spinning after the last job, measured
+// with process.cpuUsage) made ResNet-18 29 -> 26.4 ms, and 2,000,000 no faster. OpenMP runtimes
+// spin for 200 ms by default; a shorter spin leaves the core to other work on a busy machine.
+const SPIN: i32 = 400000;
 
 // JOIN word: job generation (high 16 bits), closed flag, number of workers that joined.
 const CLOSED: i32 = 0x8000;
