@@ -12,6 +12,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ck from '../src/index.js';
+import { runtime } from '../src/backend/wasm/instance.js';
 import { WORKLOADS, type Workload } from './models.js';
 import { runPeers, type PeerTable } from './peers.js';
 import { renderReport, type Result } from './report.js';
@@ -89,7 +90,7 @@ async function main(): Promise<void> {
     machine: `${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`,
     load: [loadBefore, loadavg()[0]!],
     cores: cpus().length,
-    backend: ck.getBackendName(),
+    backend: ck.getBackendName() === 'wasm' ? `wasm (${runtime().fma ? 'relaxed-SIMD FMA build' : 'portable SIMD build'})` : ck.getBackendName(),
     commands: [`npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`, ...commands],
   });
   if (flag('no-write') === undefined && !only) {
