@@ -6,7 +6,7 @@ import { arg, argf } from './job';
 export const E_OP = 0, E_A = 1, E_B = 2, E_OUT = 3, E_N = 4, E_CHUNK = 5, E_ALPHA = 6;
 
 export const OP_RELU = 1, OP_LEAKY = 2, OP_NEG = 3, OP_ABS = 4, OP_SQRT = 5, OP_SQUARE = 6;
-export const OP_ADD = 10, OP_SUB = 11, OP_MUL = 12, OP_DIV = 13, OP_MAX = 14, OP_MIN = 15;
+export const OP_ADD = 10, OP_SUB = 11, OP_MUL = 12, OP_DIV = 13, OP_MAX = 14, OP_MIN = 15, OP_ADD_RELU = 16;
 export const OP_RELU_GRAD = 20;
 
 // @ts-ignore: decorator
@@ -32,6 +32,8 @@ export const OP_RELU_GRAD = 20;
     // The reference's `a >= b || isNaN(a) ? a : b` (keeps -0 vs +0 and NaN order exactly).
     case OP_MAX: return v128.bitselect(a, b, v128.or(f32x4.ge(a, b), f32x4.ne(a, a)));
     case OP_MIN: return v128.bitselect(a, b, v128.or(f32x4.le(a, b), f32x4.ne(a, a)));
+    // relu(a + b), the residual sum: anything not > 0 (NaN included) becomes 0, as the reference.
+    case OP_ADD_RELU: { const s = f32x4.add(a, b); return v128.and(s, f32x4.gt(s, f32x4.splat(0))); }
     // dy * (x > 0 ? 1 : 0), a = x, b = dy
     default: return v128.and(b, f32x4.gt(a, f32x4.splat(0)));
   }

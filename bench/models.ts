@@ -47,7 +47,7 @@ class Block extends nn.Module {
     // As nn.Sequential runs layers (ck.nn.runLayers): for inference each conv -> bn (-> relu)
     // is one convolution call with the batch norm folded in; in training, bn + relu fuse.
     const y = nn.runLayers([this.c1, this.b1, this.relu, this.c2, this.b2], x);
-    return ck.F.relu(ck.F.add(y, this.sc ? this.sc.forward(x) : x));
+    return ck.F.add(y, this.sc ? this.sc.forward(x) : x, { activation: 'relu' });
   }
 }
 

@@ -1,5 +1,5 @@
 import type { GraphOps, GraphTraceable } from '../nn/graph-trace.js';
-import { runLayers } from '../nn/fusion.js';
+import { isPlainRelu, runLayers } from '../nn/fusion.js';
 import { Module } from '../nn/module.js';
 import { add } from '../ops/binary.js';
 import { cat } from '../ops/concat.js';
@@ -13,6 +13,7 @@ const tensorOps: GraphOps<Tensor> = {
   call: (child, x) => child.forward(x),
   chain: (children, x) => runLayers(children, x),
   add: (a, b) => add(a, b),
+  addThen: (a, b, after) => (isPlainRelu(after) ? add(a, b, { activation: 'relu' }) : after.forward(add(a, b))),
   cat: (xs) => cat(xs, 1),
 };
 

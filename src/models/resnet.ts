@@ -1,4 +1,4 @@
-import { callChain, type GraphOps } from '../nn/graph-trace.js';
+import { addThen, callChain, type GraphOps } from '../nn/graph-trace.js';
 import { AdaptiveAvgPool2d } from '../nn/adaptive-avg-pool2d.js';
 import { BatchNorm2d } from '../nn/batch-norm.js';
 import { Conv2d } from '../nn/conv2d.js';
@@ -63,7 +63,7 @@ export class BasicBlock extends GraphModule {
     let out = callChain(ops, [this.conv1, this.bn1, this.relu], x);
     out = callChain(ops, [this.conv2, this.bn2], out);
     const shortcut = this.downsample ? ops.call(this.downsample, x) : x;
-    return ops.call(this.relu, ops.add(out, shortcut));
+    return addThen(ops, out, shortcut, this.relu);
   }
 
   override describe(): string {
@@ -107,7 +107,7 @@ export class Bottleneck extends GraphModule {
     out = callChain(ops, [this.conv2, this.bn2, this.relu], out);
     out = callChain(ops, [this.conv3, this.bn3], out);
     const shortcut = this.downsample ? ops.call(this.downsample, x) : x;
-    return ops.call(this.relu, ops.add(out, shortcut));
+    return addThen(ops, out, shortcut, this.relu);
   }
 
   override describe(): string {

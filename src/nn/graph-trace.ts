@@ -22,6 +22,17 @@ export interface GraphOps<V> {
    * before it (nn/fusion.ts).
    */
   chain?(children: readonly Module[], x: V): V;
+  /**
+   * a + b, then the child `after` (the ReLU after a residual sum). Optional, as `chain`:
+   * readers that leave it out get `add` then `call` (see addThen); tensors fuse a plain ReLU
+   * into the sum.
+   */
+  addThen?(a: V, b: V, after: Module): V;
+}
+
+/** ops.addThen(a, b, after) when the reader has it, else ops.call(after, ops.add(a, b)). */
+export function addThen<V>(ops: GraphOps<V>, a: V, b: V, after: Module): V {
+  return ops.addThen ? ops.addThen(a, b, after) : ops.call(after, ops.add(a, b));
 }
 
 /** ops.chain(children, x) when the reader has it, else ops.call for each child in turn. */

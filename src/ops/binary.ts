@@ -4,6 +4,7 @@ import { record } from '../autograd/tape.js';
 import { broadcastShapes } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { expectTensor, kin, kout } from './kernel-io.js';
+import { activationGrad, checkActivation, fusedName, type FusedActivation } from './fused-activation.js';
 
 type Operand = Tensor | number;
 
@@ -28,12 +29,14 @@ export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
   return kout(reduced, shape);
 }
 
-function binaryOp(a: Operand, b: Operand, op: BinaryOp): Tensor {
+function binaryOp(a: Operand, b: Operand, op: BinaryOp, activation: FusedActivation = 'none'): Tensor {
   const ta = typeof a === 'number' ? scalar(a) : expectTensor(a, op, 'first operand');
   const tb = typeof b === 'number' ? scalar(b) : expectTensor(b, op, 'second operand');
   const outShape = broadcastShapes(ta.shape, tb.shape, op);
-  const y = kout(kernel('Binary')(kin(ta, op), kin(tb, op), op, outShape), outShape);
-  return record(y, op, [ta, tb], (g) => {
+  const y = kout(kernel('Binary')(kin(ta, op), kin(tb, op), op, outShape, activation), outShape);
+  return record(y, fusedName(op, activation), [ta, tb], (dy) => {
+    // Fused relu: mask dy first (the separate relu's backward), then the op's own rule.
+    const g = activationGrad(activation, y, dy);
     const bin = (p: Tensor, q: Tensor, o: BinaryOp) => kout(kernel('Binary')(kin(p), kin(q), o, broadcastShapes(p.shape, q.shape)), broadcastShapes(p.shape, q.shape));
     let ga: Tensor | null = null;
     let gb: Tensor | null = null;
@@ -79,9 +82,13 @@ function binaryOp(a: Operand, b: Operand, op: BinaryOp): Tensor {
   });
 }
 
-/** a + b with NumPy broadcasting; either side may be a number. */
-export function add(a: Operand, b: Operand): Tensor {
-  return binaryOp(a, b, 'add');
+/**
+ * a + b with NumPy broadcasting; either side may be a number. `activation: 'relu'` gives
+ * max(0, a + b) in the same pass (a residual block's sum), values and gradients exactly those
+ * of F.relu(F.add(a, b)).
+ */
+export function add(a: Operand, b: Operand, opts: { activation?: FusedActivation } = {}): Tensor {
+  return binaryOp(a, b, 'add', checkActivation(opts?.activation, 'add'));
 }
 export function sub(a: Operand, b: Operand): Tensor {
   return binaryOp(a, b, 'sub');

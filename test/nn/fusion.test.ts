@@ -115,6 +115,42 @@ describeEachBackend('nn fusion', () => {
     expectConvkitError(() => fc.forward(ck.randn([2, 6])), /^0 \(Linear\): expected 5 input features, got 6/);
   });
 
+  it("F.add(a, b, { activation: 'relu' }) is F.relu(F.add(a, b)) to the bit, forward and backward, broadcast or not", () => {
+    // 2 x 16 x 16 x 16 = 8192 elements: large enough for the wasm kernel; the broadcast case runs in js.
+    for (const bShape of [[2, 16, 16, 16], [16, 1, 1]]) {
+      const a = ck.randn([2, 16, 16, 16], { seed: 21, requiresGrad: true });
+      const b = ck.randn(bShape, { seed: 22, requiresGrad: true });
+      const dy = ck.randn([2, 16, 16, 16], { seed: 23 });
+      const fused = F.add(a, b, { activation: 'relu' });
+      expect(lastOp(fused)).toBe('add_relu');
+      fused.backward(dy);
+      const [ga, gb] = [a.grad!, b.grad!];
+      a.grad = null;
+      b.grad = null;
+      const plain = F.relu(F.add(a, b));
+      plain.backward(dy);
+      expectSameBits(fused, plain, 'output');
+      expectSameBits(ga, a.grad!, 'gradient of a');
+      expectSameBits(gb, b.grad!, 'gradient of b');
+      expect(fused.dataSync().some((v) => v === 0) && fused.dataSync().some((v) => v > 0)).toBe(true);
+    }
+    expectConvkitError(() => F.add(ck.ones([2]), 1, { activation: 'tanh' as 'relu' }), /add: activation must be 'none' or 'relu'/);
+  });
+
+  it('a zoo residual block ends with the fused sum, unless its ReLU is hooked', () => {
+    ck.manualSeed(6);
+    const block = ck.models.resnet18({ numClasses: 4 }).layer1.at(0) as ck.nn.Module;
+    const x = ck.randn([1, 64, 8, 8], { seed: 9, requiresGrad: true });
+    const fused = block.forward(x);
+    expect(lastOp(fused)).toBe('add_relu');
+    const relu = (block as unknown as { relu: ck.nn.Module }).relu;
+    const h = relu.registerForwardHook(() => {});
+    const plain = block.forward(x);
+    h.remove();
+    expect(lastOp(plain)).toBe('relu_'); // the zoo's ReLU is in place
+    expectSameBits(fused, plain);
+  });
+
   it('forwardWithRelu fuses a hand-written relu(layer(x)) and falls back when hooked', () => {
     ck.manualSeed(5);
     const bn = new nn.BatchNorm2d(3).eval();

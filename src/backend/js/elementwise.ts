@@ -1,5 +1,6 @@
 import type { BinaryOp, KernelTensor, ReduceOp, UnaryOp } from '../kernels.js';
 import { contiguousStrides, sizeOf } from '../../tensor/shape.js';
+import { reluInPlace } from './matmul.js';
 
 const SELU_ALPHA = 1.6732632423543772;
 const SELU_SCALE = 1.0507009873554805;
@@ -77,7 +78,14 @@ function broadcastStrides(shape: readonly number[], outShape: readonly number[])
   return outShape.map((_, i) => (i < lead || shape[i - lead] === 1 ? 0 : own[i - lead]!));
 }
 
-export function binary(a: KernelTensor, b: KernelTensor, op: BinaryOp, outShape: readonly number[]): Float32Array {
+export function binary(a: KernelTensor, b: KernelTensor, op: BinaryOp, outShape: readonly number[], activation: 'none' | 'relu' = 'none'): Float32Array {
+  const out = broadcastBinary(a, b, op, outShape);
+  // On the rounded float32 results, as a separate relu would see them.
+  if (activation === 'relu') reluInPlace(out);
+  return out;
+}
+
+function broadcastBinary(a: KernelTensor, b: KernelTensor, op: BinaryOp, outShape: readonly number[]): Float32Array {
   const f = binaryFn(op);
   const n = sizeOf(outShape);
   const out = new Float32Array(n);

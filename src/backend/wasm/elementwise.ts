@@ -1,7 +1,7 @@
 /**
  * Unary, UnaryGrad and Binary in SIMD for the functions whose float32 results match the js
  * reference exactly (relu, leaky relu, neg, abs, sqrt, square; + - * / max min on equal
- * shapes). The rest, broadcasting, and arrays too small to pay for the copies go to js.
+ * shapes; add + relu). The rest, broadcasting, and arrays too small to pay for the copies go to js.
  */
 import type { BinaryOp, KernelTensor, UnaryOp } from '../kernels.js';
 import { binary as jsBinary, unary as jsUnary, unaryGrad as jsUnaryGrad } from '../js/elementwise.js';
@@ -44,9 +44,10 @@ export function unaryGrad(x: KernelTensor, y: KernelTensor, dy: KernelTensor, op
   return run(EOP.reluGrad, x.data, dy.data, 0);
 }
 
-export function binary(a: KernelTensor, b: KernelTensor, op: BinaryOp, outShape: readonly number[]): Float32Array {
-  const code = BINARY[op];
+export function binary(a: KernelTensor, b: KernelTensor, op: BinaryOp, outShape: readonly number[], activation: 'none' | 'relu' = 'none'): Float32Array {
+  const relu = activation === 'relu';
+  const code = relu ? (op === 'add' ? EOP.addRelu : undefined) : BINARY[op];
   const n = sizeOf(outShape);
-  if (code === undefined || n < MIN_ELEMENTS || a.data.length !== n || b.data.length !== n) return jsBinary(a, b, op, outShape);
+  if (code === undefined || n < MIN_ELEMENTS || a.data.length !== n || b.data.length !== n) return jsBinary(a, b, op, outShape, activation);
   return run(code, a.data, b.data, 0);
 }

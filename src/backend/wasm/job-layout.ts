@@ -56,7 +56,7 @@ export const W = {
 export const E = { OP: 0, A: 1, B: 2, OUT: 3, N: 4, CHUNK: 5, ALPHA: 6 } as const;
 export const EOP = {
   relu: 1, leakyRelu: 2, neg: 3, abs: 4, sqrt: 5, square: 6,
-  add: 10, sub: 11, mul: 12, div: 13, maximum: 14, minimum: 15, reluGrad: 20,
+  add: 10, sub: 11, mul: 12, div: 13, maximum: 14, minimum: 15, addRelu: 16, reluGrad: 20,
 } as const;
 
 /** assembly/pool.ts (P and PG: max pooling with or without switches, and its gradient) */
