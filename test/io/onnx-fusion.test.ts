@@ -71,6 +71,22 @@ describeEachBackend('ONNX import fuses Conv/Gemm + Relu', () => {
     expectSameBits(ck.io.loadOnnxBytes(twoReaders).forward(x), F.add(F.relu(c0), c0));
   });
 
+  it('Add -> Relu (a residual sum) runs as one fused add, with the same bits; a broadcast Add too', () => {
+    for (const bDims of [[2, 4, 6, 6], [4, 1, 1]]) {
+      const residual = makeModel({
+        inputs: [{ name: 'x', dims: [2, 3, 6, 6] }, { name: 's', dims: bDims }],
+        outputs: ['y'],
+        initializers: inits.slice(0, 2),
+        nodes: [conv, { op: 'Add', name: 'sum', inputs: ['c', 's'], outputs: ['a'] }, { op: 'Relu', name: 'relu', inputs: ['a'], outputs: ['y'] }],
+      });
+      const s = ck.randn(bDims, { seed: 6 });
+      const model = ck.io.loadOnnxBytes(residual);
+      const [y] = model.runAll(x, s);
+      expect(y!.gradFn?.name).toBe('add_relu');
+      expectSameBits(y!, F.relu(F.add(F.conv2d(x, W, B, { padding: 1 }), s)));
+    }
+  });
+
   it('a Gemm outside the linear form applies the fused Relu after its ops', () => {
     const model = ck.io.loadOnnxBytes(chainModel([], { transB: 1, alpha: { float: 0.5 } }));
     const r = reference().r;

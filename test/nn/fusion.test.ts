@@ -139,7 +139,7 @@ describeEachBackend('nn fusion', () => {
 
   it('a zoo residual block ends with the fused sum, unless its ReLU is hooked', () => {
     ck.manualSeed(6);
-    const block = ck.models.resnet18({ numClasses: 4 }).layer1.at(0) as ck.nn.Module;
+    const block = (ck.models.resnet18({ numClasses: 4 }) as unknown as { layer1: ck.nn.Sequential }).layer1.at(0);
     const x = ck.randn([1, 64, 8, 8], { seed: 9, requiresGrad: true });
     const fused = block.forward(x);
     expect(lastOp(fused)).toBe('add_relu');

@@ -78,8 +78,21 @@ function unary(fn: (x: Tensor) => Tensor): OperatorDef {
   return { run: (ctx, inputs) => fn(asFloat(input(ctx, inputs, 0, 'X'))) };
 }
 
+/** Add; asked for relu(A + B) when only a Relu reads its output (a residual block's sum). */
+const add: OperatorDef = {
+  run(ctx, inputs) {
+    if (ctx.activation !== 'relu') return arith('add', ctx, input(ctx, inputs, 0, 'A'), input(ctx, inputs, 1, 'B'));
+    const a = input(ctx, inputs, 0, 'A');
+    const b = legacyAlign(ctx, a, input(ctx, inputs, 1, 'B'));
+    // Integer sums go through the Relu node's own path (it reads them as float).
+    if (a.dtype === 'int32' && b.dtype === 'int32') return F.relu(asFloat(intBinary(a, b, 'add', ctx.opType)));
+    return F.add(asFloat(a), asFloat(b), { activation: 'relu' });
+  },
+  fusesRelu: true,
+};
+
 export const elementwiseOperators: Record<string, OperatorDef> = {
-  Add: binary('add'),
+  Add: add,
   Sub: binary('sub'),
   Mul: binary('mul'),
   Div: binary('div'),
