@@ -87,6 +87,43 @@ describeEachBackend('ONNX import fuses Conv/Gemm + Relu', () => {
     }
   });
 
+  it('Conv -> BatchNormalization (-> Relu) folds into one convolution for inference, and trains unfolded', () => {
+    const c = 4;
+    const stats = {
+      scale: ck.rand([c], { seed: 31 }), B: ck.randn([c], { seed: 32 }), mean: ck.randn([c], { seed: 33 }),
+      var: F.add(ck.rand([c], { seed: 34 }), 0.5),
+    };
+    const bnInits = Object.entries(stats).map(([name, t]) => ({ name, dims: [c], raw: rawFloats(t.dataSync()) }));
+    for (const withRelu of [true, false]) {
+      const bytes = makeModel({
+        inputs: [{ name: 'x', dims: [2, 3, 6, 6] }],
+        outputs: ['y'],
+        initializers: [...inits.slice(0, 2), ...bnInits],
+        nodes: [
+          conv,
+          { op: 'BatchNormalization', name: 'bn', inputs: ['c', 'scale', 'B', 'mean', 'var'], outputs: [withRelu ? 'n' : 'y'], attrs: { epsilon: { float: 1e-3 } } },
+          ...(withRelu ? [{ op: 'Relu', name: 'relu', inputs: ['n'], outputs: ['y'] }] : []),
+        ],
+      });
+      const separate = (t: ck.Tensor) => {
+        const n = F.batchNorm(F.conv2d(t, W, B, { padding: 1 }), stats.mean, stats.var, { weight: stats.scale, bias: stats.B, eps: 1e-3 });
+        return withRelu ? F.relu(n) : n;
+      };
+      const model = ck.io.loadOnnxBytes(bytes);
+      // Fine-tuning (parameters require grad): the separate nodes, batch norm + relu fused, same bits.
+      const trained = model.forward(x);
+      expect(trained.gradFn?.name).toBe(withRelu ? 'batchNorm_relu' : 'batchNorm');
+      expectSameBits(trained, separate(x));
+      // Inference: one convolution with the batch norm in its epilogue.
+      const got = ck.noGrad(() => model.forward(x)).dataSync();
+      const want = separate(x).dataSync();
+      let worst = 0;
+      want.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - got[i]!))));
+      expect(worst).toBeLessThan(1e-5);
+      expect(got.some((v, i) => v !== want[i])).toBe(true); // different rounding: it did run folded
+    }
+  });
+
   it('a Gemm outside the linear form applies the fused Relu after its ops', () => {
     const model = ck.io.loadOnnxBytes(chainModel([], { transB: 1, alpha: { float: 0.5 } }));
     const r = reference().r;

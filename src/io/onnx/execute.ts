@@ -28,9 +28,11 @@ export function runNode(
   inputs: readonly (Tensor | null)[],
   env: ExecEnv,
   activation: 'none' | 'relu' = 'none',
+  affine: { scale: Tensor; shift: Tensor } | null = null,
 ): (Tensor | null)[] {
   const ctx: RunContext = {
     activation,
+    affine,
     name: node.name,
     opType: node.opType,
     opset: env.opset,

@@ -3,6 +3,7 @@ import { Parameter } from '../../nn/parameter.js';
 import { ConvkitError, fmtShape } from '../../tensor/errors.js';
 import { keep } from '../../tensor/scope.js';
 import { Tensor } from '../../tensor/tensor.js';
+import { needsGrad } from '../../autograd/tape.js';
 import { foldNode, runNode, type ExecEnv } from './execute.js';
 import type { GraphInput, GraphNode, ParsedGraph } from './graph.js';
 import { encodeModel, type ModelProto, type TensorProto } from './proto.js';
@@ -37,6 +38,8 @@ type Step = {
   fusedRelu?: boolean;
   /** ...and this Relu node then only passes that value on. */
   passThrough?: boolean;
+  /** A Conv whose output only this BatchNormalization reads: folded into it for inference. */
+  foldsNorm?: Step | null;
 };
 
 /** One step of a forward pass, as `observeNodes` reports it (the summary's tracer reads the shapes). */
@@ -158,6 +161,7 @@ export class OnnxModel extends Module {
     for (const s of this.#steps) {
       s.fusedRelu = false;
       s.passThrough = false;
+      s.foldsNorm = null;
       for (const name of reads(s)) {
         if (!name) continue;
         const r = readers.get(name);
@@ -175,6 +179,19 @@ export class OnnxModel extends Module {
       if (!relu || relu.replaced || relu.node.opType !== 'Relu' || relu.node.inputs[0] !== out) continue;
       s.fusedRelu = true;
       relu.passThrough = true;
+    }
+    // Conv -> BatchNormalization (its only reader): when nothing needs a gradient, the
+    // convolution applies the normalization in its epilogue (runAll).
+    for (const s of this.#steps) {
+      const out = s.node.outputs[0];
+      if (s.replaced || s.node.opType !== 'Conv' || !out || graphOutputs.has(out) || s.fusedRelu) continue;
+      if (s.node.outputs.slice(1).some((o) => o && this.#used.has(o))) continue;
+      const r = readers.get(out);
+      const bn = r?.count === 1 ? r.step : null;
+      if (!bn || bn.replaced || bn.node.opType !== 'BatchNormalization' || bn.node.inputs[0] !== out) continue;
+      if (bn.node.outputs.slice(1).some((o) => o && this.#used.has(o))) continue;
+      if (this.#opset >= 14 && bn.node.attrs.int('training_mode', 0) === 1) continue;
+      s.foldsNorm = bn;
     }
   }
 
@@ -250,10 +267,24 @@ export class OnnxModel extends Module {
     };
     const env = this.env();
     const keep = new Set(this.#outputs);
+    // Batch norms this pass folded into the convolution before them (foldsNorm).
+    const folded = new Set<Step>();
     this.#steps.forEach((step, i) => {
       let ins: (Tensor | null)[];
       let outs: (Tensor | null)[];
-      if (step.replaced) {
+      const norm = step.foldsNorm;
+      const affine = norm && !step.replaced ? foldedNorm(norm.node, step.node.inputs.map(lookup), norm.node.inputs.map((n, k) => (k === 0 ? null : lookup(n)))) : null;
+      if (affine && norm) {
+        // The convolution computes the batch norm's output (and its fused Relu's) directly;
+        // the batch norm node then passes it on.
+        ins = step.node.inputs.map(lookup);
+        outs = runNode(step.node, ins, env, norm.fusedRelu ? 'relu' : 'none', affine);
+        folded.add(norm);
+      } else if (folded.has(step)) {
+        // Reported with all its inputs (the summary counts the batch norm's parameters here).
+        ins = step.node.inputs.map(lookup);
+        outs = ins.slice(0, 1);
+      } else if (step.replaced) {
         // A replacement reads only the node's first input; its other inputs may be gone.
         const x = lookup(step.node.inputs[0] ?? '');
         if (!x) throw new ConvkitError(`${step.node.where}: the replacement needs the node's first input`);
@@ -267,7 +298,7 @@ export class OnnxModel extends Module {
         ins = step.node.inputs.map(lookup);
         outs = runNode(step.node, ins, env, step.fusedRelu ? 'relu' : 'none');
       }
-      const how = step.replaced ? 'replaced' : step.passThrough ? 'fused' : 'node';
+      const how = step.replaced ? 'replaced' : step.passThrough || folded.has(step) ? 'fused' : 'node';
       this.#observer?.({ node: step.node, inputs: ins, outputs: outs, how, module: step.module ?? null });
       step.node.outputs.forEach((name, k) => {
         const t = outs[k];
@@ -354,4 +385,28 @@ export function fromBase64(text: string): Uint8Array {
   const out = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
   return out;
+}
+
+/**
+ * The per-channel scale and shift that fold a BatchNormalization (inference mode) into the
+ * Conv before it: y = s * conv(x, W) + ((b - mean) * s + B), s = scale / sqrt(var + eps).
+ * Null when the fold does not apply: a gradient is needed (fine-tuning), the statistics are
+ * missing, or a vector does not have one value per output channel.
+ */
+function foldedNorm(bn: GraphNode, convIns: readonly (Tensor | null)[], bnIns: readonly (Tensor | null)[]): { scale: Tensor; shift: Tensor } | null {
+  const w = convIns[1];
+  if (!w || w.ndim < 3 || needsGrad(...convIns, ...bnIns)) return null;
+  const k = w.shape[0]!;
+  const vec = (t: Tensor | null | undefined): Float32Array | null => (t && t.size === k && t.dtype === 'float32' ? (t.contiguous().values() as Float32Array) : null);
+  const gamma = vec(bnIns[1]), beta = vec(bnIns[2]), mean = vec(bnIns[3]), variance = vec(bnIns[4]);
+  const bias = convIns[2] ? vec(convIns[2]) : null;
+  if (!gamma || !beta || !mean || !variance || (convIns[2] && !bias)) return null;
+  const eps = bn.attrs.float('epsilon', 1e-5);
+  const scale = new Float32Array(k), shift = new Float32Array(k);
+  for (let c = 0; c < k; c++) {
+    const s = gamma[c]! / Math.sqrt(variance[c]! + eps);
+    scale[c] = s;
+    shift[c] = ((bias ? bias[c]! : 0) - mean[c]!) * s + beta[c]!;
+  }
+  return { scale: new Tensor(scale, [k]), shift: new Tensor(shift, [k]) };
 }

@@ -1,4 +1,5 @@
 import * as F from '../../../functional.js';
+import { conv2dScaled } from '../../../ops/conv2d.js';
 import type { Tensor } from '../../../tensor/tensor.js';
 import { asFloat, input } from './common.js';
 import type { CheckContext, OperatorDef, RunContext } from './op-types.js';
@@ -22,14 +23,17 @@ function conv(ctx: RunContext, inputs: readonly (Tensor | null)[]): Tensor {
   if (spatial !== 1 && spatial !== 2) ctx.fail(`weight [${w.shape}] is ${spatial}-d; convkit supports 1-d and 2-d convolutions`);
   if (x.ndim !== w.ndim) ctx.fail(`input [${x.shape}] and weight [${w.shape}] must have the same number of dimensions`);
   const win = resolveWindow(ctx, x.shape.slice(2), w.shape.slice(2) as number[]);
-  const y = F.conv2d(lift(ctx, x), lift(ctx, w), b, {
+  const opts = {
     stride: win.stride,
     dilation: win.dilation,
     padding: win.pads,
     groups: ctx.attrs.int('group', 1),
-    fit: 'floor',
+    fit: 'floor' as const,
     activation: ctx.activation,
-  });
+  };
+  const y = ctx.affine
+    ? conv2dScaled(lift(ctx, x), lift(ctx, w), ctx.affine.scale, ctx.affine.shift, opts)
+    : F.conv2d(lift(ctx, x), lift(ctx, w), b, opts);
   return lower(y, spatial === 1);
 }
 

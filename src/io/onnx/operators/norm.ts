@@ -34,10 +34,11 @@ function batchNorm(ctx: RunContext, inputs: readonly (Tensor | null)[]): Tensor 
   const bias = channelVec(input(ctx, inputs, 2, 'B'));
   const eps = ctx.attrs.float('epsilon', 1e-5);
   const training = ctx.opset >= 14 && ctx.attrs.int('training_mode', 0) === 1;
-  if (training) return F.batchNorm(x, null, null, { weight: scale, bias, training: true, eps });
+  const activation = ctx.activation;
+  if (training) return F.batchNorm(x, null, null, { weight: scale, bias, training: true, eps, activation });
   const mean = channelVec(input(ctx, inputs, 3, 'input_mean'));
   const variance = channelVec(input(ctx, inputs, 4, 'input_var'));
-  return F.batchNorm(x, mean, variance, { weight: scale, bias, training: false, eps });
+  return F.batchNorm(x, mean, variance, { weight: scale, bias, training: false, eps, activation });
 }
 
 function instanceNorm(ctx: RunContext, inputs: readonly (Tensor | null)[]): Tensor {
@@ -72,7 +73,7 @@ function lrn(ctx: RunContext, inputs: readonly (Tensor | null)[]): Tensor {
 }
 
 export const normOperators: Record<string, OperatorDef> = {
-  BatchNormalization: { check: checkBatchNorm, run: batchNorm, stateInputs: [3, 4] },
+  BatchNormalization: { check: checkBatchNorm, run: batchNorm, stateInputs: [3, 4], fusesRelu: true },
   InstanceNormalization: { run: instanceNorm },
   LRN: { run: lrn },
 };

@@ -40,6 +40,8 @@ export interface RunContext extends NodeContext {
    * operator must return relu(its output). Only operators with `fusesRelu` are asked.
    */
   readonly activation: 'none' | 'relu';
+  /** Conv only: a batch norm folded in for inference, y = scale * conv + shift (shift replaces the bias). */
+  readonly affine: { scale: Tensor; shift: Tensor } | null;
 }
 
 export type OpInputs = readonly (Tensor | null)[];
@@ -56,7 +58,7 @@ export interface OperatorDef {
   stateInputs?: readonly number[];
   /** False for operators whose result must not be computed once at load time (randomness). */
   foldable?: boolean;
-  /** True for operators that honour `ctx.activation` (Conv, Gemm: a ReLU fused into their kernel). */
+  /** True for operators that honour `ctx.activation` (Conv, Gemm, Add, BatchNormalization: a ReLU fused into their kernel). */
   fusesRelu?: boolean;
 }
 
