@@ -101,8 +101,10 @@ export interface KernelSignatures {
   Unary(x: KernelTensor, op: UnaryOp, alpha: number): Float32Array;
   /** Gradient of Unary given its input x, its output y and dy. */
   UnaryGrad(x: KernelTensor, y: KernelTensor, dy: KernelTensor, op: UnaryOp, alpha: number): Float32Array;
-  /** out[i] = a[i] (op) b[i] with broadcasting to `outShape`. */
-  /** activation 'relu': max(0, a op b) in the same pass (the residual sum of ResNet blocks). */
+  /**
+   * out[i] = a[i] (op) b[i] with broadcasting to `outShape`; activation 'relu' gives
+   * max(0, a op b) in the same pass (the residual sum of ResNet blocks).
+   */
   Binary(a: KernelTensor, b: KernelTensor, op: BinaryOp, outShape: readonly number[], activation?: 'none' | 'relu'): Float32Array;
   /** Reduces over `axes` (sorted, unique); the result keeps those axes with size 1. */
   Reduce(x: KernelTensor, axes: readonly number[], op: ReduceOp): Float32Array;

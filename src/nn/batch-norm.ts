@@ -1,6 +1,6 @@
 import { ConvkitError, fmtShape } from '../tensor/errors.js';
 import { Tensor } from '../tensor/tensor.js';
-import { batchNorm } from '../ops/batch-norm.js';
+import { batchNorm, foldBatchNorm } from '../ops/batch-norm.js';
 import type { FusedActivation } from '../ops/fused-activation.js';
 import type { ReluFusable } from './fusion.js';
 import { Module } from './module.js';
@@ -79,22 +79,16 @@ abstract class BatchNormBase extends Module implements ReluFusable {
     return this.canFuseRelu();
   }
 
-  /**
-   * This layer (eval mode) applied to z + bias as scale * z + shift per channel:
-   * ((z + bias) - mean) / sqrt(var + eps) * weight + beta, with scale = weight / sqrt(var + eps)
-   * and shift = (bias - mean) * scale + beta (computed in float64, rounded once).
-   */
+  /** This layer (eval mode) applied to z + bias, as scale * z + shift per channel (foldBatchNorm). */
   foldedAffine(bias: Tensor | null): { scale: Tensor; shift: Tensor } {
-    const C = this.numFeatures;
-    const mean = this.runningMean!.values(), variance = this.runningVar!.values();
-    const gamma = this.weight?.values(), beta = this.bias?.values(), b = bias?.values();
-    const scale = new Float32Array(C), shift = new Float32Array(C);
-    for (let c = 0; c < C; c++) {
-      const s = (gamma ? gamma[c]! : 1) / Math.sqrt(variance[c]! + this.eps);
-      scale[c] = s;
-      shift[c] = ((b ? b[c]! : 0) - mean[c]!) * s + (beta ? beta[c]! : 0);
-    }
-    return { scale: new Tensor(scale, [C]), shift: new Tensor(shift, [C]) };
+    const numbers = {
+      mean: this.runningMean!.values(),
+      variance: this.runningVar!.values(),
+      weight: this.weight?.values() ?? null,
+      bias: this.bias?.values() ?? null,
+      eps: this.eps,
+    };
+    return foldBatchNorm(numbers, bias?.values() ?? null, this.numFeatures);
   }
 
   private normalize(x: Tensor, activation: FusedActivation): Tensor {

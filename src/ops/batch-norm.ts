@@ -2,7 +2,7 @@ import type { KernelTensor } from '../backend/kernels.js';
 import { kernel } from '../backend/registry.js';
 import { record } from '../autograd/tape.js';
 import { ConvkitError, fmtShape } from '../tensor/errors.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 import { checkOptionNames } from './conv-args.js';
 import { activationGrad, checkActivation, fusedName, type FusedActivation } from './fused-activation.js';
 import { expectTensor, kin, kout } from './kernel-io.js';
@@ -126,4 +126,28 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
     },
     activation === 'none' ? [] : [y],
   );
+}
+
+/** The per-channel numbers of an eval-mode batch norm, for foldBatchNorm (null: ones / zeros). */
+export interface BatchNormNumbers {
+  mean: ArrayLike<number>;
+  variance: ArrayLike<number>;
+  weight: ArrayLike<number> | null;
+  bias: ArrayLike<number> | null;
+  eps: number;
+}
+
+/**
+ * An eval-mode batch norm applied to z + convBias, as scale * z + shift per channel (folded
+ * into the convolution that computes z): scale = weight / sqrt(var + eps) and
+ * shift = (convBias - mean) * scale + bias, computed in float64 and rounded once.
+ */
+export function foldBatchNorm(bn: BatchNormNumbers, convBias: ArrayLike<number> | null, channels: number): { scale: Tensor; shift: Tensor } {
+  const scale = new Float32Array(channels), shift = new Float32Array(channels);
+  for (let c = 0; c < channels; c++) {
+    const s = (bn.weight ? bn.weight[c]! : 1) / Math.sqrt(bn.variance[c]! + bn.eps);
+    scale[c] = s;
+    shift[c] = ((convBias ? convBias[c]! : 0) - bn.mean[c]!) * s + (bn.bias ? bn.bias[c]! : 0);
+  }
+  return { scale: new Tensor(scale, [channels]), shift: new Tensor(shift, [channels]) };
 }

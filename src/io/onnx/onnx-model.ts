@@ -4,6 +4,7 @@ import { ConvkitError, fmtShape } from '../../tensor/errors.js';
 import { keep } from '../../tensor/scope.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { needsGrad } from '../../autograd/tape.js';
+import { foldBatchNorm } from '../../ops/batch-norm.js';
 import { foldNode, runNode, type ExecEnv } from './execute.js';
 import type { GraphInput, GraphNode, ParsedGraph } from './graph.js';
 import { encodeModel, type ModelProto, type TensorProto } from './proto.js';
@@ -389,8 +390,7 @@ export function fromBase64(text: string): Uint8Array {
 
 /**
  * The per-channel scale and shift that fold a BatchNormalization (inference mode) into the
- * Conv before it: y = s * conv(x, W) + ((b - mean) * s + B), s = scale / sqrt(var + eps).
- * Null when the fold does not apply: a gradient is needed (fine-tuning), the statistics are
+ * Conv before it (foldBatchNorm). Null when the fold does not apply: a gradient is needed (fine-tuning), the statistics are
  * missing, or a vector does not have one value per output channel.
  */
 function foldedNorm(bn: GraphNode, convIns: readonly (Tensor | null)[], bnIns: readonly (Tensor | null)[]): { scale: Tensor; shift: Tensor } | null {
@@ -401,12 +401,5 @@ function foldedNorm(bn: GraphNode, convIns: readonly (Tensor | null)[], bnIns: r
   const gamma = vec(bnIns[1]), beta = vec(bnIns[2]), mean = vec(bnIns[3]), variance = vec(bnIns[4]);
   const bias = convIns[2] ? vec(convIns[2]) : null;
   if (!gamma || !beta || !mean || !variance || (convIns[2] && !bias)) return null;
-  const eps = bn.attrs.float('epsilon', 1e-5);
-  const scale = new Float32Array(k), shift = new Float32Array(k);
-  for (let c = 0; c < k; c++) {
-    const s = gamma[c]! / Math.sqrt(variance[c]! + eps);
-    scale[c] = s;
-    shift[c] = ((bias ? bias[c]! : 0) - mean[c]!) * s + beta[c]!;
-  }
-  return { scale: new Tensor(scale, [k]), shift: new Tensor(shift, [k]) };
+  return foldBatchNorm({ mean, variance, weight: gamma, bias: beta, eps: bn.attrs.float('epsilon', 1e-5) }, bias, k);
 }
