@@ -9,17 +9,11 @@ import * as wasm from '../../src/backend/wasm/conv2d.js';
 import * as planes from '../../src/backend/wasm/planes.js';
 import * as jsElt from '../../src/backend/js/elementwise.js';
 import { runtime } from '../../src/backend/wasm/instance.js';
-import { bothPaths, convAttrs, expectSame, kt, workersReady } from './wasm-helpers.js';
+import { bothPaths, convAttrs, expectSame, kt, workersReady, type ConvCase } from './wasm-helpers.js';
 
-interface Case {
-  x: [number, number, number, number];
+/** A ConvCase with its filter count and whether it has a bias. */
+interface Case extends ConvCase {
   k: number;
-  kernel: [number, number];
-  stride?: [number, number];
-  pad?: [number, number, number, number];
-  dilation?: [number, number];
-  groups?: number;
-  relu?: boolean;
   bias?: boolean;
 }
 

@@ -3,18 +3,12 @@ import '../../src/index.js';
 import * as js from '../../src/backend/js/conv2d.js';
 import * as wasm from '../../src/backend/wasm/conv2d.js';
 import { winogradApplies } from '../../src/backend/wasm/winograd.js';
-import { bothPaths, convAttrs, expectSame, kt, workersReady } from './wasm-helpers.js';
+import { bothPaths, convAttrs, expectSame, kt, workersReady, type ConvCase } from './wasm-helpers.js';
 
-interface Case {
+/** A named ConvCase with its filter count. */
+interface Case extends ConvCase {
   name: string;
-  x: [number, number, number, number];
   k: number;
-  kernel: [number, number];
-  stride?: [number, number];
-  pad?: [number, number, number, number];
-  dilation?: [number, number];
-  groups?: number;
-  relu?: boolean;
 }
 
 const CASES: Case[] = [
