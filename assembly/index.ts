@@ -7,7 +7,7 @@ import { ARGS, EXIT, FIN, GEN, JOIN, KIND, NEXT, NTASKS, READY, scratch, slot } 
 import { gemmTask, GEMM_SCRATCH } from './gemm';
 import { col2imPhaseTask, col2imTask } from './col2im';
 import { filterTask, flatTask, inputFlatTask, winogradTask } from './winograd';
-import { flat4Task, inputFlat4Task } from './winograd4';
+import { banded6Task, filter6Task, flat6Task, inputFlat6Task } from './winograd4';
 import { eltTask } from './elementwise';
 import { gemvTask } from './gemv';
 import { directConvTask, directFilterTask } from './direct';
@@ -38,10 +38,16 @@ export const KIND_PHASES = 23;
 export const KIND_COL2IM_PHASE = 24;
 export const KIND_WINOGRAD4_INPUT = 27;
 export const KIND_WINOGRAD4_FLAT = 28;
+export const KIND_WINOGRAD25_INPUT = 29;
+export const KIND_WINOGRAD25_FLAT = 30;
+export const KIND_WINOGRAD4_FILTER = 31;
+export const KIND_WINOGRAD4_BANDED = 32;
+export const KIND_WINOGRAD25_FILTER = 33;
+export const KIND_WINOGRAD25_BANDED = 34;
 
 /** Bumped whenever a job layout changes; the loader refuses a kernels.wasm of another version. */
 export function abiVersion(): i32 {
-  return 8;
+  return 9;
 }
 
 /** Bytes of per-thread scratch the GEMM needs. */
@@ -61,8 +67,14 @@ function dispatch(job: usize, kind: i32, t: i32, tid: i32): void {
     case KIND_WINOGRAD_FILTER: filterTask(job, t); break;
     case KIND_WINOGRAD_INPUT: inputFlatTask(job, t, scratch(job, tid)); break;
     case KIND_WINOGRAD_FLAT: flatTask(job, t, scratch(job, tid)); break;
-    case KIND_WINOGRAD4_INPUT: inputFlat4Task(job, t, scratch(job, tid)); break;
-    case KIND_WINOGRAD4_FLAT: flat4Task(job, t, scratch(job, tid)); break;
+    case KIND_WINOGRAD4_INPUT: inputFlat6Task(job, t, scratch(job, tid), 4); break;
+    case KIND_WINOGRAD4_FLAT: flat6Task(job, t, scratch(job, tid), 4); break;
+    case KIND_WINOGRAD25_INPUT: inputFlat6Task(job, t, scratch(job, tid), 2); break;
+    case KIND_WINOGRAD25_FLAT: flat6Task(job, t, scratch(job, tid), 2); break;
+    case KIND_WINOGRAD4_FILTER: filter6Task(job, t, scratch(job, tid), 4); break;
+    case KIND_WINOGRAD4_BANDED: banded6Task(job, t, scratch(job, tid), 4); break;
+    case KIND_WINOGRAD25_FILTER: filter6Task(job, t, scratch(job, tid), 2); break;
+    case KIND_WINOGRAD25_BANDED: banded6Task(job, t, scratch(job, tid), 2); break;
     case KIND_ELEMENTWISE: eltTask(job, t); break;
     case KIND_GEMV: gemvTask(job, t); break;
     case KIND_MAXPOOL: maxPoolTask(job, t); break;

@@ -14,3 +14,12 @@ export function copyFloats(dst: usize, src: usize, n: i32): void {
   for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), v128.load(src + (<usize>i << 2)));
   for (; i < n; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
 }
+
+/** The first n (up to 4) lanes of v at dst. */
+// @ts-ignore: decorator
+@inline export function storeLanes(dst: usize, v: v128, n: i32): void {
+  if (n >= 4) { v128.store(dst, v); return; }
+  if (n > 0) store<f32>(dst, f32x4.extract_lane(v, 0));
+  if (n > 1) store<f32>(dst, f32x4.extract_lane(v, 1), 4);
+  if (n > 2) store<f32>(dst, f32x4.extract_lane(v, 2), 8);
+}

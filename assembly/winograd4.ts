@@ -1,18 +1,22 @@
-// Winograd F(4x4, 3x3) in the flat layout (see the end of winograd.ts): 6x6 input tiles, 4x4
-// output tiles, 36 GEMMs, 2.25 multiplies per output and (input, output) channel pair instead
-// of 4. Interpolation points 0, 1, -1, 1/2, -2 and infinity: half the worst-case float32 error
+// Winograd on 6x6 input tiles: F(4x4, 3x3), and F(2x2, 5x5) with the parts that differ in
+// assembly/winograd25.ts. Two layouts: flat (see the end of winograd.ts: a job transforms all
+// inputs into V, then tasks of output channels run the 36 GEMMs over all tiles) and banded
+// (a task is a band of tile rows of one image, all output channels; filters transformed once).
+// F(4x4, 3x3) does 36 GEMMs, 2.25 multiplies per output and (input, output) channel pair instead
+// of 9. Interpolation points 0, 1, -1, 1/2, -2 and infinity: half the worst-case float32 error
 // of Lavin & Gray's 0, +-1, +-2 (measured 6-8e-6 against 1.4-1.8e-5 of the output's scale at 512
 // channels; Barabasz et al., "Error analysis and improving the accuracy of Winograd convolution"):
 //   B^T = [1 -3/2 -2 3/2 1 0; 0 -1 1/2 5/2 1 0; 0 1 -5/2 1/2 1 0; 0 -2 -1 2 1 0; 0 1/2 -1 -1/2 1 0; 0 1 -3/2 -2 3/2 1]
 //   G   = [1 0 0; 1/3 1/3 1/3; -1/3 1/3 -1/3; -16/15 -8/15 -4/15; 1/15 -2/15 4/15; 0 0 1]
 //   A^T = [1 1 1 1 1 0; 0 1 -1 1/2 -2 0; 0 1 1 1/4 4 0; 0 1 -1 1/8 -8 1]
-// Same arguments as the F(2x2) flat jobs (W_TH and W_TW4 count 4x4 tiles); V, U and M have 36
+// Same arguments as the F(2x2) flat jobs (W_TH and W_TW4 count tiles); V, U and M have 36
 // xi planes. All constants are inline literals (no static data: see assembly/job.ts).
-import { copyFloats, zeroFloats } from './mem';
+import { copyFloats, storeLanes, zeroFloats } from './mem';
+import { filterPanel25, outputs2x2 } from './winograd25';
 import { arg } from './job';
 import {
   W_C, W_H, W_W, W_PT, W_PL, W_TH, W_TW4, W_WP, W_CC, W_X, W_V, W_PANELS, W_K, W_OH, W_OW, W_KB, W_KP,
-  W_TC, W_N, W_G, W_Y, W_BIAS, W_RELU, W_SCALE, planeGemms,
+  W_TC, W_N, W_G, W_Y, W_BIAS, W_RELU, W_SCALE, W_U, W_ROWS, W_TPI, planeGemms,
 } from './winograd';
 import { finish, scaleAt } from './kernel';
 
@@ -48,49 +52,64 @@ import { finish, scaleAt } from './kernel';
   v128.store(o + 5 * st, c);
 }
 
-/** V (36 planes) of image n, channels of one chunk: like inputFlatTask, 4x4 output tiles. */
-export function inputFlat4Task(job: usize, t: i32, s: usize): void {
-  const C = arg(job, W_C), H = arg(job, W_H), Wd = arg(job, W_W), pt = arg(job, W_PT), pl = arg(job, W_PL);
-  const th = arg(job, W_TH), tw4 = arg(job, W_TW4), wp = arg(job, W_WP), cc = arg(job, W_CC);
-  const per = (C + cc - 1) / cc;
-  const n = t / per, c0 = (t - n * per) * cc, cn = min(cc, C - c0);
-  const sr = 4 * th + 2;
-  const tmp = s; // 36 vectors
-  const slab = s + 1024;
-  const x = <usize>arg(job, W_X) + (<usize>((n * C + c0) * H * Wd) << 2);
+/**
+ * Rows 0..sr-1 of the zero-padded planes of cn channels from x (image rows -pt.., columns -pl..)
+ * into a slab [cn][sr][wp] at dst.
+ */
+export function fillSlab(x: usize, cn: i32, H: i32, Wd: i32, pt: i32, pl: i32, sr: i32, wp: i32, dst: usize): void {
   const ncopy = min(Wd, wp - pl);
   for (let c = 0; c < cn; c++) {
     for (let r = 0; r < sr; r++) {
-      const dst = slab + (<usize>((c * sr + r) * wp) << 2);
+      const d = dst + (<usize>((c * sr + r) * wp) << 2);
       const y = r - pt;
-      zeroFloats(dst, wp);
-      if (y >= 0 && y < H && ncopy > 0) copyFloats(dst + (<usize>pl << 2), x + (<usize>((c * H + y) * Wd) << 2), ncopy);
+      zeroFloats(d, wp);
+      if (y >= 0 && y < H && ncopy > 0) copyFloats(d + (<usize>pl << 2), x + (<usize>((c * H + y) * Wd) << 2), ncopy);
     }
   }
-  const v = <usize>arg(job, W_V);
-  const xs = plane(arg(job, W_PANELS) * C * 8);
-  const t0 = n * th * tw4;
+}
+
+/**
+ * B^T d B of 4-tile groups: tile rows 0..rowsT-1 (tw4 tiles each, 6x6 tiles `step` apart: 4 for
+ * F(4x4, 3x3); 2 for F(2x2, 5x5), whose tiles overlap by 4) of channels c0..c0+cn-1 (of C) from
+ * a slab [cn][sr][wp] whose row 0 is the first tile row's, into V at v (36 planes xs bytes
+ * apart, panels of 8 tiles x C channels): tile (ty, tx) is V's tile tl0 + ty * tw4 + tx.
+ * tmp: 36 vectors.
+ */
+function transformTiles(
+  slab: usize, sr: i32, wp: i32, cn: i32, c0: i32, C: i32, rowsT: i32, tw4: i32, step: i32,
+  v: usize, xs: usize, tl0: i32, tmp: usize,
+): void {
   const rs = <usize>wp << 2;
   for (let cl = 0; cl < cn; cl++) {
     const c = c0 + cl;
-    for (let ty = 0; ty < th; ty++) {
-      const base = slab + (<usize>((cl * sr + 4 * ty) * wp) << 2);
+    for (let ty = 0; ty < rowsT; ty++) {
+      const base = slab + (<usize>((cl * sr + step * ty) * wp) << 2);
       for (let tx = 0; tx < tw4; tx += 4) {
-        let p = base + (<usize>(4 * tx) << 2);
-        // Rows of the 6x6 tiles times B: 4x4 transposes give columns 0..3 of the 4 tiles,
-        // columns 4 and 5 are the next tile's 0 and 1.
+        let p = base + (<usize>(step * tx) << 2);
+        // Rows of the 6x6 tiles times B, lanes the 4 tiles.
         for (let r = 0; r < 6; r++) {
-          const a = v128.load(p), b = v128.load(p, 16), cv = v128.load(p, 32), d = v128.load(p, 48), e = v128.load(p, 64);
-          const u0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), u1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
-          const u2 = v128.shuffle<f32>(cv, d, 0, 4, 1, 5), u3 = v128.shuffle<f32>(cv, d, 2, 6, 3, 7);
-          const x0 = v128.shuffle<f32>(u0, u2, 0, 1, 4, 5), x1 = v128.shuffle<f32>(u0, u2, 2, 3, 6, 7);
-          const x2 = v128.shuffle<f32>(u1, u3, 0, 1, 4, 5), x3 = v128.shuffle<f32>(u1, u3, 2, 3, 6, 7);
-          const x4 = v128.shuffle<f32>(x0, e, 1, 2, 3, 4), x5 = v128.shuffle<f32>(x1, e, 1, 2, 3, 5);
-          storeBT(tmp + <usize>(r * 96), 16, x0, x1, x2, x3, x4, x5);
+          const a = v128.load(p), b = v128.load(p, 16), cv = v128.load(p, 32);
+          if (step == 4) {
+            // 4x4 transposes give columns 0..3 of the 4 tiles, columns 4 and 5 are the next
+            // tile's 0 and 1.
+            const d = v128.load(p, 48), e = v128.load(p, 64);
+            const u0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), u1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+            const u2 = v128.shuffle<f32>(cv, d, 0, 4, 1, 5), u3 = v128.shuffle<f32>(cv, d, 2, 6, 3, 7);
+            const x0 = v128.shuffle<f32>(u0, u2, 0, 1, 4, 5), x1 = v128.shuffle<f32>(u0, u2, 2, 3, 6, 7);
+            const x2 = v128.shuffle<f32>(u1, u3, 0, 1, 4, 5), x3 = v128.shuffle<f32>(u1, u3, 2, 3, 6, 7);
+            const x4 = v128.shuffle<f32>(x0, e, 1, 2, 3, 4), x5 = v128.shuffle<f32>(x1, e, 1, 2, 3, 5);
+            storeBT(tmp + <usize>(r * 96), 16, x0, x1, x2, x3, x4, x5);
+          } else {
+            // Tiles 2 apart: column i of tile l is element 2l + i of the 12 at p.
+            const x0 = v128.shuffle<f32>(a, b, 0, 2, 4, 6), x1 = v128.shuffle<f32>(a, b, 1, 3, 5, 7);
+            const x2 = v128.shuffle<f32>(x0, cv, 1, 2, 3, 4), x3 = v128.shuffle<f32>(x1, cv, 1, 2, 3, 5);
+            const x4 = v128.shuffle<f32>(x2, cv, 1, 2, 3, 6), x5 = v128.shuffle<f32>(x3, cv, 1, 2, 3, 7);
+            storeBT(tmp + <usize>(r * 96), 16, x0, x1, x2, x3, x4, x5);
+          }
           p += rs;
         }
         // B^T (d B): column j of the 6 rows.
-        const tt = t0 + ty * tw4 + tx;
+        const tt = tl0 + ty * tw4 + tx;
         const dst = v + (<usize>(((tt >> 3) * C + c) * 8 + (tt & 4)) << 2);
         for (let j = 0; j < 6; j++) {
           const q = tmp + <usize>(j << 4);
@@ -98,6 +117,165 @@ export function inputFlat4Task(job: usize, t: i32, s: usize): void {
           const x3 = v128.load(q, 288), x4 = v128.load(q, 384), x5 = v128.load(q, 480);
           storeBT(dst + <usize>j * xs, 6 * xs, x0, x1, x2, x3, x4, x5);
         }
+      }
+    }
+  }
+}
+
+/** V (36 planes) of image n, channels of one chunk, for the flat job (flat6Task). */
+export function inputFlat6Task(job: usize, t: i32, s: usize, step: i32): void {
+  const C = arg(job, W_C), H = arg(job, W_H), Wd = arg(job, W_W), pt = arg(job, W_PT), pl = arg(job, W_PL);
+  const th = arg(job, W_TH), tw4 = arg(job, W_TW4), wp = arg(job, W_WP), cc = arg(job, W_CC);
+  const per = (C + cc - 1) / cc;
+  const n = t / per, c0 = (t - n * per) * cc, cn = min(cc, C - c0);
+  const sr = step * th + 6 - step;
+  const slab = s + 1024;
+  fillSlab(<usize>arg(job, W_X) + (<usize>((n * C + c0) * H * Wd) << 2), cn, H, Wd, pt, pl, sr, wp, slab);
+  transformTiles(slab, sr, wp, cn, c0, C, th, tw4, step, <usize>arg(job, W_V), plane(arg(job, W_PANELS) * C * 8), n * th * tw4, s);
+}
+
+/** Filters 4t..4t+3 into the 36-plane panel at u: F(4x4, 3x3)'s (step 4) or F(2x2, 5x5)'s. */
+// @ts-ignore: decorator
+@inline function filterPanel6(step: i32, g: usize, C: i32, K: i32, t: i32, u: usize, xs: usize, gt: usize): void {
+  if (step == 4) filterPanel4(g, C, K, t, u, xs, gt);
+  else filterPanel25(g, C, K, t, u, xs, gt);
+}
+
+/** The transformed filters of all output channels into U (W_U; 36 planes of Kp*C floats): 4 per task. */
+export function filter6Task(job: usize, t: i32, s: usize, step: i32): void {
+  const C = arg(job, W_C), Kp = arg(job, W_KP);
+  filterPanel6(step, <usize>arg(job, W_G), C, arg(job, W_K), t, <usize>arg(job, W_U) + (<usize>(t * C * 4) << 2), plane(Kp * C), s);
+}
+
+/**
+ * Output channels KB*t..: their filters' transform, then per chunk of tiles the 36 GEMMs and the
+ * output transform (gemmChunk), of F(4x4, 3x3) (step 4) or F(2x2, 5x5) (step 2).
+ */
+export function flat6Task(job: usize, t: i32, s: usize, step: i32): void {
+  const C = arg(job, W_C), K = arg(job, W_K);
+  const th = arg(job, W_TH), tw4 = arg(job, W_TW4), KB = arg(job, W_KB), Kp = arg(job, W_KP);
+  const panels = arg(job, W_PANELS), TC = arg(job, W_TC), N = arg(job, W_N);
+  const k0 = t * KB, kbn = min(KB, Kp - k0);
+  const gt = s + 128; // 1232 bytes for filterPanel4 (880 for filterPanel25), 384 for the output transform
+  const ub = s + 2048;
+  const uxs = plane(KB * C);
+  const mb = ub + 36 * uxs;
+  const g = <usize>arg(job, W_G);
+  for (let p = 0; p < kbn; p += 4) filterPanel6(step, g, C, K, (k0 + p) >> 2, ub + (<usize>(p * C) << 2), uxs, gt);
+  const v = <usize>arg(job, W_V);
+  const vxs = plane(panels * C * 8);
+  for (let p0 = 0; p0 < panels; p0 += TC >> 3) {
+    gemmChunk(job, step, v, vxs, ub, uxs, mb, k0, kbn, p0, min(panels, p0 + (TC >> 3)), p0 << 3, N * th * tw4, s);
+  }
+}
+
+/**
+ * The banded job: a task is one band of tile rows (W_ROWS of them; W_TPI bands per image) of one
+ * image, whose tiles it transforms itself (a chunk of channels at a time) into V in scratch and
+ * runs through the GEMMs with every output channel's transformed filters (U, made once by
+ * filter6Task). Many images of few channels (the CIFAR demo's 5x5 layers) stream the input once
+ * this way, where the flat job streams all of V once per block of output channels.
+ */
+export function banded6Task(job: usize, t: i32, s: usize, step: i32): void {
+  const C = arg(job, W_C), H = arg(job, W_H), Wd = arg(job, W_W), pt = arg(job, W_PT), pl = arg(job, W_PL);
+  const th = arg(job, W_TH), tw4 = arg(job, W_TW4), wp = arg(job, W_WP), cc = arg(job, W_CC);
+  const KB = arg(job, W_KB), Kp = arg(job, W_KP), TC = arg(job, W_TC);
+  const rpb = arg(job, W_ROWS), bands = arg(job, W_TPI);
+  const n = t / bands, ty0 = (t - n * bands) * rpb, rowsT = min(rpb, th - ty0);
+  const tiles = rowsT * tw4, panels = (tiles + 7) >> 3;
+  const vxs = plane(panels * C * 8);
+  const srb = step * rowsT + 6 - step;
+  // Scratch: micro-kernel tmp (128 bytes), gt (up to 2048), V, M, then the slab.
+  const v = s + 2048;
+  const mxi = plane(KB * TC);
+  const mb = v + 36 * vxs;
+  const slab = mb + 36 * mxi;
+  const x = <usize>arg(job, W_X) + (<usize>(n * C * H * Wd) << 2);
+  for (let c0 = 0; c0 < C; c0 += cc) {
+    const cn = min(cc, C - c0);
+    fillSlab(x + (<usize>(c0 * H * Wd) << 2), cn, H, Wd, pt - step * ty0, pl, srb, wp, slab);
+    transformTiles(slab, srb, wp, cn, c0, C, rowsT, tw4, step, v, vxs, 0, s + 128);
+  }
+  // A half-empty last panel: zeros, not stale scratch (denormals would slow the GEMMs down).
+  if (tiles & 4) {
+    for (let xi = 0; xi < 36; xi++) {
+      for (let c = 0; c < C; c++) zeroFloats(v + <usize>xi * vxs + (<usize>(((panels - 1) * C + c) * 8 + 4) << 2), 4);
+    }
+  }
+  const u = <usize>arg(job, W_U);
+  const uxs = plane(Kp * C);
+  const t0 = (n * th + ty0) * tw4;
+  for (let p0 = 0; p0 < panels; p0 += TC >> 3) {
+    const pn1 = min(panels, p0 + (TC >> 3));
+    for (let k0 = 0; k0 < Kp; k0 += KB) {
+      gemmChunk(job, step, v, vxs, u + (<usize>(k0 * C) << 2), uxs, mb, k0, min(KB, Kp - k0), p0, pn1, t0 + (p0 << 3), t0 + tiles, s);
+    }
+  }
+}
+
+/**
+ * For output channels k0..k0+kbn-1 (their filters' panels at ub, planes uxs bytes apart) and V's
+ * panels p0..pn1-1: the 36 GEMMs into M (mb, KB x TC floats per plane), then the output
+ * transform of each 4-tile group into y with the epilogue. The first tile is tile tbase of the
+ * whole batch (image, tile row and column follow from it); tiles from tend on are padding.
+ */
+function gemmChunk(
+  job: usize, step: i32, v: usize, vxs: usize, ub: usize, uxs: usize, mb: usize,
+  k0: i32, kbn: i32, p0: i32, pn1: i32, tbase: i32, tend: i32, s: usize,
+): void {
+  const C = arg(job, W_C), K = arg(job, W_K), OH = arg(job, W_OH), OW = arg(job, W_OW);
+  const th = arg(job, W_TH), tw4 = arg(job, W_TW4), KB = arg(job, W_KB), TC = arg(job, W_TC);
+  const tmp = s; // 128 bytes for the micro-kernel
+  const gt = s + 128; // 384 bytes for the output transform
+  const y = <usize>arg(job, W_Y);
+  const biasPtr = <usize>arg(job, W_BIAS);
+  const scalePtr = <usize>arg(job, W_SCALE);
+  const relu = arg(job, W_RELU) != 0;
+  const mxi = plane(KB * TC);
+  const half = sp(0.5), quarter = sp(0.25), eighth = sp(0.125), two = sp(2), four = sp(4), eight = sp(8);
+  const tcn = (pn1 - p0) << 3;
+  planeGemms(36, v, vxs, ub, uxs, mb, mxi, kbn, C, p0, pn1, TC, tmp);
+  for (let j = 0; j < tcn; j += 4) {
+    const tt = tbase + j;
+    if (tt >= tend) break;
+    const row = tt / tw4;
+    const n = row / th, ty = row - n * th, tx = tt - row * tw4;
+    const oy = step * ty, ox = step * tx;
+    const cols = OW - ox;
+    if (cols <= 0) continue;
+    for (let kk = 0; kk < kbn && k0 + kk < K; kk++) {
+      const k = k0 + kk;
+      const b = f32x4.splat(biasPtr ? load<f32>(biasPtr + (<usize>k << 2)) : 0);
+      const sc = scaleAt(scalePtr, k);
+      const yk = y + (<usize>((n * K + k) * OH * OW) << 2);
+      const m = mb + (<usize>(kk * TC + j) << 2);
+      if (step == 2) {
+        outputs2x2(m, mxi, gt, yk + (<usize>(oy * OW + ox) << 2), OW, min(2, OH - oy), cols, sc, b, relu);
+        continue;
+      }
+      // A^T M: each column of M, 6 rows -> 4 (24 vectors at gt); then each row -> 4 outputs.
+      for (let cj = 0; cj < 6; cj++) {
+        const q = m + <usize>cj * mxi;
+        const m0 = v128.load(q), m1 = v128.load(q + 6 * mxi), m2 = v128.load(q + 12 * mxi);
+        const m3 = v128.load(q + 18 * mxi), m4 = v128.load(q + 24 * mxi), m5 = v128.load(q + 30 * mxi);
+        const s12 = f32x4.add(m1, m2), d12 = f32x4.sub(m1, m2);
+        const o = gt + <usize>(cj << 4);
+        v128.store(o, f32x4.add(f32x4.add(m0, s12), f32x4.add(m3, m4)));
+        v128.store(o, f32x4.add(d12, f32x4.sub(f32x4.mul(m3, half), f32x4.mul(m4, two))), 96);
+        v128.store(o, f32x4.add(s12, f32x4.add(f32x4.mul(m3, quarter), f32x4.mul(m4, four))), 192);
+        v128.store(o, f32x4.add(f32x4.add(d12, f32x4.sub(f32x4.mul(m3, eighth), f32x4.mul(m4, eight))), m5), 288);
+      }
+      for (let r = 0; r < 4; r++) {
+        if (oy + r >= OH) break;
+        const q = gt + <usize>(r * 96);
+        const m0 = v128.load(q), m1 = v128.load(q, 16), m2 = v128.load(q, 32);
+        const m3 = v128.load(q, 48), m4 = v128.load(q, 64), m5 = v128.load(q, 80);
+        const s12 = f32x4.add(m1, m2), d12 = f32x4.sub(m1, m2);
+        storeRow4(yk + (<usize>((oy + r) * OW + ox) << 2),
+          finish(f32x4.add(f32x4.add(m0, s12), f32x4.add(m3, m4)), sc, b, relu),
+          finish(f32x4.add(d12, f32x4.sub(f32x4.mul(m3, half), f32x4.mul(m4, two))), sc, b, relu),
+          finish(f32x4.add(s12, f32x4.add(f32x4.mul(m3, quarter), f32x4.mul(m4, four))), sc, b, relu),
+          finish(f32x4.add(f32x4.add(d12, f32x4.sub(f32x4.mul(m3, eighth), f32x4.mul(m4, eight))), m5), sc, b, relu), cols);
       }
     }
   }
@@ -165,87 +343,8 @@ function storeRow4(dst: usize, y0: v128, y1: v128, y2: v128, y3: v128, cols: i32
     v128.store(dst, r0); v128.store(dst, r1, 16); v128.store(dst, r2, 32); v128.store(dst, r3, 48);
     return;
   }
-  storePart(dst, r0, cols);
-  storePart(dst + 16, r1, cols - 4);
-  storePart(dst + 32, r2, cols - 8);
-  storePart(dst + 48, r3, cols - 12);
-}
-
-// @ts-ignore: decorator
-@inline function storePart(dst: usize, r: v128, cols: i32): void {
-  if (cols >= 4) { v128.store(dst, r); return; }
-  if (cols > 0) store<f32>(dst, f32x4.extract_lane(r, 0));
-  if (cols > 1) store<f32>(dst, f32x4.extract_lane(r, 1), 4);
-  if (cols > 2) store<f32>(dst, f32x4.extract_lane(r, 2), 8);
-}
-
-/** Output channels KB*t..: their filters' transform, the 36 GEMMs and the output transform. */
-export function flat4Task(job: usize, t: i32, s: usize): void {
-  const C = arg(job, W_C), K = arg(job, W_K), OH = arg(job, W_OH), OW = arg(job, W_OW);
-  const th = arg(job, W_TH), tw4 = arg(job, W_TW4), KB = arg(job, W_KB), Kp = arg(job, W_KP);
-  const panels = arg(job, W_PANELS), TC = arg(job, W_TC), N = arg(job, W_N);
-  const k0 = t * KB, kbn = min(KB, Kp - k0);
-  const tmp = s; // 128 bytes for the micro-kernel
-  const gt = s + 128; // 1232 bytes for filterPanel4, 384 for the output transform
-  const ub = s + 2048;
-  const uxs = plane(KB * C);
-  const mb = ub + 36 * uxs;
-  const g = <usize>arg(job, W_G);
-  for (let p = 0; p < kbn; p += 4) filterPanel4(g, C, K, (k0 + p) >> 2, ub + (<usize>(p * C) << 2), uxs, gt);
-
-  const v = <usize>arg(job, W_V);
-  const vxs = plane(panels * C * 8);
-  const y = <usize>arg(job, W_Y);
-  const biasPtr = <usize>arg(job, W_BIAS);
-  const scalePtr = <usize>arg(job, W_SCALE);
-  const relu = arg(job, W_RELU) != 0;
-  const rowsAll = N * th;
-  const mxi = <usize>(KB * TC) << 2;
-  const half = sp(0.5), quarter = sp(0.25), eighth = sp(0.125), two = sp(2), four = sp(4), eight = sp(8);
-  for (let p0 = 0; p0 < panels; p0 += TC >> 3) {
-    const pn1 = min(panels, p0 + (TC >> 3));
-    const tcn = (pn1 - p0) << 3;
-    planeGemms(36, v, vxs, ub, uxs, mb, mxi, kbn, C, p0, pn1, TC, tmp);
-    const tbase = p0 << 3;
-    for (let j = 0; j < tcn; j += 4) {
-      const tt = tbase + j;
-      const row = tt / tw4;
-      if (row >= rowsAll) break;
-      const n = row / th, ty = row - n * th, tx = tt - row * tw4;
-      const oy = 4 * ty, ox = 4 * tx;
-      const cols = OW - ox;
-      if (cols <= 0) continue;
-      for (let kk = 0; kk < kbn && k0 + kk < K; kk++) {
-        const k = k0 + kk;
-        const b = f32x4.splat(biasPtr ? load<f32>(biasPtr + (<usize>k << 2)) : 0);
-        const sc = scaleAt(scalePtr, k);
-        const yk = y + (<usize>((n * K + k) * OH * OW) << 2);
-        const m = mb + (<usize>(kk * TC + j) << 2);
-        // A^T M: each column of M, 6 rows -> 4 (24 vectors at gt); then each row -> 4 outputs.
-        for (let cj = 0; cj < 6; cj++) {
-          const q = m + <usize>cj * mxi;
-          const m0 = v128.load(q), m1 = v128.load(q + 6 * mxi), m2 = v128.load(q + 12 * mxi);
-          const m3 = v128.load(q + 18 * mxi), m4 = v128.load(q + 24 * mxi), m5 = v128.load(q + 30 * mxi);
-          const s12 = f32x4.add(m1, m2), d12 = f32x4.sub(m1, m2);
-          const o = gt + <usize>(cj << 4);
-          v128.store(o, f32x4.add(f32x4.add(m0, s12), f32x4.add(m3, m4)));
-          v128.store(o, f32x4.add(d12, f32x4.sub(f32x4.mul(m3, half), f32x4.mul(m4, two))), 96);
-          v128.store(o, f32x4.add(s12, f32x4.add(f32x4.mul(m3, quarter), f32x4.mul(m4, four))), 192);
-          v128.store(o, f32x4.add(f32x4.add(d12, f32x4.sub(f32x4.mul(m3, eighth), f32x4.mul(m4, eight))), m5), 288);
-        }
-        for (let r = 0; r < 4; r++) {
-          if (oy + r >= OH) break;
-          const q = gt + <usize>(r * 96);
-          const m0 = v128.load(q), m1 = v128.load(q, 16), m2 = v128.load(q, 32);
-          const m3 = v128.load(q, 48), m4 = v128.load(q, 64), m5 = v128.load(q, 80);
-          const s12 = f32x4.add(m1, m2), d12 = f32x4.sub(m1, m2);
-          storeRow4(yk + (<usize>((oy + r) * OW + ox) << 2),
-            finish(f32x4.add(f32x4.add(m0, s12), f32x4.add(m3, m4)), sc, b, relu),
-            finish(f32x4.add(d12, f32x4.sub(f32x4.mul(m3, half), f32x4.mul(m4, two))), sc, b, relu),
-            finish(f32x4.add(s12, f32x4.add(f32x4.mul(m3, quarter), f32x4.mul(m4, four))), sc, b, relu),
-            finish(f32x4.add(f32x4.add(d12, f32x4.sub(f32x4.mul(m3, eighth), f32x4.mul(m4, eight))), m5), sc, b, relu), cols);
-        }
-      }
-    }
-  }
+  storeLanes(dst, r0, cols);
+  storeLanes(dst + 16, r1, cols - 4);
+  storeLanes(dst + 32, r2, cols - 8);
+  storeLanes(dst + 48, r3, cols - 12);
 }

@@ -2,13 +2,16 @@
 // gradient, through the flipped-filter forward convolution) and the filter gradient, against
 // the js reference around the boundaries of their tiles (4 filters x 8 or 4 pixels forward,
 // 2 filters x 4 taps and 4-pixel steps for the filter gradient), and their bits run to run.
-import { beforeAll, describe, expect, it } from 'vitest';
+// Winograd is off here: the CIFAR demo's 5x5 layers take F(2x2, 5x5) by default
+// (wasm-winograd-5x5.test.ts), and these are the direct kernels' tests.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/index.js';
 import * as js from '../../src/backend/js/conv2d.js';
 import * as wasm from '../../src/backend/wasm/conv2d.js';
 import * as planes from '../../src/backend/wasm/planes.js';
 import * as jsElt from '../../src/backend/js/elementwise.js';
 import { runtime } from '../../src/backend/wasm/instance.js';
+import { winogradTuning } from '../../src/backend/wasm/winograd.js';
 import { bothPaths, convAttrs, expectSame, kt, workersReady, type ConvCase } from './wasm-helpers.js';
 
 /** A ConvCase with its filter count and whether it has a bias. */
@@ -47,6 +50,10 @@ const LENET_CIFAR: Case[] = [
 describe('direct convolution kernels (few filters, stride 1)', () => {
   beforeAll(async () => {
     await workersReady();
+    winogradTuning.mode = 'off';
+  });
+  afterAll(() => {
+    winogradTuning.mode = 'auto';
   });
 
   it('are taken for the LeNet-5 and CIFAR demo layers, and not for strided or many-filter layers', () => {

@@ -77,6 +77,22 @@ describe('wasm Winograd F(4x4, 3x3) against the js reference', () => {
     });
   });
 
+  it('gives the same forward in the banded layout (the js reference within tolerance)', () => {
+    winogradTuning.banded = 'on';
+    try {
+      CASES.forEach((t, i) => {
+        const attrs = attrsOf(t);
+        const x = kt([t.n, t.c, t.h, t.w], 11 * i + 1);
+        const w = kt([t.k, t.c, 3, 3], 11 * i + 2);
+        const b = t.bias ? kt([t.k], 11 * i + 3) : null;
+        const got = kinds(() => expectSame(wasm.conv2d(x, w, b, attrs), js.conv2d(x, w, b, attrs), `${name(t)} banded`));
+        expect(got.has(31) && got.has(32), name(t)).toBe(attrs.out[0] >= 4 && attrs.out[1] >= 4);
+      });
+    } finally {
+      winogradTuning.banded = 'auto';
+    }
+  });
+
   it('gives the same bits threaded and single-threaded', () => {
     for (const t of CASES.filter((c) => c.c >= 64 || c.k >= 64)) {
       const attrs = attrsOf(t);
@@ -95,7 +111,8 @@ describe('wasm Winograd F(4x4, 3x3) against the js reference', () => {
         const t: Case = { n, c, k: c, h, w: h, pad: P1, bias: false, relu: false };
         wasm.conv2d(kt([n, c, h, h], 1), kt([c, c, 3, 3], 2), null, attrsOf(t));
       });
-      expect(run(1, 64, 56).has(28)).toBe(true);
+      expect(run(1, 64, 56).has(32)).toBe(true); // banded: 224 tiles, 64 filters
+      expect(run(1, 128, 28).has(32)).toBe(false); // flat
       expect(run(1, 128, 28).has(28)).toBe(true);
       expect(run(1, 256, 14).has(28)).toBe(true);
       const seven = run(1, 512, 7);

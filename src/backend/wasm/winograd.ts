@@ -18,18 +18,27 @@ import type { Epilogue } from './conv2d.js';
  * where it applies, 'f2' takes F(2x2, 3x3) in the layout 'auto' would pick for it, 'f4' forces
  * F(4x4, 3x3) (flat layout, assembly/winograd4.ts).
  */
-export const winogradTuning: { mode: 'auto' | 'off' | 'rows' | 'flat' | 'f2' | 'f4' } = { mode: 'auto' };
+export const winogradTuning: { mode: 'auto' | 'off' | 'rows' | 'flat' | 'f2' | 'f4'; banded: 'auto' | 'on' | 'off' } = { mode: 'auto', banded: 'auto' };
 
 export function winogradApplies(attrs: Conv2DAttrs, c: number, k: number): boolean {
   if (winogradTuning.mode === 'off') return false;
-  return (
-    attrs.groups === 1 &&
-    attrs.kernel[0] === 3 && attrs.kernel[1] === 3 &&
-    attrs.stride[0] === 1 && attrs.stride[1] === 1 &&
-    attrs.dilation[0] === 1 && attrs.dilation[1] === 1 &&
-    c >= 16 && k >= 16 && attrs.out[0] >= 4 && attrs.out[1] >= 4
-  );
+  const plain = attrs.groups === 1 && attrs.stride[0] === 1 && attrs.stride[1] === 1 && attrs.dilation[0] === 1 && attrs.dilation[1] === 1;
+  const [kh, kw] = attrs.kernel;
+  if (plain && kh === 5 && kw === 5) return winograd5Applies(c, k, attrs.out[0], attrs.out[1]);
+  return plain && kh === 3 && kw === 3 && c >= 16 && k >= 16 && attrs.out[0] >= 4 && attrs.out[1] >= 4;
 }
+
+/**
+ * F(2x2, 5x5) for 5x5 stride-1 convolutions (the CIFAR-10 demo's, AlexNet's, GoogLeNet's 5x5
+ * branches). Its input transform costs 4x what F(4x4, 3x3)'s does per output, which only enough
+ * input and output channels pay for. Measured (2 threads, ms, direct or GEMM -> F(2x2, 5x5)):
+ * FILLED IN BELOW.
+ */
+function winograd5Applies(c: number, k: number, oh: number, ow: number): boolean {
+  return c >= WINO5_MIN_C && k >= WINO5_MIN_K && oh >= 2 && ow >= 2;
+}
+export const WINO5_MIN_C = 8;
+export const WINO5_MIN_K = 8;
 
 /** y (pointer, [n, k, oh, ow]) = scale * conv3x3(x, w) + bias, ReLU when asked (ep). Pointers are bytes. */
 export function runWinograd(
@@ -39,8 +48,14 @@ export function runWinograd(
   const [oh, ow] = attrs.out;
   const { bias, relu } = ep;
   rt.arg(W.SCALE, ep.scale);
+  if (attrs.kernel[0] === 5) {
+    if (useBanded(n, k, oh, ow, F25)) runBanded(rt, x, w, bias, y, relu, n, c, h, wd, k, attrs, F25);
+    else runFlat(rt, x, w, bias, y, relu, n, c, h, wd, k, attrs, F25);
+    return;
+  }
   if (useF4(n, c, oh, ow)) {
-    runFlat(rt, x, w, bias, y, relu, n, c, h, wd, k, attrs, F4);
+    if (useBanded(n, k, oh, ow, F4)) runBanded(rt, x, w, bias, y, relu, n, c, h, wd, k, attrs, F4);
+    else runFlat(rt, x, w, bias, y, relu, n, c, h, wd, k, attrs, F4);
     return;
   }
   const th = Math.ceil(oh / 2);
@@ -86,11 +101,13 @@ function flatLayout(n: number, c: number, th: number, tw: number): boolean {
 }
 
 /**
- * The two flat-layout variants: F(2x2, 3x3) (assembly/winograd.ts) and F(4x4, 3x3)
- * (assembly/winograd4.ts). `m` is the output tile size; the transforms work on (m + 2)^2 planes.
+ * The flat-layout variants: F(2x2, 3x3) (assembly/winograd.ts), F(4x4, 3x3) and F(2x2, 5x5)
+ * (assembly/winograd4.ts, 6x6 input tiles for both). `m` is the output tile size, `tile` the
+ * input tile's: the transforms work on tile^2 planes.
  */
 interface FlatVariant {
   m: 2 | 4;
+  tile: 4 | 6;
   inputKind: number;
   flatKind: number;
   /** Panels of 8 tiles per GEMM chunk at most. */
@@ -100,10 +117,20 @@ interface FlatVariant {
   flatExtra: number;
   /** Input transforms touching fewer elements than this stay on one thread. */
   parallelInput: number;
+  /** 6x6 tiles: the banded layout's jobs (filter transform, then the bands). */
+  filterKind?: number;
+  bandedKind?: number;
 }
 
-const F2: FlatVariant = { m: 2, inputKind: KIND.winogradInput, flatKind: KIND.winogradFlat, chunkPanels: 16, inputExtra: 0, flatExtra: 1024, parallelInput: 2048 };
-const F4: FlatVariant = { m: 4, inputKind: KIND.winograd4Input, flatKind: KIND.winograd4Flat, chunkPanels: 8, inputExtra: 1024, flatExtra: 2048, parallelInput: 1024 };
+const F2: FlatVariant = { m: 2, tile: 4, inputKind: KIND.winogradInput, flatKind: KIND.winogradFlat, chunkPanels: 16, inputExtra: 0, flatExtra: 1024, parallelInput: 2048 };
+const F4: FlatVariant = {
+  m: 4, tile: 6, inputKind: KIND.winograd4Input, flatKind: KIND.winograd4Flat, chunkPanels: 8, inputExtra: 1024, flatExtra: 2048, parallelInput: 1024,
+  filterKind: KIND.winograd4Filter, bandedKind: KIND.winograd4Banded,
+};
+const F25: FlatVariant = {
+  m: 2, tile: 6, inputKind: KIND.winograd25Input, flatKind: KIND.winograd25Flat, chunkPanels: 8, inputExtra: 1024, flatExtra: 2048, parallelInput: 1024,
+  filterKind: KIND.winograd25Filter, bandedKind: KIND.winograd25Banded,
+};
 
 /** Tiles of all images numbered across rows, tile rows padded to 4 tiles, in panels of 8. */
 function runFlat(
@@ -111,7 +138,7 @@ function runFlat(
   n: number, c: number, h: number, wd: number, k: number, attrs: Conv2DAttrs, f: FlatVariant,
 ): void {
   const [oh, ow] = attrs.out;
-  const planes = (f.m + 2) * (f.m + 2);
+  const planes = f.tile * f.tile;
   const th = Math.ceil(oh / f.m);
   const tw4 = Math.ceil(Math.ceil(ow / f.m) / 4) * 4;
   const wp = f.m * tw4 + 4;
@@ -124,7 +151,7 @@ function runFlat(
   while (kb > 4 && Math.ceil(kp / kb) < 4 * threads) kb -= 4;
   const tc = 8 * Math.min(panels, f.chunkPanels);
   // Input transform: tasks of one image and a chunk of channels whose slab stays small.
-  const sr = f.m * th + 2;
+  const sr = f.m * th + f.tile - f.m;
   const cc = Math.max(1, Math.min(c, Math.floor((64 << 10) / (4 * sr * wp)), Math.ceil((c * n) / (4 * threads))));
   // xi planes of V and U one cache line longer than their data (flatPlane in assembly/winograd.ts).
   const vPlane = panels * 8 * c + 16;
@@ -138,7 +165,7 @@ function runFlat(
   for (const [slot, value] of args) rt.arg(slot, value);
   const per = Math.ceil(c / cc);
   rt.run(f.inputKind, n * per, f.inputExtra + 4 * cc * sr * wp, n * c * th * tw4 >= f.parallelInput);
-  rt.run(f.flatKind, Math.ceil(kp / kb), f.flatExtra + 4 * planes * (kb * c + 16 + kb * tc), true);
+  rt.run(f.flatKind, Math.ceil(kp / kb), f.flatExtra + 4 * planes * (kb * c + kb * tc + 32), true);
 }
 
 /**
@@ -163,3 +190,57 @@ function useF4(n: number, c: number, oh: number, ow: number): boolean {
   return f4 <= F4_MAX_RATIO * f2 && vBytes <= F4_MAX_V;
 }
 
+
+/** Bytes of transformed input (V) a band of the banded layout keeps in scratch at most. */
+const BAND_V_BYTES = 256 << 10;
+
+/**
+ * Banded or flat (6x6 tiles): the flat job streams all of V once per block of output channels,
+ * the banded one all of U once per band; both hold C floats per tile or per output channel, so
+ * the tile count against the output channels decides. Measured (2 threads, ms, flat -> banded):
+ * F(4x4, 3x3) 64@56 1.93 -> 1.59, 128@112 19.8 -> 16.4, batch 8 of 64@56 16.5 -> 11.4, but
+ * 128@28 1.35 -> 1.56, 256@14 1.44 -> 3.17, 256@56 14.8 -> 16.1; F(2x2, 5x5) batch 64 of 16@16
+ * -> 20 (the CIFAR demo) 4.57 -> 2.73, 96@27 -> 256 5.48 -> 5.75.
+ */
+function useBanded(n: number, k: number, oh: number, ow: number, f: FlatVariant): boolean {
+  if (winogradTuning.banded !== 'auto') return winogradTuning.banded === 'on';
+  const tiles = n * Math.ceil(oh / f.m) * Math.ceil(Math.ceil(ow / f.m) / 4) * 4;
+  return tiles >= 2 * Math.ceil(k / 4) * 4;
+}
+
+/**
+ * The banded layout (banded6Task in assembly/winograd4.ts): the filters of all output channels
+ * transformed once into U, then a task per band of tile rows of one image transforms its
+ * tiles into V in scratch and runs the 36 GEMMs and the output transform for every output
+ * channel. Bands as tall as BAND_V_BYTES allows, thinner when that leaves threads idle.
+ */
+function runBanded(
+  rt: WasmRuntime, x: number, w: number, bias: number, y: number, relu: boolean,
+  n: number, c: number, h: number, wd: number, k: number, attrs: Conv2DAttrs, f: FlatVariant,
+): void {
+  const [oh, ow] = attrs.out;
+  const th = Math.ceil(oh / f.m);
+  const tw4 = Math.ceil(Math.ceil(ow / f.m) / 4) * 4;
+  const wp = f.m * tw4 + 4;
+  const kp = Math.ceil(k / 4) * 4;
+  const threads = rt.plannedThreads();
+  let rpb = Math.max(1, Math.min(th, Math.floor(BAND_V_BYTES / (4 * 36 * c * tw4))));
+  while (rpb > 1 && n * Math.ceil(th / rpb) < 4 * threads) rpb = Math.ceil(rpb / 2);
+  const bands = Math.ceil(th / rpb);
+  const panels = Math.ceil((rpb * tw4) / 8);
+  const tc = 8 * Math.min(panels, f.chunkPanels);
+  const kb = Math.min(kp, 16);
+  const srb = f.m * rpb + f.tile - f.m;
+  const cc = Math.max(1, Math.min(c, Math.floor((64 << 10) / (4 * srb * wp))));
+  const u = rt.alloc(36 * (kp * c + 16));
+  const args = [
+    [W.X, x], [W.U, u], [W.Y, y], [W.BIAS, bias], [W.RELU, relu ? 1 : 0], [W.N, n], [W.C, c], [W.K, k],
+    [W.H, h], [W.W, wd], [W.OH, oh], [W.OW, ow], [W.PT, attrs.pad[0]], [W.PL, attrs.pad[2]],
+    [W.TH, th], [W.TW4, tw4], [W.WP, wp], [W.KB, kb], [W.KP, kp], [W.G, w], [W.TC, tc], [W.CC, cc],
+    [W.ROWS, rpb], [W.TPI, bands],
+  ] as const;
+  for (const [slot, value] of args) rt.arg(slot, value);
+  rt.run(f.filterKind!, kp / 4, 2048, kp * c >= 4096);
+  const scratch = 2048 + 4 * (36 * (panels * c * 8 + 16) + 36 * (kb * tc + 16) + cc * srb * wp) + 64;
+  rt.run(f.bandedKind!, n * bands, scratch, true);
+}

@@ -1,0 +1,104 @@
+// Winograd F(2x2, 5x5) (assembly/winograd25.ts on the jobs of assembly/winograd4.ts), in the
+// banded and the flat layout: outputs 2x2 to 20x20 and odd sizes, channels 8 to 96 with output
+// channels not a multiple of 4, batches, padding (same, none, lopsided), bias, ReLU and a folded
+// batch norm's scale, forward and input gradient (a forward convolution of dy with the flipped
+// filters), against the js reference with the usual tolerances; the same bits run to run,
+// threaded or not; and which 5x5 convolutions take it.
+import { afterAll, describe, expect, it, beforeAll } from 'vitest';
+import '../../src/index.js';
+import * as js from '../../src/backend/js/conv2d.js';
+import * as wasm from '../../src/backend/wasm/conv2d.js';
+import { runtime } from '../../src/backend/wasm/instance.js';
+import { winogradTuning } from '../../src/backend/wasm/winograd.js';
+import { bothPaths, expectSame, kt, workersReady } from './wasm-helpers.js';
+import { attrsOf, caseName, P0, type WinogradCase } from './winograd-cases.js';
+
+const P2: WinogradCase['pad'] = [2, 2, 2, 2];
+const CASES: WinogradCase[] = [];
+for (let s = 2; s <= 20; s++) {
+  CASES.push({ n: 1 + (s % 3), c: s % 2 ? 20 : 16, k: s % 3 ? 20 : 18, h: s, w: s, pad: P2, bias: s % 2 === 0, relu: s % 4 < 2, r: 5 });
+  CASES.push({ n: 1 + (s % 2), c: 8 + (s % 5), k: 8 + (s % 7), h: s + 4, w: 27 - s, pad: P0, bias: true, relu: s % 3 === 0, r: 5 });
+}
+CASES.push(
+  { n: 64, c: 16, k: 20, h: 16, w: 16, pad: P2, bias: true, relu: true, r: 5 },
+  { n: 64, c: 20, k: 20, h: 8, w: 8, pad: P2, bias: true, relu: true, r: 5 },
+  { n: 3, c: 20, k: 16, h: 7, w: 9, pad: [0, 2, 1, 0], bias: true, relu: true, r: 5 },
+  { n: 2, c: 16, k: 20, h: 9, w: 6, pad: [2, 0, 0, 2], bias: false, relu: false, r: 5 },
+  { n: 1, c: 48, k: 128, h: 27, w: 27, pad: P2, bias: true, relu: true, r: 5 },
+  { n: 2, c: 96, k: 36, h: 13, w: 11, pad: [1, 3, 2, 2], bias: true, relu: false, r: 5 },
+  { n: 1, c: 32, k: 64, h: 28, w: 28, pad: P2, bias: false, relu: true, r: 5 },
+);
+
+/** Which job kinds a call runs (33/34: F(2x2, 5x5) banded, 29/30: flat). */
+function kinds(fn: () => void): Set<number> {
+  const rt = runtime() as unknown as { run: (kind: number, ...rest: unknown[]) => void };
+  const orig = rt.run;
+  const seen = new Set<number>();
+  rt.run = function (this: unknown, kind: number, ...rest: unknown[]) { seen.add(kind); return orig.call(this, kind, ...rest); };
+  try { fn(); } finally { rt.run = orig; }
+  return seen;
+}
+
+describe('wasm Winograd F(2x2, 5x5): which convolutions take it', () => {
+  it('the CIFAR-10 demo net banded, one image of many filters flat, few channels not at all', () => {
+    const run = (n: number, c: number, k: number, h: number) => kinds(() => {
+      const t: WinogradCase = { n, c, k, h, w: h, pad: P2, bias: false, relu: false, r: 5 };
+      wasm.conv2d(kt([n, c, h, h], 1), kt([k, c, 5, 5], 2), null, attrsOf(t));
+    });
+    const banded = (s: Set<number>) => s.has(33) && s.has(34);
+    const flat = (s: Set<number>) => s.has(29) && s.has(30);
+    expect(banded(run(64, 16, 20, 16))).toBe(true);
+    expect(banded(run(64, 20, 20, 8))).toBe(true);
+    expect(flat(run(1, 96, 256, 27))).toBe(true);
+    for (const s of [run(64, 3, 16, 32), run(2, 16, 20, 1)]) expect(banded(s) || flat(s)).toBe(false);
+  });
+});
+
+describe.each(['on', 'off'] as const)('wasm Winograd F(2x2, 5x5) against the js reference, banded %s', (banded) => {
+  beforeAll(async () => {
+    await workersReady();
+    winogradTuning.banded = banded;
+  });
+  afterAll(() => {
+    winogradTuning.banded = 'auto';
+  });
+
+  CASES.forEach((t, i) => {
+    it(`${caseName(t)} 5x5: forward and input gradient`, () => {
+      const attrs = attrsOf(t);
+      const x = kt([t.n, t.c, t.h, t.w], 13 * i + 1);
+      const w = kt([t.k, t.c, 5, 5], 13 * i + 2);
+      const b = t.bias ? kt([t.k], 13 * i + 3) : null;
+      const want = js.conv2d(x, w, b, attrs);
+      const got = wasm.conv2d(x, w, b, attrs);
+      expectSame(got, want, 'Conv2D');
+      expect(Buffer.from(wasm.conv2d(x, w, b, attrs).buffer).equals(Buffer.from(got.buffer))).toBe(true);
+      const dy = kt([t.n, t.k, ...attrs.out], 13 * i + 4);
+      const gradAttrs = { ...attrs, activation: 'none' as const };
+      expectSame(wasm.conv2dBackpropInput(dy, w, x.shape, gradAttrs), js.conv2dBackpropInput(dy, w, x.shape, gradAttrs), 'Conv2DBackpropInput');
+    });
+  });
+
+  it('applies a folded batch norm: scale * conv + bias, then ReLU', () => {
+    const t: WinogradCase = { n: 2, c: 16, k: 22, h: 12, w: 10, pad: P2, bias: true, relu: true, r: 5 };
+    const x = kt([t.n, t.c, t.h, t.w], 7);
+    const w = kt([t.k, t.c, 5, 5], 8);
+    const b = kt([t.k], 9);
+    const scale = kt([t.k], 10);
+    const plain = js.conv2d(x, w, null, { ...attrsOf(t), activation: 'none' });
+    const ohw = attrsOf(t).out[0] * attrsOf(t).out[1];
+    const want = plain.map((v, i) => Math.max(0, scale.data[Math.floor(i / ohw) % t.k]! * v + b.data[Math.floor(i / ohw) % t.k]!));
+    expectSame(wasm.conv2d(x, w, b, { ...attrsOf(t), scale }), want, 'Conv2D with scale');
+  });
+
+  it('gives the same bits threaded and single-threaded', () => {
+    for (const t of CASES.filter((c) => c.n * c.c * c.h * c.w >= 8192)) {
+      const attrs = attrsOf(t);
+      const x = kt([t.n, t.c, t.h, t.w], 3);
+      const w = kt([t.k, t.c, 5, 5], 4);
+      const b = kt([t.k], 5);
+      const f = bothPaths(() => wasm.conv2d(x, w, b, attrs));
+      expect(Buffer.from(f.threaded.buffer).equals(Buffer.from(f.single.buffer)), `${caseName(t)} threaded vs single`).toBe(true);
+    }
+  });
+});
