@@ -8,6 +8,7 @@ import { gemmTask, GEMM_SCRATCH } from './gemm';
 import { col2imPhaseTask, col2imTask } from './col2im';
 import { filterTask, flatTask, inputFlatTask, winogradTask } from './winograd';
 import { banded6Task, filter6Task, flat6Task, inputFlat6Task } from './winograd4';
+import { winograd25FilterTask } from './winograd25filter';
 import { eltTask } from './elementwise';
 import { gemvTask } from './gemv';
 import { directConvTask, directFilterTask } from './direct';
@@ -44,6 +45,7 @@ export const KIND_WINOGRAD4_FILTER = 31;
 export const KIND_WINOGRAD4_BANDED = 32;
 export const KIND_WINOGRAD25_FILTER = 33;
 export const KIND_WINOGRAD25_BANDED = 34;
+export const KIND_WINOGRAD25_FILTER_GRAD = 35;
 
 /** Bumped whenever a job layout changes; the loader refuses a kernels.wasm of another version. */
 export function abiVersion(): i32 {
@@ -75,6 +77,7 @@ function dispatch(job: usize, kind: i32, t: i32, tid: i32): void {
     case KIND_WINOGRAD4_BANDED: banded6Task(job, t, scratch(job, tid), 4); break;
     case KIND_WINOGRAD25_FILTER: filter6Task(job, t, scratch(job, tid), 2); break;
     case KIND_WINOGRAD25_BANDED: banded6Task(job, t, scratch(job, tid), 2); break;
+    case KIND_WINOGRAD25_FILTER_GRAD: winograd25FilterTask(job, t, scratch(job, tid)); break;
     case KIND_ELEMENTWISE: eltTask(job, t); break;
     case KIND_GEMV: gemvTask(job, t); break;
     case KIND_MAXPOOL: maxPoolTask(job, t); break;

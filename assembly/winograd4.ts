@@ -29,7 +29,7 @@ import { finish, scaleAt } from './kernel';
 
 // B^T applied to x0..x5 (6 vectors, stored st bytes apart from o).
 // @ts-ignore: decorator
-@inline function storeBT(o: usize, st: usize, x0: v128, x1: v128, x2: v128, x3: v128, x4: v128, x5: v128): void {
+@inline export function storeBT(o: usize, st: usize, x0: v128, x1: v128, x2: v128, x3: v128, x4: v128, x5: v128): void {
   const half = sp(0.5), two = sp(2), oneHalf = sp(1.5), fiveHalf = sp(2.5);
   const x42 = f32x4.sub(x4, x2), x31 = f32x4.sub(x3, x1);
   v128.store(o, f32x4.sub(f32x4.add(f32x4.add(x0, x4), f32x4.mul(x31, oneHalf)), f32x4.mul(x2, two)));

@@ -52,6 +52,17 @@ describe('wasm Winograd F(2x2, 5x5): which convolutions take it', () => {
     expect(flat(run(1, 96, 256, 27))).toBe(true);
     for (const s of [run(64, 3, 16, 32), run(2, 16, 20, 1)]) expect(banded(s) || flat(s)).toBe(false);
   });
+
+  it('the filter gradient of the same convolutions (job kind 35)', () => {
+    const grad = (n: number, c: number, k: number, h: number) => kinds(() => {
+      const t: WinogradCase = { n, c, k, h, w: h, pad: P2, bias: false, relu: false, r: 5 };
+      const attrs = attrsOf(t);
+      wasm.conv2dBackpropFilter(kt([n, c, h, h], 1), kt([n, k, ...attrs.out], 2), [k, c, 5, 5], attrs);
+    }).has(35);
+    expect(grad(64, 16, 20, 16)).toBe(true);
+    expect(grad(64, 20, 20, 8)).toBe(true);
+    expect(grad(2, 16, 20, 1)).toBe(false);
+  });
 });
 
 describe.each(['on', 'off'] as const)('wasm Winograd F(2x2, 5x5) against the js reference, banded %s', (banded) => {
@@ -64,7 +75,7 @@ describe.each(['on', 'off'] as const)('wasm Winograd F(2x2, 5x5) against the js 
   });
 
   CASES.forEach((t, i) => {
-    it(`${caseName(t)} 5x5: forward and input gradient`, () => {
+    it(`${caseName(t)} 5x5: forward, input and filter gradients`, () => {
       const attrs = attrsOf(t);
       const x = kt([t.n, t.c, t.h, t.w], 13 * i + 1);
       const w = kt([t.k, t.c, 5, 5], 13 * i + 2);
@@ -76,6 +87,7 @@ describe.each(['on', 'off'] as const)('wasm Winograd F(2x2, 5x5) against the js 
       const dy = kt([t.n, t.k, ...attrs.out], 13 * i + 4);
       const gradAttrs = { ...attrs, activation: 'none' as const };
       expectSame(wasm.conv2dBackpropInput(dy, w, x.shape, gradAttrs), js.conv2dBackpropInput(dy, w, x.shape, gradAttrs), 'Conv2DBackpropInput');
+      expectSame(wasm.conv2dBackpropFilter(x, dy, w.shape, gradAttrs), js.conv2dBackpropFilter(x, dy, w.shape, gradAttrs), 'Conv2DBackpropFilter');
     });
   });
 

@@ -19,7 +19,7 @@ import { BMODE, C2I, DC, EP, KIND } from './job-layout.js';
 import { gemmSpec, PARALLEL_MACS, runGemm, type ConvGeo } from './gemm.js';
 import { runtime } from './instance.js';
 import type { WasmRuntime } from './runtime.js';
-import { runWinograd, winogradApplies } from './winograd.js';
+import { runWinograd, runWinogradFilter, winogradApplies, winogradFilterApplies } from './winograd.js';
 import { PHASE_BYTES, phaseGeo, runPhases } from './phase.js';
 
 interface Dims { n: number; c: number; h: number; w: number; k: number; g: number; cg: number; kg: number; rows: number; ohw: number }
@@ -340,14 +340,9 @@ function runDirectFilter(rt: WasmRuntime, px: number, pdy: number, d: Dims, attr
   rt.arg(DC.IPP, ipp);
   rt.arg(DC.IMGB, imgb);
   rt.run(KIND.directFilter, kParts * d.g, scratch, macs >= PARALLEL_MACS);
-  const out = rt.read(pdw, size);
-  const f32 = rt.f32;
-  for (let p = 1; p < kParts; p++) {
-    const base = (pdw >> 2) + p * size;
-    for (let i = 0; i < size; i++) out[i]! += f32[base + i]!;
-  }
-  return out;
+  return rt.readSum(pdw, size, kParts);
 }
+
 
 export function conv2dBackpropFilter(x: KernelTensor, dy: KernelTensor, filterShape: readonly number[], attrs: Conv2DAttrs): Float32Array {
   const d = dims(x.shape, filterShape, attrs);
@@ -357,10 +352,8 @@ export function conv2dBackpropFilter(x: KernelTensor, dy: KernelTensor, filterSh
   const px = rt.put(x.data);
   const pdy = rt.put(dy.data);
   const size = d.k * d.rows;
-  if (directFilterApplies(d, attrs)) {
-    const out = runDirectFilter(rt, px, pdy, d, attrs);
-    return out;
-  }
+  if (d.g === 1 && winogradFilterApplies(attrs, d.c, d.k)) return runWinogradFilter(rt, px, pdy, d.n, d.c, d.h, d.w, d.k, attrs);
+  if (directFilterApplies(d, attrs)) return runDirectFilter(rt, px, pdy, d, attrs);
   const pw = pointwise(attrs, d);
   // dW is small next to the work when images are many: split the image sum over threads
   // into partial dW's and add them up, rather than leave threads idle. The split follows the
@@ -397,13 +390,5 @@ export function conv2dBackpropFilter(x: KernelTensor, dy: KernelTensor, filterSh
     kImages: d.n, ask: d.k * d.ohw, bsk,
     geo: geo(d, attrs), extraScratch: cols ? colsBytes(d) : 0,
   }), kParts, size);
-  const out = rt.read(pdw, size);
-  if (kParts > 1) {
-    const f32 = rt.f32;
-    for (let p = 1; p < kParts; p++) {
-      const base = (pdw >> 2) + p * size;
-      for (let i = 0; i < size; i++) out[i]! += f32[base + i]!;
-    }
-  }
-  return out;
+  return rt.readSum(pdw, size, kParts);
 }

@@ -8,7 +8,7 @@
 export const KIND = { gemm: 1, col2im: 2, winograd: 3, winogradFilter: 4, elementwise: 5, gemv: 6, maxPool: 7, maxPoolGrad: 8, batchNorm: 9, channelSum: 10,
   maxPoolValues: 11, avgPool: 12, avgPoolGrad: 13, lrn: 14, lrnGrad: 19, directConv: 15, directFilter: 16, phases: 23, col2imPhase: 24,
   winogradInput: 21, winogradFlat: 22, winograd4Input: 27, winograd4Flat: 28, winograd25Input: 29, winograd25Flat: 30,
-  winograd4Filter: 31, winograd4Banded: 32, winograd25Filter: 33, winograd25Banded: 34 } as const;
+  winograd4Filter: 31, winograd4Banded: 32, winograd25Filter: 33, winograd25Banded: 34, winograd25FilterGrad: 35 } as const;
 
 /** Header words of the job block (assembly/job.ts). */
 export const JOB = { gen: 0, next: 1, fin: 2, ntasks: 3, kind: 4, ready: 5, exit: 6, scratch: 7, sstride: 8, dead: 9, join: 10, args: 16 } as const;
@@ -52,6 +52,9 @@ export const W = {
   TH: 14, TWP: 15, ROWS: 16, TPI: 17, WP: 18, KB: 19, KP: 20, G: 21,
   V: 22, TW4: 23, PANELS: 24, TC: 25, CC: 26, SCALE: 27,
 } as const;
+
+/** assembly/winograd25filter.ts: the F(2x2, 5x5) filter gradient */
+export const FG = { X: 0, DY: 1, OUT: 2, N: 3, C: 4, K: 5, H: 6, W: 7, OH: 8, OW: 9, PT: 10, PL: 11, IPP: 12, RC: 13, SWAP: 14 } as const;
 
 /** assembly/elementwise.ts */
 export const E = { OP: 0, A: 1, B: 2, OUT: 3, N: 4, CHUNK: 5, ALPHA: 6 } as const;

@@ -195,6 +195,20 @@ export class WasmRuntime {
     return this.output(ptr, n, Float32Array);
   }
 
+  /**
+   * The sum of `parts` partial results of n floats each, laid out one after the other from ptr
+   * (threads' partial sums), added up in part order so the bits never depend on timing.
+   */
+  readSum(ptr: number, n: number, parts: number): Float32Array {
+    const out = this.read(ptr, n);
+    const f32 = this.f32;
+    for (let p = 1; p < parts; p++) {
+      const base = (ptr >> 2) + p * n;
+      for (let i = 0; i < n; i++) out[i]! += f32[base + i]!;
+    }
+    return out;
+  }
+
   /** An int32 output (pooling switches), as `read`. */
   readI32(ptr: number, n: number): Int32Array {
     return this.output(ptr, n, Int32Array);

@@ -3,9 +3,10 @@
  * tasks, and the two jobs (filter transform, then the fused per-band convolution).
  */
 import type { Conv2DAttrs } from '../kernels.js';
-import { KIND, W } from './job-layout.js';
+import { FG, KIND, W } from './job-layout.js';
 import type { WasmRuntime } from './runtime.js';
 import type { Epilogue } from './conv2d.js';
+import { PARALLEL_MACS } from './gemm.js';
 
 /**
  * 3x3, stride 1, no dilation, no groups. Few channels make the transforms cost more than the
@@ -243,4 +244,46 @@ function runBanded(
   rt.run(f.filterKind!, kp / 4, 2048, kp * c >= 4096);
   const scratch = 2048 + 4 * (36 * (panels * c * 8 + 16) + 36 * (kb * tc + 16) + cc * srb * wp) + 64;
   rt.run(f.bandedKind!, n * bands, scratch, true);
+}
+
+/**
+ * The filter gradient of 5x5 stride-1 convolutions by F(2x2, 5x5) (assembly/winograd25filter.ts),
+ * under the same conditions as the forward pass.
+ */
+export function winogradFilterApplies(attrs: Conv2DAttrs, c: number, k: number): boolean {
+  return attrs.kernel[0] === 5 && attrs.kernel[1] === 5 && attrs.pad.every((p) => p >= 0) && winogradApplies(attrs, c, k);
+}
+
+/** dW [k, c, 5, 5] of x (pointer, [n, c, h, w]) and dy (pointer, [n, k, oh, ow]). */
+export function runWinogradFilter(
+  rt: WasmRuntime, x: number, dy: number, n: number, c: number, h: number, wd: number, k: number, attrs: Conv2DAttrs,
+): Float32Array {
+  const [oh, ow] = attrs.out;
+  const tw = Math.ceil(ow / 2);
+  const tw4 = Math.ceil(tw / 4) * 4;
+  // Rows of tiles per chunk: about 64 tiles (the operands of a chunk stay in L2).
+  const rc = Math.max(1, Math.min(Math.ceil(oh / 2), Math.floor(64 / tw)));
+  // The GEMM's A operand has 4-wide panels, B 8-wide: B gets the dimension that pads less.
+  const up = (a: number, b: number) => Math.ceil(a / b) * b;
+  const swap = up(c, 4) * up(k, 8) < up(k, 4) * up(c, 8);
+  const ap = swap ? up(c, 4) : up(k, 4);
+  const bp = swap ? up(k, 8) : up(c, 8);
+  const macs = n * k * c * 25 * oh * ow;
+  const threads = rt.plannedThreads();
+  // Parts of the images (partial dW's added in part order: the bits never depend on timing).
+  const parts = threads > 1 && macs >= PARALLEL_MACS ? Math.min(n, 4 * threads) : 1;
+  const ipp = Math.ceil(n / parts);
+  const kParts = Math.ceil(n / ipp);
+  const size = k * c * 25;
+  const out = rt.alloc(size * kParts);
+  const tc = rc * tw;
+  const sr = 2 * rc + 4, sw = 2 * tw4 + 4;
+  const scratch = 1024 + 4 * 36 * (ap * bp + ap * tc + bp * tc + 48) + 4 * 8 * sr * sw + 64;
+  const args = [
+    [FG.X, x], [FG.DY, dy], [FG.OUT, out], [FG.N, n], [FG.C, c], [FG.K, k], [FG.H, h], [FG.W, wd],
+    [FG.OH, oh], [FG.OW, ow], [FG.PT, attrs.pad[0]], [FG.PL, attrs.pad[2]], [FG.IPP, ipp], [FG.RC, rc], [FG.SWAP, swap ? 1 : 0],
+  ] as const;
+  for (const [slot, value] of args) rt.arg(slot, value);
+  rt.run(KIND.winograd25FilterGrad, kParts, scratch, macs >= PARALLEL_MACS);
+  return rt.readSum(out, size, kParts);
 }

@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Derives and checks the Winograd matrices of the wasm kernels (assembly/winograd4.ts,
+assembly/winograd25.ts, assembly/winograd25filter.ts): the interpolation points 0, 1, -1, 1/2, -2
+and infinity give B^T (6x6, shared), A^T (2 or 4 rows) and G (3 or 5 columns). G is solved from
+B^T and A^T so that A^T [(G g) . (B^T d)] is the correlation of d with g, then every transform
+(forward F(4x4,3x3) and F(2x2,5x5), and the F(2x2,5x5) filter gradient G^T [(A dy A^T) . (B^T x B)] G)
+is checked against direct sums, and the float32 error of F(2x2,5x5) is measured.
+Needs numpy. Usage: python3 scripts/winograd-matrices.py"""
+from fractions import Fraction
+
+import numpy as np
+
+BT = np.array([[1, -1.5, -2, 1.5, 1, 0], [0, -1, .5, 2.5, 1, 0], [0, 1, -2.5, .5, 1, 0],
+               [0, -2, -1, 2, 1, 0], [0, .5, -1, -.5, 1, 0], [0, 1, -1.5, -2, 1.5, 1]])
+AT4 = np.array([[1, 1, 1, 1, 1, 0], [0, 1, -1, .5, -2, 0], [0, 1, 1, .25, 4, 0], [0, 1, -1, .125, -8, 1]])
+AT2 = np.array([[1, 1, 1, 1, 1, 0], [0, 1, -1, .5, -2, 1]])
+
+
+def solve_g(at, r):
+    """G (6 x r) with sum_j AT[i,j] G[j,k] BT[j,l] = [l == i + k] for every i, k, l."""
+    m, n = at.shape[0], 6
+    rows, rhs = [], []
+    for i in range(m):
+        for k in range(r):
+            for l in range(n):
+                row = np.zeros((n, r))
+                for j in range(n):
+                    row[j, k] = at[i, j] * BT[j, l]
+                rows.append(row.ravel())
+                rhs.append(1.0 if l == i + k else 0.0)
+    a, b = np.array(rows), np.array(rhs)
+    g = np.linalg.lstsq(a, b, rcond=None)[0]
+    assert np.abs(a @ g - b).max() < 1e-12, 'no exact G for these points'
+    return g.reshape(n, r)
+
+
+def show(name, mat):
+    print(name, '= [' + '; '.join(' '.join(str(Fraction(v).limit_denominator(1000)) for v in row) for row in mat) + ']')
+
+
+rng = np.random.default_rng(1)
+G3, G5 = solve_g(AT4, 3), solve_g(AT2, 5)
+show('G (F(4x4,3x3))', G3)
+show('G (F(2x2,5x5))', G5)
+
+for at, g, r in ((AT4, G3, 3), (AT2, G5, 5)):
+    m = at.shape[0]
+    d, w = rng.standard_normal((6, 6)), rng.standard_normal((r, r))
+    y = at @ ((g @ w @ g.T) * (BT @ d @ BT.T)) @ at.T
+    ref = np.array([[(d[i:i + r, j:j + r] * w).sum() for j in range(m)] for i in range(m)])
+    print(f'forward F({m}x{m},{r}x{r}) max error {np.abs(y - ref).max():.1e}')
+
+# The F(2x2,5x5) filter gradient: dW = G^T [sum over 2x2 tiles of (A dy A^T) . (B^T x B)] G.
+x, dy = rng.standard_normal((10, 10)), rng.standard_normal((6, 6))
+acc = np.zeros((6, 6))
+for ty in range(3):
+    for tx in range(3):
+        acc += (AT2.T @ dy[2 * ty:2 * ty + 2, 2 * tx:2 * tx + 2] @ AT2) * (BT @ x[2 * ty:2 * ty + 6, 2 * tx:2 * tx + 6] @ BT.T)
+ref = np.array([[(dy * x[u:u + 6, v:v + 6]).sum() for v in range(5)] for u in range(5)])
+print(f'filter gradient F(2x2,5x5) max error {np.abs(G5.T @ acc @ G5 - ref).max():.1e}')
+
+# float32 error of F(2x2,5x5) over 20 channels, relative to the output's scale.
+f = np.float32
+worst = 0.0
+for _ in range(200):
+    d, w = rng.standard_normal((20, 6, 6)), rng.standard_normal((20, 5, 5)) * 0.1
+    acc = np.zeros((6, 6), f)
+    for c in range(20):
+        u = (G5.astype(f) @ w[c].astype(f) @ G5.T.astype(f)).astype(f)
+        v = (BT.astype(f) @ d[c].astype(f) @ BT.T.astype(f)).astype(f)
+        acc = (acc + u * v).astype(f)
+    y = AT2.astype(f) @ acc @ AT2.T.astype(f)
+    ref = np.array([[sum((d[c, i:i + 5, j:j + 5] * w[c]).sum() for c in range(20)) for j in range(2)] for i in range(2)])
+    worst = max(worst, np.abs(y - ref).max() / np.sqrt((w ** 2).sum()))
+print(f'float32 F(2x2,5x5), 20 channels: {worst:.1e} of the output scale')
