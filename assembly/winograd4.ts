@@ -73,46 +73,47 @@ export function fillSlab(x: usize, cn: i32, H: i32, Wd: i32, pt: i32, pl: i32, s
  * F(4x4, 3x3); 2 for F(2x2, 5x5), whose tiles overlap by 4) of channels c0..c0+cn-1 (of C) from
  * a slab [cn][sr][wp] whose row 0 is the first tile row's, into V at v (36 planes xs bytes
  * apart, panels of 8 tiles x C channels): tile (ty, tx) is V's tile tl0 + ty * tw4 + tx.
- * tmp: 36 vectors.
+ * Each slab row goes through B once per group of 4 tiles (rb: sr rows of 6 vectors), shared by
+ * the tile rows that overlap on it (3 for F(2x2, 5x5)).
  */
 function transformTiles(
   slab: usize, sr: i32, wp: i32, cn: i32, c0: i32, C: i32, rowsT: i32, tw4: i32, step: i32,
-  v: usize, xs: usize, tl0: i32, tmp: usize,
+  v: usize, xs: usize, tl0: i32, rb: usize,
 ): void {
   const rs = <usize>wp << 2;
   for (let cl = 0; cl < cn; cl++) {
     const c = c0 + cl;
-    for (let ty = 0; ty < rowsT; ty++) {
-      const base = slab + (<usize>((cl * sr + step * ty) * wp) << 2);
-      for (let tx = 0; tx < tw4; tx += 4) {
-        let p = base + (<usize>(step * tx) << 2);
-        // Rows of the 6x6 tiles times B, lanes the 4 tiles.
-        for (let r = 0; r < 6; r++) {
-          const a = v128.load(p), b = v128.load(p, 16), cv = v128.load(p, 32);
-          if (step == 4) {
-            // 4x4 transposes give columns 0..3 of the 4 tiles, columns 4 and 5 are the next
-            // tile's 0 and 1.
-            const d = v128.load(p, 48), e = v128.load(p, 64);
-            const u0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), u1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
-            const u2 = v128.shuffle<f32>(cv, d, 0, 4, 1, 5), u3 = v128.shuffle<f32>(cv, d, 2, 6, 3, 7);
-            const x0 = v128.shuffle<f32>(u0, u2, 0, 1, 4, 5), x1 = v128.shuffle<f32>(u0, u2, 2, 3, 6, 7);
-            const x2 = v128.shuffle<f32>(u1, u3, 0, 1, 4, 5), x3 = v128.shuffle<f32>(u1, u3, 2, 3, 6, 7);
-            const x4 = v128.shuffle<f32>(x0, e, 1, 2, 3, 4), x5 = v128.shuffle<f32>(x1, e, 1, 2, 3, 5);
-            storeBT(tmp + <usize>(r * 96), 16, x0, x1, x2, x3, x4, x5);
-          } else {
-            // Tiles 2 apart: column i of tile l is element 2l + i of the 12 at p.
-            const x0 = v128.shuffle<f32>(a, b, 0, 2, 4, 6), x1 = v128.shuffle<f32>(a, b, 1, 3, 5, 7);
-            const x2 = v128.shuffle<f32>(x0, cv, 1, 2, 3, 4), x3 = v128.shuffle<f32>(x1, cv, 1, 2, 3, 5);
-            const x4 = v128.shuffle<f32>(x2, cv, 1, 2, 3, 6), x5 = v128.shuffle<f32>(x3, cv, 1, 2, 3, 7);
-            storeBT(tmp + <usize>(r * 96), 16, x0, x1, x2, x3, x4, x5);
-          }
-          p += rs;
+    for (let tx = 0; tx < tw4; tx += 4) {
+      // Rows of the slab times B, lanes the 4 tiles.
+      let p = slab + (<usize>((cl * sr) * wp + step * tx) << 2);
+      for (let r = 0; r < sr; r++) {
+        const a = v128.load(p), b = v128.load(p, 16), cv = v128.load(p, 32);
+        if (step == 4) {
+          // 4x4 transposes give columns 0..3 of the 4 tiles, columns 4 and 5 are the next
+          // tile's 0 and 1.
+          const d = v128.load(p, 48), e = v128.load(p, 64);
+          const u0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), u1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+          const u2 = v128.shuffle<f32>(cv, d, 0, 4, 1, 5), u3 = v128.shuffle<f32>(cv, d, 2, 6, 3, 7);
+          const x0 = v128.shuffle<f32>(u0, u2, 0, 1, 4, 5), x1 = v128.shuffle<f32>(u0, u2, 2, 3, 6, 7);
+          const x2 = v128.shuffle<f32>(u1, u3, 0, 1, 4, 5), x3 = v128.shuffle<f32>(u1, u3, 2, 3, 6, 7);
+          const x4 = v128.shuffle<f32>(x0, e, 1, 2, 3, 4), x5 = v128.shuffle<f32>(x1, e, 1, 2, 3, 5);
+          storeBT(rb + <usize>(r * 96), 16, x0, x1, x2, x3, x4, x5);
+        } else {
+          // Tiles 2 apart: column i of tile l is element 2l + i of the 12 at p.
+          const x0 = v128.shuffle<f32>(a, b, 0, 2, 4, 6), x1 = v128.shuffle<f32>(a, b, 1, 3, 5, 7);
+          const x2 = v128.shuffle<f32>(x0, cv, 1, 2, 3, 4), x3 = v128.shuffle<f32>(x1, cv, 1, 2, 3, 5);
+          const x4 = v128.shuffle<f32>(x2, cv, 1, 2, 3, 6), x5 = v128.shuffle<f32>(x3, cv, 1, 2, 3, 7);
+          storeBT(rb + <usize>(r * 96), 16, x0, x1, x2, x3, x4, x5);
         }
-        // B^T (d B): column j of the 6 rows.
+        p += rs;
+      }
+      // B^T (d B) of each tile row: column j of its 6 rows.
+      for (let ty = 0; ty < rowsT; ty++) {
         const tt = tl0 + ty * tw4 + tx;
         const dst = v + (<usize>(((tt >> 3) * C + c) * 8 + (tt & 4)) << 2);
+        const q0 = rb + <usize>(step * ty * 96);
         for (let j = 0; j < 6; j++) {
-          const q = tmp + <usize>(j << 4);
+          const q = q0 + <usize>(j << 4);
           const x0 = v128.load(q), x1 = v128.load(q, 96), x2 = v128.load(q, 192);
           const x3 = v128.load(q, 288), x4 = v128.load(q, 384), x5 = v128.load(q, 480);
           storeBT(dst + <usize>j * xs, 6 * xs, x0, x1, x2, x3, x4, x5);
@@ -129,9 +130,11 @@ export function inputFlat6Task(job: usize, t: i32, s: usize, step: i32): void {
   const per = (C + cc - 1) / cc;
   const n = t / per, c0 = (t - n * per) * cc, cn = min(cc, C - c0);
   const sr = step * th + 6 - step;
-  const slab = s + 1024;
+  // Scratch: the slab, then sr rows of 6 vectors.
+  const slab = s;
   fillSlab(<usize>arg(job, W_X) + (<usize>((n * C + c0) * H * Wd) << 2), cn, H, Wd, pt, pl, sr, wp, slab);
-  transformTiles(slab, sr, wp, cn, c0, C, th, tw4, step, <usize>arg(job, W_V), plane(arg(job, W_PANELS) * C * 8), n * th * tw4, s);
+  const rb = slab + (<usize>(cn * sr * wp + 16) << 2);
+  transformTiles(slab, sr, wp, cn, c0, C, th, tw4, step, <usize>arg(job, W_V), plane(arg(job, W_PANELS) * C * 8), n * th * tw4, rb);
 }
 
 /** Filters 4t..4t+3 into the 36-plane panel at u: F(4x4, 3x3)'s (step 4) or F(2x2, 5x5)'s. */
@@ -185,16 +188,17 @@ export function banded6Task(job: usize, t: i32, s: usize, step: i32): void {
   const tiles = rowsT * tw4, panels = (tiles + 7) >> 3;
   const vxs = plane(panels * C * 8);
   const srb = step * rowsT + 6 - step;
-  // Scratch: micro-kernel tmp (128 bytes), gt (up to 2048), V, M, then the slab.
+  // Scratch: micro-kernel tmp (128 bytes), gt (up to 2048), V, M, the slab, its rows through B.
   const v = s + 2048;
   const mxi = plane(KB * TC);
   const mb = v + 36 * vxs;
   const slab = mb + 36 * mxi;
+  const rb = slab + (<usize>(cc * srb * wp + 16) << 2); // srb rows of 6 vectors
   const x = <usize>arg(job, W_X) + (<usize>(n * C * H * Wd) << 2);
   for (let c0 = 0; c0 < C; c0 += cc) {
     const cn = min(cc, C - c0);
     fillSlab(x + (<usize>(c0 * H * Wd) << 2), cn, H, Wd, pt - step * ty0, pl, srb, wp, slab);
-    transformTiles(slab, srb, wp, cn, c0, C, rowsT, tw4, step, v, vxs, 0, s + 128);
+    transformTiles(slab, srb, wp, cn, c0, C, rowsT, tw4, step, v, vxs, 0, rb);
   }
   // A half-empty last panel: zeros, not stale scratch (denormals would slow the GEMMs down).
   if (tiles & 4) {

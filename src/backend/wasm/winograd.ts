@@ -113,7 +113,7 @@ interface FlatVariant {
   flatKind: number;
   /** Panels of 8 tiles per GEMM chunk at most. */
   chunkPanels: number;
-  /** Scratch bytes beyond the slab (input task) and the blocks (flat task). */
+  /** Scratch bytes beyond the slab (input task; 6x6 tiles add the slab rows through B) and the blocks (flat task). */
   inputExtra: number;
   flatExtra: number;
   /** Input transforms touching fewer elements than this stay on one thread. */
@@ -125,11 +125,11 @@ interface FlatVariant {
 
 const F2: FlatVariant = { m: 2, tile: 4, inputKind: KIND.winogradInput, flatKind: KIND.winogradFlat, chunkPanels: 16, inputExtra: 0, flatExtra: 1024, parallelInput: 2048 };
 const F4: FlatVariant = {
-  m: 4, tile: 6, inputKind: KIND.winograd4Input, flatKind: KIND.winograd4Flat, chunkPanels: 8, inputExtra: 1024, flatExtra: 2048, parallelInput: 1024,
+  m: 4, tile: 6, inputKind: KIND.winograd4Input, flatKind: KIND.winograd4Flat, chunkPanels: 8, inputExtra: 128, flatExtra: 2048, parallelInput: 1024,
   filterKind: KIND.winograd4Filter, bandedKind: KIND.winograd4Banded,
 };
 const F25: FlatVariant = {
-  m: 2, tile: 6, inputKind: KIND.winograd25Input, flatKind: KIND.winograd25Flat, chunkPanels: 8, inputExtra: 1024, flatExtra: 2048, parallelInput: 1024,
+  m: 2, tile: 6, inputKind: KIND.winograd25Input, flatKind: KIND.winograd25Flat, chunkPanels: 8, inputExtra: 128, flatExtra: 2048, parallelInput: 1024,
   filterKind: KIND.winograd25Filter, bandedKind: KIND.winograd25Banded,
 };
 
@@ -165,7 +165,7 @@ function runFlat(
   ] as const;
   for (const [slot, value] of args) rt.arg(slot, value);
   const per = Math.ceil(c / cc);
-  rt.run(f.inputKind, n * per, f.inputExtra + 4 * cc * sr * wp, n * c * th * tw4 >= f.parallelInput);
+  rt.run(f.inputKind, n * per, f.inputExtra + 4 * cc * sr * wp + (f.tile === 6 ? 96 * sr + 64 : 0), n * c * th * tw4 >= f.parallelInput);
   rt.run(f.flatKind, Math.ceil(kp / kb), f.flatExtra + 4 * planes * (kb * c + kb * tc + 32), true);
 }
 
@@ -242,7 +242,7 @@ function runBanded(
   ] as const;
   for (const [slot, value] of args) rt.arg(slot, value);
   rt.run(f.filterKind!, kp / 4, 2048, kp * c >= 4096);
-  const scratch = 2048 + 4 * (36 * (panels * c * 8 + 16) + 36 * (kb * tc + 16) + cc * srb * wp) + 64;
+  const scratch = 2048 + 4 * (36 * (panels * c * 8 + 16) + 36 * (kb * tc + 16) + cc * srb * wp + 16) + 96 * srb + 64;
   rt.run(f.bandedKind!, n * bands, scratch, true);
 }
 
