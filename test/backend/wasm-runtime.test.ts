@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
 import * as jsElt from '../../src/backend/js/elementwise.js';
 import * as wasmElt from '../../src/backend/wasm/elementwise.js';
+import * as wasmConv from '../../src/backend/wasm/conv2d.js';
 import { runtime } from '../../src/backend/wasm/instance.js';
 import { bothPaths, expectSame, kt, values, workersReady } from './wasm-helpers.js';
 
@@ -19,6 +20,25 @@ describe('wasm backend runtime', () => {
     console.log(`wasm backend: ${own.length} own kernels, ${fallback.length} fall back to js\n` +
       `  own: ${own.join(', ')}\n  js:  ${fallback.join(', ')}`);
     expect(own).toEqual(expect.arrayContaining(['MatMul', 'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']));
+  });
+
+  it('catches a task writing past its scratch (the tests run with CONVKIT_WASM_GUARD=1)', () => {
+    const rt = runtime() as unknown as { run: (kind: number, n: number, bytes: number, parallel: boolean) => void; guardScratch: boolean };
+    expect(rt.guardScratch).toBe(true);
+    const x = kt([4, 16, 12, 12], 1), w = kt([20, 16, 5, 5], 2);
+    const attrs = { kernel: [5, 5] as [number, number], stride: [1, 1] as [number, number], pad: [2, 2, 2, 2] as [number, number, number, number],
+      dilation: [1, 1] as [number, number], out: [12, 12] as [number, number], groups: 1, activation: 'none' as const };
+    expect(() => wasmConv.conv2d(x, w, null, attrs)).not.toThrow();
+    // The same call with the banded Winograd job (kind 34) given half the scratch it asks for.
+    const orig = rt.run;
+    rt.run = function (this: unknown, kind: number, n: number, bytes: number, parallel: boolean) {
+      return orig.call(this, kind, n, kind === 34 ? bytes >> 1 : bytes, parallel);
+    };
+    try {
+      expect(() => wasmConv.conv2d(x, w, null, attrs)).toThrow(/kind 34 wrote past its \d+ bytes of scratch/);
+    } finally {
+      rt.run = orig;
+    }
   });
 
   it('starts its worker threads and shares one memory with them', async () => {

@@ -33,6 +33,14 @@ const JOB_AT = 1024;
 const HEAP_BASE = PAGE;
 const ALIGN = 64;
 
+const GUARD_BYTES = 256;
+const GUARD_WORD = 0xa5c3e1f7;
+
+function guardFromEnv(): boolean {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  return env?.CONVKIT_WASM_GUARD === '1';
+}
+
 /** A tensor block: its views' finalizers free it only if it was not freed and reused since. */
 interface Resident { gen: number; refs: number; bytes: number }
 
@@ -297,7 +305,8 @@ export class WasmRuntime {
    * threads as are ready when `parallel` (callers pass false for work too small to split).
    */
   run(kind: number, ntasks: number, scratchBytes: number, parallel: boolean): void {
-    const stride = Math.ceil(scratchBytes / ALIGN) * ALIGN;
+    // With the guard on, each thread's scratch is followed by GUARD_BYTES of a known pattern.
+    const stride = Math.ceil(scratchBytes / ALIGN) * ALIGN + (this.guardScratch && scratchBytes > 0 ? GUARD_BYTES : 0);
     // Scratch for every thread first: if that grows the memory, the job runs on this thread.
     const most = this.pool ? this.pool.size + 1 : 1;
     const base = stride > 0 ? this.alloc((stride * most) / 4) : 0;
@@ -305,10 +314,34 @@ export class WasmRuntime {
     const h = (JOB_AT >> 2);
     this.i32view[h + JOB.scratch] = base;
     this.i32view[h + JOB.sstride] = stride;
+    if (this.guardScratch && scratchBytes > 0) this.fillGuards(base, stride, most);
     this.exports.run(JOB_AT, kind, ntasks, threads - 1);
     if (threads > 1 && this.pool?.failed()) {
       throw new ConvkitError('wasm backend: a worker thread failed during this kernel; later kernels run on the calling thread (set CONVKIT_THREADS=1 to avoid threads)');
     }
+    if (this.guardScratch && scratchBytes > 0 && !this.guardsIntact(base, stride, most)) {
+      throw new ConvkitError(`wasm backend: a task of kind ${kind} wrote past its ${scratchBytes} bytes of scratch (a kernel sizing bug)`);
+    }
+  }
+
+  /**
+   * Tests (CONVKIT_WASM_GUARD=1, see vitest.config.ts) check after every job that no task wrote
+   * past the scratch its caller asked for: an overrun would silently corrupt other threads'
+   * scratch or the next heap block.
+   */
+  guardScratch = guardFromEnv();
+
+  private fillGuards(base: number, stride: number, threads: number): void {
+    const u32 = new Uint32Array(this.memory.buffer);
+    for (let t = 0; t < threads; t++) u32.fill(GUARD_WORD, (base + (t + 1) * stride - GUARD_BYTES) >> 2, (base + (t + 1) * stride) >> 2);
+  }
+
+  private guardsIntact(base: number, stride: number, threads: number): boolean {
+    const u32 = new Uint32Array(this.memory.buffer);
+    for (let t = 0; t < threads; t++) {
+      for (let i = (base + (t + 1) * stride - GUARD_BYTES) >> 2; i < (base + (t + 1) * stride) >> 2; i++) if (u32[i] !== GUARD_WORD) return false;
+    }
+    return true;
   }
 }
 
