@@ -7,7 +7,7 @@ import { ARGS, EXIT, FIN, GEN, JOIN, KIND, NEXT, NTASKS, READY, scratch, slot } 
 import { gemmTask, GEMM_SCRATCH } from './gemm';
 import { col2imPhaseTask, col2imTask } from './col2im';
 import { filterTask, flatTask, inputFlatTask, winogradTask } from './winograd';
-import { banded6Task, filter6Task, flat6Task, inputFlat6Task } from './winograd4';
+import { banded6Task, filter6Task, flat6Task, inputFlat6Task, F25, F43, F45 } from './winograd4';
 import { winograd25FilterTask } from './winograd25filter';
 import { eltTask } from './elementwise';
 import { gemvTask } from './gemv';
@@ -46,6 +46,10 @@ export const KIND_WINOGRAD4_BANDED = 32;
 export const KIND_WINOGRAD25_FILTER = 33;
 export const KIND_WINOGRAD25_BANDED = 34;
 export const KIND_WINOGRAD25_FILTER_GRAD = 35;
+export const KIND_WINOGRAD45_INPUT = 36;
+export const KIND_WINOGRAD45_FLAT = 37;
+export const KIND_WINOGRAD45_FILTER = 38;
+export const KIND_WINOGRAD45_BANDED = 39;
 
 /** Bumped whenever a job layout changes; the loader refuses a kernels.wasm of another version. */
 export function abiVersion(): i32 {
@@ -69,14 +73,18 @@ function dispatch(job: usize, kind: i32, t: i32, tid: i32): void {
     case KIND_WINOGRAD_FILTER: filterTask(job, t); break;
     case KIND_WINOGRAD_INPUT: inputFlatTask(job, t, scratch(job, tid)); break;
     case KIND_WINOGRAD_FLAT: flatTask(job, t, scratch(job, tid)); break;
-    case KIND_WINOGRAD4_INPUT: inputFlat6Task(job, t, scratch(job, tid), 4); break;
-    case KIND_WINOGRAD4_FLAT: flat6Task(job, t, scratch(job, tid), 4); break;
-    case KIND_WINOGRAD25_INPUT: inputFlat6Task(job, t, scratch(job, tid), 2); break;
-    case KIND_WINOGRAD25_FLAT: flat6Task(job, t, scratch(job, tid), 2); break;
-    case KIND_WINOGRAD4_FILTER: filter6Task(job, t, scratch(job, tid), 4); break;
-    case KIND_WINOGRAD4_BANDED: banded6Task(job, t, scratch(job, tid), 4); break;
-    case KIND_WINOGRAD25_FILTER: filter6Task(job, t, scratch(job, tid), 2); break;
-    case KIND_WINOGRAD25_BANDED: banded6Task(job, t, scratch(job, tid), 2); break;
+    case KIND_WINOGRAD4_INPUT: inputFlat6Task(job, t, scratch(job, tid), F43); break;
+    case KIND_WINOGRAD4_FLAT: flat6Task(job, t, scratch(job, tid), F43); break;
+    case KIND_WINOGRAD25_INPUT: inputFlat6Task(job, t, scratch(job, tid), F25); break;
+    case KIND_WINOGRAD25_FLAT: flat6Task(job, t, scratch(job, tid), F25); break;
+    case KIND_WINOGRAD4_FILTER: filter6Task(job, t, scratch(job, tid), F43); break;
+    case KIND_WINOGRAD4_BANDED: banded6Task(job, t, scratch(job, tid), F43); break;
+    case KIND_WINOGRAD25_FILTER: filter6Task(job, t, scratch(job, tid), F25); break;
+    case KIND_WINOGRAD25_BANDED: banded6Task(job, t, scratch(job, tid), F25); break;
+    case KIND_WINOGRAD45_INPUT: inputFlat6Task(job, t, scratch(job, tid), F45); break;
+    case KIND_WINOGRAD45_FLAT: flat6Task(job, t, scratch(job, tid), F45); break;
+    case KIND_WINOGRAD45_FILTER: filter6Task(job, t, scratch(job, tid), F45); break;
+    case KIND_WINOGRAD45_BANDED: banded6Task(job, t, scratch(job, tid), F45); break;
     case KIND_WINOGRAD25_FILTER_GRAD: winograd25FilterTask(job, t, scratch(job, tid)); break;
     case KIND_ELEMENTWISE: eltTask(job, t); break;
     case KIND_GEMV: gemvTask(job, t); break;

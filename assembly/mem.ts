@@ -23,3 +23,23 @@ export function copyFloats(dst: usize, src: usize, n: i32): void {
   if (n > 1) store<f32>(dst, f32x4.extract_lane(v, 1), 4);
   if (n > 2) store<f32>(dst, f32x4.extract_lane(v, 2), 8);
 }
+
+/**
+ * 4 tiles' rows of 4 outputs (lanes are the tiles, y_j column j), transposed into 16 contiguous
+ * floats at dst, the first `cols` of them.
+ */
+// @ts-ignore: decorator
+@inline export function storeRow4(dst: usize, y0: v128, y1: v128, y2: v128, y3: v128, cols: i32): void {
+  const u0 = v128.shuffle<f32>(y0, y1, 0, 4, 1, 5), u1 = v128.shuffle<f32>(y0, y1, 2, 6, 3, 7);
+  const u2 = v128.shuffle<f32>(y2, y3, 0, 4, 1, 5), u3 = v128.shuffle<f32>(y2, y3, 2, 6, 3, 7);
+  const r0 = v128.shuffle<f32>(u0, u2, 0, 1, 4, 5), r1 = v128.shuffle<f32>(u0, u2, 2, 3, 6, 7);
+  const r2 = v128.shuffle<f32>(u1, u3, 0, 1, 4, 5), r3 = v128.shuffle<f32>(u1, u3, 2, 3, 6, 7);
+  if (cols >= 16) {
+    v128.store(dst, r0); v128.store(dst, r1, 16); v128.store(dst, r2, 32); v128.store(dst, r3, 48);
+    return;
+  }
+  storeLanes(dst, r0, cols);
+  storeLanes(dst + 16, r1, cols - 4);
+  storeLanes(dst + 32, r2, cols - 8);
+  storeLanes(dst + 48, r3, cols - 12);
+}

@@ -11,8 +11,9 @@
 //   A^T = [1 1 1 1 1 0; 0 1 -1 1/2 -2 0; 0 1 1 1/4 4 0; 0 1 -1 1/8 -8 1]
 // Same arguments as the F(2x2) flat jobs (W_TH and W_TW4 count tiles); V, U and M have 36
 // xi planes. All constants are inline literals (no static data: see assembly/job.ts).
-import { copyFloats, storeLanes, zeroFloats } from './mem';
+import { copyFloats, storeRow4, zeroFloats } from './mem';
 import { filterPanel25, outputs2x2 } from './winograd25';
+import { filterPanel45, outputs4x4of8, storeBT8 } from './winograd45';
 import { arg } from './job';
 import {
   W_C, W_H, W_W, W_PT, W_PL, W_TH, W_TW4, W_WP, W_CC, W_X, W_V, W_PANELS, W_K, W_OH, W_OW, W_KB, W_KP,
@@ -26,6 +27,14 @@ import { finish, scaleAt } from './kernel';
 }
 // @ts-ignore: decorator
 @inline function sp(x: f32): v128 { return f32x4.splat(x); }
+
+// The variants these jobs run (`variant` below): F(4x4, 3x3), F(2x2, 5x5), F(4x4, 5x5).
+export const F43 = 0, F25 = 1, F45 = 2;
+// Output tile size (tiles are this far apart) and input tile size of a variant.
+// @ts-ignore: decorator
+@inline function stepOf(variant: i32): i32 { return variant == F25 ? 2 : 4; }
+// @ts-ignore: decorator
+@inline function tileOf(variant: i32): i32 { return variant == F45 ? 8 : 6; }
 
 // B^T applied to x0..x5 (6 vectors, stored st bytes apart from o).
 // @ts-ignore: decorator
@@ -69,18 +78,20 @@ export function fillSlab(x: usize, cn: i32, H: i32, Wd: i32, pt: i32, pl: i32, s
 }
 
 /**
- * B^T d B of 4-tile groups: tile rows 0..rowsT-1 (tw4 tiles each, 6x6 tiles `step` apart: 4 for
- * F(4x4, 3x3); 2 for F(2x2, 5x5), whose tiles overlap by 4) of channels c0..c0+cn-1 (of C) from
- * a slab [cn][sr][wp] whose row 0 is the first tile row's, into V at v (36 planes xs bytes
- * apart, panels of 8 tiles x C channels): tile (ty, tx) is V's tile tl0 + ty * tw4 + tx.
- * Each slab row goes through B once per group of 4 tiles (rb: sr rows of 6 vectors), shared by
- * the tile rows that overlap on it (3 for F(2x2, 5x5)).
+ * B^T d B of 4-tile groups: tile rows 0..rowsT-1 (tw4 tiles each; tiles of the variant: 6x6, 4
+ * apart for F(4x4, 3x3), 2 apart for F(2x2, 5x5); 8x8, 4 apart for F(4x4, 5x5)) of channels
+ * c0..c0+cn-1 (of C) from a slab [cn][sr][wp] whose row 0 is the first tile row's, into V at v
+ * (tile^2 planes xs bytes apart, panels of 8 tiles x C channels): tile (ty, tx) is V's tile
+ * tl0 + ty * tw4 + tx. Each slab row goes through B once per group of 4 tiles (rb: sr rows of
+ * `tile` vectors), shared by the tile rows that overlap on it.
  */
 function transformTiles(
-  slab: usize, sr: i32, wp: i32, cn: i32, c0: i32, C: i32, rowsT: i32, tw4: i32, step: i32,
+  slab: usize, sr: i32, wp: i32, cn: i32, c0: i32, C: i32, rowsT: i32, tw4: i32, variant: i32,
   v: usize, xs: usize, tl0: i32, rb: usize,
 ): void {
+  const step = stepOf(variant), tile = tileOf(variant);
   const rs = <usize>wp << 2;
+  const rbs = <usize>(tile << 4); // bytes per row of rb
   for (let cl = 0; cl < cn; cl++) {
     const c = c0 + cl;
     for (let tx = 0; tx < tw4; tx += 4) {
@@ -88,87 +99,97 @@ function transformTiles(
       let p = slab + (<usize>((cl * sr) * wp + step * tx) << 2);
       for (let r = 0; r < sr; r++) {
         const a = v128.load(p), b = v128.load(p, 16), cv = v128.load(p, 32);
+        const o = rb + <usize>r * rbs;
         if (step == 4) {
-          // 4x4 transposes give columns 0..3 of the 4 tiles, columns 4 and 5 are the next
-          // tile's 0 and 1.
+          // Tiles 4 apart: 4x4 transposes give columns 0..3 of the 4 tiles; column 4 + j is
+          // the next tile's column j.
           const d = v128.load(p, 48), e = v128.load(p, 64);
           const u0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), u1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
           const u2 = v128.shuffle<f32>(cv, d, 0, 4, 1, 5), u3 = v128.shuffle<f32>(cv, d, 2, 6, 3, 7);
           const x0 = v128.shuffle<f32>(u0, u2, 0, 1, 4, 5), x1 = v128.shuffle<f32>(u0, u2, 2, 3, 6, 7);
           const x2 = v128.shuffle<f32>(u1, u3, 0, 1, 4, 5), x3 = v128.shuffle<f32>(u1, u3, 2, 3, 6, 7);
           const x4 = v128.shuffle<f32>(x0, e, 1, 2, 3, 4), x5 = v128.shuffle<f32>(x1, e, 1, 2, 3, 5);
-          storeBT(rb + <usize>(r * 96), 16, x0, x1, x2, x3, x4, x5);
+          if (tile == 8) {
+            const x6 = v128.shuffle<f32>(x2, e, 1, 2, 3, 6), x7 = v128.shuffle<f32>(x3, e, 1, 2, 3, 7);
+            storeBT8(o, 16, x0, x1, x2, x3, x4, x5, x6, x7);
+          } else {
+            storeBT(o, 16, x0, x1, x2, x3, x4, x5);
+          }
         } else {
           // Tiles 2 apart: column i of tile l is element 2l + i of the 12 at p.
           const x0 = v128.shuffle<f32>(a, b, 0, 2, 4, 6), x1 = v128.shuffle<f32>(a, b, 1, 3, 5, 7);
           const x2 = v128.shuffle<f32>(x0, cv, 1, 2, 3, 4), x3 = v128.shuffle<f32>(x1, cv, 1, 2, 3, 5);
           const x4 = v128.shuffle<f32>(x2, cv, 1, 2, 3, 6), x5 = v128.shuffle<f32>(x3, cv, 1, 2, 3, 7);
-          storeBT(rb + <usize>(r * 96), 16, x0, x1, x2, x3, x4, x5);
+          storeBT(o, 16, x0, x1, x2, x3, x4, x5);
         }
         p += rs;
       }
-      // B^T (d B) of each tile row: column j of its 6 rows.
+      // B^T (d B) of each tile row: column j of its rows, into planes i * tile + j.
       for (let ty = 0; ty < rowsT; ty++) {
         const tt = tl0 + ty * tw4 + tx;
         const dst = v + (<usize>(((tt >> 3) * C + c) * 8 + (tt & 4)) << 2);
-        const q0 = rb + <usize>(step * ty * 96);
-        for (let j = 0; j < 6; j++) {
+        const q0 = rb + <usize>(step * ty) * rbs;
+        for (let j = 0; j < tile; j++) {
           const q = q0 + <usize>(j << 4);
-          const x0 = v128.load(q), x1 = v128.load(q, 96), x2 = v128.load(q, 192);
-          const x3 = v128.load(q, 288), x4 = v128.load(q, 384), x5 = v128.load(q, 480);
-          storeBT(dst + <usize>j * xs, 6 * xs, x0, x1, x2, x3, x4, x5);
+          const x0 = v128.load(q), x1 = v128.load(q + rbs), x2 = v128.load(q + 2 * rbs);
+          const x3 = v128.load(q + 3 * rbs), x4 = v128.load(q + 4 * rbs), x5 = v128.load(q + 5 * rbs);
+          if (tile == 8) storeBT8(dst + <usize>j * xs, 8 * xs, x0, x1, x2, x3, x4, x5, v128.load(q + 6 * rbs), v128.load(q + 7 * rbs));
+          else storeBT(dst + <usize>j * xs, 6 * xs, x0, x1, x2, x3, x4, x5);
         }
       }
     }
   }
 }
 
-/** V (36 planes) of image n, channels of one chunk, for the flat job (flat6Task). */
-export function inputFlat6Task(job: usize, t: i32, s: usize, step: i32): void {
+/** V (tile^2 planes) of image n, channels of one chunk, for the flat job (flat6Task). */
+export function inputFlat6Task(job: usize, t: i32, s: usize, variant: i32): void {
   const C = arg(job, W_C), H = arg(job, W_H), Wd = arg(job, W_W), pt = arg(job, W_PT), pl = arg(job, W_PL);
   const th = arg(job, W_TH), tw4 = arg(job, W_TW4), wp = arg(job, W_WP), cc = arg(job, W_CC);
   const per = (C + cc - 1) / cc;
   const n = t / per, c0 = (t - n * per) * cc, cn = min(cc, C - c0);
-  const sr = step * th + 6 - step;
-  // Scratch: the slab, then sr rows of 6 vectors.
+  const step = stepOf(variant);
+  const sr = step * th + tileOf(variant) - step;
+  // Scratch: the slab, then sr rows of `tile` vectors.
   const slab = s;
   fillSlab(<usize>arg(job, W_X) + (<usize>((n * C + c0) * H * Wd) << 2), cn, H, Wd, pt, pl, sr, wp, slab);
   const rb = slab + (<usize>(cn * sr * wp + 16) << 2);
-  transformTiles(slab, sr, wp, cn, c0, C, th, tw4, step, <usize>arg(job, W_V), plane(arg(job, W_PANELS) * C * 8), n * th * tw4, rb);
+  transformTiles(slab, sr, wp, cn, c0, C, th, tw4, variant, <usize>arg(job, W_V), plane(arg(job, W_PANELS) * C * 8), n * th * tw4, rb);
 }
 
-/** Filters 4t..4t+3 into the 36-plane panel at u: F(4x4, 3x3)'s (step 4) or F(2x2, 5x5)'s. */
+/** Filters 4t..4t+3 into the tile^2-plane panel at u, for the variant. */
 // @ts-ignore: decorator
-@inline function filterPanel6(step: i32, g: usize, C: i32, K: i32, t: i32, u: usize, xs: usize, gt: usize): void {
-  if (step == 4) filterPanel4(g, C, K, t, u, xs, gt);
-  else filterPanel25(g, C, K, t, u, xs, gt);
+@inline function filterPanel6(variant: i32, g: usize, C: i32, K: i32, t: i32, u: usize, xs: usize, gt: usize): void {
+  if (variant == F43) filterPanel4(g, C, K, t, u, xs, gt);
+  else if (variant == F25) filterPanel25(g, C, K, t, u, xs, gt);
+  else filterPanel45(g, C, K, t, u, xs, gt);
 }
 
-/** The transformed filters of all output channels into U (W_U; 36 planes of Kp*C floats): 4 per task. */
-export function filter6Task(job: usize, t: i32, s: usize, step: i32): void {
+/** The transformed filters of all output channels into U (W_U; tile^2 planes of Kp*C floats): 4 per task. */
+export function filter6Task(job: usize, t: i32, s: usize, variant: i32): void {
   const C = arg(job, W_C), Kp = arg(job, W_KP);
-  filterPanel6(step, <usize>arg(job, W_G), C, arg(job, W_K), t, <usize>arg(job, W_U) + (<usize>(t * C * 4) << 2), plane(Kp * C), s);
+  filterPanel6(variant, <usize>arg(job, W_G), C, arg(job, W_K), t, <usize>arg(job, W_U) + (<usize>(t * C * 4) << 2), plane(Kp * C), s);
 }
 
 /**
- * Output channels KB*t..: their filters' transform, then per chunk of tiles the 36 GEMMs and the
- * output transform (gemmChunk), of F(4x4, 3x3) (step 4) or F(2x2, 5x5) (step 2).
+ * Output channels KB*t..: their filters' transform, then per chunk of tiles the tile^2 GEMMs and
+ * the output transform (gemmChunk).
  */
-export function flat6Task(job: usize, t: i32, s: usize, step: i32): void {
+export function flat6Task(job: usize, t: i32, s: usize, variant: i32): void {
   const C = arg(job, W_C), K = arg(job, W_K);
   const th = arg(job, W_TH), tw4 = arg(job, W_TW4), KB = arg(job, W_KB), Kp = arg(job, W_KP);
   const panels = arg(job, W_PANELS), TC = arg(job, W_TC), N = arg(job, W_N);
   const k0 = t * KB, kbn = min(KB, Kp - k0);
-  const gt = s + 128; // 1232 bytes for filterPanel4 (880 for filterPanel25), 384 for the output transform
+  const gt = s + 128; // up to 1232 bytes for the filter transform, 512 for the output transform
   const ub = s + 2048;
   const uxs = plane(KB * C);
-  const mb = ub + 36 * uxs;
+  const planes = tileOf(variant) * tileOf(variant);
+  const mb = ub + <usize>planes * uxs;
   const g = <usize>arg(job, W_G);
-  for (let p = 0; p < kbn; p += 4) filterPanel6(step, g, C, K, (k0 + p) >> 2, ub + (<usize>(p * C) << 2), uxs, gt);
+  for (let p = 0; p < kbn; p += 4) filterPanel6(variant, g, C, K, (k0 + p) >> 2, ub + (<usize>(p * C) << 2), uxs, gt);
   const v = <usize>arg(job, W_V);
   const vxs = plane(panels * C * 8);
   for (let p0 = 0; p0 < panels; p0 += TC >> 3) {
-    gemmChunk(job, step, v, vxs, ub, uxs, mb, k0, kbn, p0, min(panels, p0 + (TC >> 3)), p0 << 3, N * th * tw4, s);
+    gemmChunk(job, variant, v, vxs, ub, uxs, mb, k0, kbn, p0, min(panels, p0 + (TC >> 3)), p0 << 3, N * th * tw4, s);
   }
 }
 
@@ -179,7 +200,7 @@ export function flat6Task(job: usize, t: i32, s: usize, step: i32): void {
  * filter6Task). Many images of few channels (the CIFAR demo's 5x5 layers) stream the input once
  * this way, where the flat job streams all of V once per block of output channels.
  */
-export function banded6Task(job: usize, t: i32, s: usize, step: i32): void {
+export function banded6Task(job: usize, t: i32, s: usize, variant: i32): void {
   const C = arg(job, W_C), H = arg(job, W_H), Wd = arg(job, W_W), pt = arg(job, W_PT), pl = arg(job, W_PL);
   const th = arg(job, W_TH), tw4 = arg(job, W_TW4), wp = arg(job, W_WP), cc = arg(job, W_CC);
   const KB = arg(job, W_KB), Kp = arg(job, W_KP), TC = arg(job, W_TC);
@@ -187,22 +208,23 @@ export function banded6Task(job: usize, t: i32, s: usize, step: i32): void {
   const n = t / bands, ty0 = (t - n * bands) * rpb, rowsT = min(rpb, th - ty0);
   const tiles = rowsT * tw4, panels = (tiles + 7) >> 3;
   const vxs = plane(panels * C * 8);
-  const srb = step * rowsT + 6 - step;
+  const step = stepOf(variant), planes = tileOf(variant) * tileOf(variant);
+  const srb = step * rowsT + tileOf(variant) - step;
   // Scratch: micro-kernel tmp (128 bytes), gt (up to 2048), V, M, the slab, its rows through B.
   const v = s + 2048;
   const mxi = plane(KB * TC);
-  const mb = v + 36 * vxs;
-  const slab = mb + 36 * mxi;
-  const rb = slab + (<usize>(cc * srb * wp + 16) << 2); // srb rows of 6 vectors
+  const mb = v + <usize>planes * vxs;
+  const slab = mb + <usize>planes * mxi;
+  const rb = slab + (<usize>(cc * srb * wp + 16) << 2); // srb rows of `tile` vectors
   const x = <usize>arg(job, W_X) + (<usize>(n * C * H * Wd) << 2);
   for (let c0 = 0; c0 < C; c0 += cc) {
     const cn = min(cc, C - c0);
     fillSlab(x + (<usize>(c0 * H * Wd) << 2), cn, H, Wd, pt - step * ty0, pl, srb, wp, slab);
-    transformTiles(slab, srb, wp, cn, c0, C, rowsT, tw4, step, v, vxs, 0, rb);
+    transformTiles(slab, srb, wp, cn, c0, C, rowsT, tw4, variant, v, vxs, 0, rb);
   }
   // A half-empty last panel: zeros, not stale scratch (denormals would slow the GEMMs down).
   if (tiles & 4) {
-    for (let xi = 0; xi < 36; xi++) {
+    for (let xi = 0; xi < planes; xi++) {
       for (let c = 0; c < C; c++) zeroFloats(v + <usize>xi * vxs + (<usize>(((panels - 1) * C + c) * 8 + 4) << 2), 4);
     }
   }
@@ -212,7 +234,7 @@ export function banded6Task(job: usize, t: i32, s: usize, step: i32): void {
   for (let p0 = 0; p0 < panels; p0 += TC >> 3) {
     const pn1 = min(panels, p0 + (TC >> 3));
     for (let k0 = 0; k0 < Kp; k0 += KB) {
-      gemmChunk(job, step, v, vxs, u + (<usize>(k0 * C) << 2), uxs, mb, k0, min(KB, Kp - k0), p0, pn1, t0 + (p0 << 3), t0 + tiles, s);
+      gemmChunk(job, variant, v, vxs, u + (<usize>(k0 * C) << 2), uxs, mb, k0, min(KB, Kp - k0), p0, pn1, t0 + (p0 << 3), t0 + tiles, s);
     }
   }
 }
@@ -224,13 +246,14 @@ export function banded6Task(job: usize, t: i32, s: usize, step: i32): void {
  * whole batch (image, tile row and column follow from it); tiles from tend on are padding.
  */
 function gemmChunk(
-  job: usize, step: i32, v: usize, vxs: usize, ub: usize, uxs: usize, mb: usize,
+  job: usize, variant: i32, v: usize, vxs: usize, ub: usize, uxs: usize, mb: usize,
   k0: i32, kbn: i32, p0: i32, pn1: i32, tbase: i32, tend: i32, s: usize,
 ): void {
   const C = arg(job, W_C), K = arg(job, W_K), OH = arg(job, W_OH), OW = arg(job, W_OW);
   const th = arg(job, W_TH), tw4 = arg(job, W_TW4), KB = arg(job, W_KB), TC = arg(job, W_TC);
   const tmp = s; // 128 bytes for the micro-kernel
-  const gt = s + 128; // 384 bytes for the output transform
+  const gt = s + 128; // 512 bytes for the output transform
+  const step = stepOf(variant);
   const y = <usize>arg(job, W_Y);
   const biasPtr = <usize>arg(job, W_BIAS);
   const scalePtr = <usize>arg(job, W_SCALE);
@@ -238,7 +261,7 @@ function gemmChunk(
   const mxi = plane(KB * TC);
   const half = sp(0.5), quarter = sp(0.25), eighth = sp(0.125), two = sp(2), four = sp(4), eight = sp(8);
   const tcn = (pn1 - p0) << 3;
-  planeGemms(36, v, vxs, ub, uxs, mb, mxi, kbn, C, p0, pn1, TC, tmp);
+  planeGemms(tileOf(variant) * tileOf(variant), v, vxs, ub, uxs, mb, mxi, kbn, C, p0, pn1, TC, tmp);
   for (let j = 0; j < tcn; j += 4) {
     const tt = tbase + j;
     if (tt >= tend) break;
@@ -253,8 +276,12 @@ function gemmChunk(
       const sc = scaleAt(scalePtr, k);
       const yk = y + (<usize>((n * K + k) * OH * OW) << 2);
       const m = mb + (<usize>(kk * TC + j) << 2);
-      if (step == 2) {
+      if (variant == F25) {
         outputs2x2(m, mxi, gt, yk + (<usize>(oy * OW + ox) << 2), OW, min(2, OH - oy), cols, sc, b, relu);
+        continue;
+      }
+      if (variant == F45) {
+        outputs4x4of8(m, mxi, gt, yk + (<usize>(oy * OW + ox) << 2), OW, min(4, OH - oy), cols, sc, b, relu);
         continue;
       }
       // A^T M: each column of M, 6 rows -> 4 (24 vectors at gt); then each row -> 4 outputs.
@@ -335,20 +362,4 @@ function filterPanel4(g: usize, C: i32, K: i32, t: i32, u: usize, xs: usize, gt:
       storeG(dst + <usize>(i * 6) * xs, xs, a, b, cv);
     }
   }
-}
-
-function storeRow4(dst: usize, y0: v128, y1: v128, y2: v128, y3: v128, cols: i32): void {
-  // Lanes are tiles, y_j column j: transpose to 4 contiguous columns per tile.
-  const u0 = v128.shuffle<f32>(y0, y1, 0, 4, 1, 5), u1 = v128.shuffle<f32>(y0, y1, 2, 6, 3, 7);
-  const u2 = v128.shuffle<f32>(y2, y3, 0, 4, 1, 5), u3 = v128.shuffle<f32>(y2, y3, 2, 6, 3, 7);
-  const r0 = v128.shuffle<f32>(u0, u2, 0, 1, 4, 5), r1 = v128.shuffle<f32>(u0, u2, 2, 3, 6, 7);
-  const r2 = v128.shuffle<f32>(u1, u3, 0, 1, 4, 5), r3 = v128.shuffle<f32>(u1, u3, 2, 3, 6, 7);
-  if (cols >= 16) {
-    v128.store(dst, r0); v128.store(dst, r1, 16); v128.store(dst, r2, 32); v128.store(dst, r3, 48);
-    return;
-  }
-  storeLanes(dst, r0, cols);
-  storeLanes(dst + 16, r1, cols - 4);
-  storeLanes(dst + 32, r2, cols - 8);
-  storeLanes(dst + 48, r3, cols - 12);
 }

@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Derives and checks the Winograd matrices of the wasm kernels (assembly/winograd4.ts,
-assembly/winograd25.ts, assembly/winograd25filter.ts): the interpolation points 0, 1, -1, 1/2, -2
-and infinity give B^T (6x6, shared), A^T (2 or 4 rows) and G (3 or 5 columns). G is solved from
-B^T and A^T so that A^T [(G g) . (B^T d)] is the correlation of d with g, then every transform
-(forward F(4x4,3x3) and F(2x2,5x5), and the F(2x2,5x5) filter gradient G^T [(A dy A^T) . (B^T x B)] G)
-is checked against direct sums, and the float32 error of F(2x2,5x5) is measured.
+assembly/winograd25.ts, assembly/winograd25filter.ts, assembly/winograd45.ts). 6x6 tiles: the
+interpolation points 0, 1, -1, 1/2, -2 and infinity give B^T (6x6, shared), A^T (2 or 4 rows)
+and G (3 or 5 columns); G is solved from B^T and A^T so that A^T [(G g) . (B^T d)] is the
+correlation of d with g. 8x8 tiles (F(4x4,5x5)): the points 0, 1, -1, 2, -2, 1/2, -1/2 and
+infinity give A^T and G by the Toom-Cook (Lagrange) construction, and B^T is solved from them.
+Every transform (forward F(4x4,3x3), F(2x2,5x5), F(4x4,5x5), and the F(2x2,5x5) filter gradient
+G^T [(A dy A^T) . (B^T x B)] G) is checked against direct sums, and the float32 errors of the 5x5
+ones are measured.
 Needs numpy. Usage: python3 scripts/winograd-matrices.py"""
 from fractions import Fraction
 
@@ -34,6 +37,29 @@ def solve_g(at, r):
     return g.reshape(n, r)
 
 
+def toom_cook(points, m, r):
+    """A^T (m x n) and G (n x r) from the points (and infinity), then B^T solved (n = m + r - 1)."""
+    n = m + r - 1
+    at, g = np.zeros((m, n)), np.zeros((n, r))
+    for j, a in enumerate(points):
+        f = np.prod([a - b for b in points if b != a])
+        at[:, j] = [a ** i for i in range(m)]
+        g[j] = [a ** k / f for k in range(r)]
+    at[m - 1, n - 1], g[n - 1, r - 1] = 1, 1
+    rows, rhs = [], []
+    for i in range(m):
+        for k in range(r):
+            for l in range(n):
+                row = np.zeros((n, n))
+                row[:, l] = at[i] * g[:, k]
+                rows.append(row.ravel())
+                rhs.append(1.0 if l == i + k else 0.0)
+    a, b = np.array(rows), np.array(rhs)
+    bt = np.linalg.lstsq(a, b, rcond=None)[0]
+    assert np.abs(a @ bt - b).max() < 1e-12, 'no exact B^T for these points'
+    return at, g, bt.reshape(n, n)
+
+
 def show(name, mat):
     print(name, '= [' + '; '.join(' '.join(str(Fraction(v).limit_denominator(1000)) for v in row) for row in mat) + ']')
 
@@ -42,11 +68,15 @@ rng = np.random.default_rng(1)
 G3, G5 = solve_g(AT4, 3), solve_g(AT2, 5)
 show('G (F(4x4,3x3))', G3)
 show('G (F(2x2,5x5))', G5)
+AT45, G45, BT45 = toom_cook([0, 1, -1, 2, -2, .5, -.5], 4, 5)
+show('B^T (F(4x4,5x5))', BT45)
+show('G (F(4x4,5x5))', G45)
+show('A^T (F(4x4,5x5))', AT45)
 
-for at, g, r in ((AT4, G3, 3), (AT2, G5, 5)):
-    m = at.shape[0]
-    d, w = rng.standard_normal((6, 6)), rng.standard_normal((r, r))
-    y = at @ ((g @ w @ g.T) * (BT @ d @ BT.T)) @ at.T
+for at, g, bt, r in ((AT4, G3, BT, 3), (AT2, G5, BT, 5), (AT45, G45, BT45, 5)):
+    m, n = at.shape
+    d, w = rng.standard_normal((n, n)), rng.standard_normal((r, r))
+    y = at @ ((g @ w @ g.T) * (bt @ d @ bt.T)) @ at.T
     ref = np.array([[(d[i:i + r, j:j + r] * w).sum() for j in range(m)] for i in range(m)])
     print(f'forward F({m}x{m},{r}x{r}) max error {np.abs(y - ref).max():.1e}')
 
@@ -59,17 +89,19 @@ for ty in range(3):
 ref = np.array([[(dy * x[u:u + 6, v:v + 6]).sum() for v in range(5)] for u in range(5)])
 print(f'filter gradient F(2x2,5x5) max error {np.abs(G5.T @ acc @ G5 - ref).max():.1e}')
 
-# float32 error of F(2x2,5x5) over 20 channels, relative to the output's scale.
+# float32 errors over 20 channels, relative to the output's scale.
 f = np.float32
-worst = 0.0
-for _ in range(200):
-    d, w = rng.standard_normal((20, 6, 6)), rng.standard_normal((20, 5, 5)) * 0.1
-    acc = np.zeros((6, 6), f)
-    for c in range(20):
-        u = (G5.astype(f) @ w[c].astype(f) @ G5.T.astype(f)).astype(f)
-        v = (BT.astype(f) @ d[c].astype(f) @ BT.T.astype(f)).astype(f)
-        acc = (acc + u * v).astype(f)
-    y = AT2.astype(f) @ acc @ AT2.T.astype(f)
-    ref = np.array([[sum((d[c, i:i + 5, j:j + 5] * w[c]).sum() for c in range(20)) for j in range(2)] for i in range(2)])
-    worst = max(worst, np.abs(y - ref).max() / np.sqrt((w ** 2).sum()))
-print(f'float32 F(2x2,5x5), 20 channels: {worst:.1e} of the output scale')
+for name, at, g, bt in (('F(2x2,5x5)', AT2, G5, BT), ('F(4x4,5x5)', AT45, G45, BT45)):
+    m, n = at.shape
+    worst = 0.0
+    for _ in range(100):
+        d, w = rng.standard_normal((20, n, n)), rng.standard_normal((20, 5, 5)) * 0.1
+        acc = np.zeros((n, n), f)
+        for c in range(20):
+            u = (g.astype(f) @ w[c].astype(f) @ g.T.astype(f)).astype(f)
+            v = (bt.astype(f) @ d[c].astype(f) @ bt.T.astype(f)).astype(f)
+            acc = (acc + u * v).astype(f)
+        y = at.astype(f) @ acc @ at.T.astype(f)
+        ref = np.array([[sum((d[c, i:i + 5, j:j + 5] * w[c]).sum() for c in range(20)) for j in range(m)] for i in range(m)])
+        worst = max(worst, np.abs(y - ref).max() / np.sqrt((w ** 2).sum()))
+    print(f'float32 {name}, 20 channels: {worst:.1e} of the output scale')

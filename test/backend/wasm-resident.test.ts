@@ -45,7 +45,7 @@ describe.runIf(ck.listBackends().includes('wasm'))('wasm-resident tensors', () =
         pool.forward(xin);
         const idx = pool.lastIndices!;
         expect(idx.values().buffer instanceof SharedArrayBuffer).toBe(true);
-        const copied = copyValues(y.data);
+        const copied = copyValues(y.data as Float32Array);
         expect(isShared(copied)).toBe(true);
         expect(copied.byteOffset).not.toBe(y.data.byteOffset);
         expect(Array.from(copied)).toEqual(Array.from(y.data));

@@ -29,13 +29,13 @@ describe('wasm backend runtime', () => {
     const attrs = { kernel: [5, 5] as [number, number], stride: [1, 1] as [number, number], pad: [2, 2, 2, 2] as [number, number, number, number],
       dilation: [1, 1] as [number, number], out: [12, 12] as [number, number], groups: 1, activation: 'none' as const };
     expect(() => wasmConv.conv2d(x, w, null, attrs)).not.toThrow();
-    // The same call with the banded Winograd job (kind 34) given half the scratch it asks for.
+    // The same call with the banded Winograd job (kind 39, F(4x4, 5x5)) given half the scratch it asks for.
     const orig = rt.run;
     rt.run = function (this: unknown, kind: number, n: number, bytes: number, parallel: boolean) {
-      return orig.call(this, kind, n, kind === 34 ? bytes >> 1 : bytes, parallel);
+      return orig.call(this, kind, n, kind === 39 ? bytes >> 1 : bytes, parallel);
     };
     try {
-      expect(() => wasmConv.conv2d(x, w, null, attrs)).toThrow(/kind 34 wrote past its \d+ bytes of scratch/);
+      expect(() => wasmConv.conv2d(x, w, null, attrs)).toThrow(/kind 39 wrote past its \d+ bytes of scratch/);
     } finally {
       rt.run = orig;
     }

@@ -1,9 +1,10 @@
-// Winograd F(2x2, 5x5) (assembly/winograd25.ts on the jobs of assembly/winograd4.ts), in the
-// banded and the flat layout: outputs 2x2 to 20x20 and odd sizes, channels 8 to 96 with output
-// channels not a multiple of 4, batches, padding (same, none, lopsided), bias, ReLU and a folded
-// batch norm's scale, forward and input gradient (a forward convolution of dy with the flipped
-// filters), against the js reference with the usual tolerances; the same bits run to run,
-// threaded or not; and which 5x5 convolutions take it.
+// Winograd F(2x2, 5x5) and F(4x4, 5x5) (assembly/winograd25.ts and winograd45.ts, on the jobs
+// of assembly/winograd4.ts), in the banded and the flat layout: outputs 2x2 to 20x20 and odd
+// sizes, channels 8 to 96 with output channels not a multiple of 4, batches, padding (same,
+// none, lopsided), bias, ReLU and a folded batch norm's scale, forward and input gradient (a
+// forward convolution of dy with the flipped filters), and the F(2x2, 5x5) filter gradient,
+// against the js reference with the usual tolerances; the same bits run to run, threaded or
+// not; and which 5x5 convolutions take which.
 import { afterAll, describe, expect, it, beforeAll } from 'vitest';
 import '../../src/index.js';
 import * as js from '../../src/backend/js/conv2d.js';
@@ -40,17 +41,17 @@ function kinds(fn: () => void): Set<number> {
 }
 
 describe('wasm Winograd F(2x2, 5x5): which convolutions take it', () => {
-  it('the CIFAR-10 demo net banded, one image of many filters flat, few channels not at all', () => {
+  it('F(4x4) on 16x16 outputs, F(2x2) on 8x8; banded for many images, flat for one of many filters; not for few channels', () => {
     const run = (n: number, c: number, k: number, h: number) => kinds(() => {
       const t: WinogradCase = { n, c, k, h, w: h, pad: P2, bias: false, relu: false, r: 5 };
       wasm.conv2d(kt([n, c, h, h], 1), kt([k, c, 5, 5], 2), null, attrsOf(t));
     });
-    const banded = (s: Set<number>) => s.has(33) && s.has(34);
-    const flat = (s: Set<number>) => s.has(29) && s.has(30);
-    expect(banded(run(64, 16, 20, 16))).toBe(true);
-    expect(banded(run(64, 20, 20, 8))).toBe(true);
-    expect(flat(run(1, 96, 256, 27))).toBe(true);
-    for (const s of [run(64, 3, 16, 32), run(2, 16, 20, 1)]) expect(banded(s) || flat(s)).toBe(false);
+    // Job kinds: F(2x2, 5x5) flat 29/30, banded 33/34; F(4x4, 5x5) flat 36/37, banded 38/39.
+    const has = (s: Set<number>, a: number, b: number) => s.has(a) && s.has(b);
+    expect(has(run(64, 16, 20, 16), 38, 39)).toBe(true);
+    expect(has(run(64, 20, 20, 8), 33, 34)).toBe(true);
+    expect(has(run(1, 96, 256, 27), 36, 37)).toBe(true);
+    for (const s of [run(64, 3, 16, 32), run(2, 16, 20, 1)]) expect([29, 33, 36, 38].some((k) => s.has(k))).toBe(false);
   });
 
   it('the filter gradient of the same convolutions (job kind 35)', () => {
@@ -65,12 +66,14 @@ describe('wasm Winograd F(2x2, 5x5): which convolutions take it', () => {
   });
 });
 
-describe.each(['on', 'off'] as const)('wasm Winograd F(2x2, 5x5) against the js reference, banded %s', (banded) => {
+describe.each([['f25', 'on'], ['f25', 'off'], ['f45', 'on'], ['f45', 'off']] as const)('wasm Winograd %s against the js reference, banded %s', (mode, banded) => {
   beforeAll(async () => {
     await workersReady();
+    winogradTuning.mode = mode;
     winogradTuning.banded = banded;
   });
   afterAll(() => {
+    winogradTuning.mode = 'auto';
     winogradTuning.banded = 'auto';
   });
 

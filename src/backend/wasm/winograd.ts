@@ -17,9 +17,11 @@ import { PARALLEL_MACS } from './gemm.js';
 /**
  * Benchmarks and tests: 'off' never takes Winograd, 'rows'/'flat' force a layout of F(2x2, 3x3)
  * where it applies, 'f2' takes F(2x2, 3x3) in the layout 'auto' would pick for it, 'f4' forces
- * F(4x4, 3x3) (flat layout, assembly/winograd4.ts).
+ * F(4x4, 3x3) (assembly/winograd4.ts); 'f25' and 'f45' force F(2x2, 5x5) or F(4x4, 5x5) on 5x5
+ * layers (3x3 ones then take F(2x2, 3x3)). `banded` forces the layout of the 6x6- and 8x8-tile
+ * variants ('auto': useBanded).
  */
-export const winogradTuning: { mode: 'auto' | 'off' | 'rows' | 'flat' | 'f2' | 'f4'; banded: 'auto' | 'on' | 'off' } = { mode: 'auto', banded: 'auto' };
+export const winogradTuning: { mode: 'auto' | 'off' | 'rows' | 'flat' | 'f2' | 'f4' | 'f25' | 'f45'; banded: 'auto' | 'on' | 'off' } = { mode: 'auto', banded: 'auto' };
 
 export function winogradApplies(attrs: Conv2DAttrs, c: number, k: number): boolean {
   if (winogradTuning.mode === 'off') return false;
@@ -41,6 +43,18 @@ function winograd5Applies(c: number, k: number, oh: number, ow: number): boolean
 export const WINO5_MIN_C = 8;
 export const WINO5_MIN_K = 8;
 
+/**
+ * F(4x4, 5x5) rather than F(2x2, 5x5) for a 5x5 layer: where its padded tiles (rows of 4-tile
+ * groups) do at most F45_MAX_RATIO of F(2x2)'s multiplies (16x16 outputs: 0.44; 8x8: 0.89).
+ */
+const F45_MAX_RATIO = 0.7;
+function useF45(oh: number, ow: number): boolean {
+  if (winogradTuning.mode === 'f25') return false;
+  if (winogradTuning.mode === 'f45') return true;
+  const muls = (m: number, planes: number) => planes * Math.ceil(oh / m) * Math.ceil(Math.ceil(ow / m) / 4) * 4;
+  return muls(4, 64) <= F45_MAX_RATIO * muls(2, 36);
+}
+
 /** y (pointer, [n, k, oh, ow]) = scale * conv3x3(x, w) + bias, ReLU when asked (ep). Pointers are bytes. */
 export function runWinograd(
   rt: WasmRuntime, x: number, w: number, ep: Epilogue, y: number,
@@ -50,8 +64,9 @@ export function runWinograd(
   const { bias, relu } = ep;
   rt.arg(W.SCALE, ep.scale);
   if (attrs.kernel[0] === 5) {
-    if (useBanded(n, k, oh, ow, F25)) runBanded(rt, x, w, bias, y, relu, n, c, h, wd, k, attrs, F25);
-    else runFlat(rt, x, w, bias, y, relu, n, c, h, wd, k, attrs, F25);
+    const f = useF45(oh, ow) ? F45 : F25;
+    if (useBanded(n, k, oh, ow, f)) runBanded(rt, x, w, bias, y, relu, n, c, h, wd, k, attrs, f);
+    else runFlat(rt, x, w, bias, y, relu, n, c, h, wd, k, attrs, f);
     return;
   }
   if (useF4(n, c, oh, ow)) {
@@ -108,7 +123,7 @@ function flatLayout(n: number, c: number, th: number, tw: number): boolean {
  */
 interface FlatVariant {
   m: 2 | 4;
-  tile: 4 | 6;
+  tile: 4 | 6 | 8;
   inputKind: number;
   flatKind: number;
   /** Panels of 8 tiles per GEMM chunk at most. */
@@ -127,6 +142,10 @@ const F2: FlatVariant = { m: 2, tile: 4, inputKind: KIND.winogradInput, flatKind
 const F4: FlatVariant = {
   m: 4, tile: 6, inputKind: KIND.winograd4Input, flatKind: KIND.winograd4Flat, chunkPanels: 8, inputExtra: 128, flatExtra: 2048, parallelInput: 1024,
   filterKind: KIND.winograd4Filter, bandedKind: KIND.winograd4Banded,
+};
+const F45: FlatVariant = {
+  m: 4, tile: 8, inputKind: KIND.winograd45Input, flatKind: KIND.winograd45Flat, chunkPanels: 8, inputExtra: 128, flatExtra: 2048, parallelInput: 1024,
+  filterKind: KIND.winograd45Filter, bandedKind: KIND.winograd45Banded,
 };
 const F25: FlatVariant = {
   m: 2, tile: 6, inputKind: KIND.winograd25Input, flatKind: KIND.winograd25Flat, chunkPanels: 8, inputExtra: 128, flatExtra: 2048, parallelInput: 1024,
@@ -165,7 +184,7 @@ function runFlat(
   ] as const;
   for (const [slot, value] of args) rt.arg(slot, value);
   const per = Math.ceil(c / cc);
-  rt.run(f.inputKind, n * per, f.inputExtra + 4 * cc * sr * wp + (f.tile === 6 ? 96 * sr + 64 : 0), n * c * th * tw4 >= f.parallelInput);
+  rt.run(f.inputKind, n * per, f.inputExtra + 4 * cc * sr * wp + (f.tile > 4 ? 16 * f.tile * sr + 64 : 0), n * c * th * tw4 >= f.parallelInput);
   rt.run(f.flatKind, Math.ceil(kp / kb), f.flatExtra + 4 * planes * (kb * c + kb * tc + 32), true);
 }
 
@@ -225,7 +244,8 @@ function runBanded(
   const wp = f.m * tw4 + 4;
   const kp = Math.ceil(k / 4) * 4;
   const threads = rt.plannedThreads();
-  let rpb = Math.max(1, Math.min(th, Math.floor(BAND_V_BYTES / (4 * 36 * c * tw4))));
+  const planes = f.tile * f.tile;
+  let rpb = Math.max(1, Math.min(th, Math.floor(BAND_V_BYTES / (4 * planes * c * tw4))));
   while (rpb > 1 && n * Math.ceil(th / rpb) < 4 * threads) rpb = Math.ceil(rpb / 2);
   const bands = Math.ceil(th / rpb);
   const panels = Math.ceil((rpb * tw4) / 8);
@@ -233,7 +253,7 @@ function runBanded(
   const kb = Math.min(kp, 16);
   const srb = f.m * rpb + f.tile - f.m;
   const cc = Math.max(1, Math.min(c, Math.floor((64 << 10) / (4 * srb * wp))));
-  const u = rt.alloc(36 * (kp * c + 16));
+  const u = rt.alloc(planes * (kp * c + 16));
   const args = [
     [W.X, x], [W.U, u], [W.Y, y], [W.BIAS, bias], [W.RELU, relu ? 1 : 0], [W.N, n], [W.C, c], [W.K, k],
     [W.H, h], [W.W, wd], [W.OH, oh], [W.OW, ow], [W.PT, attrs.pad[0]], [W.PL, attrs.pad[2]],
@@ -242,7 +262,7 @@ function runBanded(
   ] as const;
   for (const [slot, value] of args) rt.arg(slot, value);
   rt.run(f.filterKind!, kp / 4, 2048, kp * c >= 4096);
-  const scratch = 2048 + 4 * (36 * (panels * c * 8 + 16) + 36 * (kb * tc + 16) + cc * srb * wp + 16) + 96 * srb + 64;
+  const scratch = 2048 + 4 * (planes * (panels * c * 8 + 16) + planes * (kb * tc + 16) + cc * srb * wp + 16) + 16 * f.tile * srb + 64;
   rt.run(f.bandedKind!, n * bands, scratch, true);
 }
 
