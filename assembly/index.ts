@@ -8,7 +8,7 @@ import { gemmTask, GEMM_SCRATCH } from './gemm';
 import { col2imPhaseTask, col2imTask } from './col2im';
 import { filterTask, flatTask, inputFlatTask, winogradTask } from './winograd';
 import { banded6Task, filter6Task, flat6Task, inputFlat6Task, F25, F43, F45 } from './winograd4';
-import { winograd25FilterTask } from './winograd25filter';
+import { winograd5FilterTask } from './winograd5filter';
 import { eltTask } from './elementwise';
 import { gemvTask } from './gemv';
 import { directConvTask, directFilterTask } from './direct';
@@ -50,6 +50,7 @@ export const KIND_WINOGRAD45_INPUT = 36;
 export const KIND_WINOGRAD45_FLAT = 37;
 export const KIND_WINOGRAD45_FILTER = 38;
 export const KIND_WINOGRAD45_BANDED = 39;
+export const KIND_WINOGRAD45_FILTER_GRAD = 40;
 
 /** Bumped whenever a job layout changes; the loader refuses a kernels.wasm of another version. */
 export function abiVersion(): i32 {
@@ -85,7 +86,8 @@ function dispatch(job: usize, kind: i32, t: i32, tid: i32): void {
     case KIND_WINOGRAD45_FLAT: flat6Task(job, t, scratch(job, tid), F45); break;
     case KIND_WINOGRAD45_FILTER: filter6Task(job, t, scratch(job, tid), F45); break;
     case KIND_WINOGRAD45_BANDED: banded6Task(job, t, scratch(job, tid), F45); break;
-    case KIND_WINOGRAD25_FILTER_GRAD: winograd25FilterTask(job, t, scratch(job, tid)); break;
+    case KIND_WINOGRAD25_FILTER_GRAD: winograd5FilterTask(job, t, scratch(job, tid), F25); break;
+    case KIND_WINOGRAD45_FILTER_GRAD: winograd5FilterTask(job, t, scratch(job, tid), F45); break;
     case KIND_ELEMENTWISE: eltTask(job, t); break;
     case KIND_GEMV: gemvTask(job, t); break;
     case KIND_MAXPOOL: maxPoolTask(job, t); break;

@@ -128,3 +128,33 @@ export function filterPanel45(g: usize, C: i32, K: i32, t: i32, u: usize, xs: us
       finish(at2(s12, s34, s56), sc, b, relu), finish(at3(d12, d34, d56, m7), sc, b, relu), cols);
   }
 }
+
+/** A (8x4: A^T's transpose) applied to d0..d3 (a row or column of a 4x4 dy tile), 8 vectors st bytes apart. */
+// @ts-ignore: decorator
+@inline export function storeA8(o: usize, st: usize, d0: v128, d1: v128, d2: v128, d3: v128): void {
+  const e = f32x4.add(d0, d2), od = f32x4.add(d1, d3);
+  const e4 = f32x4.add(d0, f32x4.mul(d2, sp(4))), o4 = f32x4.add(f32x4.mul(d1, sp(2)), f32x4.mul(d3, sp(8)));
+  const e14 = f32x4.add(d0, f32x4.mul(d2, sp(0.25))), o14 = f32x4.add(f32x4.mul(d1, sp(0.5)), f32x4.mul(d3, sp(0.125)));
+  v128.store(o, d0);
+  v128.store(o + st, f32x4.add(e, od));
+  v128.store(o + 2 * st, f32x4.sub(e, od));
+  v128.store(o + 3 * st, f32x4.add(e4, o4));
+  v128.store(o + 4 * st, f32x4.sub(e4, o4));
+  v128.store(o + 5 * st, f32x4.add(e14, o14));
+  v128.store(o + 6 * st, f32x4.sub(e14, o14));
+  v128.store(o + 7 * st, d3);
+}
+
+/** G^T (5x8) applied to m0..m7, 5 vectors st bytes apart. */
+// @ts-ignore: decorator
+@inline export function storeGT8(o: usize, st: usize, m0: v128, m1: v128, m2: v128, m3: v128, m4: v128, m5: v128, m6: v128, m7: v128): void {
+  const s12 = f32x4.mul(f32x4.add(m1, m2), sp(<f32>(-2.0 / 9.0))), d12 = f32x4.mul(f32x4.sub(m1, m2), sp(<f32>(-2.0 / 9.0)));
+  const s34 = f32x4.mul(f32x4.add(m3, m4), sp(<f32>(1.0 / 90.0))), d34 = f32x4.mul(f32x4.sub(m3, m4), sp(<f32>(1.0 / 90.0)));
+  const s56 = f32x4.mul(f32x4.add(m5, m6), sp(<f32>(2.0 / 45.0))), d56 = f32x4.mul(f32x4.sub(m5, m6), sp(<f32>(2.0 / 45.0)));
+  // The coefficients as multiples of 1/90 (s34, d34) and 2/45 (s56, d56).
+  v128.store(o, f32x4.add(f32x4.sub(s12, m0), f32x4.add(s34, f32x4.mul(s56, sp(16)))));
+  v128.store(o + st, f32x4.add(d12, f32x4.add(f32x4.mul(d34, sp(2)), f32x4.mul(d56, sp(8)))));
+  v128.store(o + 2 * st, f32x4.add(s12, f32x4.add(f32x4.mul(s34, sp(4)), f32x4.mul(s56, sp(4)))));
+  v128.store(o + 3 * st, f32x4.add(d12, f32x4.add(f32x4.mul(d34, sp(8)), f32x4.mul(d56, sp(2)))));
+  v128.store(o + 4 * st, f32x4.add(f32x4.add(s12, m7), f32x4.add(f32x4.mul(s34, sp(16)), s56)));
+}

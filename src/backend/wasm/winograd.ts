@@ -267,8 +267,8 @@ function runBanded(
 }
 
 /**
- * The filter gradient of 5x5 stride-1 convolutions by F(2x2, 5x5) (assembly/winograd25filter.ts),
- * under the same conditions as the forward pass.
+ * The filter gradient of 5x5 stride-1 convolutions by F(2x2, 5x5) or F(4x4, 5x5)
+ * (assembly/winograd5filter.ts), under the same conditions as the forward pass.
  */
 export function winogradFilterApplies(attrs: Conv2DAttrs, c: number, k: number): boolean {
   return attrs.kernel[0] === 5 && attrs.kernel[1] === 5 && attrs.pad.every((p) => p >= 0) && winogradApplies(attrs, c, k);
@@ -279,10 +279,12 @@ export function runWinogradFilter(
   rt: WasmRuntime, x: number, dy: number, n: number, c: number, h: number, wd: number, k: number, attrs: Conv2DAttrs,
 ): Float32Array {
   const [oh, ow] = attrs.out;
-  const tw = Math.ceil(ow / 2);
+  const f45 = useF45(oh, ow);
+  const step = f45 ? 4 : 2, tile = f45 ? 8 : 6, planes = tile * tile;
+  const tw = Math.ceil(ow / step);
   const tw4 = Math.ceil(tw / 4) * 4;
   // Rows of tiles per chunk: about 64 tiles (the operands of a chunk stay in L2).
-  const rc = Math.max(1, Math.min(Math.ceil(oh / 2), Math.floor(64 / tw)));
+  const rc = Math.max(1, Math.min(Math.ceil(oh / step), Math.floor(64 / tw)));
   // The GEMM's A operand has 4-wide panels, B 8-wide: B gets the dimension that pads less.
   const up = (a: number, b: number) => Math.ceil(a / b) * b;
   const swap = up(c, 4) * up(k, 8) < up(k, 4) * up(c, 8);
@@ -297,13 +299,13 @@ export function runWinogradFilter(
   const size = k * c * 25;
   const out = rt.alloc(size * kParts);
   const tc = rc * tw;
-  const sr = 2 * rc + 4, sw = 2 * tw4 + 4;
-  const scratch = 1024 + 4 * 36 * (ap * bp + ap * tc + bp * tc + 48) + 4 * 8 * sr * sw + 64;
+  const sr = step * rc + tile - step, sw = step * tw4 + tile - step;
+  const scratch = 2048 + 4 * planes * (ap * bp + ap * tc + bp * tc + 48) + 4 * 8 * sr * sw + 64;
   const args = [
     [FG.X, x], [FG.DY, dy], [FG.OUT, out], [FG.N, n], [FG.C, c], [FG.K, k], [FG.H, h], [FG.W, wd],
     [FG.OH, oh], [FG.OW, ow], [FG.PT, attrs.pad[0]], [FG.PL, attrs.pad[2]], [FG.IPP, ipp], [FG.RC, rc], [FG.SWAP, swap ? 1 : 0],
   ] as const;
   for (const [slot, value] of args) rt.arg(slot, value);
-  rt.run(KIND.winograd25FilterGrad, kParts, scratch, macs >= PARALLEL_MACS);
+  rt.run(f45 ? KIND.winograd45FilterGrad : KIND.winograd25FilterGrad, kParts, scratch, macs >= PARALLEL_MACS);
   return rt.readSum(out, size, kParts);
 }

@@ -1,10 +1,11 @@
-// The filter gradient of a 5x5 stride-1 convolution by Winograd F(2x2, 5x5), the transpose of the
-// forward one (assembly/winograd25.ts, same points): with y = A^T [(G g G^T) . (B^T d B)] A per
-// 2x2 output tile, the gradient of the filter g is
+// The filter gradient of a 5x5 stride-1 convolution by Winograd F(2x2, 5x5) or F(4x4, 5x5), the
+// transpose of the forward ones (assembly/winograd25.ts, winograd45.ts, same points): with
+// y = A^T [(G g G^T) . (B^T d B)] A per output tile, the gradient of the filter g is
 //   dW = G^T [ sum over images and tiles of (A dy A^T) . (B^T x B) ] G
-// so the sum runs in the 6x6 transformed domain, as 36 GEMMs whose reduction is over tiles
+// so the sum runs in the transformed domain (6x6 or 8x8), as 36 or 64 GEMMs whose reduction is over tiles
 // (M[xi][k][c] = sum_t D[xi][t][k] V[xi][t][c]), and one inverse transform per filter tap set
-// at the end: 36 multiply-adds per 2x2 tile and (input, output) channel pair instead of 100.
+// at the end: 36 multiply-adds per 2x2 tile and (input, output) channel pair instead of 100
+// (F(4x4, 5x5): 64 per 4x4 tile instead of 400).
 //
 // The transforms run with the 4 lanes on 4 channels (x) or 4 filters (dy), so that each tile's
 // transformed values land as the GEMM's packed panels (tile-major, 4 or 8 channels per k step)
@@ -19,7 +20,8 @@
 import { arg } from './job';
 import { EP_LOAD, kernel4x8 } from './kernel';
 import { zeroFloats } from './mem';
-import { fillSlab, storeBT } from './winograd4';
+import { F45, fillSlab, storeBT } from './winograd4';
+import { storeA8, storeBT8, storeGT8 } from './winograd45';
 
 export const FG_X = 0, FG_DY = 1, FG_OUT = 2, FG_N = 3, FG_C = 4, FG_K = 5, FG_H = 6, FG_W = 7;
 export const FG_OH = 8, FG_OW = 9, FG_PT = 10, FG_PL = 11, FG_IPP = 12, FG_RC = 13, FG_SWAP = 14;
@@ -89,12 +91,17 @@ function slab4(src: usize, plane: i32, g0: i32, count: i32, h: i32, w: i32, top:
   interleave4(tmp, rows, cols, dst);
 }
 
-/** Partial dW of one part of the images: out[part][k][c][5][5]. */
-export function winograd25FilterTask(job: usize, part: i32, s: usize): void {
+/**
+ * Partial dW of one part of the images: out[part][k][c][5][5], by F(2x2, 5x5) (F25: 6x6 tiles 2
+ * apart) or F(4x4, 5x5) (F45: 8x8 tiles 4 apart).
+ */
+export function winograd5FilterTask(job: usize, part: i32, s: usize, variant: i32): void {
   const N = arg(job, FG_N), C = arg(job, FG_C), K = arg(job, FG_K), H = arg(job, FG_H), Wd = arg(job, FG_W);
   const OH = arg(job, FG_OH), OW = arg(job, FG_OW), pt = arg(job, FG_PT), pl = arg(job, FG_PL);
   const ipp = arg(job, FG_IPP), rc = arg(job, FG_RC), swap = arg(job, FG_SWAP) != 0;
-  const th = (OH + 1) >> 1, tw = (OW + 1) >> 1;
+  const f45 = variant == F45;
+  const step = f45 ? 4 : 2, tile = f45 ? 8 : 6, planes = tile * tile;
+  const th = (OH + step - 1) / step, tw = (OW + step - 1) / step;
   const tw4 = roundUp(tw, 4);
   // GEMM operands: A (4-wide panels, ap rows) and B (8-wide, bp columns).
   const ad = swap ? C : K, bd = swap ? K : C;
@@ -102,15 +109,17 @@ export function winograd25FilterTask(job: usize, part: i32, s: usize): void {
   const xEnd = swap ? ap : bp, dEnd = swap ? bp : ap; // channels and filters, padded as their operands
   const tcMax = rc * tw;
   const aPlane = planeBytes(ap * tcMax), bPlane = planeBytes(bp * tcMax), mPlane = planeBytes(ap * bp);
-  // Scratch: kernel tmp 128 | 36 vectors | M | A | B | slab | interleaved slab.
+  // Scratch: kernel tmp 128 | tile x tile vectors (and the final transform's) | M | A | B | slab | interleaved slab.
   const tmp = s, tv = s + 128;
-  const m = s + 1024;
-  const ao = m + 36 * mPlane;
-  const bo = ao + 36 * aPlane;
-  const sr = 2 * rc + 4, sw = 2 * tw4 + 4; // x slab of a chunk: rows, columns (a multiple of 4)
-  const slab = bo + 36 * bPlane;
+  const tvRow = <usize>(tile << 4); // bytes per row of tile vectors at tv
+  const m = s + 2048;
+  const ao = m + <usize>planes * mPlane;
+  const bo = ao + <usize>planes * aPlane;
+  // x slab of a chunk: rows, columns (a multiple of 4).
+  const sr = step * rc + tile - step, sw = step * tw4 + tile - step;
+  const slab = bo + <usize>planes * bPlane;
   const islab = slab + (<usize>(4 * sr * sw) << 2);
-  for (let xi = 0; xi < 36; xi++) zeroFloats(m + <usize>xi * mPlane, ap * bp);
+  for (let xi = 0; xi < planes; xi++) zeroFloats(m + <usize>xi * mPlane, ap * bp);
   const i0 = part * ipp, i1 = min(N, i0 + ipp);
   const xs = <usize>arg(job, FG_X), dys = <usize>arg(job, FG_DY);
   for (let img = i0; img < i1; img++) {
@@ -121,46 +130,64 @@ export function winograd25FilterTask(job: usize, part: i32, s: usize): void {
       const tc = rows * tw;
       // x: B^T d B of each tile, 4 channels per vector, into its operand's panels.
       const xo = swap ? ao : bo, xPlane = swap ? aPlane : bPlane, xw = swap ? 4 : 8;
+      const srs = <usize>(sw * 4) << 2; // bytes per interleaved slab row
       for (let c0 = 0; c0 < xEnd; c0 += 4) {
-        slab4(x, H * Wd, c0, C, H, Wd, pt - 2 * ty0, pl, sr, sw, slab, islab);
+        slab4(x, H * Wd, c0, C, H, Wd, pt - step * ty0, pl, sr, sw, slab, islab);
         const dst0 = xo + (<usize>((c0 / xw) * tc * xw + (c0 % xw)) << 2);
         for (let ty = 0; ty < rows; ty++) {
           for (let tx = 0; tx < tw; tx++) {
-            let p = islab + (<usize>((2 * ty * sw + 2 * tx) * 4) << 2);
-            for (let r = 0; r < 6; r++) {
-              storeBT(tv + <usize>(r * 96), 16, v128.load(p), v128.load(p, 16), v128.load(p, 32), v128.load(p, 48), v128.load(p, 64), v128.load(p, 80));
-              p += <usize>(sw * 4) << 2;
+            let p = islab + (<usize>((step * ty * sw + step * tx) * 4) << 2);
+            for (let r = 0; r < tile; r++) {
+              const o = tv + <usize>r * tvRow;
+              const x0 = v128.load(p), x1 = v128.load(p, 16), x2 = v128.load(p, 32), x3 = v128.load(p, 48), x4 = v128.load(p, 64), x5 = v128.load(p, 80);
+              if (f45) storeBT8(o, 16, x0, x1, x2, x3, x4, x5, v128.load(p, 96), v128.load(p, 112));
+              else storeBT(o, 16, x0, x1, x2, x3, x4, x5);
+              p += srs;
             }
             const dst = dst0 + (<usize>((ty * tw + tx) * xw) << 2);
-            for (let j = 0; j < 6; j++) {
+            for (let j = 0; j < tile; j++) {
               const q = tv + <usize>(j << 4);
-              storeBT(dst + <usize>j * xPlane, 6 * xPlane, v128.load(q), v128.load(q, 96), v128.load(q, 192), v128.load(q, 288), v128.load(q, 384), v128.load(q, 480));
+              const x0 = v128.load(q), x1 = v128.load(q + tvRow), x2 = v128.load(q + 2 * tvRow);
+              const x3 = v128.load(q + 3 * tvRow), x4 = v128.load(q + 4 * tvRow), x5 = v128.load(q + 5 * tvRow);
+              if (f45) storeBT8(dst + <usize>j * xPlane, 8 * xPlane, x0, x1, x2, x3, x4, x5, v128.load(q + 6 * tvRow), v128.load(q + 7 * tvRow));
+              else storeBT(dst + <usize>j * xPlane, 6 * xPlane, x0, x1, x2, x3, x4, x5);
             }
           }
         }
       }
-      // dy: A dy A^T of each 2x2 tile (zeros past the output's edge), 4 filters per vector.
+      // dy: A dy A^T of each step x step tile (zeros past the output's edge), 4 filters per vector.
       const dOp = swap ? bo : ao, dPlane = swap ? bPlane : aPlane, dw = swap ? 8 : 4;
-      const dr = 2 * rows, dc = 2 * tw4;
+      const dr = step * rows, dc = step * tw4;
+      const rs = <usize>(dc * 4) << 2;
       for (let k0 = 0; k0 < dEnd; k0 += 4) {
-        slab4(dy, OH * OW, k0, K, OH, OW, -2 * ty0, 0, dr, dc, slab, islab);
+        slab4(dy, OH * OW, k0, K, OH, OW, -step * ty0, 0, dr, dc, slab, islab);
         const dst0 = dOp + (<usize>((k0 / dw) * tc * dw + (k0 % dw)) << 2);
         for (let ty = 0; ty < rows; ty++) {
           for (let tx = 0; tx < tw; tx++) {
-            const p = islab + (<usize>((2 * ty * dc + 2 * tx) * 4) << 2);
-            const rs = <usize>(dc * 4) << 2;
-            // Rows of the tile through A (tv: 2 rows of 6), then each column through A.
-            storeA(tv, 16, v128.load(p), v128.load(p, 16));
-            storeA(tv + 96, 16, v128.load(p + rs), v128.load(p + rs, 16));
+            const p = islab + (<usize>((step * ty * dc + step * tx) * 4) << 2);
             const dst = dst0 + (<usize>((ty * tw + tx) * dw) << 2);
-            for (let j = 0; j < 6; j++) {
-              storeA(dst + <usize>j * dPlane, 6 * dPlane, v128.load(tv + <usize>(j << 4)), v128.load(tv + <usize>(j << 4), 96));
+            // Rows of the tile through A (tv: step rows of `tile` vectors), then each column.
+            if (f45) {
+              for (let r = 0; r < 4; r++) {
+                const q = p + <usize>r * rs;
+                storeA8(tv + <usize>r * tvRow, 16, v128.load(q), v128.load(q, 16), v128.load(q, 32), v128.load(q, 48));
+              }
+              for (let j = 0; j < 8; j++) {
+                const q = tv + <usize>(j << 4);
+                storeA8(dst + <usize>j * dPlane, 8 * dPlane, v128.load(q), v128.load(q + tvRow), v128.load(q + 2 * tvRow), v128.load(q + 3 * tvRow));
+              }
+            } else {
+              storeA(tv, 16, v128.load(p), v128.load(p, 16));
+              storeA(tv + tvRow, 16, v128.load(p + rs), v128.load(p + rs, 16));
+              for (let j = 0; j < 6; j++) {
+                storeA(dst + <usize>j * dPlane, 6 * dPlane, v128.load(tv + <usize>(j << 4)), v128.load(tv + <usize>(j << 4) + tvRow));
+              }
             }
           }
         }
       }
       // M[xi] += A[xi]^T B[xi] over this chunk's tiles.
-      for (let xi = 0; xi < 36; xi++) {
+      for (let xi = 0; xi < planes; xi++) {
         const a = ao + <usize>xi * aPlane, b = bo + <usize>xi * bPlane, mx = m + <usize>xi * mPlane;
         for (let i = 0; i < ap; i += 4) {
           for (let j = 0; j < bp; j += 8) {
@@ -172,19 +199,24 @@ export function winograd25FilterTask(job: usize, part: i32, s: usize): void {
   }
   // dW = G^T M G for every (a, b) pair, 4 b's per vector, scattered into out[part][k][c][25].
   const out = <usize>arg(job, FG_OUT) + (<usize>(part * K * C * 25) << 2);
-  const g1 = tv; // G^T M: 5 rows of 6 vectors
-  const g2 = tv + 480; // then G^T M G: 25 vectors
+  const g1 = tv; // G^T M: 5 rows of `tile` vectors
+  const g2 = tv + 5 * tvRow; // then G^T M G: 25 vectors
   for (let i = 0; i < ad; i++) {
     for (let j = 0; j < bd; j += 4) {
       const q0 = m + (<usize>(i * bp + j) << 2);
-      for (let cj = 0; cj < 6; cj++) {
+      for (let cj = 0; cj < tile; cj++) {
         const q = q0 + <usize>cj * mPlane;
-        storeGT(g1 + <usize>(cj << 4), 96, v128.load(q), v128.load(q + 6 * mPlane), v128.load(q + 12 * mPlane),
-          v128.load(q + 18 * mPlane), v128.load(q + 24 * mPlane), v128.load(q + 30 * mPlane));
+        const st = <usize>tile * mPlane;
+        const m0 = v128.load(q), m1 = v128.load(q + st), m2 = v128.load(q + 2 * st);
+        const m3 = v128.load(q + 3 * st), m4 = v128.load(q + 4 * st), m5 = v128.load(q + 5 * st);
+        if (f45) storeGT8(g1 + <usize>(cj << 4), tvRow, m0, m1, m2, m3, m4, m5, v128.load(q + 6 * st), v128.load(q + 7 * st));
+        else storeGT(g1 + <usize>(cj << 4), tvRow, m0, m1, m2, m3, m4, m5);
       }
       for (let u = 0; u < 5; u++) {
-        const r = g1 + <usize>(u * 96);
-        storeGT(g2 + <usize>(u * 80), 16, v128.load(r), v128.load(r, 16), v128.load(r, 32), v128.load(r, 48), v128.load(r, 64), v128.load(r, 80));
+        const r = g1 + <usize>u * tvRow;
+        const m0 = v128.load(r), m1 = v128.load(r, 16), m2 = v128.load(r, 32), m3 = v128.load(r, 48), m4 = v128.load(r, 64), m5 = v128.load(r, 80);
+        if (f45) storeGT8(g2 + <usize>(u * 80), 16, m0, m1, m2, m3, m4, m5, v128.load(r, 96), v128.load(r, 112));
+        else storeGT(g2 + <usize>(u * 80), 16, m0, m1, m2, m3, m4, m5);
       }
       for (let l = 0; l < min(4, bd - j); l++) {
         const k = swap ? j + l : i, c = swap ? i : j + l;
