@@ -28,6 +28,12 @@ CASES.push(
   { n: 1, c: 48, k: 128, h: 27, w: 27, pad: P2, bias: true, relu: true, r: 5 },
   { n: 2, c: 96, k: 36, h: 13, w: 11, pad: [1, 3, 2, 2], bias: true, relu: false, r: 5 },
   { n: 1, c: 32, k: 64, h: 28, w: 28, pad: P2, bias: false, relu: true, r: 5 },
+  // Few input channels (the CIFAR demo's RGB layer, LeNet-5's second): the filter gradient's
+  // GEMM takes the channels as its 4-wide operand.
+  { n: 4, c: 3, k: 16, h: 32, w: 32, pad: P2, bias: true, relu: true, r: 5 },
+  { n: 2, c: 3, k: 10, h: 13, w: 9, pad: P2, bias: false, relu: false, r: 5 },
+  { n: 3, c: 6, k: 16, h: 14, w: 14, pad: P0, bias: true, relu: true, r: 5 },
+  { n: 2, c: 5, k: 12, h: 11, w: 11, pad: [1, 2, 2, 1], bias: true, relu: false, r: 5 },
 );
 
 /** Which job kinds a call runs (33/34: F(2x2, 5x5) banded, 29/30: flat). */
@@ -41,7 +47,7 @@ function kinds(fn: () => void): Set<number> {
 }
 
 describe('wasm Winograd on 5x5 convolutions: which take it', () => {
-  it('F(4x4) on 16x16 outputs, F(2x2) on 8x8; banded for many images, flat for one of many filters; not for few channels', () => {
+  it('F(4x4) on 16x16 outputs, F(2x2) on 8x8; banded for many images, flat for one of many filters; not for 1 channel or few filters', () => {
     const run = (n: number, c: number, k: number, h: number) => kinds(() => {
       const t: WinogradCase = { n, c, k, h, w: h, pad: P2, bias: false, relu: false, r: 5 };
       wasm.conv2d(kt([n, c, h, h], 1), kt([k, c, 5, 5], 2), null, attrsOf(t));
@@ -51,7 +57,8 @@ describe('wasm Winograd on 5x5 convolutions: which take it', () => {
     expect(has(run(64, 16, 20, 16), 38, 39)).toBe(true);
     expect(has(run(64, 20, 20, 8), 33, 34)).toBe(true);
     expect(has(run(1, 96, 256, 27), 36, 37)).toBe(true);
-    for (const s of [run(64, 3, 16, 32), run(2, 16, 20, 1)]) expect([29, 33, 36, 38].some((k) => s.has(k))).toBe(false);
+    expect(has(run(64, 3, 16, 32), 38, 39)).toBe(true);
+    for (const s of [run(64, 1, 6, 28), run(64, 16, 6, 16), run(2, 16, 20, 1)]) expect([29, 33, 36, 38].some((k) => s.has(k))).toBe(false);
   });
 
   it('the filter gradient of the same convolutions (job kinds 40: F(4x4, 5x5), 35: F(2x2, 5x5))', () => {

@@ -32,16 +32,16 @@ export function winogradApplies(attrs: Conv2DAttrs, c: number, k: number): boole
 }
 
 /**
- * F(2x2, 5x5) for 5x5 stride-1 convolutions (the CIFAR-10 demo's, AlexNet's, GoogLeNet's 5x5
- * branches). Its input transform costs 4x what F(4x4, 3x3)'s does per output, which only enough
- * input and output channels pay for. Measured (2 threads, ms, direct or GEMM -> F(2x2, 5x5)):
- * FILLED IN BELOW.
+ * Winograd for 5x5 stride-1 convolutions (the CIFAR-10 demo's, LeNet-5's second, AlexNet's,
+ * GoogLeNet's 5x5 branches): F(4x4, 5x5) or F(2x2, 5x5) (useF45), in all three passes. Their
+ * transforms cost more per output than F(4x4, 3x3)'s, which a single input channel or few
+ * filters do not pay back. Measured (2 threads, batch 64 unless said, ms, direct or GEMM ->
+ * Winograd): 16@16 -> 20 3.79 -> 1.89, 20@8 -> 20 1.15 -> 0.88, 3@32 -> 16 4.0 -> 3.5, 2@16 -> 16
+ * 0.91 -> 0.92, 1@28 -> 6 1.05 -> 1.17; batch 1, 48@27 -> 128 3.3 -> 1.06, 96@27 -> 256 11.2 -> 3.5.
  */
 function winograd5Applies(c: number, k: number, oh: number, ow: number): boolean {
-  return c >= WINO5_MIN_C && k >= WINO5_MIN_K && oh >= 2 && ow >= 2;
+  return c >= 3 && k >= 8 && oh >= 2 && ow >= 2;
 }
-export const WINO5_MIN_C = 8;
-export const WINO5_MIN_K = 8;
 
 /**
  * F(4x4, 5x5) rather than F(2x2, 5x5) for a 5x5 layer: where its padded tiles (rows of 4-tile
