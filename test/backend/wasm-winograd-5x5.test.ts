@@ -61,14 +61,20 @@ describe('wasm Winograd on 5x5 convolutions: which take it', () => {
     for (const s of [run(64, 1, 6, 28), run(64, 16, 6, 16), run(2, 16, 20, 1)]) expect([29, 33, 36, 38].some((k) => s.has(k))).toBe(false);
   });
 
-  it('the filter gradient of the same convolutions (job kinds 40: F(4x4, 5x5), 35: F(2x2, 5x5))', () => {
+  it('the filter gradient of the same convolutions, by F(4x4, 5x5) (job kind 40; 35 when F(2x2, 5x5) is forced)', () => {
     const grad = (n: number, c: number, k: number, h: number) => kinds(() => {
       const t: WinogradCase = { n, c, k, h, w: h, pad: P2, bias: false, relu: false, r: 5 };
       const attrs = attrsOf(t);
       wasm.conv2dBackpropFilter(kt([n, c, h, h], 1), kt([n, k, ...attrs.out], 2), [k, c, 5, 5], attrs);
     });
     expect(grad(64, 16, 20, 16).has(40)).toBe(true);
-    expect(grad(64, 20, 20, 8).has(35)).toBe(true);
+    expect(grad(64, 20, 20, 8).has(40)).toBe(true);
+    winogradTuning.mode = 'f25';
+    try {
+      expect(grad(64, 20, 20, 8).has(35)).toBe(true);
+    } finally {
+      winogradTuning.mode = 'auto';
+    }
     const none = grad(2, 16, 20, 1);
     expect(none.has(35) || none.has(40)).toBe(false);
   });
