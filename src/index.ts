@@ -12,7 +12,7 @@ export { ConvkitError } from './tensor/errors.js';
 export { tensor, zeros, ones, full, arange, randn, rand, randint } from './tensor/creation.js';
 export type { CreateOptions, RandomOptions } from './tensor/creation.js';
 export { Generator, manualSeed, globalGenerator } from './tensor/random.js';
-export { memory, type MemoryInfo, type DType } from './tensor/storage.js';
+export { memory, resetPeakMemory, type MemoryInfo, type DType } from './tensor/storage.js';
 export { tidy, keep } from './tensor/scope.js';
 export { noGrad, enableGrad, isGradEnabled } from './autograd/tape.js';
 export {

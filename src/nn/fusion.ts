@@ -1,8 +1,9 @@
 import { needsGrad } from '../autograd/tape.js';
 import type { FusedActivation } from '../ops/fused-activation.js';
 import { relu } from '../ops/activations.js';
+import { isKept } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { Module } from './module.js';
+import { Module } from './module.js';
 import { ReLU } from './relu.js';
 
 /**
@@ -79,6 +80,7 @@ export function runLayers(layers: readonly Module[], x: Tensor): Tensor {
   let h = x;
   for (let i = 0; i < layers.length; i++) {
     const layer = layers[i]!;
+    const prev = h;
     const folded = foldable(layer, layers[i + 1], h);
     if (folded) {
       const [conv, norm] = folded;
@@ -92,6 +94,23 @@ export function runLayers(layers: readonly Module[], x: Tensor): Tensor {
     } else {
       h = layer.forward(h);
     }
+    releaseIfDone(prev, h, x);
   }
   return h;
+}
+
+/**
+ * Inference keeps only the activations it still needs: once the next layer has run, the
+ * activation between two layers is freed (its block goes back to the backend for the next
+ * layers' outputs), so running VGG-16 takes the weights plus about the two largest activations
+ * rather than all of them. Only when nothing can still read it: no gradient is being recorded
+ * through the layer (so no backward pass saved it), it is not the caller's input nor shares its
+ * storage with the input or the output (views), nobody kept it, and no forward hook anywhere
+ * could have held on to it. A custom layer that stashes its input for later finds it disposed,
+ * as it would after the tidy() scope around the call, with the same clear error.
+ */
+function releaseIfDone(prev: Tensor, next: Tensor, input: Tensor): void {
+  if (prev === input || prev.storage === input.storage || prev.storage === next.storage) return;
+  if (needsGrad(next) || needsGrad(prev) || Module.forwardHooks > 0 || isKept(prev)) return;
+  prev.dispose();
 }

@@ -227,8 +227,22 @@ export abstract class Module {
 
   registerForwardHook(hook: ForwardHook): HookHandle {
     this.hooks.push(hook);
-    return { remove: () => (this.hooks = this.hooks.filter((h) => h !== hook)) };
+    Module.forwardHooks++;
+    return {
+      remove: () => {
+        if (!this.hooks.includes(hook)) return;
+        this.hooks = this.hooks.filter((h) => h !== hook);
+        Module.forwardHooks--;
+      },
+    };
   }
+
+  /**
+   * Forward hooks registered on any module and not removed. While there are none, nothing but
+   * the layers themselves sees the activations between them, so inference may free each one
+   * as soon as the next layer has run (nn/fusion.ts, runLayers).
+   */
+  static forwardHooks = 0;
 
   /** Applies fn to this module and every descendant. */
   apply(fn: (m: Module) => void): this {

@@ -58,6 +58,7 @@ export class Storage {
     this.origin = debugLeaks ? new Error().stack?.split('\n').slice(3, 8).join('\n') : undefined;
     live.count++;
     live.bytes += this.bytes;
+    if (live.bytes > live.peak) live.peak = live.bytes;
     finalizer.register(this, this.bytes, this);
     trackStorage(this);
   }
@@ -123,7 +124,7 @@ export class Storage {
 
 const debugLeaks = typeof process !== 'undefined' && /leaks/.test(process.env?.['CONVKIT_DEBUG'] ?? '');
 
-const live = { count: 0, bytes: 0 };
+const live = { count: 0, bytes: 0, peak: 0 };
 const finalizer = new FinalizationRegistry<number>((bytes) => {
   live.count--;
   live.bytes -= bytes;
@@ -133,9 +134,16 @@ export interface MemoryInfo {
   /** Storages alive (several tensor views may share one). */
   numTensors: number;
   numBytes: number;
+  /** The most bytes alive at once since the last resetPeakMemory() (or the start). */
+  peakBytes: number;
 }
 
 /** Live tensor storage: counts every buffer not yet disposed or garbage-collected. */
 export function memory(): MemoryInfo {
-  return { numTensors: live.count, numBytes: live.bytes };
+  return { numTensors: live.count, numBytes: live.bytes, peakBytes: live.peak };
+}
+
+/** Starts a new peak: memory().peakBytes is then the most alive from now on (as PyTorch's reset_peak_memory_stats). */
+export function resetPeakMemory(): void {
+  live.peak = live.bytes;
 }
