@@ -1,7 +1,6 @@
 import { ConvkitError, fmtShape } from '../tensor/errors.js';
 import { keep } from '../tensor/scope.js';
 import { Tensor, type GradNode } from '../tensor/tensor.js';
-import { copyValues } from '../ops/kernel-io.js';
 
 /**
  * Reverse-mode automatic differentiation. Each op that runs while grad is enabled and has an
@@ -143,7 +142,7 @@ function backward(root: Tensor, gradOutput?: Tensor): void {
 /** Leaves keep their gradient in `.grad`, summed over backward calls as in PyTorch. */
 function accumulateLeaf(leaf: Tensor, g: Tensor): void {
   // A leaf's gradient owns its storage: optimizers and zeroGrad may write into it.
-  leaf.grad = keep(leaf.grad ? addInto(leaf.grad, g) : new Tensor(copyValues(g.values()), g.shape));
+  leaf.grad = keep(leaf.grad ? addInto(leaf.grad, g) : new Tensor(g.values().slice(), g.shape));
 }
 
 Tensor.backwardImpl = backward;

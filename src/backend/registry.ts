@@ -1,6 +1,6 @@
 import { ConvkitError } from '../tensor/errors.js';
 import type { KernelName, KernelSignatures } from './kernels.js';
-import type { Storage, TypedArray } from '../tensor/storage.js';
+import type { Storage } from '../tensor/storage.js';
 
 /**
  * A backend is a table of kernels. The `js` backend is complete and is the oracle; other
@@ -17,12 +17,6 @@ export interface Backend {
    * copying it in on every call.
    */
   adopt?(storage: Storage): void;
-  /**
-   * A copy of `data` where the backend's tensors live (in its memory, with a memmove), or null
-   * where it cannot make one; callers then copy on the JS heap, which allocates a fresh buffer
-   * (about 0.3 ms per MiB in V8, several times a memmove).
-   */
-  copy?(data: TypedArray): TypedArray | null;
 }
 
 export interface ReferenceBackend extends Backend {

@@ -3,7 +3,7 @@ import { record } from '../autograd/tape.js';
 import { ConvkitError, fmtShape } from '../tensor/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkOptionNames } from './conv-args.js';
-import { copyValues, expectRank, expectTensor, kin, kout } from './kernel-io.js';
+import { expectRank, expectTensor, kin, kout } from './kernel-io.js';
 import type { PoolWithIndices } from './max-pool2d.js';
 
 /**
@@ -73,7 +73,7 @@ export function adaptiveMaxPool2d(x: Tensor, outputSize: AdaptiveSize, opts: Ada
   const outShape = [x.shape[0]!, x.shape[1]!, ...out];
   const { output, indices } = kernel('AdaptiveMaxPool2D')(kin(x, op), out);
   const y = record(kout(output, outShape), op, [x], (g) => [kout(kernel('MaxPool2DGrad')(kin(g), indices, x.shape), x.shape)]);
-  if (opts.returnIndices) return { output: y, indices: new Tensor(copyValues(indices), outShape) };
+  if (opts.returnIndices) return { output: y, indices: new Tensor(indices.slice(), outShape) };
   return y;
 }
 

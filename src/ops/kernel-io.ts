@@ -3,7 +3,6 @@ import { getBackend } from '../backend/registry.js';
 import { isKept } from '../tensor/scope.js';
 import { ConvkitError, fmtShape } from '../tensor/errors.js';
 import { Tensor } from '../tensor/tensor.js';
-import type { TypedArray } from '../tensor/storage.js';
 
 /** Is `v` a Tensor? Errors name the op and the argument when it is not. */
 export function expectTensor(v: unknown, op: string, arg: string): Tensor {
@@ -30,14 +29,6 @@ function offerToBackend(t: Tensor): void {
   const s = t.storage;
   if (s.isExternal || s.bytes < 4 * ADOPT_MIN_ELEMENTS || !(isKept(t) || (t.requiresGrad && t.gradFn === null))) return;
   getBackend().adopt?.(s);
-}
-
-/**
- * A copy of a tensor's values that no other tensor shares: in the backend's memory where it
- * keeps tensors (a memmove), else on the JS heap.
- */
-export function copyValues<T extends TypedArray>(data: T): T {
-  return (getBackend().copy?.(data) as T | null | undefined) ?? (data.slice() as T);
 }
 
 /** Wraps a kernel's output buffer. */

@@ -3,7 +3,7 @@ import { needsGrad, record } from '../autograd/tape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkOptionNames } from './conv-args.js';
 import type { Pair } from './geometry.js';
-import { copyValues, expectRank, expectTensor, kin, kout } from './kernel-io.js';
+import { expectRank, expectTensor, kin, kout } from './kernel-io.js';
 import { poolWindow, type PoolWindowOptions } from './pool-window.js';
 
 export interface MaxPool2dOptions extends PoolWindowOptions {
@@ -49,6 +49,6 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, opts: MaxPool2dOptions = 
     kout(kernel('MaxPool2DGrad')(kin(g), switches.values() as Int32Array, x.shape), x.shape),
   ], [switches]);
   // A copy, so that editing the returned indices cannot change the backward pass.
-  if (opts.returnIndices) return { output: y, indices: new Tensor(copyValues(indices), outShape) };
+  if (opts.returnIndices) return { output: y, indices: new Tensor(indices.slice(), outShape) };
   return y;
 }

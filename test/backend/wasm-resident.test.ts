@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
 import { runtime } from '../../src/backend/wasm/instance.js';
 import { kernel } from '../../src/backend/registry.js';
-import { copyValues } from '../../src/ops/kernel-io.js';
 import { workersReady } from './wasm-helpers.js';
 import { readFileSync } from 'node:fs';
 import { WasmRuntime } from '../../src/backend/wasm/runtime.js';
@@ -35,31 +34,6 @@ describe.runIf(ck.listBackends().includes('wasm'))('wasm-resident tensors', () =
   const withWasm = <T>(fn: () => T): Promise<T> => withBackend('wasm', fn);
   const x = ck.randn([4, 3, 32, 32], { seed: 5 });
   const w = ck.randn([8, 3, 3, 3], { seed: 6 });
-
-  it("copies (a pooling layer's switches, a leaf's first gradient: copyValues) stay in wasm memory inside tidy, and own their values", async () => {
-    await withWasm(() => {
-      const pool = new ck.nn.MaxPool2d(2);
-      const xin = ck.randn([4, 8, 32, 32], { seed: 7, requiresGrad: true });
-      const kept = ck.tidy(() => {
-        const y = ck.F.conv2d(x, w, null, { padding: 1 });
-        pool.forward(xin);
-        const idx = pool.lastIndices!;
-        expect(idx.values().buffer instanceof SharedArrayBuffer).toBe(true);
-        const copied = copyValues(y.data as Float32Array);
-        expect(isShared(copied)).toBe(true);
-        expect(copied.byteOffset).not.toBe(y.data.byteOffset);
-        expect(Array.from(copied)).toEqual(Array.from(y.data));
-        copied[0] = 12345;
-        expect(y.data[0]).not.toBe(12345);
-        return idx;
-      });
-      // Kept switches outlive the scope; a copy outside tidy is an ordinary array.
-      expect(kept.toArray()).toBeDefined();
-      const outside = copyValues(new Float32Array([1, 2, 3]));
-      expect(isShared(outside)).toBe(false);
-      expect(Array.from(outside)).toEqual([1, 2, 3]);
-    });
-  });
 
   it('kernel outputs inside tidy are views of wasm memory; outside tidy they are ordinary arrays', async () => {
     await withWasm(() => {

@@ -57,7 +57,7 @@ describe('inference frees activations layer by layer', () => {
     const gradPeak = peakAbove(() => ck.tidy(() => model.forward(x)));
     expect(gradPeak - noGradPeak).toBeGreaterThanOrEqual(act);
     const seen: ck.Tensor[] = [];
-    const handle = model.registerForwardHook((_m, args) => seen.push(args[0]!));
+    const handle = model.registerForwardHook((_m, args) => { seen.push(args[0] as ck.Tensor); });
     try {
       const hookedPeak = peakAbove(() => ck.tidy(() => ck.noGrad(() => model.forward(x))));
       expect(hookedPeak - noGradPeak).toBeGreaterThanOrEqual(act);

@@ -56,7 +56,6 @@ if (simdSupported()) {
       await startRuntime();
     },
     adopt: (storage) => runtime().adopt(storage),
-    copy: (data) => runtime().copy(data),
   });
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
   const wanted = env?.CONVKIT_BACKEND;

@@ -172,23 +172,6 @@ export class WasmRuntime {
     if (!storage.relocate(view)) this.freeResident(ptr);
   }
 
-  /**
-   * A copy of `data` in a block of its own (a memmove when data lives here too), to become a
-   * tensor's storage; null where outputs would be copied to the JS heap (see output).
-   */
-  copy<T extends TypedArray>(data: T): T | null {
-    if (!this.shared || this.residentBytes + data.byteLength >= this.residentLimit || !inTidyScope()) return null;
-    const grewBefore = this.grew;
-    const ptr = this.heap.alloc(data.byteLength);
-    if (this.grew && !grewBefore) this.grewBetweenCalls = true;
-    const Type = data.constructor as { new (b: ArrayBufferLike, at: number, n: number): T };
-    const view = new Type(this.memory.buffer, ptr, data.length);
-    if (this.isResident(data)) new Uint8Array(this.memory.buffer).copyWithin(ptr, data.byteOffset, data.byteOffset + data.byteLength);
-    else view.set(data as never);
-    this.track(ptr, view);
-    return view;
-  }
-
   /** `view` (at `ptr`) is a tensor's storage now: freed when its storages or the view go. */
   private track(ptr: number, view: TypedArray): void {
     const gen = ++this.generation;
