@@ -31,6 +31,20 @@ import { storeLanes } from './mem';
   v128.store(o + 5 * st, e);
 }
 
+/** Channel c of filters 4t..4t+3 of g [K, C, 5, 5] as 25 vectors at e (tap j, lanes the filters; zeros past K). */
+export function gatherTaps25(g: usize, C: i32, K: i32, t: i32, c: i32, e: usize): void {
+  for (let l = 0; l < 4; l++) {
+    const k = t * 4 + l;
+    const o = e + <usize>(l << 2);
+    if (k < K) {
+      const p = g + (<usize>((k * C + c) * 25) << 2);
+      for (let j = 0; j < 25; j++) store<f32>(o + <usize>(j << 4), load<f32>(p + (<usize>j << 2)));
+    } else {
+      for (let j = 0; j < 25; j++) store<f32>(o + <usize>(j << 4), 0);
+    }
+  }
+}
+
 /**
  * Filters 4t..4t+3 of g [K, C, 5, 5] (all channels; filters past K as zeros) into the 36-plane
  * panel at u (planes xs bytes apart), SIMD across the 4 filters. gt: 880 bytes of scratch.
@@ -39,16 +53,7 @@ export function filterPanel25(g: usize, C: i32, K: i32, t: i32, u: usize, xs: us
   const e = gt; // 25 vectors: tap j of the 4 filters
   const gg = gt + 400; // G g: 6 rows of 5 vectors
   for (let c = 0; c < C; c++) {
-    for (let l = 0; l < 4; l++) {
-      const k = t * 4 + l;
-      const o = e + <usize>(l << 2);
-      if (k < K) {
-        const p = g + (<usize>((k * C + c) * 25) << 2);
-        for (let j = 0; j < 25; j++) store<f32>(o + <usize>(j << 4), load<f32>(p + (<usize>j << 2)));
-      } else {
-        for (let j = 0; j < 25; j++) store<f32>(o + <usize>(j << 4), 0);
-      }
-    }
+    gatherTaps25(g, C, K, t, c, e);
     // G g: each column of g (taps j, 5 + j, ..) through G.
     for (let j = 0; j < 5; j++) {
       const q = e + <usize>(j << 4);

@@ -13,6 +13,7 @@
 // 4e-6), which is why 5x5 layers take it only where it saves many multiplies.
 import { finish } from './kernel';
 import { storeRow4 } from './mem';
+import { gatherTaps25 } from './winograd25';
 
 // @ts-ignore: decorator
 @inline function sp(x: f32): v128 { return f32x4.splat(x); }
@@ -62,16 +63,7 @@ export function filterPanel45(g: usize, C: i32, K: i32, t: i32, u: usize, xs: us
   const e = gt; // 25 vectors: tap j of the 4 filters
   const gg = gt + 400; // G g: 8 rows of 5 vectors
   for (let c = 0; c < C; c++) {
-    for (let l = 0; l < 4; l++) {
-      const k = t * 4 + l;
-      const o = e + <usize>(l << 2);
-      if (k < K) {
-        const p = g + (<usize>((k * C + c) * 25) << 2);
-        for (let j = 0; j < 25; j++) store<f32>(o + <usize>(j << 4), load<f32>(p + (<usize>j << 2)));
-      } else {
-        for (let j = 0; j < 25; j++) store<f32>(o + <usize>(j << 4), 0);
-      }
-    }
+    gatherTaps25(g, C, K, t, c, e);
     for (let j = 0; j < 5; j++) {
       const q = e + <usize>(j << 4);
       storeG8(gg + <usize>(j << 4), 80, v128.load(q), v128.load(q, 80), v128.load(q, 160), v128.load(q, 240), v128.load(q, 320));

@@ -9,10 +9,9 @@ import { afterAll, describe, expect, it, beforeAll } from 'vitest';
 import '../../src/index.js';
 import * as js from '../../src/backend/js/conv2d.js';
 import * as wasm from '../../src/backend/wasm/conv2d.js';
-import { runtime } from '../../src/backend/wasm/instance.js';
 import { winogradTuning } from '../../src/backend/wasm/winograd.js';
 import { bothPaths, expectSame, kt, workersReady } from './wasm-helpers.js';
-import { attrsOf, caseName, P0, type WinogradCase } from './winograd-cases.js';
+import { attrsOf, caseName, checkAgainstJs, jobKinds, P0, type WinogradCase } from './winograd-cases.js';
 
 const P2: WinogradCase['pad'] = [2, 2, 2, 2];
 const CASES: WinogradCase[] = [];
@@ -36,19 +35,10 @@ CASES.push(
   { n: 2, c: 5, k: 12, h: 11, w: 11, pad: [1, 2, 2, 1], bias: true, relu: false, r: 5 },
 );
 
-/** Which job kinds a call runs (33/34: F(2x2, 5x5) banded, 29/30: flat). */
-function kinds(fn: () => void): Set<number> {
-  const rt = runtime() as unknown as { run: (kind: number, ...rest: unknown[]) => void };
-  const orig = rt.run;
-  const seen = new Set<number>();
-  rt.run = function (this: unknown, kind: number, ...rest: unknown[]) { seen.add(kind); return orig.call(this, kind, ...rest); };
-  try { fn(); } finally { rt.run = orig; }
-  return seen;
-}
 
 describe('wasm Winograd on 5x5 convolutions: which take it', () => {
   it('F(4x4) on 16x16 outputs, F(2x2) on 8x8; banded for many images, flat for one of many filters; not for 1 channel or few filters', () => {
-    const run = (n: number, c: number, k: number, h: number) => kinds(() => {
+    const run = (n: number, c: number, k: number, h: number) => jobKinds(() => {
       const t: WinogradCase = { n, c, k, h, w: h, pad: P2, bias: false, relu: false, r: 5 };
       wasm.conv2d(kt([n, c, h, h], 1), kt([k, c, 5, 5], 2), null, attrsOf(t));
     });
@@ -62,7 +52,7 @@ describe('wasm Winograd on 5x5 convolutions: which take it', () => {
   });
 
   it('the filter gradient of the same convolutions, by F(4x4, 5x5) (job kind 40; 35 when F(2x2, 5x5) is forced)', () => {
-    const grad = (n: number, c: number, k: number, h: number) => kinds(() => {
+    const grad = (n: number, c: number, k: number, h: number) => jobKinds(() => {
       const t: WinogradCase = { n, c, k, h, w: h, pad: P2, bias: false, relu: false, r: 5 };
       const attrs = attrsOf(t);
       wasm.conv2dBackpropFilter(kt([n, c, h, h], 1), kt([n, k, ...attrs.out], 2), [k, c, 5, 5], attrs);
@@ -93,18 +83,7 @@ describe.each([['f25', 'on'], ['f25', 'off'], ['f45', 'on'], ['f45', 'off']] as 
 
   CASES.forEach((t, i) => {
     it(`${caseName(t)} 5x5: forward, input and filter gradients`, () => {
-      const attrs = attrsOf(t);
-      const x = kt([t.n, t.c, t.h, t.w], 13 * i + 1);
-      const w = kt([t.k, t.c, 5, 5], 13 * i + 2);
-      const b = t.bias ? kt([t.k], 13 * i + 3) : null;
-      const want = js.conv2d(x, w, b, attrs);
-      const got = wasm.conv2d(x, w, b, attrs);
-      expectSame(got, want, 'Conv2D');
-      expect(Buffer.from(wasm.conv2d(x, w, b, attrs).buffer).equals(Buffer.from(got.buffer))).toBe(true);
-      const dy = kt([t.n, t.k, ...attrs.out], 13 * i + 4);
-      const gradAttrs = { ...attrs, activation: 'none' as const };
-      expectSame(wasm.conv2dBackpropInput(dy, w, x.shape, gradAttrs), js.conv2dBackpropInput(dy, w, x.shape, gradAttrs), 'Conv2DBackpropInput');
-      expectSame(wasm.conv2dBackpropFilter(x, dy, w.shape, gradAttrs), js.conv2dBackpropFilter(x, dy, w.shape, gradAttrs), 'Conv2DBackpropFilter');
+      checkAgainstJs(t, 13 * i, true);
     });
   });
 

@@ -7,9 +7,8 @@ import '../../src/index.js';
 import * as js from '../../src/backend/js/conv2d.js';
 import * as wasm from '../../src/backend/wasm/conv2d.js';
 import { winogradTuning } from '../../src/backend/wasm/winograd.js';
-import { runtime } from '../../src/backend/wasm/instance.js';
 import { bothPaths, expectSame, kt, workersReady } from './wasm-helpers.js';
-import { attrsOf, caseName, P0, P1, type WinogradCase } from './winograd-cases.js';
+import { attrsOf, caseName, checkAgainstJs, jobKinds, P0, P1, type WinogradCase } from './winograd-cases.js';
 
 type Case = WinogradCase;
 const CASES: Case[] = [];
@@ -36,15 +35,6 @@ CASES.push(
 
 const name = caseName;
 
-/** Which Winograd job kinds a call runs (27/28: F(4x4); 21/22, 3/4: F(2x2)). */
-function kinds(fn: () => void): Set<number> {
-  const rt = runtime() as unknown as { run: (kind: number, ...rest: unknown[]) => void };
-  const orig = rt.run;
-  const seen = new Set<number>();
-  rt.run = function (this: unknown, kind: number, ...rest: unknown[]) { seen.add(kind); return orig.call(this, kind, ...rest); };
-  try { fn(); } finally { rt.run = orig; }
-  return seen;
-}
 
 describe('wasm Winograd F(4x4, 3x3) against the js reference', () => {
   beforeAll(async () => {
@@ -57,23 +47,13 @@ describe('wasm Winograd F(4x4, 3x3) against the js reference', () => {
 
   it('runs the F(4x4) jobs when forced', () => {
     const t = CASES.find((c) => c.h === 14 && c.c === 64)!;
-    const k = kinds(() => wasm.conv2d(kt([t.n, t.c, t.h, t.w], 1), kt([t.k, t.c, 3, 3], 2), null, attrsOf(t)));
+    const k = jobKinds(() => wasm.conv2d(kt([t.n, t.c, t.h, t.w], 1), kt([t.k, t.c, 3, 3], 2), null, attrsOf(t)));
     expect(k.has(27) && k.has(28)).toBe(true);
   });
 
   CASES.forEach((t, i) => {
     it(`${name(t)}: forward and input gradient`, () => {
-      const attrs = attrsOf(t);
-      const x = kt([t.n, t.c, t.h, t.w], 11 * i + 1);
-      const w = kt([t.k, t.c, 3, 3], 11 * i + 2);
-      const b = t.bias ? kt([t.k], 11 * i + 3) : null;
-      const want = js.conv2d(x, w, b, attrs);
-      const got = wasm.conv2d(x, w, b, attrs);
-      expectSame(got, want, 'Conv2D');
-      expect(Buffer.from(wasm.conv2d(x, w, b, attrs).buffer).equals(Buffer.from(got.buffer))).toBe(true);
-      const dy = kt([t.n, t.k, ...attrs.out], 11 * i + 4);
-      const gradAttrs = { ...attrs, activation: 'none' as const };
-      expectSame(wasm.conv2dBackpropInput(dy, w, x.shape, gradAttrs), js.conv2dBackpropInput(dy, w, x.shape, gradAttrs), 'Conv2DBackpropInput');
+      checkAgainstJs(t, 11 * i);
     });
   });
 
@@ -85,7 +65,7 @@ describe('wasm Winograd F(4x4, 3x3) against the js reference', () => {
         const x = kt([t.n, t.c, t.h, t.w], 11 * i + 1);
         const w = kt([t.k, t.c, 3, 3], 11 * i + 2);
         const b = t.bias ? kt([t.k], 11 * i + 3) : null;
-        const got = kinds(() => expectSame(wasm.conv2d(x, w, b, attrs), js.conv2d(x, w, b, attrs), `${name(t)} banded`));
+        const got = jobKinds(() => expectSame(wasm.conv2d(x, w, b, attrs), js.conv2d(x, w, b, attrs), `${name(t)} banded`));
         expect(got.has(31) && got.has(32), name(t)).toBe(attrs.out[0] >= 4 && attrs.out[1] >= 4);
       });
     } finally {
@@ -107,7 +87,7 @@ describe('wasm Winograd F(4x4, 3x3) against the js reference', () => {
   it("'auto' takes F(4x4) for 14x14..56x56 and F(2x2) for 7x7 and 224x224", () => {
     winogradTuning.mode = 'auto';
     try {
-      const run = (n: number, c: number, h: number) => kinds(() => {
+      const run = (n: number, c: number, h: number) => jobKinds(() => {
         const t: Case = { n, c, k: c, h, w: h, pad: P1, bias: false, relu: false };
         wasm.conv2d(kt([n, c, h, h], 1), kt([c, c, 3, 3], 2), null, attrsOf(t));
       });

@@ -3,11 +3,10 @@
 // same bits run to run, threaded or not, and in either tile layout.
 import { beforeAll, describe, expect, it } from 'vitest';
 import '../../src/index.js';
-import * as js from '../../src/backend/js/conv2d.js';
 import * as wasm from '../../src/backend/wasm/conv2d.js';
 import { winogradApplies, winogradTuning } from '../../src/backend/wasm/winograd.js';
-import { bothPaths, expectSame, kt, workersReady } from './wasm-helpers.js';
-import { attrsOf, caseName, P0, P1, type WinogradCase } from './winograd-cases.js';
+import { bothPaths, kt, workersReady } from './wasm-helpers.js';
+import { attrsOf, caseName, checkAgainstJs, P0, P1, type WinogradCase } from './winograd-cases.js';
 
 type Case = WinogradCase;
 const CASES: Case[] = [];
@@ -42,17 +41,7 @@ describe('wasm Winograd on small images against the js reference', () => {
 
   CASES.forEach((t, i) => {
     it(`${name(t)}: forward and input gradient`, () => {
-      const attrs = attrsOf(t);
-      const x = kt([t.n, t.c, t.h, t.w], 7 * i + 1);
-      const w = kt([t.k, t.c, 3, 3], 7 * i + 2);
-      const b = t.bias ? kt([t.k], 7 * i + 3) : null;
-      const want = js.conv2d(x, w, b, attrs);
-      const got = wasm.conv2d(x, w, b, attrs);
-      expectSame(got, want, 'Conv2D');
-      expect(Buffer.from(wasm.conv2d(x, w, b, attrs).buffer).equals(Buffer.from(got.buffer))).toBe(true);
-      const dy = kt([t.n, t.k, ...attrs.out], 7 * i + 4);
-      const gradAttrs = { ...attrs, activation: 'none' as const };
-      expectSame(wasm.conv2dBackpropInput(dy, w, x.shape, gradAttrs), js.conv2dBackpropInput(dy, w, x.shape, gradAttrs), 'Conv2DBackpropInput');
+      checkAgainstJs(t, 7 * i);
     });
   });
 
