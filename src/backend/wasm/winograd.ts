@@ -1,6 +1,7 @@
 /**
- * Winograd F(2x2, 3x3) (assembly/winograd.ts): when it applies, how to cut the work into
- * tasks, and the two jobs (filter transform, then the fused per-band convolution).
+ * Winograd convolution: which variant applies (F(2x2, 3x3) and F(4x4, 3x3) for 3x3 filters,
+ * F(2x2, 5x5) and F(4x4, 5x5) for 5x5, assembly/winograd*.ts), in which layout (rows, flat or
+ * banded), how to cut the work into tasks and size their scratch; and the 5x5 filter gradient.
  */
 import type { Conv2DAttrs } from '../kernels.js';
 import { FG, KIND, W } from './job-layout.js';
@@ -55,7 +56,7 @@ function useF45(oh: number, ow: number): boolean {
   return muls(4, 64) <= F45_MAX_RATIO * muls(2, 36);
 }
 
-/** y (pointer, [n, k, oh, ow]) = scale * conv3x3(x, w) + bias, ReLU when asked (ep). Pointers are bytes. */
+/** y (pointer, [n, k, oh, ow]) = scale * conv(x, w) + bias (3x3 or 5x5 filters), ReLU when asked (ep). Pointers are bytes. */
 export function runWinograd(
   rt: WasmRuntime, x: number, w: number, ep: Epilogue, y: number,
   n: number, c: number, h: number, wd: number, k: number, attrs: Conv2DAttrs,
@@ -117,9 +118,9 @@ function flatLayout(n: number, c: number, th: number, tw: number): boolean {
 }
 
 /**
- * The flat-layout variants: F(2x2, 3x3) (assembly/winograd.ts), F(4x4, 3x3) and F(2x2, 5x5)
- * (assembly/winograd4.ts, 6x6 input tiles for both). `m` is the output tile size, `tile` the
- * input tile's: the transforms work on tile^2 planes.
+ * The flat-layout variants: F(2x2, 3x3) (assembly/winograd.ts), and on the jobs of
+ * assembly/winograd4.ts F(4x4, 3x3) and F(2x2, 5x5) (6x6 input tiles) and F(4x4, 5x5) (8x8).
+ * `m` is the output tile size, `tile` the input tile's: the transforms work on tile^2 planes.
  */
 interface FlatVariant {
   m: 2 | 4;
@@ -128,12 +129,12 @@ interface FlatVariant {
   flatKind: number;
   /** Panels of 8 tiles per GEMM chunk at most. */
   chunkPanels: number;
-  /** Scratch bytes beyond the slab (input task; 6x6 tiles add the slab rows through B) and the blocks (flat task). */
+  /** Scratch bytes beyond the slab (input task; 6x6 and 8x8 tiles add the slab rows through B) and the blocks (flat task). */
   inputExtra: number;
   flatExtra: number;
   /** Input transforms touching fewer elements than this stay on one thread. */
   parallelInput: number;
-  /** 6x6 tiles: the banded layout's jobs (filter transform, then the bands). */
+  /** 6x6 and 8x8 tiles: the banded layout's jobs (filter transform, then the bands). */
   filterKind?: number;
   bandedKind?: number;
 }
