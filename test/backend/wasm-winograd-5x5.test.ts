@@ -37,7 +37,7 @@ CASES.push(
 
 
 describe('wasm Winograd on 5x5 convolutions: which take it', () => {
-  it('F(4x4) on 16x16 outputs, F(2x2) on 8x8; banded for many images, flat for one of many filters; not for 1 channel or few filters', () => {
+  it('F(4x4) on 16x16 outputs of up to 64 channels, F(2x2) on 8x8 or more channels; banded for many images, flat for one of many filters; not for 1 channel or few filters', () => {
     const run = (n: number, c: number, k: number, h: number) => jobKinds(() => {
       const t: WinogradCase = { n, c, k, h, w: h, pad: P2, bias: false, relu: false, r: 5 };
       wasm.conv2d(kt([n, c, h, h], 1), kt([k, c, 5, 5], 2), null, attrsOf(t));
@@ -46,9 +46,15 @@ describe('wasm Winograd on 5x5 convolutions: which take it', () => {
     const has = (s: Set<number>, a: number, b: number) => s.has(a) && s.has(b);
     expect(has(run(64, 16, 20, 16), 38, 39)).toBe(true);
     expect(has(run(64, 20, 20, 8), 33, 34)).toBe(true);
-    expect(has(run(1, 96, 256, 27), 36, 37)).toBe(true);
+    expect(has(run(1, 48, 128, 27), 36, 37)).toBe(true);
+    expect(has(run(1, 96, 256, 27), 29, 30)).toBe(true); // more than 64 channels: F(2x2)
     expect(has(run(64, 3, 16, 32), 38, 39)).toBe(true);
     for (const s of [run(64, 1, 6, 28), run(64, 16, 6, 16), run(2, 16, 20, 1)]) expect([29, 33, 36, 38].some((k) => s.has(k))).toBe(false);
+  });
+
+  it('many input channels (F(2x2, 5x5) there) stay within the usual tolerance', () => {
+    checkAgainstJs({ n: 1, c: 256, k: 64, h: 13, w: 13, pad: P2, bias: true, relu: false, r: 5 }, 5, true);
+    checkAgainstJs({ n: 1, c: 480, k: 48, h: 14, w: 14, pad: P2, bias: true, relu: true, r: 5 }, 9, true);
   });
 
   it('the filter gradient of the same convolutions, by F(4x4, 5x5) (job kind 40; 35 when F(2x2, 5x5) is forced)', () => {
