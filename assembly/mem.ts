@@ -43,3 +43,14 @@ export function copyFloats(dst: usize, src: usize, n: i32): void {
   storeLanes(dst + 32, r2, cols - 8);
   storeLanes(dst + 48, r3, cols - 12);
 }
+
+/** The 4x4 block whose rows are a, b, c, d, transposed: its columns as 16 contiguous floats at o. */
+// @ts-ignore: decorator
+@inline export function storeTransposed4(o: usize, a: v128, b: v128, c: v128, d: v128): void {
+  const t0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), t1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+  const t2 = v128.shuffle<f32>(c, d, 0, 4, 1, 5), t3 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
+  v128.store(o, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+  v128.store(o, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 16);
+  v128.store(o, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 32);
+  v128.store(o, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 48);
+}

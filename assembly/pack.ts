@@ -3,6 +3,7 @@
 // a plain strided matrix or straight from an image (implicit im2col), so convolutions never
 // materialise their column matrix.
 import { MR, NR } from './kernel';
+import { storeTransposed4 } from './mem';
 
 /** Strided A (element (i, p) at a[i*rs + p*cs]) rows i0..i0+mc, cols p0..p0+kc -> MR-row panels. */
 export function packA(a: usize, rs: i32, cs: i32, i0: i32, mc: i32, p0: i32, kc: i32, mrows: i32, dst: usize): void {
@@ -16,12 +17,7 @@ export function packA(a: usize, rs: i32, cs: i32, i0: i32, mc: i32, p0: i32, kc:
       let p = 0;
       for (; p + 4 <= kc; p += 4) {
         const r0 = v128.load(s), r1 = v128.load(s + rsb), r2 = v128.load(s + 2 * rsb), r3 = v128.load(s + 3 * rsb);
-        const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
-        const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
-        v128.store(d, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
-        v128.store(d, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), 16);
-        v128.store(d, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), 32);
-        v128.store(d, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), 48);
+        storeTransposed4(d, r0, r1, r2, r3);
         s += 16; d += 64;
       }
       for (; p < kc; p++) {

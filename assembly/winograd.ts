@@ -10,7 +10,7 @@
 // output channels, and transforms back with bias and ReLU fused. Everything a task touches
 // stays in its own scratch, in L2. Tiles per row are padded to a multiple of 8 (one B panel
 // never spans two rows); the padded tiles compute garbage that is never stored.
-import { copyFloats, zeroFloats } from './mem';
+import { copyFloats, storeTransposed4, zeroFloats } from './mem';
 import { arg } from './job';
 import { finish, kernel4x8, scaleAt } from './kernel';
 
@@ -292,13 +292,7 @@ function filterPanelFast(g: usize, C: i32, K: i32, t: i32, u: usize, xs: usize, 
       for (let j = 0; j < 9; j++) {
         const q = p0 + (<usize>j << 4);
         const a = v128.load(q), b = v128.load(q + fs), cc = v128.load(q + 2 * fs), d = v128.load(q + 3 * fs);
-        const t0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), t1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
-        const t2 = v128.shuffle<f32>(cc, d, 0, 4, 1, 5), t3 = v128.shuffle<f32>(cc, d, 2, 6, 3, 7);
-        const o = gt + (<usize>j << 6);
-        v128.store(o, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
-        v128.store(o, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 16);
-        v128.store(o, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 32);
-        v128.store(o, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 48);
+        storeTransposed4(gt + (<usize>j << 6), a, b, cc, d);
       }
       for (let cl = 0; cl < 4; cl++) {
         const e = gt + <usize>(cl * 144);

@@ -11,7 +11,7 @@
 //   A^T = [1 1 1 1 1 0; 0 1 -1 1/2 -2 0; 0 1 1 1/4 4 0; 0 1 -1 1/8 -8 1]
 // Same arguments as the F(2x2) flat jobs (W_TH and W_TW4 count tiles); V, U and M have 36
 // xi planes. All constants are inline literals (no static data: see assembly/job.ts).
-import { copyFloats, storeRow4, zeroFloats } from './mem';
+import { copyFloats, storeRow4, storeTransposed4, zeroFloats } from './mem';
 import { filterPanel25, outputs2x2 } from './winograd25';
 import { filterPanel45, outputs4x4of8, storeBT8 } from './winograd45';
 import { arg } from './job';
@@ -327,13 +327,7 @@ function filterPanel4(g: usize, C: i32, K: i32, t: i32, u: usize, xs: usize, gt:
       for (let j = 0; j < 9; j++) {
         const q = p0 + (<usize>j << 4);
         const a = v128.load(q), b = v128.load(q + fs), cc = v128.load(q + 2 * fs), d = v128.load(q + 3 * fs);
-        const t0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), t1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
-        const t2 = v128.shuffle<f32>(cc, d, 0, 4, 1, 5), t3 = v128.shuffle<f32>(cc, d, 2, 6, 3, 7);
-        const o = gt + 512 + (<usize>j << 6);
-        v128.store(o, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
-        v128.store(o, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 16);
-        v128.store(o, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 32);
-        v128.store(o, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 48);
+        storeTransposed4(gt + 512 + (<usize>j << 6), a, b, cc, d);
       }
     }
     let e: usize;

@@ -19,7 +19,7 @@
 // operand (8-wide) x, or the other way round (SWAP) when that pads fewer channels.
 import { arg } from './job';
 import { EP_LOAD, kernel4x8 } from './kernel';
-import { zeroFloats } from './mem';
+import { storeTransposed4, zeroFloats } from './mem';
 import { F45, fillSlab, storeBT } from './winograd4';
 import { storeA8, storeBT8, storeGT8 } from './winograd45';
 
@@ -69,13 +69,7 @@ function interleave4(src: usize, rows: i32, cols: i32, dst: usize): void {
   for (let i = 0; i < n; i += 4) {
     const p = src + (<usize>i << 2);
     const a = v128.load(p), b = v128.load(p + ps), c = v128.load(p + 2 * ps), d = v128.load(p + 3 * ps);
-    const t0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), t1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
-    const t2 = v128.shuffle<f32>(c, d, 0, 4, 1, 5), t3 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
-    const o = dst + (<usize>i << 4);
-    v128.store(o, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
-    v128.store(o, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 16);
-    v128.store(o, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 32);
-    v128.store(o, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 48);
+    storeTransposed4(dst + (<usize>i << 4), a, b, c, d);
   }
 }
 

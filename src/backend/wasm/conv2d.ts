@@ -343,7 +343,6 @@ function runDirectFilter(rt: WasmRuntime, px: number, pdy: number, d: Dims, attr
   return rt.readSum(pdw, size, kParts);
 }
 
-
 export function conv2dBackpropFilter(x: KernelTensor, dy: KernelTensor, filterShape: readonly number[], attrs: Conv2DAttrs): Float32Array {
   const d = dims(x.shape, filterShape, attrs);
   if (!d || dy.shape.join() !== [d.n, d.k, attrs.out[0], attrs.out[1]].join()) return jsFilter(x, dy, filterShape, attrs);
