@@ -15,6 +15,13 @@ import { directConvTask, directFilterTask } from './direct';
 import { phaseTask } from './phase';
 import { batchNormTask, channelSumTask } from './planes';
 import { avgPoolGradTask, avgPoolTask, lrnGradTask, lrnTask, maxPoolGradTask, maxPoolTask, maxPoolValuesTask } from './pool';
+import { clampGradTask, clampTask, preluGradTask, preluTask, softplusGradTask, softplusTask } from './activations';
+import { padGradTask, padTask } from './pad';
+import { gatherTask } from './gather';
+import { argMaxTask, topKTask } from './topk';
+import { multiMarginGradTask, multiMarginTask } from './multi-margin';
+import { adaptiveMaxPoolTask } from './adaptive-max-pool';
+import { lcFilterTask, lcForwardTask, lcInputTask } from './locally-connected';
 
 export const KIND_GEMM = 1;
 export const KIND_COL2IM = 2;
@@ -51,10 +58,27 @@ export const KIND_WINOGRAD45_FLAT = 37;
 export const KIND_WINOGRAD45_FILTER = 38;
 export const KIND_WINOGRAD45_BANDED = 39;
 export const KIND_WINOGRAD45_FILTER_GRAD = 40;
+export const KIND_CLAMP = 65;
+export const KIND_CLAMP_GRAD = 66;
+export const KIND_SOFTPLUS = 67;
+export const KIND_SOFTPLUS_GRAD = 68;
+export const KIND_PRELU = 69;
+export const KIND_PRELU_GRAD = 70;
+export const KIND_PAD = 71;
+export const KIND_PAD_GRAD = 72;
+export const KIND_GATHER = 73;
+export const KIND_ARGMAX = 74;
+export const KIND_TOPK = 75;
+export const KIND_MULTI_MARGIN = 76;
+export const KIND_MULTI_MARGIN_GRAD = 77;
+export const KIND_ADAPTIVE_MAXPOOL = 78;
+export const KIND_LC_FORWARD = 79;
+export const KIND_LC_INPUT = 80;
+export const KIND_LC_FILTER = 81;
 
 /** Bumped whenever a job layout changes; the loader refuses a kernels.wasm of another version. */
 export function abiVersion(): i32 {
-  return 9;
+  return 10;
 }
 
 /** Bytes of per-thread scratch the GEMM needs. */
@@ -103,6 +127,23 @@ function dispatch(job: usize, kind: i32, t: i32, tid: i32): void {
     case KIND_DIRECT_FILTER: directFilterTask(job, t, tid); break;
     case KIND_PHASES: phaseTask(job, t); break;
     case KIND_COL2IM_PHASE: col2imPhaseTask(job, t, tid); break;
+    case KIND_CLAMP: clampTask(job, t); break;
+    case KIND_CLAMP_GRAD: clampGradTask(job, t); break;
+    case KIND_SOFTPLUS: softplusTask(job, t); break;
+    case KIND_SOFTPLUS_GRAD: softplusGradTask(job, t); break;
+    case KIND_PRELU: preluTask(job, t); break;
+    case KIND_PRELU_GRAD: preluGradTask(job, t); break;
+    case KIND_PAD: padTask(job, t); break;
+    case KIND_PAD_GRAD: padGradTask(job, t); break;
+    case KIND_GATHER: gatherTask(job, t, scratch(job, tid)); break;
+    case KIND_ARGMAX: argMaxTask(job, t); break;
+    case KIND_TOPK: topKTask(job, t, scratch(job, tid)); break;
+    case KIND_MULTI_MARGIN: multiMarginTask(job, t); break;
+    case KIND_MULTI_MARGIN_GRAD: multiMarginGradTask(job, t); break;
+    case KIND_ADAPTIVE_MAXPOOL: adaptiveMaxPoolTask(job, t); break;
+    case KIND_LC_FORWARD: lcForwardTask(job, t, scratch(job, tid)); break;
+    case KIND_LC_INPUT: lcInputTask(job, t, scratch(job, tid)); break;
+    case KIND_LC_FILTER: lcFilterTask(job, t, scratch(job, tid)); break;
     default: unreachable();
   }
 }

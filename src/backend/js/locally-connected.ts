@@ -10,7 +10,7 @@ import { ConvkitError, fmtShape } from '../../tensor/errors.js';
  * nothing to batch into one big GEMM here, so plain loops are as good as any.
  */
 
-interface LcDims {
+export interface LcDims {
   n: number;
   c: number;
   h: number;
@@ -20,7 +20,7 @@ interface LcDims {
   len: number;
 }
 
-function dims(xShape: readonly number[], wShape: readonly number[], attrs: Window2D, kernelName: string): LcDims {
+export function dims(xShape: readonly number[], wShape: readonly number[], attrs: Window2D, kernelName: string): LcDims {
   const [oh, ow] = attrs.out;
   const [kh, kw] = attrs.kernel;
   if (xShape.length !== 4 || wShape.length !== 6 || wShape[0] !== oh || wShape[1] !== ow || wShape[3] !== xShape[1] || wShape[4] !== kh || wShape[5] !== kw) {

@@ -31,18 +31,18 @@ function sourceIndex(i: number, before: number, size: number, mode: Pad2DMode): 
   }
 }
 
-function axisMap(outSize: number, before: number, size: number, mode: Pad2DMode): Int32Array {
+export function axisMap(outSize: number, before: number, size: number, mode: Pad2DMode): Int32Array {
   const map = new Int32Array(outSize);
   for (let i = 0; i < outSize; i++) map[i] = sourceIndex(i, before, size, mode);
   return map;
 }
 
-function planes(shape: readonly number[], kernelName: string): { count: number; h: number; w: number } {
+export function planes(shape: readonly number[], kernelName: string): { count: number; h: number; w: number } {
   if (shape.length < 2) throw new ConvkitError(`${kernelName} kernel: expected at least 2 dimensions, got ${fmtShape(shape)}`);
   return { count: sizeOf(shape.slice(0, -2)), h: shape[shape.length - 2]!, w: shape[shape.length - 1]! };
 }
 
-function paddedSize(h: number, w: number, pads: Pads2D, kernelName: string): [number, number] {
+export function paddedSize(h: number, w: number, pads: Pads2D, kernelName: string): [number, number] {
   const oh = h + pads[0] + pads[1];
   const ow = w + pads[2] + pads[3];
   if (oh < 0 || ow < 0) throw new ConvkitError(`${kernelName} kernel: pads [${pads.join(', ')}] leave a negative size from [${h}, ${w}]`);

@@ -9,7 +9,9 @@ export const KIND = { gemm: 1, col2im: 2, winograd: 3, winogradFilter: 4, elemen
   maxPoolValues: 11, avgPool: 12, avgPoolGrad: 13, lrn: 14, lrnGrad: 19, directConv: 15, directFilter: 16, phases: 23, col2imPhase: 24,
   winogradInput: 21, winogradFlat: 22, winograd4Input: 27, winograd4Flat: 28, winograd25Input: 29, winograd25Flat: 30,
   winograd4Filter: 31, winograd4Banded: 32, winograd25Filter: 33, winograd25Banded: 34, winograd25FilterGrad: 35,
-  winograd45Input: 36, winograd45Flat: 37, winograd45Filter: 38, winograd45Banded: 39, winograd45FilterGrad: 40 } as const;
+  winograd45Input: 36, winograd45Flat: 37, winograd45Filter: 38, winograd45Banded: 39, winograd45FilterGrad: 40,
+  clamp: 65, clampGrad: 66, softplus: 67, softplusGrad: 68, prelu: 69, preluGrad: 70, pad: 71, padGrad: 72, gather: 73, argMax: 74, topK: 75,
+  multiMargin: 76, multiMarginGrad: 77, adaptiveMaxPool: 78, lcForward: 79, lcInput: 80, lcFilter: 81 } as const;
 
 /** Header words of the job block (assembly/job.ts). */
 export const JOB = { gen: 0, next: 1, fin: 2, ntasks: 3, kind: 4, ready: 5, exit: 6, scratch: 7, sstride: 8, dead: 9, join: 10, args: 16 } as const;
@@ -77,3 +79,31 @@ export const LR = {
 /** assembly/planes.ts */
 export const BN = { X: 0, Y: 1, MEAN: 2, SCALE: 3, SHIFT: 4, C: 5, INNER: 6, PPT: 7, PLANES: 8, RELU: 9 } as const;
 export const RS = { X: 0, OUT: 1, A: 2, B: 3, C: 4, BPT: 5, MEAN: 6 } as const;
+
+/** assembly/activations.ts (A and B are float64s, two slots each) */
+export const AC = { X: 0, DY: 1, OUT: 2, N: 3, CHUNK: 4, A: 6, B: 8 } as const;
+export const PR = { X: 0, W: 1, DY: 2, OUT: 3, ACC: 4, ROWS: 5, LEN: 6, C: 7, MODE: 8, RPT: 9, INNER: 10, N: 11 } as const;
+
+/** assembly/pad.ts (VALUE is a float32) */
+export const PD = { X: 0, OUT: 1, ROWS: 2, COLS: 3, H: 4, W: 5, OH: 6, OW: 7, J0: 8, J1: 9, SHIFT: 10, VALUE: 11, PPT: 12, PLANES: 13 } as const;
+
+/** assembly/gather.ts */
+export const GA = { X: 0, IDX: 1, OUT: 2, DIMS: 3, ND: 4, AXIS: 5, LINES: 6, LPT: 7, GRAD: 8 } as const;
+
+/** assembly/topk.ts (ArgMax and TopK) */
+export const AM = { X: 0, OUT: 1, VALS: 2, OUTER: 3, N: 4, INNER: 5, LPT: 6, K: 7, LARGEST: 8 } as const;
+
+/** assembly/multi-margin.ts (MARGIN is a float64, two slots) */
+export const MM = { X: 0, T: 1, DY: 2, OUT: 3, W: 4, N: 5, C: 6, P: 7, RPT: 8, MARGIN: 10 } as const;
+
+/** assembly/adaptive-max-pool.ts */
+export const AMP = { X: 0, OUT: 1, IDX: 2, TAB: 3, H: 4, W: 5, OH: 6, OW: 7, PPT: 8, PLANES: 9 } as const;
+
+/**
+ * assembly/locally-connected.ts. The input gradient reads dy at Y and writes dx at X; the filter
+ * gradient reads x at X and dy at Y and writes dw at W.
+ */
+export const LC = {
+  X: 0, W: 1, BIAS: 2, Y: 3, N: 4, C: 5, H: 6, W_: 7, K: 8, KH: 9, KW: 10, SH: 11, SW: 12, PT: 13, PL: 14, DH: 15, DW: 16, OH: 17, OW: 18,
+  UPT: 19, UNITS: 20, CB: 21,
+} as const;

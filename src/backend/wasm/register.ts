@@ -18,6 +18,12 @@ import {
   adaptiveAvgPool2D, adaptiveAvgPool2DGrad, avgPool2D, avgPool2DGrad, lrn, lrnGrad, maxPool2D, maxPool2DGrad, maxPool2DWithArgmax,
 } from './pool2d.js';
 import { simdSupported } from './runtime.js';
+import { clamp, clampGrad, prelu, preluGrad, softplus, softplusGrad } from './activations.js';
+import { pad2d, pad2dGrad } from './pad2d.js';
+import { argMax, gather, gatherGrad, topK } from './index-ops.js';
+import { multiMarginLoss, multiMarginLossGrad } from './multi-margin.js';
+import { adaptiveMaxPool2D } from './adaptive-max-pool2d.js';
+import { locallyConnected2d, locallyConnected2dBackpropFilter, locallyConnected2dBackpropInput } from './locally-connected.js';
 
 const kernels: Partial<KernelSignatures> = {
   // matmul.ts
@@ -43,6 +49,30 @@ const kernels: Partial<KernelSignatures> = {
   AdaptiveAvgPool2DGrad: adaptiveAvgPool2DGrad,
   LRN: lrn,
   LRNGrad: lrnGrad,
+  // activations.ts
+  Clamp: clamp,
+  ClampGrad: clampGrad,
+  Softplus: softplus,
+  SoftplusGrad: softplusGrad,
+  PRelu: prelu,
+  PReluGrad: preluGrad,
+  // pad2d.ts
+  Pad2D: pad2d,
+  Pad2DGrad: pad2dGrad,
+  // index-ops.ts
+  ArgMax: argMax,
+  TopK: topK,
+  Gather: gather,
+  GatherGrad: gatherGrad,
+  // multi-margin.ts
+  MultiMarginLoss: multiMarginLoss,
+  MultiMarginLossGrad: multiMarginLossGrad,
+  // adaptive-max-pool2d.ts
+  AdaptiveMaxPool2D: adaptiveMaxPool2D,
+  // locally-connected.ts
+  LocallyConnected2D: locallyConnected2d,
+  LocallyConnected2DBackpropInput: locallyConnected2dBackpropInput,
+  LocallyConnected2DBackpropFilter: locallyConnected2dBackpropFilter,
 };
 
 /** Make wasm the default backend (when CONVKIT_BACKEND does not say otherwise)? */
