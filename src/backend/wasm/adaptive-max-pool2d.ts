@@ -29,7 +29,8 @@ export function adaptiveMaxPool2D(x: KernelTensor, outSize: readonly [number, nu
   const pt = rt.putI32(tab);
   const po = rt.alloc(size);
   const pi = rt.alloc(size);
-  // Adaptive windows overlap by at most a pixel per axis: about H W + the outputs per plane.
+  // Work: every pixel about once (windows share at most a row or column when the output is
+  // smaller than the input) plus the outputs.
   const { per, tasks, parallel } = unitsPerTask(rt, planes, planes * (h * w + oh * ow));
   const v = [[AMP.X, px], [AMP.OUT, po], [AMP.IDX, pi], [AMP.TAB, pt], [AMP.H, h], [AMP.W, w], [AMP.OH, oh], [AMP.OW, ow], [AMP.PPT, per],
     [AMP.PLANES, planes]] as const;
