@@ -3,8 +3,7 @@
 // Elementwise kinds split the array into chunks (one task each); PReLU into rows that share
 // a slope pattern. Every kind reproduces the reference's float32 results: clamp and PReLU
 // exactly; softplus in float64 with fdlibm's exp and log1p, as Math.exp and Math.log1p.
-import { arg } from './job';
-import { ARGS } from './job';
+import { arg, ARGS } from './job';
 import { exp64, log1p64 } from './math64';
 
 export const AC_X = 0, AC_DY = 1, AC_OUT = 2, AC_N = 3, AC_CHUNK = 4, AC_A = 6, AC_B = 8;

@@ -53,22 +53,15 @@ describe('wasm Clamp, Softplus, PReLU against the js reference', () => {
   });
 
   it('gives the clamp gradient exactly at float32 neighbours of float64 bounds', () => {
-    // x on both sides of 0.1 and -0.7 (whose float32 roundings lie above and below them).
+    // x on both sides of 0.1 and -0.7 (whose float32 roundings lie above them) and 0.7 (below it).
     const near = (t: number) => {
-      const f = Math.fround(t);
-      const b = new Float32Array([f]);
-      const u = new Int32Array(b.buffer);
-      const out: number[] = [];
-      for (let d = -2; d <= 2; d++) {
-        u[0] = new Int32Array(new Float32Array([f]).buffer)[0]! + d;
-        out.push(b[0]!);
-      }
-      return out;
+      const u = new Int32Array(Float32Array.of(t).buffer);
+      return [-2, -1, 0, 1, 2].map((d) => new Float32Array(Int32Array.of(u[0]! + d).buffer)[0]!);
     };
-    const data = Float32Array.from([...near(0.1), ...near(-0.7), ...near(1e-40), 0, -0, 2 ** -149, -(2 ** -149), 3.4028234663852886e38, -Infinity]);
+    const data = Float32Array.from([...near(0.1), ...near(-0.7), ...near(0.7), ...near(1e-40), 0, -0, 2 ** -149, -(2 ** -149), 3.4028234663852886e38, -Infinity]);
     const x = { data, shape: [data.length] };
     const dy = { data: Float32Array.from(data, (_, i) => i + 1), shape: [data.length] };
-    for (const [lo, hi] of [[-0.7, 0.1], [0.1, 0.1], [1e-40, 1e-40], [-(2 ** -150), 2 ** -150], [-Infinity, 3.5e38]] as [number, number][]) {
+    for (const [lo, hi] of [[-0.7, 0.1], [0.1, 0.7], [-0.7, 0.7], [0.1, 0.1], [1e-40, 1e-40], [-(2 ** -150), 2 ** -150], [-Infinity, 3.5e38]] as [number, number][]) {
       for (const inclusive of [true, false]) {
         expectIdentical(wasm.clampGrad(x, dy, lo, hi, inclusive), js.clampGrad(x, dy, lo, hi, inclusive), `[${lo}, ${hi}] ${inclusive}`);
       }
