@@ -7,7 +7,7 @@
                                                    holds them from this same file (DIR/stamp)
 Weights are random (fixed seed): the benchmark times arithmetic, not accuracy.
 """
-import hashlib, json, os, sys
+import hashlib, json, os, sys, warnings
 import torch, torch.nn as nn, torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -214,6 +214,7 @@ def selected(only):
 
 
 def export(out, only):
+    warnings.filterwarnings("ignore")  # the exporter's shape-inference notes, not problems
     os.makedirs(out, exist_ok=True)
     stamp = hashlib.sha256(open(__file__, 'rb').read() + open(os.path.join(HERE, '..', 'workloads.json'), 'rb').read()).hexdigest()[:16]
     stamp_file = os.path.join(out, 'stamp')
