@@ -92,7 +92,10 @@ is faster**. Peers ran in the same session, one after the other, never beside co
 (bench/peers/torch_models.py; bench/peers/params.json pins their parameter counts, which a test
 compares with convkit's). GFLOP/s counts 2 FLOPs per multiply-add of the CONV and FC layers (a
 training step as 3 forward passes) whatever algorithm ran, so Winograd layers are credited with
-more multiplies than they do.`;
+more multiplies than they do. Machine limit: WebAssembly SIMD reaches about 100 GFLOP/s of real
+multiply-adds on 2 cores (a 1024x1024x1024 GEMM: 50.3 GFLOP/s on one core and 103 on two with
+the relaxed-SIMD FMA build, 41.5 / 83 with f32x4 mul + add); the native AVX-512 code of
+onnxruntime-node and PyTorch has several times that.`;
 
 export function renderReport(results: readonly Result[], peers: readonly PeerResult[], problems: readonly string[], info: ReportInfo): string {
   const [l0, l1] = info.load;
