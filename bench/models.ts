@@ -124,6 +124,8 @@ export interface Workload {
   classes: number;
   runs: { kind: Kind; batch: number }[];
   about: string;
+  /** What PyTorch's twin counts (bench/peers/params.json): parameters, and multiply-adds of one image's forward pass. */
+  torch: { params: number; macs: number } | undefined;
 }
 
 interface WorkloadEntry {
@@ -135,11 +137,12 @@ interface WorkloadEntry {
 }
 
 const file = new URL('./workloads.json', import.meta.url);
+const pinned = JSON.parse(readFileSync(new URL('./peers/params.json', import.meta.url), 'utf8')) as Record<string, { params: number; macs: number }>;
 
 export const WORKLOADS: Workload[] = (JSON.parse(readFileSync(file, 'utf8')) as { workloads: WorkloadEntry[] }).workloads.map((w) => {
   const make = BUILDERS[w.name];
   if (!make) throw new ck.ConvkitError(`bench/models.ts has no convkit definition for workload '${w.name}' of bench/workloads.json`);
-  return { ...w, make, runs: w.runs.map(([kind, batch]) => ({ kind, batch })) };
+  return { ...w, make, runs: w.runs.map(([kind, batch]) => ({ kind, batch })), torch: pinned[w.name] };
 });
 
 /** Parameters of a model, counted as PyTorch counts them (BN running statistics are buffers). */

@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   const peers: PeerOutput = flag('no-peers') === undefined
     ? runPeers({ root, peersDir, secs, warmupS: timing.warmupS, threads: 2, only, log })
     : { results: [], torchParams: {}, commands: [], problems: [] };
-  const pinned = JSON.parse(readFileSync(join(root, 'bench', 'peers', 'params.json'), 'utf8')) as Record<string, number>;
+  const pinned = Object.fromEntries(WORKLOADS.filter((w) => w.torch).map((w) => [w.name, w.torch!.params]));
   const mismatches = [...new Set([...paramMismatches(results, pinned), ...paramMismatches(results, peers.torchParams)])];
   for (const m of mismatches) log(`PARAMETER COUNTS DIFFER: ${m}`);
   const info = {

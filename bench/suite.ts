@@ -28,7 +28,8 @@ export function forwardMacs(model: ck.nn.Module, w: Workload): number | null {
 export function runWorkload(w: Workload, kind: Kind, batch: number, timing: TimingOptions & { countMacs?: boolean }): Result {
   const model = w.make();
   const params = parameterCount(model);
-  const macs = timing.countMacs === false ? null : forwardMacs(model, w);
+  // The summary's count, else PyTorch's (the summary does not count transposed convolutions).
+  const macs = timing.countMacs === false ? null : forwardMacs(model, w) ?? w.torch?.macs ?? null;
   const x = ck.randn([batch, ...w.input], { seed: 1 });
   let step: () => void;
   if (kind === 'infer') {

@@ -1,7 +1,7 @@
 """The workloads of bench/workloads.json in PyTorch: the same architectures as bench/models.ts
 (convkit), layer for layer, so that both sides count the same parameters.
 
-  python3 torch_models.py params [OUT.json]        parameter counts, as JSON (bench/peers/params.json)
+  python3 torch_models.py params [OUT.json]        parameter and multiply-add counts, as JSON (bench/peers/params.json)
   python3 torch_models.py export DIR [--only a,b]  ONNX files DIR/NAME.onnx for onnxruntime (eval mode,
                                                    batch dimension dynamic); skipped where DIR already
                                                    holds them from this same file (DIR/stamp)
@@ -209,6 +209,23 @@ def param_count(m):
     return sum(p.numel() for p in m.parameters())
 
 
+def forward_macs(m, shape):
+    """Multiply-adds of one image's forward pass in the CONV and FC layers (convkit's summary
+    counts the same), so that a stride or padding that differs shows even where the parameters agree."""
+    total = [0]
+    def conv(mod, inp, out):
+        total[0] += out[0].numel() * (mod.in_channels // mod.groups) * mod.kernel_size[0] * mod.kernel_size[1]
+    def conv_t(mod, inp, out):
+        total[0] += inp[0][0].numel() * (mod.out_channels // mod.groups) * mod.kernel_size[0] * mod.kernel_size[1]
+    def linear(mod, inp, out):
+        total[0] += mod.in_features * mod.out_features
+    hooks = [mod.register_forward_hook(conv if isinstance(mod, nn.Conv2d) else conv_t if isinstance(mod, nn.ConvTranspose2d) else linear)
+             for mod in m.modules() if isinstance(mod, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear))]
+    with torch.no_grad(): m.eval()(torch.zeros(1, *shape))
+    for h in hooks: h.remove()
+    return total[0]
+
+
 def selected(only):
     return [w for w in WORKLOADS if not only or w['name'] in only]
 
@@ -240,8 +257,11 @@ if __name__ == '__main__':
     if '--only' in args:
         i = args.index('--only'); only = set(args[i + 1].split(',')); del args[i:i + 2]
     if args[:1] == ['params']:
-        counts = {w['name']: param_count(build(w['name'])) for w in selected(only)}
-        text = json.dumps(counts, indent=2) + '\n'
+        counts = {}
+        for w in selected(only):
+            m = build(w['name'])
+            counts[w['name']] = {'params': param_count(m), 'macs': forward_macs(m, w['input'])}
+        text = json.dumps(counts, indent=1) + '\n'
         if len(args) > 1: open(args[1], 'w').write(text)
         else: sys.stdout.write(text)
     elif args[:1] == ['export'] and len(args) == 2:
