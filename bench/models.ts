@@ -1,9 +1,12 @@
 /**
- * The reference workloads of ../shared/bench/README.md, built from convkit's own layers so the
- * benchmark does not depend on how the zoo spells them: the same architectures the peer
- * scripts time (make_models.py), plus their multiply-add counts for GFLOP/s.
+ * The networks of the bench suite (bench/workloads.json), built from convkit's own layers and
+ * zoo: the same architectures as the PyTorch definitions of bench/peers/torch_models.py, which
+ * the peers time (parameter counts pinned in bench/peers/params.json).
  */
+import { readFileSync } from 'node:fs';
 import * as ck from '../src/index.js';
+import { bnConvnet, resnet20, vggBnCifar } from './networks/cifar.js';
+import { mobilenet56 } from './networks/mobilenet.js';
 
 const { nn } = ck;
 const FLOOR = { fit: 'floor' } as const;
@@ -82,48 +85,67 @@ export function cifarDemo(): ck.nn.Module {
   );
 }
 
+export function dilated3x3(): ck.nn.Module {
+  return new nn.Sequential(new nn.Conv2d(64, 64, 3, { padding: 2, dilation: 2 }));
+}
+
+export function convTranspose4x4(): ck.nn.Module {
+  return new nn.Sequential(new nn.ConvTranspose2d(64, 32, 4, { stride: 2, padding: 1 }));
+}
+
+/** How each workload of bench/workloads.json is built in convkit. */
+export const BUILDERS: Record<string, () => ck.nn.Module> = {
+  conv3x3_64x56: conv3x3,
+  vgg16,
+  resnet18,
+  lenet5,
+  cifar_demo: cifarDemo,
+  bn_convnet: bnConvnet,
+  vgg_bn_cifar: vggBnCifar,
+  resnet20,
+  resnet18_112: resnet18,
+  resnet50: () => ck.models.resnet50(),
+  googlenet: () => ck.models.googlenet(),
+  alexnet: () => ck.models.alexnet(),
+  zfnet: () => ck.models.zfnet(),
+  mobilenet_56: mobilenet56,
+  dilated3x3_64x56: dilated3x3,
+  convT4x4_64x28: convTranspose4x4,
+};
+
+export type Kind = 'infer' | 'train';
+
 export interface Workload {
   name: string;
   make: () => ck.nn.Module;
-  /** Input [N, C, H, W]. */
-  shape: [number, number, number, number];
-  /** Multiply-adds of one forward pass over the whole batch (conv + FC layers). */
-  macs: number;
-  train: boolean;
+  /** Input of one image [C, H, W]. */
+  input: [number, number, number];
+  /** Classes of the training labels (0: a single layer, inference only). */
+  classes: number;
+  runs: { kind: Kind; batch: number }[];
+  about: string;
+  /** What PyTorch's twin counts (bench/peers/params.json): parameters, and multiply-adds of one image's forward pass. */
+  torch: { params: number; macs: number } | undefined;
 }
 
-/** MACs of a CONV layer: K * C/g * kh * kw per output pixel. */
-const conv = (k: number, c: number, f: number, out: number): number => k * c * f * f * out * out;
+interface WorkloadEntry {
+  name: string;
+  input: [number, number, number];
+  classes: number;
+  runs: [Kind, number][];
+  about: string;
+}
 
-const vggMacs = (() => {
-  let s = 0;
-  let c = 3;
-  let hw = 224;
-  for (const v of [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512, 512, 'M'] as const) {
-    if (v === 'M') hw /= 2;
-    else { s += conv(v, c, 3, hw); c = v; }
-  }
-  return s + 25088 * 4096 + 4096 * 4096 + 4096 * 1000;
-})();
+const file = new URL('./workloads.json', import.meta.url);
+const pinned = JSON.parse(readFileSync(new URL('./peers/params.json', import.meta.url), 'utf8')) as Record<string, { params: number; macs: number }>;
 
-const resnetMacs = (() => {
-  let s = conv(64, 3, 7, 112);
-  let c = 64;
-  let hw = 56;
-  for (const [cout, stride] of [[64, 1], [128, 2], [256, 2], [512, 2]] as const) {
-    const out = hw / stride;
-    s += conv(cout, c, 3, out) + conv(cout, cout, 3, out) + (stride !== 1 || c !== cout ? conv(cout, c, 1, out) : 0);
-    s += 2 * conv(cout, cout, 3, out);
-    c = cout;
-    hw = out;
-  }
-  return s + 512 * 1000;
-})();
+export const WORKLOADS: Workload[] = (JSON.parse(readFileSync(file, 'utf8')) as { workloads: WorkloadEntry[] }).workloads.map((w) => {
+  const make = BUILDERS[w.name];
+  if (!make) throw new ck.ConvkitError(`bench/models.ts has no convkit definition for workload '${w.name}' of bench/workloads.json`);
+  return { ...w, make, runs: w.runs.map(([kind, batch]) => ({ kind, batch })), torch: pinned[w.name] };
+});
 
-export const WORKLOADS: Workload[] = [
-  { name: 'conv3x3_64x56', make: conv3x3, shape: [1, 64, 56, 56], macs: conv(64, 64, 3, 56), train: false },
-  { name: 'vgg16', make: vgg16, shape: [1, 3, 224, 224], macs: vggMacs, train: false },
-  { name: 'resnet18', make: resnet18, shape: [1, 3, 224, 224], macs: resnetMacs, train: false },
-  { name: 'lenet5', make: lenet5, shape: [64, 1, 28, 28], macs: 64 * (conv(6, 1, 5, 28) + conv(16, 6, 5, 10) + 400 * 120 + 120 * 84 + 84 * 10), train: true },
-  { name: 'cifar_demo', make: cifarDemo, shape: [64, 3, 32, 32], macs: 64 * (conv(16, 3, 5, 32) + conv(20, 16, 5, 16) + conv(20, 20, 5, 8) + 3200), train: true },
-];
+/** Parameters of a model, counted as PyTorch counts them (BN running statistics are buffers). */
+export function parameterCount(model: ck.nn.Module): number {
+  return model.parameters().reduce((s, p) => s + p.size, 0);
+}

@@ -1,86 +1,78 @@
 /**
- * Runs the peer benchmark scripts of ../shared/bench one after the other (never together: the
- * machine has few cores) when the peers are installed (PEERS, default /tmp/peers), and parses
- * their one-line-per-workload output into { peer -> workload -> number }.
+ * Runs the peer scripts of bench/peers one after the other (never together: the machine has
+ * few cores), when the peers are installed outside the project (PEERS, default /tmp/peers;
+ * bench/peers/README.md), and collects their `result {...}` and `params {...}` lines.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import type { Kind } from './models.js';
+import type { Measurement } from './timing.js';
 
-export type Kind = 'infer' | 'train';
-/** Inference in median ms per call; training in images per second. */
-export type PeerTable = Record<string, Partial<Record<string, { infer?: number; train?: number }>>>;
-
-interface PeerRun {
+export interface PeerResult extends Measurement {
   peer: string;
-  cmd: string;
-  args: string[];
-  parse: (line: string) => [string, Kind, number] | null;
+  workload: string;
+  kind: Kind;
+  batch: number;
 }
 
-function medianLine(re: RegExp, kind: Kind) {
-  return (line: string): [string, Kind, number] | null => {
-    const m = re.exec(line);
-    return m ? [m[1]!, kind, Number(m[2])] : null;
-  };
+export interface PeerRunOptions {
+  root: string;
+  peersDir: string;
+  secs: number;
+  warmupS: number;
+  threads: number;
+  only: string[] | undefined;
+  log: (s: string) => void;
 }
 
-export function runPeers(benchDir: string, peersDir: string, log: (s: string) => void): { table: PeerTable; commands: string[] } {
-  const table: PeerTable = {};
-  const commands: string[] = [];
-  if (!existsSync(join(peersDir, 'node_modules'))) {
-    log(`no peers in ${peersDir} (see ../shared/bench/README.md); reporting convkit alone`);
-    return { table, commands };
-  }
-  const models = join(peersDir, 'models');
-  const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-  const runs: PeerRun[] = [
-    { peer: 'onnxruntime-node 2T', cmd: 'node', args: ['ort.js', models, '2'], parse: medianLine(/^ort threads=\d+ (\S+) batch=\d+ median_ms=([\d.]+)/, 'infer') },
-    { peer: 'onnxruntime-web 2T', cmd: 'node', args: ['ort_web.js', models, '2'], parse: medianLine(/^\S+ threads=\d+ (\S+) batch=\d+ median_ms=([\d.]+)/, 'infer') },
-    {
-      peer: 'PyTorch 2T', cmd: python, args: ['torch_bench.py', '2'],
-      parse: (line) => {
-        const i = /^torch threads=\d+ infer (\S+) batch=\d+ median_ms=([\d.]+)/.exec(line);
-        if (i) return [i[1]!, 'infer', Number(i[2])];
-        const t = /^torch threads=\d+ train (\S+) batch=64 .*images_per_s=(\d+)/.exec(line);
-        return t ? [t[1]!, 'train', Number(t[2])] : null;
-      },
-    },
-    { peer: 'tfjs-wasm', cmd: 'node', args: ['tfjs.js', 'wasm'], parse: tfjsParse('wasm') },
-    { peer: 'tfjs-cpu', cmd: 'node', args: ['tfjs.js', 'cpu', 'quick'], parse: tfjsParse('cpu') },
-    {
-      peer: 'ConvNetJS', cmd: 'node', args: ['convnetjs.js'],
-      parse: (line) => {
-        const m = /^convnetjs (\S+) infer batch=64 ms=([\d.]+) train images_per_s=(\d+)/.exec(line);
-        if (!m) return null;
-        (table['ConvNetJS'] ??= {})[m[1]!] = { infer: Number(m[2]), train: Number(m[3]) };
-        return null;
-      },
-    },
+export interface PeerOutput {
+  results: PeerResult[];
+  /** PyTorch's parameter count of each workload it built. */
+  torchParams: Record<string, number>;
+  commands: string[];
+  /** Peers that failed or were not found, with why. */
+  problems: string[];
+}
+
+const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+
+export function runPeers(o: PeerRunOptions): PeerOutput {
+  const out: PeerOutput = { results: [], torchParams: {}, commands: [], problems: [] };
+  const dir = join(o.root, 'bench', 'peers');
+  const models = join(o.peersDir, 'models');
+  const timing = ['--secs', String(o.secs), '--warmup', String(o.warmupS), ...(o.only ? ['--only', o.only.join(',')] : [])];
+  const hasNode = existsSync(join(o.peersDir, 'node_modules'));
+  const hasTorch = spawnSync(PYTHON, ['-c', 'import torch, onnx'], { encoding: 'utf8' }).status === 0;
+  if (!hasNode) out.problems.push(`no Node peers in ${o.peersDir}/node_modules (bench/peers/README.md says how to install them)`);
+  if (!hasTorch) out.problems.push(`${PYTHON} cannot import torch and onnx (apt-get install python3-torch python3-onnx)`);
+  const runs: { cmd: string; args: string[]; needs: boolean; timeoutMin: number }[] = [
+    // The ONNX files first: onnxruntime runs them (kept between runs, redone when the models change).
+    { cmd: PYTHON, args: ['torch_models.py', 'export', models, ...(o.only ? ['--only', o.only.join(',')] : [])], needs: hasTorch && hasNode, timeoutMin: 10 },
+    { cmd: PYTHON, args: ['torch_bench.py', '--threads', String(o.threads), ...timing], needs: hasTorch, timeoutMin: 20 },
+    { cmd: 'node', args: ['ort.mjs', 'node', '--models', models, '--threads', String(o.threads), ...timing], needs: hasNode && hasTorch, timeoutMin: 15 },
+    { cmd: 'node', args: ['ort.mjs', 'web', '--models', models, '--threads', String(o.threads), ...timing], needs: hasNode && hasTorch, timeoutMin: 15 },
+    { cmd: 'node', args: ['tfjs.mjs', 'wasm', ...timing], needs: hasNode, timeoutMin: 5 },
+    { cmd: 'node', args: ['tfjs.mjs', 'cpu', ...timing], needs: hasNode, timeoutMin: 5 },
+    { cmd: 'node', args: ['convnetjs.mjs', ...timing], needs: hasNode, timeoutMin: 5 },
   ];
   for (const r of runs) {
-    const script = join(benchDir, r.args[0]!);
-    if (!existsSync(script)) continue;
-    const pretty = `PEERS=${peersDir} ${r.cmd === 'node' ? 'node' : r.cmd} ${r.args.join(' ')}`;
-    commands.push(`(cd ../shared/bench && ${pretty})`);
-    log(`peer: ${pretty}`);
-    const res = spawnSync(r.cmd, r.args, { cwd: benchDir, env: { ...process.env, PEERS: peersDir }, encoding: 'utf8', timeout: 15 * 60_000 });
-    if (res.status !== 0) log(`  ${r.peer} exited with ${res.status}: ${(res.stderr ?? '').split('\n').slice(-3).join(' ')}`);
+    if (!r.needs) continue;
+    const pretty = `PEERS=${o.peersDir} ${r.cmd === PYTHON ? PYTHON : 'node'} ${relative(o.root, join(dir, r.args[0]!))} ${r.args.slice(1).join(' ')}`;
+    out.commands.push(pretty);
+    o.log(`peer: ${pretty}`);
+    const res = spawnSync(r.cmd, r.args, {
+      cwd: dir, env: { ...process.env, PEERS: o.peersDir }, encoding: 'utf8', timeout: r.timeoutMin * 60_000,
+      stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20,
+    });
+    if (res.status !== 0) out.problems.push(`${r.args[0]} ${r.args[1] ?? ''} exited with ${res.status ?? res.signal}`);
     for (const line of (res.stdout ?? '').split('\n')) {
-      const p = r.parse(line.trim());
-      if (!p) continue;
-      const [w, kind, v] = p;
-      ((table[r.peer] ??= {})[w] ??= {})[kind] = v;
+      const m = /^(result|params) (\{.*\})$/.exec(line.trim());
+      if (!m) continue;
+      const v = JSON.parse(m[2]!) as Record<string, unknown>;
+      if (m[1] === 'params') out.torchParams[String(v['workload'])] = Number(v['params']);
+      else out.results.push(v as unknown as PeerResult);
     }
   }
-  return { table, commands };
-}
-
-function tfjsParse(backend: string) {
-  return (line: string): [string, Kind, number] | null => {
-    const i = new RegExp(`^tfjs-${backend} infer (\\S+) batch=\\d+ median_ms=([\\d.]+)`).exec(line);
-    if (i) return [i[1]!, 'infer', Number(i[2])];
-    const t = new RegExp(`^tfjs-${backend} train (\\S+) batch=64 .*images_per_s=(\\d+)`).exec(line);
-    return t ? [t[1]!, 'train', Number(t[2])] : null;
-  };
+  return out;
 }
