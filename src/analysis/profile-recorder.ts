@@ -90,16 +90,18 @@ export class ProfileRecording implements ProfileRecorder {
     return [...this.kernelTotals.values()];
   }
 
-  /** Starts charging time (at the start of a measured step). */
-  beginStep(): void {
+  /** Starts charging time (at the start of a measured step); returns the time it starts from. */
+  beginStep(): number {
     this.frames.length = 0;
     this.last = performance.now();
+    return this.last;
   }
 
-  /** Charges the time up to now; nothing is charged until the next beginStep. */
-  endStep(): void {
+  /** Charges the time up to now and returns it; nothing is charged until the next beginStep. */
+  endStep(): number {
     this.charge();
     this.frames.length = 0;
+    return this.last;
   }
 
   kernelStart(name: KernelName, role: GradRole | undefined, args: readonly unknown[]): void {

@@ -91,6 +91,8 @@ export interface ProfileReport {
   stepMs: number[];
   /** Their mean: the step the rows add up to. */
   totalMs: number;
+  /** Their median: far below the mean when a few steps were slowed down (other processes, garbage collection). */
+  medianStepMs: number;
   /** Sum of the layer rows (equal to totalMs up to the profiler's own bookkeeping). */
   attributedMs: number;
   /** Time inside kernels per step, and the rest. */
@@ -135,16 +137,16 @@ class Session {
 
   before(): void {
     if (!this.measured) return;
-    this.started = performance.now();
-    this.recording.beginStep();
+    // The step is the interval the recording covers, so that every part of it is in a row
+    // (a pause for garbage collection can fall on either side of a boundary).
+    this.started = this.recording.beginStep();
     setActiveRecorder(this.recording);
   }
 
   after(): void {
     if (this.measured) {
       setActiveRecorder(null);
-      this.recording.endStep();
-      this.stepMs.push(performance.now() - this.started);
+      this.stepMs.push(this.recording.endStep() - this.started);
     }
     this.calls++;
   }
@@ -213,6 +215,12 @@ export function profileRegion<T>(label: string, fn: () => T): T {
   } finally {
     recorder.regionEnd();
   }
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 const rate = (macs: number, ms: number): number | null => (macs > 0 && ms > 0 ? (2 * macs) / (ms * 1e6) : null);
@@ -288,6 +296,7 @@ function buildReport(session: Session, opts: ProfileOptions): ProfileReport {
     warmup,
     stepMs: session.stepMs,
     totalMs,
+    medianStepMs: median(session.stepMs),
     attributedMs: layers.reduce((a, r) => a + r.totalMs, 0),
     kernelMs,
     outsideKernelsMs: Math.max(0, totalMs - kernelMs),
