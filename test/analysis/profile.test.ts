@@ -52,7 +52,7 @@ describeEachBackend('profile', () => {
     const tries: string[] = [];
     for (let attempt = 0; attempt < 3; attempt++) {
       const t0 = performance.now();
-      const report = ck.profile(trainStep, { steps: 3, model });
+      const report = ck.profile(trainStep, { steps: 5, model });
       const outside = performance.now() - t0;
       const rows = sum(report.layers.map((l) => l.totalMs)) * report.steps;
       // Against the report's own step times: the same intervals, so this one is tight.

@@ -41,7 +41,7 @@ export function registerProfile(program: Command): void {
     .option('--input <WxHxC>', "input volume, e.g. 224x224x3 (default: the model's own)")
     .option('--batch <n>', 'images per step', positiveInt('--batch'), 1)
     .option('--train', 'profile a training step (forward, cross-entropy, backward, SGD update) instead of inference')
-    .option('--steps <n>', 'measured steps (the tables show their mean)', positiveInt('--steps'), 10)
+    .option('--steps <n>', 'measured steps (the tables show their mean)', positiveInt('--steps'), 5)
     .option('--warmup <n>', 'unmeasured steps first', integer('--warmup'), 2)
     .option('--backend <name>', 'js | wasm (default: CONVKIT_BACKEND, else wasm where available)')
     .option('--seed <n>', 'random seed of the weights and the random input', integer('--seed'), 0)
