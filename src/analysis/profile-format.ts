@@ -1,4 +1,4 @@
-import type { ProfileReport } from './profile.js';
+import type { Phase, ProfileReport } from './profile.js';
 import { formatVolume } from './units.js';
 
 /**
@@ -6,6 +6,8 @@ import { formatVolume } from './units.js';
  * table, the time outside kernels and the hot spots. Backward columns appear only when a
  * backward pass ran.
  */
+
+const PHASE_NAMES: Record<Phase, string> = { forward: 'forward', inputGrad: 'input-grad', weightGrad: 'weight-grad', otherBackward: 'other bwd' };
 
 const ms = (v: number): string => (v === 0 ? '' : v.toFixed(3));
 const pct = (v: number): string => `${(100 * v).toFixed(1)}%`;
@@ -36,9 +38,9 @@ export function formatProfile(report: Omit<ProfileReport, 'format'>): string {
   total.push(ms(report.attributedMs), pct(report.totalMs > 0 ? report.attributedMs / report.totalMs : 0), '');
   const layerLines = table(header, [...rows, total], 3);
   const kernelLines = table(
-    ['kernel', 'calls', 'ms', 'step %', 'GFLOP/s'],
-    report.kernels.map((k) => [k.name, calls(k.calls), ms(k.ms) || '0.000', pct(k.share), gf(k.gflops)]),
-    1,
+    ['kernel', 'phase', 'calls', 'ms', 'step %', 'GFLOP/s'],
+    report.kernels.map((k) => [k.name, PHASE_NAMES[k.phase], calls(k.calls), ms(k.ms) || '0.000', pct(k.share), gf(k.gflops)]),
+    2,
   );
   const hot = report.layers
     .filter((r) => r.totalMs > 0)

@@ -40,8 +40,10 @@ export interface ScopeTotals {
   readonly order: number;
 }
 
+/** One kernel in one phase (MatMul runs in the forward and in both gradients of an FC layer). */
 export interface KernelTotals {
   readonly name: string;
+  readonly phase: Phase;
   calls: number;
   ms: number;
   macs: number;
@@ -112,8 +114,9 @@ export class ProfileRecording implements ProfileRecorder {
     if (top?.kernel) phase = top.phase;
     else if (top?.backward) phase = role === 'input' ? 'inputGrad' : role === 'weight' ? 'weightGrad' : 'otherBackward';
     else phase = 'forward';
-    let totals = this.kernelTotals.get(name);
-    if (!totals) this.kernelTotals.set(name, (totals = { name, calls: 0, ms: 0, macs: 0 }));
+    const key = `${name} ${phase}`;
+    let totals = this.kernelTotals.get(key);
+    if (!totals) this.kernelTotals.set(key, (totals = { name, phase, calls: 0, ms: 0, macs: 0 }));
     const macs = kernelMacs(name, args);
     totals.calls++;
     totals.macs += macs;

@@ -5,6 +5,8 @@ import { ConvkitError } from '../tensor/errors.js';
 import { formatProfile } from './profile-format.js';
 import { newScope, OUTSIDE, PHASES, ProfileRecording, type Phase, type ScopeTotals } from './profile-recorder.js';
 
+export type { Phase } from './profile-recorder.js';
+
 /**
  * `ck.profile(fn)`: where the time of a step goes, per layer and per kernel, like
  * torch.profiler's table. Every layer's row splits its time into forward, the input's
@@ -71,8 +73,10 @@ export interface ProfileLayerRow {
   gflops: PhaseRates;
 }
 
+/** One kernel in one phase: MatMul, say, has a row for an FC layer's forward and one for each of its gradients. */
 export interface ProfileKernelRow {
   name: string;
+  phase: Phase;
   /** Calls per step. */
   calls: number;
   ms: number;
@@ -281,6 +285,7 @@ function buildReport(session: Session, opts: ProfileOptions): ProfileReport {
   const kernels: ProfileKernelRow[] = session.recording.kernelList
     .map((k) => ({
       name: k.name,
+      phase: k.phase,
       calls: k.calls / steps,
       ms: k.ms / steps,
       share: totalMs > 0 ? k.ms / steps / totalMs : 0,

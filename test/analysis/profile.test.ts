@@ -113,7 +113,12 @@ describeEachBackend('profile', () => {
     const names = report.kernels.map((k) => k.name);
     for (const k of ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'MatMul', 'BatchNormGrad']) expect(names).toContain(k);
     const filter = report.kernels.find((k) => k.name === 'Conv2DBackpropFilter')!;
-    expect(filter.calls).toBe(2);
+    expect([filter.phase, filter.calls]).toEqual(['weightGrad', 2]);
+    // The FC layers' MatMuls: one row per phase, a call per layer each (the first FC's input
+    // is a flattened activation, so it gets a gradient too); the biases' sums are weight gradients.
+    const matmul = report.kernels.filter((k) => k.name === 'MatMul').map((k) => [k.phase, k.calls]);
+    expect(matmul.sort()).toEqual([['forward', 2], ['inputGrad', 2], ['weightGrad', 2]]);
+    expect(report.kernels.find((k) => k.name === 'Reduce' && k.phase === 'weightGrad')!.calls).toBe(4);
     expect(Number.isFinite(filter.gflops)).toBe(true);
     expect(report.kernelMs).toBeCloseTo(sum(report.kernels.map((k) => k.ms)), 6);
     expect(report.kernelMs).toBeCloseTo(sum(report.layers.map((l) => l.kernelMs)), 6);
@@ -122,7 +127,7 @@ describeEachBackend('profile', () => {
 
     const text = report.format();
     expect(text).toMatch(/weight-grad ms/);
-    expect(text).toMatch(/^Conv2DBackpropFilter\s+2\s+\d/m);
+    expect(text).toMatch(/^Conv2DBackpropFilter\s+weight-grad\s+2\s+\d/m);
     expect(text).toMatch(/hot spots: /);
     expect(ck.formatProfile(report)).toBe(text);
     expect(JSON.parse(JSON.stringify(report)).layers).toHaveLength(report.layers.length);
