@@ -32,6 +32,17 @@ export { matmul } from './ops/matmul.js';
 export { argmax, topk } from './ops/index-ops.js';
 export { clamp } from './ops/activations.js';
 export { NonFiniteLossError } from './losses/loss-args.js';
+export {
+  profile,
+  profileRegion,
+  type ProfileOptions,
+  type ProfileReport,
+  type ProfileLayerRow,
+  type ProfileKernelRow,
+  type PhaseNumbers,
+  type PhaseRates,
+} from './analysis/profile.js';
+export { formatProfile } from './analysis/profile-format.js';
 
 export * as F from './functional.js';
 export * as nn from './nn/index.js';

@@ -42,3 +42,5 @@ export {
   type ConversionStep,
 } from './fc-to-conv.js';
 export { formatVolume, parseVolume, formatBytes, parseMemorySize, formatCount, formatMetric } from './units.js';
+export { profile, profileRegion, type ProfileOptions, type ProfileReport, type ProfileLayerRow, type ProfileKernelRow } from './profile.js';
+export { formatProfile } from './profile-format.js';

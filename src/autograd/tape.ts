@@ -1,6 +1,7 @@
 import { ConvkitError, fmtShape } from '../tensor/errors.js';
 import { keep } from '../tensor/scope.js';
 import { Tensor, type GradNode } from '../tensor/tensor.js';
+import { activeRecorder } from '../backend/profiler-hooks.js';
 
 /**
  * Reverse-mode automatic differentiation. Each op that runs while grad is enabled and has an
@@ -56,6 +57,7 @@ export function record(
   if (!needsGrad(...inputs)) return out;
   out.requiresGrad = true;
   out.gradFn = { name, inputs: inputs.map((t) => t ?? null), saved, backward };
+  activeRecorder()?.nodeRecorded(out.gradFn);
   return out;
 }
 
@@ -123,19 +125,35 @@ function backward(root: Tensor, gradOutput?: Tensor): void {
       const g = grads.get(node);
       grads.delete(node);
       if (!g) continue;
-      const inputGrads = node.backward(g);
-      node.inputs.forEach((input, i) => {
-        const gi = inputGrads[i];
-        if (!input || !gi || !input.requiresGrad) return;
-        if (gi.shape.join() !== input.shape.join()) {
-          throw new ConvkitError(
-            `internal error in the backward pass of ${node.name}: gradient ${fmtShape(gi.shape)} for input ${i} of shape ${fmtShape(input.shape)}`,
-          );
-        }
-        if (input.gradFn) grads.set(input.gradFn, addInto(grads.get(input.gradFn), gi.contiguous()));
-        else accumulateLeaf(input, gi.contiguous());
-      });
+      // A profile (analysis/profile.ts) charges the node's time to the module that recorded it.
+      const recorder = activeRecorder();
+      if (!recorder) {
+        runNode(node, g, grads);
+        continue;
+      }
+      recorder.backwardStart(node);
+      try {
+        runNode(node, g, grads);
+      } finally {
+        recorder.backwardEnd();
+      }
     }
+  });
+}
+
+/** Runs one node's backward function and hands each input its gradient. */
+function runNode(node: GradNode, g: Tensor, grads: Map<GradNode, Tensor>): void {
+  const inputGrads = node.backward(g);
+  node.inputs.forEach((input, i) => {
+    const gi = inputGrads[i];
+    if (!input || !gi || !input.requiresGrad) return;
+    if (gi.shape.join() !== input.shape.join()) {
+      throw new ConvkitError(
+        `internal error in the backward pass of ${node.name}: gradient ${fmtShape(gi.shape)} for input ${i} of shape ${fmtShape(input.shape)}`,
+      );
+    }
+    if (input.gradFn) grads.set(input.gradFn, addInto(grads.get(input.gradFn), gi.contiguous()));
+    else accumulateLeaf(input, gi.contiguous());
   });
 }
 

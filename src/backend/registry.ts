@@ -1,6 +1,7 @@
 import { ConvkitError } from '../tensor/errors.js';
 import type { KernelName, KernelSignatures } from './kernels.js';
 import type { Storage } from '../tensor/storage.js';
+import { activeRecorder, timedKernel, type GradRole } from './profiler-hooks.js';
 
 /**
  * A backend is a table of kernels. The `js` backend is complete and is the oracle; other
@@ -68,12 +69,19 @@ export function getBackendName(): string {
   return getBackend().name;
 }
 
-/** The implementation of kernel `name` on the current backend, or the js one. */
-export function kernel<K extends KernelName>(name: K): KernelSignatures[K] {
-  const own = getBackend().kernels[name];
-  if (own) return own as KernelSignatures[K];
-  if (!reference) throw new ConvkitError('the js reference backend is not registered');
-  return reference.kernels[name];
+/**
+ * The implementation of kernel `name` on the current backend, or the js one. `role` says what a
+ * kernel called in a backward pass computes (the input's or the weights' gradient); only a
+ * profile (analysis/profile.ts) reads it.
+ */
+export function kernel<K extends KernelName>(name: K, role?: GradRole): KernelSignatures[K] {
+  let fn = getBackend().kernels[name] as KernelSignatures[K] | undefined;
+  if (!fn) {
+    if (!reference) throw new ConvkitError('the js reference backend is not registered');
+    fn = reference.kernels[name];
+  }
+  const recorder = activeRecorder();
+  return recorder ? timedKernel(recorder, name, role, fn) : fn;
 }
 
 /** Which kernels a backend implements itself (the rest fall back to js). */

@@ -12,6 +12,7 @@ import { registerSummary } from './commands/summary.js';
 import { registerConvertFc } from './commands/convert-fc.js';
 import { registerStats } from './commands/stats.js';
 import { registerPreprocess } from './commands/preprocess.js';
+import { registerProfile } from './commands/profile.js';
 import { reportError } from './run.js';
 
 // `convkit summary vgg16 | head` closes the pipe early: that is not an error.
@@ -39,6 +40,7 @@ registerSummary(program);
 registerConvertFc(program);
 registerStats(program);
 registerPreprocess(program);
+registerProfile(program);
 
 // Usage errors (unknown option, missing argument) as one line in the same form as every other
 // error, pointing at the command's --help instead of printing all of it.

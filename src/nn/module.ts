@@ -1,6 +1,7 @@
 import { ConvkitError, fmtShape } from '../tensor/errors.js';
 import { keep } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
+import { activeRecorder } from '../backend/profiler-hooks.js';
 import { Parameter } from './parameter.js';
 import { registeredName } from './registry.js';
 
@@ -78,8 +79,13 @@ export abstract class Module {
   protected located<T>(fn: () => T): T {
     // Children learn their parent here, so that errors and hooks deeper down know their path.
     for (const [name, child] of this.namedChildren()) child.parentRef = { module: this, name };
+    // A profile (analysis/profile.ts) charges the time spent here to this module.
+    const recorder = activeRecorder();
+    let out: T | undefined;
+    recorder?.moduleStart(this);
     try {
-      return fn();
+      out = fn();
+      return out;
     } catch (e) {
       if (e instanceof ConvkitError && !(e as { located?: boolean }).located) {
         const where = this.path || 'model';
@@ -87,6 +93,8 @@ export abstract class Module {
         (e as { located?: boolean }).located = true;
       }
       throw e;
+    } finally {
+      recorder?.moduleEnd(out);
     }
   }
 

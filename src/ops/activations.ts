@@ -1,4 +1,5 @@
 import { kernel } from '../backend/registry.js';
+import { activeRecorder } from '../backend/profiler-hooks.js';
 import type { UnaryOp } from '../backend/kernels.js';
 import { isGradEnabled, record } from '../autograd/tape.js';
 import { ConvkitError, fmtShape } from '../tensor/errors.js';
@@ -62,6 +63,7 @@ export function relu(x: Tensor, opts: ReluOptions = {}): Tensor {
         return [kout(kernel('UnaryGrad')(yk, yk, kin(g), 'relu', 0), out.shape)];
       },
     };
+    activeRecorder()?.nodeRecorded(x.gradFn);
   }
   return x;
 }

@@ -129,9 +129,9 @@ export function convTranspose2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: C
   return record(y, op, [x, w, b], (g) => {
     const gk = kin(g);
     return [
-      x.requiresGrad ? kout(kernel('Conv2D')(gk, kin(w), null, attrs), x.shape) : null,
-      w.requiresGrad ? kout(kernel('Conv2DBackpropFilter')(gk, kin(x), w.shape, attrs), w.shape) : null,
-      b?.requiresGrad ? kout(kernel('Reduce')(gk, [0, 2, 3], 'sum'), [cout]) : null,
+      x.requiresGrad ? kout(kernel('Conv2D', 'input')(gk, kin(w), null, attrs), x.shape) : null,
+      w.requiresGrad ? kout(kernel('Conv2DBackpropFilter', 'weight')(gk, kin(x), w.shape, attrs), w.shape) : null,
+      b?.requiresGrad ? kout(kernel('Reduce', 'weight')(gk, [0, 2, 3], 'sum'), [cout]) : null,
     ];
   });
 }

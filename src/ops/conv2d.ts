@@ -128,9 +128,9 @@ function convolve(x: Tensor, w: Tensor, b: Tensor | null | undefined, scale: Ten
       const gk = kin(g);
       const back: Conv2DAttrs = { ...win, groups, activation: 'none' };
       return [
-        xIn.requiresGrad ? kout(kernel('Conv2DBackpropInput')(gk, kin(w), xIn.shape, back), xIn.shape) : null,
-        w.requiresGrad ? kout(kernel('Conv2DBackpropFilter')(kin(xIn), gk, w.shape, back), w.shape) : null,
-        b?.requiresGrad ? kout(kernel('Reduce')(gk, [0, 2, 3], 'sum'), [k]) : null,
+        xIn.requiresGrad ? kout(kernel('Conv2DBackpropInput', 'input')(gk, kin(w), xIn.shape, back), xIn.shape) : null,
+        w.requiresGrad ? kout(kernel('Conv2DBackpropFilter', 'weight')(kin(xIn), gk, w.shape, back), w.shape) : null,
+        b?.requiresGrad ? kout(kernel('Reduce', 'weight')(gk, [0, 2, 3], 'sum'), [k]) : null,
       ];
     },
     activation === 'none' ? [] : [y],

@@ -54,9 +54,9 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Li
     const g = activationGrad(activation, y, dy);
     const g2: KernelTensor = { data: kin(g).data, shape: [rows, outF] };
     // dx = g W, dW = g^T x, db = column sums of g.
-    const dx = x.requiresGrad ? kout(kernel('MatMul')(g2, kin(weight), false, false, null, 'none'), x.shape) : null;
-    const dw = weight.requiresGrad ? kout(kernel('MatMul')(g2, x2, true, false, null, 'none'), weight.shape) : null;
-    const db = bias?.requiresGrad ? kout(kernel('Reduce')(g2, [0], 'sum'), bias.shape) : null;
+    const dx = x.requiresGrad ? kout(kernel('MatMul', 'input')(g2, kin(weight), false, false, null, 'none'), x.shape) : null;
+    const dw = weight.requiresGrad ? kout(kernel('MatMul', 'weight')(g2, x2, true, false, null, 'none'), weight.shape) : null;
+    const db = bias?.requiresGrad ? kout(kernel('Reduce', 'weight')(g2, [0], 'sum'), bias.shape) : null;
     return [dx, dw, db];
   }, activation === 'none' ? [] : [y]);
 }

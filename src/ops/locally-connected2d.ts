@@ -54,9 +54,9 @@ export function locallyConnected2d(x: Tensor, w: Tensor, b?: Tensor | null, opts
   return record(y, op, [x, w, b], (g) => {
     const gk = kin(g);
     return [
-      x.requiresGrad ? kout(kernel('LocallyConnected2DBackpropInput')(gk, kin(w), x.shape, win), x.shape) : null,
-      w.requiresGrad ? kout(kernel('LocallyConnected2DBackpropFilter')(kin(x), gk, w.shape, win), w.shape) : null,
-      b?.requiresGrad ? kout(kernel('Reduce')(gk, [0], 'sum'), b.shape) : null,
+      x.requiresGrad ? kout(kernel('LocallyConnected2DBackpropInput', 'input')(gk, kin(w), x.shape, win), x.shape) : null,
+      w.requiresGrad ? kout(kernel('LocallyConnected2DBackpropFilter', 'weight')(kin(x), gk, w.shape, win), w.shape) : null,
+      b?.requiresGrad ? kout(kernel('Reduce', 'weight')(gk, [0], 'sum'), b.shape) : null,
     ];
   });
 }

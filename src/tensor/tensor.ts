@@ -2,6 +2,7 @@ import { ConvkitError, fmtShape } from './errors.js';
 import { contiguousStrides, inferShape, normAxis, sizeOf } from './shape.js';
 import { Storage, type DType, type TypedArray } from './storage.js';
 import { trackTensor } from './scope.js';
+import { activeRecorder } from '../backend/profiler-hooks.js';
 
 /**
  * One recorded step of the autograd tape: the op that made a tensor, its inputs, and how to
@@ -221,6 +222,7 @@ export class Tensor {
         return [g.reshape(source.shape)];
       },
     };
+    activeRecorder()?.nodeRecorded(out.gradFn);
     return out;
   }
 
