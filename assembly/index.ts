@@ -14,6 +14,7 @@ import { gemvTask } from './gemv';
 import { directConvTask, directFilterTask } from './direct';
 import { phaseTask } from './phase';
 import { batchNormTask, channelSumTask } from './planes';
+import { batchNormGradTask, batchNormStatsTask } from './batchnorm';
 import { avgPoolGradTask, avgPoolTask, lrnGradTask, lrnTask, maxPoolGradTask, maxPoolTask, maxPoolValuesTask } from './pool';
 
 export const KIND_GEMM = 1;
@@ -51,10 +52,12 @@ export const KIND_WINOGRAD45_FLAT = 37;
 export const KIND_WINOGRAD45_FILTER = 38;
 export const KIND_WINOGRAD45_BANDED = 39;
 export const KIND_WINOGRAD45_FILTER_GRAD = 40;
+export const KIND_BATCHNORM_STATS = 55;
+export const KIND_BATCHNORM_GRAD = 56;
 
 /** Bumped whenever a job layout changes; the loader refuses a kernels.wasm of another version. */
 export function abiVersion(): i32 {
-  return 9;
+  return 10;
 }
 
 /** Bytes of per-thread scratch the GEMM needs. */
@@ -103,6 +106,8 @@ function dispatch(job: usize, kind: i32, t: i32, tid: i32): void {
     case KIND_DIRECT_FILTER: directFilterTask(job, t, tid); break;
     case KIND_PHASES: phaseTask(job, t); break;
     case KIND_COL2IM_PHASE: col2imPhaseTask(job, t, tid); break;
+    case KIND_BATCHNORM_STATS: batchNormStatsTask(job, t); break;
+    case KIND_BATCHNORM_GRAD: batchNormGradTask(job, t); break;
     default: unreachable();
   }
 }

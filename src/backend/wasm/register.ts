@@ -9,6 +9,7 @@
  */
 import type { KernelSignatures } from '../kernels.js';
 import { getBackendName, registerBackend, setBackendSync } from '../registry.js';
+import { batchNormGrad, batchNormStats } from './batchnorm.js';
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput } from './conv2d.js';
 import { binary, unary, unaryGrad } from './elementwise.js';
 import { runtime, startRuntime } from './instance.js';
@@ -33,6 +34,9 @@ const kernels: Partial<KernelSignatures> = {
   // planes.ts
   Reduce: reduce,
   BatchNorm: batchNorm,
+  // batchnorm.ts
+  BatchNormStats: batchNormStats,
+  BatchNormGrad: batchNormGrad,
   // pool2d.ts
   MaxPool2DWithArgmax: maxPool2DWithArgmax,
   MaxPool2D: maxPool2D,
