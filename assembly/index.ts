@@ -15,6 +15,11 @@ import { directConvTask, directFilterTask } from './direct';
 import { phaseTask } from './phase';
 import { batchNormTask, channelSumTask } from './planes';
 import { batchNormGradTask, batchNormStatsTask } from './batchnorm';
+import { softmaxTask } from './softmax';
+import { nllTask } from './nll';
+import { unaryTask } from './unary';
+import { broadcastTask } from './broadcast';
+import { reduceTask } from './reduce';
 import { avgPoolGradTask, avgPoolTask, lrnGradTask, lrnTask, maxPoolGradTask, maxPoolTask, maxPoolValuesTask } from './pool';
 
 export const KIND_GEMM = 1;
@@ -54,6 +59,11 @@ export const KIND_WINOGRAD45_BANDED = 39;
 export const KIND_WINOGRAD45_FILTER_GRAD = 40;
 export const KIND_BATCHNORM_STATS = 55;
 export const KIND_BATCHNORM_GRAD = 56;
+export const KIND_SOFTMAX = 57;
+export const KIND_NLL = 58;
+export const KIND_UNARY = 59;
+export const KIND_BROADCAST = 60;
+export const KIND_REDUCE = 61;
 
 /** Bumped whenever a job layout changes; the loader refuses a kernels.wasm of another version. */
 export function abiVersion(): i32 {
@@ -108,6 +118,11 @@ function dispatch(job: usize, kind: i32, t: i32, tid: i32): void {
     case KIND_COL2IM_PHASE: col2imPhaseTask(job, t, tid); break;
     case KIND_BATCHNORM_STATS: batchNormStatsTask(job, t); break;
     case KIND_BATCHNORM_GRAD: batchNormGradTask(job, t); break;
+    case KIND_SOFTMAX: softmaxTask(job, t); break;
+    case KIND_NLL: nllTask(job, t); break;
+    case KIND_UNARY: unaryTask(job, t); break;
+    case KIND_BROADCAST: broadcastTask(job, t); break;
+    case KIND_REDUCE: reduceTask(job, t, scratch(job, tid)); break;
     default: unreachable();
   }
 }

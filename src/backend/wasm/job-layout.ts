@@ -10,7 +10,7 @@ export const KIND = { gemm: 1, col2im: 2, winograd: 3, winogradFilter: 4, elemen
   winogradInput: 21, winogradFlat: 22, winograd4Input: 27, winograd4Flat: 28, winograd25Input: 29, winograd25Flat: 30,
   winograd4Filter: 31, winograd4Banded: 32, winograd25Filter: 33, winograd25Banded: 34, winograd25FilterGrad: 35,
   winograd45Input: 36, winograd45Flat: 37, winograd45Filter: 38, winograd45Banded: 39, winograd45FilterGrad: 40,
-  batchNormStats: 55, batchNormGrad: 56 } as const;
+  batchNormStats: 55, batchNormGrad: 56, softmax: 57, nll: 58 } as const;
 
 /** Header words of the job block (assembly/job.ts). */
 export const JOB = { gen: 0, next: 1, fin: 2, ntasks: 3, kind: 4, ready: 5, exit: 6, scratch: 7, sstride: 8, dead: 9, join: 10, args: 16 } as const;
@@ -76,7 +76,8 @@ export const LR = {
 } as const;
 
 /** assembly/planes.ts */
-export const BN = { X: 0, Y: 1, MEAN: 2, SCALE: 3, SHIFT: 4, C: 5, INNER: 6, PPT: 7, PLANES: 8, RELU: 9 } as const;
+/** BN: VAR, W and B are per-channel pointers (W, B: 0 for none), EPS a float64 (two slots). */
+export const BN = { X: 0, Y: 1, MEAN: 2, VAR: 3, B: 4, C: 5, INNER: 6, PPT: 7, PLANES: 8, RELU: 9, W: 10, EPS: 11 } as const;
 export const RS = { X: 0, OUT: 1, A: 2, B: 3, C: 4, BPT: 5, MEAN: 6 } as const;
 
 /** assembly/batchnorm.ts (EPS is a float64, two slots) */
@@ -84,3 +85,9 @@ export const BS = { X: 0, MEAN: 1, VAR: 2, N: 3, C: 4, INNER: 5, CPT: 6, COUNT: 
 export const BG = {
   X: 0, DY: 1, MEAN: 2, VAR: 3, W: 4, DX: 5, DW: 6, DB: 7, N: 8, C: 9, INNER: 10, CPT: 11, COUNT: 12, STATS: 13, EPS: 14,
 } as const;
+
+/** assembly/softmax.ts (UPT: units per task; a unit is a row, or four adjacent rows when inner > 1) */
+export const SM = { X: 0, DY: 1, OUT: 2, OUTER: 3, N: 4, INNER: 5, OP: 6, UPT: 7, UNITS: 8 } as const;
+export const SMOP = { softmax: 0, logSoftmax: 1, softmaxGrad: 2, logSoftmaxGrad: 3 } as const;
+/** assembly/nll.ts (W: 0 for none; SPT: samples per task) */
+export const NL = { X: 0, T: 1, W: 2, IGN: 3, OUT: 4, C: 5, INNER: 6, SPT: 7, N: 8, GRAD: 9, DY: 10 } as const;

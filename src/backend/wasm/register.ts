@@ -19,6 +19,7 @@ import {
   adaptiveAvgPool2D, adaptiveAvgPool2DGrad, avgPool2D, avgPool2DGrad, lrn, lrnGrad, maxPool2D, maxPool2DGrad, maxPool2DWithArgmax,
 } from './pool2d.js';
 import { simdSupported } from './runtime.js';
+import { logSoftmax, logSoftmaxGrad, nllLoss, nllLossGrad, softmax, softmaxGrad } from './softmax.js';
 
 const kernels: Partial<KernelSignatures> = {
   // matmul.ts
@@ -37,6 +38,13 @@ const kernels: Partial<KernelSignatures> = {
   // batchnorm.ts
   BatchNormStats: batchNormStats,
   BatchNormGrad: batchNormGrad,
+  // softmax.ts
+  Softmax: softmax,
+  LogSoftmax: logSoftmax,
+  SoftmaxGrad: softmaxGrad,
+  LogSoftmaxGrad: logSoftmaxGrad,
+  NllLoss: nllLoss,
+  NllLossGrad: nllLossGrad,
   // pool2d.ts
   MaxPool2DWithArgmax: maxPool2DWithArgmax,
   MaxPool2D: maxPool2D,
