@@ -20,8 +20,8 @@ export const B_ADD = 1, B_SUB = 2, B_MUL = 3, B_DIV = 4, B_POW = 5, B_MAX = 6, B
  * Math.pow on two lanes: |a|^b = e^(b ln|a|) (relative error ~1e-14 where the result is a
  * float32), then JavaScript's special cases: b == 0 -> 1 (NaN base included), NaN anywhere else
  * -> NaN, |a| == 1 with infinite b -> NaN (ln 1 * inf is NaN already), a negative base takes the
- * sign of an odd integer exponent and gives NaN for a finite non-integer one (-0 counts as
- * negative for the sign only).
+ * sign of an odd integer exponent, and a finite negative base gives NaN for a non-integer one
+ * (-0 and -inf count as negative for the sign only).
  */
 // @ts-ignore: decorator
 @inline function pow2(a: v128, b: v128): v128 {
@@ -32,7 +32,8 @@ export const B_ADD = 1, B_SUB = 2, B_MUL = 3, B_DIV = 4, B_POW = 5, B_MAX = 6, B
   const odd = v128.andnot(isInt, f64x2.eq(f64x2.floor(half), half));
   const negSign = i64x2.lt_s(a, i64x2.splat(0)); // the sign bit, -0 included
   r = v128.bitselect(f64x2.neg(r), r, v128.and(negSign, odd));
-  r = v128.bitselect(sp(NaN), r, v128.andnot(f64x2.lt(a, sp(0)), isInt));
+  const finiteNeg = v128.and(f64x2.lt(a, sp(0)), f64x2.ne(a, sp(-Infinity)));
+  r = v128.bitselect(sp(NaN), r, v128.andnot(finiteNeg, isInt));
   return v128.bitselect(sp(1), r, f64x2.eq(b, sp(0)));
 }
 

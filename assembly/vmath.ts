@@ -69,8 +69,9 @@
   const xc = reduceExp(x);
   const kf = f64x2.nearest(f64x2.mul(xc, sp(LOG2E)));
   const r = f64x2.sub(f64x2.sub(xc, f64x2.mul(kf, sp(LN2_HI))), f64x2.mul(kf, sp(LN2_LO)));
-  const m = em1(r);
-  // k = 0 exactly when |x| <= ln2/2, where r == x and e^x - 1 is the polynomial itself.
+  // k = 0 exactly when |x| <= ln2/2, where e^x - 1 is the polynomial of x itself (x, not the
+  // reduced r, which would turn -0 into +0).
+  const m = em1(v128.bitselect(xc, r, f64x2.eq(kf, sp(0))));
   const big = f64x2.sub(scale2(f64x2.add(sp(1), m), kf), sp(1));
   return v128.bitselect(m, big, f64x2.eq(kf, sp(0)));
 }

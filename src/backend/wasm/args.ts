@@ -20,11 +20,12 @@ export const THREADED_WORK = 1 << 16;
 /**
  * Runs `count` units of `kind`, `per` units a task (a multiple of `multiple`, about a quarter of
  * a thread's share), telling the kernel `per` in slot `slotPer`; threaded when `work` is large.
+ * `scratchBytes`: per-thread scratch the tasks use.
  */
-export function runSplit(rt: WasmRuntime, kind: number, slotPer: number, count: number, work: number, multiple = 1): void {
+export function runSplit(rt: WasmRuntime, kind: number, slotPer: number, count: number, work: number, multiple = 1, scratchBytes = 0): void {
   const threads = work >= THREADED_WORK ? rt.threads() : 1;
   let per = Math.max(1, Math.ceil(count / (4 * threads)));
   per = Math.ceil(per / multiple) * multiple;
   rt.arg(slotPer, per);
-  rt.run(kind, Math.ceil(count / per), 0, threads > 1);
+  rt.run(kind, Math.ceil(count / per), scratchBytes, threads > 1);
 }

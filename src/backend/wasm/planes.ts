@@ -9,6 +9,7 @@ import { reduce as jsReduce } from '../js/elementwise.js';
 import { BN, KIND, RS } from './job-layout.js';
 import { runtime } from './instance.js';
 import { argF64 } from './args.js';
+import { reduceGeneral } from './reduce.js';
 import type { WasmRuntime } from './runtime.js';
 
 const MIN_ELEMENTS = 4096;
@@ -41,14 +42,16 @@ export function batchNorm(
 }
 
 /**
- * Sum or mean over every axis outside one contiguous block of kept axes (e.g. [0, 2, 3] of
+ * Max, min, and sums over other axis sets: reduce.ts. Here:
+ * sum or mean over every axis outside one contiguous block of kept axes (e.g. [0, 2, 3] of
  * NCHW for a conv bias gradient, [0] of [N, F] for a linear one): out[b] = sum x[a][b][c].
  */
 export function reduce(x: KernelTensor, axes: readonly number[], op: ReduceOp): Float32Array {
   const nd = x.shape.length;
   const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
   const contiguous = kept.length > 0 && kept[kept.length - 1]! - kept[0]! === kept.length - 1;
-  if ((op !== 'sum' && op !== 'mean') || !contiguous || x.data.length < MIN_ELEMENTS) return jsReduce(x, axes, op);
+  if (x.data.length < MIN_ELEMENTS) return jsReduce(x, axes, op);
+  if ((op !== 'sum' && op !== 'mean') || !contiguous) return reduceGeneral(x, axes, op);
   const size = (from: number, to: number) => x.shape.slice(from, to).reduce((p, d) => p * d, 1);
   const A = size(0, kept[0]!);
   const B = size(kept[0]!, kept[kept.length - 1]! + 1);
