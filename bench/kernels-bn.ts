@@ -5,7 +5,7 @@
  * a training step. Each call runs in a tidy scope that wraps its outputs in tensors, so wasm
  * outputs stay in wasm memory (no copy out, as in a training step) and are freed at the end of
  * the scope. Reports the median and the minimum of the runs, in ms.
- *   vite-node bench/kernels-bn.ts [--runs=15]
+ *   vite-node bench/kernels-bn.ts [--runs=15] [--step]
  * Never part of `npm test`.
  */
 import * as ck from '../src/index.js';
@@ -18,6 +18,7 @@ import * as wasmEl from '../src/backend/wasm/elementwise.js';
 import { batchNorm as wasmBatchNorm, reduce as wasmReduce } from '../src/backend/wasm/planes.js';
 import * as wasmSoft from '../src/backend/wasm/softmax.js';
 import { runtime } from '../src/backend/wasm/instance.js';
+import { getBackend } from '../src/backend/registry.js';
 
 const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.split('=')[1] ?? 15);
 
@@ -63,7 +64,7 @@ function row(name: string, r: [number, number, number, number]): void {
   console.log(`${name.padEnd(44)}${fmt(r[0])} (${fmt(r[1])})${fmt(r[2])} (${fmt(r[3])})  ${(r[0] / r[2]).toFixed(1)}x`);
 }
 
-{
+if (!process.argv.includes('--step')) {
   const inputs = new Map<string, KernelTensor>();
   const resident = (shape: number[], seed: number) => {
     const k = `${shape}/${seed}`;
@@ -97,4 +98,31 @@ function row(name: string, r: [number, number, number, number]): void {
     row(`LogSoftmax [${ls}]`, ab(() => jsSoft.logSoftmax(l, 1), () => wasmSoft.logSoftmax(l, 1)));
     row(`LogSoftmaxGrad [${ls}]`, ab(() => jsSoft.logSoftmaxGrad(ly, g, 1), () => wasmSoft.logSoftmaxGrad(ly, g, 1)));
   }
+}
+
+// --step (instead of the table): a whole training step of a VGG-style BN net (CIFAR-size input, batch 64), with the
+// kernels this bench is about on wasm, against the same step with them taken off the wasm
+// backend (so they fall back to js, as before they existed), alternating.
+if (process.argv.includes('--step')) {
+  const { nn, F } = ck;
+  const block = (cin: number, cout: number) => [new nn.Conv2d(cin, cout, 3, { padding: 1 }), new nn.BatchNorm2d(cout), new nn.ReLU()];
+  const model = new nn.Sequential(
+    ...block(3, 64), ...block(64, 64), new nn.MaxPool2d(2), ...block(64, 128), ...block(128, 128), new nn.MaxPool2d(2),
+    ...block(128, 256), ...block(256, 256), new nn.MaxPool2d(2), new nn.Flatten(), new nn.Linear(256 * 16, 10),
+  );
+  const opt = new ck.optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+  const images = ck.randn([64, 3, 32, 32], { seed: 1 });
+  const labels = ck.randint(0, 10, [64], { seed: 2 });
+  const step = () => ck.tidy(() => {
+    const loss = F.crossEntropy(model.forward(images), labels);
+    loss.backward();
+    opt.step();
+    opt.zeroGrad();
+  });
+  const kernels = getBackend().kernels as Record<string, unknown>;
+  const names = ['BatchNormStats', 'BatchNormGrad', 'Softmax', 'LogSoftmax', 'SoftmaxGrad', 'LogSoftmaxGrad', 'NllLoss', 'NllLossGrad'];
+  const own = Object.fromEntries(names.map((k) => [k, kernels[k]]));
+  const withJs = () => { names.forEach((k) => delete kernels[k]); try { step(); } finally { Object.assign(kernels, own); } };
+  const [jm, jmin, wm, wmin] = ab(withJs, step);
+  console.log(`VGG-BN step, batch 64, 32x32: those kernels on js ${fmt(jm)} (${fmt(jmin)})  on wasm ${fmt(wm)} (${fmt(wmin)})  ${(jm / wm).toFixed(2)}x`);
 }
