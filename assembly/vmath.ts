@@ -36,10 +36,15 @@
   return f64x2.mul(r, f64x2.add(sp(1), f64x2.mul(r, p)));
 }
 
-/** v * 2^k for integral k in [-1100, 1100] (two steps, so 2^k itself never over- or underflows). */
+// 1.5 * 2^52: adding it rounds a float64 below 2^51 in magnitude to an integer (ties to even, as
+// f64x2.nearest), which then sits in the low bits of the sum's representation.
 // @ts-ignore: decorator
-@inline function scale2(v: v128, kf: v128): v128 {
-  const k = i64x2.extend_low_i32x4_s(i32x4.trunc_sat_f64x2_s_zero(kf));
+@inline const ROUNDER: f64 = 6755399441055744.0;
+
+/** v * 2^k, k given as t = k + ROUNDER, |k| <= 1100 (two steps, so 2^k itself never over- or underflows). */
+// @ts-ignore: decorator
+@inline function scale2(v: v128, t: v128): v128 {
+  const k = i64x2.sub(t, f64x2.splat(ROUNDER));
   const k1 = i64x2.shr_s(k, 1);
   const k2 = i64x2.sub(k, k1);
   const bias = i64x2.splat(1023);
@@ -49,30 +54,34 @@
 }
 
 /** Clamped to where e^x is neither 0 nor inf in float64 only at the ends (NaN stays NaN). */
+// (pmin / pmax: `b < a ? b : a` and `a < b ? b : a` keep a NaN or a -0 in x as it is, in one
+// instruction each.)
 // @ts-ignore: decorator
 @inline function reduceExp(x: v128): v128 {
-  return f64x2.max(f64x2.min(x, sp(710)), sp(-746));
+  return f64x2.pmax(f64x2.pmin(x, sp(710)), sp(-746));
 }
 
 /** e^x, for every float64 x (inf -> inf, -inf -> 0, NaN -> NaN). */
 // @ts-ignore: decorator
 @inline export function exp2x(x: v128): v128 {
   const xc = reduceExp(x);
-  const kf = f64x2.nearest(f64x2.mul(xc, sp(LOG2E)));
+  const t = f64x2.add(f64x2.mul(xc, sp(LOG2E)), sp(ROUNDER));
+  const kf = f64x2.sub(t, sp(ROUNDER));
   const r = f64x2.sub(f64x2.sub(xc, f64x2.mul(kf, sp(LN2_HI))), f64x2.mul(kf, sp(LN2_LO)));
-  return scale2(f64x2.add(sp(1), em1(r)), kf);
+  return scale2(f64x2.add(sp(1), em1(r)), t);
 }
 
 /** e^x - 1, accurate relative to the result near 0 as well (Math.expm1; -0 -> -0). */
 // @ts-ignore: decorator
 @inline export function expm12x(x: v128): v128 {
   const xc = reduceExp(x);
-  const kf = f64x2.nearest(f64x2.mul(xc, sp(LOG2E)));
+  const t = f64x2.add(f64x2.mul(xc, sp(LOG2E)), sp(ROUNDER));
+  const kf = f64x2.sub(t, sp(ROUNDER));
   const r = f64x2.sub(f64x2.sub(xc, f64x2.mul(kf, sp(LN2_HI))), f64x2.mul(kf, sp(LN2_LO)));
   // k = 0 exactly when |x| <= ln2/2, where e^x - 1 is the polynomial of x itself (x, not the
   // reduced r, which would turn -0 into +0).
   const m = em1(v128.bitselect(xc, r, f64x2.eq(kf, sp(0))));
-  const big = f64x2.sub(scale2(f64x2.add(sp(1), m), kf), sp(1));
+  const big = f64x2.sub(scale2(f64x2.add(sp(1), m), t), sp(1));
   return v128.bitselect(m, big, f64x2.eq(kf, sp(0)));
 }
 
