@@ -3,6 +3,7 @@ import * as ck from '../../src/index.js';
 import type { KernelTensor } from '../../src/backend/kernels.js';
 import * as js from '../../src/backend/js/normalization.js';
 import * as wasm from '../../src/backend/wasm/batchnorm.js';
+import { batchNorm as wasmBatchNorm } from '../../src/backend/wasm/planes.js';
 import { BN_TRAIN_MIN } from '../../src/backend/wasm/batchnorm.js';
 import { expectClose } from '../helpers/assert.js';
 import { bothPaths, kt, workersReady } from './wasm-helpers.js';
@@ -76,6 +77,24 @@ describe('wasm batch norm training kernels against the js reference', () => {
           close(got.dweight, e.dweight, `dweight (${what})`);
           close(got.dbias, e.dbias, `dbias (${what})`);
         }
+      }
+    }
+  });
+
+  it.each(SHAPES)('BatchNorm (given statistics) of %j, weight and bias or not, relu or not', (...shape) => {
+    const x = input(shape, 11);
+    const c = shape[1]!;
+    const { mean, variance } = js.batchNormStats(x);
+    const m = { data: mean, shape: [c] }, v = { data: variance, shape: [c] };
+    const w = kt([c], 12), b = kt([c], 13);
+    for (const [weight, bias] of [[null, null], [w, b], [w, null], [null, b]] as const) {
+      for (const act of ['none', 'relu'] as const) {
+        // The kernel computes in float32 (the reference in float64): a few float32 roundings.
+        const e = js.batchNorm(x, m, v, weight, bias, 1e-3, act);
+        const r = bothPaths(() => wasmBatchNorm(x, m, v, weight, bias, 1e-3, act));
+        const what = `${weight ? 'w' : '-'}${bias ? 'b' : '-'} ${act}`;
+        expectClose(r.threaded, e, { rtol: 1e-5, atol: 1e-6, what });
+        expectClose(r.single, e, { rtol: 1e-5, atol: 1e-6, what });
       }
     }
   });
