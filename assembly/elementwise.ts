@@ -34,8 +34,8 @@ export const OP_RELU_GRAD = 20;
     case OP_MIN: return v128.bitselect(a, b, v128.or(f32x4.le(a, b), f32x4.ne(a, a)));
     // relu(a + b), the residual sum: anything not > 0 (NaN included) becomes 0, as the reference.
     case OP_ADD_RELU: { const s = f32x4.add(a, b); return v128.and(s, f32x4.gt(s, f32x4.splat(0))); }
-    // dy * (x > 0 ? 1 : 0), a = x, b = dy
-    default: return v128.and(b, f32x4.gt(a, f32x4.splat(0)));
+    // dy * (x > 0 ? 1 : 0), a = x, b = dy: a product, so NaN and infinite dy give NaN and negative dy -0 where masked, as the reference
+    default: return f32x4.mul(b, v128.and(f32x4.splat(1), f32x4.gt(a, f32x4.splat(0))));
   }
 }
 

@@ -14,6 +14,12 @@ import { gemvTask } from './gemv';
 import { directConvTask, directFilterTask } from './direct';
 import { phaseTask } from './phase';
 import { batchNormTask, channelSumTask } from './planes';
+import { batchNormGradTask, batchNormStatsTask } from './batchnorm';
+import { softmaxTask } from './softmax';
+import { nllTask } from './nll';
+import { unaryTask } from './unary';
+import { broadcastTask } from './broadcast';
+import { reduceTask } from './reduce';
 import { avgPoolGradTask, avgPoolTask, lrnGradTask, lrnTask, maxPoolGradTask, maxPoolTask, maxPoolValuesTask } from './pool';
 import { clampGradTask, clampTask, preluGradTask, preluTask, softplusGradTask, softplusTask } from './activations';
 import { padGradTask, padTask } from './pad';
@@ -75,10 +81,17 @@ export const KIND_ADAPTIVE_MAXPOOL = 78;
 export const KIND_LC_FORWARD = 79;
 export const KIND_LC_INPUT = 80;
 export const KIND_LC_FILTER = 81;
+export const KIND_BATCHNORM_STATS = 55;
+export const KIND_BATCHNORM_GRAD = 56;
+export const KIND_SOFTMAX = 57;
+export const KIND_NLL = 58;
+export const KIND_UNARY = 59;
+export const KIND_BROADCAST = 60;
+export const KIND_REDUCE = 61;
 
 /** Bumped whenever a job layout changes; the loader refuses a kernels.wasm of another version. */
 export function abiVersion(): i32 {
-  return 10;
+  return 11;
 }
 
 /** Bytes of per-thread scratch the GEMM needs. */
@@ -144,6 +157,13 @@ function dispatch(job: usize, kind: i32, t: i32, tid: i32): void {
     case KIND_LC_FORWARD: lcForwardTask(job, t, scratch(job, tid)); break;
     case KIND_LC_INPUT: lcInputTask(job, t, scratch(job, tid)); break;
     case KIND_LC_FILTER: lcFilterTask(job, t, scratch(job, tid)); break;
+    case KIND_BATCHNORM_STATS: batchNormStatsTask(job, t); break;
+    case KIND_BATCHNORM_GRAD: batchNormGradTask(job, t); break;
+    case KIND_SOFTMAX: softmaxTask(job, t); break;
+    case KIND_NLL: nllTask(job, t); break;
+    case KIND_UNARY: unaryTask(job, t); break;
+    case KIND_BROADCAST: broadcastTask(job, t); break;
+    case KIND_REDUCE: reduceTask(job, t, scratch(job, tid)); break;
     default: unreachable();
   }
 }

@@ -2,11 +2,16 @@
 // gradients); pooling is in pool.ts. A task is a run of planes
 // (or of kept channels), so tasks never write the same element. Semantics follow the js
 // reference exactly (src/backend/js/normalization.ts, elementwise.ts).
-import { arg } from './job';
+import { arg, ARGS } from './job';
 
-export const BN_X = 0, BN_Y = 1, BN_MEAN = 2, BN_SCALE = 3, BN_SHIFT = 4, BN_C = 5, BN_INNER = 6, BN_PPT = 7, BN_PLANES = 8, BN_RELU = 9;
+// BN_VAR, BN_W (0: none) and BN_B (0: none) are per-channel pointers, BN_EPS a float64 (two slots).
+export const BN_X = 0, BN_Y = 1, BN_MEAN = 2, BN_VAR = 3, BN_B = 4, BN_C = 5, BN_INNER = 6, BN_PPT = 7, BN_PLANES = 8, BN_RELU = 9, BN_W = 10, BN_EPS = 11;
 
-/** y = (x - mean[c]) * scale[c] + shift[c] over each (n, c) plane; then relu when BN_RELU (the Unary relu rule: NaN -> 0). */
+/**
+ * y = (x - mean[c]) * scale[c] + shift[c] over each (n, c) plane; then relu when BN_RELU (the Unary
+ * relu rule: NaN -> 0). scale = weight / sqrt(var + eps) in float64, rounded once, as the
+ * reference computes it; shift = bias.
+ */
 export function batchNormTask(job: usize, t: i32): void {
   const C = arg(job, BN_C), inner = arg(job, BN_INNER), ppt = arg(job, BN_PPT);
   const relu = arg(job, BN_RELU) != 0;
@@ -15,8 +20,11 @@ export function batchNormTask(job: usize, t: i32): void {
   for (let p = p0; p < p1; p++) {
     const c = p % C;
     const m = load<f32>(<usize>arg(job, BN_MEAN) + (<usize>c << 2));
-    const s = load<f32>(<usize>arg(job, BN_SCALE) + (<usize>c << 2));
-    const b = load<f32>(<usize>arg(job, BN_SHIFT) + (<usize>c << 2));
+    const wp = <usize>arg(job, BN_W), bp = <usize>arg(job, BN_B);
+    const eps = load<f64>(job + (<usize>(ARGS + BN_EPS) << 2));
+    const v = <f64>load<f32>(<usize>arg(job, BN_VAR) + (<usize>c << 2));
+    const s = <f32>((wp ? <f64>load<f32>(wp + (<usize>c << 2)) : 1) / Math.sqrt(v + eps));
+    const b: f32 = bp ? load<f32>(bp + (<usize>c << 2)) : 0;
     const vm = f32x4.splat(m), vs = f32x4.splat(s), vb = f32x4.splat(b);
     const x = <usize>arg(job, BN_X) + (<usize>(p * inner) << 2);
     const y = <usize>arg(job, BN_Y) + (<usize>(p * inner) << 2);

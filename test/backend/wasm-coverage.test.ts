@@ -6,10 +6,8 @@ import * as ck from '../../src/index.js';
  * that uses it slow (DESIGN.md: a finished backend's coverage is complete).
  */
 describe('wasm backend coverage', () => {
-  it('falls back to js only for the kernels still being ported', () => {
-    // The softmax, NLL loss and batch-norm training kernels are on another branch; the lead
-    // empties this list (toEqual([])) when merging it.
-    const pending = ['Softmax', 'LogSoftmax', 'SoftmaxGrad', 'LogSoftmaxGrad', 'NllLoss', 'NllLossGrad', 'BatchNormStats', 'BatchNormGrad'];
-    expect([...ck.kernelCoverage('wasm').fallback].sort()).toEqual([...pending].sort());
+  it('implements every kernel itself: nothing falls back to js', () => {
+    expect(ck.kernelCoverage('wasm').fallback).toEqual([]);
+    expect(ck.kernelCoverage('wasm').own.length).toBeGreaterThan(40);
   });
 });

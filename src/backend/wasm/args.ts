@@ -1,4 +1,7 @@
-/** Job arguments that are not int32s, shared by the wasm kernel wrappers. */
+/**
+ * Small helpers the wasm kernel wrappers share: float64 job arguments, and the split of a job
+ * into tasks of whole units (channels, rows) over the threads.
+ */
 import type { WasmRuntime } from './runtime.js';
 
 const f64 = new Float64Array(1);
@@ -16,7 +19,23 @@ export function argF64(rt: WasmRuntime, i: number, v: number): void {
  * when `work` (elements touched) is worth waking the workers, else all in one task.
  */
 export function unitsPerTask(rt: WasmRuntime, count: number, work: number): { per: number; tasks: number; parallel: boolean } {
-  const threads = work >= 1 << 16 ? rt.threads() : 1;
+  const threads = work >= THREADED_WORK ? rt.threads() : 1;
   const per = Math.max(1, Math.ceil(count / (4 * threads)));
   return { per, tasks: Math.ceil(count / per), parallel: threads > 1 };
+}
+
+/** Elements a job must touch before waking the worker threads pays. */
+export const THREADED_WORK = 1 << 16;
+
+/**
+ * Runs `count` units of `kind`, `per` units a task (a multiple of `multiple`, about a quarter of
+ * a thread's share), telling the kernel `per` in slot `slotPer`; threaded when `work` is large.
+ * `scratchBytes`: per-thread scratch the tasks use.
+ */
+export function runSplit(rt: WasmRuntime, kind: number, slotPer: number, count: number, work: number, multiple = 1, scratchBytes = 0): void {
+  const threads = work >= THREADED_WORK ? rt.threads() : 1;
+  let per = Math.max(1, Math.ceil(count / (4 * threads)));
+  per = Math.ceil(per / multiple) * multiple;
+  rt.arg(slotPer, per);
+  rt.run(kind, Math.ceil(count / per), scratchBytes, threads > 1);
 }

@@ -11,7 +11,8 @@ export const KIND = { gemm: 1, col2im: 2, winograd: 3, winogradFilter: 4, elemen
   winograd4Filter: 31, winograd4Banded: 32, winograd25Filter: 33, winograd25Banded: 34, winograd25FilterGrad: 35,
   winograd45Input: 36, winograd45Flat: 37, winograd45Filter: 38, winograd45Banded: 39, winograd45FilterGrad: 40,
   clamp: 65, clampGrad: 66, softplus: 67, softplusGrad: 68, prelu: 69, preluGrad: 70, pad: 71, padGrad: 72, gather: 73, argMax: 74, topK: 75,
-  multiMargin: 76, multiMarginGrad: 77, adaptiveMaxPool: 78, lcForward: 79, lcInput: 80, lcFilter: 81 } as const;
+  multiMargin: 76, multiMarginGrad: 77, adaptiveMaxPool: 78, lcForward: 79, lcInput: 80, lcFilter: 81,
+  batchNormStats: 55, batchNormGrad: 56, softmax: 57, nll: 58, unary: 59, broadcast: 60, reduce: 61 } as const;
 
 /** Header words of the job block (assembly/job.ts). */
 export const JOB = { gen: 0, next: 1, fin: 2, ntasks: 3, kind: 4, ready: 5, exit: 6, scratch: 7, sstride: 8, dead: 9, join: 10, args: 16 } as const;
@@ -77,7 +78,8 @@ export const LR = {
 } as const;
 
 /** assembly/planes.ts */
-export const BN = { X: 0, Y: 1, MEAN: 2, SCALE: 3, SHIFT: 4, C: 5, INNER: 6, PPT: 7, PLANES: 8, RELU: 9 } as const;
+/** BN: VAR, W and B are per-channel pointers (W, B: 0 for none), EPS a float64 (two slots). */
+export const BN = { X: 0, Y: 1, MEAN: 2, VAR: 3, B: 4, C: 5, INNER: 6, PPT: 7, PLANES: 8, RELU: 9, W: 10, EPS: 11 } as const;
 export const RS = { X: 0, OUT: 1, A: 2, B: 3, C: 4, BPT: 5, MEAN: 6 } as const;
 
 /** assembly/activations.ts (A and B are float64s, two slots each) */
@@ -107,3 +109,28 @@ export const LC = {
   X: 0, W: 1, BIAS: 2, Y: 3, N: 4, C: 5, H: 6, W_: 7, K: 8, KH: 9, KW: 10, SH: 11, SW: 12, PT: 13, PL: 14, DH: 15, DW: 16, OH: 17, OW: 18,
   UPT: 19, UNITS: 20, CB: 21,
 } as const;
+/** assembly/batchnorm.ts (EPS is a float64, two slots) */
+export const BS = { X: 0, MEAN: 1, VAR: 2, N: 3, C: 4, INNER: 5, CPT: 6, COUNT: 7 } as const;
+export const BG = {
+  X: 0, DY: 1, MEAN: 2, VAR: 3, W: 4, DX: 5, DW: 6, DB: 7, N: 8, C: 9, INNER: 10, CPT: 11, COUNT: 12, STATS: 13, EPS: 14,
+} as const;
+
+/** assembly/softmax.ts (UPT: units per task; a unit is a row, or four adjacent rows when inner > 1) */
+export const SM = { X: 0, DY: 1, OUT: 2, OUTER: 3, N: 4, INNER: 5, OP: 6, UPT: 7, UNITS: 8 } as const;
+export const SMOP = { softmax: 0, logSoftmax: 1, softmaxGrad: 2, logSoftmaxGrad: 3 } as const;
+/** assembly/nll.ts (W: 0 for none; SPT: samples per task) */
+export const NL = { X: 0, T: 1, W: 2, IGN: 3, OUT: 4, C: 5, INNER: 6, SPT: 7, N: 8, GRAD: 9, DY: 10 } as const;
+
+/** assembly/unary.ts (ALPHA: a float64, two slots; GRAD: dy * op'(x, y) instead of op(x)) */
+export const U = { OP: 0, X: 1, Y: 2, DY: 3, OUT: 4, N: 5, CHUNK: 6, GRAD: 7, ALPHA: 8 } as const;
+export const UOP = {
+  relu: 1, leakyRelu: 2, elu: 3, selu: 4, sigmoid: 5, tanh: 6, softplus: 7, exp: 8, log: 9, neg: 10, abs: 11, sqrt: 12, square: 13, reciprocal: 14,
+} as const;
+/** assembly/broadcast.ts: up to MAXD outer dims from DIMS, a's strides from STA, b's from STB */
+export const B = { OP: 0, A: 1, B: 2, OUT: 3, N: 4, CHUNK: 5, L: 6, SA: 7, SB: 8, RELU: 9, ND: 10, DIMS: 11, STA: 17, STB: 23, MAXD: 6 } as const;
+export const BOP = { add: 1, sub: 2, mul: 3, div: 4, pow: 5, maximum: 6, minimum: 7 } as const;
+/** assembly/reduce.ts (DIV: a float64, two slots; up to MAXD kept and reduced dims; KC: mode-1 chunk) */
+export const R = {
+  X: 0, OUT: 1, OP: 2, MODE: 3, UPT: 4, UNITS: 5, NK: 6, NR: 7, INNER: 8, DIV: 9, CHUNKS: 11, KD: 12, KS: 18, RD: 24, RS: 30, MAXD: 6, KC: 512,
+} as const;
+export const ROP = { sum: 0, mean: 1, max: 2, min: 3 } as const;

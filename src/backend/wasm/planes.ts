@@ -8,6 +8,8 @@ import { batchNorm as jsBatchNorm } from '../js/normalization.js';
 import { reduce as jsReduce } from '../js/elementwise.js';
 import { BN, KIND, RS } from './job-layout.js';
 import { runtime } from './instance.js';
+import { argF64 } from './args.js';
+import { reduceGeneral } from './reduce.js';
 import type { WasmRuntime } from './runtime.js';
 
 const MIN_ELEMENTS = 4096;
@@ -21,33 +23,35 @@ export function batchNorm(
   const c = x.shape[1]!;
   const planes = x.shape[0]! * c;
   const inner = x.data.length / planes;
-  // Per-channel scale and shift in float64, rounded once, as the reference computes them.
-  const scale = new Float32Array(c);
-  const shift = new Float32Array(c);
-  for (let i = 0; i < c; i++) {
-    scale[i] = (weight ? weight.data[i]! : 1) / Math.sqrt(variance.data[i]! + eps);
-    shift[i] = bias ? bias.data[i]! : 0;
-  }
   const rt = runtime();
   rt.begin();
   const px = rt.put(x.data);
   const py = rt.alloc(x.data.length);
-  const v = [[BN.X, px], [BN.Y, py], [BN.MEAN, rt.put(mean.data)], [BN.SCALE, rt.put(scale)], [BN.SHIFT, rt.put(shift)], [BN.C, c], [BN.INNER, inner],
-    [BN.RELU, activation === 'relu' ? 1 : 0]] as const;
-  for (const [s, val] of v) rt.arg(s, val);
+  rt.arg(BN.X, px);
+  rt.arg(BN.Y, py);
+  rt.arg(BN.MEAN, rt.put(mean.data));
+  rt.arg(BN.VAR, rt.put(variance.data));
+  rt.arg(BN.W, weight ? rt.put(weight.data) : 0);
+  rt.arg(BN.B, bias ? rt.put(bias.data) : 0);
+  argF64(rt, BN.EPS, eps);
+  rt.arg(BN.C, c);
+  rt.arg(BN.INNER, inner);
+  rt.arg(BN.RELU, activation === 'relu' ? 1 : 0);
   rt.runUnits(KIND.batchNorm, BN.PPT, BN.PLANES, planes, x.data.length);
   return rt.read(py, x.data.length);
 }
 
 /**
- * Sum or mean over every axis outside one contiguous block of kept axes (e.g. [0, 2, 3] of
+ * Max, min, and sums over other axis sets: reduce.ts. Here:
+ * sum or mean over every axis outside one contiguous block of kept axes (e.g. [0, 2, 3] of
  * NCHW for a conv bias gradient, [0] of [N, F] for a linear one): out[b] = sum x[a][b][c].
  */
 export function reduce(x: KernelTensor, axes: readonly number[], op: ReduceOp): Float32Array {
   const nd = x.shape.length;
   const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
   const contiguous = kept.length > 0 && kept[kept.length - 1]! - kept[0]! === kept.length - 1;
-  if ((op !== 'sum' && op !== 'mean') || !contiguous || x.data.length < MIN_ELEMENTS) return jsReduce(x, axes, op);
+  if (x.data.length < MIN_ELEMENTS) return jsReduce(x, axes, op);
+  if ((op !== 'sum' && op !== 'mean') || !contiguous) return reduceGeneral(x, axes, op);
   const size = (from: number, to: number) => x.shape.slice(from, to).reduce((p, d) => p * d, 1);
   const A = size(0, kept[0]!);
   const B = size(kept[0]!, kept[kept.length - 1]! + 1);

@@ -9,6 +9,7 @@
  */
 import type { KernelSignatures } from '../kernels.js';
 import { getBackendName, registerBackend, setBackendSync } from '../registry.js';
+import { batchNormGrad, batchNormStats } from './batchnorm.js';
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput } from './conv2d.js';
 import { binary, unary, unaryGrad } from './elementwise.js';
 import { runtime, startRuntime } from './instance.js';
@@ -24,6 +25,7 @@ import { argMax, gather, gatherGrad, topK } from './index-ops.js';
 import { multiMarginLoss, multiMarginLossGrad } from './multi-margin.js';
 import { adaptiveMaxPool2D } from './adaptive-max-pool2d.js';
 import { locallyConnected2d, locallyConnected2dBackpropFilter, locallyConnected2dBackpropInput } from './locally-connected.js';
+import { logSoftmax, logSoftmaxGrad, nllLoss, nllLossGrad, softmax, softmaxGrad } from './softmax.js';
 
 const kernels: Partial<KernelSignatures> = {
   // matmul.ts
@@ -39,6 +41,16 @@ const kernels: Partial<KernelSignatures> = {
   // planes.ts
   Reduce: reduce,
   BatchNorm: batchNorm,
+  // batchnorm.ts
+  BatchNormStats: batchNormStats,
+  BatchNormGrad: batchNormGrad,
+  // softmax.ts
+  Softmax: softmax,
+  LogSoftmax: logSoftmax,
+  SoftmaxGrad: softmaxGrad,
+  LogSoftmaxGrad: logSoftmaxGrad,
+  NllLoss: nllLoss,
+  NllLossGrad: nllLossGrad,
   // pool2d.ts
   MaxPool2DWithArgmax: maxPool2DWithArgmax,
   MaxPool2D: maxPool2D,
