@@ -12,6 +12,7 @@ import { winograd5FilterTask } from './winograd5filter';
 import { eltTask } from './elementwise';
 import { gemvTask } from './gemv';
 import { directConvTask, directFilterTask } from './direct';
+import { dwConvTask, dwFilterTask, dwInputTask } from './depthwise';
 import { phaseTask } from './phase';
 import { batchNormTask, channelSumTask } from './planes';
 import { avgPoolGradTask, avgPoolTask, lrnGradTask, lrnTask, maxPoolGradTask, maxPoolTask, maxPoolValuesTask } from './pool';
@@ -51,10 +52,13 @@ export const KIND_WINOGRAD45_FLAT = 37;
 export const KIND_WINOGRAD45_FILTER = 38;
 export const KIND_WINOGRAD45_BANDED = 39;
 export const KIND_WINOGRAD45_FILTER_GRAD = 40;
+export const KIND_DW_CONV = 50;
+export const KIND_DW_INPUT = 51;
+export const KIND_DW_FILTER = 52;
 
 /** Bumped whenever a job layout changes; the loader refuses a kernels.wasm of another version. */
 export function abiVersion(): i32 {
-  return 9;
+  return 10;
 }
 
 /** Bytes of per-thread scratch the GEMM needs. */
@@ -103,6 +107,9 @@ function dispatch(job: usize, kind: i32, t: i32, tid: i32): void {
     case KIND_DIRECT_FILTER: directFilterTask(job, t, tid); break;
     case KIND_PHASES: phaseTask(job, t); break;
     case KIND_COL2IM_PHASE: col2imPhaseTask(job, t, tid); break;
+    case KIND_DW_CONV: dwConvTask(job, t, tid); break;
+    case KIND_DW_INPUT: dwInputTask(job, t, tid); break;
+    case KIND_DW_FILTER: dwFilterTask(job, t, tid); break;
     default: unreachable();
   }
 }

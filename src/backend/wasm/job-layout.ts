@@ -9,7 +9,8 @@ export const KIND = { gemm: 1, col2im: 2, winograd: 3, winogradFilter: 4, elemen
   maxPoolValues: 11, avgPool: 12, avgPoolGrad: 13, lrn: 14, lrnGrad: 19, directConv: 15, directFilter: 16, phases: 23, col2imPhase: 24,
   winogradInput: 21, winogradFlat: 22, winograd4Input: 27, winograd4Flat: 28, winograd25Input: 29, winograd25Flat: 30,
   winograd4Filter: 31, winograd4Banded: 32, winograd25Filter: 33, winograd25Banded: 34, winograd25FilterGrad: 35,
-  winograd45Input: 36, winograd45Flat: 37, winograd45Filter: 38, winograd45Banded: 39, winograd45FilterGrad: 40 } as const;
+  winograd45Input: 36, winograd45Flat: 37, winograd45Filter: 38, winograd45Banded: 39, winograd45FilterGrad: 40,
+  dwConv: 50, dwInput: 51, dwFilter: 52 } as const;
 
 /** Header words of the job block (assembly/job.ts). */
 export const JOB = { gen: 0, next: 1, fin: 2, ntasks: 3, kind: 4, ready: 5, exit: 6, scratch: 7, sstride: 8, dead: 9, join: 10, args: 16 } as const;
@@ -42,6 +43,12 @@ export const NR = 8;
 export const DC = {
   X: 0, W: 1, BIAS: 2, Y: 3, FLAGS: 4, G: 5, CG: 6, H: 7, W_: 8, KG: 9, KH: 10, KW: 11, PT: 12, PL: 13,
   DH: 14, DW: 15, OH: 16, OW: 17, BANDS: 18, N: 19, XS: 20, YS: 21, IPP: 22, IMGB: 23,
+} as const;
+
+/** assembly/depthwise.ts (for the input gradient X is dy, Y is dx; RPB rows per band; PSTRIDE floats between the filter gradient's parts) */
+export const DWC = {
+  X: 0, W: 1, BIAS: 2, SCALE: 3, Y: 4, FLAGS: 5, G: 6, CG: 7, KG: 8, H: 9, W_: 10, KH: 11, KW: 12, SH: 13, SW: 14,
+  PT: 15, PL: 16, DH: 17, DW: 18, OH: 19, OW: 20, N: 21, RPB: 22, IPP: 23, PSTRIDE: 24,
 } as const;
 
 /** assembly/col2im.ts */
