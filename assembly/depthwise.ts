@@ -19,7 +19,7 @@
 //     also the forward pass of a transposed convolution.
 //   filter gradient (KIND 52): a task is one part of the images and one group: dW[f, c, i, j]
 //     = sum of dy[f, oy, ox] * slab[c, oy sh + i dh, ox sw + j dw], vectorised along ox (the
-//     reduction), up to 8 taps at a time in eight accumulators. dy rows are copied zero-padded
+//     reduction), up to 4 taps x 2 vectors at a time in eight accumulators. dy rows are copied zero-padded
 //     to whole vectors, and the slab lanes past a row's end are masked to zero in that last
 //     vector (an Inf there times dy's zero would be a NaN the reference does not have).
 //
@@ -165,6 +165,64 @@ function rowTiles(two: bool, tab: usize, end: usize, src: usize, rd: usize, oa: 
   }
 }
 
+/** Filters (or dx channels) of a group that the 4-filter tiles take: whole quads, and a last one of 3. */
+// @ts-ignore: decorator
+@inline function quadFilters(kg: i32): i32 {
+  return kg < 3 ? 0 : min(kg, ((kg >> 2) + ((kg & 3) == 3 ? 1 : 0)) << 2);
+}
+
+/**
+ * 4 filters x nv (1, 2) vectors of one row: taps [tab, end) of 32 bytes (byte offset, then the
+ * 4 filters' weights at +16), so the x loads serve four filters (grouped layers, channel
+ * multipliers). Rows of filters past nf are not stored; sb holds 4 scales then 4 biases.
+ */
+// @ts-ignore: decorator
+@inline function quadBody(nv: i32, tab: usize, end: usize, src: usize, out: usize, os: usize, nf: i32, lanes: i32, sb: usize, r: bool): void {
+  let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
+  for (let p = tab; p < end; p += 32) {
+    const x = src + <usize>load<i32>(p);
+    const v0 = v128.load(x);
+    const v1 = nv > 1 ? v128.load(x, 16) : v0;
+    let w = v128.load32_splat(p, 16);
+    a0 = madd(w, v0, a0);
+    if (nv > 1) c0 = madd(w, v1, c0);
+    w = v128.load32_splat(p, 20);
+    a1 = madd(w, v0, a1);
+    if (nv > 1) c1 = madd(w, v1, c1);
+    w = v128.load32_splat(p, 24);
+    a2 = madd(w, v0, a2);
+    if (nv > 1) c2 = madd(w, v1, c2);
+    w = v128.load32_splat(p, 28);
+    a3 = madd(w, v0, a3);
+    if (nv > 1) c3 = madd(w, v1, c3);
+  }
+  const l0 = nv == 1 ? lanes : 4;
+  put(out, a0, v128.load32_splat(sb), v128.load32_splat(sb, 16), r, l0);
+  if (nv > 1) put(out + 16, c0, v128.load32_splat(sb), v128.load32_splat(sb, 16), r, lanes);
+  if (nf < 2) return;
+  put(out + os, a1, v128.load32_splat(sb, 4), v128.load32_splat(sb, 20), r, l0);
+  if (nv > 1) put(out + os + 16, c1, v128.load32_splat(sb, 4), v128.load32_splat(sb, 20), r, lanes);
+  if (nf < 3) return;
+  put(out + 2 * os, a2, v128.load32_splat(sb, 8), v128.load32_splat(sb, 24), r, l0);
+  if (nv > 1) put(out + 2 * os + 16, c2, v128.load32_splat(sb, 8), v128.load32_splat(sb, 24), r, lanes);
+  if (nf < 4) return;
+  put(out + 3 * os, a3, v128.load32_splat(sb, 12), v128.load32_splat(sb, 28), r, l0);
+  if (nv > 1) put(out + 3 * os + 16, c3, v128.load32_splat(sb, 12), v128.load32_splat(sb, 28), r, lanes);
+}
+
+function q1(tab: usize, end: usize, src: usize, out: usize, os: usize, nf: i32, lanes: i32, sb: usize, r: bool): void { quadBody(1, tab, end, src, out, os, nf, lanes, sb, r); }
+function q2(tab: usize, end: usize, src: usize, out: usize, os: usize, nf: i32, lanes: i32, sb: usize, r: bool): void { quadBody(2, tab, end, src, out, os, nf, lanes, sb, r); }
+
+/** One row of n outputs of up to 4 filters (`os` bytes apart), 8 at a time; see quadBody. */
+function quadRow(tab: usize, end: usize, src: usize, out: usize, os: usize, nf: i32, n: i32, sb: usize, r: bool): void {
+  for (let q = 0; q < n; q += 8) {
+    const o = <usize>q << 2;
+    const rem = n - q;
+    if (rem > 4) q2(tab, end, src + o, out + o, os, nf, min(4, rem - 4), sb, r);
+    else q1(tab, end, src + o, out + o, os, nf, rem, sb, r);
+  }
+}
+
 /** Forward: one image, group and band of output rows. */
 export function dwConvTask(job: usize, t: i32, tid: i32): void {
   const G = arg(job, DW_G), cg = arg(job, DW_CG), kg = arg(job, DW_KG), h = arg(job, DW_H), w = arg(job, DW_W_);
@@ -181,7 +239,9 @@ export function dwConvTask(job: usize, t: i32, tid: i32): void {
   const rowF = sw * wq;
   const sr = (oy1 - oy0 - 1) * sh + (kh - 1) * dh + 1;
   const tab = scratch(job, tid);
-  const slab = tab + <usize>roundUp(kg * K * 8, 64);
+  const qtab = tab + <usize>roundUp(kg * K * 8, 64);
+  const sb = qtab + <usize>roundUp(K * 32, 64);
+  const slab = sb + 64;
   const x = <usize>arg(job, DW_X) + (<usize>(img * G + grp) * <usize>(cg * h * w) << 2);
   buildSlab(x, cg, h * w, h, w, oy0 * sh, sr, pt, pl, sw, wq, slab);
   const wp = <usize>arg(job, DW_W) + (<usize>(grp * kg * K) << 2);
@@ -200,7 +260,26 @@ export function dwConvTask(job: usize, t: i32, tid: i32): void {
   const rd = <usize>(sh * rowF) << 2;
   const rowBytes = <usize>ow << 2;
   const r = (flags & EP_RELU) != 0;
-  for (let f = 0; f < kg; f++) {
+  const ohw = oh * ow;
+  const fq = quadFilters(kg);
+  for (let f0 = 0; f0 < fq; f0 += 4) {
+    const nf = min(4, kg - f0);
+    for (let k = 0; k < K; k++) {
+      const e = qtab + (<usize>k << 5);
+      store<i32>(e, load<i32>(tab + (<usize>(f0 * K + k) << 3)));
+      for (let i = 0; i < 4; i++) store<f32>(e + 16 + (<usize>i << 2), i < nf ? load<f32>(tab + (<usize>((f0 + i) * K + k) << 3), 4) : 0);
+    }
+    for (let i = 0; i < 4; i++) {
+      const k = grp * kg + f0 + min(i, nf - 1);
+      store<f32>(sb + (<usize>i << 2), flags & EP_SCALE_ROW ? load<f32>(<usize>arg(job, DW_SCALE) + (<usize>k << 2)) : 1);
+      store<f32>(sb + (<usize>(4 + i) << 2), flags & EP_BIAS_ROW ? load<f32>(<usize>arg(job, DW_BIAS) + (<usize>k << 2)) : 0);
+    }
+    const yp = <usize>arg(job, DW_Y) + (<usize>(img * G * kg + grp * kg + f0) * <usize>ohw << 2);
+    for (let oy = oy0; oy < oy1; oy++) {
+      quadRow(qtab, qtab + (<usize>K << 5), slab + <usize>(oy - oy0) * rd, yp + <usize>oy * rowBytes, <usize>ohw << 2, nf, ow, sb, r);
+    }
+  }
+  for (let f = fq; f < kg; f++) {
     const k = grp * kg + f;
     const s = flags & EP_SCALE_ROW ? v128.load32_splat(<usize>arg(job, DW_SCALE) + (<usize>k << 2)) : f32x4.splat(1);
     const b = flags & EP_BIAS_ROW ? v128.load32_splat(<usize>arg(job, DW_BIAS) + (<usize>k << 2)) : f32x4.splat(0);
@@ -245,9 +324,10 @@ export function dwInputTask(job: usize, t: i32, tid: i32): void {
   const L = kg * kh * kw;
   const classes = sh * sw;
   const tab = scratch(job, tid);
-  const cnt = tab + <usize>roundUp(classes * L * 8, 64);
-  const buf = cnt + <usize>roundUp(classes * 4, 64);
-  const bufBytes = sw > 1 ? roundUp(2 * sw * nqr * 4, 64) : 0;
+  const cnt = tab + <usize>roundUp(classes * L * 32, 64);
+  const sb = cnt + <usize>roundUp(classes * 4, 64);
+  const buf = sb + 64;
+  const bufBytes = sw > 1 ? roundUp(4 * sw * nqr * 4, 64) : 0;
   const slab = buf + <usize>bufBytes;
   const ohw = oh * ow;
   const dy = <usize>arg(job, DW_X) + (<usize>(img * G + grp) * <usize>(kg * ohw) << 2);
@@ -255,7 +335,64 @@ export function dwInputTask(job: usize, t: i32, tid: i32): void {
   const rd = <usize>wsl << 2;
   const rowBytes = <usize>w << 2;
   const one = f32x4.splat(1), zero = f32x4.splat(0);
-  for (let ci = 0; ci < cg; ci++) {
+  v128.store(sb, one);
+  v128.store(sb, zero, 16);
+  const hwBytes = <usize>(h * w) << 2;
+  const cq = quadFilters(cg);
+  for (let ci0 = 0; ci0 < cq; ci0 += 4) {
+    // Four dx channels at a time: tap lists per (row phase, column phase) as below, 4 weights each.
+    const nf = min(4, cg - ci0);
+    for (let ry = 0; ry < sh; ry++) {
+      const rbase = floorDiv(ry - (kh - 1) * dh, sh);
+      for (let cx = 0; cx < sw; cx++) {
+        const x0 = mod(cx - pl, sw);
+        const tl = tab + (<usize>((ry * sw + cx) * L) << 5);
+        let n = 0;
+        for (let f = 0; f < kg; f++) {
+          const wf = <usize>arg(job, DW_W) + (<usize>(((grp * kg + f) * cg + ci0) * kh * kw) << 2);
+          for (let i = 0; i < kh; i++) {
+            if (mod(ry - i * dh, sh) != 0) continue;
+            const ro = (ry - i * dh) / sh - rbase;
+            for (let j = 0; j < kw; j++) {
+              if (mod(cx - j * dw, sw) != 0) continue;
+              const co = (x0 + pl - j * dw) / sw - cb0;
+              const e = tl + (<usize>n << 5);
+              store<i32>(e, ((f * sr + ro) * wsl + co) << 2);
+              for (let q = 0; q < 4; q++) {
+                store<f32>(e + 16 + (<usize>q << 2), q < nf ? load<f32>(wf + (<usize>(q * kh * kw + i * kw + j) << 2)) : 0);
+              }
+              n++;
+            }
+          }
+        }
+        store<i32>(cnt + (<usize>(ry * sw + cx) << 2), n);
+      }
+    }
+    const dxp = <usize>arg(job, DW_Y) + (<usize>((img * G + grp) * cg + ci0) * hwBytes);
+    for (let y = y0; y < y1; y++) {
+      const Y = y + pt;
+      const ry = Y % sh;
+      const src = slab + <usize>(floorDiv(Y - (kh - 1) * dh, sh) - yb0) * rd;
+      const o = dxp + <usize>y * rowBytes;
+      for (let cx = 0; cx < sw; cx++) {
+        const x0 = mod(cx - pl, sw);
+        if (x0 >= w) continue;
+        const nq = (w - x0 + sw - 1) / sw;
+        const tl = tab + (<usize>((ry * sw + cx) * L) << 5);
+        const te = tl + (<usize>load<i32>(cnt + (<usize>(ry * sw + cx) << 2)) << 5);
+        if (sw == 1) quadRow(tl, te, src, o, hwBytes, nf, nq, sb, false);
+        else quadRow(tl, te, src, buf + (<usize>(x0 * nqr) << 2), <usize>(sw * nqr) << 2, nf, nq, sb, false);
+      }
+      if (sw == 1) continue;
+      for (let rr = 0; rr < nf; rr++) {
+        const oo = o + <usize>rr * hwBytes;
+        const bb = buf + (<usize>(rr * sw * nqr) << 2);
+        if (sw == 2) { interleave2(oo, bb, bb + (<usize>nqr << 2), w); continue; }
+        for (let x = 0; x < w; x++) store<f32>(oo + (<usize>(x << 2)), load<f32>(bb + (<usize>((x % sw) * nqr + x / sw) << 2)));
+      }
+    }
+  }
+  for (let ci = cq; ci < cg; ci++) {
     // Tap lists per (row phase ry of y + pt, column phase cx of x + pl).
     for (let ry = 0; ry < sh; ry++) {
       const rbase = floorDiv(ry - (kh - 1) * dh, sh);
@@ -325,12 +462,70 @@ export function dwInputTask(job: usize, t: i32, tid: i32): void {
   return f32x4.extract_lane(f32x4.add(s, v128.shuffle<f32>(s, s, 1, 0, 3, 2)), 0);
 }
 
+// @ts-ignore: decorator
+@inline function maddMasked(d: v128, s: usize, m: v128, acc: v128): v128 {
+  return madd(d, v128.and(v128.load(s), m), acc);
+}
+
 /**
- * nt (1..8) taps at offs: acc[t] += sum over nr rows of dy . slab[+ offset t], whole vectors
- * then (tail lanes, 1..3) the masked last one.
+ * nt (1..4) taps at offs: acc[t] += sum over nr rows of dy . slab[+ offset t]: two vectors a
+ * step in separate accumulators (eight dependency chains at nt = 4, so the adds' latency does
+ * not bound the loop), then an odd last whole vector, then the masked tail (1..3 lanes).
  */
 // @ts-ignore: decorator
 @inline function gradBody(nt: i32, offs: usize, dyp: usize, slab: usize, nr: i32, nfull: i32, tail: i32, rs: usize, ds: usize, acc: usize): void {
+  const o0 = <usize>load<i32>(offs);
+  const o1 = nt > 1 ? <usize>load<i32>(offs, 4) : 0;
+  const o2 = nt > 2 ? <usize>load<i32>(offs, 8) : 0;
+  const o3 = nt > 3 ? <usize>load<i32>(offs, 12) : 0;
+  let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+  const mask = i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(tail));
+  const all = i32x4.splat(-1);
+  for (let rr = 0; rr < nr; rr++) {
+    let d = dyp + <usize>rr * ds, s = slab + <usize>rr * rs;
+    const de = d + (<usize>(nfull & ~1) << 4);
+    while (d < de) {
+      const v = v128.load(d), u = v128.load(d, 16);
+      a0 = madd(v, v128.load(s + o0), a0);
+      b0 = madd(u, v128.load(s + o0, 16), b0);
+      if (nt > 1) { a1 = madd(v, v128.load(s + o1), a1); b1 = madd(u, v128.load(s + o1, 16), b1); }
+      if (nt > 2) { a2 = madd(v, v128.load(s + o2), a2); b2 = madd(u, v128.load(s + o2, 16), b2); }
+      if (nt > 3) { a3 = madd(v, v128.load(s + o3), a3); b3 = madd(u, v128.load(s + o3, 16), b3); }
+      d += 32; s += 32;
+    }
+    // The odd whole vector (all lanes) and the tail (masked), one vector each.
+    for (let e = 0; e < 2; e++) {
+      if (e == 0 ? (nfull & 1) == 0 : tail == 0) continue;
+      const m = e == 0 ? all : mask;
+      const v = v128.load(d);
+      a0 = maddMasked(v, s + o0, m, a0);
+      if (nt > 1) a1 = maddMasked(v, s + o1, m, a1);
+      if (nt > 2) a2 = maddMasked(v, s + o2, m, a2);
+      if (nt > 3) a3 = maddMasked(v, s + o3, m, a3);
+      d += 16; s += 16;
+    }
+  }
+  store<f32>(acc, load<f32>(acc) + hsum(f32x4.add(a0, b0)));
+  if (nt > 1) store<f32>(acc, load<f32>(acc, 4) + hsum(f32x4.add(a1, b1)), 4);
+  if (nt > 2) store<f32>(acc, load<f32>(acc, 8) + hsum(f32x4.add(a2, b2)), 8);
+  if (nt > 3) store<f32>(acc, load<f32>(acc, 12) + hsum(f32x4.add(a3, b3)), 12);
+}
+
+function grad(nt: i32, offs: usize, dyp: usize, slab: usize, nr: i32, nfull: i32, tail: i32, rs: usize, ds: usize, acc: usize): void {
+  switch (nt) {
+    case 1: gradBody(1, offs, dyp, slab, nr, nfull, tail, rs, ds, acc); break;
+    case 2: gradBody(2, offs, dyp, slab, nr, nfull, tail, rs, ds, acc); break;
+    case 3: gradBody(3, offs, dyp, slab, nr, nfull, tail, rs, ds, acc); break;
+    default: gradBody(4, offs, dyp, slab, nr, nfull, tail, rs, ds, acc);
+  }
+}
+
+/**
+ * nt (1..8) taps at offs, one vector a step (enough dependency chains when taps are many):
+ * acc[t] += sum over nr rows of dy . slab[+ offset t], whole vectors then the masked tail.
+ */
+// @ts-ignore: decorator
+@inline function gradBody8(nt: i32, offs: usize, dyp: usize, slab: usize, nr: i32, nfull: i32, tail: i32, rs: usize, ds: usize, acc: usize): void {
   const o0 = <usize>load<i32>(offs);
   const o1 = nt > 1 ? <usize>load<i32>(offs, 4) : 0;
   const o2 = nt > 2 ? <usize>load<i32>(offs, 8) : 0;
@@ -378,16 +573,16 @@ export function dwInputTask(job: usize, t: i32, tid: i32): void {
   if (nt > 7) store<f32>(acc, load<f32>(acc, 28) + hsum(a7), 28);
 }
 
-function grad(nt: i32, offs: usize, dyp: usize, slab: usize, nr: i32, nfull: i32, tail: i32, rs: usize, ds: usize, acc: usize): void {
+function grad8(nt: i32, offs: usize, dyp: usize, slab: usize, nr: i32, nfull: i32, tail: i32, rs: usize, ds: usize, acc: usize): void {
   switch (nt) {
-    case 1: gradBody(1, offs, dyp, slab, nr, nfull, tail, rs, ds, acc); break;
-    case 2: gradBody(2, offs, dyp, slab, nr, nfull, tail, rs, ds, acc); break;
-    case 3: gradBody(3, offs, dyp, slab, nr, nfull, tail, rs, ds, acc); break;
-    case 4: gradBody(4, offs, dyp, slab, nr, nfull, tail, rs, ds, acc); break;
-    case 5: gradBody(5, offs, dyp, slab, nr, nfull, tail, rs, ds, acc); break;
-    case 6: gradBody(6, offs, dyp, slab, nr, nfull, tail, rs, ds, acc); break;
-    case 7: gradBody(7, offs, dyp, slab, nr, nfull, tail, rs, ds, acc); break;
-    default: gradBody(8, offs, dyp, slab, nr, nfull, tail, rs, ds, acc);
+    case 1: gradBody8(1, offs, dyp, slab, nr, nfull, tail, rs, ds, acc); break;
+    case 2: gradBody8(2, offs, dyp, slab, nr, nfull, tail, rs, ds, acc); break;
+    case 3: gradBody8(3, offs, dyp, slab, nr, nfull, tail, rs, ds, acc); break;
+    case 4: gradBody8(4, offs, dyp, slab, nr, nfull, tail, rs, ds, acc); break;
+    case 5: gradBody8(5, offs, dyp, slab, nr, nfull, tail, rs, ds, acc); break;
+    case 6: gradBody8(6, offs, dyp, slab, nr, nfull, tail, rs, ds, acc); break;
+    case 7: gradBody8(7, offs, dyp, slab, nr, nfull, tail, rs, ds, acc); break;
+    default: gradBody8(8, offs, dyp, slab, nr, nfull, tail, rs, ds, acc);
   }
 }
 
@@ -413,8 +608,10 @@ export function dwFilterTask(job: usize, t: i32, tid: i32): void {
   const ohw = oh * ow;
   const nfull = ow >> 2, tail = ow & 3;
   const rs = <usize>(sh * rowF) << 2, ds = <usize>owq << 2;
-  // Taps in groups of at most 8 (eight accumulators), of near-equal size.
-  const ng = (K + 7) / 8;
+  // Taps in groups of near-equal size: many taps (5x5, 7x7, grouped) 8 at a time, one vector a
+  // step (fewer passes over dy); few (3x3 depthwise) at most 4, two vectors a step.
+  const wide = K >= 16;
+  const ng = wide ? (K + 7) / 8 : (K + 3) / 4;
   for (let img = i0; img < i1; img++) {
     const x = <usize>arg(job, DW_X) + (<usize>(img * G + grp) * <usize>(cg * h * w) << 2);
     const dy = <usize>arg(job, DW_W) + (<usize>(img * G + grp) * <usize>(kg * ohw) << 2);
@@ -441,7 +638,8 @@ export function dwFilterTask(job: usize, t: i32, tid: i32): void {
         let k0 = 0;
         for (let gi = 0; gi < ng; gi++) {
           const nt = K / ng + (gi < K % ng ? 1 : 0);
-          grad(nt, offs + (<usize>k0 << 2), dyf, slab, nr, nfull, tail, rs, ds, acc + (<usize>(f * K + k0) << 2));
+          if (wide) grad8(nt, offs + (<usize>k0 << 2), dyf, slab, nr, nfull, tail, rs, ds, acc + (<usize>(f * K + k0) << 2));
+          else grad(nt, offs + (<usize>k0 << 2), dyf, slab, nr, nfull, tail, rs, ds, acc + (<usize>(f * K + k0) << 2));
           k0 += nt;
         }
       }

@@ -31,12 +31,12 @@ function attrsOf(c: Case): Conv2DAttrs {
   return convAttrs(c);
 }
 
-function check(c: Case, seed: number): void {
+/** Every pass against the reference; `direct`: all three must take the direct kernels. */
+function check(c: Case, seed: number, direct = true): void {
   const attrs = attrsOf(c);
   const [n, ch, h, w] = c.x;
   const g = attrs.groups;
-  const paths = depthwisePaths(c.x, [c.k, ch / g, ...c.kernel], attrs);
-  expect(paths, name(c)).toEqual({ forward: true, input: true, filter: true });
+  if (direct) expect(depthwisePaths(c.x, [c.k, ch / g, ...c.kernel], attrs), name(c)).toEqual({ forward: true, input: true, filter: true });
   const x = kt([...c.x], seed);
   const wt = kt([c.k, ch / g, ...c.kernel], seed + 1);
   const bias = c.bias === false ? null : kt([c.k], seed + 2);
@@ -59,7 +59,7 @@ function depthwiseTable(count: number): Case[] {
   const out: Case[] = [];
   for (let i = 0; i < count; i++) {
     const ch = pick([2, 3, 5, 7, 8, 13, 16, 32, 33, 96]);
-    const m = pick([1, 1, 2]);
+    const m = pick([1, 1, 1, 2, 3, 4]);
     const kk = pick([3, 3, 5, 7]);
     const kernel: [number, number] = pick([true, true, true, false]) ? [kk, kk] : [kk, pick([1, 3, 5])];
     const st = pick([1, 1, 2, 2, 3]);
@@ -91,13 +91,19 @@ describe('depthwise and small-group direct convolution kernels', () => {
   });
 
   it('are taken for depthwise and small-group layers, not for dense or wide-group ones', () => {
-    const a = attrsOf({ x: [1, 32, 8, 8], kernel: [3, 3], pad: [1, 1, 1, 1], groups: 32 });
+    const a = convAttrs({ x: [1, 32, 8, 8], kernel: [3, 3], pad: [1, 1, 1, 1], groups: 32 });
     expect(depthwisePaths([1, 32, 8, 8], [32, 1, 3, 3], a)).toEqual({ forward: true, input: true, filter: true });
     expect(depthwisePaths([1, 32, 8, 8], [64, 1, 3, 3], a)).toEqual({ forward: true, input: true, filter: true });
-    const dense = attrsOf({ x: [1, 32, 8, 8], kernel: [3, 3], pad: [1, 1, 1, 1] });
+    const dense = convAttrs({ x: [1, 32, 8, 8], kernel: [3, 3], pad: [1, 1, 1, 1] });
     expect(depthwisePaths([1, 32, 8, 8], [32, 32, 3, 3], dense)).toEqual({ forward: false, input: false, filter: false });
-    const wide = attrsOf({ x: [1, 128, 8, 8], kernel: [3, 3], pad: [1, 1, 1, 1], groups: 2 });
+    const wide = convAttrs({ x: [1, 128, 8, 8], kernel: [3, 3], stride: [2, 2], pad: [1, 1, 1, 1], groups: 2 });
     expect(depthwisePaths([1, 128, 8, 8], [128, 64, 3, 3], wide)).toEqual({ forward: false, input: false, filter: false });
+    // Few channels per group: strided layers here, stride 1 on conv2d.ts's direct kernels but for a scaled forward.
+    const s2 = convAttrs({ x: [1, 128, 8, 8], kernel: [3, 3], stride: [2, 2], pad: [1, 1, 1, 1], groups: 32 });
+    expect(depthwisePaths([1, 128, 8, 8], [128, 4, 3, 3], s2)).toEqual({ forward: true, input: true, filter: true });
+    const s1 = convAttrs({ x: [1, 128, 8, 8], kernel: [3, 3], pad: [1, 1, 1, 1], groups: 32 });
+    expect(depthwisePaths([1, 128, 8, 8], [128, 4, 3, 3], s1)).toEqual({ forward: false, input: false, filter: false });
+    expect(depthwisePaths([1, 128, 8, 8], [128, 4, 3, 3], { ...s1, scale: kt([128], 1) }).forward).toBe(true);
   });
 
   it('match the reference on MobileNet-like layers (3x3 stride 1 and 2, pad 1, batch 1 and 8)', () => {
@@ -134,7 +140,15 @@ describe('depthwise and small-group direct convolution kernels', () => {
       { x: [4, 64, 8, 8], k: 64, kernel: [1, 1], stride: [2, 2], groups: 8 },
       { x: [2, 64, 16, 16], k: 64, kernel: [3, 3], pad: [1, 1, 1, 1], groups: 4 },
     ];
-    cases.forEach((c, i) => check(c, 4000 + 17 * i));
+    cases.forEach((c, i) => {
+      check(c, 4000 + 17 * i, false);
+      depthwiseTuning.mode = 'all';
+      try {
+        check(c, 4000 + 17 * i);
+      } finally {
+        depthwiseTuning.mode = 'auto';
+      }
+    });
   });
 
   it('input gradient = depthwise and grouped transposed convolutions (stride 2, 3x3 and 4x4, output padding)', () => {
@@ -145,7 +159,12 @@ describe('depthwise and small-group direct convolution kernels', () => {
       { x: [1, 4, 20, 19], k: 4, kernel: [3, 3], stride: [3, 3], pad: [0, 0, 0, 0], groups: 4, extra: [2, 2] },
       { x: [2, 9, 9, 9], k: 9, kernel: [5, 5], stride: [2, 2], dilation: [2, 2], pad: [3, 3, 3, 3], groups: 9 },
     ];
-    cases.forEach((c, i) => check(c, 5000 + 19 * i));
+    depthwiseTuning.mode = 'all';
+    try {
+      cases.forEach((c, i) => check(c, 5000 + 19 * i));
+    } finally {
+      depthwiseTuning.mode = 'auto';
+    }
     // Through the op: F.convTranspose2d's forward is Conv2DBackpropInput.
     const x = ck.randn([2, 6, 7, 9], { seed: 3 });
     const w = ck.randn([6, 2, 4, 4], { seed: 4 });

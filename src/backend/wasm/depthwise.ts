@@ -39,18 +39,25 @@ function geoOf(x: readonly number[], wShape: readonly number[], attrs: Conv2DAtt
 
 export type Pass = 'forward' | 'input' | 'filter';
 
-/** Whether the direct kernels take this convolution's pass. */
-function applies(d: Geo, pass: Pass): boolean {
-  void pass;
+/**
+ * Whether the direct kernels take this convolution's pass: every depthwise layer (one input
+ * channel per group); with 2..16 channels and at most 16 filters per group, the strided ones,
+ * and the forward with a folded batch norm. At stride 1 conv2d.ts's own direct kernels
+ * (assembly/direct.ts: 4 filters x 8 pixels over all of a group's channels, and a filter
+ * gradient that keeps 2 filters x 4 taps in registers) measured as fast in the forward and
+ * input gradient and twice as fast in the filter gradient; they have no scale, though.
+ */
+function applies(d: Geo, pass: Pass, scaled = false): boolean {
   if (depthwiseTuning.mode === 'off') return false;
-  if (depthwiseTuning.mode === 'all') return true;
-  return d.cg === 1 || (d.cg <= 16 && d.kg <= 16);
+  if (depthwiseTuning.mode === 'all' || d.cg === 1) return true;
+  const strided = d.sh > 1 || d.sw > 1;
+  return d.cg <= 16 && d.kg <= 16 && (strided || (pass === 'forward' && scaled));
 }
 
 /** Which passes of a convolution take the direct kernels (tests). */
 export function depthwisePaths(xShape: readonly number[], wShape: readonly number[], attrs: Conv2DAttrs): Record<Pass, boolean> {
   const d = geoOf(xShape, wShape, attrs);
-  return { forward: !!d && applies(d, 'forward'), input: !!d && applies(d, 'input'), filter: !!d && applies(d, 'filter') };
+  return { forward: !!d && applies(d, 'forward', !!attrs.scale), input: !!d && applies(d, 'input'), filter: !!d && applies(d, 'filter') };
 }
 
 function allFinite(v: Float32Array): boolean {
@@ -97,7 +104,7 @@ function forwardRow(d: Geo): { wq: number; rowF: number } {
 export function depthwiseConv2d(x: KernelTensor, w: KernelTensor, bias: KernelTensor | null, attrs: Conv2DAttrs): Float32Array | null {
   const d = geoOf(x.shape, w.shape, attrs);
   const scale = attrs.scale ?? null;
-  if (!d || !applies(d, 'forward') || (bias && bias.data.length !== d.k) || (scale && scale.data.length !== d.k)) return null;
+  if (!d || !applies(d, 'forward', !!scale) || (bias && bias.data.length !== d.k) || (scale && scale.data.length !== d.k)) return null;
   const rt = runtime();
   rt.begin();
   const K = d.cg * d.kh * d.kw;
@@ -107,7 +114,7 @@ export function depthwiseConv2d(x: KernelTensor, w: KernelTensor, bias: KernelTe
   const most = Math.floor((SLAB_BYTES / (4 * d.cg * rowF) - reach) / d.sh) + 1;
   const rpb = rowsPerBand(rt, d.oh, most, d.n * d.g, 2, parallel);
   const sr = (rpb - 1) * d.sh + reach;
-  const scratch = roundUp(8 * d.kg * K, 64) + 4 * d.cg * sr * rowF + 64;
+  const scratch = roundUp(8 * d.kg * K, 64) + roundUp(32 * K, 64) + 64 + 4 * d.cg * sr * rowF + 64;
   const py = rt.alloc(d.n * d.k * d.oh * d.ow);
   rt.arg(DWC.X, rt.put(x.data));
   rt.arg(DWC.W, rt.put(w.data));
@@ -138,8 +145,8 @@ export function depthwiseBackpropInput(dy: KernelTensor, w: KernelTensor, inputS
   while (most > 1 && 4 * d.kg * srOf(most) * wsl > SLAB_BYTES) most = Math.max(1, Math.floor(most / 2));
   const rpb = rowsPerBand(rt, d.h, most, d.n * d.g, 2 * d.sh, parallel);
   const classes = d.sh * d.sw;
-  const scratch = roundUp(8 * classes * d.kg * d.kh * d.kw, 64) + roundUp(4 * classes, 64) +
-    (d.sw > 1 ? roundUp(8 * d.sw * nqr, 64) : 0) + 4 * d.kg * srOf(rpb) * wsl + 64;
+  const scratch = roundUp(32 * classes * d.kg * d.kh * d.kw, 64) + roundUp(4 * classes, 64) + 64 +
+    (d.sw > 1 ? roundUp(16 * d.sw * nqr, 64) : 0) + 4 * d.kg * srOf(rpb) * wsl + 64;
   const size = d.n * d.c * d.h * d.w;
   const pdx = rt.alloc(size);
   rt.arg(DWC.X, rt.put(dy.data));
