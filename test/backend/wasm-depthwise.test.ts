@@ -13,7 +13,7 @@ import * as js from '../../src/backend/js/conv2d.js';
 import * as wasm from '../../src/backend/wasm/conv2d.js';
 import { depthwisePaths, depthwiseTuning } from '../../src/backend/wasm/depthwise.js';
 import { bothPaths, convAttrs, expectSame, kt, workersReady, type ConvCase } from './wasm-helpers.js';
-import { expectClose } from '../helpers/assert.js';
+import { expectClose, expectConvkitError } from '../helpers/assert.js';
 
 interface Case extends ConvCase {
   /** Filters (multiplier x channels for depthwise). */
@@ -217,6 +217,14 @@ describe('depthwise and small-group direct convolution kernels', () => {
         }
       }
     });
+  });
+
+  it('bad shapes get the reference\'s ConvkitError, not a kernel run', () => {
+    const a = convAttrs({ x: [1, 4, 6, 6], kernel: [3, 3], groups: 4 });
+    const x = kt([1, 4, 6, 6], 1), w = kt([4, 1, 3, 3], 2);
+    expectConvkitError(() => wasm.conv2dBackpropInput(kt([1, 4, 5, 5], 3), w, x.shape, a), 'should be [1, 4, 4, 4]');
+    expectConvkitError(() => wasm.conv2dBackpropFilter(x, kt([1, 4, 3, 3], 3), w.shape, a), 'should be [1, 4, 4, 4]');
+    expectConvkitError(() => wasm.conv2d(x, kt([4, 2, 3, 3], 4), null, a), 'groups=4');
   });
 
   it('give the same bits run to run, threaded or not (the filter gradient splits images by planned threads)', () => {
