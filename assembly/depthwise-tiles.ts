@@ -81,10 +81,13 @@ export function rowTiles(two: bool, tab: usize, end: usize, src: usize, rd: usiz
   }
 }
 
-/** Filters (or dx channels) of a group that the 4-filter tiles take: whole quads, and a last one of 3. */
+/**
+ * Filters (or dx channels) of a group that the multi-filter tiles take: whole quads, and a last
+ * one of 3 or 2 (a pair, which quadRow runs 16 pixels wide); a last single filter takes rowTiles.
+ */
 // @ts-ignore: decorator
 @inline export function quadFilters(kg: i32): i32 {
-  return kg < 3 ? 0 : min(kg, ((kg >> 2) + ((kg & 3) == 3 ? 1 : 0)) << 2);
+  return kg < 2 ? 0 : min(kg, ((kg >> 2) + ((kg & 3) >= 2 ? 1 : 0)) << 2);
 }
 
 /**
@@ -129,8 +132,49 @@ export function rowTiles(two: bool, tab: usize, end: usize, src: usize, rd: usiz
 function q1(tab: usize, end: usize, src: usize, out: usize, os: usize, nf: i32, lanes: i32, sb: usize, r: bool): void { quadBody(1, tab, end, src, out, os, nf, lanes, sb, r); }
 function q2(tab: usize, end: usize, src: usize, out: usize, os: usize, nf: i32, lanes: i32, sb: usize, r: bool): void { quadBody(2, tab, end, src, out, os, nf, lanes, sb, r); }
 
-/** One row of n outputs of up to 4 filters (`os` bytes apart), 8 at a time; see quadBody. */
+/** 2 filters x nv (1..4) vectors of one row, from the same 32-byte taps as quadBody (weights at +16, +20). */
+// @ts-ignore: decorator
+@inline function pairBody(nv: i32, tab: usize, end: usize, src: usize, out: usize, os: usize, lanes: i32, sb: usize, r: bool): void {
+  let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
+  for (let p = tab; p < end; p += 32) {
+    const x = src + <usize>load<i32>(p);
+    const w0 = v128.load32_splat(p, 16), w1 = v128.load32_splat(p, 20);
+    const v0 = v128.load(x);
+    a0 = madd(w0, v0, a0); c0 = madd(w1, v0, c0);
+    if (nv > 1) { const v = v128.load(x, 16); a1 = madd(w0, v, a1); c1 = madd(w1, v, c1); }
+    if (nv > 2) { const v = v128.load(x, 32); a2 = madd(w0, v, a2); c2 = madd(w1, v, c2); }
+    if (nv > 3) { const v = v128.load(x, 48); a3 = madd(w0, v, a3); c3 = madd(w1, v, c3); }
+  }
+  const s0 = v128.load32_splat(sb), b0 = v128.load32_splat(sb, 16);
+  const s1 = v128.load32_splat(sb, 4), b1 = v128.load32_splat(sb, 20);
+  const o1 = out + os;
+  put(out, a0, s0, b0, r, nv == 1 ? lanes : 4);
+  put(o1, c0, s1, b1, r, nv == 1 ? lanes : 4);
+  if (nv > 1) { put(out + 16, a1, s0, b0, r, nv == 2 ? lanes : 4); put(o1 + 16, c1, s1, b1, r, nv == 2 ? lanes : 4); }
+  if (nv > 2) { put(out + 32, a2, s0, b0, r, nv == 3 ? lanes : 4); put(o1 + 32, c2, s1, b1, r, nv == 3 ? lanes : 4); }
+  if (nv > 3) { put(out + 48, a3, s0, b0, r, lanes); put(o1 + 48, c3, s1, b1, r, lanes); }
+}
+
+function p1(tab: usize, end: usize, src: usize, out: usize, os: usize, lanes: i32, sb: usize, r: bool): void { pairBody(1, tab, end, src, out, os, lanes, sb, r); }
+function p2(tab: usize, end: usize, src: usize, out: usize, os: usize, lanes: i32, sb: usize, r: bool): void { pairBody(2, tab, end, src, out, os, lanes, sb, r); }
+function p3(tab: usize, end: usize, src: usize, out: usize, os: usize, lanes: i32, sb: usize, r: bool): void { pairBody(3, tab, end, src, out, os, lanes, sb, r); }
+function p4(tab: usize, end: usize, src: usize, out: usize, os: usize, lanes: i32, sb: usize, r: bool): void { pairBody(4, tab, end, src, out, os, lanes, sb, r); }
+
+/** One row of n outputs of up to 4 filters (`os` bytes apart), 8 at a time (a pair: 16); see quadBody. */
 export function quadRow(tab: usize, end: usize, src: usize, out: usize, os: usize, nf: i32, n: i32, sb: usize, r: bool): void {
+  if (nf == 2) {
+    for (let q = 0; q < n; q += 16) {
+      const o = <usize>q << 2;
+      const rem = n - q;
+      const nv = rem >= 16 ? 4 : (rem + 3) >> 2;
+      const lanes = rem >= 16 ? 4 : rem - 4 * (nv - 1);
+      if (nv == 4) p4(tab, end, src + o, out + o, os, lanes, sb, r);
+      else if (nv == 3) p3(tab, end, src + o, out + o, os, lanes, sb, r);
+      else if (nv == 2) p2(tab, end, src + o, out + o, os, lanes, sb, r);
+      else p1(tab, end, src + o, out + o, os, lanes, sb, r);
+    }
+    return;
+  }
   for (let q = 0; q < n; q += 8) {
     const o = <usize>q << 2;
     const rem = n - q;

@@ -139,6 +139,9 @@ describe('depthwise and small-group direct convolution kernels', () => {
       { x: [1, 30, 17, 9], k: 45, kernel: [5, 5], stride: [2, 2], pad: [2, 2, 2, 2], groups: 15 },
       { x: [4, 64, 8, 8], k: 64, kernel: [1, 1], stride: [2, 2], groups: 8 },
       { x: [2, 64, 16, 16], k: 64, kernel: [3, 3], pad: [1, 1, 1, 1], groups: 4 },
+      // 6 and 7 channels and filters per group: a 4-filter tile and then a pair, or one of 3.
+      { x: [2, 12, 9, 19], k: 12, kernel: [3, 3], stride: [2, 2], pad: [1, 1, 1, 1], groups: 2, relu: true, scale: true },
+      { x: [1, 14, 11, 21], k: 14, kernel: [3, 3], stride: [2, 2], pad: [1, 1, 1, 1], groups: 2 },
     ];
     cases.forEach((c, i) => {
       check(c, 4000 + 17 * i, false);
