@@ -37,6 +37,7 @@ const SHAPES: Shape[] = [
   { name: 'dw3x3_s1', x: [8, 128, 56, 56], k: 128, kernel: 3, stride: 1, pad: 1, groups: 128 },
   { name: 'dw3x3_s2', x: [8, 128, 56, 56], k: 128, kernel: 3, stride: 2, pad: 1, groups: 128 },
   { name: 'dw3x3_b1', x: [1, 32, 112, 112], k: 32, kernel: 3, stride: 1, pad: 1, groups: 32 },
+  { name: 'dw3x3_c64', x: [1, 64, 56, 56], k: 64, kernel: 3, stride: 1, pad: 1, groups: 64 },
   { name: 'dw3x3_m2', x: [1, 64, 56, 56], k: 128, kernel: 3, stride: 1, pad: 1, groups: 64 },
   { name: 'dw5x5_s1', x: [8, 240, 14, 14], k: 240, kernel: 5, stride: 1, pad: 2, groups: 240 },
   { name: 'dw7x7_s1', x: [1, 96, 56, 56], k: 96, kernel: 7, stride: 1, pad: 3, groups: 96 },
