@@ -12,6 +12,8 @@ import { winograd5FilterTask } from './winograd5filter';
 import { eltTask } from './elementwise';
 import { gemvTask } from './gemv';
 import { directConvTask, directFilterTask } from './direct';
+import { dwConvTask, dwInputTask } from './depthwise';
+import { dwFilterTask } from './depthwise-filter';
 import { phaseTask } from './phase';
 import { batchNormTask, channelSumTask } from './planes';
 import { batchNormGradTask, batchNormStatsTask } from './batchnorm';
@@ -88,10 +90,13 @@ export const KIND_NLL = 58;
 export const KIND_UNARY = 59;
 export const KIND_BROADCAST = 60;
 export const KIND_REDUCE = 61;
+export const KIND_DW_CONV = 50;
+export const KIND_DW_INPUT = 51;
+export const KIND_DW_FILTER = 52;
 
 /** Bumped whenever a job layout changes; the loader refuses a kernels.wasm of another version. */
 export function abiVersion(): i32 {
-  return 11;
+  return 12;
 }
 
 /** Bytes of per-thread scratch the GEMM needs. */
@@ -164,6 +169,9 @@ function dispatch(job: usize, kind: i32, t: i32, tid: i32): void {
     case KIND_UNARY: unaryTask(job, t); break;
     case KIND_BROADCAST: broadcastTask(job, t); break;
     case KIND_REDUCE: reduceTask(job, t, scratch(job, tid)); break;
+    case KIND_DW_CONV: dwConvTask(job, t, tid); break;
+    case KIND_DW_INPUT: dwInputTask(job, t, tid); break;
+    case KIND_DW_FILTER: dwFilterTask(job, t, tid); break;
     default: unreachable();
   }
 }

@@ -21,6 +21,7 @@ import { runtime } from './instance.js';
 import type { WasmRuntime } from './runtime.js';
 import { runWinograd, runWinogradFilter, winogradApplies, winogradFilterApplies } from './winograd.js';
 import { PHASE_BYTES, phaseGeo, runPhases } from './phase.js';
+import { depthwiseBackpropFilter, depthwiseBackpropInput, depthwiseConv2d } from './depthwise.js';
 
 interface Dims { n: number; c: number; h: number; w: number; k: number; g: number; cg: number; kg: number; rows: number; ohw: number }
 
@@ -205,6 +206,8 @@ export function directPaths(xShape: readonly number[], wShape: readonly number[]
 }
 
 export function conv2d(x: KernelTensor, w: KernelTensor, bias: KernelTensor | null, attrs: Conv2DAttrs): Float32Array {
+  const direct = depthwiseConv2d(x, w, bias, attrs);
+  if (direct) return direct;
   const d = dims(x.shape, w.shape, attrs);
   const scale = attrs.scale ?? null;
   if (!d || (bias && bias.data.length !== d.k) || (scale && scale.data.length !== d.k)) return jsConv2d(x, w, bias, attrs);
@@ -238,6 +241,8 @@ function flipFilters(w: Float32Array, d: Dims, kh: number, kw: number): Float32A
 const COL2IM_SCRATCH = 4 << 20;
 
 export function conv2dBackpropInput(dy: KernelTensor, w: KernelTensor, inputShape: readonly number[], attrs: Conv2DAttrs): Float32Array {
+  const direct = depthwiseBackpropInput(dy, w, inputShape, attrs);
+  if (direct) return direct;
   const d = dims(inputShape, w.shape, attrs);
   if (!d || dy.shape.join() !== [d.n, d.k, attrs.out[0], attrs.out[1]].join()) return jsInput(dy, w, inputShape, attrs);
   const [kh, kw] = attrs.kernel;
@@ -344,6 +349,8 @@ function runDirectFilter(rt: WasmRuntime, px: number, pdy: number, d: Dims, attr
 }
 
 export function conv2dBackpropFilter(x: KernelTensor, dy: KernelTensor, filterShape: readonly number[], attrs: Conv2DAttrs): Float32Array {
+  const direct = depthwiseBackpropFilter(x, dy, filterShape, attrs);
+  if (direct) return direct;
   const d = dims(x.shape, filterShape, attrs);
   if (!d || dy.shape.join() !== [d.n, d.k, attrs.out[0], attrs.out[1]].join()) return jsFilter(x, dy, filterShape, attrs);
   const rt = runtime();

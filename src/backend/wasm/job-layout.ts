@@ -12,7 +12,8 @@ export const KIND = { gemm: 1, col2im: 2, winograd: 3, winogradFilter: 4, elemen
   winograd45Input: 36, winograd45Flat: 37, winograd45Filter: 38, winograd45Banded: 39, winograd45FilterGrad: 40,
   clamp: 65, clampGrad: 66, softplus: 67, softplusGrad: 68, prelu: 69, preluGrad: 70, pad: 71, padGrad: 72, gather: 73, argMax: 74, topK: 75,
   multiMargin: 76, multiMarginGrad: 77, adaptiveMaxPool: 78, lcForward: 79, lcInput: 80, lcFilter: 81,
-  batchNormStats: 55, batchNormGrad: 56, softmax: 57, nll: 58, unary: 59, broadcast: 60, reduce: 61 } as const;
+  batchNormStats: 55, batchNormGrad: 56, softmax: 57, nll: 58, unary: 59, broadcast: 60, reduce: 61,
+  dwConv: 50, dwInput: 51, dwFilter: 52 } as const;
 
 /** Header words of the job block (assembly/job.ts). */
 export const JOB = { gen: 0, next: 1, fin: 2, ntasks: 3, kind: 4, ready: 5, exit: 6, scratch: 7, sstride: 8, dead: 9, join: 10, args: 16 } as const;
@@ -45,6 +46,12 @@ export const NR = 8;
 export const DC = {
   X: 0, W: 1, BIAS: 2, Y: 3, FLAGS: 4, G: 5, CG: 6, H: 7, W_: 8, KG: 9, KH: 10, KW: 11, PT: 12, PL: 13,
   DH: 14, DW: 15, OH: 16, OW: 17, BANDS: 18, N: 19, XS: 20, YS: 21, IPP: 22, IMGB: 23,
+} as const;
+
+/** assembly/depthwise.ts (for the input gradient X is dy, Y is dx; RPB rows per band; PSTRIDE floats between the filter gradient's parts) */
+export const DWC = {
+  X: 0, W: 1, BIAS: 2, SCALE: 3, Y: 4, FLAGS: 5, G: 6, CG: 7, KG: 8, H: 9, W_: 10, KH: 11, KW: 12, SH: 13, SW: 14,
+  PT: 15, PL: 16, DH: 17, DW: 18, OH: 19, OW: 20, N: 21, RPB: 22, IPP: 23, PSTRIDE: 24,
 } as const;
 
 /** assembly/col2im.ts */
