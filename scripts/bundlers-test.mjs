@@ -36,7 +36,17 @@ const TOOLS = { vite: ['vite@7'], esbuild: ['esbuild@0'], webpack: ['webpack@5',
 const BUDGET = { jsGzip: 60_000, jsRaw: 185_000, wasmRaw: 65_000 };
 const STEPS = 12;
 
-const run = promisify(execFile);
+/**
+ * The apps run with no trace of the repository: no npm settings or scripts of ours in the
+ * environment (npm run passes them down), no node_modules/.bin of ours on the PATH.
+ */
+const cleanEnv = Object.fromEntries(
+  Object.entries(process.env)
+    .filter(([k]) => !/^npm_/i.test(k))
+    .map(([k, v]) => [k, k === 'PATH' ? v.split(':').filter((d) => !d.startsWith(root)).join(':') : v]),
+);
+const execApp = promisify(execFile);
+const run = (cmd, args, opts = {}) => execApp(cmd, args, { env: cleanEnv, maxBuffer: 64 << 20, ...opts });
 const t0 = Date.now();
 const log = (msg) => console.log(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(3)} s] ${msg}`);
 const failures = [];
@@ -74,7 +84,7 @@ process.on('exit', () => {
 });
 
 log(`npm pack into ${work}`);
-const packed = JSON.parse((await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: root, maxBuffer: 64 << 20 })).stdout);
+const packed = JSON.parse((await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: root })).stdout);
 const tarball = join(work, packed[0].filename);
 
 // ---- the three apps: fresh folders, nothing from the repository but the tarball and app sources
@@ -103,7 +113,7 @@ const apps = Object.fromEntries(Object.keys(TOOLS).map((name) => [name, writeApp
 log('npm install the tarball and the bundlers (three folders, in parallel)');
 await Promise.all(
   Object.entries(TOOLS).map(([name, tools]) =>
-    run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', tarball, ...tools], { cwd: apps[name], maxBuffer: 64 << 20 }),
+    run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', tarball, ...tools], { cwd: apps[name] }),
   ),
 );
 
@@ -111,7 +121,7 @@ await Promise.all(
 const strip = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
 async function build(name, cmd, args) {
   const t = Date.now();
-  const { stdout, stderr } = await run(cmd, args, { cwd: apps[name], maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } });
+  const { stdout, stderr } = await run(cmd, args, { cwd: apps[name], env: { ...cleanEnv, NO_COLOR: '1', FORCE_COLOR: '0' } });
   const text = strip(`${stdout}\n${stderr}`);
   log(`${name}: built in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   return text;
@@ -124,10 +134,18 @@ function checkWarnings(name, text, allowed = []) {
 
 log('vite: make-models.mjs in Node (the installed package: save and load by path)');
 log(`  ${(await run(process.execPath, ['make-models.mjs'], { cwd: apps.vite })).stdout.trim()}`);
-checkWarnings('vite', await build('vite', 'npx', ['vite', 'build']));
-
 const esbuildArgs = ['esbuild', '--bundle', '--format=esm', '--platform=browser'];
-checkWarnings('esbuild', await build('esbuild', 'npx', [...esbuildArgs, 'train-page.js', 'predict.js', 'train-worker.js', '--outdir=dist']));
+const WEBPACK_SIZE_HINTS = [
+  /asset size limit|entrypoint size limit|performance recommendations|can impact web performance|You can limit the size|Assets:|Entrypoints:|\.wasm \(|\.js \(|main \(|compiled with \d+ warnings?/,
+];
+const [viteOut, esbuildOut, webpackOut] = await Promise.all([
+  build('vite', 'npx', ['vite', 'build']),
+  build('esbuild', 'npx', [...esbuildArgs, 'train-page.js', 'predict.js', 'train-worker.js', '--outdir=dist']),
+  build('webpack', 'npx', ['webpack', '--mode', 'production']),
+]);
+checkWarnings('vite', viteOut);
+checkWarnings('esbuild', esbuildOut);
+checkWarnings('webpack', webpackOut, WEBPACK_SIZE_HINTS);
 // esbuild leaves new URL('./kernels*.wasm', import.meta.url) alone: the kernels go beside the bundle.
 const wasmDir = join(apps.esbuild, 'node_modules', 'convkit', 'dist', 'backend', 'wasm');
 const wasmFiles = readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'));
@@ -136,10 +154,6 @@ for (const f of wasmFiles) copyFileSync(join(wasmDir, f), join(apps.esbuild, 'di
 const kernelBuilds = new Map(wasmFiles.map((f) => [readFileSync(join(wasmDir, f)).toString('base64'), f]));
 writeFileSync(join(apps.esbuild, 'dist', 'index.html'), html(moduleScripts('')));
 
-const WEBPACK_SIZE_HINTS = [
-  /asset size limit|entrypoint size limit|performance recommendations|can impact web performance|You can limit the size|Assets:|Entrypoints:|\.wasm \(|\.js \(|main \(|compiled with \d+ warnings?/,
-];
-checkWarnings('webpack', await build('webpack', 'npx', ['webpack', '--mode', 'production']), WEBPACK_SIZE_HINTS);
 writeFileSync(join(apps.webpack, 'dist', 'index.html'), html('<script src="main.js"></script>'));
 // Vite copied public/ (the models) into its build; the others serve the same files.
 for (const name of ['esbuild', 'webpack']) cpSync(join(apps.vite, 'public'), join(apps[name], 'dist'), { recursive: true });
@@ -257,6 +271,7 @@ function checkPredictions(label, p) {
     const worst = Math.max(...p.expected.map((v, i) => Math.abs(v - got[i])));
     if (!(got.length === p.expected.length && worst < 1e-4)) fail(`${label}: ${what} predictions differ from Node's by ${worst}`);
   }
+  if (!/^ConvkitError: .*needs Node\.js .*serializeModel/.test(p.saveError)) fail(`${label}: model.save(path) in the page gave: ${p.saveError}`);
   log(`${label}: predictions from model.convkit (URL and File) and model.onnx (URL) match Node's`);
 }
 
