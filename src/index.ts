@@ -1,7 +1,8 @@
 /**
  * convkit: build, train, inspect and run ConvNets in Node.js and the browser.
- * `import * as ck from 'convkit'`. This entry imports no Node built-ins; file-system helpers
- * live in 'convkit/node'.
+ * `import * as ck from 'convkit'`. This entry imports no Node built-ins, so bundlers need no
+ * configuration (ck.io still reads and writes files by path in Node, taking node:fs at call
+ * time: src/io/node-builtins.ts); dataset files and image decoding live in 'convkit/node'.
  */
 import './backend/js/register.js';
 import './backend/wasm/register.js';

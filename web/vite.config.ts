@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { defineConfig, type Plugin } from 'vite';
+import { defineConfig } from 'vite';
 
 /**
  * The playground's static build: `vite build -c web/vite.config.ts` writes dist/web/, plain
@@ -15,30 +15,7 @@ const isolation = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
-/**
- * convkit reaches a few Node-only modules through dynamic imports that only Node paths take
- * (reading and writing files by path). In the browser bundle their `node:*` imports become a
- * module whose every export throws if ever called, instead of failing the build.
- */
-function nodeBuiltinsUnavailable(): Plugin {
-  const prefix = '\0node-unavailable:';
-  return {
-    name: 'convkit-node-builtins-unavailable',
-    enforce: 'pre',
-    resolveId: (id) => (id.startsWith('node:') ? prefix + id : null),
-    load(id) {
-      if (!id.startsWith(prefix)) return null;
-      const name = JSON.stringify(id.slice(prefix.length));
-      return {
-        code: `const fail = () => { throw new Error(${name} + ' is not available in the browser'); };\nexport default new Proxy({}, { get: () => fail });\n`,
-        syntheticNamedExports: true,
-      };
-    },
-  };
-}
-
 export default defineConfig({
-  plugins: [nodeBuiltinsUnavailable()],
   // Saved layers use their registered names (nn/registry.ts), which minification cannot touch;
   // keeping class names too keeps errors about unregistered classes readable.
   esbuild: { keepNames: true },
@@ -54,7 +31,7 @@ export default defineConfig({
     assetsInlineLimit: 0,
     chunkSizeWarningLimit: 1500,
   },
-  worker: { format: 'es', plugins: () => [nodeBuiltinsUnavailable()] },
+  worker: { format: 'es' },
   server: { headers: isolation },
   preview: { headers: isolation },
 });

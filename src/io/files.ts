@@ -1,19 +1,18 @@
 import { ConvkitError } from '../tensor/errors.js';
+import { nodeBuiltin, type FsPromises, type Path } from './node-builtins.js';
 
 /**
- * File access for Node. Imported lazily (dynamic import) from browser-safe modules, so the
- * browser bundle never loads node:fs; in a browser these functions say what to use instead.
+ * Reading and writing files by path (Node). The built-ins come from node-builtins.ts at call
+ * time, so this module is safe to bundle for a browser, where these functions say what to use
+ * instead.
  */
-async function fs() {
-  if (typeof process === 'undefined' || !process.versions?.node) {
-    throw new ConvkitError('reading and writing files needs Node.js; in the browser, use the bytes functions (ck.io.serializeModel / deserializeModel)');
-  }
-  return { fsp: await import('node:fs/promises'), path: await import('node:path') };
+function fs(what: string): { fsp: FsPromises; path: Path } {
+  return { fsp: nodeBuiltin<FsPromises>('node:fs/promises', what), path: nodeBuiltin<Path>('node:path', what) };
 }
 
 /** Reads a whole file, with an error that names it when it is missing or unreadable. */
 export async function readBytes(file: string): Promise<Uint8Array> {
-  const { fsp } = await fs();
+  const { fsp } = fs(`reading ${file}`);
   try {
     return new Uint8Array(await fsp.readFile(file));
   } catch (e) {
@@ -23,7 +22,7 @@ export async function readBytes(file: string): Promise<Uint8Array> {
 
 /** Whether `file` exists (anything at that path). */
 export async function fileExists(file: string): Promise<boolean> {
-  const { fsp } = await fs();
+  const { fsp } = fs(`reading ${file}`);
   try {
     await fsp.stat(file);
     return true;
@@ -64,7 +63,7 @@ function crashHookFires(role: AtomicWriteOptions['role']): boolean {
  * earlier crash left behind for the same target are removed after a successful write.
  */
 export async function writeBytesAtomic(file: string, bytes: Uint8Array, opts: AtomicWriteOptions = {}): Promise<void> {
-  const { fsp, path } = await fs();
+  const { fsp, path } = fs(`writing ${file}`);
   const dir = path.dirname(path.resolve(file));
   const base = path.basename(file);
   try {

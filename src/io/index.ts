@@ -1,5 +1,6 @@
 /** `ck.io`: convkit's own model files (and, alongside, ONNX import/export). */
 export { save, load, loadWithMetadata } from './save-load.js';
+export type { ModelSource } from './source.js';
 export { serializeModel, deserializeModel, type ModelMetadata, type LoadedModel } from './model-file.js';
 export { writeContainer, readContainer, type ContainerContents, type StoredArray } from './container.js';
 export { loadOnnx, loadOnnxBytes, readOnnxTensor, OnnxModel, supportedOperators as onnxOperators, type LoadOnnxOptions } from './onnx/index.js';

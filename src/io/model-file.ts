@@ -3,6 +3,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { Module, type ModuleConfig } from '../nn/module.js';
 import { fromConfig } from '../nn/registry.js';
 import { readContainer, writeContainer, type StoredArray } from './container.js';
+import './builtin-layers.js';
 import type { Normalization } from '../data/image/normalize.js';
 
 /**
@@ -59,7 +60,13 @@ export function deserializeModel(bytes: Uint8Array, source = 'model file'): Load
   try {
     model = fromConfig(j.architecture);
   } catch (e) {
-    if (e instanceof ConvkitError) throw new ConvkitError(`${source}: cannot rebuild the architecture: ${e.message}`);
+    if (e instanceof ConvkitError) {
+      // Bundlers drop the ONNX importer (which registers OnnxModel) from pages that never use it.
+      const onnx = /unknown layer type 'OnnxModel'/.test(e.message)
+        ? '; this model was imported from ONNX, so the ONNX importer must be loaded: reference ck.io.loadOnnx in the code that loads it, so a bundler keeps it'
+        : '';
+      throw new ConvkitError(`${source}: cannot rebuild the architecture: ${e.message}${onnx}`);
+    }
     throw e;
   }
   const state = new Map<string, Tensor>();

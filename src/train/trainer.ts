@@ -8,6 +8,7 @@ import * as F from '../functional.js';
 import { NonFiniteLossError } from '../losses/loss-args.js';
 import { EpochMeter, topKCorrect } from './metrics.js';
 import type { EpochEvent, TrainerCallbacks } from './progress.js';
+import { fileExists, readBytes, writeBytesAtomic } from '../io/files.js';
 import { architectureOf, deserializeCheckpoint, serializeCheckpoint, type TrainingState } from './checkpoint.js';
 
 export interface Batch {
@@ -326,13 +327,11 @@ export class Trainer {
   }
 
   private async readCheckpoint(file: string): Promise<TrainingState | null> {
-    const { fileExists, readBytes } = await import('../io/files.js');
     if (!(await fileExists(file))) return null;
     return deserializeCheckpoint(await readBytes(file), file);
   }
 
   private async writeCheckpoint(file: string, epoch: number, history: EpochEvent[], extra: Record<string, unknown>): Promise<void> {
-    const { writeBytesAtomic } = await import('../io/files.js');
     const bytes = serializeCheckpoint({
       epoch,
       architecture: architectureOf(this.model),

@@ -2,7 +2,9 @@ import { fromConfig, register } from '../../nn/registry.js';
 import type { Module, ModuleConfig } from '../../nn/module.js';
 import { ConvkitError } from '../../tensor/errors.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { localPath, readSource, type ModelSource } from '../source.js';
 import { parseGraph } from './graph.js';
+import { readModelFile } from './node-files.js';
 import { fromBase64, OnnxModel, STATE_LOCATION } from './onnx-model.js';
 import { decodeModel, decodeTensorProto, type TensorProto } from './proto.js';
 import {
@@ -14,7 +16,7 @@ import {
 } from './tensor-proto.js';
 
 /**
- * `ck.io.loadOnnx`: an ONNX file (bytes, or a path in Node) -> an OnnxModel, in eval mode.
+ * `ck.io.loadOnnx`: an ONNX file (bytes, a Blob, a URL, or a path in Node) -> an OnnxModel, in eval mode.
  * Order of work: decode the protobuf, check the whole graph (one error lists every
  * unsupported node), check every declared tensor size, then allocate and decode weights.
  */
@@ -23,8 +25,9 @@ export interface LoadOnnxOptions {
   /** Refuse any tensor with more elements than this (default 2^28, 1 GiB of float32). */
   maxTensorElements?: number;
   /**
-   * Contents of external-data files by the `location` the model gives (browser, or bytes
-   * loaded by hand), or a reader. Loading from a path in Node reads files beside the model.
+   * Contents of external-data files by the `location` the model gives (a model fetched, a
+   * Blob, or bytes loaded by hand), or a reader. Loading from a path in Node reads files beside
+   * the model.
    */
   externalData?: Record<string, Uint8Array> | Map<string, Uint8Array> | ExternalDataReader;
   /** How errors name the model (default: the path, or 'ONNX model'). */
@@ -47,7 +50,7 @@ function asReader(src: LoadOnnxOptions['externalData']): ExternalDataReader | un
 function toBytes(source: Uint8Array | ArrayBuffer): Uint8Array {
   if (source instanceof Uint8Array) return source;
   if (source instanceof ArrayBuffer) return new Uint8Array(source);
-  throw new ConvkitError(`loadOnnx: expected a path, a Uint8Array or an ArrayBuffer, got ${source === null ? 'null' : typeof source}`);
+  throw new ConvkitError(`loadOnnx: expected a Uint8Array or an ArrayBuffer, got ${source === null ? 'null' : typeof source}`);
 }
 
 /** Synchronous import from bytes (works in the browser; external data via options). */
@@ -67,14 +70,19 @@ export function loadOnnxBytes(source: Uint8Array | ArrayBuffer, opts: LoadOnnxOp
 }
 
 /**
- * Loads an ONNX model from a path (Node: external data is read from files beside it) or from
- * bytes. The model comes back in eval mode; call train() to fine-tune it.
+ * Loads an ONNX model from a path (Node: external data is read from files beside it), a URL
+ * (fetched; in a browser a string is one), a Blob/File, or bytes. The model comes back in eval
+ * mode; call train() to fine-tune it.
  */
-export async function loadOnnx(source: string | Uint8Array | ArrayBuffer, opts: LoadOnnxOptions = {}): Promise<OnnxModel> {
-  if (typeof source !== 'string') return loadOnnxBytes(source, opts);
-  const { readModelFile } = await import('./node-files.js');
-  const { bytes, readExternal } = await readModelFile(source);
-  return loadOnnxBytes(bytes, { ...opts, name: opts.name ?? source, externalData: opts.externalData ?? readExternal });
+export async function loadOnnx(source: ModelSource, opts: LoadOnnxOptions = {}): Promise<OnnxModel> {
+  if (source instanceof Uint8Array || source instanceof ArrayBuffer) return loadOnnxBytes(source, opts);
+  const path = localPath(source, 'ck.io.loadOnnx');
+  if (path !== undefined) {
+    const { bytes, readExternal } = readModelFile(path);
+    return loadOnnxBytes(bytes, { ...opts, name: opts.name ?? path, externalData: opts.externalData ?? readExternal });
+  }
+  const { bytes, name } = await readSource(source, 'ck.io.loadOnnx');
+  return loadOnnxBytes(bytes, { ...opts, name: opts.name ?? name });
 }
 
 /** Decodes a serialized TensorProto (e.g. the test_data_set_*.pb files) into a Tensor. */

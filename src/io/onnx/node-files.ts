@@ -1,16 +1,16 @@
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
-import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { ConvkitError } from '../../tensor/errors.js';
+import { nodeBuiltin, type Fs, type Path } from '../node-builtins.js';
 import type { ExternalDataReader } from './tensor-proto.js';
 
 /**
- * Node-only file access for the ONNX loader (imported dynamically, so the browser bundle never
- * loads node:fs). External data must sit beside the model: a location that is absolute or
- * climbs out of the model's folder is refused, and each file's size is checked before a
- * byte of it is read.
+ * File access for the ONNX loader when it is given a path (Node; the built-ins are taken at call
+ * time, see node-builtins.ts, so the browser bundle carries no node:fs import). External data
+ * must sit beside the model: a location that is absolute or climbs out of the model's folder
+ * is refused, and each file's size is checked before a byte of it is read.
  */
 
 function readFile(path: string): Uint8Array {
+  const { readFileSync } = nodeBuiltin<Fs>('node:fs', `reading ${path}`);
   try {
     const b = readFileSync(path);
     // A view, not a copy: model files can be hundreds of megabytes.
@@ -24,6 +24,8 @@ function readFile(path: string): Uint8Array {
 }
 
 function externalReader(modelPath: string): ExternalDataReader {
+  const { closeSync, fstatSync, openSync, readSync } = nodeBuiltin<Fs>('node:fs', `reading ${modelPath}`);
+  const { dirname, isAbsolute, join, normalize, sep } = nodeBuiltin<Path>('node:path', `reading ${modelPath}`);
   const dir = dirname(modelPath);
   return (location, offset, length) => {
     const rel = normalize(location);
@@ -57,6 +59,9 @@ function externalReader(modelPath: string): ExternalDataReader {
 }
 
 /** The model file's bytes and a reader for external data beside it. */
-export async function readModelFile(path: string): Promise<{ bytes: Uint8Array; readExternal: ExternalDataReader }> {
+export function readModelFile(path: string): { bytes: Uint8Array; readExternal: ExternalDataReader } {
   return { bytes: readFile(path), readExternal: externalReader(path) };
 }
+
+/** A reader for external data beside a model already read from `path`. */
+export { externalReader };

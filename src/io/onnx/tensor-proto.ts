@@ -30,9 +30,11 @@ export const DataType = {
   BFLOAT16: 16,
 } as const;
 
-const names: Record<number, string> = Object.fromEntries(Object.entries(DataType).map(([k, v]) => [v, k]));
-// Types newer than the bundled onnx.proto, named so that errors stay readable.
-Object.assign(names, { 17: 'FLOAT8E4M3FN', 18: 'FLOAT8E4M3FNUZ', 19: 'FLOAT8E5M2', 20: 'FLOAT8E5M2FNUZ', 21: 'UINT4', 22: 'INT4', 23: 'FLOAT4E2M1' });
+const names: Record<number, string> = {
+  ...Object.fromEntries(Object.entries(DataType).map(([k, v]) => [v, k])),
+  // Types newer than the bundled onnx.proto, named so that errors stay readable.
+  ...{ 17: 'FLOAT8E4M3FN', 18: 'FLOAT8E4M3FNUZ', 19: 'FLOAT8E5M2', 20: 'FLOAT8E5M2FNUZ', 21: 'UINT4', 22: 'INT4', 23: 'FLOAT4E2M1' },
+};
 
 export function dataTypeName(t: number): string {
   return names[t] ?? `data type ${t}`;

@@ -3,6 +3,7 @@ import { Module } from '../../../nn/module.js';
 import { zeros } from '../../../tensor/creation.js';
 import { ConvkitError, fmtShape } from '../../../tensor/errors.js';
 import { tidy } from '../../../tensor/scope.js';
+import { writeBytesAtomic } from '../../files.js';
 import { OnnxModel } from '../onnx-model.js';
 import type { ModelProto, NodeProto, ValueInfoProto } from '../proto.js';
 import { int64 } from '../proto.js';
@@ -167,6 +168,5 @@ export function exportOnnx(model: Module, opts: ExportOnnxOptions = {}): Uint8Ar
 export async function saveOnnx(model: Module, path: string, opts: ExportOnnxOptions = {}): Promise<void> {
   if (typeof path !== 'string' || path === '') throw new ConvkitError(`saveOnnx: path must be a file name, got ${JSON.stringify(path)}`);
   const bytes = exportOnnx(model, opts);
-  const { writeBytesAtomic } = await import('../../files.js');
   await writeBytesAtomic(path, bytes);
 }
