@@ -12,7 +12,7 @@ import { registerSummary } from './commands/summary.js';
 import { registerConvertFc } from './commands/convert-fc.js';
 import { registerStats } from './commands/stats.js';
 import { registerPreprocess } from './commands/preprocess.js';
-import { reportError } from './run.js';
+import { formatUsageError, reportError } from './run.js';
 
 // `convkit summary vgg16 | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -45,7 +45,7 @@ registerPreprocess(program);
 for (const cmd of [program, ...program.commands]) {
   const name = cmd === program ? 'convkit' : `convkit ${cmd.name()}`;
   cmd.configureOutput({
-    outputError: (str, write) => write(`convkit: ${str.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')} (see ${name} --help)\n`),
+    outputError: (str, write) => write(formatUsageError(name, str)),
   });
 }
 

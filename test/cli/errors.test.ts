@@ -44,7 +44,7 @@ describe.concurrent('bad command lines', { timeout: 120_000 }, () => {
     [['train', '--lr', 'fast'], /--lr must be a non-negative number, got 'fast'/],
     [['train', '--seed', 'x'], /--seed must be an integer/],
     [['train', '--val-fraction', '1'], /--val-fraction must be a number from 0 up to/],
-    [['train', '--optimizer', 'lbfgs'], /unknown optimizer 'lbfgs'; choose one of sgd, momentum, adagrad, rmsprop, adam/],
+    [['train', '--optimizer', 'lbfgs'], /unknown optimizer 'lbfgs'; choose one of sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw/],
     [['train', '--schedule', 'warm'], /unknown schedule 'warm'/],
     [['train', '--frobnicate'], /unknown option '--frobnicate' \(see convkit train --help\)/],
     [['evaluate'], /unknown command 'evaluate'/],
