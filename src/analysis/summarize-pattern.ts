@@ -9,7 +9,7 @@ export function summarizePattern(pattern: string, opts: Omit<SummaryOptions, 'in
   const built = buildPattern(pattern, opts.input ? { input: opts.input } : {});
   const report = summarize(built.config, { ...opts, input: built.input, name: opts.name ?? 'pattern' });
   // A CONV row reads as written (CONV5-8/1, not the equivalent CONV5-8p0 the geometry gives).
-  const written = new Map(built.sources.map((s) => [s.path, s.text.toUpperCase()]));
+  const written = new Map(built.sources.map((s) => [s.path, s.text.toUpperCase().replace(/P(\d+)$/, 'p$1')]));
   for (const row of report.rows) {
     const text = written.get(row.path);
     if (text && /^CONV/.test(text) && /^CONV/.test(row.label)) row.label = text;

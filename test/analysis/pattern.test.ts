@@ -160,8 +160,9 @@ describe('pattern builder', () => {
     expect(volumes('INPUT[32x32x3] -> CONV5-8/1')).toEqual([['CONV5-8/1', '[28x28x8]']]);
     expect(volumes('INPUT[32x32x3] -> CONV5-8')).toEqual([['CONV5-8', '[32x32x8]']]);
     expect(volumes('INPUT[32x32x3] -> conv4-8/1')).toEqual([['CONV4-8/1', '[29x29x8]']]);
-    expect(volumes('INPUT[32x32x3] -> CONV5-8/1p2')).toEqual([['CONV5-8/1P2', '[32x32x8]']]);
+    expect(volumes('INPUT[32x32x3] -> CONV5-8/1p2')).toEqual([['CONV5-8/1p2', '[32x32x8]']]);
     expect(volumes('INPUT[33x33x3] -> CONV3-8/2')).toEqual([['CONV3-8/2', '[16x16x8]']]);
+    expect(volumes('INPUT[32x32x3] -> conv3-8p0')).toEqual([['CONV3-8p0', '[30x30x8]']]);
     expect(analysis.buildPattern('INPUT[32x32x3] -> CONV5-8/1').config.args[0]).toEqual({ type: 'Conv2d', args: [3, 8, 5, { stride: 1, padding: 0 }] });
   });
 
