@@ -113,6 +113,21 @@ const rows: Row[] = [
   },
 ];
 
+// Fashion-MNIST is installed by apt on the development machine, not in every CI: skipped (with a message) when absent.
+const FASHION = '/usr/share/datasets/fashion-mnist';
+if (existsSync(join(FASHION, 't10k-images-idx3-ubyte.gz'))) {
+  rows.push({
+    name: 'fashion-mnist with a pattern that declares its INPUT',
+    dataFlags: () => ['--data', 'fashion-mnist', '--train-size', '200', '--test-size', '100', '--normalize', 'channel'],
+    model: async () => 'INPUT[28x28x1] -> CONV5-4 -> RELU -> POOL4 -> FC10',
+    input: [1, 28, 28],
+    classes: 10,
+    images: () => digitsPng,
+  });
+} else {
+  console.warn(`chain.test.ts: ${FASHION} is absent; the fashion-mnist chain is skipped`);
+}
+
 beforeAll(async () => {
   await ensureBuilt();
   root = tempDir('convkit-chain-');

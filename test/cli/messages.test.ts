@@ -56,6 +56,18 @@ describe.concurrent('messages that say what is true', { timeout: 300_000 }, () =
     expect(String(events[1]!['text'])).toMatch(/\(90 train, 10 validation, 64 test images of 28x28x1\)/);
   });
 
+  it('eval --test-size scores the subset train scored (same seed, from the model), on a checkpoint as well', async () => {
+    const out = join(root, 'subset');
+    const r = await runCli(quickTrainArgs(data, out, ['--epochs', '1', '--test-size', '40', '--json']));
+    expect(r.code, r.stderr).toBe(0);
+    const done = jsonLines(r.stdout).at(-1)!;
+    for (const file of ['model.convkit', 'checkpoint.convkit']) {
+      const e = await runCli(['eval', join(out, file), '--test-size', '40', '--json']);
+      expect(e.code, e.stderr).toBe(0);
+      expect(JSON.parse(e.stdout)).toMatchObject({ count: 40, accuracy: done['testAccuracy'], loss: expect.closeTo(done['testLoss'] as number, 5) });
+    }
+  });
+
   it('the last FC layer must give one score per class; a pattern without one gets it added, with a note', async () => {
     const few = await runCli(['train', '--model', 'CONV5-4 -> RELU -> POOL4 -> FC2', '--data', data, '--out', join(root, 'x3')]);
     expectPatternError(few, /FC2 gives 2 class scores but the data has 10 classes; end the pattern with FC10/);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { DataLoader } from '../../data/data-loader.js';
 import { evaluate } from '../../train/trainer.js';
-import { action, positiveInt } from '../run.js';
+import { action, integer, positiveInt } from '../run.js';
 import { normalizationTransform } from '../input-normalization.js';
 import { addDataOptions, checkDataFlags, chooseNormalization, loadSplit, sampleSubset, type DataFlags } from '../data-options.js';
 import { loadModelArg } from '../model-loader.js';
@@ -10,7 +10,7 @@ import { checkClassCount } from './model-output.js';
 interface EvalFlags extends DataFlags {
   split: 'train' | 'test';
   batchSize: number;
-  seed: number;
+  seed?: number;
   json?: boolean;
 }
 
@@ -25,7 +25,7 @@ export function registerEval(program: Command): void {
   cmd
     .option('--split <split>', 'train | test', 'test')
     .option('--batch-size <n>', 'examples per forward pass', positiveInt('--batch-size'), 256)
-    .option('--seed <n>', 'seed of the --test-size subset', positiveInt('--seed'), 5)
+    .option('--seed <n>', "with --test-size: the seed that draws the subset, as train's --seed does (default: the model's training seed)", integer('--seed'))
     .option('--json', 'print one JSON object')
     .addHelpText('after', '\nImages are prepared as the model recorded in training (size, channels, crop, normalization) unless --size, --channels or --normalize say otherwise.')
     .action(action(async (file: string, flags: EvalFlags) => runEval(file, flags)));
@@ -40,7 +40,10 @@ async function runEval(file: string, flags: EvalFlags): Promise<void> {
     metadata,
     ...(metadata.inputShape && metadata['fullyConvolutional'] !== true ? { modelInput: metadata.inputShape, modelInputName: file } : {}),
   });
-  const set = sampleSubset(loaded.set, flags.testSize, flags.seed);
+  // The subset train and finetune evaluated on with the same --test-size and seed.
+  const training = metadata['training'] as { seed?: unknown } | undefined;
+  const seed = flags.seed ?? (typeof training?.seed === 'number' ? training.seed : 0);
+  const set = sampleSubset(loaded.set, flags.testSize, seed + 5);
   checkClassCount(model, file, set, data);
   // The inputs as the model saw them in training (unless told otherwise).
   const normalization = chooseNormalization(flags.normalize, metadata, () => set);

@@ -157,6 +157,7 @@ export async function runFinetune(file: string, flags: FinetuneFlags, callbacks:
     trainedOn: data,
     finetunedFrom: file,
     testAccuracy: r.accuracy,
+    training: { epochs: flags.epochs, batchSize: flags.batchSize, optimizer: flags.optimizer, lr: flags.lr ?? null, seed: flags.seed, backend: getBackendName(), ...(flags.trainSize ? { trainSize: trainSet.length } : {}) },
   };
   const result: FinetuneResult & { metadata: ModelMetadata } = {
     head,

@@ -130,14 +130,11 @@ async function runTrain(flags: TrainFlags): Promise<void> {
     ...(normalization ? { normalization } : {}),
     ...preparationMetadata(pipeline),
     trainedOn: data,
+    // The seed also draws the --test-size subset, which eval draws again from it (a checkpoint too).
+    training: { seed: flags.seed },
   };
   if (!normalization) delete metadata.normalization;
 
-  log(
-    `training ${source} on ${data} (${trainPart!.length} train, ${nVal} validation, ${testSet.length} test images of ${w}x${h}x${c}) ` +
-      `for ${flags.epochs} epochs, batch ${flags.batchSize}, ${flags.optimizer} lr ${optimizer.lr}` +
-      `${scheduler ? ` (${flags.schedule} schedule)` : ''}, inputs ${describeNormalization(normalization)}, seed ${flags.seed}, backend ${getBackendName()}`,
-  );
   const checkpointPath = join(flags.out, 'checkpoint.convkit');
   // Whether a checkpoint exists to fall back on: one from an earlier run being resumed, or one this run wrote.
   let checkpointed = flags.resume === true && existsSync(checkpointPath);
@@ -154,6 +151,12 @@ async function runTrain(flags: TrainFlags): Promise<void> {
   const onSigterm = onSignal('terminated');
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigterm);
+  // The header comes once Ctrl-C is handled: a script that waits for it may interrupt at once.
+  log(
+    `training ${source} on ${data} (${trainPart!.length} train, ${nVal} validation, ${testSet.length} test images of ${w}x${h}x${c}) ` +
+      `for ${flags.epochs} epochs, batch ${flags.batchSize}, ${flags.optimizer} lr ${optimizer.lr}` +
+      `${scheduler ? ` (${flags.schedule} schedule)` : ''}, inputs ${describeNormalization(normalization)}, seed ${flags.seed}, backend ${getBackendName()}`,
+  );
   const callbacks = {
     ...view,
     onEpoch: (e: EpochEvent) => {
