@@ -119,7 +119,7 @@ export function loadSplit(name: string, flags: DataFlags, opts: SplitOptions): L
   }
   const shape = loaded.set.sampleShape;
   if (input && shape.join() !== input.join()) {
-    const fix = shape[0] !== input[0] || shape[1] !== input[1] || shape[2] !== input[2] ? `give --size ${input[1]}${input[1] !== input[2] ? ' (a square)' : ''} --channels ${input[0]} to prepare the images for it` : '';
+    const fix = input[1] === input[2] ? `give --size ${input[1]} --channels ${input[0]} to prepare the images for it` : `--size makes square images, and it takes ${input[2]}x${input[1]}`;
     throw new ConvkitError(`${opts.modelInputName ?? 'the model'} takes ${fmtVolume(input)} inputs but ${name} gives ${fmtVolume(shape)} images; ${fix}`);
   }
   return loaded;
@@ -138,12 +138,11 @@ export class PreparedDataset implements Dataset {
     readonly base: Dataset,
     readonly pipeline: InputPipeline,
   ) {
-    const [c, h, w] = base.sampleShape as [number, number, number];
     if (base.sampleShape.length !== 3) throw new ConvkitError(`cannot resize samples of shape [${base.sampleShape.join(', ')}]: they are not images [C, H, W]`);
+    const [, h, w] = base.sampleShape as [number, number, number];
     this.length = base.length;
     this.sampleShape = Object.freeze([...pipeline.outputShape([h, w])]);
     if (base.classes) this.classes = base.classes;
-    void c;
   }
 
   get(index: number): Sample {
