@@ -29,7 +29,7 @@ export {
   type RepeatNode,
   type PatternInput,
 } from './pattern-parser.js';
-export { buildPattern, modelFromPattern, type BuiltPattern, type PatternOptions, type PatternLayerSource } from './pattern-builder.js';
+export { buildPattern, modelFromPattern, patternForClasses, type BuiltPattern, type PatternOptions, type PatternLayerSource } from './pattern-builder.js';
 export { lint, lintLayers, lintPattern, renderLint, type LintWarning, type LintRule } from './lint.js';
 export {
   toFullyConvolutional,

@@ -3,6 +3,7 @@ import { Sequential } from '../nn/sequential.js';
 import { ConvkitError } from '../tensor/errors.js';
 import { expandPattern, parsePattern, patternError, type LayerNode, type PatternAst } from './pattern-parser.js';
 import { traceConfig } from './trace.js';
+import { withNetworkInputHint } from './pattern-input-hint.js';
 
 /**
  * Builds the model a pattern describes (see pattern-parser.ts for the syntax) as a Sequential
@@ -48,13 +49,14 @@ function layerConfig(node: LayerNode, shape: readonly number[], src: string, pre
   switch (l.kind) {
     case 'conv': {
       needVolume('a CONV');
+      // Written /S (any S, 1 included) means padding 0; no /S means stride 1 keeping the size.
       let pad = l.pad;
       if (pad === null) {
-        if (l.stride !== 1) pad = 0;
+        if (l.stride !== null) pad = 0;
         else if (l.size % 2 === 1) pad = (l.size - 1) / 2;
-        else throw patternError(src, node.column, `${node.text}: an even filter size has no centered padding that keeps the size; write the padding, e.g. ${node.text}p0`);
+        else throw patternError(src, node.column, `${node.text}: an even filter size has no centered padding that keeps the size; write the padding (${node.text}p0) or the stride (${node.text}/1, padding 0)`);
       }
-      return [{ type: 'Conv2d', args: [shape[0], l.filters, l.size, { stride: l.stride, padding: pad }] }];
+      return [{ type: 'Conv2d', args: [shape[0], l.filters, l.size, { stride: l.stride ?? 1, padding: pad }] }];
     }
     case 'pool': {
       needVolume('a POOL');
@@ -89,6 +91,17 @@ function layerConfig(node: LayerNode, shape: readonly number[], src: string, pre
 /** Parses (if needed) and lays out a pattern's model, checking every size. */
 export function buildPattern(pattern: string | PatternAst, opts: PatternOptions = {}): BuiltPattern {
   const ast = typeof pattern === 'string' ? parsePattern(pattern) : pattern;
+  try {
+    return layOut(ast, opts);
+  } catch (e) {
+    // A window that does not fit deep inside: suggest network inputs, not inner volume sizes.
+    const input = opts.input ?? (ast.input ? [ast.input.depth, ast.input.height, ast.input.width] : null);
+    if (!input) throw e;
+    throw withNetworkInputHint(e, [input[0]!, input[1]!, input[2]!], (shape) => layOut(ast, { input: shape }) !== null);
+  }
+}
+
+function layOut(ast: PatternAst, opts: PatternOptions): BuiltPattern {
   const src = ast.source;
   let input: [number, number, number];
   if (opts.input) input = [opts.input[0], opts.input[1], opts.input[2]];
@@ -114,6 +127,26 @@ export function buildPattern(pattern: string | PatternAst, opts: PatternOptions 
     }
   }
   return { ast, config: { type: 'Sequential', args: configs }, input, sources };
+}
+
+/**
+ * A pattern made to classify `classes` classes: its last FC layer must give that many scores
+ * (an error pointing at it otherwise); a pattern that ends without an FC layer gets FC<classes>
+ * appended, which `note` says.
+ */
+export function patternForClasses(pattern: string, classes: number): { pattern: string; note?: string } {
+  const ast = parsePattern(pattern);
+  const layers = expandPattern(ast);
+  const fcs = layers.filter((n) => n.layer.kind === 'fc');
+  const last = fcs[fcs.length - 1];
+  if (!last) {
+    return { pattern: `${pattern.trimEnd()} -> FC${classes}`, note: `the pattern ends without an FC layer; added FC${classes} for the data's ${classes} classes` };
+  }
+  const units = last.layer.kind === 'fc' ? last.layer.units : 0;
+  if (units !== classes) {
+    throw patternError(ast.source, last.column, `${last.text} gives ${units} class scores but the data has ${classes} classes; end the pattern with FC${classes}`);
+  }
+  return { pattern };
 }
 
 /** The model a pattern describes, built (a Sequential), with its input shape. */

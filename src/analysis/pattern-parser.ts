@@ -7,8 +7,8 @@ import { ConvkitError } from '../tensor/errors.js';
  *
  * Layers (case-insensitive; sizes are integers):
  *   INPUT[WxHxD]     the input volume (width x height x depth); optional, first if given
- *   CONV<F>-<K>      K filters of F x F; stride 1, padding (F-1)/2 (keeps the size)
- *   CONV<F>-<K>/<S>  stride S; padding 0 unless given
+ *   CONV<F>-<K>      K filters of F x F; stride 1, padding (F-1)/2 (keeps the size; F odd)
+ *   CONV<F>-<K>/<S>  stride S and padding 0 (unless p<P> gives it), for every S, 1 included
  *   CONV<F>-<K>p<P>  explicit padding P (CONV3-64p0, CONV7-64/2p3)
  *   POOL<F>          max pooling F x F with stride F;  POOL<F>/<S> stride S;  ...p<P> padding
  *   AVGPOOL<F>       the same, averaging
@@ -16,14 +16,15 @@ import { ConvkitError } from '../tensor/errors.js';
  *   RELU, NORM (local response normalization, AlexNet's), BN (batch norm),
  *   DROPOUT (p 0.5) or DROPOUT<p> (DROPOUT0.3), GAP (global average pooling), FLATTEN
  * Composition: `A -> B` in sequence (`→` also accepted); `[ ... ]*N` repeats a group N times
- * (N >= 0); `X*N` repeats one layer. Whitespace is free.
+ * (N >= 1); `X*N` repeats one layer. Whitespace is free.
  *
  * `parsePattern` returns the syntax tree; a syntax error is a ConvkitError whose message
  * points at the column (1-based) with a caret under the pattern.
  */
 
 export type PatternLayer =
-  | { kind: 'conv'; size: number; filters: number; stride: number; pad: number | null }
+  /** stride null: not written (stride 1, size-keeping padding); written, padding 0 unless pad is given. */
+  | { kind: 'conv'; size: number; filters: number; stride: number | null; pad: number | null }
   | { kind: 'pool'; size: number; stride: number | null; pad: number; avg: boolean }
   | { kind: 'fc'; units: number }
   | { kind: 'relu' }
@@ -118,8 +119,8 @@ function parseLayer(word: string, src: string, col: number): PatternLayer {
   const w = word.toUpperCase();
   let m: RegExpExecArray | null;
   if ((m = /^CONV(\d+)-(\d+)(?:\/(\d+))?(?:P(\d+))?$/.exec(w))) {
-    const layer = { kind: 'conv' as const, size: Number(m[1]), filters: Number(m[2]), stride: intOf(m[3]) ?? 1, pad: intOf(m[4]) };
-    if (layer.size < 1 || layer.filters < 1 || layer.stride < 1) throw patternError(src, col, `${word}: filter size, filter count and stride must be at least 1`);
+    const layer = { kind: 'conv' as const, size: Number(m[1]), filters: Number(m[2]), stride: intOf(m[3]), pad: intOf(m[4]) };
+    if (layer.size < 1 || layer.filters < 1 || (layer.stride !== null && layer.stride < 1)) throw patternError(src, col, `${word}: filter size, filter count and stride must be at least 1`);
     return layer;
   }
   if (w.startsWith('CONV')) {
@@ -213,6 +214,7 @@ class Parser {
     this.next();
     const n = this.next();
     if (n.t !== 'num' || !/^\d+$/.test(n.v)) this.fail(n, 'a repeat count after \'*\', e.g. *2');
+    if (Number(n.v) === 0) throw patternError(this.src, n.col, 'a repeat count of 0 would drop what it repeats; write 1 or more, or delete the part');
     return { type: 'repeat', body: atom.type === 'repeat' && atom.times === 1 ? atom.body : [atom], times: Number(n.v), column: atom.column };
   }
 

@@ -13,7 +13,7 @@ import { registerConvertFc } from './commands/convert-fc.js';
 import { registerStats } from './commands/stats.js';
 import { registerPreprocess } from './commands/preprocess.js';
 import { registerProfile } from './commands/profile.js';
-import { reportError } from './run.js';
+import { formatUsageError, reportError } from './run.js';
 
 // `convkit summary vgg16 | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -47,7 +47,7 @@ registerProfile(program);
 for (const cmd of [program, ...program.commands]) {
   const name = cmd === program ? 'convkit' : `convkit ${cmd.name()}`;
   cmd.configureOutput({
-    outputError: (str, write) => write(`convkit: ${str.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')} (see ${name} --help)\n`),
+    outputError: (str, write) => write(formatUsageError(name, str)),
   });
 }
 

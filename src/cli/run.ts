@@ -1,4 +1,5 @@
 import { ConvkitError } from '../tensor/errors.js';
+import { getBackendName, listBackends } from '../backend/registry.js';
 
 /**
  * Runs a command body and turns failures into one clear line on stderr and a non-zero exit:
@@ -8,6 +9,7 @@ import { ConvkitError } from '../tensor/errors.js';
 export function action<A extends unknown[]>(body: (...args: A) => Promise<void> | void): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
+      checkEnvironment();
       await body(...args);
     } catch (e) {
       reportError(e);
@@ -15,22 +17,64 @@ export function action<A extends unknown[]>(body: (...args: A) => Promise<void> 
   };
 }
 
+/** Whether this run prints JSON (`--json` anywhere on the command line): errors then come as JSON too. */
+export function jsonMode(argv: readonly string[] = process.argv): boolean {
+  return argv.slice(2).includes('--json');
+}
+
 /**
- * Prints an error as one line starting `convkit: ` and sets the exit code: 1 for a
- * ConvkitError (bad input; its message says what to change), 2 for anything else (a bug).
+ * Prints an error and sets the exit code: 1 for a ConvkitError (bad input; its message says
+ * what to change), 2 for anything else (a bug). As one line `convkit: ...` on stderr, or with
+ * --json as one JSON object {"error", "kind"} on stderr, so a script reading JSON never has to
+ * parse prose.
  */
 export function reportError(e: unknown): void {
   if (e instanceof ConvkitError) {
+    if (jsonMode()) process.stderr.write(`${JSON.stringify({ error: e.message, kind: 'input' })}\n`);
     // Messages are one line; a multi-line one (a pattern's caret) keeps its lines indented.
-    process.stderr.write(`convkit: ${e.message.replace(/\n/g, '\n  ')}\n`);
+    else process.stderr.write(`convkit: ${e.message.replace(/\n/g, '\n  ')}\n`);
     process.exitCode = 1;
     return;
   }
   const err = e as Error | undefined;
   const message = (err?.message ?? String(e)).split('\n')[0];
-  const hint = process.env['CONVKIT_DEBUG'] ? `\n${err?.stack}` : ' (a bug: please report it; CONVKIT_DEBUG=1 shows the stack trace)';
-  process.stderr.write(`convkit: internal error: ${message}${hint}\n`);
+  if (jsonMode()) {
+    process.stderr.write(`${JSON.stringify({ error: `internal error: ${message}`, kind: 'internal', ...(process.env['CONVKIT_DEBUG'] ? { stack: err?.stack } : {}) })}\n`);
+  } else {
+    const hint = process.env['CONVKIT_DEBUG'] ? `\n${err?.stack}` : ' (a bug: please report it; CONVKIT_DEBUG=1 shows the stack trace)';
+    process.stderr.write(`convkit: internal error: ${message}${hint}\n`);
+  }
   process.exitCode = 2;
+}
+
+/** A usage error from the option parser (unknown option, missing argument), in the form of every other error. */
+export function formatUsageError(command: string, text: string): string {
+  const message = `${text.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')} (see ${command} --help)`;
+  return jsonMode() ? `${JSON.stringify({ error: message, kind: 'usage' })}\n` : `convkit: ${message}\n`;
+}
+
+/**
+ * The environment variables convkit reads, checked before a command runs: a typo
+ * (CONVKIT_BACKEND=wsam, CONVKIT_THREADS=four) is an error rather than silently the default.
+ */
+export function checkEnvironment(env: NodeJS.ProcessEnv = process.env): void {
+  const backend = env['CONVKIT_BACKEND'];
+  if (backend !== undefined && backend !== '') {
+    const known = listBackends();
+    if (!['js', 'wasm'].includes(backend)) throw new ConvkitError(`CONVKIT_BACKEND=${backend} is not a backend; use js or wasm (or leave it unset for the default, ${getBackendName()})`);
+    if (!known.includes(backend)) throw new ConvkitError(`CONVKIT_BACKEND=${backend}: that backend is not available here (available: ${known.join(', ')})`);
+  }
+  const threads = env['CONVKIT_THREADS'];
+  if (threads !== undefined && threads !== '') {
+    const n = Number(threads);
+    if (!/^\s*\d+\s*$/.test(threads) || !Number.isSafeInteger(n) || n < 1) {
+      throw new ConvkitError(`CONVKIT_THREADS=${threads} is not a number of threads; give a positive integer such as 4 (or leave it unset for one per core, at most 8)`);
+    }
+  }
+  const fma = env['CONVKIT_WASM_FMA'];
+  if (fma !== undefined && fma !== '' && fma !== '0' && fma !== '1') {
+    throw new ConvkitError(`CONVKIT_WASM_FMA=${fma}: use 0 (portable multiply + add) or 1 (fused multiply-add where the engine has it)`);
+  }
 }
 
 /** Parses a positive integer option with an error naming it. */

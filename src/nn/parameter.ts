@@ -3,12 +3,16 @@ import { Tensor } from '../tensor/tensor.js';
 
 /**
  * A trainable tensor owned by a Module: a leaf that requires grad. Optimizers update its
- * storage in place, so views and references held elsewhere see the new values.
+ * storage in place, so views and references held elsewhere see the new values. Like
+ * torch.nn.Parameter(t), it takes over the memory of a tensor that owns all of its storage
+ * (the fresh tensor an initializer returns) instead of copying it, so a layer's weights are
+ * allocated once; a view or a part of a larger storage is copied.
  */
 export class Parameter extends Tensor {
   constructor(value: Tensor, requiresGrad = true) {
     const src = value.contiguous();
-    super(src.values().slice(), src.shape);
+    const whole = src.dtype === 'float32' && src.offset === 0 && !src.storage.disposed && src.storage.data.length === src.size;
+    super(whole ? src.storage : src.values().slice(), src.shape);
     this.requiresGrad = requiresGrad;
     // A parameter outlives any tidy() scope it is created in (frozen ones too).
     keep(this);

@@ -44,6 +44,7 @@ export class Storage {
   /** Where it was made, recorded only with CONVKIT_DEBUG=leaks. */
   readonly origin: string | undefined;
   private external: ExternalMemory | null;
+  private region: Region | null = null;
 
   constructor(data: TypedArray) {
     const owner = externalOwners.get(data.buffer);
@@ -56,10 +57,10 @@ export class Storage {
     this.dtype = data instanceof Int32Array ? 'int32' : 'float32';
     this.bytes = data.byteLength;
     this.origin = debugLeaks ? new Error().stack?.split('\n').slice(3, 8).join('\n') : undefined;
+    const region = countRegion(data);
     live.count++;
-    live.bytes += this.bytes;
-    if (live.bytes > live.peak) live.peak = live.bytes;
-    finalizer.register(this, this.bytes, this);
+    finalizer.register(this, region, this);
+    this.region = region;
     trackStorage(this);
   }
 
@@ -117,7 +118,8 @@ export class Storage {
     this.external?.release(this.buffer);
     this.buffer = null;
     live.count--;
-    live.bytes -= this.bytes;
+    if (this.region) releaseRegion(this.region);
+    this.region = null;
     finalizer.unregister(this);
   }
 }
@@ -125,20 +127,60 @@ export class Storage {
 const debugLeaks = typeof process !== 'undefined' && /leaks/.test(process.env?.['CONVKIT_DEBUG'] ?? '');
 
 const live = { count: 0, bytes: 0, peak: 0 };
-const finalizer = new FinalizationRegistry<number>((bytes) => {
+
+/**
+ * The memory behind storages, counted once however many storages use it: two tensors made on
+ * the same array (new Tensor(t.data, ...)) share one region, as views share one storage. A
+ * region is an array's span of its ArrayBuffer; its bytes count while any storage uses it.
+ */
+interface Region {
+  bytes: number;
+  users: number;
+  key: string;
+  /** The regions of the same ArrayBuffer (not the buffer itself, which must stay collectable). */
+  siblings: Map<string, Region>;
+}
+const regionsByBuffer = new WeakMap<ArrayBufferLike, Map<string, Region>>();
+
+function countRegion(data: TypedArray): Region {
+  let siblings = regionsByBuffer.get(data.buffer);
+  if (!siblings) {
+    siblings = new Map();
+    regionsByBuffer.set(data.buffer, siblings);
+  }
+  const key = `${data.byteOffset}:${data.byteLength}`;
+  let region = siblings.get(key);
+  if (!region) {
+    region = { bytes: data.byteLength, users: 0, key, siblings };
+    siblings.set(key, region);
+    live.bytes += region.bytes;
+    if (live.bytes > live.peak) live.peak = live.bytes;
+  }
+  region.users++;
+  return region;
+}
+
+function releaseRegion(region: Region): void {
+  if (--region.users > 0) return;
+  live.bytes -= region.bytes;
+  region.siblings.delete(region.key);
+}
+
+const finalizer = new FinalizationRegistry<Region>((region) => {
   live.count--;
-  live.bytes -= bytes;
+  releaseRegion(region);
 });
 
 export interface MemoryInfo {
   /** Storages alive (several tensor views may share one). */
   numTensors: number;
+  /** Bytes of the distinct buffers behind them: views and tensors made on one array count once. */
   numBytes: number;
   /** The most bytes alive at once since the last resetPeakMemory() (or the start). */
   peakBytes: number;
 }
 
-/** Live tensor storage: counts every buffer not yet disposed or garbage-collected. */
+/** Live tensor storage: every buffer not yet disposed or garbage-collected, each counted once. */
 export function memory(): MemoryInfo {
   return { numTensors: live.count, numBytes: live.bytes, peakBytes: live.peak };
 }

@@ -16,7 +16,7 @@ describe('pattern parser', () => {
     expect(last).toEqual({ type: 'layer', layer: { kind: 'fc', units: 10 }, column: NOTES.indexOf('FC10') + 1, text: 'FC10' });
     const inner = (convs as ck.analysis.RepeatNode).body[0] as ck.analysis.RepeatNode;
     expect(inner.times).toBe(2);
-    expect(inner.body.map((n) => (n as ck.analysis.LayerNode).layer)).toEqual([{ kind: 'conv', size: 3, filters: 16, stride: 1, pad: null }, { kind: 'relu' }]);
+    expect(inner.body.map((n) => (n as ck.analysis.LayerNode).layer)).toEqual([{ kind: 'conv', size: 3, filters: 16, stride: null, pad: null }, { kind: 'relu' }]);
     const flat = analysis.expandPattern(ast).map((n) => n.text);
     expect(flat).toEqual([...Array(3).fill(['CONV3-16', 'RELU', 'CONV3-16', 'RELU', 'POOL2']).flat(), 'FC64', 'RELU', 'FC64', 'RELU', 'FC10']);
   });
@@ -25,7 +25,7 @@ describe('pattern parser', () => {
     const layers = analysis.expandPattern(analysis.parsePattern('conv5-32/2 -> CONV3-64p0 -> CONV7-64/2p3 -> POOL3/2 -> AVGPOOL2 -> POOL3/1p1 -> FC4096 -> NORM -> LRN -> BN -> DROPOUT -> DROPOUT0.3 -> GAP -> FLATTEN -> relu'));
     expect(layers.map((l) => l.layer)).toEqual([
       { kind: 'conv', size: 5, filters: 32, stride: 2, pad: null },
-      { kind: 'conv', size: 3, filters: 64, stride: 1, pad: 0 },
+      { kind: 'conv', size: 3, filters: 64, stride: null, pad: 0 },
       { kind: 'conv', size: 7, filters: 64, stride: 2, pad: 3 },
       { kind: 'pool', size: 3, stride: 2, pad: 0, avg: false },
       { kind: 'pool', size: 2, stride: null, pad: 0, avg: true },
@@ -42,9 +42,11 @@ describe('pattern parser', () => {
     ]);
   });
 
-  it('repeats single layers, accepts → and free whitespace, and *0 removes a group', () => {
-    const a = analysis.expandPattern(analysis.parsePattern('INPUT[8x8x1]→CONV3-4*3->[POOL2]*0 ->FC2')).map((n) => n.text);
-    expect(a).toEqual(['CONV3-4', 'CONV3-4', 'CONV3-4', 'FC2']);
+  it('repeats single layers, accepts → and free whitespace, and refuses *0 (which would drop the group)', () => {
+    const a = analysis.expandPattern(analysis.parsePattern('INPUT[8x8x1]→CONV3-4*3->[POOL2]*1 ->FC2')).map((n) => n.text);
+    expect(a).toEqual(['CONV3-4', 'CONV3-4', 'CONV3-4', 'POOL2', 'FC2']);
+    expectConvkitError(() => analysis.parsePattern('INPUT[8x8x1] -> [RELU]*0 -> FC2'), 'pattern error at column 24: ', 'a repeat count of 0 would drop what it repeats');
+    expectConvkitError(() => analysis.parsePattern('INPUT[8x8x1] -> RELU*0 -> FC2'), 'pattern error at column 22: ', 'a repeat count of 0');
   });
 
   it.each([
@@ -146,10 +148,37 @@ describe('pattern builder', () => {
     ['INPUT[32x32x3] -> POOL3', 19, '(32 - 3 + 2*0)/3 + 1 = 10.667'],
     ['INPUT[8x8x3] -> POOL2*4', 17, 'larger than the padded input'],
     ['INPUT[32x32x3] -> FC10 -> CONV3-3', 27, 'a CONV needs a volume [WxHxD], but the layer before gives a vector of 10'],
-    ['INPUT[32x32x3] -> CONV2-8', 19, 'an even filter size has no centered padding that keeps the size; write the padding, e.g. CONV2-8p0'],
+    ['INPUT[32x32x3] -> CONV2-8', 19, 'an even filter size has no centered padding that keeps the size; write the padding (CONV2-8p0) or the stride (CONV2-8/1, padding 0)'],
     ['CONV3-8 -> FC10', 1, 'no INPUT[WxHxD] and no input size was given'],
   ])('points a geometry error at its layer: %s', (pattern, column, message) => {
     expectConvkitError(() => analysis.buildPattern(pattern), `pattern error at column ${column}: `, message);
+  });
+
+  it('reads /S as stride S with padding 0 for every S, 1 included, as the README says; rows keep the written label', () => {
+    const volumes = (p: string) => analysis.summarizePattern(p).rows.filter((r) => r.counted).map((r) => [r.label, r.volume]);
+    // (32 - 5 + 0)/1 + 1 = 28, where CONV5-8 (no /S) keeps 32.
+    expect(volumes('INPUT[32x32x3] -> CONV5-8/1')).toEqual([['CONV5-8/1', '[28x28x8]']]);
+    expect(volumes('INPUT[32x32x3] -> CONV5-8')).toEqual([['CONV5-8', '[32x32x8]']]);
+    expect(volumes('INPUT[32x32x3] -> conv4-8/1')).toEqual([['CONV4-8/1', '[29x29x8]']]);
+    expect(volumes('INPUT[32x32x3] -> CONV5-8/1p2')).toEqual([['CONV5-8/1p2', '[32x32x8]']]);
+    expect(volumes('INPUT[33x33x3] -> CONV3-8/2')).toEqual([['CONV3-8/2', '[16x16x8]']]);
+    expect(volumes('INPUT[32x32x3] -> conv3-8p0')).toEqual([['CONV3-8p0', '[30x30x8]']]);
+    expect(analysis.buildPattern('INPUT[32x32x3] -> CONV5-8/1').config.args[0]).toEqual({ type: 'Conv2d', args: [3, 8, 5, { stride: 1, padding: 0 }] });
+  });
+
+  it('suggests network input sizes, not inner volume sizes, for a window that does not fit deep inside', () => {
+    // 200 -> 100 -> 50 -> 25, and the fourth POOL2 cannot halve 25: 192 and 208 halve four times.
+    const pattern = 'INPUT[200x200x3] -> [CONV3-8 -> RELU -> POOL2]*4 -> FC10';
+    expectConvkitError(() => analysis.buildPattern(pattern), 'pattern error at column', 'a network input of 192x192x3 or 208x208x3 (instead of 200x200x3)');
+    expect(() => analysis.buildPattern(pattern)).toThrow(/^(?![\s\S]*an input 24 or 26 wide)/);
+    // A non-square input changes only the axis that fails.
+    expectConvkitError(() => analysis.buildPattern('INPUT[32x30x1] -> POOL4 -> FC2'), 'pattern error', 'a network input of 32x28x1 or 32x32x1');
+  });
+
+  it('makes a pattern end with one score per class', () => {
+    expect(analysis.patternForClasses('CONV3-4 -> FC3', 3)).toEqual({ pattern: 'CONV3-4 -> FC3' });
+    expect(analysis.patternForClasses('CONV3-4 -> GAP', 5)).toEqual({ pattern: 'CONV3-4 -> GAP -> FC5', note: "the pattern ends without an FC layer; added FC5 for the data's 5 classes" });
+    expectConvkitError(() => analysis.patternForClasses('CONV3-4 -> FC10 -> DROPOUT', 3), 'pattern error at column 12: ', 'FC10 gives 10 class scores but the data has 3 classes; end the pattern with FC3');
   });
 
   it('tells a pattern from a model name', () => {

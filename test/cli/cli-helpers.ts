@@ -136,6 +136,16 @@ export function expectCleanError(r: CliResult, pattern?: RegExp): void {
   if (pattern) expect(lines[0]).toMatch(pattern);
 }
 
+/** A failed run with --json: stderr is exactly one JSON object {error, kind: 'input'}, exit code 1. */
+export function expectJsonError(r: CliResult, pattern: RegExp): void {
+  expect(r.code, `exit code; stderr: ${r.stderr}`).toBe(1);
+  const lines = r.stderr.split('\n').filter((l) => l.length > 0);
+  expect(lines, r.stderr).toHaveLength(1);
+  const e = JSON.parse(lines[0]!) as { error: string; kind: string };
+  expect(e.kind).toBe('input');
+  expect(e.error).toMatch(pattern);
+}
+
 export function tempDir(prefix = 'convkit-cli-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }

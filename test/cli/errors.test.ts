@@ -44,7 +44,7 @@ describe.concurrent('bad command lines', { timeout: 120_000 }, () => {
     [['train', '--lr', 'fast'], /--lr must be a non-negative number, got 'fast'/],
     [['train', '--seed', 'x'], /--seed must be an integer/],
     [['train', '--val-fraction', '1'], /--val-fraction must be a number from 0 up to/],
-    [['train', '--optimizer', 'lbfgs'], /unknown optimizer 'lbfgs'; choose one of sgd, momentum, adagrad, rmsprop, adam/],
+    [['train', '--optimizer', 'lbfgs'], /unknown optimizer 'lbfgs'; choose one of sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw/],
     [['train', '--schedule', 'warm'], /unknown schedule 'warm'/],
     [['train', '--frobnicate'], /unknown option '--frobnicate' \(see convkit train --help\)/],
     [['evaluate'], /unknown command 'evaluate'/],
@@ -103,7 +103,7 @@ describe.concurrent('bad inputs', { timeout: 180_000 }, () => {
     const cases: [string, RegExp][] = [
       [truncated, /truncated\.convkit: is corrupt or truncated/],
       [flipped, /flipped\.convkit: is corrupt or truncated \(checksum mismatch/],
-      [foreign, /notes\.txt: is not a convkit model file/],
+      [foreign, /notes\.txt is neither a convkit model or checkpoint \(it does not start with the convkit signature\) nor an ONNX file/],
       [join(root, 'missing.convkit'), /missing\.convkit: no such file/],
     ];
     const runs = cases.flatMap(([file, pattern]) => [
@@ -111,9 +111,12 @@ describe.concurrent('bad inputs', { timeout: 180_000 }, () => {
       runCli(['info', file]).then((r) => expectCleanError(r, pattern)),
     ]);
     await Promise.all(runs);
-    // A checkpoint is not a model for eval (info describes it instead).
+    // A checkpoint is a model for eval (its weights after the last epoch; info describes the training state).
     const ckpt = join(root, 'good', 'checkpoint.convkit');
-    expectCleanError(await runCli(['eval', ckpt, '--data', data]), /is a convkit checkpoint file, not a model file/);
+    const fromCheckpoint = await runCli(['eval', ckpt, '--data', data, '--json']);
+    const fromModel = await runCli(['eval', modelFile, '--data', data, '--json']);
+    expect(fromCheckpoint.code, fromCheckpoint.stderr).toBe(0);
+    expect(JSON.parse(fromCheckpoint.stdout).accuracy).toBe(JSON.parse(fromModel.stdout).accuracy);
     const info = await runCli(['info', ckpt]);
     expect(info.code, info.stderr).toBe(0);
     expect(info.stdout).toMatch(/training checkpoint after epoch 1/);

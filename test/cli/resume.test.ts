@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadWithMetadata } from '../../src/io/save-load.js';
 import { deserializeCheckpoint } from '../../src/train/checkpoint.js';
-import { SAME_RESULTS_ENV, ensureBuilt, expectCleanError, jsonLines, quickTrainArgs, removeDir, runCli, tempDir, writeTinyDigits } from './cli-helpers.js';
+import { SAME_RESULTS_ENV, ensureBuilt, expectJsonError, jsonLines, quickTrainArgs, removeDir, runCli, tempDir, writeTinyDigits } from './cli-helpers.js';
 
 /**
  * `convkit train --resume` through the real command: a run cut short (by ending early, or by a
@@ -85,7 +85,8 @@ describe('convkit train --resume', { timeout: 180_000 }, () => {
       // With a schedule laid out over --epochs, a different total is refused too.
       runCli(args(out, 4, ['--schedule', 'cosine', '--resume']), { env: SAME_RESULTS_ENV }),
     ]);
-    expectCleanError(batch, /checkpoint\.convkit: cannot resume: the checkpoint was written with different settings \(batchSize 32 there, 16 now\)/);
-    expectCleanError(epochs, /epochs 3 there, 4 now/);
+    // The runs print --json, so their errors are JSON too.
+    expectJsonError(batch, /checkpoint\.convkit: cannot resume: the checkpoint was written with different settings \(batchSize 32 there, 16 now\)/);
+    expectJsonError(epochs, /epochs 3 there, 4 now/);
   });
 });

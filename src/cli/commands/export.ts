@@ -4,10 +4,12 @@ import type { Module } from '../../nn/module.js';
 import { ConvkitError } from '../../tensor/errors.js';
 import { parseVolume } from '../../analysis/units.js';
 import { createModel, zoo, zooInputShape } from '../../models/index.js';
-import { loadWithMetadata } from '../../io/save-load.js';
-import { loadOnnx } from '../../io/onnx/load-onnx.js';
+import type { ModelMetadata } from '../../io/model-file.js';
+import { loadModelArg } from '../model-loader.js';
+import { saveOnnxWithMetadata } from '../onnx-metadata.js';
+import { fmtVolumeArg } from './volume-arg.js';
 import { OnnxModel } from '../../io/onnx/onnx-model.js';
-import { DEFAULT_EXPORT_OPSET, EXPORT_MAX_OPSET, EXPORT_MIN_OPSET, saveOnnx } from '../../io/onnx/export/index.js';
+import { DEFAULT_EXPORT_OPSET, EXPORT_MAX_OPSET, EXPORT_MIN_OPSET } from '../../io/onnx/export/index.js';
 import { action, positiveInt } from '../run.js';
 
 /**
@@ -36,22 +38,25 @@ export function parseInputVolume(text: string): number[] {
   }
 }
 
-async function loadForExport(spec: string, flags: ExportFlags): Promise<{ model: Module; inputShape?: number[]; source: string }> {
+async function loadForExport(spec: string, flags: ExportFlags): Promise<{ model: Module; inputShape?: number[]; source: string; metadata: ModelMetadata }> {
   if (spec in zoo) {
     const given = flags.input ? parseInputVolume(flags.input) : undefined;
     if (given && given.length !== 3) throw new ConvkitError(`--input for the zoo's ${spec} must be a volume W x H x D, got '${flags.input}'`);
     if (given && given[1] !== given[2]) throw new ConvkitError(`the zoo's ${spec} takes square inputs; --input ${flags.input} is ${given[2]} wide and ${given[1]} high`);
     const opts = { ...(flags.numClasses ? { numClasses: flags.numClasses } : {}), ...(given ? { inChannels: given[0], inputSize: given[1] } : {}) };
-    return { model: createModel(spec, opts), inputShape: zooInputShape(spec, opts), source: `zoo model ${spec}` };
+    return { model: createModel(spec, opts), inputShape: zooInputShape(spec, opts), source: `zoo model ${spec}`, metadata: {} };
   }
   if (!existsSync(spec) || !statSync(spec).isFile()) {
-    throw new ConvkitError(`unknown model '${spec}': not a zoo name (${Object.keys(zoo).join(', ')}) and not an existing file (a saved .convkit model or an .onnx file)`);
+    throw new ConvkitError(`unknown model '${spec}': not a zoo name (${Object.keys(zoo).join(', ')}) and not an existing file (a saved .convkit model or checkpoint, or an .onnx file)`);
   }
   if (flags.numClasses) throw new ConvkitError('--num-classes applies to zoo models only; a saved model keeps its own head');
   const inputShape = flags.input ? parseInputVolume(flags.input) : undefined;
-  if (spec.toLowerCase().endsWith('.onnx')) return { model: await loadOnnx(spec), inputShape, source: spec };
-  const { model, metadata } = await loadWithMetadata(spec);
-  return { model, inputShape: inputShape ?? metadata.inputShape, source: spec };
+  const { model, metadata, kind } = await loadModelArg(spec);
+  const recorded = metadata.inputShape;
+  if (inputShape && recorded && kind !== 'onnx' && recorded.join() !== inputShape.join() && metadata['fullyConvolutional'] !== true) {
+    throw new ConvkitError(`--input ${flags.input} disagrees with ${spec}, which records its input as ${recorded.length === 3 ? fmtVolumeArg(recorded) : recorded.join('x')}; leave --input out`);
+  }
+  return { model, inputShape: kind === 'onnx' ? inputShape : (inputShape ?? recorded), source: spec, metadata };
 }
 
 export function registerExport(program: Command): void {
@@ -73,7 +78,7 @@ export function registerExport(program: Command): void {
 
 async function runExport(spec: string, out: string, flags: ExportFlags): Promise<void> {
   if (!out.toLowerCase().endsWith('.onnx')) throw new ConvkitError(`the output file should end in .onnx, got '${out}'`);
-  const { model, inputShape, source } = await loadForExport(spec, flags);
+  const { model, inputShape, source, metadata } = await loadForExport(spec, flags);
   const imported = model instanceof OnnxModel;
   if (!imported && !inputShape) {
     throw new ConvkitError(`${spec} does not record its input size; give one with --input, e.g. --input 28x28x1 (W x H x D)`);
@@ -82,7 +87,9 @@ async function runExport(spec: string, out: string, flags: ExportFlags): Promise
     throw new ConvkitError(`${spec} is an ONNX opset-${model.opset} graph and is written back at that opset; leave --opset out`);
   }
   const opset = imported ? model.opset : (flags.opset ?? DEFAULT_EXPORT_OPSET);
-  await saveOnnx(model, out, { ...(inputShape ? { inputShape } : {}), ...(imported ? {} : { opset }) });
+  // The convkit metadata (classes, input preparation, normalization) travels in the file, for eval/predict/finetune.
+  const carried: ModelMetadata = { ...metadata, ...(inputShape ? { inputShape: [...inputShape] } : {}) };
+  await saveOnnxWithMetadata(model, out, { ...(inputShape ? { inputShape } : {}), ...(imported ? {} : { opset }) }, carried);
   const { size } = statSync(out);
   const params = model.parameters().reduce((n, p) => n + p.size, 0);
   if (flags.json) {

@@ -1,11 +1,16 @@
 import type { Command } from 'commander';
 import { noGrad } from '../../autograd/tape.js';
-import { loadDataset } from '../../data/builtin.js';
 import { DataLoader } from '../../data/data-loader.js';
-import { Subset, type Dataset } from '../../data/dataset.js';
-import { loadOnnx } from '../../io/onnx/load-onnx.js';
-import type { OnnxModel } from '../../io/onnx/onnx-model.js';
-import { saveOnnx } from '../../io/onnx/export/index.js';
+import type { Dataset } from '../../data/dataset.js';
+import type { SampleTransform } from '../../data/data-loader.js';
+import { loadOnnxBytes } from '../../io/onnx/load-onnx.js';
+import { OnnxModel } from '../../io/onnx/onnx-model.js';
+import { exportOnnx } from '../../io/onnx/export/index.js';
+import type { ModelMetadata } from '../../io/model-file.js';
+import { loadModelArg } from '../model-loader.js';
+import { saveOnnxWithMetadata } from '../onnx-metadata.js';
+import { addDataOptions, checkDataFlags, chooseNormalization, loadSplit, preparationMetadata, sampleSubset, type DataFlags } from '../data-options.js';
+import { describeNormalization, normalizationTransform } from '../input-normalization.js';
 import { createModel, zoo } from '../../models/index.js';
 import { Linear } from '../../nn/linear.js';
 import type { Module } from '../../nn/module.js';
@@ -29,12 +34,8 @@ import { action, integer, nonNegativeNumber, positiveInt } from '../run.js';
  * images, epochs and optimizer (--compare lenet5), and the result can be written back as ONNX.
  */
 
-export interface FinetuneFlags {
-  data: string;
-  dataDir?: string;
-  numClasses: number;
-  trainSize?: number;
-  testSize?: number;
+export interface FinetuneFlags extends DataFlags {
+  numClasses?: number;
   freezeTrunk?: boolean;
   head?: string;
   epochs: number;
@@ -63,14 +64,6 @@ export interface FinetuneResult {
   scratch?: RunSummary & { model: string };
 }
 
-/** The first `n` samples of a seeded permutation (all of them when n is unset or too big). */
-function sample(set: Dataset, n: number | undefined, g: Generator): Dataset {
-  if (n === undefined || n >= set.length) return set;
-  const perm = new Int32Array(set.length).map((_, i) => i);
-  g.shuffle(perm);
-  return new Subset(set, perm.subarray(0, n));
-}
-
 /** The node a new head replaces: --head, or the last Gemm / MatMul that runs. */
 function findHead(model: OnnxModel, given: string | undefined): string {
   if (given) return given;
@@ -92,84 +85,119 @@ function headInputs(model: OnnxModel, head: string, probe: Dataset): number {
   return shape[1]!;
 }
 
-async function train(model: Module, set: Dataset, flags: FinetuneFlags, callbacks: TrainerCallbacks): Promise<{ loss: number; trainable: number }> {
+async function train(model: Module, set: Dataset, flags: FinetuneFlags, callbacks: TrainerCallbacks, transform: { transform?: SampleTransform }): Promise<{ loss: number; trainable: number }> {
   const params = model.parameters().filter((p) => p.requiresGrad);
   const optimizer = makeOptimizer(flags.optimizer, params, { ...(flags.lr !== undefined ? { lr: flags.lr } : {}), weightDecay: 0 });
   // The same shuffle for both runs, so that they see the same batches in the same order.
-  const loader = new DataLoader(set, { batchSize: flags.batchSize, shuffle: true, generator: new Generator(flags.seed + 2) });
+  const loader = new DataLoader(set, { batchSize: flags.batchSize, shuffle: true, generator: new Generator(flags.seed + 2), ...transform });
   const result = await new Trainer(model, { train: loader, optimizer, epochs: flags.epochs, callbacks }).fit();
   return { loss: result.history[result.history.length - 1]?.trainLoss ?? NaN, trainable: params.reduce((n, p) => n + p.size, 0) };
 }
 
+/**
+ * Any model kind as an OnnxModel, whose nodes can be replaced: an ONNX file as it is; a convkit
+ * model, checkpoint or zoo model through an in-memory ONNX export of itself.
+ */
+async function asOnnxModel(file: string): Promise<{ model: OnnxModel; metadata: ModelMetadata }> {
+  const { model, metadata, kind } = await loadModelArg(file, { zoo: {} });
+  if (model instanceof OnnxModel) return { model, metadata };
+  const input = metadata.inputShape;
+  if (!input) throw new ConvkitError(`${file} does not record its input size, so it cannot be fine-tuned; export it with convkit export ${file} out.onnx --input WxHxC and fine-tune that`);
+  return { model: loadOnnxBytes(exportOnnx(model, { inputShape: input }), { name: kind === 'zoo' ? `zoo model ${file}` : file }), metadata };
+}
+
 /** Fine-tunes `file` as the flags say; `log` receives progress lines. */
-export async function runFinetune(file: string, flags: FinetuneFlags, callbacks: TrainerCallbacks = {}): Promise<FinetuneResult> {
+export async function runFinetune(file: string, flags: FinetuneFlags, callbacks: TrainerCallbacks = {}): Promise<FinetuneResult & { metadata: ModelMetadata }> {
   if (!(OPTIMIZERS as readonly string[]).includes(flags.optimizer)) throw new ConvkitError(`unknown optimizer '${flags.optimizer}'; choose one of ${OPTIMIZERS.join(', ')}`);
   if (flags.compare !== undefined && !(flags.compare in zoo)) throw new ConvkitError(`--compare takes a zoo model name (${Object.keys(zoo).join(', ')}), got '${flags.compare}'`);
-  const model = await loadOnnx(file);
-  const dataOpts = flags.dataDir ? { dataDir: flags.dataDir } : {};
-  const trainAll = loadDataset(flags.data, { split: 'train', ...dataOpts });
-  const testAll = loadDataset(flags.data, { split: 'test', ...dataOpts });
-  if (trainAll.classes.length > flags.numClasses) {
-    throw new ConvkitError(`${flags.data} has ${trainAll.classes.length} classes but --num-classes is ${flags.numClasses}; give at least ${trainAll.classes.length}`);
+  checkDataFlags(flags);
+  const { model, metadata: source } = await asOnnxModel(file);
+  const data = flags.data ?? (typeof source['trainedOn'] === 'string' ? source['trainedOn'] : undefined);
+  if (!data) throw new ConvkitError(`${file} does not record the data it was trained on; say which data to fine-tune on with --data`);
+  const splitOpts = { metadata: source, ...(source.inputShape ? { modelInput: source.inputShape, modelInputName: file } : {}) };
+  const trainLoaded = loadSplit(data, flags, { split: 'train', ...splitOpts });
+  const trainAll = trainLoaded.set;
+  const testAll = loadSplit(data, flags, { split: 'test', ...splitOpts }).set;
+  const dataClasses = trainAll.classes?.length ?? 0;
+  const numClasses = flags.numClasses ?? dataClasses;
+  if (dataClasses > numClasses) {
+    throw new ConvkitError(`${data} has ${dataClasses} classes but --num-classes is ${numClasses}; give at least ${dataClasses}`);
   }
-  const trainSet = sample(trainAll, flags.trainSize, new Generator(flags.seed + 1));
-  const testSet = sample(testAll, flags.testSize, new Generator(flags.seed + 3));
+  const trainSet = sampleSubset(trainAll, flags.trainSize, flags.seed + 1);
+  // The same test subset as `train` and `eval` draw with the same seed and --test-size.
+  const testSet = sampleSubset(testAll, flags.testSize, flags.seed + 5);
+  const normalization = chooseNormalization(flags.normalize, source, () => trainSet);
+  const transform = normalization ? { transform: normalizationTransform(normalization) } : {};
   const head = findHead(model, flags.head);
   const inFeatures = headInputs(model, head, trainSet);
   const log = (text: string) => callbacks.onMessage?.(text);
 
   manualSeed(flags.seed);
-  const layer = new Linear(inFeatures, flags.numClasses);
+  const layer = new Linear(inFeatures, numClasses);
   model.replaceNode(head, layer);
   if (flags.freezeTrunk) {
     model.requiresGrad(false);
     layer.requiresGrad(true);
   }
   log(
-    `fine-tuning ${file}: node '${head}' replaced by Linear(${inFeatures}, ${flags.numClasses})${flags.freezeTrunk ? ', trunk frozen' : ''}; ` +
-      `${trainSet.length} ${flags.data} training images, ${flags.epochs} epochs, ${flags.optimizer}, seed ${flags.seed}, backend ${getBackendName()}`,
+    `fine-tuning ${file}: node '${head}' replaced by Linear(${inFeatures}, ${numClasses})${flags.freezeTrunk ? ', trunk frozen' : ''}; ` +
+      `${trainSet.length} ${data} training images, inputs ${describeNormalization(normalization)}, ${flags.epochs} epochs, ${flags.optimizer}, seed ${flags.seed}, backend ${getBackendName()}`,
   );
   model.train();
-  const tuned = await train(model, trainSet, flags, callbacks);
-  const testLoader = new DataLoader(testSet, { batchSize: 256 });
+  const tuned = await train(model, trainSet, flags, callbacks, transform);
+  const testLoader = new DataLoader(testSet, { batchSize: 256, ...transform });
   const r = evaluate(model, testLoader);
-  const result: FinetuneResult = {
+  const names = trainAll.classes ?? [];
+  const [c, h, w] = trainSet.sampleShape as [number, number, number];
+  const metadata: ModelMetadata = {
+    inputShape: [c, h, w],
+    classNames: Array.from({ length: numClasses }, (_, i) => names[i] ?? String(i)),
+    ...(normalization ? { normalization } : {}),
+    ...preparationMetadata(trainLoaded.pipeline),
+    trainedOn: data,
+    finetunedFrom: file,
+    testAccuracy: r.accuracy,
+    training: { epochs: flags.epochs, batchSize: flags.batchSize, optimizer: flags.optimizer, lr: flags.lr ?? null, seed: flags.seed, backend: getBackendName(), ...(flags.trainSize ? { trainSize: trainSet.length } : {}) },
+  };
+  const result: FinetuneResult & { metadata: ModelMetadata } = {
     head,
     inFeatures,
     trainImages: trainSet.length,
     testImages: testSet.length,
     finetuned: { testAccuracy: r.accuracy, testLoss: r.loss, trainable: tuned.trainable, finalTrainLoss: tuned.loss },
+    metadata,
   };
   log(`fine-tuned: test accuracy ${(r.accuracy * 100).toFixed(2)}% on ${r.count} images (${tuned.trainable.toLocaleString('en-US')} trainable parameters)`);
 
   if (flags.compare) {
     manualSeed(flags.seed);
-    const [c, h, w] = trainSet.sampleShape as [number, number, number];
-    if (h !== w) throw new ConvkitError(`--compare ${flags.compare}: the zoo takes square images, ${flags.data} has ${w}x${h}`);
-    const scratch = createModel(flags.compare, { numClasses: flags.numClasses, inChannels: c, inputSize: h });
+    if (h !== w) throw new ConvkitError(`--compare ${flags.compare}: the zoo takes square images, ${data} has ${w}x${h}`);
+    const scratch = createModel(flags.compare, { numClasses, inChannels: c, inputSize: h });
     log(`from scratch: ${flags.compare} on the same ${trainSet.length} images, ${flags.epochs} epochs`);
-    const s = await train(scratch, trainSet, flags, callbacks);
+    const s = await train(scratch, trainSet, flags, callbacks, transform);
     const e = evaluate(scratch, testLoader);
     result.scratch = { model: flags.compare, testAccuracy: e.accuracy, testLoss: e.loss, trainable: s.trainable, finalTrainLoss: s.loss };
     log(`from scratch: test accuracy ${(e.accuracy * 100).toFixed(2)}% on ${e.count} images (${s.trainable.toLocaleString('en-US')} trainable parameters)`);
   }
   if (flags.out) {
     model.eval();
-    await saveOnnx(model, flags.out);
+    await saveOnnxWithMetadata(model, flags.out, {}, metadata);
     log(`saved ${flags.out}`);
   }
   return result;
 }
 
 export function registerFinetune(program: Command): void {
-  program
+  const cmd = program
     .command('finetune <model>')
-    .description('replace the head of an ONNX model trained elsewhere and fine-tune it on your data')
-    .requiredOption('--data <name|dir>', 'digits | fashion-mnist | cifar10 | a folder of IDX files')
-    .requiredOption('--num-classes <n>', 'classes of the new head', positiveInt('--num-classes'))
-    .option('--data-dir <dir>', 'where fashion-mnist / cifar10 files are')
-    .option('--train-size <n>', 'train on this many images (a seeded random subset)', positiveInt('--train-size'))
-    .option('--test-size <n>', 'evaluate on this many test images (default: all)', positiveInt('--test-size'))
+    .description('replace the head of a model (.onnx trained elsewhere, .convkit model or checkpoint, or a zoo name) and fine-tune it on your data');
+  addDataOptions(cmd, {
+    dataHelp: 'default: what the model was trained on',
+    trainSize: true,
+    normalizeHelp: "none: raw pixels in [0, 1]; channel: the model's recorded statistics, else per-channel ones of the training images (default: as recorded)",
+  });
+  cmd
+    .option('--num-classes <n>', "classes of the new head (default: the data's)", positiveInt('--num-classes'))
     .option('--freeze-trunk', 'train the new head only')
     .option('--head <node>', 'the node to replace (default: the last Gemm or MatMul)')
     .option('--epochs <n>', 'passes over the training images', positiveInt('--epochs'), 5)
@@ -190,13 +218,14 @@ export function registerFinetune(program: Command): void {
       action(async (file: string, flags: FinetuneFlags) => {
         if (flags.out && !flags.out.toLowerCase().endsWith('.onnx')) throw new ConvkitError(`--out should name an .onnx file, got '${flags.out}'`);
         const view = progressView(flags.json ? 'json' : 'auto');
-        let result: FinetuneResult;
+        let result: FinetuneResult & { metadata?: ModelMetadata };
         try {
           result = await runFinetune(file, flags, view);
         } finally {
           view.stop();
         }
-        if (flags.json) process.stdout.write(`${JSON.stringify({ event: 'done', ...result })}\n`);
+        const { metadata: _metadata, ...summary } = result;
+        if (flags.json) process.stdout.write(`${JSON.stringify({ event: 'done', ...summary })}\n`);
         else {
           const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
           process.stdout.write(`fine-tuned ${file}: test accuracy ${pct(result.finetuned.testAccuracy)}` + (result.scratch ? `; ${result.scratch.model} from scratch: ${pct(result.scratch.testAccuracy)}` : '') + '\n');

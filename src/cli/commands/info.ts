@@ -1,28 +1,34 @@
 import type { Command } from 'commander';
 import { readBytes } from '../../io/files.js';
 import { containerKind } from '../../io/container.js';
-import { deserializeModel } from '../../io/model-file.js';
+import { existsSync } from 'node:fs';
+import { loadModelArg } from '../model-loader.js';
+import type { OnnxModel } from '../../io/onnx/onnx-model.js';
 import { deserializeCheckpoint } from '../../train/checkpoint.js';
 import type { EpochEvent } from '../../train/progress.js';
 import { action } from '../run.js';
 
 export function registerInfo(program: Command): void {
   program
-    .command('info <file>')
-    .description('architecture, parameter count and metadata of a saved model (or the state of a training checkpoint)')
+    .command('info <model>')
+    .description('architecture, parameter count and metadata of a model (.convkit, .onnx or a zoo name), or the state of a training checkpoint')
     .option('--json', 'print one JSON object')
     .action(
       action(async (file: string, flags: { json?: boolean }) => {
-        const bytes = await readBytes(file);
-        if (containerKind(bytes) === 'checkpoint') return checkpointInfo(file, bytes, flags.json ?? false);
-        const { model, metadata } = deserializeModel(bytes, file);
+        if (existsSync(file)) {
+          const bytes = await readBytes(file);
+          if (containerKind(bytes) === 'checkpoint') return checkpointInfo(file, bytes, flags.json ?? false);
+        }
+        const { model, metadata, kind } = await loadModelArg(file, { zoo: {} });
         const params = model.namedParameters().map(([name, p]) => ({ name, shape: [...p.shape], count: p.size }));
         const total = params.reduce((s, p) => s + p.count, 0);
         if (flags.json) {
-          process.stdout.write(`${JSON.stringify({ file, kind: 'model', parameters: total, tensors: params, metadata, architecture: model.getConfig() })}\n`);
+          // An ONNX graph's config is the whole file in base64: its node list says more.
+          const architecture = kind === 'onnx' ? { type: 'OnnxModel', nodes: (model as OnnxModel).nodes() } : model.getConfig();
+          process.stdout.write(`${JSON.stringify({ file, kind, parameters: total, tensors: params, metadata, architecture })}\n`);
           return;
         }
-        process.stdout.write(`${file}\n${model.toString()}\n`);
+        process.stdout.write(`${file} (${kind === 'zoo' ? 'zoo model, fresh weights' : kind === 'onnx' ? 'ONNX model' : 'convkit model'})\n${model.toString()}\n`);
         process.stdout.write(`parameters: ${total.toLocaleString('en-US')} in ${params.length} tensors\n`);
         for (const [k, v] of Object.entries(metadata)) process.stdout.write(`${k}: ${JSON.stringify(v)}\n`);
       }),

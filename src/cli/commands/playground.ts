@@ -4,7 +4,7 @@ import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { ConvkitError } from '../../tensor/errors.js';
-import { action, positiveInt } from '../run.js';
+import { action } from '../run.js';
 
 /**
  * `convkit playground [--port N]`: serves the built playground (dist/web/, made by
@@ -109,11 +109,18 @@ export async function servePlayground(opts: ServeOptions = {}): Promise<Playgrou
   });
 }
 
+/** A TCP port: 0 (any free one) to 65535. */
+export function parsePort(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isSafeInteger(n) || n < 0 || n > 65535) throw new ConvkitError(`--port must be a port number from 1 to 65535 (or 0 for any free port), got '${v}'`);
+  return n;
+}
+
 export function registerPlayground(program: Command): void {
   program
     .command('playground')
     .description('serve the browser playground (build it first with `npm run build:web`) on 127.0.0.1')
-    .option('--port <n>', 'port to listen on (0: any free port)', (v: string) => (v === '0' ? 0 : positiveInt('--port')(v)), 8080)
+    .option('--port <n>', 'port to listen on, 1-65535 (0: any free port)', parsePort, 8080)
     .option('--dir <folder>', 'serve this built folder instead of dist/web')
     .action(
       action(async (flags: { port: number; dir?: string }) => {

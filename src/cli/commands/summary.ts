@@ -12,6 +12,7 @@ import { parseMemorySize, parseVolume } from '../../analysis/units.js';
 import { loadWithMetadata } from '../../io/save-load.js';
 import { loadOnnx } from '../../io/onnx/load-onnx.js';
 import { action, positiveInt } from '../run.js';
+import { withNetworkInputHint } from '../../analysis/pattern-input-hint.js';
 
 interface SummaryFlags {
   input?: string;
@@ -71,7 +72,14 @@ async function runSummary(spec: string, flags: SummaryFlags): Promise<void> {
       shape ??= loaded.metadata.inputShape;
     }
     if (!shape) throw new ConvkitError(`${spec}: the input volume is not recorded in the file; give it with --input WxHxC`);
-    report = summarize(model, { input: shape, batch: flags.batch, name: spec });
+    const input3 = shape;
+    try {
+      report = summarize(model, { input: input3, batch: flags.batch, name: spec });
+    } catch (e) {
+      // A window that does not fit deep inside: name network inputs that work, not inner sizes.
+      if (input3.length !== 3) throw e;
+      throw withNetworkInputHint(e, [input3[0]!, input3[1]!, input3[2]!], (s) => summarize(model, { input: s, batch: 1 }) !== null);
+    }
     warnings = lint(model, shape);
   } else {
     throw new ConvkitError(`unknown model '${spec}': not a zoo name (${Object.keys(zoo).join(', ')}), not an existing file, and not a pattern`);

@@ -1,10 +1,9 @@
-import { constants } from 'node:fs';
+import { constants, existsSync } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ConvkitError } from '../../tensor/errors.js';
 import { Generator, manualSeed } from '../../tensor/random.js';
-import { loadDataset } from '../../data/builtin.js';
 import { DataLoader } from '../../data/data-loader.js';
 import { randomSplit } from '../../data/dataset.js';
 import { Trainer, evaluate } from '../../train/trainer.js';
@@ -12,16 +11,17 @@ import { save } from '../../io/save-load.js';
 import { getBackendName } from '../../backend/registry.js';
 import { progressView } from '../progress-view.js';
 import { action, fraction, integer, nonNegativeNumber, positiveInt } from '../run.js';
-import { checkModelSpec, resolveModel } from '../model-spec.js';
-import { describeNormalization, fitNormalization, NORMALIZE_MODES, normalizationTransform, savedNormalization } from '../input-normalization.js';
+import { checkModelSpec, declaredPatternInput, resolveModel } from '../model-spec.js';
+import { describeNormalization, normalizationTransform, savedNormalization } from '../input-normalization.js';
+import { addDataOptions, checkDataFlags, chooseNormalization, loadSplit, preparationMetadata, sampleSubset, type DataFlags } from '../data-options.js';
+import { CHECKPOINT_METADATA_SETTING, loadModelArg } from '../model-loader.js';
+import type { ModelMetadata } from '../../io/model-file.js';
+import type { EpochEvent } from '../../train/progress.js';
 import { makeOptimizer, makeScheduler, OPTIMIZERS, SCHEDULES } from '../optimizer-spec.js';
 
-interface TrainFlags {
-  size?: number;
-  channels?: number;
+interface TrainFlags extends DataFlags {
   model: string;
   data: string;
-  dataDir?: string;
   epochs: number;
   batchSize: number;
   optimizer: string;
@@ -29,7 +29,6 @@ interface TrainFlags {
   momentum?: number;
   weightDecay: number;
   schedule: string;
-  normalize: string;
   valFraction: number;
   earlyStop?: number;
   seed: number;
@@ -39,22 +38,23 @@ interface TrainFlags {
 }
 
 export function registerTrain(program: Command): void {
-  program
+  const cmd = program
     .command('train')
     .description('train a model (default: LeNet-5 on the embedded MNIST digits) and save it')
-    .option('--model <name|file|pattern>', 'zoo name, architecture .json, saved model, or pattern', 'lenet5')
-    .option('--data <name|dir>', 'digits | fashion-mnist | cifar10 | a folder of IDX files or of class sub-folders of images', 'digits')
-    .option('--data-dir <dir>', 'where fashion-mnist / cifar10 files are')
-    .option('--size <n>', 'for an image folder (one sub-folder per class): crop to square and resize to n x n', positiveInt('--size'))
-    .option('--channels <n>', 'for an image folder: 1 (grayscale) or 3 (RGB)', positiveInt('--channels'))
+    .option('--model <name|file|pattern>', 'zoo name, architecture .json, saved model or checkpoint, .onnx file, or pattern', 'lenet5');
+  addDataOptions(cmd, {
+    dataHelp: 'default digits',
+    trainSize: true,
+    normalizeHelp: 'none: pixels in [0, 1] (default); channel: standardized by the training split\'s per-channel mean/std, saved with the model',
+  });
+  cmd
     .option('--epochs <n>', 'passes over the training set', positiveInt('--epochs'), 3)
     .option('--batch-size <n>', 'examples per step (1 = stochastic, the dataset size = full batch)', positiveInt('--batch-size'), 32)
     .option('--optimizer <name>', OPTIMIZERS.join(' | '), 'adam')
     .option('--lr <rate>', 'learning rate (default depends on the optimizer)', nonNegativeNumber('--lr'))
-    .option('--momentum <m>', 'momentum for sgd/momentum/rmsprop', nonNegativeNumber('--momentum'))
-    .option('--weight-decay <wd>', 'L2 penalty', nonNegativeNumber('--weight-decay'), 0)
+    .option('--momentum <m>', 'momentum for sgd/momentum/nesterov/rmsprop', nonNegativeNumber('--momentum'))
+    .option('--weight-decay <wd>', 'L2 penalty (adamw: decoupled decay)', nonNegativeNumber('--weight-decay'), 0)
     .option('--schedule <name>', `learning rate per epoch: ${SCHEDULES.join(' | ')} (cosine: anneal to 0 over --epochs)`, 'cosine')
-    .option('--normalize <how>', 'inputs as pixels in [0, 1] (none), or standardized by the training set (channel: per-channel mean/std, saved with the model)', 'none')
     .option('--val-fraction <f>', 'share of the training set held out for validation', fraction('--val-fraction'), 0.1)
     .option('--early-stop <epochs>', 'stop when validation loss has not improved for this many epochs', positiveInt('--early-stop'))
     .option('--seed <n>', 'random seed (same seed, same backend: same result)', integer('--seed'), 0)
@@ -64,8 +64,10 @@ export function registerTrain(program: Command): void {
     .addHelpText(
       'after',
       '\nA checkpoint is written atomically after every epoch; Ctrl-C stops after the current step and\n' +
-        'keeps it. --resume continues and ends with exactly the weights of an uninterrupted run (with the\n' +
-        'same settings; --epochs may grow only with --schedule none, as cosine and step are laid out over it).',
+        'keeps the last one (none before the first epoch ends). --resume continues and ends with exactly the\n' +
+        'weights of an uninterrupted run (with the same settings; --epochs may grow only with --schedule none,\n' +
+        'as cosine and step are laid out over it). A pattern\'s INPUT[...] must match the data (prepare an image\n' +
+        'folder or the digits with --size/--channels); its last FC layer must give one score per class.',
     )
     .action(action(async (flags: TrainFlags) => runTrain(flags)));
 }
@@ -75,9 +77,7 @@ async function runTrain(flags: TrainFlags): Promise<void> {
   if (!(OPTIMIZERS as readonly string[]).includes(flags.optimizer)) {
     throw new ConvkitError(`unknown optimizer '${flags.optimizer}'; choose one of ${OPTIMIZERS.join(', ')}`);
   }
-  if (!(NORMALIZE_MODES as readonly string[]).includes(flags.normalize)) {
-    throw new ConvkitError(`unknown --normalize '${flags.normalize}'; choose one of ${NORMALIZE_MODES.join(', ')}`);
-  }
+  checkDataFlags(flags);
   if (!(SCHEDULES as readonly string[]).includes(flags.schedule)) {
     throw new ConvkitError(`unknown schedule '${flags.schedule}'; choose one of ${SCHEDULES.join(', ')}`);
   }
@@ -87,49 +87,83 @@ async function runTrain(flags: TrainFlags): Promise<void> {
   manualSeed(flags.seed);
   const view = progressView(flags.json ? 'json' : 'auto');
   const log = (text: string) => view.onMessage?.(text);
-  if (flags.channels !== undefined && flags.channels !== 1 && flags.channels !== 3) {
-    throw new ConvkitError(`--channels must be 1 or 3, got ${flags.channels}`);
-  }
-  const dataOpts = {
-    ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
-    ...(flags.size ? { size: flags.size } : {}),
-    ...(flags.channels ? { channels: flags.channels as 1 | 3 } : {}),
-  };
-  const trainSet = loadDataset(flags.data, { split: 'train', ...dataOpts });
-  const testSet = loadDataset(flags.data, { split: 'test', ...dataOpts });
-  const [c, h, w] = trainSet.sampleShape as [number, number, number];
-  const numClasses = trainSet.classes.length;
-  const { model, metadata: previous } = await resolveModel(flags.model, { numClasses, inChannels: c, inputSize: h, width: w });
+  const data = flags.data ?? 'digits';
 
+  // What the model fixes before the data is read: a pattern's INPUT[...], or a saved model's input and preparation.
+  const declared = declaredPatternInput(flags.model);
+  const saved = !declared && existsSync(flags.model) && !flags.model.endsWith('.json') ? (await loadModelArg(flags.model)).metadata : undefined;
+  const splitOpts = {
+    ...(declared ? { modelInput: declared, modelInputName: `the pattern's INPUT[${declared[2]}x${declared[1]}x${declared[0]}]` } : {}),
+    ...(saved?.inputShape ? { modelInput: saved.inputShape, modelInputName: flags.model } : {}),
+    ...(saved ? { metadata: saved } : {}),
+  };
+  const trainLoaded = loadSplit(data, flags, { split: 'train', ...splitOpts });
+  const testLoaded = loadSplit(data, flags, { split: 'test', ...splitOpts });
+  const trainAll = trainLoaded.set;
+  const classes = [...(trainAll.classes ?? [])];
+  const [c, h, w] = trainAll.sampleShape as [number, number, number];
+  const numClasses = classes.length;
+  const { model, metadata: previous, notes, source } = await resolveModel(flags.model, { numClasses, inChannels: c, inputSize: h, width: w });
+  for (const note of notes) log(`note: ${note}`);
+
+  const trainSet = sampleSubset(trainAll, flags.trainSize, flags.seed + 4);
+  const testSet = sampleSubset(testLoaded.set, flags.testSize, flags.seed + 5);
   const splitGen = new Generator(flags.seed + 1);
   const nVal = Math.round(trainSet.length * flags.valFraction);
   if (nVal >= trainSet.length) throw new ConvkitError(`--val-fraction ${flags.valFraction} leaves no training images out of ${trainSet.length}`);
   const [trainPart, valPart] = randomSplit(trainSet, [trainSet.length - nVal, nVal], splitGen);
   const shuffleGen = new Generator(flags.seed + 2);
-  // A saved model keeps the normalization it was trained with; otherwise fit it to this training split.
-  const normalization = savedNormalization(previous) ?? fitNormalization(flags.normalize, trainPart!);
+  // A saved model keeps the normalization it was trained with unless --normalize says otherwise; else fit to this training split.
+  const normalization = chooseNormalization(flags.normalize ?? (savedNormalization(previous) ? undefined : 'none'), previous, () => trainPart!);
   const transform = normalization ? { transform: normalizationTransform(normalization) } : {};
   const train = new DataLoader(trainPart!, { batchSize: flags.batchSize, shuffle: true, generator: shuffleGen, ...transform });
   const validation = nVal > 0 ? new DataLoader(valPart!, { batchSize: 256, ...transform }) : undefined;
   const optimizer = makeOptimizer(flags.optimizer, model.parameters(), flags);
   const scheduler = makeScheduler(flags.schedule, optimizer, flags.epochs);
+  // Everything later commands need to prepare inputs as training did; the checkpoint carries it too.
+  const pipeline = trainLoaded.pipeline;
+  const { checkpointEpoch: _epoch, testAccuracy: _acc, training: _training, ...inherited } = previous;
+  const metadata: ModelMetadata = {
+    ...inherited,
+    inputShape: [c, h, w],
+    classNames: classes,
+    ...(normalization ? { normalization } : {}),
+    ...preparationMetadata(pipeline),
+    trainedOn: data,
+    // The seed also draws the --test-size subset, which eval draws again from it (a checkpoint too).
+    training: { seed: flags.seed },
+  };
+  if (!normalization) delete metadata.normalization;
 
-  log(
-    `training ${flags.model} on ${flags.data} (${trainPart!.length} train, ${nVal} validation, ${testSet.length} test images of ${w}x${h}x${c}) ` +
-      `for ${flags.epochs} epochs, batch ${flags.batchSize}, ${flags.optimizer} lr ${optimizer.lr}` +
-      `${scheduler ? ` (${flags.schedule} schedule)` : ''}, inputs ${describeNormalization(normalization)}, seed ${flags.seed}, backend ${getBackendName()}`,
-  );
+  const checkpointPath = join(flags.out, 'checkpoint.convkit');
+  // Whether a checkpoint exists to fall back on: one from an earlier run being resumed, or one this run wrote.
+  let checkpointed = flags.resume === true && existsSync(checkpointPath);
   const signal = { aborted: false };
   const onSignal = (name: string) => () => {
     if (signal.aborted) process.exit(130);
     signal.aborted = true;
-    log(`${name}: stopping after this step (again to quit at once); the last checkpoint is kept`);
+    log(
+      `${name}: stopping after this step (again to quit at once); ` +
+        (checkpointed ? `the last checkpoint (${checkpointPath}) is kept` : 'no checkpoint is written before the first epoch ends, so this run will leave none'),
+    );
   };
   const onSigint = onSignal('interrupted');
   const onSigterm = onSignal('terminated');
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigterm);
-  const checkpointPath = join(flags.out, 'checkpoint.convkit');
+  // The header comes once Ctrl-C is handled: a script that waits for it may interrupt at once.
+  log(
+    `training ${source} on ${data} (${trainPart!.length} train, ${nVal} validation, ${testSet.length} test images of ${w}x${h}x${c}) ` +
+      `for ${flags.epochs} epochs, batch ${flags.batchSize}, ${flags.optimizer} lr ${optimizer.lr}` +
+      `${scheduler ? ` (${flags.schedule} schedule)` : ''}, inputs ${describeNormalization(normalization)}, seed ${flags.seed}, backend ${getBackendName()}`,
+  );
+  const callbacks = {
+    ...view,
+    onEpoch: (e: EpochEvent) => {
+      checkpointed = true;
+      view.onEpoch?.(e);
+    },
+  };
   const trainer = new Trainer(model, {
     train,
     optimizer,
@@ -140,12 +174,16 @@ async function runTrain(flags: TrainFlags): Promise<void> {
     checkpointPath,
     resume: flags.resume ?? false,
     generators: [shuffleGen],
-    callbacks: view,
+    callbacks,
     signal,
     // What the checkpoint must agree on for a resumed run to equal an uninterrupted one.
     settings: {
       model: flags.model,
-      data: flags.data,
+      data,
+      size: flags.size ?? null,
+      channels: flags.channels ?? null,
+      trainSize: flags.trainSize ?? null,
+      testSize: flags.testSize ?? null,
       epochs: flags.epochs,
       batchSize: flags.batchSize,
       optimizer: flags.optimizer,
@@ -153,10 +191,12 @@ async function runTrain(flags: TrainFlags): Promise<void> {
       momentum: flags.momentum ?? null,
       weightDecay: flags.weightDecay,
       schedule: flags.schedule,
-      normalize: flags.normalize,
+      normalize: flags.normalize ?? 'none',
       valFraction: flags.valFraction,
       earlyStop: flags.earlyStop ?? null,
       seed: flags.seed,
+      // Not a setting to compare so much as what a checkpoint needs to be used as a model.
+      [CHECKPOINT_METADATA_SETTING]: JSON.stringify(metadata),
     },
     // Without a schedule, nothing depends on the total: a resumed run may train longer.
     mutableSettings: scheduler ? [] : ['epochs'],
@@ -171,18 +211,14 @@ async function runTrain(flags: TrainFlags): Promise<void> {
   }
   if (result.interrupted) {
     const args = process.argv.slice(3).filter((a) => a !== '--resume');
-    log(`stopped; continue with: convkit train ${[...args, '--resume'].join(' ')}`);
+    log(checkpointed || existsSync(checkpointPath) ? `stopped; continue with: convkit train ${[...args, '--resume'].join(' ')}` : 'stopped before the first epoch ended: no checkpoint to resume from; run the command again to start over');
     process.exitCode = 130;
     return;
   }
   const test = evaluate(model, new DataLoader(testSet, { batchSize: 256, ...transform }));
   const modelPath = join(flags.out, 'model.convkit');
   await save(model, modelPath, {
-    ...previous,
-    inputShape: [c, h, w],
-    classNames: [...trainSet.classes],
-    ...(normalization ? { normalization } : {}),
-    trainedOn: flags.data,
+    ...metadata,
     testAccuracy: test.accuracy,
     training: {
       epochs: (result.resumedAfter ?? 0) + result.epochsRun,
@@ -193,6 +229,7 @@ async function runTrain(flags: TrainFlags): Promise<void> {
       schedule: flags.schedule,
       seed: flags.seed,
       backend: getBackendName(),
+      ...(flags.trainSize ? { trainSize: trainSet.length } : {}),
     },
   });
   if (flags.json) {
