@@ -201,7 +201,8 @@ function forwardPhases(rt: WasmRuntime, x: number, w: number, ep: Epilogue, y: n
 /** Which convolutions take the direct kernels (tests): forward and filter gradient. */
 export function directPaths(xShape: readonly number[], wShape: readonly number[], attrs: Conv2DAttrs): { forward: boolean; filter: boolean } {
   const d = dims(xShape, wShape, attrs);
-  return { forward: !!d && !winogradApplies(attrs, d.c, d.k) && directApplies(d, attrs), filter: !!d && directFilterApplies(d, attrs) };
+  const winoFilter = !!d && d.g === 1 && winogradFilterApplies(attrs, d.n, d.c, d.k, runtime().plannedThreads());
+  return { forward: !!d && !winogradApplies(attrs, d.c, d.k) && directApplies(d, attrs), filter: !!d && !winoFilter && directFilterApplies(d, attrs) };
 }
 
 export function conv2d(x: KernelTensor, w: KernelTensor, bias: KernelTensor | null, attrs: Conv2DAttrs): Float32Array {
@@ -351,7 +352,7 @@ export function conv2dBackpropFilter(x: KernelTensor, dy: KernelTensor, filterSh
   const px = rt.put(x.data);
   const pdy = rt.put(dy.data);
   const size = d.k * d.rows;
-  if (d.g === 1 && winogradFilterApplies(attrs, d.c, d.k)) return runWinogradFilter(rt, px, pdy, d.n, d.c, d.h, d.w, d.k, attrs);
+  if (d.g === 1 && winogradFilterApplies(attrs, d.n, d.c, d.k, rt.plannedThreads())) return runWinogradFilter(rt, px, pdy, d.n, d.c, d.h, d.w, d.k, attrs);
   if (directFilterApplies(d, attrs)) return runDirectFilter(rt, px, pdy, d, attrs);
   const pw = pointwise(attrs, d);
   // dW is small next to the work when images are many: split the image sum over threads
