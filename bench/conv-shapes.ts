@@ -5,22 +5,28 @@
  * GFLOP/s (2 x multiply-adds of the direct convolution over the median time).
  *   npx vite-node bench/conv-shapes.ts [--runs=9] [--only=vgg,1x1] [--pass=fwd,dx,dw]
  *       [--modes=auto,off]   winogradTuning.mode values to compare, run alternately
+ *       [--grad=64:1048576,128:4194304]  filter-gradient tuning (chunk tiles : M bytes) to compare
  *       [--threads=1]        the calling thread alone (rt.singleThreaded)
+ *       [--cpu]              with --threads=1: process CPU time instead of wall time (less hurt by other
+ *                            work on a shared machine; cache contention still counts)
  * Never part of `npm test`. The machine is shared: compare only figures from one run.
  */
 import '../src/index.js';
 import type { Conv2DAttrs, KernelTensor } from '../src/backend/kernels.js';
 import * as wasm from '../src/backend/wasm/conv2d.js';
 import { runtime } from '../src/backend/wasm/instance.js';
-import { winogradTuning } from '../src/backend/wasm/winograd.js';
+import { winogradGradTuning, winogradTuning } from '../src/backend/wasm/winograd.js';
 
 type Mode = typeof winogradTuning.mode;
 const args = process.argv.slice(2);
 const opt = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 const runs = Number(opt('runs') ?? 9);
 const only = opt('only')?.split(',');
+const cpu = args.includes('--cpu');
 const passes = (opt('pass') ?? 'fwd,dx,dw').split(',');
-const modes = (opt('modes') ?? 'auto').split(',') as Mode[];
+// --modes=auto,off or --grad=64:1048576,128:4194304 (filter-gradient chunk tiles : M bytes), alternated.
+const grads = opt('grad')?.split(',').map((g) => g.split(':').map(Number) as [number, number]);
+const modes = (opt('modes') ?? (grads ? grads.map(() => 'auto').join(',') : 'auto')).split(',') as Mode[];
 
 interface Shape { name: string; n: number; c: number; k: number; h: number; r: number; s?: number; p?: number; d?: number; w?: number }
 const S = (name: string, n: number, c: number, k: number, h: number, r: number, extra: Partial<Shape> = {}): Shape => ({ name, n, c, k, h, r, ...extra });
@@ -91,9 +97,11 @@ async function main(): Promise<void> {
       for (let i = 0; i < reps + 1; i++) {
         modes.forEach((m, j) => {
           winogradTuning.mode = m;
-          const t0 = performance.now();
+          if (grads) [winogradGradTuning.tiles, winogradGradTuning.mBytes] = grads[j]!;
+          const t0 = performance.now(), c0 = process.cpuUsage();
           fn();
-          if (i > 0) times[j]!.push(performance.now() - t0);
+          const c1 = process.cpuUsage(c0);
+          if (i > 0) times[j]!.push(cpu ? (c1.user + c1.system) / 1000 : performance.now() - t0);
         });
       }
       winogradTuning.mode = 'auto';

@@ -16,7 +16,7 @@
 import type { Conv2DAttrs, KernelTensor } from '../kernels.js';
 import { conv2d as jsConv2d, conv2dBackpropFilter as jsFilter, conv2dBackpropInput as jsInput } from '../js/conv2d.js';
 import { BMODE, C2I, DC, EP, KIND } from './job-layout.js';
-import { gemmSpec, PARALLEL_MACS, runGemm, type ConvGeo } from './gemm.js';
+import { gemmSpec, PARALLEL_MACS, runGemm, sumParts, type ConvGeo } from './gemm.js';
 import { runtime } from './instance.js';
 import type { WasmRuntime } from './runtime.js';
 import { runWinograd, runWinogradFilter, winogradApplies, winogradFilterApplies } from './winograd.js';
@@ -219,20 +219,26 @@ export function conv2d(x: KernelTensor, w: KernelTensor, bias: KernelTensor | nu
   return rt.read(py, d.n * d.k * d.ohw);
 }
 
-/** W [K, cg, kh, kw] -> W' [C, kg, kh, kw]: per group, in/out channels swapped, taps rotated 180 degrees. */
-function flipFilters(w: Float32Array, d: Dims, kh: number, kw: number): Float32Array {
-  const out = new Float32Array(w.length);
+/**
+ * W [K, cg, kh, kw] -> W' [C, kg, kh, kw]: per group, in/out channels swapped, taps rotated 180
+ * degrees, written straight into wasm memory (a js array and a copy in cost more than the
+ * kernel on many-channel layers of small images). Returns its pointer.
+ */
+function flipFilters(rt: WasmRuntime, w: Float32Array, d: Dims, kh: number, kw: number): number {
+  const ptr = rt.alloc(w.length);
+  const out = rt.f32;
+  const base = ptr >> 2;
   const taps = kh * kw;
   for (let g = 0; g < d.g; g++) {
     for (let k = 0; k < d.kg; k++) {
       for (let c = 0; c < d.cg; c++) {
         const src = ((g * d.kg + k) * d.cg + c) * taps;
-        const dst = ((g * d.cg + c) * d.kg + k) * taps;
+        const dst = base + ((g * d.cg + c) * d.kg + k) * taps;
         for (let t = 0; t < taps; t++) out[dst + t] = w[src + taps - 1 - t]!;
       }
     }
   }
-  return out;
+  return ptr;
 }
 
 /** Per-thread scratch bytes of col2im's phase planes at most. */
@@ -263,7 +269,7 @@ export function conv2dBackpropInput(dy: KernelTensor, w: KernelTensor, inputShap
   const flip = attrs.stride[0] === 1 && attrs.stride[1] === 1 && pads.every((p) => p >= 0) &&
     (d.cg > SMALL_M || winogradApplies(flipped, d.k, d.c) || directApplies(fd, flipped) || d.kg * d.h * d.w <= 2 * d.cg * d.ohw);
   if (flip) {
-    const pw = rt.put(flipFilters(w.data, d, kh, kw));
+    const pw = flipFilters(rt, w.data, d, kh, kw);
     const pdx = rt.alloc(size);
     forward(rt, pdy, pw, { bias: 0, scale: 0, relu: false }, pdx, fd, flipped);
     return rt.read(pdx, size);
@@ -341,7 +347,7 @@ function runDirectFilter(rt: WasmRuntime, px: number, pdy: number, d: Dims, attr
   rt.arg(DC.IPP, ipp);
   rt.arg(DC.IMGB, imgb);
   rt.run(KIND.directFilter, kParts * d.g, scratch, macs >= PARALLEL_MACS);
-  return rt.readSum(pdw, size, kParts);
+  return sumParts(rt, pdw, size, kParts);
 }
 
 export function conv2dBackpropFilter(x: KernelTensor, dy: KernelTensor, filterShape: readonly number[], attrs: Conv2DAttrs): Float32Array {
@@ -390,5 +396,5 @@ export function conv2dBackpropFilter(x: KernelTensor, dy: KernelTensor, filterSh
     kImages: d.n, ask: d.k * d.ohw, bsk,
     geo: geo(d, attrs), extraScratch: cols ? colsBytes(d) : 0,
   }), kParts, size);
-  return rt.readSum(pdw, size, kParts);
+  return sumParts(rt, pdw, size, kParts);
 }

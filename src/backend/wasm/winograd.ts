@@ -7,7 +7,7 @@ import type { Conv2DAttrs } from '../kernels.js';
 import { FG, KIND, W } from './job-layout.js';
 import type { WasmRuntime } from './runtime.js';
 import type { Epilogue } from './conv2d.js';
-import { PARALLEL_MACS } from './gemm.js';
+import { PARALLEL_MACS, sumParts } from './gemm.js';
 
 /**
  * 3x3, stride 1, no dilation, no groups. Few channels make the transforms cost more than the
@@ -295,7 +295,9 @@ const G43: GradVariant = { step: 4, tile: 6, r: 3, kind: KIND.winograd43FilterGr
 const G25: GradVariant = { step: 2, tile: 6, r: 5, kind: KIND.winograd25FilterGrad };
 const G45: GradVariant = { step: 4, tile: 8, r: 5, kind: KIND.winograd45FilterGrad };
 
-const GT = { tiles: Number(process.env.GT_TILES ?? 64), ovh: Number(process.env.GT_OVH ?? 8), mBytes: Number(process.env.GT_MB ?? (1 << 20)) };
+/** The filter gradient's chunk size (tiles), and its M's size beyond which blocks of filters split it (see gradPlan); benchmarks vary them. */
+export const winogradGradTuning = { tiles: 64, ovh: 8, mBytes: 1 << 20 };
+const GT = winogradGradTuning;
 
 export interface GradPlan {
   f: GradVariant;
@@ -393,5 +395,5 @@ export function runWinogradFilter(
   for (const [slot, value] of args) rt.arg(slot, value);
   const tasks = parts * Math.ceil(k / kblk);
   rt.run(f.kind, tasks, scratch, tasks > 1);
-  return rt.readSum(out, size, parts);
+  return sumParts(rt, out, size, parts);
 }
