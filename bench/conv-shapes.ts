@@ -6,12 +6,15 @@
  *   npx vite-node bench/conv-shapes.ts [--runs=9] [--only=vgg,1x1] [--pass=fwd,dx,dw]
  *       [--modes=auto,off]   winogradTuning.mode values to compare, run alternately
  *       [--grad=64:1048576,128:4194304]  filter-gradient tuning (chunk tiles : M bytes) to compare
+ *       [--copy]             operands copied in and outputs out on every call (by default they live in
+ *                            wasm memory, as a network's do inside tidy scopes)
  *       [--threads=1]        the calling thread alone (rt.singleThreaded)
  *       [--cpu]              with --threads=1: process CPU time instead of wall time (less hurt by other
  *                            work on a shared machine; cache contention still counts)
  * Never part of `npm test`. The machine is shared: compare only figures from one run.
  */
-import '../src/index.js';
+import * as ck from '../src/index.js';
+import { unary } from '../src/backend/wasm/elementwise.js';
 import type { Conv2DAttrs, KernelTensor } from '../src/backend/kernels.js';
 import * as wasm from '../src/backend/wasm/conv2d.js';
 import { runtime } from '../src/backend/wasm/instance.js';
@@ -23,6 +26,7 @@ const opt = (name: string): string | undefined => args.find((a) => a.startsWith(
 const runs = Number(opt('runs') ?? 9);
 const only = opt('only')?.split(',');
 const cpu = args.includes('--cpu');
+const copy = args.includes('--copy');
 const passes = (opt('pass') ?? 'fwd,dx,dw').split(',');
 // --modes=auto,off or --grad=64:1048576,128:4194304 (filter-gradient chunk tiles : M bytes), alternated.
 const grads = opt('grad')?.split(',').map((g) => g.split(':').map(Number) as [number, number]);
@@ -80,14 +84,20 @@ async function main(): Promise<void> {
     const attrs: Conv2DAttrs = {
       kernel: [sh.r, sh.r], stride: [s, s], pad: [p, p, p, p], dilation: [d, d], groups: 1, activation: 'none', out: [out(sh.h), out(w)],
     };
-    const x = kt([sh.n, sh.c, sh.h, w], 1);
-    const wt = kt([sh.k, sh.c, sh.r, sh.r], 2);
-    const dy = kt([sh.n, sh.k, ...attrs.out], 3);
+    // Resident operands: a wasm op's output inside a tidy scope is a view of wasm memory.
+    const resident = (t: KernelTensor): KernelTensor => copy ? t : { shape: t.shape, data: ck.tidy(() => unary({ shape: t.shape, data: unary(t, 'neg', 0) }, 'neg', 0)) };
+    const x = resident(kt([sh.n, sh.c, sh.h, w], 1));
+    const wt = resident(kt([sh.k, sh.c, sh.r, sh.r], 2));
+    const dy = resident(kt([sh.n, sh.k, ...attrs.out], 3));
     const flop = 2 * sh.n * sh.k * sh.c * sh.r * sh.r * attrs.out[0] * attrs.out[1];
+    // Outputs freed right away, as a training step's tidy scopes free them: blocks reused, no
+    // fresh pages (freeing by the garbage collector alone would grow memory call by call).
+    const free = rt as unknown as { release(d: Float32Array): void };
+    const scoped = (f: () => Float32Array) => () => { if (copy) f(); else free.release(ck.tidy(f)); };
     const fns: Record<string, () => unknown> = {
-      fwd: () => wasm.conv2d(x, wt, null, attrs),
-      dx: () => wasm.conv2dBackpropInput(dy, wt, x.shape, attrs),
-      dw: () => wasm.conv2dBackpropFilter(x, dy, wt.shape, attrs),
+      fwd: scoped(() => wasm.conv2d(x, wt, null, attrs)),
+      dx: scoped(() => wasm.conv2dBackpropInput(dy, wt, x.shape, attrs)),
+      dw: scoped(() => wasm.conv2dBackpropFilter(x, dy, wt.shape, attrs)),
     };
     const cells: string[] = [];
     for (const pass of passes) {

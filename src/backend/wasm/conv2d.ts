@@ -265,6 +265,22 @@ export function conv2dBackpropInput(dy: KernelTensor, w: KernelTensor, inputShap
   // unpadded 5x5), W^T dy + col2im moves several times less data.
   // (The direct kernels of few filters read dy in place through an offset table: no column
   // matrix either way, so the flip always wins there.)
+  if (pointwise(attrs, d)) {
+    // 1x1 stride 1: dx_g = W_g^T dy_g is the whole gradient (no column matrix, nothing to add
+    // up), the GEMM reading W transposed: no flipped copy of the filters.
+    const pw = rt.put(w.data);
+    const pdx = rt.alloc(size);
+    runGemm(rt, gemmSpec({
+      m: d.cg, n: d.ohw, k: d.kg,
+      a: pw, ars: 1, acs: d.cg,
+      bmode: d.cg <= SMALL_M ? BMODE.direct : BMODE.strided,
+      b: pdy, brs: d.ohw, bcs: 1,
+      c: pdx, ldc: d.ohw,
+      nb1: d.n, nb2: d.g, as1: 0, as2: d.kg * d.cg,
+      bs1: d.k * d.ohw, bs2: d.kg * d.ohw, cs1: d.c * d.ohw, cs2: d.cg * d.ohw,
+    }));
+    return rt.read(pdx, size);
+  }
   const fd: Dims = { n: d.n, c: d.k, h: attrs.out[0], w: attrs.out[1], k: d.c, g: d.g, cg: d.kg, kg: d.cg, rows: d.kg * kh * kw, ohw: d.h * d.w };
   const flip = attrs.stride[0] === 1 && attrs.stride[1] === 1 && pads.every((p) => p >= 0) &&
     (d.cg > SMALL_M || winogradApplies(flipped, d.k, d.c) || directApplies(fd, flipped) || d.kg * d.h * d.w <= 2 * d.cg * d.ohw);
