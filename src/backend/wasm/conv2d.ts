@@ -15,7 +15,7 @@
  */
 import type { Conv2DAttrs, KernelTensor } from '../kernels.js';
 import { conv2d as jsConv2d, conv2dBackpropFilter as jsFilter, conv2dBackpropInput as jsInput } from '../js/conv2d.js';
-import { BMODE, C2I, DC, EP, KIND } from './job-layout.js';
+import { BMODE, C2I, DC, EP, FL, KIND } from './job-layout.js';
 import { gemmSpec, PARALLEL_MACS, runGemm, sumParts, type ConvGeo } from './gemm.js';
 import { runtime } from './instance.js';
 import type { WasmRuntime } from './runtime.js';
@@ -219,26 +219,20 @@ export function conv2d(x: KernelTensor, w: KernelTensor, bias: KernelTensor | nu
   return rt.read(py, d.n * d.k * d.ohw);
 }
 
+/** Filters per task of the flip job. */
+const FLIP_ROWS = 16;
+
 /**
  * W [K, cg, kh, kw] -> W' [C, kg, kh, kw]: per group, in/out channels swapped, taps rotated 180
- * degrees, written straight into wasm memory (a js array and a copy in cost more than the
- * kernel on many-channel layers of small images). Returns its pointer.
+ * degrees (assembly/flip.ts). Returns its pointer.
  */
 function flipFilters(rt: WasmRuntime, w: Float32Array, d: Dims, kh: number, kw: number): number {
-  const ptr = rt.alloc(w.length);
-  const out = rt.f32;
-  const base = ptr >> 2;
-  const taps = kh * kw;
-  for (let g = 0; g < d.g; g++) {
-    for (let k = 0; k < d.kg; k++) {
-      for (let c = 0; c < d.cg; c++) {
-        const src = ((g * d.kg + k) * d.cg + c) * taps;
-        const dst = base + ((g * d.cg + c) * d.kg + k) * taps;
-        for (let t = 0; t < taps; t++) out[dst + t] = w[src + taps - 1 - t]!;
-      }
-    }
-  }
-  return ptr;
+  const src = rt.put(w);
+  const dst = rt.alloc(w.length);
+  const v = [[FL.SRC, src], [FL.DST, dst], [FL.KG, d.kg], [FL.CG, d.cg], [FL.TAPS, kh * kw], [FL.ROWS, FLIP_ROWS]] as const;
+  for (const [slot, value] of v) rt.arg(slot, value);
+  rt.run(KIND.flipFilters, d.g * Math.ceil(d.kg / FLIP_ROWS), 0, w.length >= 1 << 16);
+  return dst;
 }
 
 /** Per-thread scratch bytes of col2im's phase planes at most. */

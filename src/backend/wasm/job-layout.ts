@@ -10,7 +10,7 @@ export const KIND = { gemm: 1, col2im: 2, winograd: 3, winogradFilter: 4, elemen
   winogradInput: 21, winogradFlat: 22, winograd4Input: 27, winograd4Flat: 28, winograd25Input: 29, winograd25Flat: 30,
   winograd4Filter: 31, winograd4Banded: 32, winograd25Filter: 33, winograd25Banded: 34, winograd25FilterGrad: 35,
   winograd45Input: 36, winograd45Flat: 37, winograd45Filter: 38, winograd45Banded: 39, winograd45FilterGrad: 40,
-  winograd23FilterGrad: 41, winograd43FilterGrad: 42 } as const;
+  winograd23FilterGrad: 41, winograd43FilterGrad: 42, flipFilters: 43 } as const;
 
 /** Header words of the job block (assembly/job.ts). */
 export const JOB = { gen: 0, next: 1, fin: 2, ntasks: 3, kind: 4, ready: 5, exit: 6, scratch: 7, sstride: 8, dead: 9, join: 10, args: 16 } as const;
@@ -57,6 +57,9 @@ export const W = {
 
 /** assembly/winogradgrad.ts: the filter gradient of 3x3 and 5x5 convolutions by Winograd (F(2x2, 3x3), F(4x4, 3x3), F(2x2, 5x5), F(4x4, 5x5)) */
 export const FG = { X: 0, DY: 1, OUT: 2, N: 3, C: 4, K: 5, H: 6, W: 7, OH: 8, OW: 9, PT: 10, PL: 11, IPP: 12, RC: 13, SWAP: 14, IC: 15, KBLK: 16 } as const;
+
+/** assembly/flip.ts: the flipped filters of the stride-1 input gradient */
+export const FL = { SRC: 0, DST: 1, KG: 2, CG: 3, TAPS: 4, ROWS: 5 } as const;
 
 /** assembly/elementwise.ts */
 export const E = { OP: 0, A: 1, B: 2, OUT: 3, N: 4, CHUNK: 5, ALPHA: 6 } as const;
