@@ -18,7 +18,11 @@ import { unary } from '../src/backend/wasm/elementwise.js';
 import type { Conv2DAttrs, KernelTensor } from '../src/backend/kernels.js';
 import * as wasm from '../src/backend/wasm/conv2d.js';
 import { runtime } from '../src/backend/wasm/instance.js';
-import { winogradGradTuning, winogradTuning } from '../src/backend/wasm/winograd.js';
+import * as winograd from '../src/backend/wasm/winograd.js';
+
+const { winogradTuning } = winograd;
+// Absent before the Winograd filter gradient's tuning existed (the script also runs on older trees).
+const winogradGradTuning = (winograd as { winogradGradTuning?: { tiles: number; mBytes: number } }).winogradGradTuning ?? { tiles: 0, mBytes: 0 };
 
 type Mode = typeof winogradTuning.mode;
 const args = process.argv.slice(2);
@@ -55,6 +59,8 @@ const SHAPES: Shape[] = [
   S('1x1 1024->256@14 b64', 64, 1024, 256, 14, 1),
   S('1x1s2 256->512@56 b1', 1, 256, 512, 56, 1, { s: 2 }), S('1x1s2 1024->2048@14 b1', 1, 1024, 2048, 14, 1, { s: 2 }),
   S('1x1s2 256->512@56 b16', 16, 256, 512, 56, 1, { s: 2 }),
+  // 5x5 stride 1 (the CIFAR-10 demo's, LeNet-5's second).
+  S('5x5 3->16@32 b64', 64, 3, 16, 32, 5), S('5x5 16->20@16 b64', 64, 16, 20, 16, 5), S('5x5 6->16@14 b64', 64, 6, 16, 14, 5, { p: 0 }),
   // Strided and large kernels, dilation.
   S('3x3s2 128@56 b1', 1, 128, 128, 56, 3, { s: 2 }), S('3x3s2 64->128@32 b64', 64, 64, 128, 32, 3, { s: 2 }),
   S('stem 7x7s2 3->64@224 b1', 1, 3, 64, 224, 7, { s: 2, p: 3 }), S('stem 7x7s2 3->64@224 b8', 8, 3, 64, 224, 7, { s: 2, p: 3 }),
