@@ -9,8 +9,10 @@
  * (assembly/direct.ts) in the forward pass, the stride-1 input gradient and the filter gradient.
  *   forward:          y_g = W_g [kg, cg*kh*kw] x im2col(x_g)         (1x1 stride 1: x_g itself)
  *   input gradient:   stride 1 -> a forward convolution of dy with the flipped, transposed
- *                     filters (so it gets Winograd too); otherwise dcols = W_g^T dy_g, col2im
- *   filter gradient:  dW_g = sum over images of dy_g x im2col(x_g)^T
+ *                     filters (so it gets Winograd too); 1x1 stride 1 -> W_g^T dy_g straight
+ *                     into dx; otherwise dcols = W_g^T dy_g, col2im
+ *   filter gradient:  dW_g = sum over images of dy_g x im2col(x_g)^T; 3x3 and 5x5 stride 1 by
+ *                     Winograd where its cost model says so (winograd.ts, gradPlan)
  * Inputs the fast path does not cover go to the js reference, which also words the errors.
  */
 import type { Conv2DAttrs, KernelTensor } from '../kernels.js';
