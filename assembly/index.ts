@@ -8,7 +8,8 @@ import { gemmTask, GEMM_SCRATCH } from './gemm';
 import { col2imPhaseTask, col2imTask } from './col2im';
 import { filterTask, flatTask, inputFlatTask, winogradTask } from './winograd';
 import { banded6Task, filter6Task, flat6Task, inputFlat6Task, F25, F43, F45 } from './winograd4';
-import { winograd5FilterTask } from './winograd5filter';
+import { winogradFilterGradTask, F23 } from './winogradgrad';
+import { flipTask } from './flip';
 import { eltTask } from './elementwise';
 import { gemvTask } from './gemv';
 import { directConvTask, directFilterTask } from './direct';
@@ -93,10 +94,13 @@ export const KIND_REDUCE = 61;
 export const KIND_DW_CONV = 50;
 export const KIND_DW_INPUT = 51;
 export const KIND_DW_FILTER = 52;
+export const KIND_WINOGRAD23_FILTER_GRAD = 41;
+export const KIND_WINOGRAD43_FILTER_GRAD = 42;
+export const KIND_FLIP_FILTERS = 43;
 
 /** Bumped whenever a job layout changes; the loader refuses a kernels.wasm of another version. */
 export function abiVersion(): i32 {
-  return 12;
+  return 13;
 }
 
 /** Bytes of per-thread scratch the GEMM needs. */
@@ -128,8 +132,11 @@ function dispatch(job: usize, kind: i32, t: i32, tid: i32): void {
     case KIND_WINOGRAD45_FLAT: flat6Task(job, t, scratch(job, tid), F45); break;
     case KIND_WINOGRAD45_FILTER: filter6Task(job, t, scratch(job, tid), F45); break;
     case KIND_WINOGRAD45_BANDED: banded6Task(job, t, scratch(job, tid), F45); break;
-    case KIND_WINOGRAD25_FILTER_GRAD: winograd5FilterTask(job, t, scratch(job, tid), F25); break;
-    case KIND_WINOGRAD45_FILTER_GRAD: winograd5FilterTask(job, t, scratch(job, tid), F45); break;
+    case KIND_WINOGRAD25_FILTER_GRAD: winogradFilterGradTask(job, t, scratch(job, tid), F25); break;
+    case KIND_WINOGRAD45_FILTER_GRAD: winogradFilterGradTask(job, t, scratch(job, tid), F45); break;
+    case KIND_WINOGRAD23_FILTER_GRAD: winogradFilterGradTask(job, t, scratch(job, tid), F23); break;
+    case KIND_WINOGRAD43_FILTER_GRAD: winogradFilterGradTask(job, t, scratch(job, tid), F43); break;
+    case KIND_FLIP_FILTERS: flipTask(job, t); break;
     case KIND_ELEMENTWISE: eltTask(job, t); break;
     case KIND_GEMV: gemvTask(job, t); break;
     case KIND_MAXPOOL: maxPoolTask(job, t); break;

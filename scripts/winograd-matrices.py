@@ -105,3 +105,39 @@ for name, at, g, bt in (('F(2x2,5x5)', AT2, G5, BT), ('F(4x4,5x5)', AT45, G45, B
         ref = np.array([[sum((d[c, i:i + 5, j:j + 5] * w[c]).sum() for c in range(20)) for j in range(m)] for i in range(m)])
         worst = max(worst, np.abs(y - ref).max() / np.sqrt((w ** 2).sum()))
     print(f'float32 {name}, 20 channels: {worst:.1e} of the output scale')
+
+# The 3x3 filter gradients, F(2x2,3x3) (Lavin & Gray's points 0, 1, -1, infinity) and F(4x4,3x3):
+# dW = G^T [sum over tiles of (A dy A^T) . (B^T x B)] G, checked against direct sums, then their
+# float32 error with the sum run in float32 in tile order, as the kernel's GEMM does (a 16x16 image
+# of 64 channels, batch 16: 4096 products per tap), against the float64 sum, relative to the
+# largest dW; a plain float32 sum of the same products for comparison.
+BT2 = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], float)
+AT23 = np.array([[1, 1, 1, 0], [0, 1, -1, -1]], float)
+G23 = np.array([[1, 0, 0], [.5, .5, .5], [.5, -.5, .5], [0, 0, 1]])
+for name, at, g, bt, m, t in (('F(2x2,3x3)', AT23, G23, BT2, 2, 4), ('F(4x4,3x3)', AT4, G3, BT, 4, 6)):
+    x, dy = rng.standard_normal((4 * m + 2, 4 * m + 2)), rng.standard_normal((4 * m, 4 * m))
+    acc = np.zeros((t, t))
+    for ty in range(4):
+        for tx in range(4):
+            acc += (at.T @ dy[m * ty:m * ty + m, m * tx:m * tx + m] @ at) * (bt @ x[m * ty:m * ty + t, m * tx:m * tx + t] @ bt.T)
+    ref = np.array([[(dy * x[u:u + 4 * m, v:v + 4 * m]).sum() for v in range(3)] for u in range(3)])
+    print(f'filter gradient {name} max error {np.abs(g.T @ acc @ g - ref).max():.1e}')
+    n, hw = 16, 16
+    worst = plain = 0.0
+    for _ in range(3):
+        xs = rng.uniform(-1, 1, (n, hw + 2, hw + 2))
+        dys = rng.uniform(-1, 1, (n, hw, hw))
+        prods = []
+        for i in range(n):
+            for ty in range(hw // m):
+                for tx in range(hw // m):
+                    a = (at.T.astype(f) @ dys[i, m * ty:m * ty + m, m * tx:m * tx + m].astype(f) @ at.astype(f)).astype(f)
+                    b = (bt.astype(f) @ xs[i, m * ty:m * ty + t, m * tx:m * tx + t].astype(f) @ bt.T.astype(f)).astype(f)
+                    prods.append(a * b)
+        acc = np.cumsum(np.array(prods, f), axis=0, dtype=f)[-1]
+        got = g.T.astype(f) @ acc @ g.astype(f)
+        ref = np.array([[(dys * xs[:, u:u + hw, v:v + hw]).sum() for v in range(3)] for u in range(3)])
+        direct = np.array([[np.cumsum((dys * xs[:, u:u + hw, v:v + hw]).astype(f).ravel(), dtype=f)[-1] for v in range(3)] for u in range(3)])
+        worst = max(worst, np.abs(got - ref).max() / np.abs(ref).max())
+        plain = max(plain, np.abs(direct - ref).max() / np.abs(ref).max())
+    print(f'float32 {name} filter gradient, {n * hw * hw} products per tap: {worst:.1e} of the largest dW (plain float32 sum {plain:.1e})')

@@ -25,6 +25,11 @@ const CASES: Case[] = [
   { name: 'dilation and stride, rectangular kernel', x: [1, 5, 15, 12], k: 7, kernel: [2, 3], stride: [2, 1], pad: [1, 0, 2, 1], dilation: [2, 3] },
   { name: '1x1 (plain GEMM)', x: [2, 8, 7, 7], k: 12, kernel: [1, 1] },
   { name: '1x1 stride 2 (ResNet shortcut)', x: [2, 8, 7, 7], k: 12, kernel: [1, 1], stride: [2, 2] },
+  // 1x1 input gradient: W^T dy straight into dx (few and many input channels, groups, odd sizes).
+  { name: '1x1 many channels, batch 1 (bottleneck)', x: [1, 70, 9, 13], k: 36, kernel: [1, 1] },
+  { name: '1x1 few filters, many channels', x: [3, 40, 5, 7], k: 5, kernel: [1, 1] },
+  { name: '1x1 groups 2, odd channels', x: [2, 10, 6, 5], k: 6, kernel: [1, 1], groups: 2 },
+  { name: '1x1 groups 2, many channels per group', x: [1, 96, 4, 3], k: 34, kernel: [1, 1], groups: 2 },
   { name: '7x7 stride 2 pad 3 (ResNet stem)', x: [1, 3, 23, 23], k: 8, kernel: [7, 7], stride: [2, 2], pad: [3, 3, 3, 3] },
   { name: 'LeNet conv1 with relu', x: [4, 1, 28, 28], k: 6, kernel: [5, 5], pad: [2, 2, 2, 2], relu: true },
   { name: 'single pixel output', x: [3, 4, 3, 3], k: 2, kernel: [3, 3] },

@@ -9,14 +9,16 @@
  * (assembly/direct.ts) in the forward pass, the stride-1 input gradient and the filter gradient.
  *   forward:          y_g = W_g [kg, cg*kh*kw] x im2col(x_g)         (1x1 stride 1: x_g itself)
  *   input gradient:   stride 1 -> a forward convolution of dy with the flipped, transposed
- *                     filters (so it gets Winograd too); otherwise dcols = W_g^T dy_g, col2im
- *   filter gradient:  dW_g = sum over images of dy_g x im2col(x_g)^T
+ *                     filters (so it gets Winograd too); 1x1 stride 1 -> W_g^T dy_g straight
+ *                     into dx; otherwise dcols = W_g^T dy_g, col2im
+ *   filter gradient:  dW_g = sum over images of dy_g x im2col(x_g)^T; 3x3 and 5x5 stride 1 by
+ *                     Winograd where its cost model says so (winograd.ts, gradPlan)
  * Inputs the fast path does not cover go to the js reference, which also words the errors.
  */
 import type { Conv2DAttrs, KernelTensor } from '../kernels.js';
 import { conv2d as jsConv2d, conv2dBackpropFilter as jsFilter, conv2dBackpropInput as jsInput } from '../js/conv2d.js';
-import { BMODE, C2I, DC, EP, KIND } from './job-layout.js';
-import { gemmSpec, PARALLEL_MACS, runGemm, type ConvGeo } from './gemm.js';
+import { BMODE, C2I, DC, EP, FL, KIND } from './job-layout.js';
+import { gemmSpec, PARALLEL_MACS, runGemm, sumParts, type ConvGeo } from './gemm.js';
 import { runtime } from './instance.js';
 import type { WasmRuntime } from './runtime.js';
 import { runWinograd, runWinogradFilter, winogradApplies, winogradFilterApplies } from './winograd.js';
@@ -202,7 +204,8 @@ function forwardPhases(rt: WasmRuntime, x: number, w: number, ep: Epilogue, y: n
 /** Which convolutions take the direct kernels (tests): forward and filter gradient. */
 export function directPaths(xShape: readonly number[], wShape: readonly number[], attrs: Conv2DAttrs): { forward: boolean; filter: boolean } {
   const d = dims(xShape, wShape, attrs);
-  return { forward: !!d && !winogradApplies(attrs, d.c, d.k) && directApplies(d, attrs), filter: !!d && directFilterApplies(d, attrs) };
+  const winoFilter = !!d && d.g === 1 && winogradFilterApplies(attrs, d.n, d.c, d.k, runtime().plannedThreads());
+  return { forward: !!d && !winogradApplies(attrs, d.c, d.k) && directApplies(d, attrs), filter: !!d && !winoFilter && directFilterApplies(d, attrs) };
 }
 
 export function conv2d(x: KernelTensor, w: KernelTensor, bias: KernelTensor | null, attrs: Conv2DAttrs): Float32Array {
@@ -221,20 +224,20 @@ export function conv2d(x: KernelTensor, w: KernelTensor, bias: KernelTensor | nu
   return rt.read(py, d.n * d.k * d.ohw);
 }
 
-/** W [K, cg, kh, kw] -> W' [C, kg, kh, kw]: per group, in/out channels swapped, taps rotated 180 degrees. */
-function flipFilters(w: Float32Array, d: Dims, kh: number, kw: number): Float32Array {
-  const out = new Float32Array(w.length);
-  const taps = kh * kw;
-  for (let g = 0; g < d.g; g++) {
-    for (let k = 0; k < d.kg; k++) {
-      for (let c = 0; c < d.cg; c++) {
-        const src = ((g * d.kg + k) * d.cg + c) * taps;
-        const dst = ((g * d.cg + c) * d.kg + k) * taps;
-        for (let t = 0; t < taps; t++) out[dst + t] = w[src + taps - 1 - t]!;
-      }
-    }
-  }
-  return out;
+/** Filters per task of the flip job. */
+const FLIP_ROWS = 16;
+
+/**
+ * W [K, cg, kh, kw] -> W' [C, kg, kh, kw]: per group, in/out channels swapped, taps rotated 180
+ * degrees (assembly/flip.ts). Returns its pointer.
+ */
+function flipFilters(rt: WasmRuntime, w: Float32Array, d: Dims, kh: number, kw: number): number {
+  const src = rt.put(w);
+  const dst = rt.alloc(w.length);
+  const v = [[FL.SRC, src], [FL.DST, dst], [FL.KG, d.kg], [FL.CG, d.cg], [FL.TAPS, kh * kw], [FL.ROWS, FLIP_ROWS]] as const;
+  for (const [slot, value] of v) rt.arg(slot, value);
+  rt.run(KIND.flipFilters, d.g * Math.ceil(d.kg / FLIP_ROWS), 0, w.length >= 1 << 16);
+  return dst;
 }
 
 /** Per-thread scratch bytes of col2im's phase planes at most. */
@@ -263,11 +266,27 @@ export function conv2dBackpropInput(dy: KernelTensor, w: KernelTensor, inputShap
   // unpadded 5x5), W^T dy + col2im moves several times less data.
   // (The direct kernels of few filters read dy in place through an offset table: no column
   // matrix either way, so the flip always wins there.)
+  if (pointwise(attrs, d)) {
+    // 1x1 stride 1: dx_g = W_g^T dy_g is the whole gradient (no column matrix, nothing to add
+    // up), the GEMM reading W transposed: no flipped copy of the filters.
+    const pw = rt.put(w.data);
+    const pdx = rt.alloc(size);
+    runGemm(rt, gemmSpec({
+      m: d.cg, n: d.ohw, k: d.kg,
+      a: pw, ars: 1, acs: d.cg,
+      bmode: d.cg <= SMALL_M ? BMODE.direct : BMODE.strided,
+      b: pdy, brs: d.ohw, bcs: 1,
+      c: pdx, ldc: d.ohw,
+      nb1: d.n, nb2: d.g, as1: 0, as2: d.kg * d.cg,
+      bs1: d.k * d.ohw, bs2: d.kg * d.ohw, cs1: d.c * d.ohw, cs2: d.cg * d.ohw,
+    }));
+    return rt.read(pdx, size);
+  }
   const fd: Dims = { n: d.n, c: d.k, h: attrs.out[0], w: attrs.out[1], k: d.c, g: d.g, cg: d.kg, kg: d.cg, rows: d.kg * kh * kw, ohw: d.h * d.w };
   const flip = attrs.stride[0] === 1 && attrs.stride[1] === 1 && pads.every((p) => p >= 0) &&
     (d.cg > SMALL_M || winogradApplies(flipped, d.k, d.c) || directApplies(fd, flipped) || d.kg * d.h * d.w <= 2 * d.cg * d.ohw);
   if (flip) {
-    const pw = rt.put(flipFilters(w.data, d, kh, kw));
+    const pw = flipFilters(rt, w.data, d, kh, kw);
     const pdx = rt.alloc(size);
     forward(rt, pdy, pw, { bias: 0, scale: 0, relu: false }, pdx, fd, flipped);
     return rt.read(pdx, size);
@@ -345,7 +364,7 @@ function runDirectFilter(rt: WasmRuntime, px: number, pdy: number, d: Dims, attr
   rt.arg(DC.IPP, ipp);
   rt.arg(DC.IMGB, imgb);
   rt.run(KIND.directFilter, kParts * d.g, scratch, macs >= PARALLEL_MACS);
-  return rt.readSum(pdw, size, kParts);
+  return sumParts(rt, pdw, size, kParts);
 }
 
 export function conv2dBackpropFilter(x: KernelTensor, dy: KernelTensor, filterShape: readonly number[], attrs: Conv2DAttrs): Float32Array {
@@ -358,7 +377,7 @@ export function conv2dBackpropFilter(x: KernelTensor, dy: KernelTensor, filterSh
   const px = rt.put(x.data);
   const pdy = rt.put(dy.data);
   const size = d.k * d.rows;
-  if (d.g === 1 && winogradFilterApplies(attrs, d.c, d.k)) return runWinogradFilter(rt, px, pdy, d.n, d.c, d.h, d.w, d.k, attrs);
+  if (d.g === 1 && winogradFilterApplies(attrs, d.n, d.c, d.k, rt.plannedThreads())) return runWinogradFilter(rt, px, pdy, d.n, d.c, d.h, d.w, d.k, attrs);
   if (directFilterApplies(d, attrs)) return runDirectFilter(rt, px, pdy, d, attrs);
   const pw = pointwise(attrs, d);
   // dW is small next to the work when images are many: split the image sum over threads
@@ -396,5 +415,5 @@ export function conv2dBackpropFilter(x: KernelTensor, dy: KernelTensor, filterSh
     kImages: d.n, ask: d.k * d.ohw, bsk,
     geo: geo(d, attrs), extraScratch: cols ? colsBytes(d) : 0,
   }), kParts, size);
-  return rt.readSum(pdw, size, kParts);
+  return sumParts(rt, pdw, size, kParts);
 }

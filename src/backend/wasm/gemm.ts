@@ -3,7 +3,7 @@
  * a sum over images, with operands in the arena. `GemmSpec` names what assembly/gemm.ts reads;
  * `runGemm` picks the task tiling for the threads at hand and runs it.
  */
-import { BMODE, G, KIND, MR, NR } from './job-layout.js';
+import { BMODE, E, EOP, G, KIND, MR, NR } from './job-layout.js';
 import type { WasmRuntime } from './runtime.js';
 
 /** Convolution geometry for the implicit-im2col B modes (one image, one group). */
@@ -117,4 +117,22 @@ export function runGemv(rt: WasmRuntime, m: number, n: number, k: number, a: num
   const v = [[G.M, m], [G.N, n], [G.K, k], [G.A, a], [G.B, w], [G.C, c], [G.LDC, n], [G.FLAGS, flags], [G.BIAS, bias], [G.TILEN, tileN]] as const;
   for (const [slot, value] of v) rt.arg(slot, value);
   rt.run(KIND.gemv, ceilDiv(n, tileN), 0, parallel);
+}
+
+/** Floats per task of sumParts' additions. */
+const SUM_CHUNK = 1 << 15;
+
+/**
+ * The sum of `parts` partial results of n floats each, one after the other from ptr (the
+ * filter gradients' partial dW's), added up in part order (the bits never depend on timing)
+ * by the elementwise job into the first, then read out. In wasm rather than in js: the
+ * additions of a large dW's partial sums in js cost as much as a good part of its kernel.
+ */
+export function sumParts(rt: WasmRuntime, ptr: number, n: number, parts: number): Float32Array {
+  if (parts === 1 || n < 4096) return rt.readSum(ptr, n, parts);
+  for (let p = 1; p < parts; p++) {
+    [[E.OP, EOP.add], [E.A, ptr], [E.B, ptr + 4 * p * n], [E.OUT, ptr], [E.N, n], [E.CHUNK, SUM_CHUNK]].forEach(([s, v]) => rt.arg(s!, v!));
+    rt.run(KIND.elementwise, Math.ceil(n / SUM_CHUNK), 0, n >= 4 * SUM_CHUNK);
+  }
+  return rt.read(ptr, n);
 }

@@ -13,7 +13,8 @@ export const KIND = { gemm: 1, col2im: 2, winograd: 3, winogradFilter: 4, elemen
   clamp: 65, clampGrad: 66, softplus: 67, softplusGrad: 68, prelu: 69, preluGrad: 70, pad: 71, padGrad: 72, gather: 73, argMax: 74, topK: 75,
   multiMargin: 76, multiMarginGrad: 77, adaptiveMaxPool: 78, lcForward: 79, lcInput: 80, lcFilter: 81,
   batchNormStats: 55, batchNormGrad: 56, softmax: 57, nll: 58, unary: 59, broadcast: 60, reduce: 61,
-  dwConv: 50, dwInput: 51, dwFilter: 52 } as const;
+  dwConv: 50, dwInput: 51, dwFilter: 52,
+  winograd23FilterGrad: 41, winograd43FilterGrad: 42, flipFilters: 43 } as const;
 
 /** Header words of the job block (assembly/job.ts). */
 export const JOB = { gen: 0, next: 1, fin: 2, ntasks: 3, kind: 4, ready: 5, exit: 6, scratch: 7, sstride: 8, dead: 9, join: 10, args: 16 } as const;
@@ -64,8 +65,11 @@ export const W = {
   V: 22, TW4: 23, PANELS: 24, TC: 25, CC: 26, SCALE: 27,
 } as const;
 
-/** assembly/winograd5filter.ts: the filter gradient of 5x5 convolutions by F(2x2, 5x5) or F(4x4, 5x5) */
-export const FG = { X: 0, DY: 1, OUT: 2, N: 3, C: 4, K: 5, H: 6, W: 7, OH: 8, OW: 9, PT: 10, PL: 11, IPP: 12, RC: 13, SWAP: 14 } as const;
+/** assembly/winogradgrad.ts: the filter gradient of 3x3 and 5x5 convolutions by Winograd (F(2x2, 3x3), F(4x4, 3x3), F(2x2, 5x5), F(4x4, 5x5)) */
+export const FG = { X: 0, DY: 1, OUT: 2, N: 3, C: 4, K: 5, H: 6, W: 7, OH: 8, OW: 9, PT: 10, PL: 11, IPP: 12, RC: 13, SWAP: 14, IC: 15, KBLK: 16 } as const;
+
+/** assembly/flip.ts: the flipped filters of the stride-1 input gradient */
+export const FL = { SRC: 0, DST: 1, KG: 2, CG: 3, TAPS: 4, ROWS: 5 } as const;
 
 /** assembly/elementwise.ts */
 export const E = { OP: 0, A: 1, B: 2, OUT: 3, N: 4, CHUNK: 5, ALPHA: 6 } as const;
