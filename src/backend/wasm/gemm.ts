@@ -95,15 +95,12 @@ export function runGemm(rt: WasmRuntime, s: GemmSpec, kParts = 1, cspart = 0): v
   const tileM = roundUp(ceilDiv(s.m, tilesM), MR);
   tilesN = ceilDiv(s.n, tileN);
   tilesM = ceilDiv(s.m, tileM);
-  const v = [
-    [G.M, s.m], [G.N, s.n], [G.K, s.k], [G.A, s.a], [G.ARS, s.ars], [G.ACS, s.acs],
-    [G.BMODE, s.bmode], [G.B, s.b], [G.BRS, s.brs], [G.BCS, s.bcs], [G.C, s.c], [G.LDC, s.ldc],
-    [G.FLAGS, s.flags], [G.BIAS, s.bias], [G.TILEM, tileM], [G.TILEN, tileN], [G.TILESM, tilesM], [G.TILESN, tilesN],
-    [G.NB2, s.nb2], [G.NBATCH, s.nb1 * s.nb2], [G.AS1, s.as1], [G.AS2, s.as2], [G.BS1, s.bs1], [G.BS2, s.bs2],
-    [G.CS1, s.cs1], [G.CS2, s.cs2], [G.BIASS2, s.biass2], [G.KIMG, s.kImages], [G.ASK, s.ask], [G.BSK, s.bsk],
-    [G.KPARTS, kParts], [G.CSPART, cspart], [G.SCALE, s.scale],
-  ] as const;
-  for (const [slot, value] of v) rt.arg(slot, value);
+  rt.args(G, {
+    M: s.m, N: s.n, K: s.k, A: s.a, ARS: s.ars, ACS: s.acs, BMODE: s.bmode, B: s.b, BRS: s.brs, BCS: s.bcs, C: s.c, LDC: s.ldc,
+    FLAGS: s.flags, BIAS: s.bias, TILEM: tileM, TILEN: tileN, TILESM: tilesM, TILESN: tilesN, NB2: s.nb2, NBATCH: s.nb1 * s.nb2,
+    AS1: s.as1, AS2: s.as2, BS1: s.bs1, BS2: s.bs2, CS1: s.cs1, CS2: s.cs2, BIASS2: s.biass2, KIMG: s.kImages, ASK: s.ask, BSK: s.bsk,
+    KPARTS: kParts, CSPART: cspart, SCALE: s.scale,
+  });
   const g = s.geo;
   if (g) [g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, g.oh, g.ow].forEach((x, i) => rt.arg(G.GEO + i, x));
   rt.run(KIND.gemm, kParts * s.nb1 * s.nb2 * tilesM * tilesN, rt.gemmScratch + s.extraScratch, parallel);
@@ -114,8 +111,7 @@ export function runGemv(rt: WasmRuntime, m: number, n: number, k: number, a: num
   const parallel = m * n * k >= PARALLEL_MACS;
   const threads = parallel ? rt.threads() : 1;
   const tileN = roundUp(ceilDiv(n, 8 * threads), 4);
-  const v = [[G.M, m], [G.N, n], [G.K, k], [G.A, a], [G.B, w], [G.C, c], [G.LDC, n], [G.FLAGS, flags], [G.BIAS, bias], [G.TILEN, tileN]] as const;
-  for (const [slot, value] of v) rt.arg(slot, value);
+  rt.args(G, { M: m, N: n, K: k, A: a, B: w, C: c, LDC: n, FLAGS: flags, BIAS: bias, TILEN: tileN });
   rt.run(KIND.gemv, ceilDiv(n, tileN), 0, parallel);
 }
 

@@ -283,6 +283,14 @@ export class WasmRuntime {
     this.i32view[(JOB_AT >> 2) + JOB.args + i] = v;
   }
 
+  /**
+   * Sets a job's int32 arguments by name in one of job-layout.ts's slot tables:
+   * `rt.args(BN, { X: px, Y: py, C: c })`. Slots not named keep what they held.
+   */
+  args<T extends Readonly<Record<string, number>>>(table: T, values: { readonly [K in keyof T]?: number }): void {
+    for (const key of Object.keys(values) as (keyof T & string)[]) this.arg(table[key]!, values[key]!);
+  }
+
   argf(i: number, v: number): void {
     this.f32[(JOB_AT >> 2) + JOB.args + i] = v;
   }
