@@ -1,6 +1,6 @@
 // Binary functions with NumPy broadcasting, and pow (src/backend/js/elementwise.ts). The caller
 // collapses the output shape to outer dims and one inner run of L elements along which a and b
-// each either advance (stride 1) or stay (stride 0, a broadcast value): [N, C, H, W] op
+// each advance (stride 1), stay (stride 0, a broadcast value) or step (a strided view, gathered): [N, C, H, W] op
 // [1, C, 1, 1] is N * C rows of H * W against one b value each. A task is a range of output
 // elements, which may start and end inside rows.
 import { arg } from './job';
@@ -51,15 +51,20 @@ export const B_ADD = 1, B_SUB = 2, B_MUL = 3, B_DIV = 4, B_POW = 5, B_MAX = 6, B
   }
 }
 
-/** n (<= 4 when partial) elements from p, advancing (s == 1) or the one value at p (s == 0). */
+/**
+ * n (<= 4 when partial) elements from p, s floats apart: contiguous (s == 1), the one value at p
+ * (s == 0, a broadcast value), or gathered (any other s: a strided view's inner dim).
+ */
 // @ts-ignore: decorator
-@inline function load4(p: usize, s: i32, n: i32): v128 {
+@inline export function load4(p: usize, s: i32, n: i32): v128 {
   if (s == 0) return f32x4.splat(load<f32>(p));
-  if (n >= 4) return v128.load(p);
+  if (s == 1 && n >= 4) return v128.load(p);
+  const d = <usize>(s << 2);
   let v = f32x4.splat(0);
   if (n > 0) v = f32x4.replace_lane(v, 0, load<f32>(p));
-  if (n > 1) v = f32x4.replace_lane(v, 1, load<f32>(p, 4));
-  if (n > 2) v = f32x4.replace_lane(v, 2, load<f32>(p, 8));
+  if (n > 1) v = f32x4.replace_lane(v, 1, load<f32>(p + d));
+  if (n > 2) v = f32x4.replace_lane(v, 2, load<f32>(p + 2 * d));
+  if (n > 3) v = f32x4.replace_lane(v, 3, load<f32>(p + 3 * d));
   return v;
 }
 

@@ -1,13 +1,18 @@
 // Every Unary function and its gradient (UnaryGrad), in float64 on two lanes and rounded once to
 // float32, as the js reference (src/backend/js/elementwise.ts) evaluates them: the same float64
 // expressions, with Math.exp / expm1 / log1p / log / tanh replaced by vmath.ts's (a few float64
-// ulps), so the float32 results equal the reference's but for rare last-bit ties. The input
-// array splits into chunks, one task each.
+// ulps), so the float32 results equal the reference's but for rare last-bit ties. The output
+// splits into chunks, one task each. Strided inputs (views) come as broadcast.ts's operands do:
+// outer dims with each operand's strides and an inner run of L elements with one stride each
+// (U_L == 0: every operand contiguous).
 import { arg, ARGS } from './job';
 import { storeLanes } from './mem';
+import { load4 } from './broadcast';
 import { exp2x, expm12x, hi2, join4, lo2, log1p2x, log2x, tanh2x } from './vmath';
 
 export const U_OP = 0, U_X = 1, U_Y = 2, U_DY = 3, U_OUT = 4, U_N = 5, U_CHUNK = 6, U_GRAD = 7, U_ALPHA = 8; // ALPHA: float64, 8-9
+/** Strided operands: inner run L, its strides, outer dims (up to 6, outermost first) and their strides. */
+export const U_L = 10, U_SX = 11, U_SY = 12, U_SDY = 13, U_ND = 14, U_DIMS = 15, U_STX = 21, U_STY = 27, U_STDY = 33;
 
 export const U_RELU = 1, U_LEAKY = 2, U_ELU = 3, U_SELU = 4, U_SIGMOID = 5, U_TANH = 6, U_SOFTPLUS = 7;
 export const U_EXP = 8, U_LOG = 9, U_NEG = 10, U_ABS = 11, U_SQRT = 12, U_SQUARE = 13, U_RECIPROCAL = 14;
@@ -65,41 +70,60 @@ export const U_EXP = 8, U_LOG = 9, U_NEG = 10, U_ABS = 11, U_SQRT = 12, U_SQUARE
   }
 }
 
-/** Four floats at p, or the first n < 4 of them (the rest 0). */
-// @ts-ignore: decorator
-@inline function load4(p: usize, n: i32): v128 {
-  if (n >= 4) return v128.load(p);
-  let v = f32x4.splat(0);
-  if (n > 0) v = f32x4.replace_lane(v, 0, load<f32>(p));
-  if (n > 1) v = f32x4.replace_lane(v, 1, load<f32>(p, 4));
-  if (n > 2) v = f32x4.replace_lane(v, 2, load<f32>(p, 8));
-  return v;
-}
-
-function runForward(op: i32, x: usize, out: usize, n: i32, alpha: v128): void {
+function runForward(op: i32, x: usize, sx: i32, out: usize, n: i32, alpha: v128): void {
+  const dx = <usize>(sx << 4);
   for (let i = 0; i < n; i += 4) {
-    const o = <usize>i << 2;
-    const v = load4(x + o, n - i);
-    storeLanes(out + o, join4(fwd(op, lo2(v), alpha), fwd(op, hi2(v), alpha)), n - i);
+    const v = load4(x, sx, n - i);
+    storeLanes(out + (<usize>i << 2), join4(fwd(op, lo2(v), alpha), fwd(op, hi2(v), alpha)), n - i);
+    x += dx;
   }
 }
 
-function runGrad(op: i32, x: usize, y: usize, dy: usize, out: usize, n: i32, alpha: v128): void {
+function runGrad(op: i32, x: usize, sx: i32, y: usize, sy: i32, dy: usize, sg: i32, out: usize, n: i32, alpha: v128): void {
+  const dx = <usize>(sx << 4), dyy = <usize>(sy << 4), dg = <usize>(sg << 4);
   for (let i = 0; i < n; i += 4) {
-    const o = <usize>i << 2;
-    const xv = load4(x + o, n - i), yv = load4(y + o, n - i), g = load4(dy + o, n - i);
+    const xv = load4(x, sx, n - i), yv = load4(y, sy, n - i), g = load4(dy, sg, n - i);
     const r0 = f64x2.mul(lo2(g), deriv(op, lo2(xv), lo2(yv), alpha));
     const r1 = f64x2.mul(hi2(g), deriv(op, hi2(xv), hi2(yv), alpha));
-    storeLanes(out + o, join4(r0, r1), n - i);
+    storeLanes(out + (<usize>i << 2), join4(r0, r1), n - i);
+    x += dx;
+    y += dyy;
+    dy += dg;
   }
 }
 
 export function unaryTask(job: usize, t: i32): void {
-  const op = arg(job, U_OP), n = arg(job, U_N), chunk = arg(job, U_CHUNK);
-  const i0 = t * chunk, cnt = min(chunk, n - i0);
-  const off = <usize>i0 << 2;
+  const op = arg(job, U_OP), n = arg(job, U_N), chunk = arg(job, U_CHUNK), grad = arg(job, U_GRAD) != 0;
   const alpha = f64x2.splat(load<f64>(job + (<usize>(ARGS + U_ALPHA) << 2)));
-  const out = <usize>arg(job, U_OUT) + off, x = <usize>arg(job, U_X) + off;
-  if (arg(job, U_GRAD)) runGrad(op, x, <usize>arg(job, U_Y) + off, <usize>arg(job, U_DY) + off, out, cnt, alpha);
-  else runForward(op, x, out, cnt, alpha);
+  const X = <usize>arg(job, U_X), Y = <usize>arg(job, U_Y), DY = <usize>arg(job, U_DY), out = <usize>arg(job, U_OUT);
+  let i = t * chunk;
+  const end = min(n, i + chunk);
+  const L = arg(job, U_L);
+  if (L == 0) {
+    const off = <usize>i << 2;
+    if (grad) runGrad(op, X + off, 1, Y + off, 1, DY + off, 1, out + off, end - i, alpha);
+    else runForward(op, X + off, 1, out + off, end - i, alpha);
+    return;
+  }
+  const sx = arg(job, U_SX), sy = arg(job, U_SY), sg = arg(job, U_SDY), nd = arg(job, U_ND);
+  let row = i / L, col = i % L;
+  while (i < end) {
+    // each operand's offset of this row, from its index over the outer dims
+    let ix = 0, iy = 0, ig = 0, r = row;
+    for (let d = nd - 1; d >= 0; d--) {
+      const size = arg(job, U_DIMS + d);
+      const k = r % size;
+      r /= size;
+      ix += k * arg(job, U_STX + d);
+      iy += k * arg(job, U_STY + d);
+      ig += k * arg(job, U_STDY + d);
+    }
+    const cnt = min(L - col, end - i);
+    const px = X + (<usize>(ix + col * sx) << 2), po = out + (<usize>i << 2);
+    if (grad) runGrad(op, px, sx, Y + (<usize>(iy + col * sy) << 2), sy, DY + (<usize>(ig + col * sg) << 2), sg, po, cnt, alpha);
+    else runForward(op, px, sx, po, cnt, alpha);
+    i += cnt;
+    row++;
+    col = 0;
+  }
 }

@@ -11,6 +11,13 @@
 export interface KernelTensor {
   readonly data: Float32Array;
   readonly shape: readonly number[];
+  /**
+   * A strided view: element (i0, i1, ...) is data[offset + i0 * strides[0] + i1 * strides[1] + ...]
+   * (in elements). Only kernels a backend lists in `Backend.stridedInputs` ever receive these;
+   * every other kernel gets `data` contiguous in row-major order and both fields absent.
+   */
+  readonly strides?: readonly number[];
+  readonly offset?: number;
 }
 
 /** Elementwise unary functions (forward `Unary`, backward `UnaryGrad`). */

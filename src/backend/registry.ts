@@ -18,6 +18,8 @@ export interface Backend {
    * copying it in on every call.
    */
   adopt?(storage: Storage): void;
+  /** Kernels that read strided views as they are (KernelTensor.strides/offset); others get copies. */
+  readonly stridedInputs?: ReadonlySet<KernelName>;
 }
 
 export interface ReferenceBackend extends Backend {
@@ -82,6 +84,13 @@ export function kernel<K extends KernelName>(name: K, role?: GradRole): KernelSi
   }
   const recorder = activeRecorder();
   return recorder ? timedKernel(recorder, name, role, fn) : fn;
+}
+
+/** Does kernel `name`, as kernel(name) resolves it now, read strided views without a copy? */
+export function acceptsStrided(name: KernelName): boolean {
+  const b = getBackend();
+  const owner = b.kernels[name] ? b : reference;
+  return owner?.stridedInputs?.has(name) ?? false;
 }
 
 /** Which kernels a backend implements itself (the rest fall back to js). */

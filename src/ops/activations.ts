@@ -4,7 +4,7 @@ import type { UnaryOp } from '../backend/kernels.js';
 import { isGradEnabled, record } from '../autograd/tape.js';
 import { ConvkitError, fmtShape } from '../tensor/errors.js';
 import { Tensor } from '../tensor/tensor.js';
-import { expectTensor, kin, kout } from './kernel-io.js';
+import { expectTensor, kin, kinStrided, kout } from './kernel-io.js';
 
 /**
  * Elementwise activations and math functions. Most are thin wrappers over the Unary and
@@ -21,8 +21,8 @@ function finite(v: unknown, op: string, name: string): number {
 /** y = f(x) through the Unary kernel; the backward reads x and y (UnaryGrad). */
 function unaryOp(x: Tensor, op: UnaryOp, alpha: number, name: string): Tensor {
   expectTensor(x, name, 'input');
-  const y = kout(kernel('Unary')(kin(x, name), op, alpha), x.shape);
-  return record(y, name, [x], (g) => [kout(kernel('UnaryGrad')(kin(x), kin(y), kin(g), op, alpha), x.shape)], [y]);
+  const y = kout(kernel('Unary')(kinStrided(x, 'Unary', name), op, alpha), x.shape);
+  return record(y, name, [x], (g) => [kout(kernel('UnaryGrad')(kinStrided(x, 'UnaryGrad'), kinStrided(y, 'UnaryGrad'), kinStrided(g, 'UnaryGrad'), op, alpha), x.shape)], [y]);
 }
 
 export interface ReluOptions {
@@ -46,7 +46,7 @@ export function relu(x: Tensor, opts: ReluOptions = {}): Tensor {
         'its gradient refers to; use relu(x) without inplace, or apply it inside noGrad()',
     );
   }
-  const y = kernel('Unary')(kin(x, 'relu'), 'relu', 0);
+  const y = kernel('Unary')(kinStrided(x, 'Unary', 'relu'), 'relu', 0);
   writeInto(x, y);
   if (tracking) {
     // The pre-relu value becomes a separate node holding x's old history; x now stands for the output.

@@ -3,7 +3,7 @@ import type { BinaryOp } from '../backend/kernels.js';
 import { record } from '../autograd/tape.js';
 import { broadcastShapes } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { expectTensor, kin, kout } from './kernel-io.js';
+import { expectTensor, kin, kinStrided, kout } from './kernel-io.js';
 import { activationGrad, checkActivation, fusedName, type FusedActivation } from './fused-activation.js';
 
 type Operand = Tensor | number;
@@ -14,7 +14,7 @@ function scalar(v: number): Tensor {
 
 /** Repeats `x` to `shape` (a copy), optionally scaled; used by reduction gradients. */
 export function broadcastTo(x: Tensor, shape: readonly number[], scale = 1): Tensor {
-  return kout(kernel('Binary')(kin(x), kin(scalar(scale)), 'mul', broadcastShapes(x.shape, shape, 'broadcastTo')), shape);
+  return kout(kernel('Binary')(kinStrided(x, 'Binary'), kin(scalar(scale)), 'mul', broadcastShapes(x.shape, shape, 'broadcastTo')), shape);
 }
 
 /** Sums a broadcast gradient back down to `shape` (the inverse of broadcasting). */
@@ -33,11 +33,11 @@ function binaryOp(a: Operand, b: Operand, op: BinaryOp, activation: FusedActivat
   const ta = typeof a === 'number' ? scalar(a) : expectTensor(a, op, 'first operand');
   const tb = typeof b === 'number' ? scalar(b) : expectTensor(b, op, 'second operand');
   const outShape = broadcastShapes(ta.shape, tb.shape, op);
-  const y = kout(kernel('Binary')(kin(ta, op), kin(tb, op), op, outShape, activation), outShape);
+  const y = kout(kernel('Binary')(kinStrided(ta, 'Binary', op, 'first operand'), kinStrided(tb, 'Binary', op, 'second operand'), op, outShape, activation), outShape);
   return record(y, fusedName(op, activation), [ta, tb], (dy) => {
     // Fused relu: mask dy first (the separate relu's backward), then the op's own rule.
     const g = activationGrad(activation, y, dy);
-    const bin = (p: Tensor, q: Tensor, o: BinaryOp) => kout(kernel('Binary')(kin(p), kin(q), o, broadcastShapes(p.shape, q.shape)), broadcastShapes(p.shape, q.shape));
+    const bin = (p: Tensor, q: Tensor, o: BinaryOp) => kout(kernel('Binary')(kinStrided(p, 'Binary'), kinStrided(q, 'Binary'), o, broadcastShapes(p.shape, q.shape)), broadcastShapes(p.shape, q.shape));
     let ga: Tensor | null = null;
     let gb: Tensor | null = null;
     switch (op) {

@@ -1,5 +1,5 @@
-import type { KernelTensor } from '../backend/kernels.js';
-import { getBackend } from '../backend/registry.js';
+import type { KernelName, KernelTensor } from '../backend/kernels.js';
+import { acceptsStrided, getBackend } from '../backend/registry.js';
 import { isKept } from '../tensor/scope.js';
 import { ConvkitError, fmtShape } from '../tensor/errors.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -19,6 +19,25 @@ export function kin(t: Tensor, op = 'op', arg = 'input'): KernelTensor {
   }
   offerToBackend(t);
   return { data: t.values() as Float32Array, shape: t.shape };
+}
+
+/**
+ * As kin, for kernel `name`: a strided view goes as it is (storage, strides, offset; no copy)
+ * when the backend running `name` reads strided inputs, else contiguous as kin gives it.
+ * `data` spans only the elements the view can reach, so a backend that copies it in copies
+ * no more of the storage than the view covers.
+ */
+export function kinStrided(t: Tensor, name: KernelName, op = 'op', arg = 'input'): KernelTensor {
+  if (t.dtype !== 'float32' || t.isContiguous() || t.size === 0 || !acceptsStrided(name)) return kin(t, op, arg);
+  offerToBackend(t);
+  let lo = t.offset;
+  let hi = t.offset;
+  t.shape.forEach((d, i) => {
+    const reach = (d - 1) * t.strides[i]!;
+    if (reach < 0) lo += reach;
+    else hi += reach;
+  });
+  return { data: t.storage.subarray(lo, hi + 1) as Float32Array, shape: t.shape, strides: t.strides, offset: t.offset - lo };
 }
 
 /** Storages smaller than this are cheap to copy in; not worth a block of their own. */

@@ -45,8 +45,40 @@ function unaryDerivative(op: UnaryOp, alpha: number): (x: number, y: number) => 
   }
 }
 
+/** Strides of `k` over its shape, in elements (a view's own, else row-major), and its first element. */
+function layout(k: KernelTensor): { strides: readonly number[]; offset: number } {
+  return { strides: k.strides ?? contiguousStrides(k.shape), offset: k.offset ?? 0 };
+}
+
+/**
+ * Visits the elements of `shape` in row-major order: body(i, p) with p[j] the index in
+ * operand j's data of element i (`strides[j]` over `shape`, 0 where broadcast).
+ */
+function walk(shape: readonly number[], strides: readonly (readonly number[])[], offsets: readonly number[], body: (i: number, p: readonly number[]) => void): void {
+  const n = sizeOf(shape);
+  const nd = shape.length;
+  const idx = new Array<number>(nd).fill(0);
+  const p = [...offsets];
+  for (let i = 0; i < n; i++) {
+    body(i, p);
+    for (let d = nd - 1; d >= 0; d--) {
+      idx[d]!++;
+      for (let j = 0; j < p.length; j++) p[j]! += strides[j]![d]!;
+      if (idx[d]! < shape[d]!) break;
+      for (let j = 0; j < p.length; j++) p[j]! -= strides[j]![d]! * shape[d]!;
+      idx[d] = 0;
+    }
+  }
+}
+
 export function unary(x: KernelTensor, op: UnaryOp, alpha: number): Float32Array {
   const f = unaryFn(op, alpha);
+  if (x.strides) {
+    const out = new Float32Array(sizeOf(x.shape));
+    const lx = layout(x);
+    walk(x.shape, [lx.strides], [lx.offset], (i, p) => (out[i] = f(x.data[p[0]!]!)));
+    return out;
+  }
   const out = new Float32Array(x.data.length);
   for (let i = 0; i < out.length; i++) out[i] = f(x.data[i]!);
   return out;
@@ -54,6 +86,14 @@ export function unary(x: KernelTensor, op: UnaryOp, alpha: number): Float32Array
 
 export function unaryGrad(x: KernelTensor, y: KernelTensor, dy: KernelTensor, op: UnaryOp, alpha: number): Float32Array {
   const d = unaryDerivative(op, alpha);
+  if (x.strides || y.strides || dy.strides) {
+    const out = new Float32Array(sizeOf(dy.shape));
+    const [lx, ly, lg] = [layout(x), layout(y), layout(dy)];
+    walk(dy.shape, [lx.strides, ly.strides, lg.strides], [lx.offset, ly.offset, lg.offset], (i, p) => {
+      out[i] = dy.data[p[2]!]! * d(x.data[p[0]!]!, y.data[p[1]!]!);
+    });
+    return out;
+  }
   const out = new Float32Array(dy.data.length);
   for (let i = 0; i < out.length; i++) out[i] = dy.data[i]! * d(x.data[i]!, y.data[i]!);
   return out;
@@ -71,9 +111,8 @@ function binaryFn(op: BinaryOp): (a: number, b: number) => number {
   }
 }
 
-/** Strides of `shape` as seen from `outShape` (0 where broadcast). */
-function broadcastStrides(shape: readonly number[], outShape: readonly number[]): number[] {
-  const own = contiguousStrides(shape);
+/** Strides of `shape` as seen from `outShape` (0 where broadcast); `own` for a view. */
+function broadcastStrides(shape: readonly number[], outShape: readonly number[], own: readonly number[] = contiguousStrides(shape)): number[] {
   const lead = outShape.length - shape.length;
   return outShape.map((_, i) => (i < lead || shape[i - lead] === 1 ? 0 : own[i - lead]!));
 }
@@ -89,16 +128,18 @@ function broadcastBinary(a: KernelTensor, b: KernelTensor, op: BinaryOp, outShap
   const f = binaryFn(op);
   const n = sizeOf(outShape);
   const out = new Float32Array(n);
-  if (a.data.length === n && b.data.length === n) {
+  if (a.data.length === n && b.data.length === n && !a.strides && !b.strides) {
     for (let i = 0; i < n; i++) out[i] = f(a.data[i]!, b.data[i]!);
     return out;
   }
-  const sa = broadcastStrides(a.shape, outShape);
-  const sb = broadcastStrides(b.shape, outShape);
+  const la = layout(a);
+  const lb = layout(b);
+  const sa = broadcastStrides(a.shape, outShape, la.strides);
+  const sb = broadcastStrides(b.shape, outShape, lb.strides);
   const nd = outShape.length;
   const idx = new Array<number>(nd).fill(0);
-  let ia = 0;
-  let ib = 0;
+  let ia = la.offset;
+  let ib = lb.offset;
   for (let i = 0; i < n; i++) {
     out[i] = f(a.data[ia]!, b.data[ib]!);
     for (let d = nd - 1; d >= 0; d--) {

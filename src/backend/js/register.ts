@@ -68,4 +68,5 @@ const kernels: KernelSignatures = {
   BatchNormGrad: batchNormGrad,
 };
 
-registerReferenceBackend({ name: 'js', kernels });
+// elementwise.ts reads views through their strides
+registerReferenceBackend({ name: 'js', kernels, stridedInputs: new Set(['Unary', 'UnaryGrad', 'Binary'] as const) });

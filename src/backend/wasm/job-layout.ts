@@ -132,8 +132,12 @@ export const SMOP = { softmax: 0, logSoftmax: 1, softmaxGrad: 2, logSoftmaxGrad:
 /** assembly/nll.ts (W: 0 for none; SPT: samples per task) */
 export const NL = { X: 0, T: 1, W: 2, IGN: 3, OUT: 4, C: 5, INNER: 6, SPT: 7, N: 8, GRAD: 9, DY: 10 } as const;
 
-/** assembly/unary.ts (ALPHA: a float64, two slots; GRAD: dy * op'(x, y) instead of op(x)) */
-export const U = { OP: 0, X: 1, Y: 2, DY: 3, OUT: 4, N: 5, CHUNK: 6, GRAD: 7, ALPHA: 8 } as const;
+/**
+ * assembly/unary.ts (ALPHA: a float64, two slots; GRAD: dy * op'(x, y) instead of op(x)); strided
+ * operands as B's: inner run L (0: all contiguous) with strides SX SY SDY, ND outer dims from
+ * DIMS with strides from STX STY STDY
+ */
+export const U = { OP: 0, X: 1, Y: 2, DY: 3, OUT: 4, N: 5, CHUNK: 6, GRAD: 7, ALPHA: 8, L: 10, SX: 11, SY: 12, SDY: 13, ND: 14, DIMS: 15, STX: 21, STY: 27, STDY: 33, MAXD: 6 } as const;
 export const UOP = {
   relu: 1, leakyRelu: 2, elu: 3, selu: 4, sigmoid: 5, tanh: 6, softplus: 7, exp: 8, log: 9, neg: 10, abs: 11, sqrt: 12, square: 13, reciprocal: 14,
 } as const;

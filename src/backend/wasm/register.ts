@@ -98,6 +98,8 @@ if (simdSupported()) {
       await startRuntime();
     },
     adopt: (storage) => runtime().adopt(storage),
+    // elementwise.ts reads views through stride tables (assembly/broadcast.ts, unary.ts)
+    stridedInputs: new Set(['Unary', 'UnaryGrad', 'Binary'] as const),
   });
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
   const wanted = env?.CONVKIT_BACKEND;
