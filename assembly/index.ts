@@ -100,7 +100,7 @@ export const KIND_FLIP_FILTERS = 43;
 
 /** Bumped whenever a job layout changes; the loader refuses a kernels.wasm of another version. */
 export function abiVersion(): i32 {
-  return 13;
+  return 14;
 }
 
 /** Bytes of per-thread scratch the GEMM needs. */
