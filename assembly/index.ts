@@ -22,6 +22,7 @@ import { argMaxTask, topKTask } from './topk';
 import { multiMarginGradTask, multiMarginTask } from './multi-margin';
 import { adaptiveMaxPoolTask } from './adaptive-max-pool';
 import { lcFilterTask, lcForwardTask, lcInputTask } from './locally-connected';
+import { adamTask, sgdTask } from './optim';
 
 export const KIND_GEMM = 1;
 export const KIND_COL2IM = 2;
@@ -75,10 +76,12 @@ export const KIND_ADAPTIVE_MAXPOOL = 78;
 export const KIND_LC_FORWARD = 79;
 export const KIND_LC_INPUT = 80;
 export const KIND_LC_FILTER = 81;
+export const KIND_SGD = 91;
+export const KIND_ADAM = 92;
 
 /** Bumped whenever a job layout changes; the loader refuses a kernels.wasm of another version. */
 export function abiVersion(): i32 {
-  return 10;
+  return 11;
 }
 
 /** Bytes of per-thread scratch the GEMM needs. */
@@ -144,6 +147,8 @@ function dispatch(job: usize, kind: i32, t: i32, tid: i32): void {
     case KIND_LC_FORWARD: lcForwardTask(job, t, scratch(job, tid)); break;
     case KIND_LC_INPUT: lcInputTask(job, t, scratch(job, tid)); break;
     case KIND_LC_FILTER: lcFilterTask(job, t, scratch(job, tid)); break;
+    case KIND_SGD: sgdTask(job, t); break;
+    case KIND_ADAM: adamTask(job, t); break;
     default: unreachable();
   }
 }

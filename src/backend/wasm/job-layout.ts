@@ -11,7 +11,8 @@ export const KIND = { gemm: 1, col2im: 2, winograd: 3, winogradFilter: 4, elemen
   winograd4Filter: 31, winograd4Banded: 32, winograd25Filter: 33, winograd25Banded: 34, winograd25FilterGrad: 35,
   winograd45Input: 36, winograd45Flat: 37, winograd45Filter: 38, winograd45Banded: 39, winograd45FilterGrad: 40,
   clamp: 65, clampGrad: 66, softplus: 67, softplusGrad: 68, prelu: 69, preluGrad: 70, pad: 71, padGrad: 72, gather: 73, argMax: 74, topK: 75,
-  multiMargin: 76, multiMarginGrad: 77, adaptiveMaxPool: 78, lcForward: 79, lcInput: 80, lcFilter: 81 } as const;
+  multiMargin: 76, multiMarginGrad: 77, adaptiveMaxPool: 78, lcForward: 79, lcInput: 80, lcFilter: 81,
+  sgd: 91, adam: 92 } as const;
 
 /** Header words of the job block (assembly/job.ts). */
 export const JOB = { gen: 0, next: 1, fin: 2, ntasks: 3, kind: 4, ready: 5, exit: 6, scratch: 7, sstride: 8, dead: 9, join: 10, args: 16 } as const;
@@ -107,3 +108,9 @@ export const LC = {
   X: 0, W: 1, BIAS: 2, Y: 3, N: 4, C: 5, H: 6, W_: 7, K: 8, KH: 9, KW: 10, SH: 11, SW: 12, PT: 13, PL: 14, DH: 15, DW: 16, OH: 17, OW: 18,
   UPT: 19, UNITS: 20, CB: 21,
 } as const;
+
+/** assembly/optim.ts: job arguments (SGD: OS, Adam: OA) and the 8 words of a parameter's slot (SL). */
+export const OP = { TAB: 0, SLOTS: 1 } as const;
+export const OS = { LR: 2, MOM: 3, KEEP: 4, WD: 5, NESTEROV: 6 } as const;
+export const OA = { B1: 2, C1: 3, B2: 4, C2: 5, EPS: 6, WD: 7, DECAY: 8, AMS: 9 } as const;
+export const SL = { W: 0, G: 1, M: 2, V: 3, VMAX: 4, A: 6, B: 7, WORDS: 8 } as const;
