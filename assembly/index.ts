@@ -31,6 +31,7 @@ import { argMaxTask, topKTask } from './topk';
 import { multiMarginGradTask, multiMarginTask } from './multi-margin';
 import { adaptiveMaxPoolTask } from './adaptive-max-pool';
 import { lcFilterTask, lcForwardTask, lcInputTask } from './locally-connected';
+import { adamTask, sgdTask } from './optim';
 
 export const KIND_GEMM = 1;
 export const KIND_COL2IM = 2;
@@ -97,10 +98,12 @@ export const KIND_DW_FILTER = 52;
 export const KIND_WINOGRAD23_FILTER_GRAD = 41;
 export const KIND_WINOGRAD43_FILTER_GRAD = 42;
 export const KIND_FLIP_FILTERS = 43;
+export const KIND_SGD = 91;
+export const KIND_ADAM = 92;
 
 /** Bumped whenever a job layout changes; the loader refuses a kernels.wasm of another version. */
 export function abiVersion(): i32 {
-  return 14;
+  return 15;
 }
 
 /** Bytes of per-thread scratch the GEMM needs. */
@@ -179,6 +182,8 @@ function dispatch(job: usize, kind: i32, t: i32, tid: i32): void {
     case KIND_DW_CONV: dwConvTask(job, t, tid); break;
     case KIND_DW_INPUT: dwInputTask(job, t, tid); break;
     case KIND_DW_FILTER: dwFilterTask(job, t, tid); break;
+    case KIND_SGD: sgdTask(job, t); break;
+    case KIND_ADAM: adamTask(job, t); break;
     default: unreachable();
   }
 }

@@ -102,6 +102,45 @@ export interface BatchNormGradients {
   dbias: Float32Array;
 }
 
+// --- optimizer updates (src/backend/js/optimizers.ts) ---
+/**
+ * One parameter's buffers in an optimizer update. Unlike every other kernel, the optimizer
+ * kernels write in place: `w` and the state buffers are updated, `g` is only read.
+ */
+export interface OptimizerSlot {
+  /** The parameter's values (updated). */
+  readonly w: Float32Array;
+  /** Its gradient, as long as w. */
+  readonly g: Float32Array;
+  /** SGD's momentum buffer (null without momentum); Adam's first moment. */
+  readonly m: Float32Array | null;
+  /** Adam's second moment (null for SGD). */
+  readonly v: Float32Array | null;
+  /** Adam with amsgrad: the largest second moment so far; null otherwise. */
+  readonly vMax: Float32Array | null;
+  /** SGD: the momentum buffer's first update (the buffer becomes the gradient). */
+  readonly first: boolean;
+  /** Adam: this parameter's update count t, 1 on the first (bias corrections). */
+  readonly step: number;
+}
+export interface SGDStepHyper {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
+}
+export interface AdamStepHyper {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** AdamW: weight decay decoupled from the gradient (w *= 1 - lr * weightDecay first). */
+  decoupled: boolean;
+  amsgrad: boolean;
+}
+
 export interface KernelSignatures {
   // --- elementwise (src/backend/js/elementwise.ts) ---
   /** `alpha` is the negative slope (leakyRelu) or alpha (elu); ignored otherwise. */
@@ -244,6 +283,12 @@ export interface KernelSignatures {
     eps: number,
     batchStats: boolean,
   ): BatchNormGradients;
+
+  // --- optimizer updates, in place (src/backend/js/optimizers.ts) ---
+  /** One SGD update of every slot (torch.optim.SGD; m is null without momentum). */
+  SGDStep(slots: readonly OptimizerSlot[], h: SGDStepHyper): void;
+  /** One Adam / AdamW update of every slot (torch.optim.Adam / AdamW). */
+  AdamStep(slots: readonly OptimizerSlot[], h: AdamStepHyper): void;
 }
 
 export type KernelName = keyof KernelSignatures;

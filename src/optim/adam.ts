@@ -8,7 +8,11 @@ import {
   type ParamGroup,
   type Params,
   type ParamState,
+  stateBuffer,
+  type GroupEntry,
 } from './optimizer.js';
+import { kernel } from '../backend/registry.js';
+import type { OptimizerSlot } from '../backend/kernels.js';
 
 export interface AdamHyper {
   lr: number;
@@ -45,8 +49,12 @@ export class Adam extends Optimizer<AdamHyper, AdamState> {
     });
   }
 
+  protected override updateGroup(entries: readonly GroupEntry<AdamState>[], group: ParamGroup<AdamHyper>): void {
+    adamGroup(entries, group, false);
+  }
+
   protected override update(w: Float32Array, g: Float32Array, st: AdamState, group: ParamGroup<AdamHyper>): void {
-    adamUpdate(w, g, st, group, false);
+    adamGroup([{ w, g, state: st }], group, false);
   }
 }
 
@@ -65,36 +73,26 @@ export class AdamW extends Optimizer<AdamHyper, AdamState> {
     });
   }
 
+  protected override updateGroup(entries: readonly GroupEntry<AdamState>[], group: ParamGroup<AdamHyper>): void {
+    adamGroup(entries, group, true);
+  }
+
   protected override update(w: Float32Array, g: Float32Array, st: AdamState, group: ParamGroup<AdamHyper>): void {
-    adamUpdate(w, g, st, group, true);
+    adamGroup([{ w, g, state: st }], group, true);
   }
 }
 
-function adamUpdate(w: Float32Array, g: Float32Array, st: AdamState, group: ParamGroup<AdamHyper>, decoupled: boolean): void {
+/** Every parameter of a group in one AdamStep kernel (float32 arithmetic, as PyTorch). */
+function adamGroup(entries: readonly GroupEntry<AdamState>[], group: ParamGroup<AdamHyper>, decoupled: boolean): void {
+  const slots: OptimizerSlot[] = entries.map(({ w, g, state: st }) => {
+    const n = w.length;
+    const m = (st.expAvg ??= stateBuffer(n));
+    const v = (st.expAvgSq ??= stateBuffer(n));
+    const vMax = group.amsgrad ? (st.maxExpAvgSq ??= stateBuffer(n)) : null;
+    return { w, g, m, v, vMax, first: false, step: ++st.step };
+  });
   const { lr, eps, weightDecay, amsgrad } = group;
-  const [b1, b2] = group.betas;
-  const n = w.length;
-  const m = (st.expAvg ??= new Float32Array(n));
-  const v = (st.expAvgSq ??= new Float32Array(n));
-  const vMax = amsgrad ? (st.maxExpAvgSq ??= new Float32Array(n)) : null;
-  const t = ++st.step;
-  const stepSize = lr / (1 - b1 ** t);
-  const bc2Sqrt = Math.sqrt(1 - b2 ** t);
-  const decay = decoupled ? 1 - lr * weightDecay : 1;
-  const wd = decoupled ? 0 : weightDecay;
-  for (let i = 0; i < n; i++) {
-    // w[i] * 1 is exact, so Adam pays nothing for sharing this line with AdamW.
-    const wi = (w[i] = w[i]! * decay);
-    const d = g[i]! + wd * wi;
-    m[i] = b1 * m[i]! + (1 - b1) * d;
-    v[i] = b2 * v[i]! + (1 - b2) * d * d;
-    let vi = v[i]!;
-    if (vMax !== null) {
-      if (vi > vMax[i]!) vMax[i] = vi;
-      vi = vMax[i]!;
-    }
-    w[i] = w[i]! - (stepSize * m[i]!) / (Math.sqrt(vi) / bc2Sqrt + eps);
-  }
+  kernel('AdamStep')(slots, { lr, beta1: group.betas[0], beta2: group.betas[1], eps, weightDecay, decoupled, amsgrad });
 }
 
 function validateAdam(name: string, h: AdamHyper): void {

@@ -1,6 +1,8 @@
 import { noGrad } from '../autograd/tape.js';
 import { ConvkitError, fmtShape } from '../tensor/errors.js';
 import { Tensor } from '../tensor/tensor.js';
+import { keep } from '../tensor/scope.js';
+import { getBackend } from '../backend/registry.js';
 
 /**
  * The base of every optimizer: parameter groups, the step loop, zeroGrad and checkpoints.
@@ -50,6 +52,30 @@ export interface OptimizerStateDict {
   /** By parameter index; null for a parameter that has not been updated yet. */
   state: ({ [key: string]: StateValue | number[] } | null)[];
 }
+
+/** A parameter to update: its values (a view of its storage), its gradient and its state. */
+export interface GroupEntry<S extends ParamState> {
+  readonly w: Float32Array;
+  readonly g: Float32Array;
+  readonly state: S;
+}
+
+/**
+ * A zeroed state buffer of n floats. A backend with its own memory (wasm) may hold it there,
+ * so that its update kernel reads and writes it in place instead of copying it in and out on
+ * every step; it is then a kept tensor's storage, freed when the optimizer drops the array.
+ */
+export function stateBuffer(n: number): Float32Array {
+  const a = new Float32Array(n);
+  const backend = getBackend();
+  if (!backend.adopt || n < STATE_ADOPT_MIN) return a;
+  const t = keep(new Tensor(a, [n]));
+  backend.adopt(t.storage);
+  return t.storage.data as Float32Array;
+}
+
+/** Smaller buffers are cheap to copy in (as kernel-io's ADOPT_MIN_ELEMENTS for parameters). */
+const STATE_ADOPT_MIN = 1024;
 
 /** What a subclass tells the base: its name, its defaults and how to check a group. */
 export interface OptimizerSpec<H extends BaseHyper, S extends ParamState> {
@@ -123,6 +149,7 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper, S extends Param
       for (const group of this.paramGroups) {
         // Groups are mutable (schedules, the UI), so a bad value set since is caught here; it is cheap.
         this.spec.validate(group);
+        const entries: GroupEntry<S>[] = [];
         for (const p of group.params) {
           if (!p.requiresGrad || p.grad === null) continue;
           let st = this.state.get(p);
@@ -131,8 +158,9 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper, S extends Param
             this.state.set(p, st);
           }
           const w = (p.data as Float32Array).subarray(p.offset, p.offset + p.size);
-          this.update(w, this.gradValues(p), st, group);
+          entries.push({ w, g: this.gradValues(p), state: st });
         }
+        if (entries.length) this.updateGroup(entries, group);
       }
     });
   }
@@ -160,6 +188,15 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper, S extends Param
    * This is the hot loop of every training step: keep it a flat loop over the arrays.
    */
   protected abstract update(w: Float32Array, g: Float32Array, state: S, group: ParamGroup<H>): void;
+
+  /**
+   * Updates every parameter of a group that has a gradient. Optimizers with an update kernel
+   * (SGDStep, AdamStep) override this to run one kernel over all of them; the default calls
+   * `update` per parameter.
+   */
+  protected updateGroup(entries: readonly GroupEntry<S>[], group: ParamGroup<H>): void {
+    for (const e of entries) this.update(e.w, e.g, e.state, group);
+  }
 
   /** A copy of the optimizer's state: later steps do not change it. */
   stateDict(): OptimizerStateDict {

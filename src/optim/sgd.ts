@@ -8,7 +8,11 @@ import {
   type ParamGroup,
   type ParamGroupInput,
   type ParamState,
+  stateBuffer,
+  type GroupEntry,
 } from './optimizer.js';
+import { kernel } from '../backend/registry.js';
+import type { OptimizerSlot } from '../backend/kernels.js';
 
 export interface SGDHyper {
   lr: number;
@@ -43,31 +47,22 @@ export class SGD extends Optimizer<SGDHyper, SGDState> {
     });
   }
 
-  protected override update(w: Float32Array, g: Float32Array, st: SGDState, group: ParamGroup<SGDHyper>): void {
-    const { lr, momentum, dampening, weightDecay: wd, nesterov } = group;
-    const n = w.length;
-    st.step++;
-    if (momentum === 0) {
-      for (let i = 0; i < n; i++) w[i] = w[i]! - lr * (g[i]! + wd * w[i]!);
-      return;
-    }
-    let buf = st.momentumBuffer;
-    if (buf === null) {
-      buf = st.momentumBuffer = new Float32Array(n);
-      for (let i = 0; i < n; i++) {
-        const d = g[i]! + wd * w[i]!;
-        buf[i] = d;
-        w[i] = w[i]! - lr * (nesterov ? d + momentum * buf[i]! : buf[i]!);
+  protected override updateGroup(entries: readonly GroupEntry<SGDState>[], group: ParamGroup<SGDHyper>): void {
+    const slots: OptimizerSlot[] = entries.map(({ w, g, state: st }) => {
+      st.step++;
+      let m: Float32Array | null = null;
+      let first = false;
+      if (group.momentum !== 0) {
+        first = st.momentumBuffer === null;
+        m = st.momentumBuffer ??= stateBuffer(w.length);
       }
-      return;
-    }
-    const keep = 1 - dampening;
-    for (let i = 0; i < n; i++) {
-      const d = g[i]! + wd * w[i]!;
-      // Read back the stored float32 value, as PyTorch's in-place buffer does.
-      buf[i] = momentum * buf[i]! + keep * d;
-      w[i] = w[i]! - lr * (nesterov ? d + momentum * buf[i]! : buf[i]!);
-    }
+      return { w, g, m, v: null, vMax: null, first, step: st.step };
+    });
+    kernel('SGDStep')(slots, group);
+  }
+
+  protected override update(w: Float32Array, g: Float32Array, st: SGDState, group: ParamGroup<SGDHyper>): void {
+    this.updateGroup([{ w, g, state: st }], group);
   }
 }
 

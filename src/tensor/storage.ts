@@ -45,6 +45,12 @@ export class Storage {
   readonly origin: string | undefined;
   private external: ExternalMemory | null;
   private region: Region | null = null;
+  /**
+   * Creation order: a storage made after `storagesMade()` returned n has serial >= n. Autograd
+   * uses it to know that a gradient buffer is a temporary of the current backward pass (nothing
+   * made before the pass, such as a user's tensor or a saved activation, can share it).
+   */
+  readonly serial: number = nextSerial++;
 
   constructor(data: TypedArray) {
     const owner = externalOwners.get(data.buffer);
@@ -122,6 +128,13 @@ export class Storage {
     this.region = null;
     finalizer.unregister(this);
   }
+}
+
+let nextSerial = 0;
+
+/** How many storages have been made so far; see Storage.serial. */
+export function storagesMade(): number {
+  return nextSerial;
 }
 
 const debugLeaks = typeof process !== 'undefined' && /leaks/.test(process.env?.['CONVKIT_DEBUG'] ?? '');

@@ -11,6 +11,7 @@ import { multiMarginLoss, multiMarginLossGrad, nllLoss, nllLossGrad } from './lo
 import { matMul } from './matmul.js';
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput } from './conv2d.js';
 import { pad2d, pad2dGrad } from './pad2d.js';
+import { adamStep, sgdStep } from './optimizers.js';
 import { locallyConnected2d, locallyConnected2dBackpropFilter, locallyConnected2dBackpropInput } from './locally-connected.js';
 
 /**
@@ -66,6 +67,9 @@ const kernels: KernelSignatures = {
   BatchNormStats: batchNormStats,
   BatchNorm: batchNorm,
   BatchNormGrad: batchNormGrad,
+  // optimizers.ts (in-place updates)
+  SGDStep: sgdStep,
+  AdamStep: adamStep,
 };
 
 // elementwise.ts reads views through their strides

@@ -14,7 +14,8 @@ export const KIND = { gemm: 1, col2im: 2, winograd: 3, winogradFilter: 4, elemen
   multiMargin: 76, multiMarginGrad: 77, adaptiveMaxPool: 78, lcForward: 79, lcInput: 80, lcFilter: 81,
   batchNormStats: 55, batchNormGrad: 56, softmax: 57, nll: 58, unary: 59, broadcast: 60, reduce: 61,
   dwConv: 50, dwInput: 51, dwFilter: 52,
-  winograd23FilterGrad: 41, winograd43FilterGrad: 42, flipFilters: 43 } as const;
+  winograd23FilterGrad: 41, winograd43FilterGrad: 42, flipFilters: 43,
+  sgd: 91, adam: 92 } as const;
 
 /** Header words of the job block (assembly/job.ts). */
 export const JOB = { gen: 0, next: 1, fin: 2, ntasks: 3, kind: 4, ready: 5, exit: 6, scratch: 7, sstride: 8, dead: 9, join: 10, args: 16 } as const;
@@ -149,3 +150,9 @@ export const R = {
   X: 0, OUT: 1, OP: 2, MODE: 3, UPT: 4, UNITS: 5, NK: 6, NR: 7, INNER: 8, DIV: 9, CHUNKS: 11, KD: 12, KS: 18, RD: 24, RS: 30, MAXD: 6, KC: 512,
 } as const;
 export const ROP = { sum: 0, mean: 1, max: 2, min: 3 } as const;
+
+/** assembly/optim.ts: job arguments (SGD: OS, Adam: OA) and the 8 words of a parameter's slot (SL). */
+export const OP = { TAB: 0, SLOTS: 1 } as const;
+export const OS = { LR: 2, MOM: 3, KEEP: 4, WD: 5, NESTEROV: 6 } as const;
+export const OA = { B1: 2, C1: 3, B2: 4, C2: 5, EPS: 6, WD: 7, DECAY: 8, AMS: 9 } as const;
+export const SL = { W: 0, G: 1, M: 2, V: 3, VMAX: 4, A: 6, B: 7, WORDS: 8 } as const;

@@ -24,12 +24,16 @@ import { pad2d, pad2dGrad } from './pad2d.js';
 import { argMax, gather, gatherGrad, topK } from './index-ops.js';
 import { multiMarginLoss, multiMarginLossGrad } from './multi-margin.js';
 import { adaptiveMaxPool2D } from './adaptive-max-pool2d.js';
+import { adamStep, sgdStep } from './optimizers.js';
 import { locallyConnected2d, locallyConnected2dBackpropFilter, locallyConnected2dBackpropInput } from './locally-connected.js';
 import { logSoftmax, logSoftmaxGrad, nllLoss, nllLossGrad, softmax, softmaxGrad } from './softmax.js';
 
 const kernels: Partial<KernelSignatures> = {
   // matmul.ts
   MatMul: matMul,
+  // optimizers.ts (in-place updates)
+  SGDStep: sgdStep,
+  AdamStep: adamStep,
   // conv2d.ts (winograd.ts for 3x3 stride 1)
   Conv2D: conv2d,
   Conv2DBackpropInput: conv2dBackpropInput,

@@ -19,7 +19,7 @@ import { WasmHeap } from './heap.js';
 import { canBlock, hostCores, startPool, type Pool } from './pool.js';
 
 /** Must match abiVersion() in assembly/index.ts: a stale kernels.wasm would misread the jobs. */
-const ABI_VERSION = 14;
+const ABI_VERSION = 15;
 
 interface KernelExports {
   abiVersion?(): number;
@@ -237,7 +237,8 @@ export class WasmRuntime {
     return out;
   }
 
-  private isResident(data: TypedArray): boolean {
+  /** Lives in this memory already (a kernel's in-place writes to it need no copy back). */
+  isResident(data: TypedArray): boolean {
     return this.shared && data.byteOffset >= HEAP_BASE && this.buffers.has(data.buffer);
   }
 
