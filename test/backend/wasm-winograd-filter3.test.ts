@@ -44,13 +44,14 @@ const kinds = (t: WinogradCase) => jobKinds(() => {
 });
 
 describe('wasm Winograd 3x3 filter gradient: which convolutions take it', () => {
-  it("'auto': F(4x4) on outputs of 4x4 and more, F(2x2) below; not for one input channel, one tile of many channels, strides, dilation or groups", () => {
+  it("'auto': F(2x2) (F(4x4)'s float32 error is too large for dW's small entries); not for one input channel, one tile of many channels, strides, dilation or groups", () => {
     const c = (h: number, extra: Partial<WinogradCase> = {}): WinogradCase => ({ n: 16, c: 32, k: 32, h, w: h, pad: P1, bias: false, relu: false, ...extra });
-    expect(kinds(c(32)).has(42)).toBe(true);
-    expect(kinds(c(8)).has(42)).toBe(true);
-    expect(kinds(c(4)).has(42)).toBe(true);
+    expect(kinds(c(32)).has(41)).toBe(true);
+    expect(kinds(c(8)).has(41)).toBe(true);
+    expect(kinds(c(4)).has(42)).toBe(false);
     expect(kinds(c(2, { n: 128, c: 64, k: 64 })).has(41)).toBe(true);
-    expect(kinds(c(32, { n: 64, c: 3, k: 64 })).has(42)).toBe(true);
+    expect(kinds(c(32, { n: 64, c: 3, k: 64 })).has(42)).toBe(false);
+    expect(kinds(c(32)).has(42)).toBe(false);
     for (const t of [c(28, { c: 1 }), c(4, { n: 1, c: 512, k: 512 })]) {
       const s = kinds(t);
       expect(s.has(41) || s.has(42), caseName(t)).toBe(false);
@@ -78,7 +79,7 @@ describe.each(['f2', 'f4', 'auto'] as const)('wasm Winograd 3x3 filter gradient 
 
   it('runs its job', () => {
     const s = kinds(CASES[CASES.length - 4]!);
-    expect(s.has(mode === 'f2' ? 41 : 42)).toBe(true);
+    expect(s.has(mode === 'f4' ? 42 : 41)).toBe(true);
   });
 
   CASES.forEach((t, i) => {

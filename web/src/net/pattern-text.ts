@@ -9,7 +9,7 @@ import type { PatternLayer } from './analysis.js';
 export function layerText(l: PatternLayer): string {
   switch (l.kind) {
     case 'conv':
-      return `CONV${l.size}-${l.filters}${l.stride !== 1 ? `/${l.stride}` : ''}${l.pad !== null ? `p${l.pad}` : ''}`;
+      return `CONV${l.size}-${l.filters}${l.stride !== null ? `/${l.stride}` : ''}${l.pad !== null ? `p${l.pad}` : ''}`;
     case 'pool':
       return `${l.avg ? 'AVG' : ''}POOL${l.size}${l.stride !== null ? `/${l.stride}` : ''}${l.pad ? `p${l.pad}` : ''}`;
     case 'fc':

@@ -25,7 +25,7 @@ function kindOf(l: PatternLayer): Kind {
 function defaultLayer(kind: Kind): PatternLayer {
   switch (kind) {
     case 'conv':
-      return { kind, size: 3, filters: 8, stride: 1, pad: null };
+      return { kind, size: 3, filters: 8, stride: null, pad: null };
     case 'pool':
     case 'avgpool':
       return { kind: 'pool', size: 2, stride: null, pad: 0, avg: kind === 'avgpool' };
@@ -211,7 +211,7 @@ export class NetworkEditor {
       );
     const params: HTMLElement[] = [];
     if (l.kind === 'conv') {
-      params.push(field('F', 'size', l.size), field('K', 'filters', l.filters), field('S', 'stride', l.stride), field('P', 'pad', l.pad, { min: 0, placeholder: 'auto' }));
+      params.push(field('F', 'size', l.size), field('K', 'filters', l.filters), field('S', 'stride', l.stride, { placeholder: '1' }), field('P', 'pad', l.pad, { min: 0, placeholder: 'auto' }));
     } else if (l.kind === 'pool') {
       params.push(field('F', 'size', l.size), field('S', 'stride', l.stride, { placeholder: 'F' }), field('P', 'pad', l.pad, { min: 0 }));
     } else if (l.kind === 'fc') {
