@@ -64,7 +64,7 @@ function stage(rt: WasmRuntime, slots: readonly OptimizerSlot[], perSlot: (s: Op
 function finish(rt: WasmRuntime, kind: number, staged: { backs: [Float32Array, number][]; tasks: number; total: number }): void {
   if (staged.tasks > 0) rt.run(kind, staged.tasks, 0, staged.total >= PARALLEL_MIN);
   const f32 = rt.f32;
-  for (const [a, ptr] of staged.backs) a.set(f32.subarray(ptr >> 2, (ptr >> 2) + a.length));
+  for (const [a, ptr] of staged.backs) a.set(f32.subarray(ptr >>> 2, (ptr >>> 2) + a.length));
 }
 
 export function sgdStep(slots: readonly OptimizerSlot[], h: SGDStepHyper): void {

@@ -191,7 +191,7 @@ export class WasmRuntime {
   put(data: Float32Array): number {
     if (this.isResident(data)) return data.byteOffset;
     const ptr = this.alloc(data.length);
-    this.f32.set(data, ptr >> 2);
+    this.f32.set(data, ptr >>> 2);
     return ptr;
   }
 
@@ -211,7 +211,7 @@ export class WasmRuntime {
     const out = this.read(ptr, n);
     const f32 = this.f32;
     for (let p = 1; p < parts; p++) {
-      const base = (ptr >> 2) + p * n;
+      const base = (ptr >>> 2) + p * n;
       for (let i = 0; i < n; i++) out[i]! += f32[base + i]!;
     }
     return out;
@@ -264,7 +264,7 @@ export class WasmRuntime {
   putI32(data: Int32Array): number {
     if (this.isResident(data)) return data.byteOffset;
     const ptr = this.alloc(data.length);
-    this.i32.set(data, ptr >> 2);
+    this.i32.set(data, ptr >>> 2);
     return ptr;
   }
 
@@ -275,7 +275,7 @@ export class WasmRuntime {
   }
 
   zero(ptr: number, n: number): void {
-    this.f32.fill(0, ptr >> 2, (ptr >> 2) + n);
+    this.f32.fill(0, ptr >>> 2, (ptr >>> 2) + n);
   }
 
   /** Sets argument slot `i` of the job (an int32). */
@@ -342,13 +342,13 @@ export class WasmRuntime {
 
   private fillGuards(base: number, stride: number, threads: number): void {
     const u32 = new Uint32Array(this.memory.buffer);
-    for (let t = 0; t < threads; t++) u32.fill(GUARD_WORD, (base + (t + 1) * stride - GUARD_BYTES) >> 2, (base + (t + 1) * stride) >> 2);
+    for (let t = 0; t < threads; t++) u32.fill(GUARD_WORD, (base + (t + 1) * stride - GUARD_BYTES) >>> 2, (base + (t + 1) * stride) >>> 2);
   }
 
   private guardsIntact(base: number, stride: number, threads: number): boolean {
     const u32 = new Uint32Array(this.memory.buffer);
     for (let t = 0; t < threads; t++) {
-      for (let i = (base + (t + 1) * stride - GUARD_BYTES) >> 2; i < (base + (t + 1) * stride) >> 2; i++) if (u32[i] !== GUARD_WORD) return false;
+      for (let i = (base + (t + 1) * stride - GUARD_BYTES) >>> 2; i < (base + (t + 1) * stride) >>> 2; i++) if (u32[i] !== GUARD_WORD) return false;
     }
     return true;
   }
