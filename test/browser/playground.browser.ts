@@ -343,9 +343,10 @@ describe('convkit playground', () => {
     expect(message).toContain('(32 - 3 + 2*0)/2 + 1');
     expect(await page.isDisabled('#train')).toBe(true);
     expect(await page.inputValue('#net-text')).toContain('CONV3-8/2');
-    // Fixing it re-enables training.
+    // Fixing it re-enables training: an empty stride is the default (stride 1, size-keeping
+    // padding); a written 1 would mean CONV3-8/1, padding 0, as the pattern language reads it.
     const again = page.locator('#layer-form .layer-row:not(.input-row)').first().locator('input[data-field="stride"]');
-    await again.fill('1');
+    await again.fill('');
     await again.dispatchEvent('change');
     await until('the fixed network to be set up', (st) => st.ready);
     expect(await page.isVisible('#net-error')).toBe(false);
