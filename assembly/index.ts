@@ -15,7 +15,7 @@ import { gemvTask } from './gemv';
 import { directConvTask, directFilterTask } from './direct';
 import { dwConvTask, dwInputTask } from './depthwise';
 import { dwFilterTask } from './depthwise-filter';
-import { phaseTask } from './phase';
+import { dilMergeTask, dilSplitTask, phaseTask } from './phase';
 import { batchNormTask, channelSumTask } from './planes';
 import { batchNormGradTask, batchNormStatsTask } from './batchnorm';
 import { softmaxTask } from './softmax';
@@ -100,6 +100,8 @@ export const KIND_WINOGRAD43_FILTER_GRAD = 42;
 export const KIND_FLIP_FILTERS = 43;
 export const KIND_SGD = 91;
 export const KIND_ADAM = 92;
+export const KIND_DIL_SPLIT = 120;
+export const KIND_DIL_MERGE = 121;
 
 /** Bumped whenever a job layout changes; the loader refuses a kernels.wasm of another version. */
 export function abiVersion(): i32 {
@@ -154,6 +156,8 @@ function dispatch(job: usize, kind: i32, t: i32, tid: i32): void {
     case KIND_DIRECT_CONV: directConvTask(job, t, tid); break;
     case KIND_DIRECT_FILTER: directFilterTask(job, t, tid); break;
     case KIND_PHASES: phaseTask(job, t); break;
+    case KIND_DIL_SPLIT: dilSplitTask(job, t); break;
+    case KIND_DIL_MERGE: dilMergeTask(job, t); break;
     case KIND_COL2IM_PHASE: col2imPhaseTask(job, t, tid); break;
     case KIND_CLAMP: clampTask(job, t); break;
     case KIND_CLAMP_GRAD: clampGradTask(job, t); break;

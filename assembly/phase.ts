@@ -162,3 +162,112 @@ export function packPhaseT(x: usize, g: Geo, p0: i32, kc: i32, j0: i32, nc: i32,
     dst += <usize>(kc * NR) << 2;
   }
 }
+
+// Dilated and transposed convolutions by phase decomposition (src/backend/wasm/dilated.ts,
+// transposed.ts). A stride-1 convolution of dilation (dh, dw) is dh*dw undilated convolutions:
+// output phase (a, b) (rows a + dh*u, columns b + dw*v) reads only the input phase
+// xpad[a + dh*u][b + dw*v]. The split below writes those input phases, padded, as a batch of
+// images [image][a][b][channel][PH][PW], so one undilated convolution (Winograd for 3x3) runs
+// them all; the merge interleaves its outputs back. The merge also assembles a transposed
+// convolution, whose stride phases are output channels of one stride-1 convolution.
+
+export const DS_X = 0, DS_P = 1, DS_C = 2, DS_H = 3, DS_W = 4, DS_DH = 5, DS_DW = 6, DS_PT = 7, DS_PL = 8, DS_PH = 9, DS_PW = 10;
+
+/**
+ * Task t: input plane t (image * C + channel), h x w, into its dh*dw phase planes (PH x PW
+ * each): P[image][a][b][channel][u][v] = x[a + dh*u - pt][b + dw*v - pl], zero outside x.
+ */
+export function dilSplitTask(job: usize, t: i32): void {
+  const c = arg(job, DS_C), h = arg(job, DS_H), w = arg(job, DS_W), dh = arg(job, DS_DH), dw = arg(job, DS_DW);
+  const pt = arg(job, DS_PT), pl = arg(job, DS_PL), ph = arg(job, DS_PH), pw = arg(job, DS_PW);
+  const img = t / c, ch = t - img * c;
+  const src = <usize>arg(job, DS_X) + (<usize>t * <usize>(h * w) << 2);
+  const plane = <usize>(ph * pw) << 2;
+  for (let a = 0; a < dh; a++) {
+    for (let b = 0; b < dw; b++) {
+      let dst = <usize>arg(job, DS_P) + <usize>(((img * dh + a) * dw + b) * c + ch) * plane;
+      const x0 = b - pl;
+      // Plane columns v whose input column v*dw + x0 lies inside the image.
+      let lo = x0 >= 0 ? 0 : (-x0 + dw - 1) / dw;
+      let hi = w - x0 > 0 ? (w - x0 + dw - 1) / dw : 0;
+      if (hi > pw) hi = pw;
+      if (lo > hi) lo = hi;
+      for (let u = 0; u < ph; u++) {
+        const y = u * dh + a - pt;
+        if (y < 0 || y >= h || lo == hi) { zeroFloats(dst, pw); dst += <usize>pw << 2; continue; }
+        if (lo > 0) zeroFloats(dst, lo);
+        const s = src + (<usize>(y * w + x0) << 2);
+        if (dw == 1) copyFloats(dst + (<usize>lo << 2), s + (<usize>lo << 2), hi - lo);
+        else {
+          let v = lo;
+          if (dw == 2) {
+            for (; v + 4 <= hi && 2 * v + 8 + x0 <= w; v += 4) {
+              const p = s + (<usize>(2 * v) << 2);
+              v128.store(dst + (<usize>v << 2), v128.shuffle<f32>(v128.load(p), v128.load(p, 16), 0, 2, 4, 6));
+            }
+          }
+          for (; v < hi; v++) store<f32>(dst + (<usize>v << 2), load<f32>(s + (<usize>(v * dw) << 2)));
+        }
+        if (hi < pw) zeroFloats(dst + (<usize>hi << 2), pw - hi);
+        dst += <usize>pw << 2;
+      }
+    }
+  }
+}
+
+export const DM_Z = 0, DM_Y = 1, DM_G = 2, DM_CG = 3, DM_PH = 4, DM_PW = 5, DM_DH = 6, DM_DW = 7;
+export const DM_OT = 8, DM_OL = 9, DM_OH = 10, DM_OW = 11;
+
+/**
+ * Task t: output plane t (image * G*CG + channel), OH x OW, from the phase planes Z
+ * [image][group][a][b][channel in group][PH][PW] (G = 1: [image][a][b][channel]):
+ * y[r][s] = Z[a][b][(r + ot) / dh][(s + ol) / dw] with a = (r + ot) % dh, b = (s + ol) % dw;
+ * zero where that row or column lies past the plane.
+ */
+export function dilMergeTask(job: usize, t: i32): void {
+  const g = arg(job, DM_G), cg = arg(job, DM_CG), ph = arg(job, DM_PH), pw = arg(job, DM_PW);
+  const dh = arg(job, DM_DH), dw = arg(job, DM_DW), ot = arg(job, DM_OT), ol = arg(job, DM_OL);
+  const oh = arg(job, DM_OH), ow = arg(job, DM_OW);
+  const c = g * cg;
+  const img = t / c, ch = t - img * c, gi = ch / cg, cc = ch - gi * cg;
+  const plane = ph * pw;
+  // Float offset of phase (a, b)'s plane of this channel.
+  const base = ((img * g + gi) * dh * dw * cg + cc) * plane;
+  const phaseStep = cg * plane;
+  const z = <usize>arg(job, DM_Z);
+  let dst = <usize>arg(job, DM_Y) + (<usize>t * <usize>(oh * ow) << 2);
+  // Output columns whose plane column (s + ol) / dw is inside the plane.
+  let sEnd = pw * dw - ol;
+  if (sEnd > ow) sEnd = ow;
+  if (sEnd < 0) sEnd = 0;
+  for (let r = 0; r < oh; r++) {
+    const q = r + ot, a = q % dh, u = q / dh;
+    if (u >= ph) { zeroFloats(dst, ow); dst += <usize>ow << 2; continue; }
+    const row = z + (<usize>(base + a * dw * phaseStep + u * pw) << 2);
+    if (dw == 1) copyFloats(dst, row + (<usize>ol << 2), sEnd);
+    else if (dw == 2) {
+      // out[2i] = r0[i + o0], out[2i + 1] = r1[i + o1].
+      // Even outputs from phase b0 = ol & 1 at i + ol / 2, odd ones from the other at i + (ol + 1) / 2.
+      const b0 = ol & 1, o0 = ol >> 1, o1 = (ol + 1) >> 1;
+      const r0 = row + (<usize>(b0 * phaseStep) << 2), r1 = row + (<usize>((1 - b0) * phaseStep) << 2);
+      let s = 0;
+      for (; s + 8 <= sEnd && ((s >> 1) + 4 + max(o0, o1)) <= pw; s += 8) {
+        const i = s >> 1;
+        const v0 = v128.load(r0 + (<usize>(i + o0) << 2)), v1 = v128.load(r1 + (<usize>(i + o1) << 2));
+        v128.store(dst + (<usize>s << 2), v128.shuffle<f32>(v0, v1, 0, 4, 1, 5));
+        v128.store(dst + (<usize>s << 2), v128.shuffle<f32>(v0, v1, 2, 6, 3, 7), 16);
+      }
+      for (; s < sEnd; s++) {
+        const qs = s + ol;
+        store<f32>(dst + (<usize>s << 2), load<f32>(z + (<usize>(base + a * dw * phaseStep + (qs & 1) * phaseStep + u * pw + (qs >> 1)) << 2)));
+      }
+    } else {
+      for (let s = 0; s < sEnd; s++) {
+        const qs = s + ol, b = qs % dw;
+        store<f32>(dst + (<usize>s << 2), load<f32>(row + (<usize>(b * phaseStep + qs / dw) << 2)));
+      }
+    }
+    if (sEnd < ow) zeroFloats(dst + (<usize>sEnd << 2), ow - sEnd);
+    dst += <usize>ow << 2;
+  }
+}

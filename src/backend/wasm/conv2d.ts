@@ -24,6 +24,8 @@ import type { WasmRuntime } from './runtime.js';
 import { runWinograd, runWinogradFilter, winogradApplies, winogradFilterApplies } from './winograd.js';
 import { PHASE_BYTES, phaseGeo, runPhases } from './phase.js';
 import { depthwiseBackpropFilter, depthwiseBackpropInput, depthwiseConv2d } from './depthwise.js';
+import { dilatedBackpropFilter, dilatedBackpropInput, dilatedConv2d } from './dilated.js';
+import { transposedBackpropInput } from './transposed.js';
 
 interface Dims { n: number; c: number; h: number; w: number; k: number; g: number; cg: number; kg: number; rows: number; ohw: number }
 
@@ -209,7 +211,7 @@ export function directPaths(xShape: readonly number[], wShape: readonly number[]
 }
 
 export function conv2d(x: KernelTensor, w: KernelTensor, bias: KernelTensor | null, attrs: Conv2DAttrs): Float32Array {
-  const direct = depthwiseConv2d(x, w, bias, attrs);
+  const direct = depthwiseConv2d(x, w, bias, attrs) ?? dilatedConv2d(x, w, bias, attrs, forward);
   if (direct) return direct;
   const d = dims(x.shape, w.shape, attrs);
   const scale = attrs.scale ?? null;
@@ -244,7 +246,8 @@ function flipFilters(rt: WasmRuntime, w: Float32Array, d: Dims, kh: number, kw: 
 const COL2IM_SCRATCH = 4 << 20;
 
 export function conv2dBackpropInput(dy: KernelTensor, w: KernelTensor, inputShape: readonly number[], attrs: Conv2DAttrs): Float32Array {
-  const direct = depthwiseBackpropInput(dy, w, inputShape, attrs);
+  const direct = depthwiseBackpropInput(dy, w, inputShape, attrs) ?? dilatedBackpropInput(dy, w, inputShape, attrs, forward) ??
+    transposedBackpropInput(dy, w, inputShape, attrs, forward);
   if (direct) return direct;
   const d = dims(inputShape, w.shape, attrs);
   if (!d || dy.shape.join() !== [d.n, d.k, attrs.out[0], attrs.out[1]].join()) return jsInput(dy, w, inputShape, attrs);
@@ -368,7 +371,7 @@ function runDirectFilter(rt: WasmRuntime, px: number, pdy: number, d: Dims, attr
 }
 
 export function conv2dBackpropFilter(x: KernelTensor, dy: KernelTensor, filterShape: readonly number[], attrs: Conv2DAttrs): Float32Array {
-  const direct = depthwiseBackpropFilter(x, dy, filterShape, attrs);
+  const direct = depthwiseBackpropFilter(x, dy, filterShape, attrs) ?? dilatedBackpropFilter(x, dy, filterShape, attrs);
   if (direct) return direct;
   const d = dims(x.shape, filterShape, attrs);
   if (!d || dy.shape.join() !== [d.n, d.k, attrs.out[0], attrs.out[1]].join()) return jsFilter(x, dy, filterShape, attrs);

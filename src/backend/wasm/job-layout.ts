@@ -15,7 +15,8 @@ export const KIND = { gemm: 1, col2im: 2, winograd: 3, winogradFilter: 4, elemen
   batchNormStats: 55, batchNormGrad: 56, softmax: 57, nll: 58, unary: 59, broadcast: 60, reduce: 61,
   dwConv: 50, dwInput: 51, dwFilter: 52,
   winograd23FilterGrad: 41, winograd43FilterGrad: 42, flipFilters: 43,
-  sgd: 91, adam: 92 } as const;
+  sgd: 91, adam: 92,
+  dilSplit: 120, dilMerge: 121 } as const;
 
 /** Header words of the job block (assembly/job.ts). */
 export const JOB = { gen: 0, next: 1, fin: 2, ntasks: 3, kind: 4, ready: 5, exit: 6, scratch: 7, sstride: 8, dead: 9, join: 10, args: 16 } as const;
@@ -38,6 +39,9 @@ export const BMODE = { strided: 0, im2col: 1, im2colT: 2, direct: 3, cols: 4, co
 
 /** assembly/phase.ts: the phase planes of strided convolutions */
 export const PS = { X: 0, P: 1, H: 2, W: 3, SH: 4, SW: 5, PT: 6, PL: 7, NA: 8, NB: 9, PH: 10, PW: 11 } as const;
+/** assembly/phase.ts: split into dilation phases (a batch of padded phase planes) and merge back */
+export const DS = { X: 0, P: 1, C: 2, H: 3, W: 4, DH: 5, DW: 6, PT: 7, PL: 8, PH: 9, PW: 10 } as const;
+export const DM = { Z: 0, Y: 1, G: 2, CG: 3, PH: 4, PW: 5, DH: 6, DW: 7, OT: 8, OL: 9, OH: 10, OW: 11 } as const;
 /** Epilogue flags (assembly/kernel.ts). */
 export const EP = { load: 1, biasRow: 2, biasCol: 4, relu: 8, scaleRow: 16 } as const;
 /** Register tile of the micro-kernel. */
