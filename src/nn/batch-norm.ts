@@ -1,4 +1,5 @@
 import { ConvkitError, fmtShape } from '../tensor/errors.js';
+import { keep } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
 import { batchNorm, foldBatchNorm } from '../ops/batch-norm.js';
 import type { FusedActivation } from '../ops/fused-activation.js';
@@ -79,7 +80,12 @@ abstract class BatchNormBase extends Module implements ReluFusable {
     return this.canFuseRelu();
   }
 
-  /** This layer (eval mode) applied to z + bias, as scale * z + shift per channel (foldBatchNorm). */
+  /**
+   * This layer (eval mode) applied to z + bias, as scale * z + shift per channel (foldBatchNorm).
+   * Inference asks once per layer per step: the last fold is reused while the numbers it was
+   * made from are the same bits (parameters and statistics change in place, so they are
+   * compared, not trusted); making the two small tensors costs more than the comparison.
+   */
   foldedAffine(bias: Tensor | null): { scale: Tensor; shift: Tensor } {
     const numbers = {
       mean: this.runningMean!.values(),
@@ -88,8 +94,16 @@ abstract class BatchNormBase extends Module implements ReluFusable {
       bias: this.bias?.values() ?? null,
       eps: this.eps,
     };
-    return foldBatchNorm(numbers, bias?.values() ?? null, this.numFeatures);
+    const convBias = bias?.values() ?? null;
+    const parts = [numbers.mean, numbers.variance, numbers.weight, numbers.bias, convBias];
+    const c = this.lastFold;
+    if (c && c.eps === this.eps && !c.scale.isDisposed && !c.shift.isDisposed && sameBits(c.from, parts)) return { scale: c.scale, shift: c.shift };
+    const r = foldBatchNorm(numbers, convBias, this.numFeatures);
+    this.lastFold = { from: parts.map((p) => (p ? Float32Array.from(p) : null)), eps: this.eps, scale: keep(r.scale), shift: keep(r.shift) };
+    return r;
   }
+
+  private lastFold: { from: (Float32Array | null)[]; eps: number; scale: Tensor; shift: Tensor } | null = null;
 
   private normalize(x: Tensor, activation: FusedActivation): Tensor {
     if (!(x instanceof Tensor)) throw new ConvkitError(`input must be a Tensor, got ${x === null ? 'null' : typeof x}`);
@@ -150,3 +164,18 @@ export class BatchNorm1d extends BatchNormBase {
 
 register('BatchNorm2d', BatchNorm2d);
 register('BatchNorm1d', BatchNorm1d);
+
+/** Whether each part has the same float32 bits as the saved copy (NaN equal to itself), or both are absent. */
+function sameBits(saved: readonly (Float32Array | null)[], parts: readonly (ArrayLike<number> | null)[]): boolean {
+  for (let i = 0; i < parts.length; i++) {
+    const a = saved[i]!, b = parts[i]!;
+    if (!a || !b) {
+      if (a !== b) return false;
+      continue;
+    }
+    if (!(b instanceof Float32Array) || a.length !== b.length) return false;
+    const ua = new Uint32Array(a.buffer, a.byteOffset, a.length), ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
+    for (let j = 0; j < ua.length; j++) if (ua[j] !== ub[j]) return false;
+  }
+  return true;
+}
