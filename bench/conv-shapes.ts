@@ -66,6 +66,7 @@ const SHAPES: Shape[] = [
   S('stem 7x7s2 3->64@224 b1', 1, 3, 64, 224, 7, { s: 2, p: 3 }), S('stem 7x7s2 3->64@224 b8', 8, 3, 64, 224, 7, { s: 2, p: 3 }),
   S('alexnet 11x11s4 3->64@224 b1', 1, 3, 64, 224, 11, { s: 4, p: 2 }),
   S('dil2 3x3 64@32 b8', 8, 64, 64, 32, 3, { d: 2 }), S('dil2 3x3 256@28 b1', 1, 256, 256, 28, 3, { d: 2 }),
+  S('dil2 3x3 64@56 b1', 1, 64, 64, 56, 3, { d: 2 }), S('dil3 3x3 128@28 b2', 2, 128, 128, 28, 3, { d: 3 }),
 ].filter((s) => !only || only.some((o) => s.name.includes(o)));
 
 function values(n: number, seed: number): Float32Array {
