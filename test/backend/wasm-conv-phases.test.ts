@@ -118,6 +118,23 @@ describe('wasm convolutions by phase decomposition against the js reference', ()
     check(wasm.conv2d(d.x, d.w, null, d.attrs), js.conv2d(d.x, d.w, null, d.attrs), 'dilated');
   });
 
+  it('runs a batch too big for the phase buffers in chunks of images; the filter gradient then takes another path', () => {
+    const c = DILATED[1]!; // batch 3
+    const { attrs, x, w, bias, dy } = operands(c, 1234);
+    const saved = dil.phaseTuning.bytes;
+    // One image's phase planes and outputs (4 phases of 11x10 inputs, 9x8 outputs: about 58 kB)
+    // fit, two do not: chunks of one image; all three images' (173 kB) exceed twice the budget.
+    dil.phaseTuning.bytes = 80 << 10;
+    try {
+      expect(dil.dilatedBackpropFilter(x, dy, w.shape, attrs), 'filter gradient: not this path').toBeNull();
+      expectSame(wasm.conv2d(x, w, bias, attrs), js.conv2d(x, w, bias, attrs), 'Conv2D in chunks');
+      expectSame(wasm.conv2dBackpropInput(dy, w, x.shape, attrs), js.conv2dBackpropInput(dy, w, x.shape, attrs), 'Conv2DBackpropInput in chunks');
+      expectSame(wasm.conv2dBackpropFilter(x, dy, w.shape, attrs), js.conv2dBackpropFilter(x, dy, w.shape, attrs), 'Conv2DBackpropFilter');
+    } finally {
+      dil.phaseTuning.bytes = saved;
+    }
+  });
+
   it('gives the same results threaded and single-threaded, and bit-identical ones run to run', () => {
     const big: Case[] = [
       { name: 'dilated', x: [1, 64, 30, 30], k: 64, kernel: [3, 3], dilation: [2, 2], pad: [2, 2, 2, 2], takes: [true, true, true] },

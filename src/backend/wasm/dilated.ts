@@ -22,8 +22,12 @@ import { DM, DS, FL, KIND } from './job-layout.js';
 import type { WasmRuntime } from './runtime.js';
 import { runWinogradFilter, winogradApplies, winogradFilterApplies } from './winograd.js';
 
-/** Benchmarks and tests: 'off' leaves dilated and transposed convolutions to conv2d.ts's other paths. */
-export const phaseTuning: { mode: 'auto' | 'off' } = { mode: 'auto' };
+/**
+ * Benchmarks and tests: 'off' leaves dilated and transposed convolutions to conv2d.ts's other
+ * paths; `bytes`: phase planes and phase outputs at most at a time (the dilated forward runs
+ * chunks of images; the filter gradient, which sums over all, takes twice that at most).
+ */
+export const phaseTuning: { mode: 'auto' | 'off'; bytes: number } = { mode: 'auto', bytes: 96 << 20 };
 
 /** The convolution sizes of conv2d.ts (its Dims). */
 export interface ConvDims { n: number; c: number; h: number; w: number; k: number; g: number; cg: number; kg: number; rows: number; ohw: number }
@@ -96,11 +100,17 @@ function forwardPhases(
   n: number, c: number, h: number, wd: number, k: number, attrs: Conv2DAttrs, gm: DilGeo,
 ): void {
   const [kh, kw] = attrs.kernel;
-  const p = rt.alloc(n * gm.ph * c * gm.inH * gm.inW);
-  split(rt, x, p, n, c, h, wd, attrs.pad[0], attrs.pad[2], gm, gm.inH, gm.inW);
-  const z = rt.alloc(n * gm.ph * k * gm.u * gm.v);
-  fwd(rt, p, w, ep, z, convDims(n * gm.ph, c, gm.inH, gm.inW, k, attrs.groups, kh, kw, gm.u, gm.v), gm.sub);
-  mergePhases(rt, z, y, n, 1, k, gm.u, gm.v, gm.dh, gm.dw, 0, 0, attrs.out[0], attrs.out[1]);
+  const [oh, ow] = attrs.out;
+  const perImage = gm.ph * (c * gm.inH * gm.inW + k * gm.u * gm.v);
+  const chunk = Math.max(1, Math.min(n, Math.floor(phaseTuning.bytes / 4 / perImage)));
+  const p = rt.alloc(chunk * gm.ph * c * gm.inH * gm.inW);
+  const z = rt.alloc(chunk * gm.ph * k * gm.u * gm.v);
+  for (let n0 = 0; n0 < n; n0 += chunk) {
+    const cnt = Math.min(chunk, n - n0);
+    split(rt, x + 4 * n0 * c * h * wd, p, cnt, c, h, wd, attrs.pad[0], attrs.pad[2], gm, gm.inH, gm.inW);
+    fwd(rt, p, w, ep, z, convDims(cnt * gm.ph, c, gm.inH, gm.inW, k, attrs.groups, kh, kw, gm.u, gm.v), gm.sub);
+    mergePhases(rt, z, y + 4 * n0 * k * oh * ow, cnt, 1, k, gm.u, gm.v, gm.dh, gm.dw, 0, 0, oh, ow);
+  }
 }
 
 /** [n, c, h, w] and [k, c/g, kh, kw] consistent with attrs, or null. */
@@ -171,7 +181,9 @@ export function dilatedBackpropFilter(x: KernelTensor, dy: KernelTensor, filterS
   if (!s || attrs.groups !== 1 || dy.shape.join() !== [s.n, s.k, attrs.out[0], attrs.out[1]].join()) return null;
   const gm = dilGeo(attrs);
   const rt = runtime();
-  if (!gm || !winogradFilterApplies(gm.sub, s.n * gm.ph, s.c, s.k, rt.plannedThreads())) return null;
+  // All images' phases at once (Winograd sums over them): where they fit.
+  if (!gm || 4 * s.n * gm.ph * (s.c * gm.inH * gm.inW + s.k * gm.u * gm.v) > 2 * phaseTuning.bytes) return null;
+  if (!winogradFilterApplies(gm.sub, s.n * gm.ph, s.c, s.k, rt.plannedThreads())) return null;
   rt.begin();
   const px = rt.put(x.data);
   const pdy = rt.put(dy.data);
