@@ -30,6 +30,16 @@ const MIN_MULS = 3.4;
  */
 const MIN_PLANE = 20 * 20;
 
+/** The sub-filters are built here, reused call to call: a new array each step measured slower (allocation, GC). */
+let buffer = new Float32Array(0);
+
+function filterBuffer(n: number): Float32Array {
+  if (buffer.length < n) buffer = new Float32Array(n);
+  const f = buffer.subarray(0, n);
+  f.fill(0);
+  return f;
+}
+
 /** One axis of the decomposition: dx index i = u*s + r reads taps rho(r) + j*s of dy[u + delta(r) - j]. */
 interface Axis {
   /** Phases, taps per sub-filter, dx rows per phase, the sub-convolution's padding before/after. */
@@ -82,7 +92,7 @@ export function transposedBackpropInput(dy: KernelTensor, w: KernelTensor, input
   if (ay.u * ax.u < MIN_PLANE || !winogradApplies(sub, k, outC)) return null;
   const kg = k / g;
   // f[gi][r][r'][cc][kk][3][3]: tap j of phase r at window row before + delta(r) - j (zeros elsewhere).
-  const f = new Float32Array(outC * kg * 9);
+  const f = filterBuffer(outC * kg * 9);
   const src = w.data;
   for (let gi = 0; gi < g; gi++) {
     for (let r = 0; r < sh; r++) {
