@@ -1,14 +1,18 @@
 /**
  * The input gradient of a strided convolution (and so a transposed convolution's forward) by
- * phase decomposition, with no column matrix and no col2im. With xpad index q = i + pad,
- * q = u*s + r: dx[q] = sum over taps t = r + j*s of w[t] dy[u - j], a stride-1 correlation of
- * dy with the sub-filter of phase r (taps r, r + s, ...; T = ceil(k / s) of them, the ones past
- * the kernel zero). All s_h*s_w phases share dy, so they run as the output channels of ONE
- * stride-1 convolution (filters [g][phase][cg][kg][T][Tw], taps flipped, top/left padding T-1)
- * through conv2d.ts's forward dispatch (GEMM; Winograd where the sub-filters are 3x3), and the
- * merge of assembly/phase.ts interleaves the phases into dx.
- * Taken with dilation 1 where the zero taps are few (kernel a multiple of the stride, or close):
- * the sub-filters then do no more multiplies than the GEMM + col2im path, on a deeper GEMM.
+ * phase decomposition, with no column matrix and no col2im. The dx rows of one phase r
+ * (i = u*s + r) read one fixed set of taps, (r + pad) % s + j*s, over dy rows
+ * u + floor((r + pad) / s) - j: a stride-1 correlation of dy with that phase's sub-filter of
+ * T = ceil(k / s) taps (those past the kernel zero). All s_h*s_w phases share dy, so they run
+ * as the output channels of ONE stride-1 3x3 convolution (each sub-filter flipped and placed in
+ * a 3x3 window, zeros elsewhere) by Winograd F(4x4, 3x3) through conv2d.ts's forward dispatch,
+ * and the merge of assembly/phase.ts interleaves the phases into dx. Phases are indexed by dx
+ * rows, so 56 rows at stride 2 are two phases of 28: whole Winograd tiles.
+ * Taken with dilation 1 where every sub-filter fits the window (T <= 3, and the phases' dy
+ * offsets differ by at most 3 - T), the GEMM + col2im path does clearly more multiplies
+ * (MIN_MULS: 4x4 and 6x6 stride 2, 6x6 and 9x9 stride 3) and planes are not small (MIN_PLANE).
+ * The same decomposition on the GEMM (2x2 sub-filters for 4x4 stride 2) measured slower than
+ * GEMM + col2im: the same multiplies, on a GEMM of fewer rows and im2col-packed B.
  */
 import type { Conv2DAttrs, KernelTensor } from '../kernels.js';
 import { convDims, mergePhases, phaseTuning, type ForwardFn } from './dilated.js';
