@@ -6,17 +6,12 @@
 // Two layouts: channels with `inner` >= 4 (conv feature maps) run along each channel's N planes
 // four floats at a time; [N, C] (inner == 1, BatchNorm1d) runs four channels at a time down the
 // rows, where a channel's values are C floats apart. Channels left over take the planar loop.
-import { arg, ARGS } from './job';
+import { arg, argf64 } from './job';
 import { hi2, join4, lo2 } from './vmath';
 
 export const BS_X = 0, BS_MEAN = 1, BS_VAR = 2, BS_N = 3, BS_C = 4, BS_INNER = 5, BS_CPT = 6, BS_COUNT = 7;
 export const BG_X = 0, BG_DY = 1, BG_MEAN = 2, BG_VAR = 3, BG_W = 4, BG_DX = 5, BG_DW = 6, BG_DB = 7, BG_N = 8, BG_C = 9;
 export const BG_INNER = 10, BG_CPT = 11, BG_COUNT = 12, BG_STATS = 13, BG_EPS = 14; // EPS: a float64 in 14, 15
-
-// @ts-ignore: decorator
-@inline function argf64(job: usize, i: i32): f64 {
-  return load<f64>(job + (<usize>(ARGS + i) << 2));
-}
 
 // @ts-ignore: decorator
 @inline function hsum(v: v128): f64 {

@@ -22,7 +22,7 @@
 // Argument slots (mirrored in src/backend/wasm/job-layout.ts, DC):
 import { madd } from './madd';
 import { arg, scratch } from './job';
-import { copyFloats, zeroFloats } from './mem';
+import { copyFloats, roundUp, zeroFloats } from './mem';
 import { EP_BIAS_ROW, EP_RELU } from './kernel';
 import { packA } from './pack';
 
@@ -30,11 +30,6 @@ export const D_X = 0, D_W = 1, D_BIAS = 2, D_Y = 3, D_FLAGS = 4, D_G = 5, D_CG =
 export const D_KG = 9, D_KH = 10, D_KW = 11, D_PT = 12, D_PL = 13, D_DH = 14, D_DW = 15, D_OH = 16, D_OW = 17;
 // D_BANDS: forward, output row bands per image; filter gradient, floats between the parts' outputs.
 export const D_BANDS = 18, D_N = 19, D_XS = 20, D_YS = 21, D_IPP = 22, D_IMGB = 23;
-
-// @ts-ignore: decorator
-@inline function roundUp(a: i32, b: i32): i32 {
-  return (a + b - 1) / b * b;
-}
 
 // @ts-ignore: decorator
 @inline function relu(v: v128): v128 {

@@ -40,6 +40,12 @@ export const ARGS: i32 = 16; // first argument slot
   return load<f32>(job + (<usize>(ARGS + i) << 2));
 }
 
+/** A float64 argument in slots i and i + 1. */
+// @ts-ignore: decorator
+@inline export function argf64(job: usize, i: i32): f64 {
+  return load<f64>(job + (<usize>(ARGS + i) << 2));
+}
+
 /** This thread's scratch area (tid 0 is the main thread). */
 // @ts-ignore: decorator
 @inline export function scratch(job: usize, tid: i32): usize {

@@ -2,6 +2,12 @@
 // into the runtime (tens of nanoseconds each), which dominated kernels that move many short
 // rows (im2col rows of 28 floats, partial tiles of the micro-kernel, slab rows).
 
+/** The smallest multiple of b (> 0) that is at least a: sizes and offsets rounded to lanes or cache lines. */
+// @ts-ignore: decorator
+@inline export function roundUp(a: i32, b: i32): i32 {
+  return (a + b - 1) / b * b;
+}
+
 export function zeroFloats(dst: usize, n: i32): void {
   const z = f32x4.splat(0);
   let i = 0;

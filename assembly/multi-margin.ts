@@ -1,15 +1,9 @@
 // The multiclass SVM loss per sample and its gradient (src/backend/js/losses.ts), x [N, C].
 // A task is a run of samples (rows). The arithmetic is the reference's, in float64 with the
 // same roundings to float32, so the results are its bits.
-import { arg, ARGS } from './job';
+import { arg, argf64 } from './job';
 
 export const MM_X = 0, MM_T = 1, MM_DY = 2, MM_OUT = 3, MM_W = 4, MM_N = 5, MM_C = 6, MM_P = 7, MM_RPT = 8, MM_MARGIN = 10;
-
-/** A float64 argument in slots i and i + 1. */
-// @ts-ignore: decorator
-@inline function argf64(job: usize, i: i32): f64 {
-  return load<f64>(job + (<usize>(ARGS + i) << 2));
-}
 
 /** loss[n] = weight[y] sum over i != y of max(0, margin - x[y] + x[i])^p / C (W = 0: no weight). */
 export function multiMarginTask(job: usize, t: i32): void {

@@ -11,19 +11,13 @@
 //
 // Needs the npm registry (or npm's cache) for the bundlers and Chromium at /usr/bin/chromium
 // (skipped with a message without it, unless CI=1). KEEP=1 keeps the temporary folder.
-import { execFile, execFileSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, extname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { CHROMIUM, CHROMIUM_ARGS, CI, cleanEnv, ensureBuilt, npmInstall, packInto, root, run, serve, timedLog } from './lib/packed.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const APP = join(root, 'test', 'bundlers', 'app');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CI = process.env.CI === '1' || process.env.CI === 'true';
 
 /** The bundlers, as a user would install them today. */
 const TOOLS = { vite: ['vite@7'], esbuild: ['esbuild@0'], webpack: ['webpack@5', 'webpack-cli@6'] };
@@ -36,19 +30,7 @@ const TOOLS = { vite: ['vite@7'], esbuild: ['esbuild@0'], webpack: ['webpack@5',
 const BUDGET = { jsGzip: 70_000, jsRaw: 210_000, wasmRaw: 145_000 };
 const STEPS = 12;
 
-/**
- * The apps run with no trace of the repository: no npm settings or scripts of ours in the
- * environment (npm run passes them down), no node_modules/.bin of ours on the PATH.
- */
-const cleanEnv = Object.fromEntries(
-  Object.entries(process.env)
-    .filter(([k]) => !/^npm_/i.test(k))
-    .map(([k, v]) => [k, k === 'PATH' ? v.split(':').filter((d) => !d.startsWith(root)).join(':') : v]),
-);
-const execApp = promisify(execFile);
-const run = (cmd, args, opts = {}) => execApp(cmd, args, { env: cleanEnv, maxBuffer: 64 << 20, ...opts });
-const t0 = Date.now();
-const log = (msg) => console.log(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(3)} s] ${msg}`);
+const log = timedLog();
 const failures = [];
 const fail = (msg) => {
   failures.push(msg);
@@ -64,18 +46,7 @@ if (!existsSync(CHROMIUM)) {
 }
 const { chromium } = await import('playwright-core');
 
-// The package is what `npm pack` ships: dist/ must be built from the current sources.
-function newest(dir, ext) {
-  let t = 0;
-  for (const f of readdirSync(dir, { recursive: true })) {
-    if (String(f).endsWith(ext)) t = Math.max(t, statSync(join(dir, String(f))).mtimeMs);
-  }
-  return t;
-}
-if (!existsSync(join(root, 'dist', 'index.js')) || newest(join(root, 'src'), '.ts') > statSync(join(root, 'dist', 'index.js')).mtimeMs) {
-  log('dist/ is missing or older than src/: npm run build');
-  execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
-}
+ensureBuilt(log);
 
 const work = mkdtempSync(join(tmpdir(), 'convkit-bundlers-'));
 process.on('exit', () => {
@@ -84,8 +55,7 @@ process.on('exit', () => {
 });
 
 log(`npm pack into ${work}`);
-const packed = JSON.parse((await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: root })).stdout);
-const tarball = join(work, packed[0].filename);
+const tarball = await packInto(work);
 
 // ---- the three apps: fresh folders, nothing from the repository but the tarball and app sources
 const html = (scripts) =>
@@ -113,7 +83,7 @@ const apps = Object.fromEntries(Object.keys(TOOLS).map((name) => [name, writeApp
 log('npm install the tarball and the bundlers (three folders, in parallel)');
 await Promise.all(
   Object.entries(TOOLS).map(([name, tools]) =>
-    run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', tarball, ...tools], { cwd: apps[name] }),
+    npmInstall(apps[name], [tarball, ...tools]),
   ),
 );
 
@@ -188,26 +158,11 @@ if (js.raw > BUDGET.jsRaw) fail(`budget: training JS is ${kB(js.raw)} minified, 
 for (const w of wasm) if (w.raw > BUDGET.wasmRaw) fail(`budget: ${w.file} is ${kB(w.raw)}, over ${kB(BUDGET.wasmRaw)}`);
 
 // ---- in the browser: each app with and without COOP/COEP
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
-function serve(dir, isolated) {
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-    const file = join(dir, path.endsWith('/') ? `${path}index.html` : path);
-    if (!file.startsWith(dir) || !existsSync(file) || statSync(file).isDirectory()) {
-      res.writeHead(404).end('not found');
-      return;
-    }
-    const headers = { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', 'Cache-Control': 'no-store' };
-    if (isolated) Object.assign(headers, { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' });
-    res.writeHead(200, headers).end(readFileSync(file));
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
 
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
   headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  args: CHROMIUM_ARGS,
 });
 const results = {};
 try {

@@ -12,6 +12,7 @@ import { formatCount, formatVolume } from './units.js';
 
 export type LintRule = 'input-size' | 'conv-changes-size' | 'large-filter' | 'large-pool' | 'strided-conv' | 'large-fc';
 
+/** One finding of `lint`: the rule, where it applies and a message saying what to change. */
 export interface LintWarning {
   rule: LintRule;
   /** Path of the layer (empty for the input). */

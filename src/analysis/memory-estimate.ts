@@ -15,6 +15,7 @@ export type OptimizerName = 'sgd' | 'momentum' | 'nesterov' | 'adagrad' | 'rmspr
 
 const STATE_COPIES: Record<OptimizerName, number> = { sgd: 0, momentum: 1, nesterov: 1, adagrad: 1, rmsprop: 1, adam: 2, adamw: 2 };
 
+/** What `trainingMemory` assumes: the batch size, the optimizer (its state copies) and the bytes per value. */
 export interface TrainingMemoryOptions {
   batch: number;
   /** Default 'sgd' (no state). */
@@ -23,6 +24,7 @@ export interface TrainingMemoryOptions {
   bytesPerValue?: number;
 }
 
+/** Bytes of memory one training step needs, by part (activations, gradients, parameters, optimizer state, ...) and in total. */
 export interface TrainingMemory {
   batch: number;
   optimizer: OptimizerName;
@@ -93,6 +95,7 @@ function fixedBytes(report: SummaryReport, size: number, copies: number): { para
   return { parameters, state: copies * parameters, total: (2 + copies) * parameters };
 }
 
+/** The answer of `largestBatchThatFits`: the batch size, its memory and the budget it was checked against. */
 export interface BatchFit {
   /** The largest batch size that fits (0 when even the parameters do not). */
   batch: number;

@@ -21,6 +21,7 @@ export interface PatternLayerSource {
   text: string;
 }
 
+/** A pattern turned into a model description: the parsed pattern, the config to build and where each layer came from. */
 export interface BuiltPattern {
   ast: PatternAst;
   /** The model as a description; `nn.fromConfig(config)` builds it. */
@@ -31,6 +32,7 @@ export interface BuiltPattern {
   sources: PatternLayerSource[];
 }
 
+/** Options of `buildPattern`. */
 export interface PatternOptions {
   /** The input [C, H, W] when the pattern has no INPUT[...] (it wins over a pattern's own). */
   input?: readonly [number, number, number];

@@ -34,6 +34,7 @@ export type PatternLayer =
   | { kind: 'flatten' }
   | { kind: 'dropout'; p: number };
 
+/** One layer of a parsed pattern (e.g. `CONV3-16`), with its position in the source. */
 export interface LayerNode {
   type: 'layer';
   layer: PatternLayer;
@@ -42,6 +43,7 @@ export interface LayerNode {
   text: string;
 }
 
+/** A repeated group of a parsed pattern, `[ ... ]*times`. */
 export interface RepeatNode {
   type: 'repeat';
   body: PatternNode[];
@@ -49,8 +51,10 @@ export interface RepeatNode {
   column: number;
 }
 
+/** An item of a parsed pattern: a layer or a repeated group. */
 export type PatternNode = LayerNode | RepeatNode;
 
+/** The `INPUT[WxHxD]` of a pattern. */
 export interface PatternInput {
   width: number;
   height: number;
@@ -58,6 +62,7 @@ export interface PatternInput {
   column: number;
 }
 
+/** A parsed layer pattern: its optional input and its items in order. */
 export interface PatternAst {
   source: string;
   input: PatternInput | null;
@@ -236,6 +241,7 @@ class Parser {
   }
 }
 
+/** Parses a layer pattern such as `INPUT[32x32x3] -> CONV3-16 -> RELU -> POOL2 -> FC10`; throws a ConvkitError pointing at the column of a mistake. */
 export function parsePattern(source: string): PatternAst {
   if (typeof source !== 'string' || !source.trim()) throw new ConvkitError('pattern: expected a pattern such as "INPUT[32x32x3] -> CONV3-16 -> RELU -> POOL2 -> FC10"');
   return new Parser(source, tokenize(source)).parse();

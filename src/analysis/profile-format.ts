@@ -20,6 +20,7 @@ function table(header: string[], rows: string[][], leftColumns: number): string[
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
 }
 
+/** The profile as a plain-text table: one row per layer (and region) with its forward and backward times, share of the step and GFLOP/s. */
 export function formatProfile(report: Omit<ProfileReport, 'format'>): string {
   const backward = report.layers.some((r) => r.inputGradMs + r.weightGradMs + r.otherBackwardMs > 0);
   const header = ['layer', 'type', 'output', 'calls', 'forward ms'];

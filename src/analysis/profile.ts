@@ -34,12 +34,14 @@ export interface ProfileOptions {
   title?: string;
 }
 
+/** Multiply-adds of a layer per step, by phase: forward, input gradient, weight gradient. */
 export interface PhaseNumbers {
   forward: number;
   inputGrad: number;
   weightGrad: number;
 }
 
+/** GFLOP/s of a layer per phase (null where the phase took no measurable time or has no arithmetic). */
 export interface PhaseRates {
   forward: number | null;
   inputGrad: number | null;
@@ -48,6 +50,7 @@ export interface PhaseRates {
   total: number | null;
 }
 
+/** One row of a profile: a module (or a region) with its calls, times per phase and arithmetic. */
 export interface ProfileLayerRow {
   /** Dotted path (`features.3`; '' for the root module), or a region's label in parentheses. */
   path: string;
@@ -86,6 +89,7 @@ export interface ProfileKernelRow {
   gflops: number | null;
 }
 
+/** What `profile` measured: the runs, their wall times and a row per layer; `format()` prints it. */
 export interface ProfileReport {
   title: string;
   backend: string;

@@ -13,6 +13,7 @@ import { storagesMade, type Storage } from '../tensor/storage.js';
 
 let gradEnabled = true;
 
+/** Whether ops record the autograd graph now (false inside `noGrad`). */
 export function isGradEnabled(): boolean {
   return gradEnabled;
 }

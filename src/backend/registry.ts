@@ -30,6 +30,7 @@ const backends = new Map<string, Backend>();
 let reference: ReferenceBackend | null = null;
 let current: Backend | null = null;
 
+/** Adds a backend under its name so that `setBackend(name)` can select it. */
 export function registerBackend(backend: Backend): void {
   backends.set(backend.name, backend);
 }
@@ -41,6 +42,7 @@ export function registerReferenceBackend(backend: ReferenceBackend): void {
   current ??= backend;
 }
 
+/** The names of the registered backends. */
 export function listBackends(): string[] {
   return [...backends.keys()];
 }
@@ -62,11 +64,13 @@ export function setBackendSync(name: string): void {
   current = b;
 }
 
+/** The backend that runs kernels now. */
 export function getBackend(): Backend {
   if (!current) throw new ConvkitError('no backend registered; import convkit to register the js backend');
   return current;
 }
 
+/** The name of the backend that runs kernels now ('js' or 'wasm'). */
 export function getBackendName(): string {
   return getBackend().name;
 }

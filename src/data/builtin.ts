@@ -15,8 +15,10 @@ import type { AspectMode } from './image/pad.js';
 
 /** The names loadDataset knows; 'mnist' is the embedded digits under its usual name. */
 export const DATASET_NAMES = ['digits', 'mnist', 'fashion-mnist', 'cifar10'] as const;
+/** A dataset `loadDataset` knows by name. */
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
+/** Options of `loadDataset`. */
 export interface LoadDatasetOptions {
   split?: Split;
   /** Where to look for files that convkit does not ship (fashion-mnist, cifar10). */

@@ -34,6 +34,7 @@ export function readIdxFile(path: string): IdxArray {
   return parseIdx(readDataFile(path), path);
 }
 
+/** Class count or names (and a name for messages) of a dataset read from IDX files. */
 export interface IdxFilesOptions {
   numClasses?: number;
   classes?: readonly string[];
@@ -49,6 +50,7 @@ export function loadIdxImages(imagesPath: string, labelsPath: string, opts: IdxF
   });
 }
 
+/** Which part of a dataset: the training or the test images. */
 export type Split = 'train' | 'test';
 
 /** The usual MNIST-family file names of a split: train-* and t10k-* (test-* also accepted). */

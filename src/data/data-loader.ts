@@ -19,6 +19,7 @@ export interface Batch {
  */
 export type SampleTransform = (x: Float32Array, generator: Generator, shape: readonly number[]) => void;
 
+/** Options of `DataLoader`. */
 export interface DataLoaderOptions {
   /** Samples per batch (default 1). See DataLoader for the three regimes of gradient descent. */
   batchSize?: number;
@@ -107,6 +108,7 @@ export class DataLoader implements Iterable<Batch> {
     return this.epochCount;
   }
 
+  /** The batches of one epoch (a new shuffle each epoch when `shuffle` is set). */
   *[Symbol.iterator](): Iterator<Batch> {
     if (this.resumePending) this.resumePending = false;
     else this.beginEpoch();
@@ -119,6 +121,7 @@ export class DataLoader implements Iterable<Batch> {
     }
   }
 
+  /** Where the loader is (epoch, batch, generator state), for `loadState` to resume mid-epoch. */
   state(): DataLoaderState {
     return {
       epoch: this.epochCount,

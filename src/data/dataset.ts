@@ -20,6 +20,7 @@ export interface Dataset {
   readonly sampleShape: readonly number[];
   /** Class names, when known; label i names classes[i]. */
   readonly classes?: readonly string[];
+  /** Sample `index` (0-based): its input and its label. */
   get(index: number): Sample;
   /**
    * Optional fast path: writes sample `index`'s input into `out` at `offset` and returns its

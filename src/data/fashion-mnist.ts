@@ -14,6 +14,7 @@ import type { ImageDataset } from './image-dataset.js';
 
 export const FASHION_MNIST_SYSTEM_DIR = '/usr/share/datasets/fashion-mnist';
 
+/** Options of `loadFashionMnist`: which split and where to look for the files. */
 export interface FashionMnistOptions {
   split?: Split;
   /** A folder holding the four files (or a fashion-mnist folder inside it); searched instead of the system folder. */
@@ -22,6 +23,7 @@ export interface FashionMnistOptions {
   systemDir?: string;
 }
 
+/** The IDX image and label files of one split. */
 export interface IdxSplitFiles {
   images: string;
   labels: string;

@@ -9,8 +9,10 @@ import { ImageDataset } from './image-dataset.js';
  */
 
 export type IdxDType = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
+/** The typed array an IDX file's values decode to. */
 export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
 
+/** A decoded IDX file: its element type, shape and values. */
 export interface IdxArray {
   readonly dtype: IdxDType;
   readonly shape: readonly number[];
@@ -114,6 +116,7 @@ function decode(bytes: Uint8Array, view: DataView, start: number, count: number,
   }
 }
 
+/** How an IDX images file and labels file are checked as a pair. */
 export interface IdxPairOptions {
   /** Names for error messages (the file paths). */
   imagesSource: string;

@@ -14,6 +14,7 @@ import { crc32 } from './crc32.js';
 export const CONTAINER_VERSION = 1;
 const MAGIC = 'CONVKIT\0';
 
+/** An array a convkit file can hold. */
 export type StoredArray = Float32Array | Int32Array | Uint8Array;
 
 interface ArrayEntry {
@@ -23,6 +24,7 @@ interface ArrayEntry {
   length: number;
 }
 
+/** The parts of a convkit container file: its kind, a JSON description and named arrays. */
 export interface ContainerContents {
   /** What kind of file this is ('model', 'checkpoint'); checked on read. */
   kind: string;
@@ -38,6 +40,7 @@ const align8 = (n: number) => (n + 7) & ~7;
 
 const WIDTH: Record<string, number | undefined> = { float32: 4, int32: 4, uint8: 1 };
 
+/** The bytes of a container file (magic, JSON index, aligned array data). */
 export function writeContainer(contents: ContainerContents): Uint8Array {
   const index: ArrayEntry[] = [];
   let blobSize = 0;

@@ -25,6 +25,7 @@ export interface ModelMetadata {
   [key: string]: unknown;
 }
 
+/** A model read from a file, with the metadata saved beside it. */
 export interface LoadedModel {
   model: Module;
   metadata: ModelMetadata;
@@ -37,6 +38,7 @@ interface ModelJson {
   metadata: ModelMetadata;
 }
 
+/** The bytes of a convkit model file: architecture, weights, buffers and metadata. */
 export function serializeModel(model: Module, metadata: ModelMetadata = {}): Uint8Array {
   const arrays = new Map<string, StoredArray>();
   const tensors: ModelJson['tensors'] = [];

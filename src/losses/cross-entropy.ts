@@ -8,6 +8,7 @@ import { logSoftmax } from '../ops/softmax.js';
 import { checkClassTargets, checkClassWeight, checkFinite, checkReduction, reduceLoss, type Reduction } from './loss-args.js';
 import { classLayout, nllCore } from './nll-loss.js';
 
+/** Options of `F.crossEntropy`. */
 export interface CrossEntropyOptions {
   /** Per-class weights [C]. */
   weight?: Tensor | null;

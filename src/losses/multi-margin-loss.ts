@@ -5,6 +5,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { expectTensor, kin, kout } from '../ops/kernel-io.js';
 import { checkClassTargets, checkClassWeight, checkFinite, checkReduction, reduceLoss, type Reduction } from './loss-args.js';
 
+/** Options of `F.multiMarginLoss`. */
 export interface MultiMarginLossOptions {
   /** 1 (default): the hinge; 2: the squared hinge. */
   p?: 1 | 2;

@@ -5,6 +5,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { expectTensor, kin, kout } from '../ops/kernel-io.js';
 import { checkClassTargets, checkClassWeight, checkFinite, checkReduction, reduceLoss, type Reduction } from './loss-args.js';
 
+/** Options of `F.nllLoss`. */
 export interface NllLossOptions {
   /** Per-class weights [C]; a sample's loss is multiplied by its target class's weight. */
   weight?: Tensor | null;

@@ -26,6 +26,7 @@ export function alexnetConfig(opts: ZooOptions = {}): ModuleConfig {
   ]);
 }
 
+/** AlexNet (see `alexnetConfig`), built with fresh weights. */
 export function alexnet(opts: ZooOptions = {}): Sequential {
   return Sequential.fromConfig(alexnetConfig(opts).args);
 }

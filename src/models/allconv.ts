@@ -35,6 +35,7 @@ export function allconvConfig(opts: ZooOptions = {}): ModuleConfig {
   ]);
 }
 
+/** All-CNN-C (see `allconvConfig`), built with fresh weights. */
 export function allconv(opts: ZooOptions = {}): Sequential {
   return Sequential.fromConfig(allconvConfig(opts).args);
 }

@@ -107,6 +107,7 @@ const MODULES: [string, number, number, number, number, number, number][] = [
   ['5b', 384, 192, 384, 48, 128, 128],
 ];
 
+/** Options of `googlenet`. */
 export interface GoogLeNetOptions {
   numClasses?: number;
   inChannels?: number;

@@ -23,6 +23,7 @@ const tensorOps: GraphOps<Tensor> = {
  * tensors. The summary runs the same description on shapes (see nn/graph-trace.ts).
  */
 export abstract class GraphModule extends Module implements GraphTraceable {
+  /** The module's dataflow, written once over abstract values: tensors for forward, shapes for the summary. */
   abstract traceGraph<V>(x: V, ops: GraphOps<V>): V;
 
   forward(x: Tensor): Tensor {

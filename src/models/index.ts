@@ -66,6 +66,7 @@ export const zooInputShapes: Record<string, [number, number, number]> = {
   'tiny-vgg': [3, 64, 64],
 };
 
+/** A zoo model by name (e.g. 'lenet5', 'vgg16', 'resnet18'), with fresh weights; throws listing the names it knows. */
 export function createModel(name: string, opts: ZooOptions = {}): Module {
   const make = zoo[name];
   if (!make) throw new ConvkitError(`unknown model '${name}'; the zoo has: ${Object.keys(zoo).join(', ')}`);

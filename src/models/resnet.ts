@@ -115,6 +115,7 @@ export class Bottleneck extends GraphModule {
   }
 }
 
+/** The shape of a ResNet: block type, blocks per stage, widths and classes. */
 export interface ResNetOptions {
   block: 'basic' | 'bottleneck';
   /** Blocks per stage, e.g. [2, 2, 2, 2] for ResNet-18. */

@@ -22,6 +22,7 @@ export function tinyVggConfig(opts: ZooOptions = {}): ModuleConfig {
   ]);
 }
 
+/** Tiny VGG (see `tinyVggConfig`), built with fresh weights. */
 export function tinyVgg(opts: ZooOptions = {}): Sequential {
   return Sequential.fromConfig(tinyVggConfig(opts).args);
 }

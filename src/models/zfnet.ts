@@ -25,6 +25,7 @@ export function zfnetConfig(opts: ZooOptions = {}): ModuleConfig {
   ]);
 }
 
+/** ZFNet (see `zfnetConfig`), built with fresh weights. */
 export function zfnet(opts: ZooOptions = {}): Sequential {
   return Sequential.fromConfig(zfnetConfig(opts).args);
 }

@@ -9,6 +9,7 @@ import type { Parameter } from './parameter.js';
 import { normSettings } from './norm-settings.js';
 import { register } from './registry.js';
 
+/** Options of `BatchNorm1d` and `BatchNorm2d`. */
 export interface BatchNormLayerOptions {
   /** Added to the variance before the square root (default 1e-5). */
   eps?: number;

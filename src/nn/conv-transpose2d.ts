@@ -16,6 +16,7 @@ import { Parameter } from './parameter.js';
 import { register } from './registry.js';
 import { biasFlag, layerGroups } from './layer-args.js';
 
+/** Options of `ConvTranspose2d`. */
 export interface ConvTranspose2dLayerOptions extends ConvTranspose2dOptions {
   /** Learn a bias per output channel (default true). */
   bias?: boolean;

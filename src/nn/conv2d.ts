@@ -24,6 +24,7 @@ import { Parameter } from './parameter.js';
 import { register } from './registry.js';
 import { biasFlag, layerGroups } from './layer-args.js';
 
+/** Options of `Conv2d`, as PyTorch's keyword arguments. */
 export interface Conv2dLayerOptions {
   stride?: Pair;
   /** A number, [h, w], [top, bottom, left, right], 'same' (stride 1 only) or 'valid'. Default 0. */

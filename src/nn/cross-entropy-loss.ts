@@ -6,6 +6,7 @@ import { lossWeight } from './loss-weight.js';
 import { Module } from './module.js';
 import { register } from './registry.js';
 
+/** Options of `CrossEntropyLoss`; `weight` may be a plain array. */
 export interface CrossEntropyLossOptions extends Omit<CrossEntropyOptions, 'weight'> {
   weight?: Tensor | readonly number[] | null;
 }

@@ -6,6 +6,7 @@ import { Module } from './module.js';
  * identity): they share `outputShape`, which the summary uses without running anything.
  */
 export abstract class ElementwiseLayer extends Module {
+  /** The output shape: the input's. */
   outputShape(inputShape: readonly number[]): number[] {
     return [...inputShape];
   }

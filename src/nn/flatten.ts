@@ -25,6 +25,7 @@ export class Flatten extends Module {
     return flatten(x, { startDim: this.startDim, endDim: this.endDim });
   }
 
+  /** The output shape: dimensions startDim..endDim multiplied into one. */
   outputShape(inputShape: readonly number[]): number[] {
     return flattenShape(inputShape, { startDim: this.startDim, endDim: this.endDim }, 'Flatten');
   }

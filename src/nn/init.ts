@@ -14,6 +14,7 @@ export function fanIn(shape: readonly number[]): number {
   return sizeOf(shape.slice(1));
 }
 
+/** He-normal initialisation: normal with std gain / sqrt(fanIn) (gain sqrt(2) for ReLU). */
 export function kaimingNormal(shape: readonly number[], opts: { fanIn?: number; gain?: number; generator?: Generator } = {}): Tensor {
   const g = opts.generator ?? globalGenerator;
   const std = (opts.gain ?? Math.SQRT2) / Math.sqrt(opts.fanIn ?? fanIn(shape));

@@ -6,6 +6,7 @@ import type { Parameter } from './parameter.js';
 import { normSettings } from './norm-settings.js';
 import { register } from './registry.js';
 
+/** Options of `InstanceNorm2d`. */
 export interface InstanceNormLayerOptions {
   eps?: number;
   /** Weight of each batch in the running averages (default 0.1); null leaves them unchanged, as PyTorch. */

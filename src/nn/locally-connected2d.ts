@@ -20,6 +20,7 @@ import { Parameter } from './parameter.js';
 import { register } from './registry.js';
 import { biasFlag } from './layer-args.js';
 
+/** Options of `LocallyConnected2d`. */
 export interface LocallyConnected2dLayerOptions {
   /** The input's [height, width] (required): the layer has one filter bank per output position. */
   inputSize?: Pair;

@@ -5,9 +5,12 @@ import { activeRecorder } from '../backend/profiler-hooks.js';
 import { Parameter } from './parameter.js';
 import { registeredName } from './registry.js';
 
+/** Called after a module's forward with its inputs and output (see `Module.registerForwardHook`). */
 export type ForwardHook = (module: Module, inputs: readonly unknown[], output: unknown) => void;
 
+/** Returned by `registerForwardHook`; `remove()` unregisters the hook. */
 export interface HookHandle {
+  /** Unregisters the hook; calling it again does nothing. */
   remove(): void;
 }
 
@@ -44,6 +47,7 @@ export abstract class Module {
     }
   }
 
+  /** Computes the module's output from its input tensors (called through a wrapper that runs hooks and names the module in errors). */
   abstract forward(...inputs: Tensor[]): Tensor;
 
   /**
@@ -121,6 +125,7 @@ export abstract class Module {
     return out;
   }
 
+  /** Direct children in declaration order (the modules of `namedChildren()`). */
   children(): Module[] {
     return this.namedChildren().map(([, m]) => m);
   }
@@ -135,6 +140,7 @@ export abstract class Module {
     return out;
   }
 
+  /** This module and every descendant, depth first. */
   modules(): Module[] {
     return this.namedModules().map(([, m]) => m);
   }
@@ -144,6 +150,7 @@ export abstract class Module {
     return Object.entries(this).filter((e): e is [string, Parameter] => e[1] instanceof Parameter);
   }
 
+  /** Every parameter of this module and its descendants, once each, with dotted names (`features.0.weight`). */
   namedParameters(): [string, Parameter][] {
     const out: [string, Parameter][] = [];
     const seen = new Set<Parameter>();
@@ -157,6 +164,7 @@ export abstract class Module {
     return out;
   }
 
+  /** Every parameter of this module and its descendants, once each (what an optimizer takes). */
   parameters(): Parameter[] {
     return this.namedParameters().map(([, p]) => p);
   }
@@ -167,6 +175,7 @@ export abstract class Module {
     return keep(value);
   }
 
+  /** Every buffer (non-trainable state such as batch norm running statistics) with dotted names. */
   namedBuffers(): [string, Tensor][] {
     const out: [string, Tensor][] = [];
     for (const [prefix, m] of this.namedModules()) {
@@ -175,11 +184,13 @@ export abstract class Module {
     return out;
   }
 
+  /** Sets training mode (dropout active, batch norm uses batch statistics) on this module and every descendant. */
   train(mode = true): this {
     for (const m of this.modules()) m.training = mode;
     return this;
   }
 
+  /** Sets evaluation mode on this module and every descendant: `train(false)`. */
   eval(): this {
     return this.train(false);
   }
@@ -233,6 +244,7 @@ export abstract class Module {
     }
   }
 
+  /** Calls `hook(module, inputs, output)` after every forward of this module, until the handle's `remove()`. */
   registerForwardHook(hook: ForwardHook): HookHandle {
     this.hooks.push(hook);
     Module.forwardHooks++;
@@ -264,6 +276,7 @@ export abstract class Module {
     return Module.saveImpl(this, file, metadata);
   }
 
+  /** @internal The file writer behind `save`, installed by io/save-load.ts (keeps file code out of nn). */
   static saveImpl: ((m: Module, file: string, metadata?: Record<string, unknown>) => Promise<void>) | null = null;
 
   /** How to rebuild this module (see nn/registry.ts). */

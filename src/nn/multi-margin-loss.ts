@@ -6,6 +6,7 @@ import { lossWeight } from './loss-weight.js';
 import { Module } from './module.js';
 import { register } from './registry.js';
 
+/** Options of `MultiMarginLoss`; `weight` may be a plain array. */
 export interface MultiMarginLossLayerOptions extends Omit<MultiMarginLossOptions, 'weight'> {
   weight?: Tensor | readonly number[] | null;
 }

@@ -47,11 +47,13 @@ abstract class Pad2dLayer extends Module {
     return [...inputShape.slice(0, -2), h + t + b, w + l + r];
   }
 
+  /** The padding as the layer's describe() shows it. */
   protected describePadding(): string {
     const [l, r, t, b] = this.padding;
     return l === r && r === t && t === b ? `${l}` : `[${l}, ${r}, ${t}, ${b}]`;
   }
 
+  /** One line: the layer and its padding. */
   override describe(): string {
     return `${this.typeName}(${this.describePadding()})`;
   }

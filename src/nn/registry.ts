@@ -12,6 +12,7 @@ const classes = new Map<string, ModuleClass>();
 /** The other way round: a bundler that renames classes (minification) must not rename layers. */
 const names = new Map<unknown, string>();
 
+/** Registers a layer class under `name`, so that saved models naming it can be rebuilt. */
 export function register(name: string, cls: ModuleClass): void {
   classes.set(name, cls);
   if (!names.has(cls)) names.set(cls, name);
@@ -22,10 +23,12 @@ export function registeredName(cls: unknown): string | undefined {
   return names.get(cls);
 }
 
+/** The registered layer names, sorted. */
 export function registeredLayers(): string[] {
   return [...classes.keys()].sort();
 }
 
+/** Builds a module from a `getConfig()` description (registered names only). */
 export function fromConfig(config: ModuleConfig): Module {
   if (!config || typeof config !== 'object' || typeof config.type !== 'string' || !Array.isArray(config.args)) {
     throw new ConvkitError(`invalid layer description ${JSON.stringify(config)?.slice(0, 200)}: expected {type, args}`);

@@ -18,6 +18,7 @@ export class Sequential extends Module {
     return this.children().length;
   }
 
+  /** The layer at `index` (negative counts from the end); throws when out of range. */
   at(index: number): Module {
     const m = this.children()[index < 0 ? this.length + index : index];
     if (!m) throw new ConvkitError(`Sequential has ${this.length} layers; index ${index} is out of range`);
@@ -42,6 +43,7 @@ export class Sequential extends Module {
     return { type: 'Sequential', args: this.children().map((c) => c.getConfig()) };
   }
 
+  /** Builds a Sequential from its layers' configs. */
   static fromConfig(args: unknown[]): Sequential {
     return new Sequential(...args.map((a) => fromConfig(a as ModuleConfig)));
   }

@@ -25,6 +25,7 @@ function unaryOp(x: Tensor, op: UnaryOp, alpha: number, name: string): Tensor {
   return record(y, name, [x], (g) => [kout(kernel('UnaryGrad')(kinStrided(x, 'UnaryGrad'), kinStrided(y, 'UnaryGrad'), kinStrided(g, 'UnaryGrad'), op, alpha), x.shape)], [y]);
 }
 
+/** Options of `F.relu`. */
 export interface ReluOptions {
   /**
    * Overwrite the input's storage (every view of it sees the change) and return the input.
@@ -105,14 +106,17 @@ export function selu(x: Tensor): Tensor {
   return unaryOp(x, 'selu', 0, 'selu');
 }
 
+/** 1 / (1 + e^-x), elementwise. */
 export function sigmoid(x: Tensor): Tensor {
   return unaryOp(x, 'sigmoid', 0, 'sigmoid');
 }
 
+/** Hyperbolic tangent, elementwise. */
 export function tanh(x: Tensor): Tensor {
   return unaryOp(x, 'tanh', 0, 'tanh');
 }
 
+/** e^x, elementwise. */
 export function exp(x: Tensor): Tensor {
   return unaryOp(x, 'exp', 0, 'exp');
 }
@@ -122,6 +126,7 @@ export function log(x: Tensor): Tensor {
   return unaryOp(x, 'log', 0, 'log');
 }
 
+/** Square root, elementwise (NaN below 0). */
 export function sqrt(x: Tensor): Tensor {
   return unaryOp(x, 'sqrt', 0, 'sqrt');
 }
@@ -131,10 +136,12 @@ export function abs(x: Tensor): Tensor {
   return unaryOp(x, 'abs', 0, 'abs');
 }
 
+/** -x, elementwise. */
 export function neg(x: Tensor): Tensor {
   return unaryOp(x, 'neg', 0, 'neg');
 }
 
+/** Options of `F.softplus`. */
 export interface SoftplusOptions {
   /** Sharpness: (1/beta) log(1 + e^(beta x)); default 1. */
   beta?: number;
@@ -142,6 +149,7 @@ export interface SoftplusOptions {
   threshold?: number;
 }
 
+/** (1/beta) log(1 + e^(beta x)), elementwise: a smooth ReLU. */
 export function softplus(x: Tensor, opts: SoftplusOptions = {}): Tensor {
   expectTensor(x, 'softplus', 'input');
   const beta = finite(opts.beta ?? 1, 'softplus', 'beta');

@@ -58,6 +58,7 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: AdaptiveSize): Tensor {
   return record(y, op, [x], (g) => [kout(kernel('AdaptiveAvgPool2DGrad')(kin(g), x.shape), x.shape)]);
 }
 
+/** Options of `F.adaptiveMaxPool2d`: `returnIndices` also returns the switches. */
 export interface AdaptiveMaxPool2dOptions {
   returnIndices?: boolean;
 }

@@ -8,6 +8,7 @@ import type { Pair } from './geometry.js';
 import { expectRank, expectTensor, kin, kout } from './kernel-io.js';
 import { poolWindow, type PoolWindowOptions } from './pool-window.js';
 
+/** Options of `F.avgPool2d`, as PyTorch's (plus `fit`). */
 export interface AvgPool2dOptions extends Omit<PoolWindowOptions, 'dilation'> {
   /** Count padding pixels in the divisor (default true, as PyTorch). */
   countIncludePad?: boolean;

@@ -7,6 +7,7 @@ import { checkOptionNames } from './conv-args.js';
 import { activationGrad, checkActivation, fusedName, type FusedActivation } from './fused-activation.js';
 import { expectTensor, kin, kout } from './kernel-io.js';
 
+/** Options of `F.batchNorm`. */
 export interface BatchNormOptions {
   /** Per-channel scale gamma [C]; none = 1. */
   weight?: Tensor | null;

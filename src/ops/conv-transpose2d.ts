@@ -7,6 +7,7 @@ import { checkOptionNames, checkPaddingSpec, positiveInt, resolvePadding, type P
 import { pair, type Pair } from './geometry.js';
 import { expectRank, expectTensor, kin, kout } from './kernel-io.js';
 
+/** Options of `F.convTranspose2d`, as PyTorch's. */
 export interface ConvTranspose2dOptions {
   stride?: Pair;
   /** Removed from each border of the output: a number, [h, w] or [top, bottom, left, right]. */

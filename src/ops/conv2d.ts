@@ -18,6 +18,7 @@ import { expectRank, expectTensor, kin, kout } from './kernel-io.js';
 import { pad } from './pad.js';
 import { activationGrad, checkActivation, fusedName, type FusedActivation } from './fused-activation.js';
 
+/** Options of `F.conv2d`, as PyTorch's (plus `fit`). */
 export interface Conv2dOptions {
   stride?: Pair;
   /** A number, [h, w], [top, bottom, left, right], 'same' (stride 1 only) or 'valid'. Default 0. */

@@ -5,6 +5,7 @@ import { Generator, globalGenerator } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { expectTensor, kin, kout } from './kernel-io.js';
 
+/** Options of `F.dropout`. */
 export interface DropoutOptions {
   /** Probability of zeroing each element, in [0, 1); default 0.5. */
   p?: number;

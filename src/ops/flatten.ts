@@ -2,6 +2,7 @@ import { ConvkitError, fmtShape } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { expectTensor } from './kernel-io.js';
 
+/** Options of `F.flatten`: the first and last dimension merged (default 1 and -1). */
 export interface FlattenOptions {
   /** First dimension merged; default 1, which keeps the batch (nn.Flatten's default; torch.flatten's is 0). */
   startDim?: number;

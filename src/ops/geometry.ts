@@ -10,6 +10,7 @@ import { ConvkitError } from '../tensor/errors.js';
  */
 export type Fit = 'strict' | 'floor' | 'ceil';
 
+/** One number for both spatial dimensions, or [height, width]. */
 export type Pair = number | readonly [number, number];
 
 export interface AxisWindow {

@@ -41,6 +41,7 @@ export function argmax(x: Tensor, dim?: number, opts: { keepdim?: boolean } = {}
   return new Tensor(idx, shape);
 }
 
+/** Options of `topk`. */
 export interface TopkOptions {
   /** The k largest (default) or, with false, the k smallest. */
   largest?: boolean;

@@ -5,6 +5,7 @@ import { add, mul } from './binary.js';
 import { checkOptionNames } from './conv-args.js';
 import { expectTensor } from './kernel-io.js';
 
+/** Options of `F.instanceNorm`. */
 export interface InstanceNormOptions {
   runningMean?: Tensor | null;
   runningVar?: Tensor | null;

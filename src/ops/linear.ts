@@ -8,6 +8,7 @@ import { checkOptionNames } from './conv-args.js';
 import { activationGrad, checkActivation, fusedName, type FusedActivation } from './fused-activation.js';
 import { expectTensor, kin, kout } from './kernel-io.js';
 
+/** Options of `F.linear`. */
 export interface LinearOptions {
   /**
    * 'relu' applies max(0, y) inside the MatMul kernel (after the bias): the same values and

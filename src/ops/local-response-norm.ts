@@ -6,6 +6,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { checkOptionNames } from './conv-args.js';
 import { expectTensor, kin, kout } from './kernel-io.js';
 
+/** Options of `F.localResponseNorm`, as PyTorch's. */
 export interface LocalResponseNormOptions {
   alpha?: number;
   beta?: number;

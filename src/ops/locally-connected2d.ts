@@ -6,6 +6,7 @@ import { checkFit, checkOptionNames, convWindow, resolvePadding, type ConvPaddin
 import { pair, type Fit, type Pair } from './geometry.js';
 import { expectRank, expectTensor, kin, kout } from './kernel-io.js';
 
+/** Options of `F.locallyConnected2d`. */
 export interface LocallyConnected2dOptions {
   stride?: Pair;
   /** A number, [h, w], [top, bottom, left, right], 'same' (stride 1) or 'valid'; zero padding. */

@@ -8,6 +8,7 @@ import { checkOptionNames } from './conv-args.js';
 import type { Fit, Pair } from './geometry.js';
 import { expectTensor, kin, kout } from './kernel-io.js';
 
+/** Options of `F.lpPool2d`. */
 export interface LpPool2dOptions {
   /** Default: the kernel size. */
   stride?: Pair | null;

@@ -6,6 +6,7 @@ import type { Pair } from './geometry.js';
 import { expectRank, expectTensor, kin, kout } from './kernel-io.js';
 import { poolWindow, type PoolWindowOptions } from './pool-window.js';
 
+/** Options of `F.maxPool2d`, as PyTorch's (plus `fit`). */
 export interface MaxPool2dOptions extends PoolWindowOptions {
   /** Also return the switches: {output, indices}, indices an int32 tensor of flat positions in each H*W plane. */
   returnIndices?: boolean;

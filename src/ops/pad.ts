@@ -7,8 +7,10 @@ import type { Tensor } from '../tensor/tensor.js';
 import { checkOptionNames } from './conv-args.js';
 import { expectTensor, kin, kout } from './kernel-io.js';
 
+/** How `F.pad` fills: constant, reflect, replicate or circular. */
 export type PadMode = Pad2DMode;
 
+/** Options of `F.pad`. */
 export interface PadOptions {
   /** 'constant' (default, fills with `value`), 'reflect', 'replicate' or 'circular'. */
   mode?: PadMode;

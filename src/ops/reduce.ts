@@ -49,6 +49,7 @@ export function sum(x: Tensor, dim?: Dims, opts?: ReduceOptions): Tensor {
   return reduceOp(x, dim, opts, 'sum');
 }
 
+/** Mean over `dim` (all dimensions when omitted). */
 export function mean(x: Tensor, dim?: Dims, opts?: ReduceOptions): Tensor {
   return reduceOp(x, dim, opts, 'mean');
 }
@@ -58,6 +59,7 @@ export function amax(x: Tensor, dim?: Dims, opts?: ReduceOptions): Tensor {
   return reduceOp(x, dim, opts, 'max');
 }
 
+/** Minimum over `dim` (all dimensions when omitted). */
 export function amin(x: Tensor, dim?: Dims, opts?: ReduceOptions): Tensor {
   return reduceOp(x, dim, opts, 'min');
 }

@@ -7,6 +7,7 @@ import {
   type ParamState,
 } from './optimizer.js';
 
+/** Adagrad's hyperparameters, as PyTorch's. */
 export interface AdagradHyper {
   lr: number;
   lrDecay: number;
@@ -15,6 +16,7 @@ export interface AdagradHyper {
   eps: number;
 }
 
+/** Adagrad's hyperparameters, each optional (PyTorch's defaults). */
 export type AdagradOptions = Partial<AdagradHyper>;
 
 interface AdagradState extends ParamState {

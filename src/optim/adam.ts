@@ -14,6 +14,7 @@ import {
 import { kernel } from '../backend/registry.js';
 import type { OptimizerSlot } from '../backend/kernels.js';
 
+/** Adam's hyperparameters, as PyTorch's. */
 export interface AdamHyper {
   lr: number;
   betas: readonly [number, number];
@@ -22,6 +23,7 @@ export interface AdamHyper {
   amsgrad: boolean;
 }
 
+/** Adam's hyperparameters, each optional (PyTorch's defaults). */
 export type AdamOptions = Partial<AdamHyper>;
 
 interface AdamState extends ParamState {

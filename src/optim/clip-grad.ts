@@ -2,6 +2,7 @@ import { ConvkitError } from '../tensor/errors.js';
 import { keep } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
 
+/** Options of `clipGradNorm`. */
 export interface ClipGradNormOptions {
   /** Which p-norm: 2 (default), 1, any p > 0, or Infinity (largest |g|). */
   normType?: number;

@@ -13,6 +13,7 @@ import { Optimizer } from './optimizer.js';
 /** A schedule's option value as kept in its state dict. */
 export type ScheduleValue = number | readonly number[];
 
+/** A schedule's state, saved in checkpoints. */
 export interface LRSchedulerStateDict {
   type: string;
   lastEpoch: number;
@@ -21,6 +22,7 @@ export interface LRSchedulerStateDict {
   options: { [key: string]: ScheduleValue };
 }
 
+/** The base of the learning-rate schedules: `step()` once per epoch sets each parameter group's lr from its base lr and the epoch. */
 export abstract class LRScheduler<O extends object = object> {
   readonly optimizer: Optimizer;
   /** Each group's lr when the schedule was made. */
@@ -72,6 +74,7 @@ export abstract class LRScheduler<O extends object = object> {
     return [...this.lastLrs];
   }
 
+  /** The schedule's state (epoch, base and last lrs, options) for a checkpoint. */
   stateDict(): LRSchedulerStateDict {
     const options: { [key: string]: ScheduleValue } = {};
     for (const [key, value] of Object.entries(this.options)) {
@@ -117,6 +120,7 @@ function checkGamma(name: string, v: unknown): void {
   if (!(typeof v === 'number' && v > 0 && Number.isFinite(v))) invalid(name, 'gamma', v, 'a finite number > 0 (e.g. 0.1)');
 }
 
+/** Options of `StepLR`. */
 export interface StepLROptions {
   /** Epochs between decays. */
   stepSize: number;
@@ -139,6 +143,7 @@ export class StepLR extends LRScheduler<Required<StepLROptions>> {
   }
 }
 
+/** Options of `MultiStepLR`. */
 export interface MultiStepLROptions {
   /** Epochs at which lr is multiplied by gamma, increasing. */
   milestones: readonly number[];
@@ -165,6 +170,7 @@ export class MultiStepLR extends LRScheduler<Required<MultiStepLROptions>> {
   }
 }
 
+/** Options of `ExponentialLR`. */
 export interface ExponentialLROptions {
   gamma: number;
 }
@@ -184,6 +190,7 @@ export class ExponentialLR extends LRScheduler<ExponentialLROptions> {
   }
 }
 
+/** Options of `CosineAnnealingLR`. */
 export interface CosineAnnealingLROptions {
   /** Epochs from base lr down to etaMin (half a cosine period). */
   tMax: number;
@@ -212,6 +219,7 @@ export class CosineAnnealingLR extends LRScheduler<Required<CosineAnnealingLROpt
   }
 }
 
+/** Options of `LinearLR`. */
 export interface LinearLROptions {
   /** Multiplier of the base lr at epoch 0, in (0, 1]. */
   startFactor?: number;
@@ -245,6 +253,7 @@ export class LinearLR extends LRScheduler<Required<LinearLROptions>> {
   }
 }
 
+/** Options of `LambdaLR`. */
 export interface LambdaLROptions {
   /** The multiplier of the base lr at an epoch, e.g. (e) => Math.min(1, (e + 1) / 5) for warmup. */
   lrLambda: (epoch: number) => number;

@@ -9,6 +9,7 @@ import {
   type ParamState,
 } from './optimizer.js';
 
+/** RMSprop's hyperparameters, as PyTorch's. */
 export interface RMSpropHyper {
   lr: number;
   alpha: number;
@@ -18,6 +19,7 @@ export interface RMSpropHyper {
   centered: boolean;
 }
 
+/** RMSprop's hyperparameters, each optional (PyTorch's defaults). */
 export type RMSpropOptions = Partial<RMSpropHyper>;
 
 interface RMSpropState extends ParamState {

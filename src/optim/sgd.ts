@@ -14,6 +14,7 @@ import {
 import { kernel } from '../backend/registry.js';
 import type { OptimizerSlot } from '../backend/kernels.js';
 
+/** SGD's hyperparameters, as PyTorch's. */
 export interface SGDHyper {
   lr: number;
   momentum: number;
@@ -22,6 +23,7 @@ export interface SGDHyper {
   nesterov: boolean;
 }
 
+/** SGD's hyperparameters, each optional (PyTorch's defaults). */
 export type SGDOptions = Partial<SGDHyper>;
 
 interface SGDState extends ParamState {

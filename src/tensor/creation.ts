@@ -4,11 +4,13 @@ import { checkShape, sizeOf } from './shape.js';
 import type { DType } from './storage.js';
 import { Tensor } from './tensor.js';
 
+/** Options of the tensor constructors: element type and whether to track gradients. */
 export interface CreateOptions {
   dtype?: DType;
   requiresGrad?: boolean;
 }
 
+/** Options of the random constructors: a seed or a generator to draw from. */
 export interface RandomOptions extends CreateOptions {
   /** Draws from a fresh generator with this seed instead of the global one. */
   seed?: number;
@@ -96,14 +98,17 @@ function flattenNested(data: readonly NestedInput[]): { flat: number[]; shape: n
   return { flat, shape };
 }
 
+/** A tensor of zeros. */
 export function zeros(shape: readonly number[], opts?: CreateOptions): Tensor {
   return finish(alloc(shape, opts?.dtype), shape, opts);
 }
 
+/** A tensor of ones. */
 export function ones(shape: readonly number[], opts?: CreateOptions): Tensor {
   return full(shape, 1, opts);
 }
 
+/** A tensor filled with `value`. */
 export function full(shape: readonly number[], value: number, opts?: CreateOptions): Tensor {
   const buf = alloc(shape, opts?.dtype);
   buf.fill(value);

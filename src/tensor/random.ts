@@ -79,10 +79,12 @@ export class Generator {
     }
   }
 
+  /** The generator's state, for `setState` to reproduce the sequence from here. */
   getState(): number[] {
     return [...this.s, this.spareNormal === null ? NaN : this.spareNormal];
   }
 
+  /** Restores a state from `getState`. */
   setState(state: readonly number[]): void {
     if (state.length !== 5) throw new ConvkitError(`generator state must have 5 numbers, got ${state.length}`);
     for (let i = 0; i < 4; i++) this.s[i] = state[i]! >>> 0;

@@ -42,6 +42,7 @@ export function keep<T extends Tensor>(t: T): T {
   return t;
 }
 
+/** Runs fn and releases every buffer it allocated that the result does not need (see above). */
 export function tidy<T>(fn: () => T): T {
   scopes.push({ tensors: [], storages: [] });
   let result: T;

@@ -1,6 +1,7 @@
 import { ConvkitError } from './errors.js';
 import { trackStorage } from './scope.js';
 
+/** Element type of a tensor. */
 export type DType = 'float32' | 'int32';
 export type TypedArray = Float32Array | Int32Array;
 
@@ -184,6 +185,7 @@ const finalizer = new FinalizationRegistry<Region>((region) => {
   releaseRegion(region);
 });
 
+/** What `memory()` reports. */
 export interface MemoryInfo {
   /** Storages alive (several tensor views may share one). */
   numTensors: number;

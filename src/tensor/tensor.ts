@@ -13,6 +13,7 @@ export interface GradNode {
   readonly name: string;
   readonly inputs: readonly (Tensor | null)[];
   readonly saved: readonly Tensor[];
+  /** The gradients of the inputs from the output's gradient (null for inputs that need none). */
   backward(gradOutput: Tensor): readonly (Tensor | null)[];
 }
 
@@ -63,6 +64,7 @@ export class Tensor {
     return this.storage.data;
   }
 
+  /** Whether the elements lie in row-major order with no gaps (so `view` and `values` need no copy). */
   isContiguous(): boolean {
     let expected = 1;
     for (let i = this.shape.length - 1; i >= 0; i--) {
@@ -120,6 +122,7 @@ export class Tensor {
     return this.derive(new Tensor(this.storage, shape, strides, this.offset), 'permute', order);
   }
 
+  /** A view with dimensions dim0 and dim1 swapped (no copy). */
   transpose(dim0: number, dim1: number): Tensor {
     const order = [...this.shape.keys()];
     const a = normAxis(dim0, this.ndim, 'transpose dim');
@@ -179,6 +182,7 @@ export class Tensor {
     return this.storage.disposed;
   }
 
+  /** `Tensor([shape], dtype)`, plus requiresGrad when set. */
   toString(): string {
     return `Tensor(${fmtShape(this.shape)}, ${this.dtype}${this.requiresGrad ? ', requiresGrad' : ''})`;
   }

@@ -20,6 +20,7 @@ export interface TrainingState {
   extra: Record<string, unknown>;
 }
 
+/** The bytes of a checkpoint file holding a training state. */
 export function serializeCheckpoint(state: TrainingState): Uint8Array {
   const arrays = new Map<string, StoredArray>();
   const tensors: { name: string; shape: number[] }[] = [];
@@ -41,6 +42,7 @@ export function serializeCheckpoint(state: TrainingState): Uint8Array {
   return writeContainer({ kind: 'checkpoint', json, arrays });
 }
 
+/** Reads a checkpoint file's bytes back into a training state; `source` names it in errors. */
 export function deserializeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): TrainingState {
   const { json, arrays } = readContainer(bytes, 'checkpoint', source);
   const j = json as Record<string, unknown>;

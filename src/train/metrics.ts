@@ -37,6 +37,7 @@ export class EpochMeter {
   private topK = 0;
   count = 0;
 
+  /** Adds one batch: its mean loss, its size and, when known, how many were right (top-1 and top-k). */
   add(loss: number, batchSize: number, correct?: { top1: number; topK: number }): void {
     this.lossSum += loss * batchSize;
     this.count += batchSize;

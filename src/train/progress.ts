@@ -14,6 +14,7 @@ export interface StepEvent {
   lr: number;
 }
 
+/** Sent after every epoch, with the epoch's training and validation figures. */
 export interface EpochEvent {
   epoch: number;
   epochs: number;
@@ -28,8 +29,12 @@ export interface EpochEvent {
   imagesPerSecond: number;
 }
 
+/** The Trainer's progress callbacks, each optional. */
 export interface TrainerCallbacks {
+  /** After every training step. */
   onStep?(e: StepEvent): void;
+  /** After every epoch. */
   onEpoch?(e: EpochEvent): void;
+  /** A line of text (resume, early stop, checkpoint notes). */
   onMessage?(text: string): void;
 }

@@ -11,6 +11,7 @@ import type { EpochEvent, TrainerCallbacks } from './progress.js';
 import { fileExists, readBytes, writeBytesAtomic } from '../io/files.js';
 import { architectureOf, deserializeCheckpoint, serializeCheckpoint, type TrainingState } from './checkpoint.js';
 
+/** A batch: inputs and targets. */
 export interface Batch {
   x: Tensor;
   y: Tensor;
@@ -22,22 +23,33 @@ export interface BatchSource extends Iterable<Batch> {
   readonly length: number;
 }
 
+/** What the Trainer needs of an optimizer (every `ck.optim` optimizer has it). */
 export interface OptimizerLike {
+  /** Updates the parameters from their gradients. */
   step(): void;
+  /** Clears the parameters' gradients. */
   zeroGrad(): void;
+  /** The optimizer's state, for checkpoints. */
   stateDict(): unknown;
+  /** Restores a state from `stateDict`. */
   loadStateDict(state: never): void;
   lr: number;
 }
 
+/** What the Trainer needs of a learning-rate schedule (every `ck.optim` scheduler has it). */
 export interface SchedulerLike {
+  /** Advances one epoch. */
   step(): void;
+  /** The schedule's state, for checkpoints. */
   stateDict(): unknown;
+  /** Restores a state from `stateDict`. */
   loadStateDict(state: never): void;
 }
 
+/** A loss: the model's output and the targets to a scalar tensor. */
 export type LossFn = (output: Tensor, target: Tensor) => Tensor;
 
+/** Stop when `metric` has not improved by `minDelta` for `patience` epochs. */
 export interface EarlyStopping {
   metric: 'valLoss' | 'valAccuracy' | 'trainLoss';
   /** Epochs without improvement before stopping. */
@@ -45,6 +57,7 @@ export interface EarlyStopping {
   minDelta?: number;
 }
 
+/** What a Trainer trains with: data, optimizer, epochs and the optional rest. */
 export interface TrainerOptions {
   /** The training batches (re-iterated every epoch; a shuffling DataLoader reshuffles). */
   train: BatchSource;
@@ -73,6 +86,7 @@ export interface TrainerOptions {
   mutableSettings?: readonly string[];
 }
 
+/** Mean loss, top-1 and top-5 accuracy over `count` samples. */
 export interface EvalResult {
   loss: number;
   accuracy: number;
@@ -80,6 +94,7 @@ export interface EvalResult {
   count: number;
 }
 
+/** What `fit` did: the history of epochs and why it stopped. */
 export interface FitResult {
   history: EpochEvent[];
   /** Epochs run by this call (not counting those before a resume). */

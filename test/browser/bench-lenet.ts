@@ -3,7 +3,7 @@
  * never part of a test run): the digits, batch 64, SGD with momentum, the page's views live.
  * Reports the training rate the page shows (images/s over the last second of steps) and the
  * end-to-end rate (steps x batch over wall time, views and validation included), and, when
- * ConvNetJS is installed as a peer ($PEERS/node_modules/convnetjs, see ../shared/bench), times
+ * ConvNetJS is installed as a peer ($PEERS/node_modules/convnetjs, see bench/peers/README.md), times
  * ConvNetJS's own Trainer on the same network in the same browser for the ratio.
  */
 import { existsSync, readFileSync } from 'node:fs';

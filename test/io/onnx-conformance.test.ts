@@ -1,6 +1,6 @@
 /**
  * The ONNX project's own backend tests (onnx/onnx, onnx/backend/test/data, Apache-2.0), read
- * from ../shared/conformance/onnx beside the repository: every case under pytorch-converted/
+ * from the ONNX project's backend test data (CONFORMANCE_ROOT in onnx-helpers.ts): every case under pytorch-converted/
  * and pytorch-operator/ is imported with ck.io.loadOnnx, run, and compared with its
  * output_N.pb at the ONNX runner's tolerances (rtol 1e-3, atol 1e-5).
  *
@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
 import { describeEachBackend } from '../helpers/backends.js';
-import { CONFORMANCE_ROOT, expectMatches, readDataSet } from './onnx-helpers.js';
+import { CONFORMANCE_MISSING, CONFORMANCE_ROOT, expectMatches, readDataSet } from './onnx-helpers.js';
 
 const ROOT = fileURLToPath(CONFORMANCE_ROOT);
 
@@ -34,7 +34,7 @@ const all = [...cases('pytorch-converted'), ...cases('pytorch-operator')];
 
 if (all.length === 0) {
   describe('onnx conformance', () => {
-    it.skip(`shared conformance data not found at ${ROOT}; these tests need ../shared/conformance/onnx beside the repository`, () => {});
+    it.skip(`${CONFORMANCE_MISSING} (looked in ${ROOT})`, () => {});
   });
 } else {
   describeEachBackend('onnx conformance', (backend) => {

@@ -3,7 +3,7 @@
  * ck.io.exportOnnx must compute what the original computes. Both files run in
  * onnxruntime-node on the same inputs, and the outputs must agree (rtol 1e-4, atol 1e-5 of
  * the output scale). Cases:
- * - the ONNX project's backend tests in ../shared/conformance/onnx (pytorch-converted,
+ * - the ONNX project's backend tests (CONFORMANCE_ROOT in onnx-helpers.ts) (pytorch-converted,
  *   pytorch-operator) and the importer's own fixtures (test/fixtures/onnx), on their inputs;
  * - the "light" model-zoo graphs (AlexNet, ZFNet-512, GoogLeNet, VGG-19, ResNet-50, SqueezeNet,
  *   DenseNet-121, ShuffleNet, Inception v2) with seeded random weights in place of their

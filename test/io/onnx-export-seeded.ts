@@ -3,7 +3,7 @@ import { decodeModel, encodeModel, int64, type AttributeProto, type NodeProto, t
 import { tensorFromProto } from '../../src/io/onnx/tensor-proto.js';
 
 /**
- * The "light" model-zoo graphs in ../shared/conformance/onnx/light hold their weights as
+ * The "light" model-zoo graphs in the conformance data's light/ folder (CONFORMANCE_ROOT in onnx-helpers.ts) hold their weights as
  * ConstantOfShape nodes (nearly uniform outputs prove little). As that folder's README
  * suggests, they are given seeded random weights here: every float ConstantOfShape becomes an
  * initializer, and every float initializer is redrawn, scaled so that deep networks keep

@@ -1,11 +1,23 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { expect } from 'vitest';
 import * as ck from '../../src/index.js';
 import { expectClose } from '../helpers/assert.js';
 
-/** ../shared/conformance/onnx beside the repository (the ONNX project's test data). */
-export const CONFORMANCE_ROOT = new URL('../../../shared/conformance/onnx/', import.meta.url);
+/**
+ * The ONNX project's backend test data (pytorch-converted/, pytorch-operator/, light/), which
+ * the repository does not vendor: $CONVKIT_ONNX_CONFORMANCE, else test/fixtures/onnx-conformance/
+ * (filled by `npm run fetch:conformance`; docs/ARCHITECTURE.md). The tests that need it skip
+ * with CONFORMANCE_MISSING when it is absent.
+ */
+export const CONFORMANCE_ROOT = process.env['CONVKIT_ONNX_CONFORMANCE']
+  ? pathToFileURL(`${process.env['CONVKIT_ONNX_CONFORMANCE'].replace(/\/*$/, '')}/`)
+  : new URL('../fixtures/onnx-conformance/', import.meta.url);
+
+/** The skip message of the tests that need the conformance data. */
+export const CONFORMANCE_MISSING =
+  'ONNX conformance data not found; run `npm run fetch:conformance` (or set CONVKIT_ONNX_CONFORMANCE to a copy of onnx/backend/test/data)';
 
 /**
  * expectClose at the ONNX runner's tolerances (rtol 1e-3, atol 1e-5), except that equal

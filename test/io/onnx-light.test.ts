@@ -1,5 +1,5 @@
 /**
- * The "light" ONNX model-zoo graphs in ../shared/conformance/onnx/light (see its README):
+ * The "light" ONNX model-zoo graphs in the ONNX project's backend test data, light/ (CONFORMANCE_ROOT in onnx-helpers.ts):
  * real AlexNet, ZFNet-512, GoogLeNet (Inception v1), VGG-19, ResNet-50, SqueezeNet,
  * DenseNet-121, ShuffleNet and Inception v2 graphs whose weights are ConstantOfShape nodes.
  * Each is imported, run on arange(n).reshape([1, 3, 224, 224]) / n, and compared with
@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, it } from 'vitest';
 import * as ck from '../../src/index.js';
 import { describeEachBackend } from '../helpers/backends.js';
-import { CONFORMANCE_ROOT, expectMatches } from './onnx-helpers.js';
+import { CONFORMANCE_MISSING, CONFORMANCE_ROOT, expectMatches } from './onnx-helpers.js';
 
 const ROOT = fileURLToPath(new URL('light/', CONFORMANCE_ROOT));
 const slow = process.env['CONVKIT_SLOW_TESTS'] === '1';
@@ -34,7 +34,7 @@ const MODELS: Record<string, boolean> = {
 
 if (!existsSync(ROOT)) {
   describe('onnx light models', () => {
-    it.skip(`shared conformance data not found at ${ROOT}; these tests need ../shared/conformance/onnx beside the repository`, () => {});
+    it.skip(`${CONFORMANCE_MISSING} (looked in ${ROOT})`, () => {});
   });
 } else {
   describeEachBackend('onnx light models', (backend) => {

@@ -1,6 +1,6 @@
 /**
- * Small helpers the wasm kernel wrappers share: float64 job arguments, and the split of a job
- * into tasks of whole units (channels, rows) over the threads.
+ * Small helpers the wasm kernel wrappers share: float64 job arguments, rounding up to a
+ * multiple, and the split of a job into tasks of whole units (channels, rows) over the threads.
  */
 import type { WasmRuntime } from './runtime.js';
 
@@ -12,6 +12,11 @@ export function argF64(rt: WasmRuntime, i: number, v: number): void {
   f64[0] = v;
   rt.arg(i, f64words[0]!);
   rt.arg(i + 1, f64words[1]!);
+}
+
+/** The smallest multiple of `b` (> 0) that is at least `a`. */
+export function roundUp(a: number, b: number): number {
+  return Math.ceil(a / b) * b;
 }
 
 /**
@@ -35,7 +40,7 @@ export const THREADED_WORK = 1 << 16;
 export function runSplit(rt: WasmRuntime, kind: number, slotPer: number, count: number, work: number, multiple = 1, scratchBytes = 0): void {
   const threads = work >= THREADED_WORK ? rt.threads() : 1;
   let per = Math.max(1, Math.ceil(count / (4 * threads)));
-  per = Math.ceil(per / multiple) * multiple;
+  per = roundUp(per, multiple);
   rt.arg(slotPer, per);
   rt.run(kind, Math.ceil(count / per), scratchBytes, threads > 1);
 }

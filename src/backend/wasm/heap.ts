@@ -8,6 +8,7 @@
  * most twice the size, else new memory at the top. Memory is never returned (WebAssembly
  * cannot shrink it); it settles at the peak of the workload.
  */
+import { roundUp } from './args.js';
 
 /** Blocks start on 64-byte boundaries (cache lines, and the SIMD kernels' loads). */
 const ALIGN = 64;
@@ -21,9 +22,9 @@ const SLACK = 64;
 /** Sizes are rounded up to a class: 64-byte steps to 4 KiB, then 8 classes per power of two. */
 export function sizeClass(bytes: number): number {
   const b = Math.max(ALIGN, bytes + SLACK);
-  if (b <= 4096) return Math.ceil(b / ALIGN) * ALIGN;
+  if (b <= 4096) return roundUp(b, ALIGN);
   const step = 2 ** (Math.floor(Math.log2(b)) - 3);
-  return Math.ceil(b / step) * step;
+  return roundUp(b, step);
 }
 
 export class WasmHeap {
@@ -35,7 +36,7 @@ export class WasmHeap {
 
   /** `ensure(end)` makes memory at least `end` bytes long (or throws). */
   constructor(base: number, private readonly ensure: (end: number) => void) {
-    this.top = Math.ceil(base / ALIGN) * ALIGN;
+    this.top = roundUp(base, ALIGN);
   }
 
   alloc(bytes: number): number {

@@ -6,7 +6,7 @@
 import type { KernelTensor } from '../kernels.js';
 import { contiguousStrides, sizeOf } from '../../tensor/shape.js';
 import { AM, GA, KIND } from './job-layout.js';
-import { unitsPerTask } from './args.js';
+import { roundUp, unitsPerTask } from './args.js';
 import { runtime } from './instance.js';
 
 /** x as [outer, n, inner] around `axis`. */
@@ -23,7 +23,7 @@ export function argMax(x: KernelTensor, axis: number): Int32Array {
   const po = rt.alloc(lines);
   const { per, tasks, parallel } = unitsPerTask(rt, lines, x.data.length);
   // Lines per task a multiple of 4, so that the SIMD groups of four neighbours stay whole.
-  const lpt = tasks > 1 ? Math.ceil(per / 4) * 4 : per;
+  const lpt = tasks > 1 ? roundUp(per, 4) : per;
   for (const [s, v] of [[AM.X, px], [AM.OUT, po], [AM.OUTER, outer], [AM.N, n], [AM.INNER, inner], [AM.LPT, lpt]] as const) rt.arg(s, v);
   rt.run(KIND.argMax, n > 0 ? Math.ceil(lines / lpt) : 0, 0, parallel);
   return n > 0 ? rt.readI32(po, lines) : new Int32Array(lines);

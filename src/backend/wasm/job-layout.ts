@@ -88,7 +88,7 @@ export const P = { X: 0, OUT: 1, IDX: 2, H: 3, W: 4, OH: 5, OW: 6, KH: 7, KW: 8,
 export const PG = { DY: 0, IDX: 1, DX: 2, HW: 3, OHW: 4, PPT: 5, PLANES: 6 } as const;
 export const AP = { X: 0, OUT: 1, TAB: 2, H: 3, W: 4, OH: 5, OW: 6, MODE: 7, DIV: 8, PPT: 9, PLANES: 10, KW: 11, SW: 12, PL: 13, J0: 14, J1: 15 } as const;
 export const AVG = { inside: 0, padded: 1, fixed: 2 } as const;
-/** K, AOS (alpha / size) and COEF are float64s, two slots each; M is 4 * beta. */
+/** assembly/lrn.ts: K, AOS (alpha / size) and COEF are float64s, two slots each; M is 4 * beta. */
 export const LR = {
   X: 0, Y: 1, DY: 2, A: 3, B: 4, C: 5, INNER: 6, BEFORE: 7, AFTER: 8, PPT: 9, PLANES: 10, PASS: 11, K: 12, AOS: 14, M: 16, COEF: 18,
 } as const;

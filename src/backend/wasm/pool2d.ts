@@ -1,5 +1,5 @@
 /**
- * Pooling on the wasm kernels of assembly/pool.ts: max pooling (with switches, without them
+ * Pooling on the wasm kernels of assembly/pool.ts (LRN: assembly/lrn.ts): max pooling (with switches, without them
  * for inference, and the gradient), average and adaptive average pooling and their
  * gradients, and across-channel LRN with its gradient. Inputs below a size threshold (where
  * copying into wasm memory costs more than it saves) and other shapes go to the js reference.

@@ -12,6 +12,7 @@ import { imageBuffer, mapImage, type ImageBuffer, type ImageLike } from './image
 /** A 2x3 matrix [a, b, c, d, e, f]: x' = a x + b y + c, y' = d x + e y + f. */
 export type AffineMatrix = readonly [number, number, number, number, number, number];
 
+/** An affine transform as rotation, translation, scale and shear about the image center. */
 export interface AffineParams {
   /** Degrees, counter-clockwise as displayed (torchvision's convention). Default 0. */
   angle?: number;
@@ -25,6 +26,7 @@ export interface AffineParams {
   center?: readonly [number, number];
 }
 
+/** Options of `warpAffine`: resampling and what fills pixels from outside the image. */
 export interface WarpOptions {
   interpolation?: 'bilinear' | 'nearest';
   fill?: Fill;
@@ -41,6 +43,7 @@ export function composeAffine(outer: AffineMatrix, inner: AffineMatrix): AffineM
   return [a * A + b * D, a * B + b * E, a * C + b * F + c, d * A + e * D, d * B + e * E, d * C + e * F + f];
 }
 
+/** The inverse of a 2x3 affine matrix; throws when it is singular. */
 export function invertAffine(m: AffineMatrix): AffineMatrix {
   const [a, b, c, d, e, f] = m;
   const det = a * e - b * d;

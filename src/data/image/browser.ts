@@ -27,6 +27,7 @@ interface Context2D {
 export interface CanvasLike {
   readonly width: number;
   readonly height: number;
+  /** The canvas's 2D drawing context. */
   getContext(kind: '2d'): unknown;
 }
 
@@ -36,8 +37,10 @@ export interface DrawableLike {
   readonly height: number;
 }
 
+/** What the browser image functions read: ImageData, a canvas, or anything drawable with a size. */
 export type BrowserImageSource = ImageDataLike | CanvasLike | DrawableLike;
 
+/** Options of the browser image readers. */
 export interface BrowserImageOptions {
   /** Channels out (default 3): 1 gray (luma), 3 RGB, 4 RGBA. */
   channels?: 1 | 3 | 4;

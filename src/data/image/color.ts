@@ -47,17 +47,20 @@ function blend(x: ImageBuffer, factor: number, reference: (c: number, i: number)
   return out;
 }
 
+/** Scales every value by `factor` (0 black, 1 unchanged), clamped to [0, 1]. */
 export function adjustBrightnessBuffer(x: ImageBuffer, factor: number): ImageBuffer {
   checkFactor(factor, 'adjustBrightness');
   return blend(x, factor, () => 0);
 }
 
+/** Blends with the image's mean gray by `factor` (0 flat gray, 1 unchanged), clamped to [0, 1]. */
 export function adjustContrastBuffer(x: ImageBuffer, factor: number): ImageBuffer {
   checkFactor(factor, 'adjustContrast');
   const mean = meanGray(x);
   return blend(x, factor, () => mean);
 }
 
+/** Blends with the image's grayscale by `factor` (0 gray, 1 unchanged), clamped to [0, 1]. */
 export function adjustSaturationBuffer(x: ImageBuffer, factor: number): ImageBuffer {
   checkFactor(factor, 'adjustSaturation');
   if (x.channels < 3) return x;
@@ -67,14 +70,17 @@ export function adjustSaturationBuffer(x: ImageBuffer, factor: number): ImageBuf
   return blend(x, factor, (_c, i) => gray[i]!);
 }
 
+/** Scales every value by `factor` (0 black, 1 unchanged), clamped to [0, 1]; an image or a [C, H, W] tensor. */
 export function adjustBrightness<T extends ImageLike>(img: T, factor: number): T {
   return mapImage(img, 'adjustBrightness', (x) => adjustBrightnessBuffer(x, factor));
 }
 
+/** Blends with the image's mean gray by `factor` (0 flat gray, 1 unchanged), clamped to [0, 1]. */
 export function adjustContrast<T extends ImageLike>(img: T, factor: number): T {
   return mapImage(img, 'adjustContrast', (x) => adjustContrastBuffer(x, factor));
 }
 
+/** Blends with the image's grayscale by `factor` (0 gray, 1 unchanged), clamped to [0, 1]. */
 export function adjustSaturation<T extends ImageLike>(img: T, factor: number): T {
   return mapImage(img, 'adjustSaturation', (x) => adjustSaturationBuffer(x, factor));
 }

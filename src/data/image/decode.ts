@@ -19,6 +19,7 @@ export const DEFAULT_MAX_PIXELS = 100_000_000;
 
 const FORMATS = ['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif', 'heif'];
 
+/** Options of `decodeImage`. */
 export interface DecodeOptions {
   /** Channels out: 'keep' (default: as stored, 1 to 4), or 1, 2, 3, 4 (converted, see toChannels). */
   channels?: 'keep' | 1 | 2 | 3 | 4;

@@ -13,6 +13,7 @@ import { loadSharp } from './sharp.js';
 
 export type ImageFormat = 'png' | 'jpeg' | 'webp';
 
+/** Options of `encodeImage`. */
 export interface EncodeOptions {
   /** PNG only: 8 (default) or 16 bits per channel. */
   bitDepth?: 8 | 16;
@@ -21,6 +22,7 @@ export interface EncodeOptions {
   lossless?: boolean;
 }
 
+/** Encodes an image as PNG, JPEG or WebP bytes (Node, through sharp). */
 export async function encodeImage(img: ImageLike, format: ImageFormat, opts: EncodeOptions = {}): Promise<Uint8Array> {
   const x = toImageBuffer(img, 'encodeImage');
   if (x.channels < 1 || x.channels > 4) throw new ConvkitError(`encodeImage: images have 1 to 4 channels, got ${x.channels}`);

@@ -60,6 +60,7 @@ export function rot90Buffer(x: ImageBuffer, k = 1): ImageBuffer {
   return out;
 }
 
+/** Turns an image (or a [C, H, W] tensor) `k` quarter turns counter-clockwise, as numpy's rot90. */
 export function rot90<T extends ImageLike>(img: T, k = 1): T {
   return mapImage(img, 'rot90', (x) => rot90Buffer(x, k));
 }

@@ -69,6 +69,7 @@ export function folderStatistics(root: string, opts: FolderStatsOptions = {}): I
   return acc.result(opts.ddof !== undefined ? { ddof: opts.ddof } : {});
 }
 
+/** The files `writeFolderStatistics` wrote (mean and std images, JSON) and the numbers in them. */
 export interface WrittenStatistics {
   mean: string;
   std: string;

@@ -45,6 +45,7 @@ export interface ImageFolderOptions extends PreprocessSpec {
   holdout?: { part: 'train' | 'test'; fraction: number };
 }
 
+/** An image file of a folder dataset and its class label. */
 export interface ImageFile {
   path: string;
   label: number;

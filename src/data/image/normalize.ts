@@ -81,10 +81,12 @@ export function denormalizeBuffer(x: ImageBuffer, n: Normalization): ImageBuffer
   return out;
 }
 
+/** Applies a normalization (scale, or subtract a mean and divide by a std) to an image or a [C, H, W] tensor. */
 export function normalize<T extends ImageLike>(img: T, n: Normalization): T {
   return mapImage(img, 'normalize', (x) => normalizeBuffer(x, n));
 }
 
+/** Undoes `normalize`, e.g. to show a network's input as an image. */
 export function denormalize<T extends ImageLike>(img: T, n: Normalization): T {
   return mapImage(img, 'denormalize', (x) => denormalizeBuffer(x, n));
 }

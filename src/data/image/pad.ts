@@ -16,6 +16,7 @@ export type PadMode = 'constant' | 'edge' | 'reflect';
  */
 export type Padding = number | readonly [number, number] | readonly [number, number, number, number];
 
+/** How padding is filled: the mode and, for 'constant', the value. */
 export interface PadOptions {
   mode?: PadMode;
   /** The value of 'constant' padding (default 0), one for all channels or one per channel. */
@@ -84,6 +85,7 @@ export function padToAspectBuffer(x: ImageBuffer, aspect: number, opts: PadOptio
   return padBuffer(x, [left, top, w - x.width - left, h - x.height - top], opts);
 }
 
+/** Pads the shorter side (centered) so that width / height equals `aspect`. */
 export function padToAspect<T extends ImageLike>(img: T, aspect = 1, opts: PadOptions = {}): T {
   return mapImage(img, 'padToAspect', (x) => padToAspectBuffer(x, aspect, opts));
 }
@@ -91,6 +93,7 @@ export function padToAspect<T extends ImageLike>(img: T, aspect = 1, opts: PadOp
 /** How to make every image the same aspect ratio before scaling: crop the excess, pad the shortfall, or neither (stretch). */
 export type AspectMode = 'crop' | 'pad' | 'stretch';
 
+/** Options of `uniformAspect`. */
 export interface UniformAspectOptions {
   /** 'crop' (default): the largest centered window; 'pad': the smallest centered canvas; 'stretch': unchanged. */
   mode?: AspectMode;

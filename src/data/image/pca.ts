@@ -15,8 +15,10 @@ import { symmetricEigen } from './symmetric-eigen.js';
 
 export const MAX_PCA_DIMENSIONS = 512;
 
+/** Whitening after projection: none, PCA (divide by the square root of the eigenvalues), or ZCA (rotate back after). */
 export type Whitening = 'none' | 'pca' | 'zca';
 
+/** A fitted PCA as JSON, saved with a model's input pipeline. */
 export interface PcaJson {
   /** The [C, H, W] shape the PCA was fitted at. */
   shape: [number, number, number];
@@ -28,6 +30,7 @@ export interface PcaJson {
   eps: number;
 }
 
+/** Options of `Pca.fit`. */
 export interface PcaFitOptions {
   /** Components kept (default all D). */
   components?: number;
@@ -36,6 +39,7 @@ export interface PcaFitOptions {
   eps?: number;
 }
 
+/** Principal component analysis of images of one shape: mean, components and eigenvalues, for projection and whitening. */
 export class Pca {
   readonly shape: ImageShape;
   readonly mean: Float64Array;
@@ -124,6 +128,7 @@ export class Pca {
     return out;
   }
 
+  /** This PCA as JSON (`Pca.fromJSON` rebuilds it). */
   toJSON(): PcaJson {
     const D = this.dimensions;
     return {

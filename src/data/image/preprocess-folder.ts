@@ -24,15 +24,18 @@ export interface PreprocessFolderOptions extends PreprocessSpec {
   extensions?: readonly string[];
   /** 'throw' (default): stop at the first bad file; 'skip': report bad files and go on. */
   onError?: 'throw' | 'skip';
+  /** Called after each batch of files with the count done and the total. */
   onProgress?: (done: number, total: number) => void;
 }
 
+/** What `preprocessFolder` did: files written and files skipped (with their errors). */
 export interface PreprocessFolderResult {
   written: number;
   skipped: { path: string; error: string }[];
   outDir: string;
 }
 
+/** Writes a preprocessed copy of the folder tree `inDir` into `outDir` (see above), on worker threads. */
 export function preprocessFolder(inDir: string, outDir: string, opts: PreprocessFolderOptions = {}): PreprocessFolderResult {
   if (resolve(inDir) === resolve(outDir)) throw new ConvkitError(`preprocess: the output folder ${outDir} is the input folder; give another one`);
   if (!existsSync(inDir)) throw new ConvkitError(`preprocess: ${inDir} does not exist`);

@@ -46,6 +46,7 @@ export function preprocessedShape(spec: PreprocessSpec, decoded?: readonly [numb
   return [c, decoded[0], decoded[1]];
 }
 
+/** An InputPipeline as JSON, saved in a model's metadata. */
 export interface InputPipelineJson {
   preprocess: PreprocessSpec;
   /** Round to 8 bits after scaling, as ImageFolder's caches and `convkit preprocess` do. */
@@ -90,11 +91,13 @@ export class InputPipeline {
     return imageToTensor(this.applyBuffer(toImageBuffer(img, 'InputPipeline')));
   }
 
+  /** The [C, H, W] the pipeline produces, from the decoded image's [height, width] when the size depends on it. */
   outputShape(decoded?: readonly [number, number]): ImageShape {
     const s = preprocessedShape(this.preprocess, decoded);
     return this.transform ? this.transform.outputShape(s) : s;
   }
 
+  /** This pipeline as JSON (`InputPipeline.fromJSON` rebuilds it). */
   toJSON(): InputPipelineJson {
     return {
       preprocess: JSON.parse(JSON.stringify(this.preprocess)) as PreprocessSpec,
@@ -103,6 +106,7 @@ export class InputPipeline {
     };
   }
 
+  /** Rebuilds a pipeline saved with `toJSON`. */
   static fromJSON(json: InputPipelineJson): InputPipeline {
     if (typeof json !== 'object' || json === null || typeof json.preprocess !== 'object') {
       throw new ConvkitError(`InputPipeline.fromJSON: expected { preprocess, quantize, transform? }, got ${JSON.stringify(json)}`);

@@ -20,8 +20,10 @@ import { imageBuffer, mapImage, sizePair, type ImageBuffer, type ImageLike } fro
  */
 
 export type ResampleMethod = 'nearest' | 'bilinear' | 'area' | 'lanczos';
+/** Every resampling method `resize` accepts. */
 export const RESAMPLE_METHODS: readonly ResampleMethod[] = ['nearest', 'bilinear', 'area', 'lanczos'];
 
+/** Options of `resize`. */
 export interface ResizeOptions {
   /** Default 'bilinear'. */
   method?: ResampleMethod;

@@ -31,6 +31,7 @@ export interface SampleJob {
   outPath?: string;
 }
 
+/** Work for an image worker: files or buffers to decode, preprocess and augment. */
 export interface SampleTask {
   jobs: SampleJob[];
   decode?: { preprocess: PreprocessSpec; maxPixels?: number; quantize: boolean };
@@ -46,6 +47,7 @@ export interface SampleTask {
   keepGoing?: boolean;
 }
 
+/** What an image worker returns for a task: the outputs, their shapes and any errors, in job order. */
 export interface SampleResult {
   /** All outputs, concatenated in job order (empty for failed jobs and for 'file'). */
   data: Float32Array | Uint8Array;

@@ -33,6 +33,7 @@ export interface ImageStatsJson {
   ddof: number;
 }
 
+/** Per-pixel and per-channel mean and standard deviation of images, accumulated one image at a time (Welford) and mergeable. */
 export class ImageStatistics {
   private n = 0;
   private shape: ImageShape | null;
@@ -103,6 +104,7 @@ export class ImageStatistics {
     return this;
   }
 
+  /** The statistics so far; `ddof` 1 divides by n - 1 (sample variance). */
   result(opts: { ddof?: number } = {}): ImageStats {
     const ddof = opts.ddof ?? 0;
     if (!this.shape || !this.mean || this.n - ddof <= 0) {
@@ -140,6 +142,7 @@ export function computeStatistics(images: Iterable<ImageLike>, opts: { ddof?: nu
   return acc.result(opts);
 }
 
+/** Image statistics as plain JSON numbers. */
 export function statsToJson(stats: ImageStats): ImageStatsJson {
   return {
     count: stats.count,
@@ -166,6 +169,7 @@ export function stdForDisplay(std: ImageBuffer): ImageBuffer {
 export interface ImageSource {
   readonly length: number;
   readonly sampleShape: readonly number[];
+  /** Image `index` as [C, H, W] values. */
   get(index: number): { input: Float32Array };
 }
 

@@ -49,11 +49,13 @@ function workerEntry(): { entry: string; hooks?: string; esbuild?: string } {
   return { entry: ts.href, hooks: `data:text/javascript,${encodeURIComponent(DEV_LOADER_HOOKS)}`, esbuild };
 }
 
+/** Options of `ImageWorkerPool`. */
 export interface WorkerPoolOptions {
   /** Extra modules each worker imports first, e.g. one that registers custom transforms. */
   modules?: string[];
 }
 
+/** Worker threads that decode, preprocess and augment images in parallel (Node). */
 export class ImageWorkerPool {
   private readonly slots: Slot[] = [];
   private readonly counter = new Int32Array(new SharedArrayBuffer(4));
@@ -145,6 +147,7 @@ export class ImageWorkerPool {
     }
   }
 
+  /** Runs the tasks on the workers and waits for their results, in task order. */
   run(tasks: readonly SampleTask[], workers?: number): SampleResult[] {
     return this.wait(this.submit(tasks, workers));
   }

@@ -359,6 +359,7 @@ export class OnnxModel extends Module {
     return { type: 'OnnxModel', args: [toBase64(bytes), replacements, { maxTensorElements: this.#maxElements }] };
   }
 
+  /** Rebuilds an imported ONNX model from its saved config (the ONNX bytes it was loaded from). */
   static fromConfig(args: unknown[]): OnnxModel {
     if (!OnnxModel.rebuildImpl) throw new ConvkitError('OnnxModel: the ONNX loader is not installed; import convkit, not its onnx-model module alone');
     return OnnxModel.rebuildImpl(args);

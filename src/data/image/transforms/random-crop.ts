@@ -62,6 +62,7 @@ export class RandomCrop extends Transform {
   }
 }
 
+/** Options of `RandomResizedCrop`. */
 export interface RandomResizedCropOptions {
   /** Range of the crop's area as a fraction of the image (default [0.08, 1]). */
   scale?: readonly [number, number];

@@ -13,6 +13,7 @@ abstract class RandomFlip extends Transform {
     if (!(p >= 0 && p <= 1)) throw new ConvkitError(`${this.constructor.name}: p is a probability in [0, 1], got ${p}`);
   }
 
+  /** The flipped image. */
   protected abstract flip(img: ImageBuffer): ImageBuffer;
 
   apply(img: ImageBuffer, g: Generator): ImageBuffer {
@@ -24,6 +25,7 @@ abstract class RandomFlip extends Transform {
   }
 }
 
+/** Mirrors left-right with probability p (default 0.5). */
 export class RandomHorizontalFlip extends RandomFlip {
   readonly type = 'RandomHorizontalFlip';
   protected flip(img: ImageBuffer): ImageBuffer {
@@ -31,6 +33,7 @@ export class RandomHorizontalFlip extends RandomFlip {
   }
 }
 
+/** Mirrors top-bottom with probability p (default 0.5). */
 export class RandomVerticalFlip extends RandomFlip {
   readonly type = 'RandomVerticalFlip';
   protected flip(img: ImageBuffer): ImageBuffer {

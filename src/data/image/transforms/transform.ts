@@ -19,11 +19,13 @@ export interface TransformSpec {
   [option: string]: JsonValue;
 }
 
+/** The base of every preprocessing and augmentation transform (see the top of this file). */
 export abstract class Transform {
   /** The registered type name, e.g. 'RandomCrop'. */
   abstract readonly type: string;
   /** True when apply draws from the generator. */
   abstract readonly random: boolean;
+  /** Transforms one image; random transforms draw only from `generator`. */
   abstract apply(img: ImageBuffer, generator: Generator): ImageBuffer;
   /** The options that rebuild this transform (without `type`). */
   protected abstract options(): { [key: string]: JsonValue };
@@ -33,6 +35,7 @@ export abstract class Transform {
     return input;
   }
 
+  /** This transform as JSON (`transformFromJSON` rebuilds it). */
   toJSON(): TransformSpec {
     return { type: this.type, ...this.options() };
   }

@@ -32,6 +32,7 @@ export const operators: ReadonlyMap<string, OperatorDef> = new Map(
 export const MIN_OPSET = 6;
 export const MAX_OPSET = 21;
 
+/** The ONNX operator types the importer supports, sorted. */
 export function supportedOperators(): string[] {
   return [...operators.keys()].sort();
 }
