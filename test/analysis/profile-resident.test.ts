@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import * as ck from '../../src/index.js';
 import { runtime } from '../../src/backend/wasm/instance.js';
+import { RESIDENT_MIN_ELEMENTS } from '../../src/backend/wasm/runtime.js';
 import { workersReady } from '../backend/wasm-helpers.js';
 
 /**
@@ -97,6 +98,38 @@ describe.runIf(ck.listBackends().includes('wasm'))('profile and wasm-resident ou
         expect(isShared(y)).toBe(true);
       });
       expect(rt.tensorBytes).toBe(before);
+    });
+  });
+
+  it('inside a training step every kernel output of 1024 elements or more is a view of wasm memory, not a JS-heap copy', async () => {
+    await withWasm(() => {
+      const rt = runtime();
+      if (!rt.shared) return;
+      const { step } = setup();
+      step();
+      const outputs: { n: number; shared: boolean }[] = [];
+      const record = <T extends Float32Array | Int32Array>(out: T): T => {
+        outputs.push({ n: out.length, shared: out.buffer instanceof SharedArrayBuffer });
+        return out;
+      };
+      const read = vi.spyOn(rt, 'read');
+      const readI32 = vi.spyOn(rt, 'readI32');
+      // The class's own methods (readSum reads through read too).
+      const proto = Object.getPrototypeOf(rt) as typeof rt;
+      read.mockImplementation((ptr: number, n: number) => record(proto.read.call(rt, ptr, n)));
+      readI32.mockImplementation((ptr: number, n: number) => record(proto.readI32.call(rt, ptr, n)));
+      try {
+        for (let i = 0; i < 3; i++) step();
+      } finally {
+        read.mockRestore();
+        readI32.mockRestore();
+      }
+      const large = outputs.filter((o) => o.n >= RESIDENT_MIN_ELEMENTS);
+      expect(large.length).toBeGreaterThan(30);
+      expect(large.filter((o) => !o.shared)).toEqual([]);
+      // Small outputs are copies (per-channel statistics, bias gradients, the logits): a few KiB a step.
+      const copiedBytes = outputs.filter((o) => !o.shared).reduce((a, o) => a + 4 * o.n, 0) / 3;
+      expect(copiedBytes).toBeLessThan(16 * 1024);
     });
   });
 });
