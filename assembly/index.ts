@@ -33,6 +33,7 @@ import { multiMarginGradTask, multiMarginTask } from './multi-margin';
 import { adaptiveMaxPoolTask } from './adaptive-max-pool';
 import { lcFilterTask, lcForwardTask, lcInputTask } from './locally-connected';
 import { adamTask, sgdTask } from './optim';
+import { reluGradSumTask } from './relu-grad-sum';
 
 export const KIND_GEMM = 1;
 export const KIND_COL2IM = 2;
@@ -103,6 +104,7 @@ export const KIND_SGD = 91;
 export const KIND_ADAM = 92;
 export const KIND_DIL_SPLIT = 120;
 export const KIND_DIL_MERGE = 121;
+export const KIND_RELU_GRAD_SUM = 130;
 
 /** Bumped whenever a job layout changes; the loader refuses a kernels.wasm of another version. */
 export function abiVersion(): i32 {
@@ -189,6 +191,7 @@ function dispatch(job: usize, kind: i32, t: i32, tid: i32): void {
     case KIND_DW_FILTER: dwFilterTask(job, t, tid); break;
     case KIND_SGD: sgdTask(job, t); break;
     case KIND_ADAM: adamTask(job, t); break;
+    case KIND_RELU_GRAD_SUM: reluGradSumTask(job, t); break;
     default: unreachable();
   }
 }

@@ -154,6 +154,12 @@ export interface KernelSignatures {
   Binary(a: KernelTensor, b: KernelTensor, op: BinaryOp, outShape: readonly number[], activation?: 'none' | 'relu'): Float32Array;
   /** Reduces over `axes` (sorted, unique); the result keeps those axes with size 1. */
   Reduce(x: KernelTensor, axes: readonly number[], op: ReduceOp): Float32Array;
+  /**
+   * The backward epilogue of a layer with a fused bias and ReLU, y and dy [N, C, ...]: grad =
+   * UnaryGrad's relu rule read from the output (dy where y > 0, else dy * 0) and sum = grad
+   * summed over every axis but 1 (the bias gradient), as those two kernels give them, in one pass.
+   */
+  ReluGradChannelSum(y: KernelTensor, dy: KernelTensor): { grad: Float32Array; sum: Float32Array };
 
   // --- matrix multiply (src/backend/js/matmul.ts) ---
   /**

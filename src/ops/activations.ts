@@ -49,6 +49,9 @@ export function relu(x: Tensor, opts: ReluOptions = {}): Tensor {
   }
   const y = kernel('Unary')(kinStrided(x, 'Unary', 'relu'), 'relu', 0);
   writeInto(x, y);
+  // y is garbage now; as a tensor's storage it gives a backend's block back at once instead
+  // of at the next garbage collection (wasm memory the collector does not see).
+  kout(y, x.shape).dispose();
   if (tracking) {
     // The pre-relu value becomes a separate node holding x's old history; x now stands for the output.
     const before = new Tensor(x.storage, x.shape, x.strides, x.offset);

@@ -124,14 +124,25 @@ function convolve(x: Tensor, w: Tensor, b: Tensor | null | undefined, scale: Ten
     fusedName(op, activation),
     [xIn, w, b],
     (dy) => {
-      // Fused relu: mask dy first (the separate relu's backward), then the convolution's.
-      const g = activationGrad(activation, y, dy);
+      // Fused relu: mask dy first (the separate relu's backward), then the convolution's. With a
+      // bias to train, the mask and the bias gradient (the masked dy summed over n, h, w) come
+      // from one pass (ReluGradChannelSum, the same values as the two kernels).
+      let g: Tensor;
+      let db: Tensor | null = null;
+      if (activation === 'relu' && b?.requiresGrad) {
+        const fused = kernel('ReluGradChannelSum')(kin(y), kin(dy));
+        g = kout(fused.grad, dy.shape);
+        db = kout(fused.sum, [k]);
+      } else {
+        g = activationGrad(activation, y, dy);
+        if (b?.requiresGrad) db = kout(kernel('Reduce', 'weight')(kin(g), [0, 2, 3], 'sum'), [k]);
+      }
       const gk = kin(g);
       const back: Conv2DAttrs = { ...win, groups, activation: 'none' };
       return [
         xIn.requiresGrad ? kout(kernel('Conv2DBackpropInput', 'input')(gk, kin(w), xIn.shape, back), xIn.shape) : null,
         w.requiresGrad ? kout(kernel('Conv2DBackpropFilter', 'weight')(kin(xIn), gk, w.shape, back), w.shape) : null,
-        b?.requiresGrad ? kout(kernel('Reduce', 'weight')(gk, [0, 2, 3], 'sum'), [k]) : null,
+        db,
       ];
     },
     activation === 'none' ? [] : [y],

@@ -14,6 +14,7 @@ import { pad2d, pad2dGrad } from './pad2d.js';
 import { adamStep, sgdStep } from './optimizers.js';
 import { locallyConnected2d, locallyConnected2dBackpropFilter, locallyConnected2dBackpropInput } from './locally-connected.js';
 
+import { reluGradChannelSum } from './relu-grad-sum.js';
 /**
  * The reference backend: every kernel, in plain TypeScript written for clarity. This list is
  * its whole coverage; the type makes leaving a kernel out a compile error.
@@ -24,6 +25,8 @@ const kernels: KernelSignatures = {
   UnaryGrad: unaryGrad,
   Binary: binary,
   Reduce: reduce,
+  // relu-grad-sum.ts
+  ReluGradChannelSum: reluGradChannelSum,
   // activations.ts, softmax.ts, index-ops.ts, losses.ts (activations, softmax, indexing, losses)
   Clamp: clamp,
   ClampGrad: clampGrad,

@@ -16,7 +16,8 @@ export const KIND = { gemm: 1, col2im: 2, winograd: 3, winogradFilter: 4, elemen
   dwConv: 50, dwInput: 51, dwFilter: 52,
   winograd23FilterGrad: 41, winograd43FilterGrad: 42, flipFilters: 43,
   sgd: 91, adam: 92,
-  dilSplit: 120, dilMerge: 121 } as const;
+  dilSplit: 120, dilMerge: 121,
+  reluGradSum: 130 } as const;
 
 /** Header words of the job block (assembly/job.ts). */
 export const JOB = { gen: 0, next: 1, fin: 2, ntasks: 3, kind: 4, ready: 5, exit: 6, scratch: 7, sstride: 8, dead: 9, join: 10, args: 16 } as const;
@@ -97,6 +98,8 @@ export const LR = {
 /** BN: VAR, W and B are per-channel pointers (W, B: 0 for none), EPS a float64 (two slots). */
 export const BN = { X: 0, Y: 1, MEAN: 2, VAR: 3, B: 4, C: 5, INNER: 6, PPT: 7, PLANES: 8, RELU: 9, W: 10, EPS: 11 } as const;
 export const RS = { X: 0, OUT: 1, A: 2, B: 3, C: 4, BPT: 5, MEAN: 6 } as const;
+/** assembly/relu-grad-sum.ts: the masked gradient and its per-channel sum of [N, C, INNER] */
+export const RGS = { Y: 0, DY: 1, OUT: 2, SUM: 3, N: 4, C: 5, INNER: 6, CPT: 7 } as const;
 
 /** assembly/activations.ts (A and B are float64s, two slots each) */
 export const AC = { X: 0, DY: 1, OUT: 2, N: 3, CHUNK: 4, A: 6, B: 8 } as const;

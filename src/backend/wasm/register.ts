@@ -12,6 +12,7 @@ import { getBackendName, registerBackend, setBackendSync } from '../registry.js'
 import { batchNormGrad, batchNormStats } from './batchnorm.js';
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput } from './conv2d.js';
 import { binary, unary, unaryGrad } from './elementwise.js';
+import { reluGradChannelSum } from './relu-grad-sum.js';
 import { runtime, startRuntime } from './instance.js';
 import { matMul } from './matmul.js';
 import { batchNorm, reduce } from './planes.js';
@@ -42,6 +43,8 @@ const kernels: Partial<KernelSignatures> = {
   Unary: unary,
   UnaryGrad: unaryGrad,
   Binary: binary,
+  // relu-grad-sum.ts
+  ReluGradChannelSum: reluGradChannelSum,
   // planes.ts
   Reduce: reduce,
   BatchNorm: batchNorm,

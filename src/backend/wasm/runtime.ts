@@ -33,6 +33,9 @@ const JOB_AT = 1024;
 const HEAP_BASE = PAGE;
 const ALIGN = 64;
 
+/** Outputs smaller than this go to the JS heap even inside tidy scopes (see output()). */
+export const RESIDENT_MIN_ELEMENTS = 1024;
+
 const GUARD_BYTES = 256;
 const GUARD_WORD = 0xa5c3e1f7;
 
@@ -225,7 +228,11 @@ export class WasmRuntime {
   private output<T extends TypedArray>(ptr: number, n: number, Type: { new (b: ArrayBufferLike, at: number, n: number): T; new (n: number): T }): T {
     // Only inside tidy scopes, which free what they do not return: the garbage collector
     // does not see wasm memory, so outputs it alone would free are better on the JS heap.
-    if (this.shared && this.temps.has(ptr) && this.residentBytes < this.residentLimit && inTidyScope()) {
+    // Small outputs (per-channel statistics, bias gradients) are copied too: copying them in
+    // again costs nothing, while a block that no tensor ever claims (an op keeping the raw
+    // array) would stay allocated until a garbage collection, splitting the free space that
+    // the next step's large blocks need.
+    if (this.shared && n >= RESIDENT_MIN_ELEMENTS && this.temps.has(ptr) && this.residentBytes < this.residentLimit && inTidyScope()) {
       this.temps.delete(ptr);
       const view = new Type(this.memory.buffer, ptr, n);
       this.track(ptr, view);
@@ -235,6 +242,11 @@ export class WasmRuntime {
     const out = new Type(n);
     out.set(new Type(this.memory.buffer, ptr, n) as never);
     return out;
+  }
+
+  /** Bytes of wasm memory held as tensors' storage now (outputs kept, adopted parameters). */
+  get tensorBytes(): number {
+    return this.residentBytes;
   }
 
   /** Lives in this memory already (a kernel's in-place writes to it need no copy back). */
