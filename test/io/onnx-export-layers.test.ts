@@ -9,6 +9,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
 import { checkExport, loadOrt, useFastBackend } from './onnx-export-helpers.js';
+import { POINTWISE_OPS } from '../../src/ops/pointwise/all.js';
 
 const nn = ck.nn;
 
@@ -121,6 +122,10 @@ const CASES: Case[] = [
     new nn.Identity(),
     new nn.Tanh(),
   ), input: [3, 4, 4] },
+  // Every declared pointwise op (src/ops/pointwise/table.ts) in a chain, at its defaults.
+  { name: 'declared pointwise layers', covers: POINTWISE_OPS.map((d) => d.layer), make: () => new nn.Sequential(
+    ...POINTWISE_OPS.map((d) => new (nn as unknown as Record<string, new () => ck.nn.Module>)[d.layer]!()),
+  ), input: [3, 4, 5] },
   { name: 'softmax over channels, log-softmax', covers: ['Softmax', 'LogSoftmax'], make: () => new nn.Sequential(new nn.Softmax(1), new nn.LogSoftmax(-1)), input: [3, 2, 4] },
   { name: 'flatten variants', covers: ['Flatten'], make: () => new nn.Sequential(new nn.Flatten({ startDim: 1, endDim: 2 }), new nn.Flatten({ startDim: 2, endDim: 2 }), new nn.Flatten()), input: [2, 3, 4] },
 ];

@@ -1,0 +1,17 @@
+import * as F from '../ops/pointwise/table.js';
+import { pointwiseLayer } from './pointwise-layer.js';
+
+/**
+ * The layers of the pointwise ops declared in src/ops/pointwise/table.ts: one line each (an
+ * ES module's names cannot be computed), the type beside the class.
+ */
+export const LeakyReLU = pointwiseLayer(F.leakyRelu);
+export type LeakyReLU = InstanceType<typeof LeakyReLU>;
+export const ELU = pointwiseLayer(F.elu);
+export type ELU = InstanceType<typeof ELU>;
+export const SELU = pointwiseLayer(F.selu);
+export type SELU = InstanceType<typeof SELU>;
+export const Sigmoid = pointwiseLayer(F.sigmoid);
+export type Sigmoid = InstanceType<typeof Sigmoid>;
+export const Tanh = pointwiseLayer(F.tanh);
+export type Tanh = InstanceType<typeof Tanh>;
