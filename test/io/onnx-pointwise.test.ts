@@ -8,6 +8,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
 import { POINTWISE_OPS } from '../../src/ops/pointwise/all.js';
+import { decodeModel } from '../../src/io/onnx/proto.js';
 import { makeModel } from './onnx-builder.js';
 import { checkExport, expectAgrees, loadOrt, runOrt, useFastBackend } from './onnx-export-helpers.js';
 
@@ -35,7 +36,18 @@ describe.runIf(loadOrt() !== null)('declared pointwise ops through ONNX (onnxrun
         it(`${d.layer}(${JSON.stringify(opts)}) at opset ${opset}`, async () => {
           const x = ck.F.mul(ck.randn([2, 3, 4, 5], { seed: 3 }), 4);
           const model = new ck.nn.Sequential(new ck.nn.Conv2d(3, 3, 1), new nn[d.layer]!(opts));
-          await checkExport(model, x, { inputShape: [3, 4, 5], opset }, `${d.layer} opset ${opset}`);
+          const what = `${d.layer} opset ${opset}`;
+          const bytes = ck.io.exportOnnx(model, { inputShape: [3, 4, 5], opset });
+          if (!decodeModel(bytes).graph!.node!.some((n) => n.op_type === 'Erf')) {
+            await checkExport(model, x, { inputShape: [3, 4, 5], opset }, what);
+            return;
+          }
+          // The exact GELU before opset 20 uses Erf, which onnxruntime runs and convkit's importer does not have.
+          model.eval();
+          const want = ck.noGrad(() => model.forward(x));
+          const [got] = await runOrt(bytes, [x]);
+          expectAgrees(got!.data, want.dataSync(), `${what} (onnxruntime)`);
+          expect(() => ck.io.loadOnnxBytes(bytes)).toThrow(/Erf/);
         });
       }
     }
