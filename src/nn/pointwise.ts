@@ -15,3 +15,5 @@ export const Sigmoid = pointwiseLayer(F.sigmoid);
 export type Sigmoid = InstanceType<typeof Sigmoid>;
 export const Tanh = pointwiseLayer(F.tanh);
 export type Tanh = InstanceType<typeof Tanh>;
+export const GELU = pointwiseLayer(F.gelu);
+export type GELU = InstanceType<typeof GELU>;

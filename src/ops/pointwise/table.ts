@@ -83,3 +83,66 @@ export const tanh = pointwise({
   torch: { fn: 'tanh' },
   simd: 6,
 });
+
+/** erf x for |x| < 2 (Maclaurin series; float64 to ~1e-15 relative). */
+function erfSmall(a: number): number {
+  const a2 = a * a;
+  let term = a;
+  let sum = a;
+  for (let n = 1; n < 60; n++) {
+    term *= -a2 / n;
+    const t = term / (2 * n + 1);
+    sum += t;
+    if (Math.abs(t) < 1e-17 * Math.abs(sum)) break;
+  }
+  return (2 / Math.sqrt(Math.PI)) * sum;
+}
+
+/** erfc x for x >= 0: 1 - erf below 2, the continued fraction above (no cancellation in the tail). */
+function erfc(a: number): number {
+  if (!(a >= 2)) return 1 - erfSmall(a);
+  let f = 0;
+  for (let k = 40; k >= 1; k--) f = k / 2 / (a + f);
+  return Math.exp(-a * a) / Math.sqrt(Math.PI) / (a + f);
+}
+
+/** The standard normal CDF, accurate in both tails. */
+const normalCdf = (x: number): number => (x < 0 ? 0.5 * erfc(-x * Math.SQRT1_2) : 1 - 0.5 * erfc(x * Math.SQRT1_2));
+const GELU_K = Math.sqrt(2 / Math.PI);
+const GELU_C = 0.044715;
+
+/**
+ * x * Phi(x), Phi the standard normal CDF; approximate 'tanh' (PyTorch's approximate='tanh'):
+ * 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+ */
+export const gelu = pointwise<{ approximate?: 'none' | 'tanh' }>({
+  name: 'gelu',
+  doc: "x * Phi(x) (Phi: the standard normal CDF); approximate 'tanh': 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))",
+  forward: (x, a) => (a === 1 ? 0.5 * x * (1 + Math.tanh(GELU_K * (x + GELU_C * x * x * x))) : x * normalCdf(x)),
+  derivative: (x, _y, a) => {
+    if (a !== 1) return normalCdf(x) + (x * Math.exp(-0.5 * x * x)) / Math.sqrt(2 * Math.PI);
+    const t = Math.tanh(GELU_K * (x + GELU_C * x * x * x));
+    return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_K * (1 + 3 * GELU_C * x * x);
+  },
+  param: { name: 'approximate', default: 'none', choices: ['none', 'tanh'], samples: ['tanh'] },
+  layer: 'GELU',
+  onnx: {
+    op: 'Gelu',
+    since: 20,
+    param: 'approximate',
+    // Before opset 20: 0.5 x (1 + erf(x / sqrt 2)), or the tanh form, from older operators.
+    decompose: (g, x, a) => {
+      const half = g.node('Mul', [x, g.scalar(0.5)]);
+      let inner: string;
+      if (a === 1) {
+        const cube = g.node('Mul', [g.node('Mul', [x, x]), x]);
+        const u = g.node('Mul', [g.node('Add', [x, g.node('Mul', [cube, g.scalar(GELU_C)])]), g.scalar(GELU_K)]);
+        inner = g.node('Tanh', [u]);
+      } else {
+        inner = g.node('Erf', [g.node('Mul', [x, g.scalar(Math.SQRT1_2)])]);
+      }
+      return g.node('Mul', [half, g.node('Add', [inner, g.scalar(1)])]);
+    },
+  },
+  torch: { fn: 'gelu', param: 'approximate' },
+});
