@@ -17,3 +17,5 @@ export const Tanh = pointwiseLayer(F.tanh);
 export type Tanh = InstanceType<typeof Tanh>;
 export const GELU = pointwiseLayer(F.gelu);
 export type GELU = InstanceType<typeof GELU>;
+export const SiLU = pointwiseLayer(F.silu);
+export type SiLU = InstanceType<typeof SiLU>;

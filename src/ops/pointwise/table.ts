@@ -146,3 +146,17 @@ export const gelu = pointwise<{ approximate?: 'none' | 'tanh' }>({
   },
   torch: { fn: 'gelu', param: 'approximate' },
 });
+
+/** x * sigmoid(x) (Swish with beta 1). ONNX has no operator for it: Mul(x, Sigmoid(x)). */
+export const silu = pointwise({
+  name: 'silu',
+  doc: 'x * sigmoid(x) (Swish)',
+  forward: (x) => x / (1 + Math.exp(-x)),
+  derivative: (x) => {
+    const s = 1 / (1 + Math.exp(-x));
+    return s * (1 + x * (1 - s));
+  },
+  layer: 'SiLU',
+  onnx: { op: '', since: 6, decompose: (g, x) => g.node('Mul', [x, g.node('Sigmoid', [x])]) },
+  torch: { fn: 'silu' },
+});
