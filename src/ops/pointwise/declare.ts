@@ -41,6 +41,8 @@ export interface PointwiseOnnx {
   readonly param?: string;
   /** Attributes written on export; on import, other values go to `general` (HardSigmoid's alpha, beta). */
   readonly fixed?: Readonly<Record<string, number>>;
+  /** ONNX's defaults for fixed attributes a node may leave out, where they are not convkit's (HardSigmoid's alpha 0.2). */
+  readonly defaults?: Readonly<Record<string, number>>;
   /** The same function from older operators: exported below `since` (or always when op is ''). */
   readonly decompose?: (g: OnnxEmitter, x: string, a: number) => string;
   /** Import of the operator with other `fixed` attributes than convkit's, from convkit ops. */

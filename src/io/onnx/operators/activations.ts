@@ -47,8 +47,8 @@ function clip(ctx: RunContext, inputs: readonly (Tensor | null)[]): Tensor {
 
 /**
  * A declared op's operator: the parameter from its attribute (ONNX's default is the
- * declaration's), and when the fixed attributes differ from convkit's (float32 attributes round
- * them; compared loosely) the declared general form.
+ * declaration's), and when the fixed attributes (absent: ONNX's defaults) differ from convkit's
+ * (float32 attributes round them; compared loosely) the declared general form.
  */
 function declaredOperator(decl: PointwiseDeclaration): OperatorDef {
   const fn = pointwiseFn(decl.name)!;
@@ -57,7 +57,7 @@ function declaredOperator(decl: PointwiseDeclaration): OperatorDef {
     run(ctx, inputs) {
       const x = x0(ctx, inputs);
       const fixed = onnx.fixed ?? {};
-      const attrs = Object.fromEntries(Object.entries(fixed).map(([k, v]) => [k, ctx.attrs.float(k, v)]));
+      const attrs = Object.fromEntries(Object.entries(fixed).map(([k, v]) => [k, ctx.attrs.float(k, onnx.defaults?.[k] ?? v)]));
       if (Object.entries(fixed).some(([k, v]) => Math.abs(attrs[k]! - v) > 1e-6 * Math.max(1, Math.abs(v)))) return onnx.general!(x, attrs);
       if (!param || !onnx.param) return fn(x);
       const value = param.choices ? ctx.attrs.string(onnx.param, String(param.default)) : ctx.attrs.float(onnx.param, param.default as number);
