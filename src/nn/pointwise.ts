@@ -19,3 +19,5 @@ export const GELU = pointwiseLayer(F.gelu);
 export type GELU = InstanceType<typeof GELU>;
 export const SiLU = pointwiseLayer(F.silu);
 export type SiLU = InstanceType<typeof SiLU>;
+export const Hardsigmoid = pointwiseLayer(F.hardsigmoid);
+export type Hardsigmoid = InstanceType<typeof Hardsigmoid>;

@@ -1,4 +1,5 @@
-import { mul } from '../binary.js';
+import { clamp } from '../activations.js';
+import { add, mul } from '../binary.js';
 import { pointwise } from './declare.js';
 
 /**
@@ -159,4 +160,28 @@ export const silu = pointwise({
   layer: 'SiLU',
   onnx: { op: '', since: 6, decompose: (g, x) => g.node('Mul', [x, g.node('Sigmoid', [x])]) },
   torch: { fn: 'silu' },
+});
+
+/**
+ * PyTorch's hardsigmoid: 0 below -3, 1 above 3, x / 6 + 1/2 between (ONNX's HardSigmoid with
+ * alpha 1/6, beta 1/2; ONNX's own defaults are 0.2 and 0.5, so the attributes are written, and
+ * other values import as clamp(alpha x + beta, 0, 1)).
+ */
+export const hardsigmoid = pointwise({
+  name: 'hardsigmoid',
+  doc: '0 below -3, 1 above 3, x / 6 + 1/2 between',
+  forward: (x) => (x <= -3 ? 0 : x >= 3 ? 1 : (x + 3) / 6),
+  // PyTorch's: 1/6 strictly inside (-3, 3), 0 elsewhere.
+  derivative: (x) => (x > -3 && x < 3 ? 1 / 6 : 0),
+  layer: 'Hardsigmoid',
+  onnx: {
+    op: 'HardSigmoid',
+    since: 6,
+    fixed: { alpha: 1 / 6, beta: 0.5 },
+    defaults: { alpha: 0.2 },
+    general: (x, a) => clamp(add(mul(x, a.alpha!), a.beta!), 0, 1),
+  },
+  torch: { fn: 'hardsigmoid' },
+  kinks: [-3, 3],
+  cheap: true,
 });
