@@ -21,3 +21,5 @@ export const SiLU = pointwiseLayer(F.silu);
 export type SiLU = InstanceType<typeof SiLU>;
 export const Hardsigmoid = pointwiseLayer(F.hardsigmoid);
 export type Hardsigmoid = InstanceType<typeof Hardsigmoid>;
+export const Hardswish = pointwiseLayer(F.hardswish);
+export type Hardswish = InstanceType<typeof Hardswish>;

@@ -185,3 +185,21 @@ export const hardsigmoid = pointwise({
   kinks: [-3, 3],
   cheap: true,
 });
+
+/** x * hardsigmoid(x): 0 below -3, x above 3, x (x + 3) / 6 between (MobileNetV3). */
+export const hardswish = pointwise({
+  name: 'hardswish',
+  doc: 'x * hardsigmoid(x): 0 below -3, x above 3, x (x + 3) / 6 between',
+  forward: (x) => (x <= -3 ? 0 : x >= 3 ? x : (x * (x + 3)) / 6),
+  // PyTorch's: 0 below -3, x / 3 + 1/2 on [-3, 3], 1 above.
+  derivative: (x) => (x < -3 ? 0 : x <= 3 ? x / 3 + 0.5 : 1),
+  layer: 'Hardswish',
+  onnx: {
+    op: 'HardSwish',
+    since: 14,
+    decompose: (g, x) => g.node('Mul', [x, g.node('HardSigmoid', [x], { alpha: 1 / 6, beta: 0.5 })]),
+  },
+  torch: { fn: 'hardswish' },
+  kinks: [-3, 3],
+  cheap: true,
+});
