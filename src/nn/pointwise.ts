@@ -23,3 +23,5 @@ export const Hardsigmoid = pointwiseLayer(F.hardsigmoid);
 export type Hardsigmoid = InstanceType<typeof Hardsigmoid>;
 export const Hardswish = pointwiseLayer(F.hardswish);
 export type Hardswish = InstanceType<typeof Hardswish>;
+export const Mish = pointwiseLayer(F.mish);
+export type Mish = InstanceType<typeof Mish>;

@@ -203,3 +203,24 @@ export const hardswish = pointwise({
   kinks: [-3, 3],
   cheap: true,
 });
+
+/** log(1 + e^x), and x itself above 20 (PyTorch's softplus threshold, as mish uses it). */
+const softplus20 = (x: number): number => (x > 20 ? x : Math.log1p(Math.exp(x)));
+
+/** x * tanh(softplus(x)). */
+export const mish = pointwise({
+  name: 'mish',
+  doc: 'x * tanh(softplus(x))',
+  forward: (x) => x * Math.tanh(softplus20(x)),
+  derivative: (x) => {
+    const t = Math.tanh(softplus20(x));
+    return t + (x * (1 - t * t)) / (1 + Math.exp(-x));
+  },
+  layer: 'Mish',
+  onnx: {
+    op: 'Mish',
+    since: 18,
+    decompose: (g, x) => g.node('Mul', [x, g.node('Tanh', [g.node('Softplus', [x])])]),
+  },
+  torch: { fn: 'mish' },
+});
