@@ -25,3 +25,5 @@ export const Hardswish = pointwiseLayer(F.hardswish);
 export type Hardswish = InstanceType<typeof Hardswish>;
 export const Mish = pointwiseLayer(F.mish);
 export type Mish = InstanceType<typeof Mish>;
+export const ReLU6 = pointwiseLayer(F.relu6);
+export type ReLU6 = InstanceType<typeof ReLU6>;

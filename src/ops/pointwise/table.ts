@@ -224,3 +224,22 @@ export const mish = pointwise({
   },
   torch: { fn: 'mish' },
 });
+
+/** min(max(x, 0), 6); NaN stays NaN, as in PyTorch (hardtanh(x, 0, 6)). */
+export const relu6 = pointwise({
+  name: 'relu6',
+  doc: 'min(max(x, 0), 6)',
+  forward: (x) => (x > 0 ? Math.min(x, 6) : x <= 0 ? 0 : x),
+  // PyTorch's (hardtanh's): 1 strictly inside (0, 6), 0 elsewhere.
+  derivative: (x) => (x > 0 && x < 6 ? 1 : 0),
+  layer: 'ReLU6',
+  // ONNX has no operator of its own: Clip to [0, 6] (bounds as inputs from opset 11, attributes before).
+  onnx: {
+    op: '',
+    since: 6,
+    decompose: (g, x) => (g.opset >= 11 ? g.node('Clip', [x, g.scalar(0), g.scalar(6)]) : g.node('Clip', [x], { min: 0, max: 6 })),
+  },
+  torch: { fn: 'relu6' },
+  kinks: [0, 6],
+  cheap: true,
+});
