@@ -160,6 +160,7 @@ export const silu = pointwise({
   layer: 'SiLU',
   onnx: { op: '', since: 6, decompose: (g, x) => g.node('Mul', [x, g.node('Sigmoid', [x])]) },
   torch: { fn: 'silu' },
+  simd: 40,
 });
 
 /**
@@ -184,6 +185,7 @@ export const hardsigmoid = pointwise({
   torch: { fn: 'hardsigmoid' },
   kinks: [-3, 3],
   cheap: true,
+  simd: 41,
 });
 
 /** x * hardsigmoid(x): 0 below -3, x above 3, x (x + 3) / 6 between (MobileNetV3). */
@@ -202,6 +204,7 @@ export const hardswish = pointwise({
   torch: { fn: 'hardswish' },
   kinks: [-3, 3],
   cheap: true,
+  simd: 42,
 });
 
 /** log(1 + e^x), and x itself above 20 (PyTorch's softplus threshold, as mish uses it). */
@@ -223,6 +226,7 @@ export const mish = pointwise({
     decompose: (g, x) => g.node('Mul', [x, g.node('Tanh', [g.node('Softplus', [x])])]),
   },
   torch: { fn: 'mish' },
+  simd: 44,
 });
 
 /** min(max(x, 0), 6); NaN stays NaN, as in PyTorch (hardtanh(x, 0, 6)). */
@@ -242,4 +246,5 @@ export const relu6 = pointwise({
   torch: { fn: 'relu6' },
   kinks: [0, 6],
   cheap: true,
+  simd: 43,
 });
