@@ -6,9 +6,11 @@ import { pointwise } from './declare.js';
  * Every pointwise op with a layer, declared once: formulas (in float64, as the kernels evaluate
  * them; the derivative from input x and output y), parameter, layer name, ONNX form, PyTorch
  * name. Adding one here gives F.<name>, nn.<Layer> (one line in src/nn/pointwise.ts), ONNX
- * import and export, the kernels and the test rows (a PyTorch fixture: run
- * scripts/fixtures/make_torch_fixtures.py). relu (in-place form, fused epilogues), softplus and
- * hardtanh (two parameters) keep their own kernels and files.
+ * import and export, the kernels and the test rows; its PyTorch fixture rows come from
+ * `/usr/bin/python3 scripts/fixtures/make_torch_fixtures.py pointwise`. A SIMD formula for the
+ * wasm kernel is optional (`simd`: a UOP code 40-59 in job-layout.ts and assembly/unary.ts);
+ * without one wasm runs `forward`/`derivative` as given. relu (in-place form, fused
+ * epilogues), softplus and hardtanh (two parameters) keep their own kernels and files.
  */
 
 const SELU_ALPHA = 1.6732632423543772;
