@@ -16,6 +16,8 @@ export const U_L = 10, U_SX = 11, U_SY = 12, U_SDY = 13, U_ND = 14, U_DIMS = 15,
 
 export const U_RELU = 1, U_LEAKY = 2, U_ELU = 3, U_SELU = 4, U_SIGMOID = 5, U_TANH = 6, U_SOFTPLUS = 7;
 export const U_EXP = 8, U_LOG = 9, U_NEG = 10, U_ABS = 11, U_SQRT = 12, U_SQUARE = 13, U_RECIPROCAL = 14;
+/** Declared pointwise ops (src/ops/pointwise/table.ts, each declaration's `simd`), codes 40-59. */
+export const U_SILU = 40, U_HARDSIGMOID = 41, U_HARDSWISH = 42, U_RELU6 = 43, U_MISH = 44;
 
 // @ts-ignore: decorator
 @inline const SELU_ALPHA: f64 = 1.6732632423543772;
@@ -26,6 +28,20 @@ export const U_EXP = 8, U_LOG = 9, U_NEG = 10, U_ABS = 11, U_SQRT = 12, U_SQUARE
 @inline function sp(v: f64): v128 { return f64x2.splat(v); }
 // @ts-ignore: decorator
 @inline function pos(v: v128): v128 { return f64x2.gt(v, sp(0)); }
+// The declared ops with transcendental formulas are calls, not inlined into both lanes of both
+// loops (the wasm builds' size budget); a call is small beside the exp/log/tanh it makes.
+/** tanh(softplus v) with PyTorch's threshold 20 (mish). */
+function tanhSoftplus(v: v128): v128 { return tanh2x(v128.bitselect(v, log1p2x(exp2x(v)), f64x2.gt(v, sp(20)))); }
+function siluFwd(v: v128): v128 { return f64x2.div(v, f64x2.add(sp(1), exp2x(f64x2.neg(v)))); }
+function siluGrad(x: v128): v128 {
+  const s = f64x2.div(sp(1), f64x2.add(sp(1), exp2x(f64x2.neg(x))));
+  return f64x2.mul(s, f64x2.add(sp(1), f64x2.mul(x, f64x2.sub(sp(1), s))));
+}
+function mishFwd(v: v128): v128 { return f64x2.mul(v, tanhSoftplus(v)); }
+function mishGrad(x: v128): v128 {
+  const t = tanhSoftplus(x);
+  return f64x2.add(t, f64x2.div(f64x2.mul(x, f64x2.sub(sp(1), f64x2.mul(t, t))), f64x2.add(sp(1), exp2x(f64x2.neg(x)))));
+}
 
 /** op(v) on two lanes (each `v > 0 ? a : b` is false for NaN, as in the reference). */
 // @ts-ignore: decorator
@@ -45,6 +61,13 @@ export const U_EXP = 8, U_LOG = 9, U_NEG = 10, U_ABS = 11, U_SQRT = 12, U_SQUARE
     case U_ABS: return f64x2.abs(v);
     case U_SQRT: return f64x2.sqrt(v);
     case U_SQUARE: return f64x2.mul(v, v);
+    case U_SILU: return siluFwd(v);
+    // v <= -3: 0, v >= 3: 1 (or v), else (v + 3) / 6 (or v (v + 3) / 6); NaN falls through to the formula
+    case U_HARDSIGMOID: return v128.bitselect(sp(0), v128.bitselect(sp(1), f64x2.div(f64x2.add(v, sp(3)), sp(6)), f64x2.ge(v, sp(3))), f64x2.le(v, sp(-3)));
+    case U_HARDSWISH: return v128.bitselect(sp(0), v128.bitselect(v, f64x2.div(f64x2.mul(v, f64x2.add(v, sp(3))), sp(6)), f64x2.ge(v, sp(3))), f64x2.le(v, sp(-3)));
+    // v > 0: min(v, 6); v <= 0: 0; NaN stays NaN
+    case U_RELU6: return v128.bitselect(f64x2.min(v, sp(6)), v128.bitselect(sp(0), v, f64x2.le(v, sp(0))), pos(v));
+    case U_MISH: return mishFwd(v);
     default: return f64x2.div(sp(1), v);
   }
 }
@@ -66,6 +89,11 @@ export const U_EXP = 8, U_LOG = 9, U_NEG = 10, U_ABS = 11, U_SQRT = 12, U_SQUARE
     case U_ABS: return v128.bitselect(sp(1), v128.and(sp(-1), f64x2.lt(x, sp(0))), pos(x));
     case U_SQRT: return f64x2.div(sp(0.5), y);
     case U_SQUARE: return f64x2.mul(sp(2), x);
+    case U_SILU: return siluGrad(x);
+    case U_HARDSIGMOID: return v128.and(sp(1.0 / 6.0), v128.and(f64x2.gt(x, sp(-3)), f64x2.lt(x, sp(3))));
+    case U_HARDSWISH: return v128.bitselect(sp(0), v128.bitselect(f64x2.add(f64x2.div(x, sp(3)), sp(0.5)), sp(1), f64x2.le(x, sp(3))), f64x2.lt(x, sp(-3)));
+    case U_RELU6: return v128.and(sp(1), v128.and(pos(x), f64x2.lt(x, sp(6))));
+    case U_MISH: return mishGrad(x);
     default: return f64x2.mul(f64x2.neg(y), y);
   }
 }

@@ -19,6 +19,7 @@ import { batchNorm as wasmBatchNorm, reduce as wasmReduce } from '../src/backend
 import * as wasmSoft from '../src/backend/wasm/softmax.js';
 import { runtime } from '../src/backend/wasm/instance.js';
 import { getBackend } from '../src/backend/registry.js';
+import { sigmoid, tanh } from '../src/ops/pointwise/table.js';
 
 const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.split('=')[1] ?? 15);
 
@@ -85,11 +86,11 @@ if (!process.argv.includes('--step')) {
   }
   const shape = [64, 64, 32, 32];
   const x = resident(shape, 5), dy = resident(shape, 6);
-  const y = { data: wasmEl.unary(x, 'sigmoid', 0), shape };
+  const y = { data: wasmEl.unary(x, sigmoid.declaration, 0), shape };
   const cb = resident([1, 64, 1, 1], 7);
-  row('Unary sigmoid [64,64,32,32]', ab(() => jsEl.unary(x, 'sigmoid', 0), () => wasmEl.unary(x, 'sigmoid', 0)));
-  row('UnaryGrad sigmoid [64,64,32,32]', ab(() => jsEl.unaryGrad(x, y, dy, 'sigmoid', 0), () => wasmEl.unaryGrad(x, y, dy, 'sigmoid', 0)));
-  row('Unary tanh [64,64,32,32]', ab(() => jsEl.unary(x, 'tanh', 0), () => wasmEl.unary(x, 'tanh', 0)));
+  row('Unary sigmoid [64,64,32,32]', ab(() => jsEl.unary(x, sigmoid.declaration, 0), () => wasmEl.unary(x, sigmoid.declaration, 0)));
+  row('UnaryGrad sigmoid [64,64,32,32]', ab(() => jsEl.unaryGrad(x, y, dy, sigmoid.declaration, 0), () => wasmEl.unaryGrad(x, y, dy, sigmoid.declaration, 0)));
+  row('Unary tanh [64,64,32,32]', ab(() => jsEl.unary(x, tanh.declaration, 0), () => wasmEl.unary(x, tanh.declaration, 0)));
   row('Binary mul [64,64,32,32] x [1,64,1,1]', ab(() => jsEl.binary(x, cb, 'mul', shape), () => wasmEl.binary(x, cb, 'mul', shape)));
   row('Reduce max [64,64,32,32] axes [2,3]', ab(() => jsEl.reduce(x, [2, 3], 'max'), () => wasmReduce(x, [2, 3], 'max')));
   for (const ls of [[64, 10], [256, 1000]]) {

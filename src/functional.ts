@@ -29,11 +29,6 @@ export { instanceNorm, type InstanceNormOptions } from './ops/instance-norm.js';
 // activations, shape ops, linear algebra, softmax, indexing and losses
 export {
   relu,
-  leakyRelu,
-  elu,
-  selu,
-  sigmoid,
-  tanh,
   softplus,
   hardtanh,
   clamp,
@@ -45,6 +40,8 @@ export {
   type ReluOptions,
   type SoftplusOptions,
 } from './ops/activations.js';
+// leakyRelu, elu, selu, sigmoid, tanh and the other declared pointwise ops
+export * from './ops/pointwise/table.js';
 export { prelu } from './ops/prelu.js';
 export { dropout, type DropoutOptions } from './ops/dropout.js';
 export { flatten, type FlattenOptions } from './ops/flatten.js';

@@ -3,6 +3,7 @@ import { Conv2d } from '../nn/conv2d.js';
 import { Linear } from '../nn/linear.js';
 import { Module, type ModuleConfig } from '../nn/module.js';
 import { Sequential } from '../nn/sequential.js';
+import { POINTWISE_OPS } from '../ops/pointwise/all.js';
 import { mean } from '../ops/reduce.js';
 import { pad } from '../ops/pad.js';
 import { tensor } from '../tensor/creation.js';
@@ -34,7 +35,7 @@ function unrollModule(m: Module): Module[] {
 /** Where each converted layer comes from: copied as it was, an FC reshaped into a CONV, or a BatchNorm1d as a BatchNorm2d. */
 export type ConversionStep = { from: number; how: 'copy' | 'fc' | 'bn' };
 
-const POINTWISE = new Set(['ReLU', 'LeakyReLU', 'ELU', 'SELU', 'Sigmoid', 'Tanh', 'Softplus', 'Hardtanh', 'Dropout', 'Identity']);
+const POINTWISE = new Set(['ReLU', ...POINTWISE_OPS.map((d) => d.layer), 'Softplus', 'Hardtanh', 'Dropout', 'Identity']);
 
 /** The input shape each top-level layer sees, from one trace of the whole row. */
 function inputShapes(layers: readonly ModuleConfig[], input: readonly number[]): number[][] {

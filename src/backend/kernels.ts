@@ -20,14 +20,27 @@ export interface KernelTensor {
   readonly offset?: number;
 }
 
-/** Elementwise unary functions (forward `Unary`, backward `UnaryGrad`). */
+/**
+ * A pointwise function given to the Unary kernels by its declaration (src/ops/pointwise/):
+ * y = forward(x, a) and dy/dx = derivative(x, y, a), evaluated in float64 and rounded once to
+ * float32. `a` is the op's one parameter (0 where it has none). `simd`: the op code of its
+ * formula in the wasm kernel (assembly/unary.ts; absent: the wasm backend runs `forward`).
+ * `cheap`: no transcendental call (the wasm backend's size threshold is lower).
+ */
+export interface PointwiseFormula {
+  readonly name: string;
+  readonly forward: (x: number, a: number) => number;
+  readonly derivative: (x: number, y: number, a: number) => number;
+  readonly simd?: number;
+  readonly cheap?: boolean;
+}
+
+/**
+ * Elementwise unary functions (forward `Unary`, backward `UnaryGrad`): the math functions the
+ * backends know by name, or an activation passed as its declared formula.
+ */
 export type UnaryOp =
   | 'relu'
-  | 'leakyRelu'
-  | 'elu'
-  | 'selu'
-  | 'sigmoid'
-  | 'tanh'
   | 'softplus'
   | 'exp'
   | 'log'
@@ -35,7 +48,11 @@ export type UnaryOp =
   | 'abs'
   | 'sqrt'
   | 'square'
-  | 'reciprocal';
+  | 'reciprocal'
+  | PointwiseFormula;
+
+/** The unary ops the backends know by name. */
+export type NamedUnaryOp = Exclude<UnaryOp, PointwiseFormula>;
 
 /** Elementwise binary functions with NumPy broadcasting. */
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum';

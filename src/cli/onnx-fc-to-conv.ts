@@ -8,6 +8,7 @@ import { noGrad } from '../autograd/tape.js';
 import { tidy } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
 import { ConvkitError, fmtShape } from '../tensor/errors.js';
+import { POINTWISE_OPS } from '../ops/pointwise/all.js';
 
 /**
  * FC -> CONV for an ONNX graph (convert-fc on an .onnx file): the graph is loaded with its
@@ -18,7 +19,8 @@ import { ConvkitError, fmtShape } from '../tensor/errors.js';
  * elementwise activations are allowed, as they also work on a grid.
  */
 
-const ELEMENTWISE = new Set(['Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Elu', 'Dropout', 'Identity']);
+/** Relu, Dropout, Identity and the operators of the declared pointwise ops (LeakyRelu, Sigmoid, ...). */
+const ELEMENTWISE = new Set(['Relu', ...POINTWISE_OPS.map((d) => d.onnx.op).filter((op) => op), 'Dropout', 'Identity']);
 const SPATIAL = new Set(['Conv', 'MaxPool', 'AveragePool', 'LpPool']);
 
 export interface OnnxConversion {

@@ -22,11 +22,9 @@ export { InstanceNorm2d, type InstanceNormLayerOptions } from './instance-norm.j
 // FC, activation, dropout, flatten, softmax layers and loss modules
 export { Linear } from './linear.js';
 export { ReLU } from './relu.js';
-export { LeakyReLU } from './leaky-relu.js';
-export { ELU } from './elu.js';
-export { SELU } from './selu.js';
-export { Sigmoid } from './sigmoid.js';
-export { Tanh } from './tanh.js';
+// LeakyReLU, ELU, SELU, Sigmoid, Tanh and the other declared pointwise ops
+export * from './pointwise.js';
+export { PointwiseLayer } from './pointwise-layer.js';
 export { Softplus } from './softplus.js';
 export { PReLU } from './prelu.js';
 export { Hardtanh } from './hardtanh.js';

@@ -7,8 +7,9 @@ import { Tensor } from '../tensor/tensor.js';
 import { expectTensor, kin, kinStrided, kout } from './kernel-io.js';
 
 /**
- * Elementwise activations and math functions. Most are thin wrappers over the Unary and
- * UnaryGrad kernels; clamp/hardtanh and softplus carry two parameters and have their own.
+ * Elementwise math functions and the activations that are not declared in
+ * src/ops/pointwise/table.ts: relu (its in-place form), softplus and clamp/hardtanh (two
+ * parameters, their own kernels). Thin wrappers over the Unary and UnaryGrad kernels.
  */
 
 function finite(v: unknown, op: string, name: string): number {
@@ -92,31 +93,6 @@ function writeInto(t: Tensor, values: Float32Array): void {
       idx[d] = 0;
     }
   }
-}
-
-/** x where x > 0, else negativeSlope * x (default 0.01). */
-export function leakyRelu(x: Tensor, opts: { negativeSlope?: number } = {}): Tensor {
-  return unaryOp(x, 'leakyRelu', finite(opts.negativeSlope ?? 0.01, 'leakyRelu', 'negativeSlope'), 'leakyRelu');
-}
-
-/** x where x > 0, else alpha * (e^x - 1) (default alpha 1). */
-export function elu(x: Tensor, opts: { alpha?: number } = {}): Tensor {
-  return unaryOp(x, 'elu', finite(opts.alpha ?? 1, 'elu', 'alpha'), 'elu');
-}
-
-/** scale * elu(x, alpha) with the self-normalizing constants (alpha 1.6733, scale 1.0507). */
-export function selu(x: Tensor): Tensor {
-  return unaryOp(x, 'selu', 0, 'selu');
-}
-
-/** 1 / (1 + e^-x), elementwise. */
-export function sigmoid(x: Tensor): Tensor {
-  return unaryOp(x, 'sigmoid', 0, 'sigmoid');
-}
-
-/** Hyperbolic tangent, elementwise. */
-export function tanh(x: Tensor): Tensor {
-  return unaryOp(x, 'tanh', 0, 'tanh');
 }
 
 /** e^x, elementwise. */

@@ -6,6 +6,8 @@ import * as wasm from '../../src/backend/wasm/elementwise.js';
 import { MIN_ELEMENTS, MIN_TRANSCENDENTAL } from '../../src/backend/wasm/elementwise.js';
 import { reduce as wasmReduce } from '../../src/backend/wasm/planes.js';
 import { bothPaths, kt, workersReady } from './wasm-helpers.js';
+import { POINTWISE_OPS } from '../../src/ops/pointwise/all.js';
+import type { PointwiseDeclaration } from '../../src/ops/pointwise/declare.js';
 
 /*
  * Unary, UnaryGrad, Binary and Reduce on wasm (assembly/elementwise.ts, unary.ts, broadcast.ts,
@@ -15,7 +17,16 @@ import { bothPaths, kt, workersReady } from './wasm-helpers.js';
  * the sign of zero must match exactly.
  */
 
-const UNARY: UnaryOp[] = ['relu', 'leakyRelu', 'elu', 'selu', 'sigmoid', 'tanh', 'softplus', 'exp', 'log', 'neg', 'abs', 'sqrt', 'square', 'reciprocal'];
+const NAMED: UnaryOp[] = ['relu', 'softplus', 'exp', 'log', 'neg', 'abs', 'sqrt', 'square', 'reciprocal'];
+/** Every unary op: the named ones and the declared pointwise ops (src/ops/pointwise/table.ts). */
+const UNARY: [string, UnaryOp][] = [...NAMED.map((op): [string, UnaryOp] => [op as string, op]), ...POINTWISE_OPS.map((d): [string, UnaryOp] => [d.name, d])];
+/** The formulas' parameter values tried: a numeric parameter's spread, a choice's indices. */
+function alphas(op: UnaryOp): number[] {
+  const param = typeof op === 'string' ? undefined : (op as PointwiseDeclaration).param;
+  if (!param) return [1];
+  return param.choices ? param.choices.map((_, i) => i) : [0.01, 0.7, 1.5];
+}
+const byName = (name: string): UnaryOp => UNARY.find(([n]) => n === name)![1];
 const SIZES = [5, 1000, 1023, 1024, 4095, 4099, 70001];
 const SPECIAL = [0, -0, NaN, Infinity, -Infinity, 1e-30, -1e-30, 1e-40, -1e-40, 88, 89, -88, -104, -110, 20, 20.5, 19.9, 1e-8, -1e-8, 3e38, -3e38, 1, -1, 0.5];
 
@@ -50,11 +61,11 @@ describe('wasm Unary and UnaryGrad against the js reference', () => {
     expect(SIZES.some((n) => n < MIN_TRANSCENDENTAL) && SIZES.some((n) => n >= MIN_ELEMENTS)).toBe(true);
   });
 
-  it.each(UNARY)('%s: forward and gradient over sizes, special values, threaded or not', (op) => {
+  it.each(UNARY)('%s: forward and gradient over sizes, special values, threaded or not', (name, op) => {
     for (const n of SIZES) {
-      for (const alpha of op === 'leakyRelu' || op === 'elu' ? [0.01, 0.7, 1.5] : [1]) {
+      for (const alpha of alphas(op)) {
         const x = input(n, n + 1);
-        const what = `${op} n=${n} alpha=${alpha}`;
+        const what = `${name} n=${n} alpha=${alpha}`;
         const e = js.unary(x, op, alpha);
         const r = bothPaths(() => wasm.unary(x, op, alpha));
         expectUlps(r.threaded, e, what);
@@ -75,10 +86,11 @@ describe('wasm Unary and UnaryGrad against the js reference', () => {
     const x = { data: new Float32Array(n), shape: [n] };
     for (let i = 0; i < n; i++) x.data[i] = -90 + (180 * i) / (n - 1);
     let differ = 0;
-    for (const op of ['exp', 'tanh', 'sigmoid', 'elu', 'softplus'] as UnaryOp[]) {
+    for (const name of ['exp', 'tanh', 'sigmoid', 'elu', 'softplus']) {
+      const op = byName(name);
       const e = js.unary(x, op, 1);
       const r = wasm.unary(x, op, 1);
-      expectUlps(r, e, op, 1.2e-7);
+      expectUlps(r, e, name, 1.2e-7);
       for (let i = 0; i < n; i++) if (!Object.is(r[i], e[i])) differ++;
     }
     const pos = { data: x.data.map((v) => Math.abs(v) * 1e3 + 1e-30), shape: [n] };

@@ -5,6 +5,7 @@ import * as js from '../../src/backend/js/elementwise.js';
 import * as wasm from '../../src/backend/wasm/elementwise.js';
 import { contiguousStrides, sizeOf } from '../../src/tensor/shape.js';
 import { values, workersReady } from './wasm-helpers.js';
+import { POINTWISE_OPS } from '../../src/ops/pointwise/all.js';
 
 /*
  * Strided views (KernelTensor.strides/offset) in Unary, UnaryGrad and Binary: on js and on wasm
@@ -12,7 +13,8 @@ import { values, workersReady } from './wasm-helpers.js';
  * copied out contiguous (NaN payloads aside).
  */
 
-const UNARY: UnaryOp[] = ['relu', 'leakyRelu', 'elu', 'selu', 'sigmoid', 'tanh', 'softplus', 'exp', 'log', 'neg', 'abs', 'sqrt', 'square', 'reciprocal'];
+/** The named unary ops and every declared pointwise op (src/ops/pointwise/table.ts). */
+const UNARY: UnaryOp[] = ['relu', 'softplus', 'exp', 'log', 'neg', 'abs', 'sqrt', 'square', 'reciprocal', ...POINTWISE_OPS];
 const BINARY: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum'];
 const SPECIAL = [0, -0, NaN, Infinity, -Infinity, 1e-40, 88, -104, 20.5, 3e38, 1, -1];
 
@@ -92,14 +94,16 @@ describe('strided views in elementwise kernels', () => {
     it(`Unary and UnaryGrad on a ${v.name}`, () => {
       const x = v.make(5);
       const dy = v.make(6);
-      for (const op of UNARY) {
-        const alpha = op === 'leakyRelu' ? 0.01 : 1;
-        expectBits(js.unary(x, op, alpha), js.unary(dense(x), op, alpha), `js ${op}`);
+      for (const u of UNARY) {
+        const op = u;
+        const name = typeof u === 'string' ? u : u.name;
+        const alpha = name === 'leakyRelu' ? 0.01 : 1;
+        expectBits(js.unary(x, op, alpha), js.unary(dense(x), op, alpha), `js ${name}`);
         const y = wasm.unary(x, op, alpha);
-        expectBits(y, wasm.unary(dense(x), op, alpha), `wasm ${op}`);
+        expectBits(y, wasm.unary(dense(x), op, alpha), `wasm ${name}`);
         const yk: KernelTensor = { data: y, shape: x.shape };
-        expectBits(js.unaryGrad(x, yk, dy, op, alpha), js.unaryGrad(dense(x), yk, dense(dy), op, alpha), `js ${op}'`);
-        expectBits(wasm.unaryGrad(x, yk, dy, op, alpha), wasm.unaryGrad(dense(x), yk, dense(dy), op, alpha), `wasm ${op}'`);
+        expectBits(js.unaryGrad(x, yk, dy, op, alpha), js.unaryGrad(dense(x), yk, dense(dy), op, alpha), `js ${name}'`);
+        expectBits(wasm.unaryGrad(x, yk, dy, op, alpha), wasm.unaryGrad(dense(x), yk, dense(dy), op, alpha), `wasm ${name}'`);
       }
     });
   }

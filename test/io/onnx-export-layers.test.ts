@@ -9,6 +9,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
 import { checkExport, loadOrt, useFastBackend } from './onnx-export-helpers.js';
+import { POINTWISE_OPS } from '../../src/ops/pointwise/all.js';
 
 const nn = ck.nn;
 
@@ -121,6 +122,14 @@ const CASES: Case[] = [
     new nn.Identity(),
     new nn.Tanh(),
   ), input: [3, 4, 4] },
+  // Every declared pointwise op (src/ops/pointwise/table.ts) in a chain, at its last tested
+  // setting (GELU's tanh form: the exact one needs opset 20 to be re-imported, see onnx-pointwise).
+  { name: 'declared pointwise layers', covers: POINTWISE_OPS.map((d) => d.layer), make: () => new nn.Sequential(
+    ...POINTWISE_OPS.map((d) => {
+      const last = d.param?.samples?.at(-1);
+      return new (nn as unknown as Record<string, new (o: object) => ck.nn.Module>)[d.layer]!(last === undefined ? {} : { [d.param!.name]: last });
+    }),
+  ), input: [3, 4, 5] },
   { name: 'softmax over channels, log-softmax', covers: ['Softmax', 'LogSoftmax'], make: () => new nn.Sequential(new nn.Softmax(1), new nn.LogSoftmax(-1)), input: [3, 2, 4] },
   { name: 'flatten variants', covers: ['Flatten'], make: () => new nn.Sequential(new nn.Flatten({ startDim: 1, endDim: 2 }), new nn.Flatten({ startDim: 2, endDim: 2 }), new nn.Flatten()), input: [2, 3, 4] },
 ];

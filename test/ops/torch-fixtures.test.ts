@@ -2,6 +2,7 @@ import { expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
 import { expectClose } from '../helpers/assert.js';
 import { describeEachBackend } from '../helpers/backends.js';
+import { POINTWISE_OPS } from '../../src/ops/pointwise/all.js';
 import { fixtureFamilies, fixtureTensor, loadFixtures, type FixtureAttrs, type FixtureCase } from '../helpers/fixtures.js';
 
 /**
@@ -9,7 +10,7 @@ import { fixtureFamilies, fixtureTensor, loadFixtures, type FixtureAttrs, type F
  * scripts/fixtures/make_torch_fixtures.py (torch autograd, float64 reference rounded to
  * float32); each case gives the inputs, convkit's options, the output, a random gradOutput and
  * the gradients of sum(output * gradOutput). A new op needs cases in the script and one row in
- * OPS below.
+ * OPS below (a declared pointwise op has its row and its cases from its declaration).
  */
 
 type Inputs = Record<string, ck.Tensor>;
@@ -61,11 +62,8 @@ const OPS: Record<string, OpRow> = {
   },
   instanceNorm: { fn: 'instanceNorm', call: (f, x, a) => f(x.x, { ...a, ...tensorOpts(x, 'weight', 'bias') }) },
   relu: unary('relu'),
-  leakyRelu: unary('leakyRelu'),
-  elu: unary('elu'),
-  selu: unary('selu'),
-  sigmoid: unary('sigmoid'),
-  tanh: unary('tanh'),
+  // leakyRelu, elu, ...: every declared pointwise op (src/ops/pointwise/table.ts)
+  ...Object.fromEntries(POINTWISE_OPS.map((d) => [d.name, unary(d.name)])),
   softplus: unary('softplus'),
   hardtanh: unary('hardtanh'),
   dropout: unary('dropout'),
@@ -129,6 +127,8 @@ describeEachBackend('PyTorch fixtures', () => {
     expect(files.length).toBeGreaterThan(0);
     const ops = new Set(files.flatMap((f) => f.cases.map((c) => c.op)));
     for (const op of ops) expect(OPS[op], `no row in OPS for fixture op '${op}'`).toBeDefined();
+    // A declared op without cases: run /usr/bin/python3 scripts/fixtures/make_torch_fixtures.py pointwise
+    for (const d of POINTWISE_OPS) expect(ops.has(d.name), `no PyTorch fixture for the declared op '${d.name}'`).toBe(true);
   });
 
   for (const file of files) {

@@ -2,17 +2,10 @@ import type { BinaryOp, KernelTensor, ReduceOp, UnaryOp } from '../kernels.js';
 import { contiguousStrides, sizeOf } from '../../tensor/shape.js';
 import { reluInPlace } from './matmul.js';
 
-const SELU_ALPHA = 1.6732632423543772;
-const SELU_SCALE = 1.0507009873554805;
-
 function unaryFn(op: UnaryOp, alpha: number): (v: number) => number {
+  if (typeof op === 'object') return (v) => op.forward(v, alpha);
   switch (op) {
     case 'relu': return (v) => (v > 0 ? v : 0);
-    case 'leakyRelu': return (v) => (v > 0 ? v : alpha * v);
-    case 'elu': return (v) => (v > 0 ? v : alpha * Math.expm1(v));
-    case 'selu': return (v) => SELU_SCALE * (v > 0 ? v : SELU_ALPHA * Math.expm1(v));
-    case 'sigmoid': return (v) => 1 / (1 + Math.exp(-v));
-    case 'tanh': return Math.tanh;
     // log(1 + e^v) without overflow for large v
     case 'softplus': return (v) => (v > 20 ? v : Math.log1p(Math.exp(v)));
     case 'exp': return Math.exp;
@@ -27,13 +20,9 @@ function unaryFn(op: UnaryOp, alpha: number): (v: number) => number {
 
 /** d(op)/dx as a function of input x and output y. */
 function unaryDerivative(op: UnaryOp, alpha: number): (x: number, y: number) => number {
+  if (typeof op === 'object') return (x, y) => op.derivative(x, y, alpha);
   switch (op) {
     case 'relu': return (x) => (x > 0 ? 1 : 0);
-    case 'leakyRelu': return (x) => (x > 0 ? 1 : alpha);
-    case 'elu': return (x, y) => (x > 0 ? 1 : y + alpha);
-    case 'selu': return (x) => (x > 0 ? SELU_SCALE : SELU_SCALE * SELU_ALPHA * Math.exp(x));
-    case 'sigmoid': return (_x, y) => y * (1 - y);
-    case 'tanh': return (_x, y) => 1 - y * y;
     case 'softplus': return (x) => 1 / (1 + Math.exp(-x));
     case 'exp': return (_x, y) => y;
     case 'log': return (x) => 1 / x;

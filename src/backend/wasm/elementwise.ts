@@ -1,12 +1,14 @@
 /**
  * Unary, UnaryGrad and Binary on wasm. relu, neg, abs, sqrt and square, the relu gradient, and
  * + - * / max min (and add + relu) on equal shapes run in float32 SIMD (assembly/elementwise.ts),
- * bit-identical to the js reference. Every other Unary and UnaryGrad runs in float64 as the
- * reference evaluates it (assembly/unary.ts); broadcasting shapes and pow in
+ * bit-identical to the js reference. Every other Unary and UnaryGrad that has a SIMD formula
+ * (a named op, or a declared formula's `simd` code) runs in float64 as the reference evaluates
+ * it (assembly/unary.ts); a declared formula without one runs its own scalar formula, the
+ * reference's (src/backend/js/elementwise.ts); broadcasting shapes and pow in
  * assembly/broadcast.ts. Strided views (KernelTensor.strides) go to the last two through their
  * stride tables, without a copy. Arrays too small to pay for a wasm call go to js.
  */
-import type { BinaryOp, KernelTensor, UnaryOp } from '../kernels.js';
+import type { BinaryOp, KernelTensor, NamedUnaryOp, UnaryOp } from '../kernels.js';
 import { binary as jsBinary, unary as jsUnary, unaryGrad as jsUnaryGrad } from '../js/elementwise.js';
 import { contiguousStrides, sizeOf } from '../../tensor/shape.js';
 import { argF64 } from './args.js';
@@ -21,12 +23,15 @@ const CHUNK = 1 << 15;
 /** Chunk of the float64 kernels (about as much work per task as CHUNK float32 elements). */
 const CHUNK_F64 = 1 << 13;
 
-const EXACT: Partial<Record<UnaryOp, number>> = { relu: EOP.relu, neg: EOP.neg, abs: EOP.abs, sqrt: EOP.sqrt, square: EOP.square };
+const EXACT: Partial<Record<NamedUnaryOp, number>> = { relu: EOP.relu, neg: EOP.neg, abs: EOP.abs, sqrt: EOP.sqrt, square: EOP.square };
 const BINARY: Partial<Record<BinaryOp, number>> = {
   add: EOP.add, sub: EOP.sub, mul: EOP.mul, div: EOP.div, maximum: EOP.maximum, minimum: EOP.minimum,
 };
 /** Ops whose js loop is cheap (the threshold for them is MIN_ELEMENTS). */
-const CHEAP = new Set<UnaryOp>(['relu', 'leakyRelu', 'neg', 'abs', 'sqrt', 'square', 'reciprocal']);
+const CHEAP = new Set<UnaryOp>(['relu', 'neg', 'abs', 'sqrt', 'square', 'reciprocal']);
+
+/** The float64 kernel's op code: a named op's, or a declared formula's SIMD code (undefined: none). */
+const codeOf = (op: UnaryOp): number | undefined => (typeof op === 'object' ? op.simd : UOP[op]);
 
 function run(op: number, a: Float32Array, b: Float32Array | null, alpha: number): Float32Array {
   const n = a.length;
@@ -84,13 +89,15 @@ function runF64(op: UnaryOp, x: KernelTensor, y: KernelTensor | null, dy: Kernel
   const dims = strided ? collapse(shape, ops.map((k) => operandStrides(k, shape))) : [];
   const inner = dims.pop();
   if (strided && (!inner || dims.length > U.MAXD)) return null;
+  const code = codeOf(op);
+  if (code === undefined) return null;
   const rt = runtime();
   rt.begin();
   rt.arg(U.X, place(rt, x));
   rt.arg(U.Y, y && dy ? place(rt, y) : 0);
   rt.arg(U.DY, y && dy ? place(rt, dy) : 0);
   const out = rt.alloc(n);
-  rt.arg(U.OP, UOP[op]);
+  rt.arg(U.OP, code);
   rt.arg(U.OUT, out);
   rt.arg(U.N, n);
   rt.arg(U.CHUNK, CHUNK_F64);
@@ -109,13 +116,13 @@ function runF64(op: UnaryOp, x: KernelTensor, y: KernelTensor | null, dy: Kernel
   return rt.read(out, n);
 }
 
-const tooSmall = (op: UnaryOp, n: number) => n < (CHEAP.has(op) ? MIN_ELEMENTS : MIN_TRANSCENDENTAL);
+const tooSmall = (op: UnaryOp, n: number) => n < ((typeof op === 'object' ? op.cheap : CHEAP.has(op)) ? MIN_ELEMENTS : MIN_TRANSCENDENTAL);
 
 // A strided view skips the float32 kernel (contiguous only) for the float64 one, whose results
 // are the same for these functions: each is one float64 operation on float32 values, rounded once.
 export function unary(x: KernelTensor, op: UnaryOp, alpha: number): Float32Array {
   if (tooSmall(op, sizeOf(x.shape))) return jsUnary(x, op, alpha);
-  const code = EXACT[op];
+  const code = typeof op === 'string' ? EXACT[op] : undefined;
   if (code !== undefined && !x.strides) return run(code, x.data, null, alpha);
   return runF64(op, x, null, null, alpha) ?? jsUnary(x, op, alpha);
 }

@@ -1,22 +1,17 @@
 import { Dropout } from '../../../nn/dropout.js';
-import { ELU } from '../../../nn/elu.js';
 import { Flatten } from '../../../nn/flatten.js';
 import { Hardtanh } from '../../../nn/hardtanh.js';
 import { Identity } from '../../../nn/identity.js';
-import { LeakyReLU } from '../../../nn/leaky-relu.js';
 import { Linear } from '../../../nn/linear.js';
 import { LogSoftmax } from '../../../nn/log-softmax.js';
 import { PReLU } from '../../../nn/prelu.js';
 import { ReLU } from '../../../nn/relu.js';
-import { SELU } from '../../../nn/selu.js';
-import { Sigmoid } from '../../../nn/sigmoid.js';
 import { Softmax } from '../../../nn/softmax.js';
 import { Softplus } from '../../../nn/softplus.js';
-import { Tanh } from '../../../nn/tanh.js';
 import { exportError, named, nodeName, registerOnnxConverter, type ExportContext } from './converter.js';
 import { clip, reshape, softmax } from './emit.js';
 
-/** FC, activation, dropout, flatten and softmax layers: one ONNX node each, or none. */
+/** FC, activation, dropout, flatten and softmax layers: one ONNX node each, or none (the declared pointwise layers: convert-pointwise.ts). */
 
 /** The FC layer: Gemm (weight kept [out, in] with transB, as PyTorch exports it) on 2-d input. */
 export function emitLinear(ctx: ExportContext, x: string, rank: number, weight: string, bias: string | null, outFeatures: number, inFeatures: number, weightValues: Float32Array): string {
@@ -37,14 +32,6 @@ registerOnnxConverter(Linear, (layer, { x }, ctx) => {
 });
 
 registerOnnxConverter(ReLU, (_l, { x }, ctx) => ctx.b.node('Relu', [x.name], {}, nodeName(ctx, 'Relu')));
-registerOnnxConverter(Sigmoid, (_l, { x }, ctx) => ctx.b.node('Sigmoid', [x.name], {}, nodeName(ctx, 'Sigmoid')));
-registerOnnxConverter(Tanh, (_l, { x }, ctx) => ctx.b.node('Tanh', [x.name], {}, nodeName(ctx, 'Tanh')));
-registerOnnxConverter(LeakyReLU, (l, { x }, ctx) => ctx.b.node('LeakyRelu', [x.name], { alpha: { f: l.negativeSlope } }, nodeName(ctx, 'LeakyRelu')));
-registerOnnxConverter(ELU, (l, { x }, ctx) => ctx.b.node('Elu', [x.name], { alpha: { f: l.alpha } }, nodeName(ctx, 'Elu')));
-// The self-normalizing constants, written out (they are also ONNX's defaults).
-registerOnnxConverter(SELU, (_l, { x }, ctx) =>
-  ctx.b.node('Selu', [x.name], { alpha: { f: 1.6732632423543772 }, gamma: { f: 1.0507009873554805 } }, nodeName(ctx, 'Selu')),
-);
 registerOnnxConverter(Hardtanh, (l, { x }, ctx) => clip(ctx, x.name, l.minVal, l.maxVal, nodeName(ctx, 'Clip')));
 
 /**

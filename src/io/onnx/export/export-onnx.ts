@@ -13,6 +13,7 @@ import { emitOnnxModel, onnxModelParts } from './onnx-model-export.js';
 import { exportModule } from './walk.js';
 // The converters register themselves on import.
 import './convert-basic.js';
+import './convert-pointwise.js';
 import './convert-conv.js';
 import './convert-norm.js';
 import './convert-pool.js';

@@ -5,6 +5,8 @@ import { ConvkitError, fmtShape } from '../../../tensor/errors.js';
 import { Tensor, type GradNode } from '../../../tensor/tensor.js';
 import type { ExportContext, Value } from './converter.js';
 import { reshape } from './emit.js';
+import { emitPointwise } from './convert-pointwise.js';
+import { POINTWISE_OPS } from '../../../ops/pointwise/all.js';
 
 /**
  * Export of a custom Module whose forward composes its children with ck.F ops (a residual
@@ -21,7 +23,9 @@ import { reshape } from './emit.js';
 type ExportModuleFn = (m: Module, x: Value, ctx: ExportContext) => Value;
 
 const BINARY: Record<string, string> = { add: 'Add', sub: 'Sub', mul: 'Mul', div: 'Div', pow: 'Pow', maximum: 'Max', minimum: 'Min' };
-const UNARY: Record<string, string> = { relu: 'Relu', relu_: 'Relu', sigmoid: 'Sigmoid', tanh: 'Tanh', exp: 'Exp', log: 'Log', sqrt: 'Sqrt', abs: 'Abs', neg: 'Neg' };
+/** The declared pointwise ops without a parameter (sigmoid, tanh, ...): a traced node does not keep one. */
+const DECLARED = new Map(POINTWISE_OPS.filter((d) => !d.param).map((d) => [d.name, d]));
+const UNARY: Record<string, string> = { relu: 'Relu', relu_: 'Relu', exp: 'Exp', log: 'Log', sqrt: 'Sqrt', abs: 'Abs', neg: 'Neg' };
 const PASS = new Set(['contiguous', 'clone']);
 
 /** A view of `t` whose tape entry stands for an already exported ONNX value. */
@@ -97,6 +101,8 @@ export function traceFunctional(m: Module, x: Value, ctx: ExportContext, exportM
     const ins = node.inputs;
     if (BINARY[node.name]) return ctx.b.node(BINARY[node.name]!, [resolve(ins[0]!), resolve(ins[1]!)], {}, base);
     if (UNARY[node.name]) return ctx.b.node(UNARY[node.name]!, [resolve(ins[0]!)], {}, base);
+    const declared = DECLARED.get(node.name);
+    if (declared) return emitPointwise({ ...ctx, path: base }, declared, resolve(ins[0]!), 0);
     if (PASS.has(node.name)) return resolve(ins[0]!);
     if (node.name === 'view') return reshape(ctx, resolve(ins[0]!), out.ndim === 0 ? [] : [-1, ...out.shape.slice(1)], base);
     if (node.name === 'permute') {

@@ -1,13 +1,11 @@
 import * as F from '../../../functional.js';
 import type { Tensor } from '../../../tensor/tensor.js';
+import { POINTWISE_OPS, pointwiseFn } from '../../../ops/pointwise/all.js';
+import type { PointwiseDeclaration } from '../../../ops/pointwise/declare.js';
 import { asFloat, input, scalarOf } from './common.js';
 import type { OperatorDef, RunContext } from './op-types.js';
 
-/** Relu, LeakyRelu, PRelu, Elu, Selu, Sigmoid, Tanh, Clip and Softplus. */
-
-// ONNX's Selu defaults, which are the self-normalizing constants F.selu has built in.
-const SELU_ALPHA = 1.67326319217681884765625;
-const SELU_GAMMA = 1.05070102214813232421875;
+/** Relu, PRelu, Clip, Softplus, and the operators of the declared pointwise ops (src/ops/pointwise/table.ts). */
 
 function x0(ctx: RunContext, inputs: readonly (Tensor | null)[]): Tensor {
   return asFloat(input(ctx, inputs, 0, 'X'));
@@ -47,23 +45,31 @@ function clip(ctx: RunContext, inputs: readonly (Tensor | null)[]): Tensor {
   return F.clamp(x, lo, hi);
 }
 
-export const activationOperators: Record<string, OperatorDef> = {
-  Relu: { run: (ctx, inputs) => F.relu(x0(ctx, inputs)) },
-  LeakyRelu: { run: (ctx, inputs) => F.leakyRelu(x0(ctx, inputs), { negativeSlope: ctx.attrs.float('alpha', 0.01) }) },
-  PRelu: { run: (ctx, inputs) => prelu(ctx, x0(ctx, inputs), asFloat(input(ctx, inputs, 1, 'slope'))) },
-  Elu: { run: (ctx, inputs) => F.elu(x0(ctx, inputs), { alpha: ctx.attrs.float('alpha', 1) }) },
-  Selu: {
+/**
+ * A declared op's operator: the parameter from its attribute (ONNX's default is the
+ * declaration's), and when the fixed attributes (absent: ONNX's defaults) differ from convkit's
+ * (float32 attributes round them; compared loosely) the declared general form.
+ */
+function declaredOperator(decl: PointwiseDeclaration): OperatorDef {
+  const fn = pointwiseFn(decl.name)!;
+  const { onnx, param } = decl;
+  return {
     run(ctx, inputs) {
-      const alpha = ctx.attrs.float('alpha', SELU_ALPHA);
-      const gamma = ctx.attrs.float('gamma', SELU_GAMMA);
       const x = x0(ctx, inputs);
-      // Float32 attributes round the constants; compare loosely.
-      if (Math.abs(alpha - SELU_ALPHA) < 1e-6 && Math.abs(gamma - SELU_GAMMA) < 1e-6) return F.selu(x);
-      return F.mul(F.elu(x, { alpha }), gamma);
+      const fixed = onnx.fixed ?? {};
+      const attrs = Object.fromEntries(Object.entries(fixed).map(([k, v]) => [k, ctx.attrs.float(k, onnx.defaults?.[k] ?? v)]));
+      if (Object.entries(fixed).some(([k, v]) => Math.abs(attrs[k]! - v) > 1e-6 * Math.max(1, Math.abs(v)))) return onnx.general!(x, attrs);
+      if (!param || !onnx.param) return fn(x);
+      const value = param.choices ? ctx.attrs.string(onnx.param, String(param.default)) : ctx.attrs.float(onnx.param, param.default as number);
+      return fn(x, { [param.name]: value });
     },
-  },
-  Sigmoid: { run: (ctx, inputs) => F.sigmoid(x0(ctx, inputs)) },
-  Tanh: { run: (ctx, inputs) => F.tanh(x0(ctx, inputs)) },
+  };
+}
+
+export const activationOperators: Record<string, OperatorDef> = {
+  ...Object.fromEntries(POINTWISE_OPS.filter((d) => d.onnx.op).map((d) => [d.onnx.op, declaredOperator(d)])),
+  Relu: { run: (ctx, inputs) => F.relu(x0(ctx, inputs)) },
+  PRelu: { run: (ctx, inputs) => prelu(ctx, x0(ctx, inputs), asFloat(input(ctx, inputs, 1, 'slope'))) },
   Softplus: { run: (ctx, inputs) => F.softplus(x0(ctx, inputs)) },
   Clip: { run: clip },
 };

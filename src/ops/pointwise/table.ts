@@ -1,0 +1,252 @@
+import { clamp } from '../activations.js';
+import { add, mul } from '../binary.js';
+import { pointwise } from './declare.js';
+
+/**
+ * Every pointwise op with a layer, declared once: formulas (in float64, as the kernels evaluate
+ * them; the derivative from input x and output y), parameter, layer name, ONNX form, PyTorch
+ * name. Adding one here gives F.<name>, nn.<Layer> (one line in src/nn/pointwise.ts), ONNX
+ * import and export, the kernels and the test rows; its PyTorch fixture rows come from
+ * `/usr/bin/python3 scripts/fixtures/make_torch_fixtures.py pointwise`. A SIMD formula for the
+ * wasm kernel is optional (`simd`: a UOP code 40-59 in job-layout.ts and assembly/unary.ts);
+ * without one wasm runs `forward`/`derivative` as given. relu (in-place form, fused
+ * epilogues), softplus and hardtanh (two parameters) keep their own kernels and files.
+ */
+
+const SELU_ALPHA = 1.6732632423543772;
+const SELU_SCALE = 1.0507009873554805;
+
+/** x where x > 0, else negativeSlope * x (default 0.01). */
+export const leakyRelu = pointwise<{ negativeSlope?: number }>({
+  name: 'leakyRelu',
+  doc: 'x where x > 0, else negativeSlope * x (default 0.01)',
+  forward: (x, a) => (x > 0 ? x : a * x),
+  derivative: (x, _y, a) => (x > 0 ? 1 : a),
+  param: { name: 'negativeSlope', default: 0.01, samples: [0.2] },
+  layer: 'LeakyReLU',
+  onnx: { op: 'LeakyRelu', since: 6, param: 'alpha' },
+  torch: { fn: 'leaky_relu', param: 'negative_slope' },
+  kinks: [0],
+  simd: 2,
+  cheap: true,
+});
+
+/** x where x > 0, else alpha * (e^x - 1) (default alpha 1). */
+export const elu = pointwise<{ alpha?: number }>({
+  name: 'elu',
+  doc: 'x where x > 0, else alpha * (e^x - 1) (default alpha 1)',
+  forward: (x, a) => (x > 0 ? x : a * Math.expm1(x)),
+  derivative: (x, y, a) => (x > 0 ? 1 : y + a),
+  param: { name: 'alpha', default: 1, samples: [0.5] },
+  layer: 'ELU',
+  onnx: { op: 'Elu', since: 6, param: 'alpha' },
+  torch: { fn: 'elu', param: 'alpha' },
+  kinks: [0],
+  simd: 3,
+});
+
+/** scale * elu(x, alpha) with the self-normalizing constants (alpha 1.6733, scale 1.0507). */
+export const selu = pointwise({
+  name: 'selu',
+  doc: 'scale * elu(x, alpha) with the self-normalizing constants (alpha 1.6733, scale 1.0507)',
+  forward: (x) => SELU_SCALE * (x > 0 ? x : SELU_ALPHA * Math.expm1(x)),
+  derivative: (x) => (x > 0 ? SELU_SCALE : SELU_SCALE * SELU_ALPHA * Math.exp(x)),
+  layer: 'SELU',
+  onnx: {
+    op: 'Selu',
+    since: 6,
+    fixed: { alpha: SELU_ALPHA, gamma: SELU_SCALE },
+    general: (x, a) => mul(elu(x, { alpha: a.alpha! }), a.gamma!),
+  },
+  torch: { fn: 'selu' },
+  kinks: [0],
+  simd: 4,
+});
+
+/** 1 / (1 + e^-x). */
+export const sigmoid = pointwise({
+  name: 'sigmoid',
+  doc: '1 / (1 + e^-x)',
+  forward: (x) => 1 / (1 + Math.exp(-x)),
+  derivative: (_x, y) => y * (1 - y),
+  layer: 'Sigmoid',
+  onnx: { op: 'Sigmoid', since: 6 },
+  torch: { fn: 'sigmoid' },
+  simd: 5,
+});
+
+/** tanh x. */
+export const tanh = pointwise({
+  name: 'tanh',
+  doc: 'tanh x',
+  forward: Math.tanh,
+  derivative: (_x, y) => 1 - y * y,
+  layer: 'Tanh',
+  onnx: { op: 'Tanh', since: 6 },
+  torch: { fn: 'tanh' },
+  simd: 6,
+});
+
+/** erf x for |x| < 2 (Maclaurin series; float64 to ~1e-15 relative). */
+function erfSmall(a: number): number {
+  const a2 = a * a;
+  let term = a;
+  let sum = a;
+  for (let n = 1; n < 60; n++) {
+    term *= -a2 / n;
+    const t = term / (2 * n + 1);
+    sum += t;
+    if (Math.abs(t) < 1e-17 * Math.abs(sum)) break;
+  }
+  return (2 / Math.sqrt(Math.PI)) * sum;
+}
+
+/** erfc x for x >= 0: 1 - erf below 2, the continued fraction above (no cancellation in the tail). */
+function erfc(a: number): number {
+  if (!(a >= 2)) return 1 - erfSmall(a);
+  let f = 0;
+  for (let k = 40; k >= 1; k--) f = k / 2 / (a + f);
+  return Math.exp(-a * a) / Math.sqrt(Math.PI) / (a + f);
+}
+
+/** The standard normal CDF, accurate in both tails. */
+const normalCdf = (x: number): number => (x < 0 ? 0.5 * erfc(-x * Math.SQRT1_2) : 1 - 0.5 * erfc(x * Math.SQRT1_2));
+const GELU_K = Math.sqrt(2 / Math.PI);
+const GELU_C = 0.044715;
+
+/**
+ * x * Phi(x), Phi the standard normal CDF; approximate 'tanh' (PyTorch's approximate='tanh'):
+ * 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+ */
+export const gelu = pointwise<{ approximate?: 'none' | 'tanh' }>({
+  name: 'gelu',
+  doc: "x * Phi(x) (Phi: the standard normal CDF); approximate 'tanh': 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))",
+  forward: (x, a) => (a === 1 ? 0.5 * x * (1 + Math.tanh(GELU_K * (x + GELU_C * x * x * x))) : x * normalCdf(x)),
+  derivative: (x, _y, a) => {
+    if (a !== 1) return normalCdf(x) + (x * Math.exp(-0.5 * x * x)) / Math.sqrt(2 * Math.PI);
+    const t = Math.tanh(GELU_K * (x + GELU_C * x * x * x));
+    return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_K * (1 + 3 * GELU_C * x * x);
+  },
+  param: { name: 'approximate', default: 'none', choices: ['none', 'tanh'], samples: ['tanh'] },
+  layer: 'GELU',
+  onnx: {
+    op: 'Gelu',
+    since: 20,
+    param: 'approximate',
+    // Before opset 20: 0.5 x (1 + erf(x / sqrt 2)), or the tanh form, from older operators.
+    decompose: (g, x, a) => {
+      const half = g.node('Mul', [x, g.scalar(0.5)]);
+      let inner: string;
+      if (a === 1) {
+        const cube = g.node('Mul', [g.node('Mul', [x, x]), x]);
+        const u = g.node('Mul', [g.node('Add', [x, g.node('Mul', [cube, g.scalar(GELU_C)])]), g.scalar(GELU_K)]);
+        inner = g.node('Tanh', [u]);
+      } else {
+        inner = g.node('Erf', [g.node('Mul', [x, g.scalar(Math.SQRT1_2)])]);
+      }
+      return g.node('Mul', [half, g.node('Add', [inner, g.scalar(1)])]);
+    },
+  },
+  torch: { fn: 'gelu', param: 'approximate' },
+});
+
+/** x * sigmoid(x) (Swish with beta 1). ONNX has no operator for it: Mul(x, Sigmoid(x)). */
+export const silu = pointwise({
+  name: 'silu',
+  doc: 'x * sigmoid(x) (Swish)',
+  forward: (x) => x / (1 + Math.exp(-x)),
+  derivative: (x) => {
+    const s = 1 / (1 + Math.exp(-x));
+    return s * (1 + x * (1 - s));
+  },
+  layer: 'SiLU',
+  onnx: { op: '', since: 6, decompose: (g, x) => g.node('Mul', [x, g.node('Sigmoid', [x])]) },
+  torch: { fn: 'silu' },
+  simd: 40,
+});
+
+/**
+ * PyTorch's hardsigmoid: 0 below -3, 1 above 3, x / 6 + 1/2 between (ONNX's HardSigmoid with
+ * alpha 1/6, beta 1/2; ONNX's own defaults are 0.2 and 0.5, so the attributes are written, and
+ * other values import as clamp(alpha x + beta, 0, 1)).
+ */
+export const hardsigmoid = pointwise({
+  name: 'hardsigmoid',
+  doc: '0 below -3, 1 above 3, x / 6 + 1/2 between',
+  forward: (x) => (x <= -3 ? 0 : x >= 3 ? 1 : (x + 3) / 6),
+  // PyTorch's: 1/6 strictly inside (-3, 3), 0 elsewhere.
+  derivative: (x) => (x > -3 && x < 3 ? 1 / 6 : 0),
+  layer: 'Hardsigmoid',
+  onnx: {
+    op: 'HardSigmoid',
+    since: 6,
+    fixed: { alpha: 1 / 6, beta: 0.5 },
+    defaults: { alpha: 0.2 },
+    general: (x, a) => clamp(add(mul(x, a.alpha!), a.beta!), 0, 1),
+  },
+  torch: { fn: 'hardsigmoid' },
+  kinks: [-3, 3],
+  cheap: true,
+  simd: 41,
+});
+
+/** x * hardsigmoid(x): 0 below -3, x above 3, x (x + 3) / 6 between (MobileNetV3). */
+export const hardswish = pointwise({
+  name: 'hardswish',
+  doc: 'x * hardsigmoid(x): 0 below -3, x above 3, x (x + 3) / 6 between',
+  forward: (x) => (x <= -3 ? 0 : x >= 3 ? x : (x * (x + 3)) / 6),
+  // PyTorch's: 0 below -3, x / 3 + 1/2 on [-3, 3], 1 above.
+  derivative: (x) => (x < -3 ? 0 : x <= 3 ? x / 3 + 0.5 : 1),
+  layer: 'Hardswish',
+  onnx: {
+    op: 'HardSwish',
+    since: 14,
+    decompose: (g, x) => g.node('Mul', [x, g.node('HardSigmoid', [x], { alpha: 1 / 6, beta: 0.5 })]),
+  },
+  torch: { fn: 'hardswish' },
+  kinks: [-3, 3],
+  cheap: true,
+  simd: 42,
+});
+
+/** log(1 + e^x), and x itself above 20 (PyTorch's softplus threshold, as mish uses it). */
+const softplus20 = (x: number): number => (x > 20 ? x : Math.log1p(Math.exp(x)));
+
+/** x * tanh(softplus(x)). */
+export const mish = pointwise({
+  name: 'mish',
+  doc: 'x * tanh(softplus(x))',
+  forward: (x) => x * Math.tanh(softplus20(x)),
+  derivative: (x) => {
+    const t = Math.tanh(softplus20(x));
+    return t + (x * (1 - t * t)) / (1 + Math.exp(-x));
+  },
+  layer: 'Mish',
+  onnx: {
+    op: 'Mish',
+    since: 18,
+    decompose: (g, x) => g.node('Mul', [x, g.node('Tanh', [g.node('Softplus', [x])])]),
+  },
+  torch: { fn: 'mish' },
+  simd: 44,
+});
+
+/** min(max(x, 0), 6); NaN stays NaN, as in PyTorch (hardtanh(x, 0, 6)). */
+export const relu6 = pointwise({
+  name: 'relu6',
+  doc: 'min(max(x, 0), 6)',
+  forward: (x) => (x > 0 ? Math.min(x, 6) : x <= 0 ? 0 : x),
+  // PyTorch's (hardtanh's): 1 strictly inside (0, 6), 0 elsewhere.
+  derivative: (x) => (x > 0 && x < 6 ? 1 : 0),
+  layer: 'ReLU6',
+  // ONNX has no operator of its own: Clip to [0, 6] (bounds as inputs from opset 11, attributes before).
+  onnx: {
+    op: '',
+    since: 6,
+    decompose: (g, x) => (g.opset >= 11 ? g.node('Clip', [x, g.scalar(0), g.scalar(6)]) : g.node('Clip', [x], { min: 0, max: 6 })),
+  },
+  torch: { fn: 'relu6' },
+  kinks: [0, 6],
+  cheap: true,
+  simd: 43,
+});
