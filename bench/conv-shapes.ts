@@ -5,7 +5,8 @@
  * GFLOP/s (2 x multiply-adds of the direct convolution over the median time).
  *   npx vite-node bench/conv-shapes.ts [--runs=9] [--only=vgg,1x1] [--pass=fwd,dx,dw]
  *       [--modes=auto,off]   winogradTuning.mode values to compare, run alternately
- *       [--grad=64:1048576,128:4194304]  filter-gradient tuning (chunk tiles : M bytes) to compare
+ *       [--grad=64:1048576,128:4194304]  filter-gradient tuning (chunk tiles : M bytes [: plan, 'cost' or
+ *                            'counted': the split of winogradGradTuning.plan]) to compare
  *       [--copy]             operands copied in and outputs out on every call (by default they live in
  *                            wasm memory, as a network's do inside tidy scopes)
  *       [--threads=1]        the calling thread alone (rt.singleThreaded)
@@ -22,7 +23,7 @@ import * as winograd from '../src/backend/wasm/winograd.js';
 
 const { winogradTuning } = winograd;
 // Absent before the Winograd filter gradient's tuning existed (the script also runs on older trees).
-const winogradGradTuning = (winograd as { winogradGradTuning?: { tiles: number; mBytes: number } }).winogradGradTuning ?? { tiles: 0, mBytes: 0 };
+const winogradGradTuning = (winograd as { winogradGradTuning?: { tiles: number; mBytes: number; plan?: string } }).winogradGradTuning ?? { tiles: 0, mBytes: 0 };
 
 type Mode = typeof winogradTuning.mode;
 const args = process.argv.slice(2);
@@ -33,7 +34,7 @@ const cpu = args.includes('--cpu');
 const copy = args.includes('--copy');
 const passes = (opt('pass') ?? 'fwd,dx,dw').split(',');
 // --modes=auto,off or --grad=64:1048576,128:4194304 (filter-gradient chunk tiles : M bytes), alternated.
-const grads = opt('grad')?.split(',').map((g) => g.split(':').map(Number) as [number, number]);
+const grads = opt('grad')?.split(',').map((g) => g.split(':'));
 const modes = (opt('modes') ?? (grads ? grads.map(() => 'auto').join(',') : 'auto')).split(',') as Mode[];
 
 interface Shape { name: string; n: number; c: number; k: number; h: number; r: number; s?: number; p?: number; d?: number; w?: number }
@@ -122,7 +123,12 @@ async function main(): Promise<void> {
       for (let i = 0; i < reps + 1; i++) {
         modes.forEach((m, j) => {
           winogradTuning.mode = m;
-          if (grads) [winogradGradTuning.tiles, winogradGradTuning.mBytes] = grads[j]!;
+          if (grads) {
+            const [tiles, mBytes, plan] = grads[j]!;
+            winogradGradTuning.tiles = Number(tiles);
+            winogradGradTuning.mBytes = Number(mBytes);
+            if (plan) winogradGradTuning.plan = plan;
+          }
           const t0 = performance.now(), c0 = process.cpuUsage();
           fn();
           const c1 = process.cpuUsage(c0);

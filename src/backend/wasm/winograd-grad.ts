@@ -21,7 +21,7 @@ export function winogradFilterApplies(attrs: Conv2DAttrs, n: number, c: number, 
   if (!plain || kh !== 3 || kw !== 3) return false;
   if (winogradTuning.mode !== 'auto') return true;
   const [oh, ow] = attrs.out;
-  return gradPlan(n, c, k, oh, ow, 3, threads).cost <= 9 * n * c * k * oh * ow;
+  return countedPlan(n, c, k, oh, ow, 3, threads).cost <= 9 * n * c * k * oh * ow;
 }
 
 /** A filter-gradient variant: output tile (step), input tile, filter size, job kind. */
@@ -31,50 +31,113 @@ const G43: GradVariant = { step: 4, tile: 6, r: 3, kind: KIND.winograd43FilterGr
 const G25: GradVariant = { step: 2, tile: 6, r: 5, kind: KIND.winograd25FilterGrad };
 const G45: GradVariant = { step: 4, tile: 8, r: 5, kind: KIND.winograd45FilterGrad };
 
-/** The filter gradient's chunk size (tiles), and its M's size beyond which blocks of filters split it (see gradPlan); benchmarks vary them. */
-export const winogradGradTuning = { tiles: 64, ovh: 8, mBytes: 1 << 20 };
+/**
+ * The filter gradient's chunk size (tiles), and its cost model's constants (multiply-adds per
+ * element; see gradPlan); benchmarks vary tiles and mBytes.
+ */
+export const winogradGradTuning = { tiles: 64, mBytes: 1 << 20, ovh: 3, xCost: 20, dyCost: 10, mCost: 22, sumCost: 8, plan: 'cost' as 'cost' | 'counted',
+  /** Tests: this split (parts of the images, blocks of filters, each at most what the shape allows) instead of the model's. */
+  force: null as null | { parts: number; blocks: number } };
 const GT = winogradGradTuning;
+/** A task's transform-domain dW (M, in its scratch) at most. */
+const M_MAX_BYTES = 32 << 20;
 
 export interface GradPlan {
   f: GradVariant;
   /** Parts of the images, images per part, filters per block, tile rows and images per chunk. */
   parts: number; ipp: number; kblk: number; rc: number; ic: number;
-  /** Multiply-adds, the transform-domain dW's passes through memory counted in (see gradPlan). */
+  /** Multiply-adds, the transforms and the transform-domain dW's passes through memory counted in (see gradPlan). */
   cost: number;
 }
 
 /**
  * How a Winograd filter gradient splits: tasks are a part of the images and a block of filters.
- * Each task keeps its own transform-domain dW (M: tile^2 x filters x channels), zeroes it, adds
- * every chunk of tiles into it and transforms it back at the end: where M outgrows the caches
- * each such pass costs about GT.ovh multiply-adds per element, so parts have at least GT.tiles
- * tiles, and blocks of filters keep M within GT.mBytes (blocks of at least 32 filters: each
- * block transforms x again). The cost is the multiplies and those passes, over the threads the
- * tasks keep busy.
+ * Each task keeps its own transform-domain dW (M: tile^2 x filters x channels): it zeroes M,
+ * transforms x and dy chunk by chunk, adds each chunk's tile^2 GEMMs into M and transforms M
+ * back at the end. So a block of filters costs a transform of its part's x (every block redoes
+ * it), and a part of the images costs a pass of M and a partial dW to add up; M beyond
+ * GT.mBytes (the L2 cache) costs a pass through memory per chunk. The plan takes the split with
+ * the least time over the threads (tasks of equal cost, run ceil(tasks / threads) deep). Measured
+ * constants (single core, CPU time, in multiply-adds of the GEMM per element): x's transform
+ * GT.xCost per transformed value, dy's GT.dyCost, M's zeroing and inverse transform GT.mCost,
+ * a chunk's pass of a large M GT.ovh, a partial dW's addition GT.sumCost.
  */
 export function gradPlan(n: number, c: number, k: number, oh: number, ow: number, r: number, threads: number): GradPlan {
+  if (GT.plan === 'counted') return countedPlan(n, c, k, oh, ow, r, threads);
+  const f = gradVariant(r, oh, ow);
+  const planes = f.tile * f.tile;
+  const th = Math.ceil(oh / f.step), tw = Math.ceil(ow / f.step);
+  const macs = n * k * c * r * r * oh * ow;
+  const par = threads > 1 && macs >= PARALLEL_MACS;
+  const lanes = par ? threads : 1;
+  const up = (a: number, b: number) => Math.ceil(a / b) * b;
+  const rc = Math.max(1, Math.min(th, Math.floor(GT.tiles / tw)));
+  let best: GradPlan | null = null;
+  let bestTime = Infinity;
+  const force = GT.force;
+  // Blocks keep each task's M (in its scratch) within M_MAX_BYTES.
+  const fit = Math.max(8, Math.floor(M_MAX_BYTES / (4 * planes * up(c, 8)) / 8) * 8);
+  const minBlocks = Math.ceil(k / Math.min(up(k, 8), fit));
+  const maxParts = force ? Math.min(n, force.parts) : par ? Math.min(n, 4 * threads) : 1;
+  const maxBlocks = Math.max(minBlocks, force ? Math.min(Math.ceil(k / 8), force.blocks) : par ? Math.min(Math.ceil(k / 8), 4 * threads) : 1);
+  for (let p = force ? maxParts : 1; p <= maxParts; p++) {
+    const ipp = Math.ceil(n / p);
+    const parts = Math.ceil(n / ipp);
+    if (parts !== p && !force) continue; // the same split as a smaller count
+    const ic = rc < th ? 1 : Math.max(1, Math.min(ipp, Math.floor(GT.tiles / (th * tw))));
+    const chunks = Math.ceil(ipp / ic) * Math.ceil(th / rc);
+    const tilesPart = ipp * th * tw;
+    for (let bl = force ? maxBlocks : minBlocks; bl <= maxBlocks; bl++) {
+      const kblk = up(Math.ceil(k / bl), 8);
+      const blocks = Math.ceil(k / kblk);
+      if (blocks !== bl && !force && bl > minBlocks) continue; // the same split as a smaller count
+      const mFloats = planes * kblk * up(c, 8);
+      const task = planes * tilesPart * (kblk * up(c, 8) + GT.xCost * up(c, 4) + GT.dyCost * up(kblk, 4)) +
+        mFloats * (GT.mCost + (4 * mFloats > GT.mBytes ? GT.ovh * chunks : 0));
+      const tasks = parts * blocks;
+      const sum = parts > 1 ? GT.sumCost * (parts - 1) * k * c * r * r : 0;
+      // Half a task for the threads' uneven finish (a shared machine: fewer, bigger tasks balance worse).
+      const time = Math.ceil(tasks / lanes) * task + (lanes > 1 ? task / 2 : 0) + sum / lanes;
+      if (time < bestTime) {
+        bestTime = time;
+        best = { f, parts, ipp, kblk, rc, ic, cost: tasks * task + sum };
+      }
+    }
+  }
+  return best!;
+}
+
+/**
+ * The split by multiplies counted, and the rule the choice between Winograd and the GEMM was
+ * measured against: parts of at least 64 tiles, blocks of filters keeping M within 1 MB (each
+ * block transforms x again), passes of M at 8 multiply-adds per element beyond 1 MB and 2
+ * within. Its cost decides winogradFilterApplies; benchmarks A/B its split against gradPlan's
+ * (winogradGradTuning.plan = 'counted').
+ */
+const COUNTED = { tiles: 64, ovh: 8, mBytes: 1 << 20 };
+function countedPlan(n: number, c: number, k: number, oh: number, ow: number, r: number, threads: number): GradPlan {
   const f = gradVariant(r, oh, ow);
   const planes = f.tile * f.tile;
   const th = Math.ceil(oh / f.step), tw = Math.ceil(ow / f.step);
   const tiles = n * th * tw;
   const macs = n * k * c * r * r * oh * ow;
   const par = threads > 1 && macs >= PARALLEL_MACS;
-  const parts = par ? Math.max(1, Math.min(n, 4 * threads, Math.floor(tiles / GT.tiles))) : 1;
+  const parts = par ? Math.max(1, Math.min(n, 4 * threads, Math.floor(tiles / COUNTED.tiles))) : 1;
   const ipp = Math.ceil(n / parts);
   const kParts = Math.ceil(n / ipp);
   const up = (a: number, b: number) => Math.ceil(a / b) * b;
   const cp = up(c, 8);
-  // Filters per block: M within GT.mBytes, and enough tasks for the threads.
+  // Filters per block: M within COUNTED.mBytes, and enough tasks for the threads.
   let kblk = up(k, 8);
-  const fit = Math.max(32, Math.floor(GT.mBytes / (4 * planes * cp) / 8) * 8);
+  const fit = Math.max(32, Math.floor(COUNTED.mBytes / (4 * planes * cp) / 8) * 8);
   if (kblk > fit) kblk = up(Math.ceil(k / Math.ceil(k / fit)), 8);
   if (par && kParts * Math.ceil(k / kblk) < 2 * threads) kblk = Math.max(Math.min(kblk, 32), up(Math.ceil(k / Math.ceil((2 * threads) / kParts)), 8));
   const kBlocks = Math.ceil(k / kblk);
-  const rc = Math.max(1, Math.min(th, Math.floor(GT.tiles / tw)));
-  const ic = rc < th ? 1 : Math.max(1, Math.min(ipp, Math.floor(GT.tiles / (th * tw))));
+  const rc = Math.max(1, Math.min(th, Math.floor(COUNTED.tiles / tw)));
+  const ic = rc < th ? 1 : Math.max(1, Math.min(ipp, Math.floor(COUNTED.tiles / (th * tw))));
   const chunks = Math.ceil(ipp / ic) * Math.ceil(th / rc);
   const mFloats = planes * up(kblk, 8) * cp;
-  const ovh = 4 * mFloats > GT.mBytes ? GT.ovh : 2;
+  const ovh = 4 * mFloats > COUNTED.mBytes ? COUNTED.ovh : 2;
   const perTask = mFloats * (ipp * th * tw + ovh * (2 + 2 * chunks)) + 4 * planes * cp * ipp * th * tw;
   const tasks = kParts * kBlocks;
   const cost = perTask * Math.ceil(tasks / Math.max(1, par ? threads : 1)) * (par ? threads : 1);
