@@ -35,7 +35,7 @@ const G45: GradVariant = { step: 4, tile: 8, r: 5, kind: KIND.winograd45FilterGr
  * The filter gradient's chunk size (tiles), and its cost model's constants (multiply-adds per
  * element; see gradPlan); benchmarks vary tiles and mBytes.
  */
-export const winogradGradTuning = { tiles: 64, mBytes: 1 << 20, ovh: 3, xCost: 20, dyCost: 10, mCost: 22, sumCost: 8, plan: 'cost' as 'cost' | 'counted',
+export const winogradGradTuning = { tiles: 64, mBytes: 1 << 20, ovh: 3, xCost: 9, dyCost: 6, slabCost: 14, mCost: 22, sumCost: 8, plan: 'cost' as 'cost' | 'counted',
   /** Tests: this split (parts of the images, blocks of filters, each at most what the shape allows) instead of the model's. */
   force: null as null | { parts: number; blocks: number } };
 const GT = winogradGradTuning;
@@ -59,7 +59,8 @@ export interface GradPlan {
  * GT.mBytes (the L2 cache) costs a pass through memory per chunk. The plan takes the split with
  * the least time over the threads (tasks of equal cost, run ceil(tasks / threads) deep). Measured
  * constants (single core, CPU time, in multiply-adds of the GEMM per element): x's transform
- * GT.xCost per transformed value, dy's GT.dyCost, M's zeroing and inverse transform GT.mCost,
+ * GT.xCost per transformed value, dy's GT.dyCost, their slabs (zero-padded, channels
+ * interleaved) GT.slabCost per element, M's zeroing and inverse transform GT.mCost,
  * a chunk's pass of a large M GT.ovh, a partial dW's addition GT.sumCost.
  */
 export function gradPlan(n: number, c: number, k: number, oh: number, ow: number, r: number, threads: number): GradPlan {
@@ -87,12 +88,19 @@ export function gradPlan(n: number, c: number, k: number, oh: number, ow: number
     const ic = rc < th ? 1 : Math.max(1, Math.min(ipp, Math.floor(GT.tiles / (th * tw))));
     const chunks = Math.ceil(ipp / ic) * Math.ceil(th / rc);
     const tilesPart = ipp * th * tw;
+    // The zero-padded slabs (x's and dy's) each chunk's transforms read, per channel: rows of
+    // whole 4-tile groups, per image and band of tile rows.
+    const bands = ipp * Math.ceil(th / rc);
+    const tw4 = up(tw, 4);
+    const slabX = bands * (f.step * rc + f.tile - f.step) * up(f.step * tw4 + f.tile - f.step, 4);
+    const slabD = bands * f.step * rc * f.step * tw4;
     for (let bl = force ? maxBlocks : minBlocks; bl <= maxBlocks; bl++) {
       const kblk = up(Math.ceil(k / bl), 8);
       const blocks = Math.ceil(k / kblk);
       if (blocks !== bl && !force && bl > minBlocks) continue; // the same split as a smaller count
       const mFloats = planes * kblk * up(c, 8);
       const task = planes * tilesPart * (kblk * up(c, 8) + GT.xCost * up(c, 4) + GT.dyCost * up(kblk, 4)) +
+        GT.slabCost * (up(c, 4) * slabX + up(kblk, 4) * slabD) +
         mFloats * (GT.mCost + (4 * mFloats > GT.mBytes ? GT.ovh * chunks : 0));
       const tasks = parts * blocks;
       const sum = parts > 1 ? GT.sumCost * (parts - 1) * k * c * r * r : 0;
