@@ -196,7 +196,7 @@ export function runWinogradFilter(
   const tc = ic * rc * tw;
   const sr = step * rc + tile - step, sw = up(step * tw4 + tile - step, 4);
   // + 144: each of the three planes rounded to an odd number of cache lines (planeBytes in assembly/winogradgrad.ts).
-  const scratch = 2048 + 4 * planes * (ap * bp + ap * tc + bp * tc + 144) + 4 * 8 * sr * sw + 64;
+  const scratch = 2048 + 4 * planes * (ap * bp + ap * tc + bp * tc + 144) + 4 * 4 * sr * sw + 64;
   const args = [
     [FG.X, x], [FG.DY, dy], [FG.OUT, out], [FG.N, n], [FG.C, c], [FG.K, k], [FG.H, h], [FG.W, wd],
     [FG.OH, oh], [FG.OW, ow], [FG.PT, attrs.pad[0]], [FG.PL, attrs.pad[2]], [FG.IPP, ipp], [FG.RC, rc],
