@@ -89,47 +89,60 @@ export function gemmTask(job: usize, t: i32, tid: i32): void {
   if (bmode != BMODE_STRIDED) memory.copy(s + S_GEO, job + (<usize>(16 + G_GEO) << 2), 52);
 
   const colsMode = bmode == BMODE_COLS || bmode == BMODE_COLS_T;
+  // A sum over images whose own k range is short (the filter gradient of small outputs: 4x4,
+  // 7x7): several images' ranges go side by side into one packed block, so the micro-kernel
+  // runs kc steps of all of them between its loads and stores of C instead of K.
+  const grouping = bmode == BMODE_STRIDED || bmode == BMODE_IM2COL_T || bmode == BMODE_PHASE_T || bmode == BMODE_COLS_T;
+  const ig = kImg > 1 && K < KC && grouping ? KC / K : 1;
   for (let jc = n0; jc < n1; jc += NC) {
     const nc = min(NC, n1 - jc);
-    for (let img = i0; img < i1; img++) {
-      const aImg = fptr(a, img * arg(job, G_ASK));
-      let bImg = fptr(bb, img * arg(job, G_BSK));
-      let bm = bmode, rs = brs, cs = bcs;
-      if (colsMode) {
-        // This image's column matrix [c*kh*kw][oh*ow], written once, read while hot.
-        const cols = s + S_COLS;
-        let row = cols;
-        const plane = <usize>(geo.h * geo.w) << 2;
-        for (let ch = 0; ch < geo.c; ch++) row = im2colChannel(bImg + <usize>ch * plane, geo, row);
-        bImg = cols;
-        const ohw = geo.oh * geo.ow;
-        if (bmode == BMODE_COLS) { bm = BMODE_DIRECT; rs = ohw; cs = 1; } else { bm = BMODE_STRIDED; rs = 1; cs = ohw; }
-      }
+    for (let img = i0; img < i1; img += ig) {
+      const cnt = min(ig, i1 - img);
       for (let pc = 0; pc < K; pc += KC) {
         const kc = min(KC, K - pc);
-        if (bm == BMODE_DIRECT) {} // read in place below
-        else if (bm == BMODE_STRIDED) packB(bImg, rs, cs, pc, kc, jc, nc, N, pb);
-        else if (bm == BMODE_IM2COL) packIm2col(bImg, geo, pc, kc, jc, nc, pb);
-        else if (bm == BMODE_PHASE) packPhase(bImg, geo, pc, kc, jc, nc, pb, s + S_OFF);
-        else if (bm == BMODE_PHASE_T) packPhaseT(bImg, geo, pc, kc, jc, nc, pb, s + S_OFF);
-        else packIm2colT(bImg, geo, pc, kc, jc, nc, pb, s + S_ITMP);
+        const kt = cnt * kc; // k steps of the packed block
+        // B of each image of the block (the column matrix first where the mode builds it).
+        let bm = bmode, rs = brs, cs = bcs;
+        let bImg: usize = 0;
+        for (let g = 0; g < cnt; g++) {
+          bImg = fptr(bb, (img + g) * arg(job, G_BSK));
+          if (colsMode) {
+            // This image's column matrix [c*kh*kw][oh*ow], written once, read while hot.
+            const cols = s + S_COLS;
+            let row = cols;
+            const plane = <usize>(geo.h * geo.w) << 2;
+            if (pc == 0) for (let ch = 0; ch < geo.c; ch++) row = im2colChannel(bImg + <usize>ch * plane, geo, row);
+            bImg = cols;
+            const ohw = geo.oh * geo.ow;
+            if (bmode == BMODE_COLS) { bm = BMODE_DIRECT; rs = ohw; cs = 1; } else { bm = BMODE_STRIDED; rs = 1; cs = ohw; }
+          }
+          const pbg = pb + (<usize>(g * kc * NR) << 2);
+          if (bm == BMODE_DIRECT) {} // read in place below
+          else if (bm == BMODE_STRIDED) packB(bImg, rs, cs, pc, kc, jc, nc, N, pbg, kt);
+          else if (bm == BMODE_IM2COL) packIm2col(bImg, geo, pc, kc, jc, nc, pbg);
+          else if (bm == BMODE_PHASE) packPhase(bImg, geo, pc, kc, jc, nc, pbg, s + S_OFF);
+          else if (bm == BMODE_PHASE_T) packPhaseT(bImg, geo, pc, kc, jc, nc, pbg, s + S_OFF, kt);
+          else packIm2colT(bImg, geo, pc, kc, jc, nc, pbg, s + S_ITMP, kt);
+        }
         const first = img == i0 && pc == 0;
-        const last = img == i1 - 1 && pc + kc >= K;
+        const last = img + cnt == i1 && pc + kc >= K;
         const f = (first ? flags & EP_LOAD : EP_LOAD) | (last ? flags & ~EP_LOAD : 0);
         for (let ic = m0; ic < m1; ic += MC) {
           const mc = min(MC, m1 - ic);
-          packA(aImg, ars, acs, ic, mc, pc, kc, M, pa);
+          for (let g = 0; g < cnt; g++) {
+            packA(fptr(a, (img + g) * arg(job, G_ASK)), ars, acs, ic, mc, pc, kc, M, pa + (<usize>(g * kc * MR) << 2), kt);
+          }
           for (let jr = 0; jr < nc; jr += NR) {
             const nr = min(NR, nc - jr);
             const direct = bm == BMODE_DIRECT;
-            const pbj = direct ? bImg + ((<usize>pc * <usize>rs + <usize>(jc + jr)) << 2) : pb + (<usize>(jr * kc) << 2);
+            const pbj = direct ? bImg + ((<usize>pc * <usize>rs + <usize>(jc + jr)) << 2) : pb + (<usize>(jr * kt) << 2);
             const bstep: usize = direct ? <usize>rs << 2 : 32;
             const cj = c + (<usize>(jc + jr) << 2);
             for (let ir = 0; ir < mc; ir += MR) {
               const row = ic + ir;
               const bp = f & EP_BIAS_ROW ? bias + (<usize>row << 2) : f & EP_BIAS_COL ? bias + (<usize>(jc + jr) << 2) : 0;
               const sp = f & EP_SCALE_ROW ? scale + (<usize>row << 2) : 0;
-              kernel4x8(kc, pa + (<usize>(ir * kc) << 2), pbj, bstep, cj + (<usize>row * <usize>ldc << 2), ldc, min(MR, mc - ir), nr, f, bp, sp, tmp);
+              kernel4x8(kt, pa + (<usize>(ir * kt) << 2), pbj, bstep, cj + (<usize>row * <usize>ldc << 2), ldc, min(MR, mc - ir), nr, f, bp, sp, tmp);
             }
           }
         }

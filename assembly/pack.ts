@@ -6,7 +6,9 @@ import { MR, NR } from './kernel';
 import { storeTransposed4 } from './mem';
 
 /** Strided A (element (i, p) at a[i*rs + p*cs]) rows i0..i0+mc, cols p0..p0+kc -> MR-row panels. */
-export function packA(a: usize, rs: i32, cs: i32, i0: i32, mc: i32, p0: i32, kc: i32, mrows: i32, dst: usize): void {
+export function packA(a: usize, rs: i32, cs: i32, i0: i32, mc: i32, p0: i32, kc: i32, mrows: i32, dst: usize, pst: i32 = 0): void {
+  // Panels pst k steps apart (0: kc): several images' k ranges packed side by side into one block.
+  const panel = <usize>((pst ? pst : kc) * MR) << 2;
   for (let ib = 0; ib < mc; ib += MR) {
     const rows = min(MR, mrows - (i0 + ib));
     if (rows == MR && cs == 1) {
@@ -25,7 +27,7 @@ export function packA(a: usize, rs: i32, cs: i32, i0: i32, mc: i32, p0: i32, kc:
         store<f32>(d, load<f32>(s + 2 * rsb), 8); store<f32>(d, load<f32>(s + 3 * rsb), 12);
         s += 4; d += 16;
       }
-      dst += <usize>(kc * MR) << 2;
+      dst += panel;
       continue;
     }
     if (rows == MR && rs == 1) {
@@ -35,7 +37,7 @@ export function packA(a: usize, rs: i32, cs: i32, i0: i32, mc: i32, p0: i32, kc:
       const step = <usize>cs << 2;
       let d = dst;
       for (let p = 0; p < kc; p++) { v128.store(d, v128.load(s)); s += step; d += 16; }
-      dst += <usize>(kc * MR) << 2;
+      dst += panel;
       continue;
     }
     for (let r = 0; r < MR; r++) {
@@ -48,12 +50,13 @@ export function packA(a: usize, rs: i32, cs: i32, i0: i32, mc: i32, p0: i32, kc:
       const step = <usize>cs << 2;
       for (let p = 0; p < kc; p++) { store<f32>(d, load<f32>(s)); s += step; d += MR << 2; }
     }
-    dst += <usize>(kc * MR) << 2;
+    dst += panel;
   }
 }
 
 /** Strided B (element (p, j) at b[p*rs + j*cs]) rows p0..p0+kc, cols j0..j0+nc -> NR-col panels. */
-export function packB(b: usize, rs: i32, cs: i32, p0: i32, kc: i32, j0: i32, nc: i32, ncols: i32, dst: usize): void {
+export function packB(b: usize, rs: i32, cs: i32, p0: i32, kc: i32, j0: i32, nc: i32, ncols: i32, dst: usize, pst: i32 = 0): void {
+  const panel = <usize>((pst ? pst : kc) * NR) << 2;
   for (let jb = 0; jb < nc; jb += NR) {
     const cols = min(NR, ncols - (j0 + jb));
     const base = b + ((<usize>p0 * <usize>rs + <usize>(j0 + jb) * <usize>cs) << 2);
@@ -76,7 +79,7 @@ export function packB(b: usize, rs: i32, cs: i32, p0: i32, kc: i32, j0: i32, nc:
         for (let p = 0; p < kc; p++) { store<f32>(d, load<f32>(s)); s += step; d += NR << 2; }
       }
     }
-    dst += <usize>(kc * NR) << 2;
+    dst += panel;
   }
 }
 
@@ -158,7 +161,8 @@ export function packIm2col(x: usize, g: Geo, p0: i32, kc: i32, j0: i32, nc: i32,
  * B = im2col(x)^T for the filter gradient: row p = output pixel, column = (channel, tap).
  * Packs rows p0..p0+kc, cols j0..j0+nc. `tmp` holds 3*NR ints of per-column offsets.
  */
-export function packIm2colT(x: usize, g: Geo, p0: i32, kc: i32, j0: i32, nc: i32, dst: usize, tmp: usize): void {
+export function packIm2colT(x: usize, g: Geo, p0: i32, kc: i32, j0: i32, nc: i32, dst: usize, tmp: usize, pst: i32 = 0): void {
+  const panel = <usize>((pst ? pst : kc) * NR) << 2;
   const khw = g.kh * g.kw;
   const ncols = g.c * khw;
   const plane = g.h * g.w;
@@ -189,6 +193,6 @@ export function packIm2colT(x: usize, g: Geo, p0: i32, kc: i32, j0: i32, nc: i32
       d += NR << 2;
       if (++ox == g.ow) { ox = 0; oy++; }
     }
-    dst += <usize>(kc * NR) << 2;
+    dst += panel;
   }
 }

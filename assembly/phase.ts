@@ -128,7 +128,8 @@ export function packPhase(x: usize, g: Geo, p0: i32, kc: i32, j0: i32, nc: i32, 
  * B = im2col(x)^T from the phase planes (the filter gradient): row p = output pixel, column =
  * (channel, tap); rows p0..p0+kc, cols j0..j0+nc, as packIm2colT. `tmp` holds NR ints.
  */
-export function packPhaseT(x: usize, g: Geo, p0: i32, kc: i32, j0: i32, nc: i32, dst: usize, tmp: usize): void {
+export function packPhaseT(x: usize, g: Geo, p0: i32, kc: i32, j0: i32, nc: i32, dst: usize, tmp: usize, pst: i32 = 0): void {
+  const panel = <usize>((pst ? pst : kc) * NR) << 2;
   const khw = g.kh * g.kw;
   const ncols = g.c * khw;
   const na = min(g.sh, (g.kh - 1) * g.dh + 1), nb = min(g.sw, (g.kw - 1) * g.dw + 1);
@@ -159,7 +160,7 @@ export function packPhaseT(x: usize, g: Geo, p0: i32, kc: i32, j0: i32, nc: i32,
         if (++ox == g.ow) { ox = 0; oy++; }
       }
     }
-    dst += <usize>(kc * NR) << 2;
+    dst += panel;
   }
 }
 

@@ -11,8 +11,8 @@
 //
 // The transforms run with the 4 lanes on 4 channels (x) or 4 filters (dy), so that each tile's
 // transformed values land as the GEMM's packed panels (tile-major, 4 or 8 channels per k step)
-// with whole-vector stores: a zero-padded slab of 4 channels is interleaved first (4x4
-// transposes), then every tile x tile window is plain loads.
+// with whole-vector stores: a zero-padded slab of 4 channels is built interleaved first (4x4
+// transposes of the rows), then every tile x tile window is plain loads.
 //
 // A task is one part of the images (their partial sums the caller adds in part order, so the bits
 // never depend on timing): per chunk (tile rows of one image, or several whole small images) it transforms x and dy into
@@ -22,7 +22,7 @@
 import { arg } from './job';
 import { EP_LOAD, kernel4x8 } from './kernel';
 import { storeTransposed4, zeroFloats } from './mem';
-import { F25, F43, F45, fillSlab, storeBT } from './winograd4';
+import { F25, F43, F45, storeBT } from './winograd4';
 import { storeA8, storeBT8, storeGT8 } from './winograd45';
 
 export const FG_X = 0, FG_DY = 1, FG_OUT = 2, FG_N = 3, FG_C = 4, FG_K = 5, FG_H = 6, FG_W = 7;
@@ -162,29 +162,40 @@ export const F23 = 3;
 }
 
 /**
- * Rows 0..rows-1, columns 0..cols-1 of 4 planes of a slab [4][rows][cols] (cols a multiple of 4)
- * interleaved into dst [rows][cols][4].
- */
-function interleave4(src: usize, rows: i32, cols: i32, dst: usize): void {
-  const ps = <usize>(rows * cols) << 2;
-  const n = rows * cols;
-  for (let i = 0; i < n; i += 4) {
-    const p = src + (<usize>i << 2);
-    const a = v128.load(p), b = v128.load(p + ps), c = v128.load(p + 2 * ps), d = v128.load(p + 3 * ps);
-    storeTransposed4(dst + (<usize>i << 4), a, b, c, d);
-  }
-}
-
-/**
  * 4 planes (channels or filters g0..g0+3 of `count`, planes `plane` floats apart from src; those
- * past count as zeros), rows y0 - top .. of h x w, zero-padded, into an interleaved slab [rows][cols][4]
- * at dst, through the plain slab at tmp.
+ * past count as zeros), rows y0 - top .. of h x w, zero-padded, as an interleaved slab
+ * [rows][cols][4] at dst: 4 pixels of the 4 planes per 4x4 transpose where they lie inside a row,
+ * one pixel at a time at the borders.
  */
-function slab4(src: usize, plane: i32, g0: i32, count: i32, h: i32, w: i32, top: i32, left: i32, rows: i32, cols: i32, tmp: usize, dst: usize): void {
+function slab4(src: usize, plane: i32, g0: i32, count: i32, h: i32, w: i32, top: i32, left: i32, rows: i32, cols: i32, dst: usize): void {
   const cn = max(0, min(4, count - g0));
-  fillSlab(src + (<usize>(g0 * plane) << 2), cn, h, w, top, left, rows, cols, tmp);
-  if (cn < 4) zeroFloats(tmp + (<usize>(cn * rows * cols) << 2), (4 - cn) * rows * cols);
-  interleave4(tmp, rows, cols, dst);
+  const ps = <usize>plane << 2;
+  const z = f32x4.splat(0);
+  for (let r = 0; r < rows; r++) {
+    const d = dst + (<usize>(r * cols) << 4);
+    const y = r - top;
+    if (y < 0 || y >= h || cn == 0) { zeroFloats(d, cols * 4); continue; }
+    const p0 = src + (<usize>(g0 * plane + y * w) << 2);
+    let j = 0;
+    while (j < cols) {
+      const xs = j - left;
+      if (xs >= 0 && xs + 4 <= w && j + 4 <= cols) {
+        const q = p0 + (<usize>xs << 2);
+        const a = v128.load(q), b = cn > 1 ? v128.load(q + ps) : z;
+        const c = cn > 2 ? v128.load(q + 2 * ps) : z, e = cn > 3 ? v128.load(q + 3 * ps) : z;
+        storeTransposed4(d + (<usize>j << 4), a, b, c, e);
+        j += 4;
+        continue;
+      }
+      const o = d + (<usize>j << 4);
+      if (xs < 0 || xs >= w) v128.store(o, z);
+      else {
+        const q = p0 + (<usize>xs << 2);
+        for (let i = 0; i < 4; i++) store<f32>(o + (<usize>i << 2), i < cn ? load<f32>(q + <usize>i * ps) : 0);
+      }
+      j++;
+    }
+  }
 }
 
 /**
@@ -208,16 +219,15 @@ export function winogradFilterGradTask(job: usize, t: i32, s: usize, variant: i3
   const xEnd = swap ? ap : bp, dEnd = swap ? bp : ap; // channels and filters, padded as their operands
   const tcMax = ic * rc * tw; // a chunk: rc tile rows of one image, or ic whole images (rc = th)
   const aPlane = planeBytes(ap * tcMax), bPlane = planeBytes(bp * tcMax), mPlane = planeBytes(ap * bp);
-  // Scratch: kernel tmp 128 | tile x tile vectors (and the final transform's) | M | A | B | slab | interleaved slab.
+  // Scratch: kernel tmp 128 | tile x tile vectors (and the final transform's) | M | A | B | interleaved slab.
   const tmp = s, tv = s + 128;
   const tvRow = <usize>(tile << 4); // bytes per row of tile vectors at tv
   const m = s + 2048;
   const ao = m + <usize>planes * mPlane;
   const bo = ao + <usize>planes * aPlane;
-  // x slab of a chunk: rows, columns (a multiple of 4: the interleave moves 4 floats at a time).
+  // x slab of a chunk: rows, columns (whole 4-tile groups).
   const sr = step * rc + tile - step, sw = roundUp(step * tw4 + tile - step, 4);
-  const slab = bo + <usize>planes * bPlane;
-  const islab = slab + (<usize>(4 * sr * sw) << 2);
+  const islab = bo + <usize>planes * bPlane;
   for (let xi = 0; xi < planes; xi++) zeroFloats(m + <usize>xi * mPlane, ap * bp);
   const i0 = part * ipp, i1 = min(N, i0 + ipp);
   const xs = <usize>arg(job, FG_X), dys = <usize>arg(job, FG_DY);
@@ -235,7 +245,7 @@ export function winogradFilterGradTask(job: usize, t: i32, s: usize, variant: i3
         const xo = swap ? ao : bo, xPlane = swap ? aPlane : bPlane, xw = swap ? 4 : 8;
         const srs = <usize>(sw * 4) << 2; // bytes per interleaved slab row
         for (let c0 = 0; c0 < xEnd; c0 += 4) {
-          slab4(x, H * Wd, c0, C, H, Wd, pt - step * ty0, pl, sr, sw, slab, islab);
+          slab4(x, H * Wd, c0, C, H, Wd, pt - step * ty0, pl, sr, sw, islab);
           const dst0 = xo + (<usize>((c0 / xw) * tc * xw + (c0 % xw)) << 2);
           for (let ty = 0; ty < rows; ty++) {
             for (let tx = 0; tx < tw; tx++) {
@@ -254,7 +264,7 @@ export function winogradFilterGradTask(job: usize, t: i32, s: usize, variant: i3
         const dr = step * rows, dc = step * tw4;
         const rs = <usize>(dc * 4) << 2;
         for (let k0 = 0; k0 < dEnd; k0 += 4) {
-          slab4(dy, OH * OW, k0, K, OH, OW, -step * ty0, 0, dr, dc, slab, islab);
+          slab4(dy, OH * OW, k0, K, OH, OW, -step * ty0, 0, dr, dc, islab);
           const dst0 = dOp + (<usize>((k0 / dw) * tc * dw + (k0 % dw)) << 2);
           for (let ty = 0; ty < rows; ty++) {
             for (let tx = 0; tx < tw; tx++) {

@@ -5,7 +5,8 @@
  * GFLOP/s (2 x multiply-adds of the direct convolution over the median time).
  *   npx vite-node bench/conv-shapes.ts [--runs=9] [--only=vgg,1x1] [--pass=fwd,dx,dw]
  *       [--modes=auto,off]   winogradTuning.mode values to compare, run alternately
- *       [--grad=64:1048576,128:4194304]  filter-gradient tuning (chunk tiles : M bytes) to compare
+ *       [--grad=64:1048576,128:4194304]  filter-gradient tuning (chunk tiles : M bytes [: plan, 'cost' or
+ *                            'counted': the split of winogradGradTuning.plan]) to compare
  *       [--copy]             operands copied in and outputs out on every call (by default they live in
  *                            wasm memory, as a network's do inside tidy scopes)
  *       [--threads=1]        the calling thread alone (rt.singleThreaded)
@@ -22,7 +23,7 @@ import * as winograd from '../src/backend/wasm/winograd.js';
 
 const { winogradTuning } = winograd;
 // Absent before the Winograd filter gradient's tuning existed (the script also runs on older trees).
-const winogradGradTuning = (winograd as { winogradGradTuning?: { tiles: number; mBytes: number } }).winogradGradTuning ?? { tiles: 0, mBytes: 0 };
+const winogradGradTuning = (winograd as { winogradGradTuning?: { tiles: number; mBytes: number; plan?: string } }).winogradGradTuning ?? { tiles: 0, mBytes: 0 };
 
 type Mode = typeof winogradTuning.mode;
 const args = process.argv.slice(2);
@@ -33,7 +34,7 @@ const cpu = args.includes('--cpu');
 const copy = args.includes('--copy');
 const passes = (opt('pass') ?? 'fwd,dx,dw').split(',');
 // --modes=auto,off or --grad=64:1048576,128:4194304 (filter-gradient chunk tiles : M bytes), alternated.
-const grads = opt('grad')?.split(',').map((g) => g.split(':').map(Number) as [number, number]);
+const grads = opt('grad')?.split(',').map((g) => g.split(':'));
 const modes = (opt('modes') ?? (grads ? grads.map(() => 'auto').join(',') : 'auto')).split(',') as Mode[];
 
 interface Shape { name: string; n: number; c: number; k: number; h: number; r: number; s?: number; p?: number; d?: number; w?: number }
@@ -44,6 +45,13 @@ const SHAPES: Shape[] = [
   S('vgg 3->64@32', 64, 3, 64, 32, 3), S('vgg 64->64@32', 64, 64, 64, 32, 3),
   S('vgg 64->128@16', 64, 64, 128, 16, 3), S('vgg 128->128@16', 64, 128, 128, 16, 3),
   S('vgg 128->256@8', 64, 128, 256, 8, 3), S('vgg 256->256@8', 64, 256, 256, 8, 3),
+  // ResNet-18 at 112x112, batch 16 (training): the stem, each stage's 3x3, the stride-2 3x3 and 1x1 shortcuts.
+  S('r18 stem 7x7s2 3->64@112', 16, 3, 64, 112, 7, { s: 2, p: 3 }), S('r18 64@28', 16, 64, 64, 28, 3),
+  S('r18 3x3s2 64->128@28', 16, 64, 128, 28, 3, { s: 2 }), S('r18 1x1s2 64->128@28', 16, 64, 128, 28, 1, { s: 2 }),
+  S('r18 128@14', 16, 128, 128, 14, 3), S('r18 3x3s2 128->256@14', 16, 128, 256, 14, 3, { s: 2 }),
+  S('r18 1x1s2 128->256@14', 16, 128, 256, 14, 1, { s: 2 }), S('r18 256@7', 16, 256, 256, 7, 3),
+  S('r18 3x3s2 256->512@7', 16, 256, 512, 7, 3, { s: 2 }), S('r18 1x1s2 256->512@7', 16, 256, 512, 7, 1, { s: 2 }),
+  S('r18 512@4', 16, 512, 512, 4, 3),
   // The BN ConvNet on 28x28x1, batch 64.
   S('bn28 1->32@28', 64, 1, 32, 28, 3), S('bn28 32->32@28', 64, 32, 32, 28, 3), S('bn28 32->32@14', 64, 32, 32, 14, 3),
   // 3x3 stride 1 on small images with many channels.
@@ -116,7 +124,12 @@ async function main(): Promise<void> {
       for (let i = 0; i < reps + 1; i++) {
         modes.forEach((m, j) => {
           winogradTuning.mode = m;
-          if (grads) [winogradGradTuning.tiles, winogradGradTuning.mBytes] = grads[j]!;
+          if (grads) {
+            const [tiles, mBytes, plan] = grads[j]!;
+            winogradGradTuning.tiles = Number(tiles);
+            winogradGradTuning.mBytes = Number(mBytes);
+            if (plan) winogradGradTuning.plan = plan;
+          }
           const t0 = performance.now(), c0 = process.cpuUsage();
           fn();
           const c1 = process.cpuUsage(c0);

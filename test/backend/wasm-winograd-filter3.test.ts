@@ -9,6 +9,7 @@ import '../../src/index.js';
 import * as js from '../../src/backend/js/conv2d.js';
 import * as wasm from '../../src/backend/wasm/conv2d.js';
 import { winogradTuning } from '../../src/backend/wasm/winograd.js';
+import { gradPlan, winogradGradTuning } from '../../src/backend/wasm/winograd-grad.js';
 import { bothPaths, expectSame, kt, workersReady } from './wasm-helpers.js';
 import { attrsOf, caseName, jobKinds, P0, P1, type WinogradCase } from './winograd-cases.js';
 
@@ -27,7 +28,7 @@ CASES.push(
   { n: 1, c: 32, k: 48, h: 28, w: 28, pad: P1, bias: false, relu: false },
   { n: 5, c: 4, k: 32, h: 32, w: 32, pad: P1, bias: false, relu: false },
   { n: 2, c: 96, k: 40, h: 3, w: 4, pad: P1, bias: false, relu: false },
-  // Many channels: blocks of filters keep each task's transform-domain dW small (72 = 32 + 32 + 8).
+  // Many channels, few filters (the forced splits below cut them in blocks of 24 and 32 + 32 + 8).
   { n: 2, c: 256, k: 72, h: 5, w: 6, pad: P1, bias: false, relu: false },
 );
 
@@ -102,5 +103,53 @@ describe.each(['f2', 'f4', 'auto'] as const)('wasm Winograd 3x3 filter gradient 
       expect(Buffer.from(f.threaded.buffer).equals(Buffer.from(again.buffer)), `${caseName(t)} run to run`).toBe(true);
       expectSame(f.single, f.threaded, `${caseName(t)} single-threaded`);
     }
+  });
+});
+
+describe('wasm Winograd filter gradient: how the work splits (gradPlan)', () => {
+  afterAll(() => {
+    winogradGradTuning.force = null;
+  });
+
+  it('covers every image and filter once, in blocks of 8 filters, M within 32 MB, one part on one thread', () => {
+    for (const threads of [1, 2, 4]) {
+      for (const [n, c, k, hw] of [[1, 16, 16, 4], [3, 20, 13, 7], [16, 512, 512, 4], [64, 64, 64, 32], [128, 512, 512, 4], [5, 136, 130, 9], [256, 64, 64, 8], [2, 2048, 2048, 7]] as const) {
+        const p = gradPlan(n, c, k, hw, hw, 3, threads);
+        const what = `${threads} threads, ${n} x ${c} -> ${k} @ ${hw}`;
+        expect(p.parts * p.ipp >= n && (p.parts - 1) * p.ipp < n, what).toBe(true);
+        expect(p.kblk % 8 === 0 && p.kblk > 0 && p.kblk < k + 8, what).toBe(true);
+        expect(16 * p.kblk * Math.ceil(c / 8) * 8 * 4 <= 32 << 20, what).toBe(true);
+        if (threads === 1) expect(p.parts, what).toBe(1);
+        expect(gradPlan(n, c, k, hw, hw, 3, threads), what).toEqual(p);
+      }
+    }
+    // One thread: no blocks of filters where M fits (each block would transform x again).
+    expect(gradPlan(16, 512, 512, 4, 4, 3, 1).kblk).toBe(512);
+    expect(gradPlan(64, 256, 256, 8, 8, 3, 1).kblk).toBe(256);
+  });
+
+  // Parts of the images and blocks of filters the model would not pick on these sizes: the
+  // partial sums, the filter offsets of each block and the last, short part and block.
+  const forced: [WinogradCase, { parts: number; blocks: number }][] = [
+    [{ n: 5, c: 20, k: 40, h: 9, w: 7, pad: P1, bias: false, relu: false }, { parts: 3, blocks: 3 }],
+    [{ n: 4, c: 13, k: 72, h: 6, w: 6, pad: P0, bias: false, relu: false }, { parts: 4, blocks: 2 }],
+    [{ n: 2, c: 256, k: 72, h: 5, w: 6, pad: P1, bias: false, relu: false }, { parts: 2, blocks: 3 }],
+    [{ n: 7, c: 33, k: 17, h: 11, w: 12, pad: [0, 2, 1, 0], bias: false, relu: false }, { parts: 7, blocks: 1 }],
+  ];
+  forced.forEach(([t, split], i) => {
+    it(`${caseName(t)}, forced into ${split.parts} parts x ${split.blocks} blocks`, () => {
+      winogradGradTuning.force = split;
+      winogradTuning.mode = 'f2';
+      try {
+        const attrs = attrsOf(t);
+        const p = gradPlan(t.n, t.c, t.k, attrs.out[0], attrs.out[1], 3, 2);
+        expect([p.parts, Math.ceil(t.k / p.kblk)]).toEqual([Math.ceil(t.n / Math.ceil(t.n / split.parts)), split.blocks]);
+        expect(kinds(t).has(41)).toBe(true);
+        checkFilter(t, 101 + i);
+      } finally {
+        winogradGradTuning.force = null;
+        winogradTuning.mode = 'auto';
+      }
+    });
   });
 });

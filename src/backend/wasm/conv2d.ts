@@ -12,7 +12,7 @@
  *                     filters (so it gets Winograd too); 1x1 stride 1 -> W_g^T dy_g straight
  *                     into dx; otherwise dcols = W_g^T dy_g, col2im
  *   filter gradient:  dW_g = sum over images of dy_g x im2col(x_g)^T; 3x3 and 5x5 stride 1 by
- *                     Winograd where its cost model says so (winograd.ts, gradPlan)
+ *                     Winograd where its cost model says so (winograd-grad.ts, gradPlan)
  * Inputs the fast path does not cover go to the js reference, which also words the errors.
  */
 import type { Conv2DAttrs, KernelTensor } from '../kernels.js';
@@ -21,7 +21,8 @@ import { BMODE, C2I, DC, EP, FL, KIND } from './job-layout.js';
 import { gemmSpec, PARALLEL_MACS, runGemm, sumParts, type ConvGeo } from './gemm.js';
 import { runtime } from './instance.js';
 import type { WasmRuntime } from './runtime.js';
-import { runWinograd, runWinogradFilter, winogradApplies, winogradFilterApplies } from './winograd.js';
+import { runWinograd, winogradApplies } from './winograd.js';
+import { runWinogradFilter, winogradFilterApplies } from './winograd-grad.js';
 import { PHASE_BYTES, phaseGeo, runPhases } from './phase.js';
 import { depthwiseBackpropFilter, depthwiseBackpropInput, depthwiseConv2d } from './depthwise.js';
 import { dilatedBackpropFilter, dilatedBackpropInput, dilatedConv2d } from './dilated.js';

@@ -1,13 +1,12 @@
 /**
  * Winograd convolution: which variant applies (F(2x2, 3x3) and F(4x4, 3x3) for 3x3 filters,
  * F(2x2, 5x5) and F(4x4, 5x5) for 5x5, assembly/winograd*.ts), in which layout (rows, flat or
- * banded), how to cut the work into tasks and size their scratch; and the 5x5 filter gradient.
+ * banded), how to cut the work into tasks and size their scratch. The filter gradient: winograd-grad.ts.
  */
 import type { Conv2DAttrs } from '../kernels.js';
-import { FG, KIND, W } from './job-layout.js';
+import { KIND, W } from './job-layout.js';
 import type { WasmRuntime } from './runtime.js';
 import type { Epilogue } from './conv2d.js';
-import { PARALLEL_MACS, sumParts } from './gemm.js';
 
 /**
  * 3x3, stride 1, no dilation, no groups. Few channels make the transforms cost more than the
@@ -274,131 +273,5 @@ function runBanded(
   rt.run(f.bandedKind!, n * bands, scratch, true);
 }
 
-/**
- * The filter gradient of 3x3 and 5x5 stride-1 convolutions by Winograd
- * (assembly/winogradgrad.ts). 5x5: under the same conditions as the forward pass. 3x3: where
- * the plan (gradPlan) costs fewer multiplies than the GEMM's, counting its overheads.
- */
-export function winogradFilterApplies(attrs: Conv2DAttrs, n: number, c: number, k: number, threads: number): boolean {
-  if (winogradTuning.mode === 'off' || !attrs.pad.every((p) => p >= 0)) return false;
-  const [kh, kw] = attrs.kernel;
-  if (kh === 5 && kw === 5) return winogradApplies(attrs, c, k);
-  const plain = attrs.groups === 1 && attrs.stride[0] === 1 && attrs.stride[1] === 1 && attrs.dilation[0] === 1 && attrs.dilation[1] === 1;
-  if (!plain || kh !== 3 || kw !== 3) return false;
-  if (winogradTuning.mode !== 'auto') return true;
-  const [oh, ow] = attrs.out;
-  return gradPlan(n, c, k, oh, ow, 3, threads).cost <= 9 * n * c * k * oh * ow;
-}
-
-/** A filter-gradient variant: output tile (step), input tile, filter size, job kind. */
-export interface GradVariant { step: 2 | 4; tile: 4 | 6 | 8; r: 3 | 5; kind: number }
-const G23: GradVariant = { step: 2, tile: 4, r: 3, kind: KIND.winograd23FilterGrad };
-const G43: GradVariant = { step: 4, tile: 6, r: 3, kind: KIND.winograd43FilterGrad };
-const G25: GradVariant = { step: 2, tile: 6, r: 5, kind: KIND.winograd25FilterGrad };
-const G45: GradVariant = { step: 4, tile: 8, r: 5, kind: KIND.winograd45FilterGrad };
-
-/** The filter gradient's chunk size (tiles), and its M's size beyond which blocks of filters split it (see gradPlan); benchmarks vary them. */
-export const winogradGradTuning = { tiles: 64, ovh: 8, mBytes: 1 << 20 };
-const GT = winogradGradTuning;
-
-export interface GradPlan {
-  f: GradVariant;
-  /** Parts of the images, images per part, filters per block, tile rows and images per chunk. */
-  parts: number; ipp: number; kblk: number; rc: number; ic: number;
-  /** Multiply-adds, the transform-domain dW's passes through memory counted in (see gradPlan). */
-  cost: number;
-}
-
-/**
- * How a Winograd filter gradient splits: tasks are a part of the images and a block of filters.
- * Each task keeps its own transform-domain dW (M: tile^2 x filters x channels), zeroes it, adds
- * every chunk of tiles into it and transforms it back at the end: where M outgrows the caches
- * each such pass costs about GT.ovh multiply-adds per element, so parts have at least GT.tiles
- * tiles, and blocks of filters keep M within GT.mBytes (blocks of at least 32 filters: each
- * block transforms x again). The cost is the multiplies and those passes, over the threads the
- * tasks keep busy.
- */
-export function gradPlan(n: number, c: number, k: number, oh: number, ow: number, r: number, threads: number): GradPlan {
-  const f = gradVariant(r, oh, ow);
-  const planes = f.tile * f.tile;
-  const th = Math.ceil(oh / f.step), tw = Math.ceil(ow / f.step);
-  const tiles = n * th * tw;
-  const macs = n * k * c * r * r * oh * ow;
-  const par = threads > 1 && macs >= PARALLEL_MACS;
-  const parts = par ? Math.max(1, Math.min(n, 4 * threads, Math.floor(tiles / GT.tiles))) : 1;
-  const ipp = Math.ceil(n / parts);
-  const kParts = Math.ceil(n / ipp);
-  const up = (a: number, b: number) => Math.ceil(a / b) * b;
-  const cp = up(c, 8);
-  // Filters per block: M within GT.mBytes, and enough tasks for the threads.
-  let kblk = up(k, 8);
-  const fit = Math.max(32, Math.floor(GT.mBytes / (4 * planes * cp) / 8) * 8);
-  if (kblk > fit) kblk = up(Math.ceil(k / Math.ceil(k / fit)), 8);
-  if (par && kParts * Math.ceil(k / kblk) < 2 * threads) kblk = Math.max(Math.min(kblk, 32), up(Math.ceil(k / Math.ceil((2 * threads) / kParts)), 8));
-  const kBlocks = Math.ceil(k / kblk);
-  const rc = Math.max(1, Math.min(th, Math.floor(GT.tiles / tw)));
-  const ic = rc < th ? 1 : Math.max(1, Math.min(ipp, Math.floor(GT.tiles / (th * tw))));
-  const chunks = Math.ceil(ipp / ic) * Math.ceil(th / rc);
-  const mFloats = planes * up(kblk, 8) * cp;
-  const ovh = 4 * mFloats > GT.mBytes ? GT.ovh : 2;
-  const perTask = mFloats * (ipp * th * tw + ovh * (2 + 2 * chunks)) + 4 * planes * cp * ipp * th * tw;
-  const tasks = kParts * kBlocks;
-  const cost = perTask * Math.ceil(tasks / Math.max(1, par ? threads : 1)) * (par ? threads : 1);
-  return { f, parts: kParts, ipp, kblk, rc, ic, cost };
-}
-
-/**
- * F(4x4) rather than F(2x2) for a 5x5 filter gradient: the tiles need no padding to groups of 4 (its
- * transforms run along channels), so F(4x4) does fewer multiplies at all but the smallest
- * outputs; it takes F(4x4) where its multiplies (tile^2 per tile) are at most GRAD_F4_RATIO of
- * F(2x2)'s.
- */
-const GRAD_F4_RATIO = 0.9;
-function gradVariant(r: number, oh: number, ow: number): GradVariant {
-  const mode = winogradTuning.mode;
-  if (r === 5) return mode === 'f25' ? G25 : mode === 'f45' ? G45 : gradF4(oh, ow, 64, 36) ? G45 : G25;
-  // 3x3 filter gradients take F(2x2,3x3) unless a benchmark asks for F(4x4,3x3): F(4x4)'s
-  // transforms spread the rounding of the largest entries of dW over all of them, so entries
-  // near zero came out 15x further from PyTorch's than with F(2x2) or the GEMM (2e-5 against
-  // 1.4e-6 on a 10x10, 8 -> 16 channel layer whose largest entry is 51).
-  return mode === 'f4' ? G43 : G23;
-}
-function gradF4(oh: number, ow: number, p4: number, p2: number): boolean {
-  const muls = (m: number, planes: number) => planes * Math.ceil(oh / m) * Math.ceil(ow / m);
-  return muls(4, p4) <= GRAD_F4_RATIO * muls(2, p2);
-}
-
-/** dW [k, c, r, r] of x (pointer, [n, c, h, w]) and dy (pointer, [n, k, oh, ow]). */
-export function runWinogradFilter(
-  rt: WasmRuntime, x: number, dy: number, n: number, c: number, h: number, wd: number, k: number, attrs: Conv2DAttrs,
-): Float32Array {
-  const [oh, ow] = attrs.out;
-  const r = attrs.kernel[0];
-  const plan = gradPlan(n, c, k, oh, ow, r, rt.plannedThreads());
-  const { f, parts, ipp, kblk, rc, ic } = plan;
-  const { step, tile } = f;
-  const planes = tile * tile;
-  const tw = Math.ceil(ow / step);
-  const tw4 = Math.ceil(tw / 4) * 4;
-  // The GEMM's A operand has 4-wide panels, B 8-wide: B gets the dimension that pads less.
-  const up = (a: number, b: number) => Math.ceil(a / b) * b;
-  const kb = Math.min(kblk, k);
-  const swap = up(c, 4) * up(kb, 8) < up(kb, 4) * up(c, 8);
-  const ap = swap ? up(c, 4) : up(kb, 4);
-  const bp = swap ? up(kb, 8) : up(c, 8);
-  const size = k * c * r * r;
-  const out = rt.alloc(size * parts);
-  const tc = ic * rc * tw;
-  const sr = step * rc + tile - step, sw = up(step * tw4 + tile - step, 4);
-  // + 144: each of the three planes rounded to an odd number of cache lines (planeBytes in assembly/winogradgrad.ts).
-  const scratch = 2048 + 4 * planes * (ap * bp + ap * tc + bp * tc + 144) + 4 * 8 * sr * sw + 64;
-  const args = [
-    [FG.X, x], [FG.DY, dy], [FG.OUT, out], [FG.N, n], [FG.C, c], [FG.K, k], [FG.H, h], [FG.W, wd],
-    [FG.OH, oh], [FG.OW, ow], [FG.PT, attrs.pad[0]], [FG.PL, attrs.pad[2]], [FG.IPP, ipp], [FG.RC, rc],
-    [FG.SWAP, swap ? 1 : 0], [FG.IC, ic], [FG.KBLK, kblk],
-  ] as const;
-  for (const [slot, value] of args) rt.arg(slot, value);
-  const tasks = parts * Math.ceil(k / kblk);
-  rt.run(f.kind, tasks, scratch, tasks > 1);
-  return sumParts(rt, out, size, parts);
-}
+// The filter gradient (winograd-grad.ts), re-exported for the modules that import it from here.
+export { gradPlan, runWinogradFilter, winogradFilterApplies, winogradGradTuning, type GradPlan, type GradVariant } from './winograd-grad.js';
