@@ -108,7 +108,7 @@ export const KIND_RELU_GRAD_SUM = 130;
 
 /** Bumped whenever a job layout changes; the loader refuses a kernels.wasm of another version. */
 export function abiVersion(): i32 {
-  return 15;
+  return 16;
 }
 
 /** Bytes of per-thread scratch the GEMM needs. */
