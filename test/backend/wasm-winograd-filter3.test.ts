@@ -45,7 +45,7 @@ const kinds = (t: WinogradCase) => jobKinds(() => {
 });
 
 describe('wasm Winograd 3x3 filter gradient: which convolutions take it', () => {
-  it("'auto': F(2x2) (F(4x4)'s float32 error is too large for dW's small entries); not for one input channel, one tile of many channels, strides, dilation or groups", () => {
+  it("'auto': F(2x2) (F(4x4)'s float32 error is too large for dW's small entries); not for one input channel, one tile of many channels, strides or groups; dilated on its phases", () => {
     const c = (h: number, extra: Partial<WinogradCase> = {}): WinogradCase => ({ n: 16, c: 32, k: 32, h, w: h, pad: P1, bias: false, relu: false, ...extra });
     expect(kinds(c(32)).has(41)).toBe(true);
     expect(kinds(c(8)).has(41)).toBe(true);
@@ -62,10 +62,13 @@ describe('wasm Winograd 3x3 filter gradient: which convolutions take it', () => 
     const strided = { ...base, stride: [2, 2] as [number, number], out: [8, 8] as [number, number] };
     const dilated = { ...base, dilation: [2, 2] as [number, number], pad: [2, 2, 2, 2] as WinogradCase['pad'] };
     const grouped = { ...base, groups: 2 };
-    for (const [attrs, ws] of [[strided, [32, 32, 3, 3]], [dilated, [32, 32, 3, 3]], [grouped, [32, 16, 3, 3]]] as const) {
+    for (const [attrs, ws] of [[strided, [32, 32, 3, 3]], [grouped, [32, 16, 3, 3]]] as const) {
       const s = jobKinds(() => wasm.conv2dBackpropFilter(x, kt([2, 32, ...attrs.out], 2), ws, attrs));
       expect(s.has(41) || s.has(42)).toBe(false);
     }
+    // A dilated convolution takes it on its phase sub-images (src/backend/wasm/dilated.ts: split, kind 120).
+    const s = jobKinds(() => wasm.conv2dBackpropFilter(x, kt([2, 32, ...dilated.out], 2), [32, 32, 3, 3], dilated));
+    expect(s.has(120) && s.has(41)).toBe(true);
   });
 });
 
