@@ -10,7 +10,7 @@ import '../../src/index.js';
 import * as js from '../../src/backend/js/conv2d.js';
 import * as wasm from '../../src/backend/wasm/conv2d.js';
 import { KIND } from '../../src/backend/wasm/job-layout.js';
-import { winogradTuning } from '../../src/backend/wasm/winograd.js';
+import { winogradApplies, winogradTuning } from '../../src/backend/wasm/winograd.js';
 import { bothPaths, expectSame, kt, workersReady } from './wasm-helpers.js';
 import { attrsOf, caseName, checkAgainstJs, jobKinds, P0, P1, type Pad, type WinogradCase } from './winograd-cases.js';
 
@@ -88,5 +88,21 @@ describe('wasm Winograd, dense tiles, against the js reference', () => {
       { n: 5, c: 64, k: 72, h: 14, w: 14, pad: P1, bias: true, relu: false },
     ];
     for (const mode of ['f2', 'f4'] as const) big.forEach((t, i) => withTuning(mode, 'on', () => checkAgainstJs(t, 5 * i)));
+  });
+
+  it("auto: dense tiles on small outputs, the padded layouts where they pad nothing or little", () => {
+    const kinds = (t: WinogradCase) => jobKinds(() => wasm.conv2d(kt([t.n, t.c, t.h, t.w], 1), kt([t.k, t.c, 3, 3], 2), null, attrsOf(t)));
+    const at = (c: number, s: number, n: number): WinogradCase => ({ n, c, k: c, h: s, w: s, pad: P1, bias: false, relu: false });
+    // 4x4 outputs of 512 channels, batch 16: F(4x4, 3x3) on 16 dense tiles instead of 64 padded of F(2x2).
+    expect(kinds(at(512, 4, 16)).has(KIND.winogradDense)).toBe(true);
+    // 28x28, batch 16: the banded layout (7 tiles per row pad to 8).
+    expect(kinds(at(64, 28, 16)).has(KIND.winogradDense)).toBe(false);
+    // 2x2 and 3x3 outputs: Winograd where the batch pays for the filter transform, for callers that know it.
+    const two = attrsOf(at(512, 2, 1));
+    expect(winogradApplies(two, 512, 512, 16)).toBe(true);
+    expect(winogradApplies(two, 512, 512, 1)).toBe(false);
+    expect(winogradApplies(two, 512, 512)).toBe(false);
+    expect(winogradApplies(attrsOf(at(64, 3, 1)), 64, 64, 64)).toBe(true);
+    expect(winogradApplies(attrsOf(at(64, 1, 1)), 64, 64, 64)).toBe(false);
   });
 });

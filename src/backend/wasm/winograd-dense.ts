@@ -59,3 +59,77 @@ export function runDense(
   rt.run(KIND.winogradDenseInput, tasks, 4 * ib * cc * sr * wp + 16 * planes, n * c * tpi >= 1024);
   rt.run(KIND.winogradDense, Math.ceil(kp / kb), 2048 + 4 * planes * (kb * c + kb * tc + 32), true);
 }
+
+/**
+ * The cost model that picks dense tiles and their variant, in multiply-adds at the GEMM
+ * micro-kernel's speed (single core, CPU time, measured A/B on 2x2 .. 16x16 outputs):
+ *  - the GEMMs: tile^2 x tiles (rounded up to panels of 8) x C x K, times 1 + MEM_MU / kb where V
+ *    outgrows the caches (every block of kb output channels streams all of V once);
+ *  - each task's filter transform: FILTER[variant] per (input, output) channel pair (it
+ *    dominates batch 1 of many channels: 512 -> 512 at 4x4, F(4x4, 3x3) 8.1 ms of which the
+ *    GEMMs 3.5, F(2x2, 3x3) 3.5 ms);
+ *  - the input and output transforms per plane, tile and channel: TRANSFORM on dense tiles (4
+ *    tiles gathered and transposed per group, rows shared by no other tile), PADDED_TRANSFORM on
+ *    padded rows (each input row transformed once per group of 4 adjacent tiles). The padded
+ *    flat layout of F(4x4, 3x3) stays ahead where it pads little: 128@28 batch 1, 2.28 ms vs
+ *    2.49 dense.
+ */
+const FILTER: Record<DenseVariant['id'], number> = { 3: 155, 0: 374, 1: 450, 2: 700 };
+const MEM_MU = 8;
+const V_CACHED = 1 << 20;
+const TRANSFORM = 12;
+const PADDED_TRANSFORM = 6;
+
+/** Output channels per block of the dense job (runDense), from the output channels and threads. */
+function blockOf(k: number, threads: number): number {
+  const kp = Math.ceil(k / 4) * 4;
+  let kb = Math.min(kp, 16);
+  while (kb > 4 && Math.ceil(kp / kb) < 4 * threads) kb -= 4;
+  return kb;
+}
+
+/** Estimated cost of variant f on dense tiles (see FILTER). */
+export function denseCost(f: DenseVariant, n: number, c: number, k: number, oh: number, ow: number, threads: number): number {
+  const planes = f.tile * f.tile;
+  const tiles = n * Math.ceil(oh / f.m) * Math.ceil(ow / f.m);
+  const kp = Math.ceil(k / 4) * 4;
+  const vBytes = 4 * planes * tiles * c;
+  const mem = vBytes <= V_CACHED ? 1 : 1 + MEM_MU / blockOf(k, threads);
+  return planes * Math.ceil(tiles / 8) * 8 * c * kp * mem + FILTER[f.id] * kp * c + TRANSFORM * planes * tiles * (c + k);
+}
+
+/**
+ * The cheapest of the candidate variants on dense tiles (3x3: F(2x2) and F(4x4); 5x5: F(2x2)
+ * and, up to f45MaxC input channels (its float32 error grows with the sum's length), F(4x4)),
+ * or one forced by the tuning mode.
+ */
+export function bestDense(
+  mode: string, r: number, n: number, c: number, k: number, oh: number, ow: number, threads: number, f45MaxC: number,
+): { f: DenseVariant; cost: number } {
+  const list = r === 5
+    ? (mode === 'f25' ? [D25] : mode === 'f45' ? [D45] : c <= f45MaxC ? [D25, D45] : [D25])
+    : (mode === 'f2' ? [D23] : mode === 'f4' ? [D43] : [D23, D43]);
+  let best = { f: list[0]!, cost: Infinity };
+  for (const f of list) {
+    const cost = denseCost(f, n, c, k, oh, ow, threads);
+    if (cost < best.cost) best = { f, cost };
+  }
+  return best;
+}
+
+/**
+ * The padded layouts' cost in the same units, for the variant they would run (m, tile): the
+ * flat layout's rows padded to 4 tiles (the same job otherwise), or the banded layout's, whose
+ * bands keep V in cache and stream U once per band of `bandTiles` tiles.
+ */
+export function paddedCost(
+  m: number, tile: number, banded: boolean, bandTiles: number, n: number, c: number, k: number, oh: number, ow: number, threads: number,
+): number {
+  const filter = FILTER[(m === 2 ? (tile === 4 ? D23 : D25) : tile === 6 ? D43 : D45).id];
+  const planes = tile * tile;
+  const tiles = n * Math.ceil(oh / m) * Math.ceil(Math.ceil(ow / m) / 4) * 4;
+  const kp = Math.ceil(k / 4) * 4;
+  const reuse = banded ? bandTiles : blockOf(k, threads);
+  const mem = 4 * planes * (banded ? kp : tiles) * c <= V_CACHED ? 1 : 1 + MEM_MU / reuse;
+  return planes * Math.ceil(tiles / 8) * 8 * c * kp * mem + filter * kp * c + PADDED_TRANSFORM * planes * tiles * (c + k);
+}
