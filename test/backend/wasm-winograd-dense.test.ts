@@ -105,4 +105,18 @@ describe('wasm Winograd, dense tiles, against the js reference', () => {
     expect(winogradApplies(attrsOf(at(64, 3, 1)), 64, 64, 64)).toBe(true);
     expect(winogradApplies(attrsOf(at(64, 1, 1)), 64, 64, 64)).toBe(false);
   });
+
+  it('auto, through the ops: 2x2 and 3x3 outputs of a batch take dense tiles, forward and input gradient', () => {
+    for (const t of [
+      { n: 16, c: 64, k: 48, h: 2, w: 2, pad: P1, bias: true, relu: true },
+      { n: 8, c: 40, k: 64, h: 3, w: 3, pad: P1, bias: false, relu: false },
+    ] satisfies WinogradCase[]) {
+      const attrs = attrsOf(t);
+      const x = kt([t.n, t.c, t.h, t.w], 21), w = kt([t.k, t.c, 3, 3], 22), b = t.bias ? kt([t.k], 23) : null;
+      const dy = kt([t.n, t.k, ...attrs.out], 24);
+      const grad = { ...attrs, activation: 'none' as const };
+      expect(jobKinds(() => expectSame(wasm.conv2d(x, w, b, attrs), js.conv2d(x, w, b, attrs), caseName(t))).has(KIND.winogradDense)).toBe(true);
+      expect(jobKinds(() => expectSame(wasm.conv2dBackpropInput(dy, w, x.shape, grad), js.conv2dBackpropInput(dy, w, x.shape, grad), caseName(t))).has(KIND.winogradDense)).toBe(true);
+    }
+  });
 });
