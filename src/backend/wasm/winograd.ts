@@ -1,7 +1,8 @@
 /**
  * Winograd convolution: which variant applies (F(2x2, 3x3) and F(4x4, 3x3) for 3x3 filters,
- * F(2x2, 5x5) and F(4x4, 5x5) for 5x5, assembly/winograd*.ts), in which layout (rows, flat or
- * banded), how to cut the work into tasks and size their scratch; and the 5x5 filter gradient.
+ * F(2x2, 5x5) and F(4x4, 5x5) for 5x5, assembly/winograd*.ts), in which layout (rows, flat,
+ * banded, or dense tiles for small outputs: winograd-dense.ts), how to cut the work into tasks
+ * and size their scratch; and the 5x5 filter gradient.
  */
 import type { Conv2DAttrs } from '../kernels.js';
 import { FG, KIND, W } from './job-layout.js';
@@ -35,7 +36,7 @@ export function winogradApplies(attrs: Conv2DAttrs, c: number, k: number, n?: nu
   const [kh, kw] = attrs.kernel;
   const [oh, ow] = attrs.out;
   // Forced dense tiles: every output size (the tests' way to reach 1x1 .. 3x3 outputs).
-  const any = dense === 'on' && oh >= 1 && ow >= 1;
+  const any = dense === 'on' && mode !== 'rows' && mode !== 'flat' && oh >= 1 && ow >= 1;
   if (plain && kh === 5 && kw === 5) return winograd5Applies(c, k, any ? 2 : oh, any ? 2 : ow);
   if (!plain || kh !== 3 || kw !== 3 || c < 16 || k < 16) return false;
   if ((oh >= 4 && ow >= 4) || any) return true;
@@ -134,9 +135,10 @@ export function runWinograd(
  */
 function denseChoice(n: number, c: number, k: number, oh: number, ow: number, r: number, threads: number): DenseVariant | null {
   const { mode, dense } = winogradTuning;
-  if (dense === 'off' || mode === 'rows' || mode === 'flat' || (dense === 'auto' && winogradTuning.banded === 'on')) return null;
+  if (dense === 'off' || mode === 'rows' || mode === 'flat') return null;
   const best = bestDense(mode, r, n, c, k, oh, ow, threads, F45_MAX_C);
   if (dense === 'on' || oh < 4 || ow < 4) return best.f;
+  if (winogradTuning.banded === 'on') return null;
   const f = r === 5 ? (useF45(c, oh, ow) ? F45 : F25) : useF4(n, c, k, oh, ow) ? F4 : F2;
   if (f === F2 && !flatLayout(n, c, Math.ceil(oh / 2), Math.ceil(ow / 2))) return null;
   const banded = f !== F2 && useBanded(n, k, oh, ow, f);
