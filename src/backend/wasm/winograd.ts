@@ -128,6 +128,9 @@ export function runWinograd(
   rt.run(KIND.winograd, n * tpi, scratch, true);
 }
 
+/** Bytes of dense V beyond which auto keeps the padded layouts (whose banded V is per band). */
+const DENSE_MAX_V = 64 << 20;
+
 /**
  * Dense tiles (winograd-dense.ts) where their cost model says they beat the layout the
  * padded-tile rules below pick (flat or banded, same variant rules), and always on outputs
@@ -138,7 +141,8 @@ function denseChoice(n: number, c: number, k: number, oh: number, ow: number, r:
   if (dense === 'off' || mode === 'rows' || mode === 'flat') return null;
   const best = bestDense(mode, r, n, c, k, oh, ow, threads, F45_MAX_C);
   if (dense === 'on' || oh < 4 || ow < 4) return best.f;
-  if (winogradTuning.banded === 'on') return null;
+  // V (all tiles' transforms, about 2.25x the input for F(4x4, 3x3)) bounded as the GEMM's column chunks are.
+  if (winogradTuning.banded === 'on' || 4 * best.f.tile ** 2 * n * Math.ceil(oh / best.f.m) * Math.ceil(ow / best.f.m) * c > DENSE_MAX_V) return null;
   const f = r === 5 ? (useF45(c, oh, ow) ? F45 : F25) : useF4(n, c, k, oh, ow) ? F4 : F2;
   if (f === F2 && !flatLayout(n, c, Math.ceil(oh / 2), Math.ceil(ow / 2))) return null;
   const banded = f !== F2 && useBanded(n, k, oh, ow, f);
