@@ -9,6 +9,7 @@ import { col2imPhaseTask, col2imTask } from './col2im';
 import { filterTask, flatTask, inputFlatTask, winogradTask } from './winograd';
 import { banded6Task, filter6Task, flat6Task, inputFlat6Task, F25, F43, F45 } from './winograd4';
 import { winogradFilterGradTask, F23 } from './winogradgrad';
+import { denseTask, inputDenseTask } from './winograd-dense';
 import { flipTask } from './flip';
 import { eltTask } from './elementwise';
 import { gemvTask } from './gemv';
@@ -100,6 +101,8 @@ export const KIND_DW_FILTER = 52;
 export const KIND_WINOGRAD23_FILTER_GRAD = 41;
 export const KIND_WINOGRAD43_FILTER_GRAD = 42;
 export const KIND_FLIP_FILTERS = 43;
+export const KIND_WINOGRAD_DENSE_INPUT = 100;
+export const KIND_WINOGRAD_DENSE = 101;
 export const KIND_SGD = 91;
 export const KIND_ADAM = 92;
 export const KIND_DIL_SPLIT = 120;
@@ -108,7 +111,7 @@ export const KIND_RELU_GRAD_SUM = 130;
 
 /** Bumped whenever a job layout changes; the loader refuses a kernels.wasm of another version. */
 export function abiVersion(): i32 {
-  return 16;
+  return 17;
 }
 
 /** Bytes of per-thread scratch the GEMM needs. */
@@ -189,6 +192,8 @@ function dispatch(job: usize, kind: i32, t: i32, tid: i32): void {
     case KIND_DW_CONV: dwConvTask(job, t, tid); break;
     case KIND_DW_INPUT: dwInputTask(job, t, tid); break;
     case KIND_DW_FILTER: dwFilterTask(job, t, tid); break;
+    case KIND_WINOGRAD_DENSE_INPUT: inputDenseTask(job, t, scratch(job, tid)); break;
+    case KIND_WINOGRAD_DENSE: denseTask(job, t, scratch(job, tid)); break;
     case KIND_SGD: sgdTask(job, t); break;
     case KIND_ADAM: adamTask(job, t); break;
     case KIND_RELU_GRAD_SUM: reluGradSumTask(job, t); break;

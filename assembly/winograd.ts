@@ -12,7 +12,8 @@
 // never spans two rows); the padded tiles compute garbage that is never stored.
 import { copyFloats, storeTransposed4, zeroFloats } from './mem';
 import { arg } from './job';
-import { finish, kernel4x8, scaleAt } from './kernel';
+import { kernel4x8 } from './kernel';
+import { outputsOf, D23 } from './winograd4';
 
 export const W_X = 0, W_U = 1, W_Y = 2, W_BIAS = 3, W_RELU = 4, W_N = 5, W_C = 6, W_K = 7;
 export const W_H = 8, W_W = 9, W_OH = 10, W_OW = 11, W_PT = 12, W_PL = 13;
@@ -94,17 +95,18 @@ function inputTransform(slab: usize, wp: i32, sr: i32, c0: i32, cn: i32, C: i32,
 }
 
 // @ts-ignore: decorator
-@inline function colA0(m: usize, s: usize, j: i32): v128 {
+@inline export function colA0(m: usize, s: usize, j: i32): v128 {
   // (A^T M)[0][j] = m0j + m1j + m2j
   return f32x4.add(f32x4.add(v128.load(m + <usize>j * s), v128.load(m + <usize>(4 + j) * s)), v128.load(m + <usize>(8 + j) * s));
 }
 // @ts-ignore: decorator
-@inline function colA1(m: usize, s: usize, j: i32): v128 {
+@inline export function colA1(m: usize, s: usize, j: i32): v128 {
   // (A^T M)[1][j] = m1j - m2j - m3j
   return f32x4.sub(f32x4.sub(v128.load(m + <usize>(4 + j) * s), v128.load(m + <usize>(8 + j) * s)), v128.load(m + <usize>(12 + j) * s));
 }
 
-function storeRow(dst: usize, y0: v128, y1: v128, cols: i32): void {
+// @ts-ignore: decorator
+@inline export function storeRow(dst: usize, y0: v128, y1: v128, cols: i32): void {
   // Interleave the two output columns of 4 tiles: [t0c0 t0c1 t1c0 t1c1 | t2c0 t2c1 t3c0 t3c1].
   const lo = v128.shuffle<f32>(y0, y1, 0, 4, 1, 5), hi = v128.shuffle<f32>(y0, y1, 2, 6, 3, 7);
   if (cols >= 8) { v128.store(dst, lo); v128.store(dst, hi, 16); return; }
@@ -168,25 +170,14 @@ export function winogradTask(job: usize, t: i32, s: usize): void {
     }
     for (let kk = 0; kk < kbn && kb + kk < K; kk++) {
       const k = kb + kk;
-      const b = f32x4.splat(biasPtr ? load<f32>(biasPtr + (<usize>k << 2)) : 0);
-      const sc = scaleAt(scalePtr, k);
+      const sc = scalePtr ? load<f32>(scalePtr + (<usize>k << 2)) : 1, bk = biasPtr ? load<f32>(biasPtr + (<usize>k << 2)) : 0;
       const yk = yBase + (<usize>(k * OH * OW) << 2);
       for (let ry = 0; ry < rows; ry++) {
         const oy = 2 * (ty0 + ry);
         for (let tx = 0; tx < twp; tx += 4) {
           const ox = 2 * tx;
           if (ox >= OW) break;
-          const m = mb + (<usize>(kk * tb + ry * twp + tx) << 2);
-          const a00 = colA0(m, mxi, 0), a01 = colA0(m, mxi, 1), a02 = colA0(m, mxi, 2), a03 = colA0(m, mxi, 3);
-          const y00 = finish(f32x4.add(f32x4.add(a00, a01), a02), sc, b, relu);
-          const y01 = finish(f32x4.sub(f32x4.sub(a01, a02), a03), sc, b, relu);
-          storeRow(yk + (<usize>(oy * OW + ox) << 2), y00, y01, OW - ox);
-          if (oy + 1 < OH) {
-            const a10 = colA1(m, mxi, 0), a11 = colA1(m, mxi, 1), a12 = colA1(m, mxi, 2), a13 = colA1(m, mxi, 3);
-            const y10 = finish(f32x4.add(f32x4.add(a10, a11), a12), sc, b, relu);
-            const y11 = finish(f32x4.sub(f32x4.sub(a11, a12), a13), sc, b, relu);
-            storeRow(yk + (<usize>((oy + 1) * OW + ox) << 2), y10, y11, OW - ox);
-          }
+          outputsOf(D23, mb + (<usize>(kk * tb + ry * twp + tx) << 2), mxi, 0, yk + (<usize>(oy * OW + ox) << 2), OW, min(2, OH - oy), OW - ox, sc, bk, relu);
         }
       }
     }
@@ -283,7 +274,7 @@ function filterPanel(g: usize, C: i32, K: i32, t: i32, u: usize, xs: usize, c0: 
  * taps of 4 channels are contiguous, so 9 4x4 transposes (through `gt`, 576 bytes) replace
  * the lane-by-lane gather.
  */
-function filterPanelFast(g: usize, C: i32, K: i32, t: i32, u: usize, xs: usize, gt: usize): void {
+export function filterPanelFast(g: usize, C: i32, K: i32, t: i32, u: usize, xs: usize, gt: usize): void {
   let c = 0;
   if (t * 4 + 4 <= K) {
     const fs = <usize>(C * 9) << 2; // bytes between filters
@@ -405,20 +396,9 @@ export function flatTask(job: usize, t: i32, s: usize): void {
       const cols = OW - ox;
       for (let kk = 0; kk < kbn && k0 + kk < K; kk++) {
         const k = k0 + kk;
-        const b = f32x4.splat(biasPtr ? load<f32>(biasPtr + (<usize>k << 2)) : 0);
-        const sc = scaleAt(scalePtr, k);
         const yk = y + (<usize>((n * K + k) * OH * OW) << 2);
-        const m = mb + (<usize>(kk * TC + j) << 2);
-        const a00 = colA0(m, mxi, 0), a01 = colA0(m, mxi, 1), a02 = colA0(m, mxi, 2), a03 = colA0(m, mxi, 3);
-        const y00 = finish(f32x4.add(f32x4.add(a00, a01), a02), sc, b, relu);
-        const y01 = finish(f32x4.sub(f32x4.sub(a01, a02), a03), sc, b, relu);
-        storeRow(yk + (<usize>(oy * OW + ox) << 2), y00, y01, cols);
-        if (oy + 1 < OH) {
-          const a10 = colA1(m, mxi, 0), a11 = colA1(m, mxi, 1), a12 = colA1(m, mxi, 2), a13 = colA1(m, mxi, 3);
-          const y10 = finish(f32x4.add(f32x4.add(a10, a11), a12), sc, b, relu);
-          const y11 = finish(f32x4.sub(f32x4.sub(a11, a12), a13), sc, b, relu);
-          storeRow(yk + (<usize>((oy + 1) * OW + ox) << 2), y10, y11, cols);
-        }
+        outputsOf(D23, mb + (<usize>(kk * TC + j) << 2), mxi, 0, yk + (<usize>(oy * OW + ox) << 2), OW, min(2, OH - oy), cols,
+          scalePtr ? load<f32>(scalePtr + (<usize>k << 2)) : 1, biasPtr ? load<f32>(biasPtr + (<usize>k << 2)) : 0, relu);
       }
     }
   }

@@ -17,9 +17,9 @@ import { filterPanel45, outputs4x4of8, storeBT8 } from './winograd45';
 import { arg } from './job';
 import {
   W_C, W_H, W_W, W_PT, W_PL, W_TH, W_TW4, W_WP, W_CC, W_X, W_V, W_PANELS, W_K, W_OH, W_OW, W_KB, W_KP,
-  W_TC, W_N, W_G, W_Y, W_BIAS, W_RELU, W_SCALE, W_U, W_ROWS, W_TPI, planeGemms,
+  W_TC, W_N, W_G, W_Y, W_BIAS, W_RELU, W_SCALE, W_U, W_ROWS, W_TPI, planeGemms, colA0, colA1, storeRow,
 } from './winograd';
-import { finish, scaleAt } from './kernel';
+import { finish } from './kernel';
 
 // @ts-ignore: decorator
 @inline function plane(floats: i32): usize {
@@ -30,11 +30,13 @@ import { finish, scaleAt } from './kernel';
 
 // The variants these jobs run (`variant` below): F(4x4, 3x3), F(2x2, 5x5), F(4x4, 5x5).
 export const F43 = 0, F25 = 1, F45 = 2;
+// F(2x2, 3x3) (winograd.ts's own jobs, and the dense ones), for outputsOf.
+export const D23 = 3;
 // Output tile size (tiles are this far apart) and input tile size of a variant.
 // @ts-ignore: decorator
-@inline function stepOf(variant: i32): i32 { return variant == F25 ? 2 : 4; }
+@inline export function stepOf(variant: i32): i32 { return variant == F25 ? 2 : 4; }
 // @ts-ignore: decorator
-@inline function tileOf(variant: i32): i32 { return variant == F45 ? 8 : 6; }
+@inline export function tileOf(variant: i32): i32 { return variant == F45 ? 8 : 6; }
 
 // B^T applied to x0..x5 (6 vectors, stored st bytes apart from o).
 // @ts-ignore: decorator
@@ -158,7 +160,7 @@ export function inputFlat6Task(job: usize, t: i32, s: usize, variant: i32): void
 
 /** Filters 4t..4t+3 into the tile^2-plane panel at u, for the variant. */
 // @ts-ignore: decorator
-@inline function filterPanel6(variant: i32, g: usize, C: i32, K: i32, t: i32, u: usize, xs: usize, gt: usize): void {
+@inline export function filterPanel6(variant: i32, g: usize, C: i32, K: i32, t: i32, u: usize, xs: usize, gt: usize): void {
   if (variant == F43) filterPanel4(g, C, K, t, u, xs, gt);
   else if (variant == F25) filterPanel25(g, C, K, t, u, xs, gt);
   else filterPanel45(g, C, K, t, u, xs, gt);
@@ -259,7 +261,6 @@ function gemmChunk(
   const scalePtr = <usize>arg(job, W_SCALE);
   const relu = arg(job, W_RELU) != 0;
   const mxi = plane(KB * TC);
-  const half = sp(0.5), quarter = sp(0.25), eighth = sp(0.125), two = sp(2), four = sp(4), eight = sp(8);
   const tcn = (pn1 - p0) << 3;
   planeGemms(tileOf(variant) * tileOf(variant), v, vxs, ub, uxs, mb, mxi, kbn, C, p0, pn1, TC, tmp);
   for (let j = 0; j < tcn; j += 4) {
@@ -272,43 +273,67 @@ function gemmChunk(
     if (cols <= 0) continue;
     for (let kk = 0; kk < kbn && k0 + kk < K; kk++) {
       const k = k0 + kk;
-      const b = f32x4.splat(biasPtr ? load<f32>(biasPtr + (<usize>k << 2)) : 0);
-      const sc = scaleAt(scalePtr, k);
       const yk = y + (<usize>((n * K + k) * OH * OW) << 2);
-      const m = mb + (<usize>(kk * TC + j) << 2);
-      if (variant == F25) {
-        outputs2x2(m, mxi, gt, yk + (<usize>(oy * OW + ox) << 2), OW, min(2, OH - oy), cols, sc, b, relu);
-        continue;
-      }
-      if (variant == F45) {
-        outputs4x4of8(m, mxi, gt, yk + (<usize>(oy * OW + ox) << 2), OW, min(4, OH - oy), cols, sc, b, relu);
-        continue;
-      }
-      // A^T M: each column of M, 6 rows -> 4 (24 vectors at gt); then each row -> 4 outputs.
-      for (let cj = 0; cj < 6; cj++) {
-        const q = m + <usize>cj * mxi;
-        const m0 = v128.load(q), m1 = v128.load(q + 6 * mxi), m2 = v128.load(q + 12 * mxi);
-        const m3 = v128.load(q + 18 * mxi), m4 = v128.load(q + 24 * mxi), m5 = v128.load(q + 30 * mxi);
-        const s12 = f32x4.add(m1, m2), d12 = f32x4.sub(m1, m2);
-        const o = gt + <usize>(cj << 4);
-        v128.store(o, f32x4.add(f32x4.add(m0, s12), f32x4.add(m3, m4)));
-        v128.store(o, f32x4.add(d12, f32x4.sub(f32x4.mul(m3, half), f32x4.mul(m4, two))), 96);
-        v128.store(o, f32x4.add(s12, f32x4.add(f32x4.mul(m3, quarter), f32x4.mul(m4, four))), 192);
-        v128.store(o, f32x4.add(f32x4.add(d12, f32x4.sub(f32x4.mul(m3, eighth), f32x4.mul(m4, eight))), m5), 288);
-      }
-      for (let r = 0; r < 4; r++) {
-        if (oy + r >= OH) break;
-        const q = gt + <usize>(r * 96);
-        const m0 = v128.load(q), m1 = v128.load(q, 16), m2 = v128.load(q, 32);
-        const m3 = v128.load(q, 48), m4 = v128.load(q, 64), m5 = v128.load(q, 80);
-        const s12 = f32x4.add(m1, m2), d12 = f32x4.sub(m1, m2);
-        storeRow4(yk + (<usize>((oy + r) * OW + ox) << 2),
-          finish(f32x4.add(f32x4.add(m0, s12), f32x4.add(m3, m4)), sc, b, relu),
-          finish(f32x4.add(d12, f32x4.sub(f32x4.mul(m3, half), f32x4.mul(m4, two))), sc, b, relu),
-          finish(f32x4.add(s12, f32x4.add(f32x4.mul(m3, quarter), f32x4.mul(m4, four))), sc, b, relu),
-          finish(f32x4.add(f32x4.add(d12, f32x4.sub(f32x4.mul(m3, eighth), f32x4.mul(m4, eight))), m5), sc, b, relu), cols);
-      }
+      outputsOf(variant, mb + (<usize>(kk * TC + j) << 2), mxi, gt, yk + (<usize>(oy * OW + ox) << 2), OW, min(step, OH - oy), cols,
+        scalePtr ? load<f32>(scalePtr + (<usize>k << 2)) : 1, biasPtr ? load<f32>(biasPtr + (<usize>k << 2)) : 0, relu);
     }
+  }
+}
+
+/**
+ * The output transform of 4 tiles in a row (lanes; M's tile^2 planes mxi bytes apart from m)
+ * of a variant (D23 too), through the epilogue (scale, bias, ReLU), into y: `rows` rows of OW
+ * floats, `cols` columns from y exist. gt: 512 bytes of scratch. One copy shared by every
+ * layout (a call per group of tiles and output channel).
+ */
+export function outputsOf(variant: i32, m: usize, mxi: usize, gt: usize, y: usize, OW: i32, rows: i32, cols: i32, scale: f32, bias: f32, relu: bool): void {
+  const sc = f32x4.splat(scale), b = f32x4.splat(bias);
+  if (variant == D23) {
+    const a00 = colA0(m, mxi, 0), a01 = colA0(m, mxi, 1), a02 = colA0(m, mxi, 2), a03 = colA0(m, mxi, 3);
+    storeRow(y, finish(f32x4.add(f32x4.add(a00, a01), a02), sc, b, relu), finish(f32x4.sub(f32x4.sub(a01, a02), a03), sc, b, relu), cols);
+    if (rows > 1) {
+      const a10 = colA1(m, mxi, 0), a11 = colA1(m, mxi, 1), a12 = colA1(m, mxi, 2), a13 = colA1(m, mxi, 3);
+      storeRow(y + (<usize>OW << 2), finish(f32x4.add(f32x4.add(a10, a11), a12), sc, b, relu), finish(f32x4.sub(f32x4.sub(a11, a12), a13), sc, b, relu), cols);
+    }
+  } else if (variant == F25) {
+    outputs2x2(m, mxi, gt, y, OW, rows, cols, sc, b, relu);
+  } else if (variant == F45) {
+    outputs4x4of8(m, mxi, gt, y, OW, rows, cols, sc, b, relu);
+  } else {
+    outputs4x4of6(m, mxi, gt, y, OW, rows, cols, sc, b, relu);
+  }
+}
+
+/**
+ * A^T M A of 4 tiles in a row (lanes; M's 36 planes mxi bytes apart from m) -> their 4x4
+ * outputs of F(4x4, 3x3), through the epilogue, into y (rows `rows` <= 4 of OW floats, `cols`
+ * columns from y). gt: 384 bytes of scratch.
+ */
+// @ts-ignore: decorator
+@inline export function outputs4x4of6(m: usize, mxi: usize, gt: usize, y: usize, OW: i32, rows: i32, cols: i32, sc: v128, b: v128, relu: bool): void {
+  const half = sp(0.5), quarter = sp(0.25), eighth = sp(0.125), two = sp(2), four = sp(4), eight = sp(8);
+  // A^T M: each column of M, 6 rows -> 4 (24 vectors at gt); then each row -> 4 outputs.
+  for (let cj = 0; cj < 6; cj++) {
+    const q = m + <usize>cj * mxi;
+    const m0 = v128.load(q), m1 = v128.load(q + 6 * mxi), m2 = v128.load(q + 12 * mxi);
+    const m3 = v128.load(q + 18 * mxi), m4 = v128.load(q + 24 * mxi), m5 = v128.load(q + 30 * mxi);
+    const s12 = f32x4.add(m1, m2), d12 = f32x4.sub(m1, m2);
+    const o = gt + <usize>(cj << 4);
+    v128.store(o, f32x4.add(f32x4.add(m0, s12), f32x4.add(m3, m4)));
+    v128.store(o, f32x4.add(d12, f32x4.sub(f32x4.mul(m3, half), f32x4.mul(m4, two))), 96);
+    v128.store(o, f32x4.add(s12, f32x4.add(f32x4.mul(m3, quarter), f32x4.mul(m4, four))), 192);
+    v128.store(o, f32x4.add(f32x4.add(d12, f32x4.sub(f32x4.mul(m3, eighth), f32x4.mul(m4, eight))), m5), 288);
+  }
+  for (let r = 0; r < rows; r++) {
+    const q = gt + <usize>(r * 96);
+    const m0 = v128.load(q), m1 = v128.load(q, 16), m2 = v128.load(q, 32);
+    const m3 = v128.load(q, 48), m4 = v128.load(q, 64), m5 = v128.load(q, 80);
+    const s12 = f32x4.add(m1, m2), d12 = f32x4.sub(m1, m2);
+    storeRow4(y + (<usize>(r * OW) << 2),
+      finish(f32x4.add(f32x4.add(m0, s12), f32x4.add(m3, m4)), sc, b, relu),
+      finish(f32x4.add(d12, f32x4.sub(f32x4.mul(m3, half), f32x4.mul(m4, two))), sc, b, relu),
+      finish(f32x4.add(s12, f32x4.add(f32x4.mul(m3, quarter), f32x4.mul(m4, four))), sc, b, relu),
+      finish(f32x4.add(f32x4.add(d12, f32x4.sub(f32x4.mul(m3, eighth), f32x4.mul(m4, eight))), m5), sc, b, relu), cols);
   }
 }
 

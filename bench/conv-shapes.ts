@@ -58,6 +58,13 @@ const SHAPES: Shape[] = [
   S('small 64@32 b1', 1, 64, 64, 32, 3), S('small 128@16 b1', 1, 128, 128, 16, 3), S('small 256@8 b1', 1, 256, 256, 8, 3),
   S('small 512@4 b1', 1, 512, 512, 4, 3), S('small 512@4 b16', 16, 512, 512, 4, 3), S('small 512@4 b128', 128, 512, 512, 4, 3),
   S('small 256@8 b32', 32, 256, 256, 8, 3), S('small 512@8 b8', 8, 512, 512, 8, 3),
+  // Late stages of ResNets and CIFAR VGGs: 2x2 .. 14x14 outputs at batch 1 to 128, odd sizes.
+  S('small 256@7 b1', 1, 256, 256, 7, 3), S('small 256@7 b16', 16, 256, 256, 7, 3),
+  S('small 512@7 b1', 1, 512, 512, 7, 3), S('small 512@7 b8', 8, 512, 512, 7, 3),
+  S('small 128@14 b1', 1, 128, 128, 14, 3), S('small 128@14 b64', 64, 128, 128, 14, 3),
+  S('small 256@8 b64', 64, 256, 256, 8, 3), S('small 64@6 b32', 32, 64, 64, 6, 3),
+  S('small 512@2 b16', 16, 512, 512, 2, 3), S('small 256@3 b16', 16, 256, 256, 3, 3),
+  S('small 96@5 b8', 8, 96, 96, 5, 3), S('small 48@11 b4', 4, 48, 48, 11, 3),
   // Large images (VGG-16 at 224).
   S('big 64@224 b1', 1, 64, 64, 224, 3), S('big 128@112 b1', 1, 128, 128, 112, 3), S('big 64@112 b4', 4, 64, 64, 112, 3),
   // 1x1 (bottleneck blocks), batch 1 and 64; 1x1 stride 2 (downsample shortcut).

@@ -140,7 +140,7 @@ const epilogueFlags = (e: Epilogue): number => (e.bias ? EP.biasRow : 0) | (e.sc
 /** Forward convolution of arena operands into y (all byte pointers). */
 function forward(rt: WasmRuntime, x: number, w: number, ep: Epilogue, y: number, d: Dims, attrs: Conv2DAttrs): void {
   const { bias, relu } = ep;
-  if (winogradApplies(attrs, d.c, d.k)) {
+  if (winogradApplies(attrs, d.c, d.k, d.n)) {
     runWinograd(rt, x, w, ep, y, d.n, d.c, d.h, d.w, d.k, attrs);
     return;
   }
@@ -208,7 +208,7 @@ function forwardPhases(rt: WasmRuntime, x: number, w: number, ep: Epilogue, y: n
 export function directPaths(xShape: readonly number[], wShape: readonly number[], attrs: Conv2DAttrs): { forward: boolean; filter: boolean } {
   const d = dims(xShape, wShape, attrs);
   const winoFilter = !!d && d.g === 1 && winogradFilterApplies(attrs, d.n, d.c, d.k, runtime().plannedThreads());
-  return { forward: !!d && !winogradApplies(attrs, d.c, d.k) && directApplies(d, attrs), filter: !!d && !winoFilter && directFilterApplies(d, attrs) };
+  return { forward: !!d && !winogradApplies(attrs, d.c, d.k, d.n) && directApplies(d, attrs), filter: !!d && !winoFilter && directFilterApplies(d, attrs) };
 }
 
 export function conv2d(x: KernelTensor, w: KernelTensor, bias: KernelTensor | null, attrs: Conv2DAttrs): Float32Array {
@@ -288,7 +288,7 @@ export function conv2dBackpropInput(dy: KernelTensor, w: KernelTensor, inputShap
   }
   const fd: Dims = { n: d.n, c: d.k, h: attrs.out[0], w: attrs.out[1], k: d.c, g: d.g, cg: d.kg, kg: d.cg, rows: d.kg * kh * kw, ohw: d.h * d.w };
   const flip = attrs.stride[0] === 1 && attrs.stride[1] === 1 && pads.every((p) => p >= 0) &&
-    (d.cg > SMALL_M || winogradApplies(flipped, d.k, d.c) || directApplies(fd, flipped) || d.kg * d.h * d.w <= 2 * d.cg * d.ohw);
+    (d.cg > SMALL_M || winogradApplies(flipped, d.k, d.c, d.n) || directApplies(fd, flipped) || d.kg * d.h * d.w <= 2 * d.cg * d.ohw);
   if (flip) {
     const pw = flipFilters(rt, w.data, d, kh, kw);
     const pdx = rt.alloc(size);

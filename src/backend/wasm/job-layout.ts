@@ -15,6 +15,7 @@ export const KIND = { gemm: 1, col2im: 2, winograd: 3, winogradFilter: 4, elemen
   batchNormStats: 55, batchNormGrad: 56, softmax: 57, nll: 58, unary: 59, broadcast: 60, reduce: 61,
   dwConv: 50, dwInput: 51, dwFilter: 52,
   winograd23FilterGrad: 41, winograd43FilterGrad: 42, flipFilters: 43,
+  winogradDenseInput: 100, winogradDense: 101,
   sgd: 91, adam: 92,
   dilSplit: 120, dilMerge: 121,
   reluGradSum: 130 } as const;
@@ -70,6 +71,8 @@ export const W = {
   TH: 14, TWP: 15, ROWS: 16, TPI: 17, WP: 18, KB: 19, KP: 20, G: 21,
   V: 22, TW4: 23, PANELS: 24, TC: 25, CC: 26, SCALE: 27,
 } as const;
+/** assembly/winograd-dense.ts: its jobs' slots beyond W's (variant, dense tiles per row, images per input task) */
+export const WD = { VARIANT: 28, TWD: 29, IB: 30 } as const;
 
 /** assembly/winogradgrad.ts: the filter gradient of 3x3 and 5x5 convolutions by Winograd (F(2x2, 3x3), F(4x4, 3x3), F(2x2, 5x5), F(4x4, 5x5)) */
 export const FG = { X: 0, DY: 1, OUT: 2, N: 3, C: 4, K: 5, H: 6, W: 7, OH: 8, OW: 9, PT: 10, PL: 11, IPP: 12, RC: 13, SWAP: 14, IC: 15, KBLK: 16 } as const;

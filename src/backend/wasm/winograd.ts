@@ -1,12 +1,14 @@
 /**
  * Winograd convolution: which variant applies (F(2x2, 3x3) and F(4x4, 3x3) for 3x3 filters,
- * F(2x2, 5x5) and F(4x4, 5x5) for 5x5, assembly/winograd*.ts), in which layout (rows, flat or
- * banded), how to cut the work into tasks and size their scratch. The filter gradient: winograd-grad.ts.
+ * F(2x2, 5x5) and F(4x4, 5x5) for 5x5, assembly/winograd*.ts), in which layout (rows, flat,
+ * banded, or dense tiles for small outputs: winograd-dense.ts), how to cut the work into tasks
+ * and size their scratch. The filter gradient: winograd-grad.ts.
  */
 import type { Conv2DAttrs } from '../kernels.js';
 import { KIND, W } from './job-layout.js';
 import type { WasmRuntime } from './runtime.js';
 import type { Epilogue } from './conv2d.js';
+import { bestDense, paddedCost, runDense, type DenseVariant } from './winograd-dense.js';
 
 /**
  * 3x3, stride 1, no dilation, no groups. Few channels make the transforms cost more than the
@@ -19,17 +21,31 @@ import type { Epilogue } from './conv2d.js';
  * where it applies, 'f2' takes F(2x2, 3x3) in the layout 'auto' would pick for it, 'f4' forces
  * F(4x4, 3x3) (assembly/winograd4.ts); 'f25' and 'f45' force F(2x2, 5x5) or F(4x4, 5x5) on 5x5
  * layers (3x3 ones then take F(2x2, 3x3)). `banded` forces the layout of the 6x6- and 8x8-tile
- * variants ('auto': useBanded).
+ * variants ('auto': useBanded). `dense` forces ('on') or forbids ('off': the padded layouts
+ * alone, as before they existed) dense tiles ('auto': denseChoice).
  */
-export const winogradTuning: { mode: 'auto' | 'off' | 'rows' | 'flat' | 'f2' | 'f4' | 'f25' | 'f45'; banded: 'auto' | 'on' | 'off' } = { mode: 'auto', banded: 'auto' };
+export const winogradTuning: {
+  mode: 'auto' | 'off' | 'rows' | 'flat' | 'f2' | 'f4' | 'f25' | 'f45'; banded: 'auto' | 'on' | 'off'; dense: 'auto' | 'on' | 'off';
+} = { mode: 'auto', banded: 'auto', dense: 'auto' };
 
-export function winogradApplies(attrs: Conv2DAttrs, c: number, k: number): boolean {
-  if (winogradTuning.mode === 'off') return false;
+export function winogradApplies(attrs: Conv2DAttrs, c: number, k: number, n?: number): boolean {
+  const { mode, dense } = winogradTuning;
+  if (mode === 'off') return false;
   const plain = attrs.groups === 1 && attrs.stride[0] === 1 && attrs.stride[1] === 1 && attrs.dilation[0] === 1 && attrs.dilation[1] === 1;
   const [kh, kw] = attrs.kernel;
-  if (plain && kh === 5 && kw === 5) return winograd5Applies(c, k, attrs.out[0], attrs.out[1]);
-  return plain && kh === 3 && kw === 3 && c >= 16 && k >= 16 && attrs.out[0] >= 4 && attrs.out[1] >= 4;
+  const [oh, ow] = attrs.out;
+  // Forced dense tiles: every output size (the tests' way to reach 1x1 .. 3x3 outputs).
+  const any = dense === 'on' && mode !== 'rows' && mode !== 'flat' && oh >= 1 && ow >= 1;
+  if (plain && kh === 5 && kw === 5) return winograd5Applies(c, k, any ? 2 : oh, any ? 2 : ow);
+  if (!plain || kh !== 3 || kw !== 3 || c < 16 || k < 16) return false;
+  if ((oh >= 4 && ow >= 4) || any) return true;
+  // 2x2 and 3x3 outputs: dense tiles, where the batch pays for the filter transform (512 ->
+  // 512 at 2x2: batch 1 GEMM 2.2 ms vs 3.3, batch 16 23.6 vs 4.4; the GEMM on such outputs runs
+  // at a fraction of the micro-kernel's speed: GEMM_SMALL). Only callers that know the batch.
+  if (n === undefined || dense === 'off' || mode === 'rows' || mode === 'flat' || oh < 2 || ow < 2) return false;
+  return bestDense(mode, 3, n, c, k, oh, ow, 1, F45_MAX_C).cost <= GEMM_SMALL * 9 * n * oh * ow * c * k;
 }
+const GEMM_SMALL = 3;
 
 /**
  * Winograd for 5x5 stride-1 convolutions (the CIFAR-10 demo's, LeNet-5's second, AlexNet's,
@@ -68,6 +84,8 @@ export function runWinograd(
   const [oh, ow] = attrs.out;
   const { bias, relu } = ep;
   rt.arg(W.SCALE, ep.scale);
+  const dense = denseChoice(n, c, k, oh, ow, attrs.kernel[0], rt.plannedThreads());
+  if (dense) return runDense(rt, x, w, bias, y, relu, n, c, h, wd, k, attrs, dense);
   if (attrs.kernel[0] === 5) {
     const f = useF45(c, oh, ow) ? F45 : F25;
     if (useBanded(n, k, oh, ow, f)) runBanded(rt, x, w, bias, y, relu, n, c, h, wd, k, attrs, f);
@@ -107,6 +125,29 @@ export function runWinograd(
   const tb = rows * twp;
   const scratch = 512 + 4 * (c * (2 * rows + 2) * wp + 16 * (c * tb + 16) + 16 * kb * tb);
   rt.run(KIND.winograd, n * tpi, scratch, true);
+}
+
+/** Bytes of dense V beyond which auto keeps the padded layouts (whose banded V is per band). */
+const DENSE_MAX_V = 64 << 20;
+
+/**
+ * Dense tiles (winograd-dense.ts) where their cost model says they beat the layout the
+ * padded-tile rules below pick (flat or banded, same variant rules), and always on outputs
+ * under 4 (only they serve them); never against the row layout of F(2x2, 3x3) on large images.
+ */
+function denseChoice(n: number, c: number, k: number, oh: number, ow: number, r: number, threads: number): DenseVariant | null {
+  const { mode, dense } = winogradTuning;
+  if (dense === 'off' || mode === 'rows' || mode === 'flat') return null;
+  const best = bestDense(mode, r, n, c, k, oh, ow, threads, F45_MAX_C);
+  if (dense === 'on' || oh < 4 || ow < 4) return best.f;
+  // V (all tiles' transforms, about 2.25x the input for F(4x4, 3x3)) bounded as the GEMM's column chunks are.
+  if (winogradTuning.banded === 'on' || 4 * best.f.tile ** 2 * n * Math.ceil(oh / best.f.m) * Math.ceil(ow / best.f.m) * c > DENSE_MAX_V) return null;
+  const f = r === 5 ? (useF45(c, oh, ow) ? F45 : F25) : useF4(n, c, k, oh, ow) ? F4 : F2;
+  if (f === F2 && !flatLayout(n, c, Math.ceil(oh / 2), Math.ceil(ow / 2))) return null;
+  const banded = f !== F2 && useBanded(n, k, oh, ow, f);
+  const tw4 = Math.ceil(Math.ceil(ow / f.m) / 4) * 4;
+  const bandTiles = tw4 * Math.max(1, Math.min(Math.ceil(oh / f.m), Math.floor(BAND_V_BYTES / (4 * f.tile * f.tile * c * tw4))));
+  return best.cost <= paddedCost(f.m, f.tile, banded, bandTiles, n, c, k, oh, ow, threads) ? best.f : null;
 }
 
 /** The flat layout (small images): tiles of all images in one row of panels, see assembly/winograd.ts. */

@@ -1,0 +1,135 @@
+/**
+ * Winograd with dense tile numbering (assembly/winograd-dense.ts): the tiles of all images one
+ * after the other with no padding, for small outputs, where the flat layout's rows padded to 4
+ * tiles would make the GEMMs up to 4x longer (4x4 outputs: 2 tiles per row of F(2x2, 3x3), 1 of
+ * F(4x4, 3x3)).
+ */
+import type { Conv2DAttrs } from '../kernels.js';
+import { KIND, W, WD } from './job-layout.js';
+import type { WasmRuntime } from './runtime.js';
+
+/** A variant of the dense jobs: its number in assembly (WD_VARIANT), output tile m, input tile. */
+export interface DenseVariant { id: 0 | 1 | 2 | 3; m: 2 | 4; tile: 4 | 6 | 8 }
+export const D23: DenseVariant = { id: 3, m: 2, tile: 4 };
+export const D43: DenseVariant = { id: 0, m: 4, tile: 6 };
+export const D25: DenseVariant = { id: 1, m: 2, tile: 6 };
+export const D45: DenseVariant = { id: 2, m: 4, tile: 8 };
+
+/** Bytes of the padded input planes one input task keeps at most (its slab). */
+const SLAB_BYTES = 64 << 10;
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+/** y (pointer, [n, k, oh, ow]) = conv(x, w) by variant f in the dense layout; the epilogue's scale is already in W.SCALE. */
+export function runDense(
+  rt: WasmRuntime, x: number, w: number, bias: number, y: number, relu: boolean,
+  n: number, c: number, h: number, wd: number, k: number, attrs: Conv2DAttrs, f: DenseVariant,
+): void {
+  const [oh, ow] = attrs.out;
+  const planes = f.tile * f.tile;
+  const th = Math.ceil(oh / f.m), tw = Math.ceil(ow / f.m);
+  const tpi = th * tw;
+  const tiles = n * tpi;
+  const panels = Math.ceil(tiles / 8);
+  const sr = f.m * th + f.tile - f.m, wp = f.m * tw + f.tile - f.m;
+  const kp = Math.ceil(k / 4) * 4;
+  // Blocks of 16 output channels (fewer when that leaves threads idle), chunks of tiles.
+  const threads = rt.plannedThreads();
+  let kb = Math.min(kp, 16);
+  while (kb > 4 && Math.ceil(kp / kb) < 4 * threads) kb -= 4;
+  const tc = 8 * Math.min(panels, f.tile === 4 ? 16 : 8);
+  // Input tasks: blocks of images holding a multiple of 4 tiles (a group of 4 never spans two
+  // tasks), chunks of channels whose padded planes fit SLAB_BYTES, enough tasks for the threads.
+  const ib = 4 / gcd(tpi, 4);
+  const blocks = Math.ceil(n / ib);
+  const cc = Math.max(1, Math.min(c, Math.floor(SLAB_BYTES / (4 * ib * sr * wp)), Math.ceil((c * blocks) / (4 * threads))));
+  // xi planes of V one cache line longer than their data (plane() in assembly/winograd-dense.ts).
+  const vPlane = panels * 8 * c + 16;
+  const v = rt.alloc(planes * vPlane);
+  // The last panel's lanes past the last group of 4: zeros (the input job writes up to there).
+  if (tiles % 8 !== 0) for (let xi = 0; xi < planes; xi++) rt.zero(v + 4 * (xi * vPlane + (panels - 1) * c * 8), c * 8);
+  const args = [
+    [W.X, x], [W.V, v], [W.Y, y], [W.BIAS, bias], [W.RELU, relu ? 1 : 0], [W.N, n], [W.C, c], [W.K, k],
+    [W.H, h], [W.W, wd], [W.OH, oh], [W.OW, ow], [W.PT, attrs.pad[0]], [W.PL, attrs.pad[2]],
+    [W.TH, th], [W.WP, wp], [W.KB, kb], [W.KP, kp], [W.G, w], [W.PANELS, panels], [W.TC, tc], [W.CC, cc],
+    [WD.VARIANT, f.id], [WD.TWD, tw], [WD.IB, ib],
+  ] as const;
+  for (const [slot, value] of args) rt.arg(slot, value);
+  const tasks = blocks * Math.ceil(c / cc);
+  rt.run(KIND.winogradDenseInput, tasks, 4 * ib * cc * sr * wp + 16 * planes, n * c * tpi >= 1024);
+  rt.run(KIND.winogradDense, Math.ceil(kp / kb), 2048 + 4 * planes * (kb * c + kb * tc + 32), true);
+}
+
+/**
+ * The cost model that picks dense tiles and their variant, in multiply-adds at the GEMM
+ * micro-kernel's speed (single core, CPU time, measured A/B on 2x2 .. 16x16 outputs):
+ *  - the GEMMs: tile^2 x tiles (rounded up to panels of 8) x C x K, times 1 + MEM_MU / kb where V
+ *    outgrows the caches (every block of kb output channels streams all of V once);
+ *  - each task's filter transform: FILTER[variant] per (input, output) channel pair (it
+ *    dominates batch 1 of many channels: 512 -> 512 at 4x4, F(4x4, 3x3) 8.1 ms of which the
+ *    GEMMs 3.5, F(2x2, 3x3) 3.5 ms);
+ *  - the input and output transforms per plane, tile and channel: TRANSFORM on dense tiles (4
+ *    tiles gathered and transposed per group, rows shared by no other tile), PADDED_TRANSFORM on
+ *    padded rows (each input row transformed once per group of 4 adjacent tiles). The padded
+ *    flat layout of F(4x4, 3x3) stays ahead where it pads little: 128@28 batch 1, 2.28 ms vs
+ *    2.49 dense.
+ */
+const FILTER: Record<DenseVariant['id'], number> = { 3: 155, 0: 374, 1: 450, 2: 700 };
+const MEM_MU = 8;
+const V_CACHED = 1 << 20;
+const TRANSFORM = 12;
+const PADDED_TRANSFORM = 6;
+
+/** Output channels per block of the dense job (runDense), from the output channels and threads. */
+function blockOf(k: number, threads: number): number {
+  const kp = Math.ceil(k / 4) * 4;
+  let kb = Math.min(kp, 16);
+  while (kb > 4 && Math.ceil(kp / kb) < 4 * threads) kb -= 4;
+  return kb;
+}
+
+/** Estimated cost of variant f on dense tiles (see FILTER). */
+export function denseCost(f: DenseVariant, n: number, c: number, k: number, oh: number, ow: number, threads: number): number {
+  const planes = f.tile * f.tile;
+  const tiles = n * Math.ceil(oh / f.m) * Math.ceil(ow / f.m);
+  const kp = Math.ceil(k / 4) * 4;
+  const vBytes = 4 * planes * tiles * c;
+  const mem = vBytes <= V_CACHED ? 1 : 1 + MEM_MU / blockOf(k, threads);
+  return planes * Math.ceil(tiles / 8) * 8 * c * kp * mem + FILTER[f.id] * kp * c + TRANSFORM * planes * tiles * (c + k);
+}
+
+/**
+ * The cheapest of the candidate variants on dense tiles (3x3: F(2x2) and F(4x4); 5x5: F(2x2)
+ * and, up to f45MaxC input channels (its float32 error grows with the sum's length), F(4x4)),
+ * or one forced by the tuning mode.
+ */
+export function bestDense(
+  mode: string, r: number, n: number, c: number, k: number, oh: number, ow: number, threads: number, f45MaxC: number,
+): { f: DenseVariant; cost: number } {
+  const list = r === 5
+    ? (mode === 'f25' ? [D25] : mode === 'f45' ? [D45] : c <= f45MaxC ? [D25, D45] : [D25])
+    : (mode === 'f2' ? [D23] : mode === 'f4' ? [D43] : [D23, D43]);
+  let best = { f: list[0]!, cost: Infinity };
+  for (const f of list) {
+    const cost = denseCost(f, n, c, k, oh, ow, threads);
+    if (cost < best.cost) best = { f, cost };
+  }
+  return best;
+}
+
+/**
+ * The padded layouts' cost in the same units, for the variant they would run (m, tile): the
+ * flat layout's rows padded to 4 tiles (the same job otherwise), or the banded layout's, whose
+ * bands keep V in cache and stream U once per band of `bandTiles` tiles.
+ */
+export function paddedCost(
+  m: number, tile: number, banded: boolean, bandTiles: number, n: number, c: number, k: number, oh: number, ow: number, threads: number,
+): number {
+  const filter = FILTER[(m === 2 ? (tile === 4 ? D23 : D25) : tile === 6 ? D43 : D45).id];
+  const planes = tile * tile;
+  const tiles = n * Math.ceil(oh / m) * Math.ceil(Math.ceil(ow / m) / 4) * 4;
+  const kp = Math.ceil(k / 4) * 4;
+  const reuse = banded ? bandTiles : blockOf(k, threads);
+  const mem = 4 * planes * (banded ? kp : tiles) * c <= V_CACHED ? 1 : 1 + MEM_MU / reuse;
+  return planes * Math.ceil(tiles / 8) * 8 * c * kp * mem + filter * kp * c + PADDED_TRANSFORM * planes * tiles * (c + k);
+}
