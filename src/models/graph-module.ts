@@ -1,19 +1,17 @@
 import type { GraphOps, GraphTraceable } from '../nn/graph-trace.js';
-import { isPlainRelu, runLayers } from '../nn/fusion.js';
 import { Module } from '../nn/module.js';
+import { declareGraphForward } from '../nn/optimize-for-inference.js';
 import { add } from '../ops/binary.js';
 import { cat } from '../ops/concat.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /**
- * Runs a graph description on tensors: children's forward, F.add, and ck.cat along channels;
- * chains fuse a ReLU into the layer before it where no hooks watch (nn/fusion.ts).
+ * Runs a graph description on tensors as written: each child's forward, F.add, and ck.cat
+ * along channels. ck.nn.optimizeForInference plans the fused version (nn/optimize-for-inference.ts).
  */
 const tensorOps: GraphOps<Tensor> = {
   call: (child, x) => child.forward(x),
-  chain: (children, x) => runLayers(children, x),
   add: (a, b) => add(a, b),
-  addThen: (a, b, after) => (isPlainRelu(after) ? add(a, b, { activation: 'relu' }) : after.forward(add(a, b))),
   cat: (xs) => cat(xs, 1),
 };
 
@@ -29,3 +27,5 @@ export abstract class GraphModule extends Module implements GraphTraceable {
     return this.traceGraph(x, tensorOps);
   }
 }
+
+declareGraphForward(GraphModule.prototype.forward);

@@ -1,6 +1,5 @@
 import { ConvkitError } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { runLayers } from './fusion.js';
 import { Module, type ModuleConfig } from './module.js';
 import { fromConfig, register } from './registry.js';
 
@@ -31,11 +30,13 @@ export class Sequential extends Module {
   }
 
   /**
-   * Each child's forward in turn; a Conv2d, Linear or eval-mode BatchNorm followed by a plain
-   * nn.ReLU runs as one fused kernel call unless hooks watch either (see nn/fusion.ts).
+   * Each child's forward in turn, nothing else. For inference, ck.nn.optimizeForInference(model)
+   * fuses layers and frees activations, visibly (nn/optimize-for-inference.ts).
    */
   forward(x: Tensor): Tensor {
-    return runLayers(this.children(), x);
+    let h = x;
+    for (const layer of this.children()) h = layer.forward(h);
+    return h;
   }
 
   override getConfig(): ModuleConfig {
