@@ -6,7 +6,7 @@ import type { ReluFusable } from './fusion.js';
 import { Module } from './module.js';
 import type { Parameter } from './parameter.js';
 import { normSettings } from './norm-settings.js';
-import { register } from './registry.js';
+import { register, registeredName } from './registry.js';
 
 export interface BatchNormLayerOptions {
   /** Added to the variance before the square root (default 1e-5). */
@@ -45,7 +45,8 @@ abstract class BatchNormBase extends Module implements ReluFusable {
 
   constructor(numFeatures: number, opts: BatchNormLayerOptions = {}) {
     super();
-    const op = new.target.name;
+    // The registered name: a minifier renames classes (nn/registry.ts).
+    const op = registeredName(new.target) ?? new.target.name;
     const s = normSettings(op, numFeatures, opts, { affine: true, trackRunningStats: true }, (name, t) => this.registerBuffer(name, t));
     this.numFeatures = s.numFeatures;
     this.eps = s.eps;
