@@ -1,4 +1,5 @@
 import type { GraphOps, GraphTraceable } from '../nn/graph-trace.js';
+import { isPlainRelu, runReluChain } from '../nn/fusion.js';
 import { Module } from '../nn/module.js';
 import { declareGraphForward } from '../nn/optimize-for-inference.js';
 import { add } from '../ops/binary.js';
@@ -6,12 +7,16 @@ import { cat } from '../ops/concat.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /**
- * Runs a graph description on tensors as written: each child's forward, F.add, and ck.cat
- * along channels. ck.nn.optimizeForInference plans the fused version (nn/optimize-for-inference.ts).
+ * Runs a graph description on tensors: children's forward, F.add, and ck.cat along channels;
+ * a layer and the plain ReLU after it in a chain, and a sum and the plain ReLU after it, run as
+ * one kernel call (the same values and gradients) unless a hook watches (nn/fusion.ts).
+ * ck.nn.optimizeForInference also folds batch norms and frees activations (nn/optimize-for-inference.ts).
  */
 const tensorOps: GraphOps<Tensor> = {
   call: (child, x) => child.forward(x),
+  chain: (children, x) => runReluChain(children, x),
   add: (a, b) => add(a, b),
+  addThen: (a, b, after) => (isPlainRelu(after) ? add(a, b, { activation: 'relu' }) : after.forward(add(a, b))),
   cat: (xs) => cat(xs, 1),
 };
 

@@ -15,10 +15,13 @@ import { ReLU } from './relu.js';
  * views, ck.capture, summaries), so a layer or a ReLU with hooks, or with its forward
  * overridden or replaced, runs unfused.
  *
- * Nothing here runs behind a model's back: nn.Sequential and the zoo's graph modules run
- * each child's forward in turn. `ck.nn.optimizeForInference(model)` (optimize-for-inference.ts)
- * builds the fused plan from these pieces; `runLayers` and `forwardWithRelu` are for a custom
- * module that wants the same in its own forward, said in its code.
+ * Who uses what: nn.Sequential and the zoo's graph modules run a layer and the plain ReLU
+ * after it as one call (runReluChain, addThen in models/graph-module.ts), which changes no value
+ * and no gradient, only speed, in training as in inference. Folding a batch norm (which rounds
+ * differently) and freeing activations happen only in the module
+ * `ck.nn.optimizeForInference(model)` builds (optimize-for-inference.ts), where its structure
+ * shows them. `runLayers` and `forwardWithRelu` are for a custom module that wants the same in
+ * its own forward, said in its code.
  */
 
 /** A layer that can end its forward with a ReLU computed by the same kernel call. */
@@ -47,6 +50,25 @@ export function isPlainRelu(m: Module | undefined): boolean {
 /** F.relu(layer.forward(x)), as one fused call when the layer allows it. */
 export function forwardWithRelu(layer: Module, x: Tensor): Tensor {
   return fusable(layer) ? layer.forwardFused(x, 'relu') : relu(layer.forward(x));
+}
+
+/**
+ * Each layer's forward in turn, except that a ReluFusable layer (Conv2d, Linear, eval
+ * BatchNorm) and a plain nn.ReLU right after it run as one kernel call (forwardFused): the same
+ * values and gradients to the bit; a hook on either runs them apart. nn.Sequential's forward.
+ */
+export function runReluChain(layers: readonly Module[], x: Tensor): Tensor {
+  let h = x;
+  for (let i = 0; i < layers.length; i++) {
+    const layer = layers[i]!;
+    if (i + 1 < layers.length && isPlainRelu(layers[i + 1]) && fusable(layer)) {
+      h = layer.forwardFused(h, 'relu');
+      i++;
+    } else {
+      h = layer.forward(h);
+    }
+  }
+  return h;
 }
 
 /**
@@ -105,7 +127,7 @@ function foldable(conv: Module, norm: Module | undefined, x: Tensor): [AffineFus
  * one call, and, for inference, an eval batch norm after a convolution inside the convolution;
  * activations between the layers are freed when nothing can read them any more (releaseIfDone).
  * For a custom module's forward (`return ck.nn.runLayers([this.conv, this.bn, this.relu], x)`);
- * nn.Sequential does not call it (see optimizeForInference).
+ * nn.Sequential does not call it (it runs runReluChain; see optimizeForInference).
  */
 export function runLayers(layers: readonly Module[], x: Tensor): Tensor {
   let h = x;

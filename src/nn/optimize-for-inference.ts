@@ -12,8 +12,11 @@ import { Sequential } from './sequential.js';
 
 /**
  * `ck.nn.optimizeForInference(model)`: the model as it runs for inference, as a module whose
- * structure says what runs. A model's own forward runs each layer as its class says; this pass
- * builds, once, a plan from the model's structure:
+ * structure says what runs. A model's own forward runs each layer as its class says (an
+ * nn.Sequential and the zoo's graph modules put a following plain ReLU into the layer's or the
+ * sum's kernel, which changes no value and no gradient); it neither folds batch norms, which
+ * rounds differently, nor frees activations, which only inference may. This pass builds, once, a
+ * plan from the model's structure:
  *
  * - Conv2d -> eval BatchNorm (-> ReLU): one convolution, the batch norm its per-channel scale
  *   and shift, the ReLU its epilogue (FusedLayers 'conv+bn').

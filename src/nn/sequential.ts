@@ -1,5 +1,6 @@
 import { ConvkitError } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { runReluChain } from './fusion.js';
 import { Module, type ModuleConfig } from './module.js';
 import { fromConfig, register } from './registry.js';
 
@@ -30,13 +31,14 @@ export class Sequential extends Module {
   }
 
   /**
-   * Each child's forward in turn, nothing else. For inference, ck.nn.optimizeForInference(model)
-   * fuses layers and frees activations, visibly (nn/optimize-for-inference.ts).
+   * Each child's forward in turn; a Conv2d, Linear or eval-mode BatchNorm followed by a plain
+   * nn.ReLU runs as one kernel call with the ReLU in its epilogue (the same values and
+   * gradients), unless a hook watches either (nn/fusion.ts, runReluChain). Nothing else: for
+   * inference, ck.nn.optimizeForInference(model) also folds batch norms and frees activations,
+   * visibly (nn/optimize-for-inference.ts).
    */
   forward(x: Tensor): Tensor {
-    let h = x;
-    for (const layer of this.children()) h = layer.forward(h);
-    return h;
+    return runReluChain(this.children(), x);
   }
 
   override getConfig(): ModuleConfig {

@@ -44,7 +44,7 @@ describe('layer names survive renamed classes', () => {
   it('every layer class convkit exports is saved under a fixed name equal to its class name', () => {
     // Files saved when names came from constructor.name (.convkit, checkpoints, architecture
     // JSON) name these classes; the registered names must stay exactly those.
-    const exported = [...Object.values(ck.nn), ...Object.values(ck.models), ck.io.OnnxModel].filter(
+    const exported = ([...Object.values(ck.nn), ...Object.values(ck.models), ck.io.OnnxModel] as unknown[]).filter(
       (v): v is abstract new (...a: never[]) => ck.nn.Module => typeof v === 'function' && v.prototype instanceof nn.Module,
     );
     const unregistered = exported.filter((c) => registeredName(c) === undefined).map((c) => c.name).sort();
