@@ -124,14 +124,19 @@ export abstract class InferenceModule extends Module {
   }
 }
 
-/** A custom module (or an imported OnnxModel) at the root: run as its class says, without gradients. */
+/**
+ * A custom module (or an imported OnnxModel, which fuses and frees by its own graph plan) at
+ * the root: run as its class says, without gradients.
+ */
 export class InferenceLeaf extends InferenceModule {
   forward(...inputs: Tensor[]): Tensor {
     return noGrad(() => this.source.forward(...inputs));
   }
 
+  /** A module that plans itself (an imported OnnxModel: `inferencePlan()`) says so; others run as written. */
   override describe(): string {
-    return `${this.source.describe()} [runs as its class says: not planned]`;
+    const own = (this.source as { inferencePlan?: () => string }).inferencePlan;
+    return `${this.source.describe()} [${typeof own === 'function' ? own.call(this.source) : 'runs as its class says: not planned'}]`;
   }
 }
 

@@ -71,6 +71,10 @@ describe('convkit summary', { timeout: 120_000 }, () => {
     const plan = JSON.parse(info.stdout).fusedPlan as { path: string; step: string }[];
     expect(plan.find((p) => p.path === 'layer1.0')!.step).toMatch(/^BasicBlock\(64, 64\) \[residual add \+ ReLU fused/);
     expect(plan.find((p) => p.path === 'layer2.0.conv2+bn2')!.step).toContain('[batch norm folded into the convolution]');
+    // An imported ONNX graph runs by its own plan, which it states.
+    const onnx = await runCli(['info', join(ROOT, 'test/fixtures/onnx-lenet/lenet5-digits.onnx'), '--fused']);
+    expect(onnx.code, onnx.stderr).toBe(0);
+    expect(onnx.stdout).toMatch(/\(root\): OnnxModel\(.*\) \[its own graph plan: 0 batch norms folded into convolutions, [1-9]\d* Relus? in the epilogue/);
   });
 
   it('refuses an unknown model and a bad --input', async () => {
