@@ -1,7 +1,7 @@
 /**
- * Fused ReLU vs separate ReLU, inference (eval + noGrad): each model runs both ways in the same
- * process, alternating run by run (the machine is noisy). "Unfused" registers a do-nothing
- * forward hook on every module, which is exactly what turns fusion off.
+ * Fused vs plain, inference (eval + noGrad): each model runs as ck.nn.optimizeForInference
+ * plans it and as its own forward says (layer by layer), in the same process, alternating run
+ * by run (the machine is noisy).
  *   vite-node bench/fusion.ts [--runs=30] [--only=lenet5,cifar_demo]
  * Never part of `npm test`.
  */
@@ -23,20 +23,15 @@ const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]!;
 console.log(`backend ${ck.getBackendName()}, median of N runs (ms), alternating fused / unfused`);
 for (const c of cases) {
   const model = c.make().eval();
+  const optimized = ck.nn.optimizeForInference(model);
   const x = ck.randn(c.shape, { seed: 1 });
-  const once = () => {
+  const time = (m: ck.nn.Module) => {
     const a = performance.now();
-    ck.tidy(() => ck.noGrad(() => void model.forward(x).dataSync()));
+    ck.tidy(() => ck.noGrad(() => void m.forward(x).dataSync()));
     return performance.now() - a;
   };
-  const unfusedOnce = () => {
-    const hooks = model.modules().map((m) => m.registerForwardHook(() => {}));
-    try {
-      return once();
-    } finally {
-      hooks.forEach((h) => h.remove());
-    }
-  };
+  const once = () => time(optimized);
+  const unfusedOnce = () => time(model);
   for (let i = 0; i < 3; i++) {
     once();
     unfusedOnce();

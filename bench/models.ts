@@ -47,8 +47,8 @@ class Block extends nn.Module {
       : new nn.Sequential(new nn.Conv2d(cin, cout, 1, { stride, bias: false, ...FLOOR }), new nn.BatchNorm2d(cout));
   }
   forward(x: ck.Tensor): ck.Tensor {
-    // As nn.Sequential runs layers (ck.nn.runLayers): for inference each conv -> bn (-> relu)
-    // is one convolution call with the batch norm folded in; in training, bn + relu fuse.
+    // Fused as said here (ck.nn.runLayers): for inference each conv -> bn (-> relu) is one
+    // convolution call with the batch norm folded in.
     const y = nn.runLayers([this.c1, this.b1, this.relu, this.c2, this.b2], x);
     return ck.F.add(y, this.sc ? this.sc.forward(x) : x, { activation: 'relu' });
   }

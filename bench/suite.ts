@@ -33,8 +33,9 @@ export function runWorkload(w: Workload, kind: Kind, batch: number, timing: Timi
   const x = ck.randn([batch, ...w.input], { seed: 1 });
   let step: () => void;
   if (kind === 'infer') {
-    model.eval();
-    step = () => ck.tidy(() => ck.noGrad(() => { model.forward(x).dataSync(); }));
+    // Inference runs as the CLI's predict does: the model's fused plan (ck.nn.optimizeForInference).
+    const runner = ck.nn.optimizeForInference(model);
+    step = () => ck.tidy(() => ck.noGrad(() => { runner.forward(x).dataSync(); }));
   } else {
     if (w.classes < 1) throw new ck.ConvkitError(`workload ${w.name} has no classes to train on`);
     model.train();

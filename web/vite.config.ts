@@ -16,9 +16,6 @@ const isolation = {
 };
 
 export default defineConfig({
-  // Saved layers use their registered names (nn/registry.ts), which minification cannot touch;
-  // keeping class names too keeps errors about unregistered classes readable.
-  esbuild: { keepNames: true },
   root: here('.'),
   base: './',
   publicDir: here('public'),

@@ -1,17 +1,20 @@
 import type { GraphOps, GraphTraceable } from '../nn/graph-trace.js';
-import { isPlainRelu, runLayers } from '../nn/fusion.js';
+import { isPlainRelu, runReluChain } from '../nn/fusion.js';
 import { Module } from '../nn/module.js';
+import { declareGraphForward } from '../nn/optimize-for-inference.js';
 import { add } from '../ops/binary.js';
 import { cat } from '../ops/concat.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /**
  * Runs a graph description on tensors: children's forward, F.add, and ck.cat along channels;
- * chains fuse a ReLU into the layer before it where no hooks watch (nn/fusion.ts).
+ * a layer and the plain ReLU after it in a chain, and a sum and the plain ReLU after it, run as
+ * one kernel call (the same values and gradients) unless a hook watches (nn/fusion.ts).
+ * ck.nn.optimizeForInference also folds batch norms and frees activations (nn/optimize-for-inference.ts).
  */
 const tensorOps: GraphOps<Tensor> = {
   call: (child, x) => child.forward(x),
-  chain: (children, x) => runLayers(children, x),
+  chain: (children, x) => runReluChain(children, x),
   add: (a, b) => add(a, b),
   addThen: (a, b, after) => (isPlainRelu(after) ? add(a, b, { activation: 'relu' }) : after.forward(add(a, b))),
   cat: (xs) => cat(xs, 1),
@@ -30,3 +33,5 @@ export abstract class GraphModule extends Module implements GraphTraceable {
     return this.traceGraph(x, tensorOps);
   }
 }
+
+declareGraphForward(GraphModule.prototype.forward);

@@ -7,7 +7,7 @@ import type { ReluFusable } from './fusion.js';
 import { Module } from './module.js';
 import type { Parameter } from './parameter.js';
 import { normSettings } from './norm-settings.js';
-import { register } from './registry.js';
+import { register, registeredName } from './registry.js';
 
 /** Options of `BatchNorm1d` and `BatchNorm2d`. */
 export interface BatchNormLayerOptions {
@@ -47,7 +47,8 @@ abstract class BatchNormBase extends Module implements ReluFusable {
 
   constructor(numFeatures: number, opts: BatchNormLayerOptions = {}) {
     super();
-    const op = new.target.name;
+    // The registered name: a minifier renames classes (nn/registry.ts).
+    const op = registeredName(new.target) ?? new.target.name;
     const s = normSettings(op, numFeatures, opts, { affine: true, trackRunningStats: true }, (name, t) => this.registerBuffer(name, t));
     this.numFeatures = s.numFeatures;
     this.eps = s.eps;

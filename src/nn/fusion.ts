@@ -7,12 +7,21 @@ import { Module } from './module.js';
 import { ReLU } from './relu.js';
 
 /**
- * Fusing a ReLU into the layer before it. Conv2d, Linear and an eval-mode BatchNorm can apply
- * the ReLU inside their own kernel (the `activation: 'relu'` of F.conv2d / F.linear /
- * F.batchNorm), which saves a whole pass over the activation. The result, values and
- * gradients, is the same as the two separate calls; the one thing that would notice is a
- * forward hook (the playground's activation views, ck.capture, summaries), so a layer or a
- * ReLU with hooks, or with its forward overridden or replaced, runs unfused.
+ * The pieces of layer fusion. Conv2d, Linear and an eval-mode BatchNorm can apply a ReLU
+ * inside their own kernel (the `activation: 'relu'` of F.conv2d / F.linear / F.batchNorm),
+ * which saves a whole pass over the activation; a Conv2d can also apply an eval batch norm as
+ * a per-channel scale and shift. The result, values and gradients, is the same as the separate
+ * calls; the one thing that would notice is a forward hook (the playground's activation
+ * views, ck.capture, summaries), so a layer or a ReLU with hooks, or with its forward
+ * overridden or replaced, runs unfused.
+ *
+ * Who uses what: nn.Sequential and the zoo's graph modules run a layer and the plain ReLU
+ * after it as one call (runReluChain, addThen in models/graph-module.ts), which changes no value
+ * and no gradient, only speed, in training as in inference. Folding a batch norm (which rounds
+ * differently) and freeing activations happen only in the module
+ * `ck.nn.optimizeForInference(model)` builds (optimize-for-inference.ts), where its structure
+ * shows them. `runLayers` and `forwardWithRelu` are for a custom module that wants the same in
+ * its own forward, said in its code.
  */
 
 /** A layer that can end its forward with a ReLU computed by the same kernel call. */
@@ -23,19 +32,43 @@ export interface ReluFusable {
   forwardFused(x: Tensor, activation: 'relu'): Tensor;
 }
 
-function fusable(m: Module): m is Module & ReluFusable {
+export function fusable(m: Module): m is Module & ReluFusable {
   const f = m as Partial<ReluFusable>;
   return typeof f.canFuseRelu === 'function' && typeof f.forwardFused === 'function' && f.canFuseRelu();
 }
 
+/** An nn.ReLU of that very class (a subclass may do more), whatever watches it. */
+export function isReluLayer(m: Module | undefined): m is ReLU {
+  return m instanceof ReLU && m.constructor === ReLU;
+}
+
 /** A plain nn.ReLU (not a subclass), without hooks, its forward not replaced. */
 export function isPlainRelu(m: Module | undefined): boolean {
-  return m instanceof ReLU && m.constructor === ReLU && m.runsPlainForward(ReLU.prototype.forward);
+  return isReluLayer(m) && m.runsPlainForward(ReLU.prototype.forward);
 }
 
 /** F.relu(layer.forward(x)), as one fused call when the layer allows it. */
 export function forwardWithRelu(layer: Module, x: Tensor): Tensor {
   return fusable(layer) ? layer.forwardFused(x, 'relu') : relu(layer.forward(x));
+}
+
+/**
+ * Each layer's forward in turn, except that a ReluFusable layer (Conv2d, Linear, eval
+ * BatchNorm) and a plain nn.ReLU right after it run as one kernel call (forwardFused): the same
+ * values and gradients to the bit; a hook on either runs them apart. nn.Sequential's forward.
+ */
+export function runReluChain(layers: readonly Module[], x: Tensor): Tensor {
+  let h = x;
+  for (let i = 0; i < layers.length; i++) {
+    const layer = layers[i]!;
+    if (i + 1 < layers.length && isPlainRelu(layers[i + 1]) && fusable(layer)) {
+      h = layer.forwardFused(h, 'relu');
+      i++;
+    } else {
+      h = layer.forward(h);
+    }
+  }
+  return h;
 }
 
 /**
@@ -46,6 +79,24 @@ export interface AffineFusable extends ReluFusable {
   readonly outChannels: number;
   readonly bias: Tensor | null;
   forwardScaled(x: Tensor, scale: Tensor, shift: Tensor, activation: FusedActivation): Tensor;
+}
+
+/** Has the methods of AffineFusable (a Conv2d), whether or not it may fuse now. */
+export function isAffineFusable(m: Module | undefined): m is Module & AffineFusable {
+  const c = m as Partial<AffineFusable> | undefined;
+  return typeof c?.forwardScaled === 'function' && typeof c.canFuseRelu === 'function' && typeof c.outChannels === 'number';
+}
+
+/** Has the methods of ReluFusable (Conv2d, Linear, BatchNorm), whether or not it may fuse now. */
+export function isReluFusable(m: Module | undefined): m is Module & ReluFusable {
+  const f = m as Partial<ReluFusable> | undefined;
+  return typeof f?.canFuseRelu === 'function' && typeof f.forwardFused === 'function';
+}
+
+/** Has the methods of FoldableNorm (a BatchNorm), whether or not it may fold now. */
+export function isFoldableNorm(m: Module | undefined): m is Module & FoldableNorm {
+  const n = m as Partial<FoldableNorm> | undefined;
+  return typeof n?.canFold === 'function' && typeof n.foldedAffine === 'function' && typeof n.numFeatures === 'number';
 }
 
 /** A normalization that is a per-channel affine map in its current mode (eval-mode batch norm). */
@@ -72,9 +123,11 @@ function foldable(conv: Module, norm: Module | undefined, x: Tensor): [AffineFus
 }
 
 /**
- * Runs layers one after another (nn.Sequential, and chains such as conv -> bn -> relu in the
- * zoo's graph modules), running a fusable layer and a plain nn.ReLU right after it as one call,
- * and, for inference, an eval batch norm after a convolution inside the convolution.
+ * Runs layers one after another, running a fusable layer and a plain nn.ReLU right after it as
+ * one call, and, for inference, an eval batch norm after a convolution inside the convolution;
+ * activations between the layers are freed when nothing can read them any more (releaseIfDone).
+ * For a custom module's forward (`return ck.nn.runLayers([this.conv, this.bn, this.relu], x)`);
+ * nn.Sequential does not call it (it runs runReluChain; see optimizeForInference).
  */
 export function runLayers(layers: readonly Module[], x: Tensor): Tensor {
   let h = x;
@@ -109,7 +162,7 @@ export function runLayers(layers: readonly Module[], x: Tensor): Tensor {
  * could have held on to it. A custom layer that stashes its input for later finds it disposed,
  * as it would after the tidy() scope around the call, with the same clear error.
  */
-function releaseIfDone(prev: Tensor, next: Tensor, input: Tensor): void {
+export function releaseIfDone(prev: Tensor, next: Tensor, input: Tensor): void {
   if (prev === input || prev.storage === input.storage || prev.storage === next.storage) return;
   if (needsGrad(next) || needsGrad(prev) || Module.forwardHooks > 0 || isKept(prev)) return;
   prev.dispose();

@@ -3,6 +3,7 @@ export { Module, type ForwardHook, type HookHandle, type ModuleConfig } from './
 export { Parameter } from './parameter.js';
 export { Sequential } from './sequential.js';
 export { forwardWithRelu, runLayers, type ReluFusable } from './fusion.js';
+export { optimizeForInference, InferenceModule, InferenceSequential, InferenceGraph, InferenceLeaf, FusedLayers } from './optimize-for-inference.js';
 export { register, fromConfig, registeredLayers } from './registry.js';
 export * as init from './init.js';
 // convolution family and padding layers

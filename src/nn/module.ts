@@ -113,6 +113,16 @@ export abstract class Module {
     return this.hooks.length === 0 && own !== undefined && own.inner === method && this.forward === own.wrapped;
   }
 
+  /**
+   * Whether anything besides the class's own code runs when forward() is called: a forward
+   * hook, or a forward replaced on the instance (ONNX export's tracing does). A fused
+   * inference step covering this module then runs it as it is (nn/optimize-for-inference.ts).
+   */
+  get watched(): boolean {
+    const own = this.forwardPair as typeof this.forwardPair | undefined; // absent on a hand-made copy
+    return this.hooks.length > 0 || own === undefined || this.forward !== own.wrapped;
+  }
+
   /** Direct children in declaration order; arrays of modules are numbered `name.0`, `name.1`, ... */
   namedChildren(): [string, Module][] {
     const out: [string, Module][] = [];
@@ -260,7 +270,7 @@ export abstract class Module {
   /**
    * Forward hooks registered on any module and not removed. While there are none, nothing but
    * the layers themselves sees the activations between them, so inference may free each one
-   * as soon as the next layer has run (nn/fusion.ts, runLayers).
+   * as soon as the next layer has run (nn/optimize-for-inference.ts, nn/fusion.ts runLayers).
    */
   static forwardHooks = 0;
 

@@ -1,6 +1,6 @@
 import { ConvkitError } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { runLayers } from './fusion.js';
+import { runReluChain } from './fusion.js';
 import { Module, type ModuleConfig } from './module.js';
 import { fromConfig, register } from './registry.js';
 
@@ -33,10 +33,13 @@ export class Sequential extends Module {
 
   /**
    * Each child's forward in turn; a Conv2d, Linear or eval-mode BatchNorm followed by a plain
-   * nn.ReLU runs as one fused kernel call unless hooks watch either (see nn/fusion.ts).
+   * nn.ReLU runs as one kernel call with the ReLU in its epilogue (the same values and
+   * gradients), unless a hook watches either (nn/fusion.ts, runReluChain). Nothing else: for
+   * inference, ck.nn.optimizeForInference(model) also folds batch norms and frees activations,
+   * visibly (nn/optimize-for-inference.ts).
    */
   forward(x: Tensor): Tensor {
-    return runLayers(this.children(), x);
+    return runReluChain(this.children(), x);
   }
 
   override getConfig(): ModuleConfig {

@@ -1,4 +1,6 @@
-import { externalStorageOf, type Storage } from './storage.js';
+import { externalStorageOf } from './external-arrays.js';
+import { ConvkitError } from './errors.js';
+import type { Storage } from './storage.js';
 import type { Tensor, GradNode } from './tensor.js';
 
 /**
@@ -53,7 +55,7 @@ export function tidy<T>(fn: () => T): T {
     scope = scopes.pop()!;
   }
   if (result instanceof Promise) {
-    throw new Error('tidy() takes a synchronous function; async work would escape the scope');
+    throw new ConvkitError('tidy() takes a synchronous function; async work would escape the scope');
   }
   const survivors = new Set<Storage>();
   const visitedNodes = new Set<GradNode>();

@@ -1,4 +1,5 @@
 import { ConvkitError } from './errors.js';
+import { noteExternalArray } from './external-arrays.js';
 import { trackStorage } from './scope.js';
 
 /** Element type of a tensor. */
@@ -17,19 +18,12 @@ export interface ExternalMemory {
 }
 
 const externalOwners = new WeakMap<ArrayBufferLike, ExternalMemory>();
-/** The storage behind an external array (or a subarray of one), for tidy's survivors. */
-const storageOfArray = new WeakMap<TypedArray, Storage>();
 /** Keeps an external array alive while a subarray of it is: holdings are held strongly. */
 const pins = new FinalizationRegistry<TypedArray>(() => {});
 
 /** Arrays on `buffer` belong to `owner` (called again for each new buffer of a grown memory). */
 export function registerExternalBuffer(buffer: ArrayBufferLike, owner: ExternalMemory): void {
   externalOwners.set(buffer, owner);
-}
-
-/** The storage an array handed out by `values()`/`data` belongs to, for external memory. */
-export function externalStorageOf(array: TypedArray): Storage | undefined {
-  return storageOfArray.get(array);
 }
 
 /**
@@ -59,7 +53,7 @@ export class Storage {
     // the block's lifetime follows its own storages.
     if (owner && !owner.retain(data)) data = data.slice();
     this.external = owner && externalOwners.get(data.buffer) === owner ? owner : null;
-    if (this.external) storageOfArray.set(data, this);
+    if (this.external) noteExternalArray(data, this);
     this.buffer = data;
     this.dtype = data instanceof Int32Array ? 'int32' : 'float32';
     this.bytes = data.byteLength;
@@ -95,7 +89,7 @@ export class Storage {
     const part = data.subarray(begin, end);
     if (this.external) {
       pins.register(part, data);
-      storageOfArray.set(part, this);
+      noteExternalArray(part, this);
     }
     return part;
   }
@@ -116,7 +110,7 @@ export class Storage {
     if (this.external || !owner || home.length !== old.length || home.constructor !== old.constructor || !owner.retain(home)) return false;
     this.external = owner;
     this.buffer = home;
-    storageOfArray.set(home, this);
+    noteExternalArray(home, this);
     return true;
   }
 

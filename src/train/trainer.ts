@@ -4,6 +4,7 @@ import { tidy } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/tape.js';
 import type { Module } from '../nn/module.js';
+import { optimizeForInference } from '../nn/optimize-for-inference.js';
 import * as F from '../functional.js';
 import { NonFiniteLossError } from '../losses/loss-args.js';
 import { EpochMeter, topKCorrect } from './metrics.js';
@@ -363,18 +364,20 @@ export class Trainer {
 }
 
 /**
- * Loss, top-1 and top-5 accuracy over a whole source, without recording gradients. A model
+ * Loss, top-1 and top-5 accuracy over a whole source, without recording gradients, running
+ * the model's inference plan (ck.nn.optimizeForInference). A model
  * whose outputs are not finite gets a NaN loss (and whatever accuracy it has), not an error.
  */
 export function evaluate(model: Module, source: BatchSource, lossFn: LossFn = (o, y) => F.crossEntropy(o, y)): EvalResult {
   const wasTraining = model.training;
-  model.eval();
+  // The fused plan, as predict runs it (puts the model in eval mode; shares its weights).
+  const runner = optimizeForInference(model);
   const meter = new EpochMeter();
   try {
     noGrad(() => {
       for (const batch of source) {
         tidy(() => {
-          const out = model.forward(batch.x);
+          const out = runner.forward(batch.x);
           let loss: number;
           try {
             loss = lossFn(out, batch.y).item();

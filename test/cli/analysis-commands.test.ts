@@ -57,6 +57,26 @@ describe('convkit summary', { timeout: 120_000 }, () => {
     expect(j.totals.params).toBe(61_706);
   });
 
+  it('--fused shows the inference plan predict and eval run (summary and info)', async () => {
+    const pattern = 'INPUT[16x16x3] -> CONV3-8 -> BN -> RELU -> POOL2 -> FC10';
+    const r = await runCli(['summary', pattern, '--fused']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('inference plan (what predict and eval run; ck.nn.optimizeForInference):');
+    expect(r.stdout).toMatch(/\(root\): Sequential \[frees each activation once the next step has run\]/);
+    expect(r.stdout).toMatch(/0\+1\+2: Conv2d\(3, 8, .*\) \+ BatchNorm2d\(8.*\) \+ ReLU\(.*\) \[batch norm folded into the convolution, ReLU in its epilogue\]/);
+    const plain = await runCli(['summary', pattern]);
+    expect(plain.stdout).not.toContain('inference plan');
+    const info = await runCli(['info', 'resnet18', '--fused', '--json']);
+    expect(info.code, info.stderr).toBe(0);
+    const plan = JSON.parse(info.stdout).fusedPlan as { path: string; step: string }[];
+    expect(plan.find((p) => p.path === 'layer1.0')!.step).toMatch(/^BasicBlock\(64, 64\) \[residual add \+ ReLU fused/);
+    expect(plan.find((p) => p.path === 'layer2.0.conv2+bn2')!.step).toContain('[batch norm folded into the convolution]');
+    // An imported ONNX graph runs by its own plan, which it states.
+    const onnx = await runCli(['info', join(ROOT, 'test/fixtures/onnx-lenet/lenet5-digits.onnx'), '--fused']);
+    expect(onnx.code, onnx.stderr).toBe(0);
+    expect(onnx.stdout).toMatch(/\(root\): OnnxModel\(.*\) \[its own graph plan: 0 batch norms folded into convolutions, [1-9]\d* Relus? in the epilogue/);
+  });
+
   it('refuses an unknown model and a bad --input', async () => {
     expectCleanError(await runCli(['summary', 'vgg17']), /unknown model 'vgg17'/);
     expectCleanError(await runCli(['summary', 'vgg16', '--input', '224x224']), /224x224/);

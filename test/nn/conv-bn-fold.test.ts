@@ -1,42 +1,19 @@
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
-import { getBackend } from '../../src/backend/registry.js';
-import type { KernelName } from '../../src/backend/kernels.js';
 import { describeEachBackend } from '../helpers/backends.js';
+import { countCalls, restoreKernelsAfterEach } from '../helpers/count-kernels.js';
 
 /**
- * For inference, Conv2d -> BatchNorm2d (eval) [-> ReLU] runs as one convolution whose epilogue
- * applies the batch norm as a per-channel scale and bias (nn/fusion.ts). Checked against the
- * same layers run one by one (a forward hook turns fusion off), and that the batch norm kernel
- * really is skipped when folded, and really runs when it must not fold.
+ * For inference (ck.nn.optimizeForInference), Conv2d -> BatchNorm2d (eval) [-> ReLU] runs as one
+ * convolution whose epilogue applies the batch norm as a per-channel scale and bias
+ * (nn/optimize-for-inference.ts). Checked against the plain model (each layer's forward in
+ * turn), and that the batch norm kernel really is skipped when folded, and really runs when it
+ * must not fold.
  */
 
 const { nn } = ck;
 
-/** Counts calls of kernels (the backend's own, or the js ones it falls back to) until the test ends. */
-function countCalls(names: KernelName[]): Map<string, number> {
-  type Table = Record<string, (...a: unknown[]) => unknown>;
-  const current = ck.getBackendName();
-  const own = getBackend().kernels as Table;
-  ck.setBackendSync('js');
-  const reference = getBackend().kernels as Table;
-  ck.setBackendSync(current);
-  const counts = new Map<string, number>(names.map((n) => [n, 0]));
-  for (const name of names) {
-    const table = own[name] ? own : reference;
-    const fn = table[name]!;
-    table[name] = (...a: unknown[]) => {
-      counts.set(name, counts.get(name)! + 1);
-      return fn(...a);
-    };
-    restores.push(() => (table[name] = fn));
-  }
-  return counts;
-}
-const restores: (() => void)[] = [];
-afterEach(() => {
-  while (restores.length) restores.pop()!();
-});
+restoreKernelsAfterEach();
 
 /** Random running statistics and affine parameters, so the fold has something to get wrong. */
 function randomizeNorm(bn: ck.nn.BatchNorm2d, seed: number): void {
@@ -49,12 +26,7 @@ function randomizeNorm(bn: ck.nn.BatchNorm2d, seed: number): void {
 }
 
 function unfused(model: ck.nn.Module, x: ck.Tensor): Float32Array {
-  const handles = model.modules().map((m) => m.registerForwardHook(() => {}));
-  try {
-    return ck.noGrad(() => model.forward(x).dataSync() as Float32Array);
-  } finally {
-    handles.forEach((h) => h.remove());
-  }
+  return ck.noGrad(() => model.forward(x).dataSync() as Float32Array);
 }
 
 function expectClose(got: ArrayLike<number>, want: ArrayLike<number>): void {
@@ -88,31 +60,34 @@ describeEachBackend('Conv2d + BatchNorm2d folded for inference', () => {
       const x = ck.randn([2, cs.c, cs.hw, cs.hw], { seed: 3 + i });
       const want = unfused(model, x);
       const calls = countCalls(['BatchNorm', 'Conv2D']);
-      const got = ck.noGrad(() => model.forward(x).dataSync());
+      const got = ck.nn.optimizeForInference(model).forward(x).dataSync();
       expect(calls.get('BatchNorm')).toBe(0);
       expect(calls.get('Conv2D')).toBe(1);
       expectClose(got, want);
     });
   }
 
-  it('does not fold when a gradient is needed, in training mode, or under a hook', () => {
+  it('does not fold in the plain forward, when a gradient is needed (runLayers), in training mode, or under a hook', () => {
     ck.manualSeed(5);
     const model = new nn.Sequential(new nn.Conv2d(4, 8, 3, { padding: 1 }), new nn.BatchNorm2d(8), new nn.ReLU()).eval();
     randomizeNorm(model.at(1) as ck.nn.BatchNorm2d, 11);
     const x = ck.randn([1, 4, 6, 6], { seed: 6 });
+    const opt = ck.nn.optimizeForInference(model);
     const calls = countCalls(['BatchNorm']);
-    model.forward(x); // parameters require grad: the separate batch norm (fused with its ReLU)
+    ck.noGrad(() => model.forward(x)); // the plain model runs each layer
     expect(calls.get('BatchNorm')).toBe(1);
-    const h = model.at(1).registerForwardHook(() => {});
-    ck.noGrad(() => model.forward(x));
+    nn.runLayers(model.children(), x); // parameters require grad: the separate batch norm (fused with its ReLU)
     expect(calls.get('BatchNorm')).toBe(2);
+    const h = model.at(1).registerForwardHook(() => {});
+    opt.forward(x);
+    expect(calls.get('BatchNorm')).toBe(3);
     h.remove();
     model.train();
-    ck.noGrad(() => model.forward(x));
-    expect(calls.get('BatchNorm')).toBe(3);
+    opt.forward(x);
+    expect(calls.get('BatchNorm')).toBe(4);
     model.eval();
-    ck.noGrad(() => model.forward(x));
-    expect(calls.get('BatchNorm')).toBe(3);
+    opt.forward(x);
+    expect(calls.get('BatchNorm')).toBe(4);
   });
 
   it('ResNet-18 inference: the same class scores folded and unfolded', () => {
@@ -125,7 +100,7 @@ describeEachBackend('Conv2d + BatchNorm2d folded for inference', () => {
     const x = ck.randn([1, 3, 64, 64], { seed: 10 });
     const want = unfused(model, x);
     const calls = countCalls(['BatchNorm']);
-    const got = ck.noGrad(() => model.forward(x).dataSync());
+    const got = ck.nn.optimizeForInference(model).forward(x).dataSync();
     expect(calls.get('BatchNorm')).toBe(0);
     expectClose(got, want);
   });

@@ -31,6 +31,19 @@ function expectFusionInvisible(model: ck.nn.Module, x: ck.Tensor, opts: { grad?:
 
 const lastOp = (y: ck.Tensor) => y.gradFn?.name;
 
+/** nn.runLayers (the explicit helper a custom module may call) gives the plain model's bits, forward and backward. */
+function expectRunLayersInvisible(model: ck.nn.Sequential, x: ck.Tensor): void {
+  model.zeroGrad();
+  const y = nn.runLayers(model.children(), x);
+  y.backward(ck.randn(y.shape, { seed: 5 }));
+  const grads = model.parameters().map((p) => p.grad);
+  model.zeroGrad();
+  const want = model.forward(x);
+  want.backward(ck.randn(want.shape, { seed: 5 }));
+  expectSameBits(y, want, 'output');
+  grads.forEach((g, i) => expectSameBits(g, model.parameters()[i]!.grad!, `gradient of parameter ${model.namedParameters()[i]![0]}`));
+}
+
 describeEachBackend('nn fusion', () => {
   it('Sequential runs Conv2d + ReLU and Linear + ReLU as one call, with the same values and gradients', () => {
     ck.manualSeed(1);
@@ -41,6 +54,7 @@ describeEachBackend('nn fusion', () => {
     );
     const x = ck.randn([4, 3, 16, 16], { seed: 2 });
     expectFusionInvisible(model, x);
+    expectRunLayersInvisible(model, x);
     expect(lastOp(new nn.Sequential(model.at(0), model.at(1)).forward(x))).toBe('conv2d_relu');
     const h = ck.randn([4, 512], { seed: 3 });
     expect(lastOp(new nn.Sequential(model.at(6), model.at(7)).forward(h))).toBe('linear_relu');
@@ -149,6 +163,7 @@ describeEachBackend('nn fusion', () => {
     h.remove();
     expect(lastOp(plain)).toBe('relu_'); // the zoo's ReLU is in place
     expectSameBits(fused, plain);
+    expect((nn.optimizeForInference(block) as ck.nn.InferenceGraph).fusedSums).toBe(1);
   });
 
   it('forwardWithRelu fuses a hand-written relu(layer(x)) and falls back when hooked', () => {

@@ -1,7 +1,8 @@
-// Inference keeps only the activations it still needs (nn/fusion.ts, runLayers): VGG-16 at
-// batch 1 peaks at its weights plus about the two largest activation volumes (conv1_1's and
-// conv1_2's outputs, 64x224x224 floats each), not at all fifteen million activations. And the
-// cases where an activation must stay: a gradient being recorded, a forward hook, the input.
+// Inference through ck.nn.optimizeForInference keeps only the activations it still needs
+// (nn/optimize-for-inference.ts): VGG-16 at batch 1 peaks at its weights plus about the two
+// largest activation volumes (conv1_1's and conv1_2's outputs, 64x224x224 floats each), not at
+// all fifteen million activations. The plain model keeps them all (each layer's forward in
+// turn), and so does the optimized one while a forward hook watches; the input is never freed.
 import { describe, expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
 
@@ -18,7 +19,7 @@ function peakAbove(fn: () => void): number {
 
 describe('inference frees activations layer by layer', () => {
   it('VGG-16 at batch 1: weights + the two largest activations (+ small change), all 15.2M activations otherwise', () => {
-    const model = ck.models.vgg16().eval();
+    const model = ck.nn.optimizeForInference(ck.models.vgg16());
     const x = ck.randn([1, 3, 224, 224], { seed: 1 });
     const weights = model.parameters().reduce((s, p) => s + 4 * p.size, 0);
     const largestTwo = 2 * 4 * 64 * 224 * 224;
@@ -45,22 +46,27 @@ describe('inference frees activations layer by layer', () => {
 
   it('gives the same outputs as keeping everything, and never frees the caller\'s input', () => {
     const model = net();
-    const freed = ck.noGrad(() => model.forward(x)).toArray();
-    const kept = model.forward(x).toArray(); // grad recorded: nothing freed
+    const freed = ck.nn.optimizeForInference(model).forward(x).toArray();
+    const kept = ck.noGrad(() => model.forward(x)).toArray(); // the plain model: nothing freed
     expect(freed).toEqual(kept);
     expect(x.isDisposed).toBe(false);
   });
 
-  it('keeps the activations while a gradient is recorded or a forward hook watches', () => {
+  it('the plain model keeps every activation; the optimized one too while a forward hook watches', () => {
     const model = net();
-    const noGradPeak = peakAbove(() => ck.tidy(() => ck.noGrad(() => model.forward(x))));
-    const gradPeak = peakAbove(() => ck.tidy(() => model.forward(x)));
-    expect(gradPeak - noGradPeak).toBeGreaterThanOrEqual(act);
+    const opt = ck.nn.optimizeForInference(model);
+    const optPeak = peakAbove(() => ck.tidy(() => opt.forward(x)));
+    const plainPeak = peakAbove(() => ck.tidy(() => ck.noGrad(() => model.forward(x))));
+    expect(plainPeak - optPeak).toBeGreaterThanOrEqual(act);
     const seen: ck.Tensor[] = [];
-    const handle = model.registerForwardHook((_m, args) => { seen.push(args[0] as ck.Tensor); });
+    const handle = model.at(3).registerForwardHook((_m, args) => { seen.push(args[0] as ck.Tensor); });
     try {
-      const hookedPeak = peakAbove(() => ck.tidy(() => ck.noGrad(() => model.forward(x))));
-      expect(hookedPeak - noGradPeak).toBeGreaterThanOrEqual(act);
+      const hookedPeak = peakAbove(() => ck.tidy(() => opt.forward(x)));
+      expect(hookedPeak - optPeak).toBeGreaterThanOrEqual(act);
+      ck.tidy(() => {
+        opt.forward(x);
+        expect(seen.at(-1)!.isDisposed).toBe(false); // what a hook saw stays until the scope ends
+      });
     } finally {
       handle.remove();
     }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
+import { registeredName } from '../../src/nn/registry.js';
 
 const { nn } = ck;
 
@@ -38,5 +39,20 @@ describe('layer names survive renamed classes', () => {
   it('an unregistered subclass keeps its own class name', () => {
     class Wider extends Gate {}
     expect(new Wider(2).typeName).toBe('Wider');
+  });
+
+  it('every layer class convkit exports is saved under a fixed name equal to its class name', () => {
+    // Files saved when names came from constructor.name (.convkit, checkpoints, architecture
+    // JSON) name these classes; the registered names must stay exactly those.
+    const exported = ([...Object.values(ck.nn), ...Object.values(ck.models), ck.io.OnnxModel] as unknown[]).filter(
+      (v): v is abstract new (...a: never[]) => ck.nn.Module => typeof v === 'function' && v.prototype instanceof nn.Module,
+    );
+    const unregistered = exported.filter((c) => registeredName(c) === undefined).map((c) => c.name).sort();
+    // Bases and the inference plan's modules, which are never saved.
+    expect(unregistered).toEqual(['FusedLayers', 'GraphModule', 'InferenceGraph', 'InferenceLeaf', 'InferenceModule', 'InferenceSequential']);
+    const registered = exported.filter((c) => registeredName(c) !== undefined);
+    expect(registered.length).toBeGreaterThan(40);
+    for (const c of registered) expect(registeredName(c), c.name).toBe(c.name);
+    for (const name of nn.registeredLayers().filter((n) => n !== 'GateBlock')) expect(exported.some((c) => c.name === name), name).toBe(true);
   });
 });

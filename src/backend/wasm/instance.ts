@@ -21,7 +21,3 @@ export async function startRuntime(): Promise<WasmRuntime> {
   if (!rt) rt = createRuntime(await loadAsync());
   return rt;
 }
-
-export function runtimeStarted(): boolean {
-  return rt !== null;
-}

@@ -94,9 +94,6 @@ const kernels: Partial<KernelSignatures> = {
   LocallyConnected2DBackpropFilter: locallyConnected2dBackpropFilter,
 };
 
-/** Make wasm the default backend (when CONVKIT_BACKEND does not say otherwise)? */
-const MAKE_DEFAULT = true;
-
 if (simdSupported()) {
   registerBackend({
     name: 'wasm',
@@ -110,7 +107,8 @@ if (simdSupported()) {
   });
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
   const wanted = env?.CONVKIT_BACKEND;
-  if ((wanted === 'wasm' || (MAKE_DEFAULT && wanted === undefined)) && getBackendName() === 'js') {
+  // wasm is the default backend unless CONVKIT_BACKEND names another.
+  if ((wanted === 'wasm' || wanted === undefined) && getBackendName() === 'js') {
     try {
       runtime(); // compiles now and starts the worker threads, ready by the first big kernel
       setBackendSync('wasm');

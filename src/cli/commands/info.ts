@@ -7,14 +7,16 @@ import type { OnnxModel } from '../../io/onnx/onnx-model.js';
 import { deserializeCheckpoint } from '../../train/checkpoint.js';
 import type { EpochEvent } from '../../train/progress.js';
 import { action } from '../run.js';
+import { fusedPlan, renderFusedPlan } from '../fused-plan.js';
 
 export function registerInfo(program: Command): void {
   program
     .command('info <model>')
     .description('architecture, parameter count and metadata of a model (.convkit, .onnx or a zoo name), or the state of a training checkpoint')
     .option('--json', 'print one JSON object')
+    .option('--fused', 'also show the inference plan predict and eval run: which layers are fused, where activations are freed')
     .action(
-      action(async (file: string, flags: { json?: boolean }) => {
+      action(async (file: string, flags: { json?: boolean; fused?: boolean }) => {
         if (existsSync(file)) {
           const bytes = await readBytes(file);
           if (containerKind(bytes) === 'checkpoint') return checkpointInfo(file, bytes, flags.json ?? false);
@@ -25,12 +27,14 @@ export function registerInfo(program: Command): void {
         if (flags.json) {
           // An ONNX graph's config is the whole file in base64: its node list says more.
           const architecture = kind === 'onnx' ? { type: 'OnnxModel', nodes: (model as OnnxModel).nodes() } : model.getConfig();
-          process.stdout.write(`${JSON.stringify({ file, kind, parameters: total, tensors: params, metadata, architecture })}\n`);
+          const plan = flags.fused ? { fusedPlan: fusedPlan(model) } : {};
+          process.stdout.write(`${JSON.stringify({ file, kind, parameters: total, tensors: params, metadata, architecture, ...plan })}\n`);
           return;
         }
         process.stdout.write(`${file} (${kind === 'zoo' ? 'zoo model, fresh weights' : kind === 'onnx' ? 'ONNX model' : 'convkit model'})\n${model.toString()}\n`);
         process.stdout.write(`parameters: ${total.toLocaleString('en-US')} in ${params.length} tensors\n`);
         for (const [k, v] of Object.entries(metadata)) process.stdout.write(`${k}: ${JSON.stringify(v)}\n`);
+        if (flags.fused) process.stdout.write(`${renderFusedPlan(fusedPlan(model))}\n`);
       }),
     );
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { ConvkitError, fmtShape } from '../../tensor/errors.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { noGrad } from '../../autograd/tape.js';
+import { optimizeForInference } from '../../nn/optimize-for-inference.js';
 import { tidy } from '../../tensor/scope.js';
 import * as F from '../../functional.js';
 import type { Module } from '../../nn/module.js';
@@ -67,10 +68,12 @@ async function runPredict(file: string, images: string[], flags: PredictFlags): 
     throw new ConvkitError(`--dense needs a fully convolutional model; make one with: convkit convert-fc ${file} <out>`);
   }
   const toInput = inputMaker(file, metadata, dense, scale);
+  // The fused plan (conv + batch norm folded, ReLU epilogues, activations freed): `convkit info --fused` shows it.
+  const runner = optimizeForInference(model);
   for (const image of images) {
     const decoded = await decodeImageFile(image);
     const x = toInput(decoded);
-    const p = predictOne(model, x.image, metadata, flags.top, image, dense, file);
+    const p = predictOne(runner, x.image, metadata, flags.top, image, dense, file);
     if (p.grid) p.grid = { ...p.grid, scaledTo: [x.image.height, x.image.width], imageSize: [decoded.height, decoded.width] };
     if (flags.json) process.stdout.write(`${JSON.stringify(p)}\n`);
     else {

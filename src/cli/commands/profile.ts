@@ -9,6 +9,7 @@ import { noGrad } from '../../autograd/tape.js';
 import { setBackend } from '../../backend/registry.js';
 import type { Module, ModuleConfig } from '../../nn/module.js';
 import { fromConfig } from '../../nn/registry.js';
+import { optimizeForInference } from '../../nn/optimize-for-inference.js';
 import { crossEntropy } from '../../losses/cross-entropy.js';
 import { SGD } from '../../optim/sgd.js';
 import { createModel, zoo, zooInputShape } from '../../models/index.js';
@@ -144,8 +145,9 @@ async function runProfile(spec: string, flags: ProfileFlags): Promise<void> {
     // A small rate: random labels must not drive the weights far over the steps.
     step = trainingStep(model, x, target, new SGD(model.parameters(), { lr: 1e-4 }));
   } else {
-    model.eval();
-    step = () => noGrad(() => tidy(() => void model.forward(x)));
+    // What predict runs: the inference plan (folded batch norms show no time of their own).
+    const runner = optimizeForInference(model);
+    step = () => noGrad(() => tidy(() => void runner.forward(x)));
   }
   const what = flags.train ? 'training step (forward, cross-entropy, backward, SGD update)' : 'inference';
   const title = `${spec} on ${formatVolume(input)}, batch ${flags.batch}, ${what}`;

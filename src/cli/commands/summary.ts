@@ -13,6 +13,9 @@ import { loadWithMetadata } from '../../io/save-load.js';
 import { loadOnnx } from '../../io/onnx/load-onnx.js';
 import { action, positiveInt } from '../run.js';
 import { withNetworkInputHint } from '../../analysis/pattern-input-hint.js';
+import { modelFromPattern } from '../../analysis/pattern-builder.js';
+import { fromConfig } from '../../nn/registry.js';
+import { fusedPlan, renderFusedPlan, type FusedPlanStep } from '../fused-plan.js';
 
 interface SummaryFlags {
   input?: string;
@@ -20,6 +23,7 @@ interface SummaryFlags {
   optimizer: OptimizerName;
   fit?: string;
   json?: boolean;
+  fused?: boolean;
 }
 
 const OPTIMIZER_NAMES: OptimizerName[] = ['sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'adam', 'adamw'];
@@ -33,6 +37,7 @@ export function registerSummary(program: Command): void {
     .option('--optimizer <name>', `optimizer state in the memory estimate: ${OPTIMIZER_NAMES.join(' | ')}`, 'sgd')
     .option('--fit <memory>', 'the largest batch that fits in this much memory, e.g. 4GB')
     .option('--json', 'print one JSON object')
+    .option('--fused', 'also show the inference plan predict and eval run: which layers are fused, where activations are freed')
     .addHelpText(
       'after',
       '\n<model> is a zoo name (vgg16, resnet18, ...), a saved .convkit model, an .onnx file, or a pattern such as\n' +
@@ -48,16 +53,20 @@ async function runSummary(spec: string, flags: SummaryFlags): Promise<void> {
   const input = flags.input ? parseVolume(flags.input) : undefined;
   let report: SummaryReport;
   let warnings;
+  // The model itself, for --fused (a zoo name or a pattern is summarized from its description alone).
+  let build: () => Module;
   if (spec in zoo) {
     const opts = input ? { inChannels: input[0], inputSize: input[1] } : {};
     const shape = input ?? zooInputShape(spec, opts);
     const config = zooConfig(spec, opts);
     report = summarize(config, { input: shape, batch: flags.batch, name: spec });
     warnings = lint(config, shape);
+    build = () => fromConfig(config);
   } else if (!existsSync(spec) && looksLikePattern(spec)) {
     const opts = input ? { input } : {};
     report = summarizePattern(spec, { batch: flags.batch, ...opts });
     warnings = lintPattern(spec, opts);
+    build = () => modelFromPattern(spec, opts).model;
   } else if (existsSync(spec)) {
     let model: Module;
     let shape = input as readonly number[] | undefined;
@@ -81,16 +90,19 @@ async function runSummary(spec: string, flags: SummaryFlags): Promise<void> {
       throw withNetworkInputHint(e, [input3[0]!, input3[1]!, input3[2]!], (s) => summarize(model, { input: s, batch: 1 }) !== null);
     }
     warnings = lint(model, shape);
+    build = () => model;
   } else {
     throw new ConvkitError(`unknown model '${spec}': not a zoo name (${Object.keys(zoo).join(', ')}), not an existing file, and not a pattern`);
   }
   const memory = estimateTrainingMemory(report, { batch: flags.batch, optimizer: flags.optimizer });
   const fit = flags.fit ? largestBatchThatFits(report, parseMemorySize(flags.fit), { optimizer: flags.optimizer }) : undefined;
+  const plan: FusedPlanStep[] | undefined = flags.fused ? fusedPlan(build()) : undefined;
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ ...report, trainingMemory: memory, lint: warnings, ...(fit ? { fit } : {}) })}\n`);
+    process.stdout.write(`${JSON.stringify({ ...report, trainingMemory: memory, lint: warnings, ...(fit ? { fit } : {}), ...(plan ? { fusedPlan: plan } : {}) })}\n`);
     return;
   }
   process.stdout.write(`${renderSummary(report)}\n\n${renderTrainingMemory(memory)}\n`);
   if (fit) process.stdout.write(`${renderBatchFit(fit)}\n`);
+  if (plan) process.stdout.write(`\n${renderFusedPlan(plan)}\n`);
   if (warnings.length) process.stdout.write(`\n${renderLint(warnings)}\n`);
 }

@@ -223,6 +223,16 @@ export class OnnxModel extends Module {
     return this.#steps.map((s) => [s.node.name, s.replaced ? `${s.node.opType} (replaced)` : s.node.opType]);
   }
 
+  /**
+   * What its forward fuses for inference (planFusion), in a line: ck.nn.optimizeForInference
+   * runs an OnnxModel as it is and shows this (`convkit info --fused`).
+   */
+  inferencePlan(): string {
+    const folds = this.#steps.filter((s) => s.foldsNorm).length;
+    const relus = this.#steps.filter((s) => s.fusedRelu).length;
+    return `its own graph plan: ${folds} batch norm${folds === 1 ? '' : 's'} folded into convolutions, ${relus} Relu${relus === 1 ? '' : 's'} in the epilogue of the node before; each value freed after its last use`;
+  }
+
   /** Calls `fn` after every node of every forward pass, until the returned function is called. */
   observeNodes(fn: (run: NodeRun) => void): () => void {
     this.#observer = fn;

@@ -8,9 +8,10 @@ import { isNumber, option, registerTransform, Transform, type JsonValue } from '
 abstract class RandomFlip extends Transform {
   readonly random = true;
 
-  constructor(readonly p = 0.5) {
+  /** `name` for errors: a class's own name does not survive minification. */
+  constructor(readonly p: number, name: string) {
     super();
-    if (!(p >= 0 && p <= 1)) throw new ConvkitError(`${this.constructor.name}: p is a probability in [0, 1], got ${p}`);
+    if (!(p >= 0 && p <= 1)) throw new ConvkitError(`${name}: p is a probability in [0, 1], got ${p}`);
   }
 
   /** The flipped image. */
@@ -28,6 +29,9 @@ abstract class RandomFlip extends Transform {
 /** Mirrors left-right with probability p (default 0.5). */
 export class RandomHorizontalFlip extends RandomFlip {
   readonly type = 'RandomHorizontalFlip';
+  constructor(p = 0.5) {
+    super(p, 'RandomHorizontalFlip');
+  }
   protected flip(img: ImageBuffer): ImageBuffer {
     return hflipBuffer(img);
   }
@@ -36,6 +40,9 @@ export class RandomHorizontalFlip extends RandomFlip {
 /** Mirrors top-bottom with probability p (default 0.5). */
 export class RandomVerticalFlip extends RandomFlip {
   readonly type = 'RandomVerticalFlip';
+  constructor(p = 0.5) {
+    super(p, 'RandomVerticalFlip');
+  }
   protected flip(img: ImageBuffer): ImageBuffer {
     return vflipBuffer(img);
   }

@@ -51,8 +51,3 @@ export function checkAlloc(ctx: NodeContext, shape: readonly number[], what: str
     ctx.fail(`${what} ${fmtShape(shape)} would hold ${n.toExponential(3)} elements, more than the limit of ${ctx.maxElements}; refusing to allocate it`);
   }
 }
-
-/** True when every listed input that is present is an integer (int32) tensor. */
-export function allInt(inputs: OpInputs): boolean {
-  return inputs.every((t) => !t || t.dtype === 'int32');
-}
