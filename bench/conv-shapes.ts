@@ -20,10 +20,9 @@ import type { Conv2DAttrs, KernelTensor } from '../src/backend/kernels.js';
 import * as wasm from '../src/backend/wasm/conv2d.js';
 import { runtime } from '../src/backend/wasm/instance.js';
 import * as winograd from '../src/backend/wasm/winograd.js';
+import { winogradGradTuning } from '../src/backend/wasm/winograd-grad.js';
 
 const { winogradTuning } = winograd;
-// Absent before the Winograd filter gradient's tuning existed (the script also runs on older trees).
-const winogradGradTuning = (winograd as { winogradGradTuning?: { tiles: number; mBytes: number; plan?: string } }).winogradGradTuning ?? { tiles: 0, mBytes: 0 };
 
 type Mode = typeof winogradTuning.mode;
 const args = process.argv.slice(2);
@@ -135,7 +134,7 @@ async function main(): Promise<void> {
             const [tiles, mBytes, plan] = grads[j]!;
             winogradGradTuning.tiles = Number(tiles);
             winogradGradTuning.mBytes = Number(mBytes);
-            if (plan) winogradGradTuning.plan = plan;
+            if (plan) winogradGradTuning.plan = plan as typeof winogradGradTuning.plan;
           }
           const t0 = performance.now(), c0 = process.cpuUsage();
           fn();

@@ -20,7 +20,8 @@ import type { Epilogue } from './conv2d.js';
 import { runtime } from './instance.js';
 import { DM, DS, FL, KIND } from './job-layout.js';
 import type { WasmRuntime } from './runtime.js';
-import { runWinogradFilter, winogradApplies, winogradFilterApplies } from './winograd.js';
+import { winogradApplies } from './winograd.js';
+import { runWinogradFilter, winogradFilterApplies } from './winograd-grad.js';
 
 /**
  * Benchmarks and tests: 'off' leaves dilated and transposed convolutions to conv2d.ts's other

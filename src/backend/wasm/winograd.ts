@@ -314,5 +314,3 @@ function runBanded(
   rt.run(f.bandedKind!, n * bands, scratch, true);
 }
 
-// The filter gradient (winograd-grad.ts), re-exported for the modules that import it from here.
-export { gradPlan, runWinogradFilter, winogradFilterApplies, winogradGradTuning, type GradPlan, type GradVariant } from './winograd-grad.js';
