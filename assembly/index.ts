@@ -211,13 +211,10 @@ function work(job: usize, tid: i32): void {
   }
 }
 
-// Busy-wait this many polls before sleeping: waking a sleeping thread costs tens of
-// microseconds, more than many kernels of a small network take, and the JavaScript between two
-// kernels must not put the worker to sleep. 4,000 polls did (the worker joined late, idle a
-// third of a CIFAR-demo step); 40,000 still did between ResNet-18's layers (the Winograd input
-// transforms ran on one thread); 400,000 (about 1.2 ms of spinning after the last job, measured
-// with process.cpuUsage) made ResNet-18 29 -> 26.4 ms, and 2,000,000 no faster. OpenMP runtimes
-// spin for 200 ms by default; a shorter spin leaves the core to other work on a busy machine.
+// Busy-wait this many polls (about a millisecond) before sleeping: waking a sleeping thread
+// costs tens of microseconds, more than many kernels of a small network take, so the JavaScript
+// between two kernels must not put the worker to sleep; a much longer spin (OpenMP spins for
+// 200 ms) would keep the core from other work on a busy machine. BENCHMARKS.md has the figures.
 const SPIN: i32 = 400000;
 
 // JOIN word: job generation (high 16 bits), closed flag, number of workers that joined.

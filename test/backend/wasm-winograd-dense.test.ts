@@ -14,8 +14,8 @@ import { winogradApplies, winogradTuning } from '../../src/backend/wasm/winograd
 import { bothPaths, expectSame, kt, workersReady } from './wasm-helpers.js';
 import { attrsOf, caseName, checkAgainstJs, jobKinds, P0, P1, type Pad, type WinogradCase } from './winograd-cases.js';
 
-type Mode = 'f2' | 'f4' | 'f25' | 'f45';
-const VARIANTS: { mode: Mode; r: 3 | 5 }[] = [{ mode: 'f2', r: 3 }, { mode: 'f4', r: 3 }, { mode: 'f25', r: 5 }, { mode: 'f45', r: 5 }];
+type Mode = 'f23' | 'f43' | 'f25' | 'f45';
+const VARIANTS: { mode: Mode; r: 3 | 5 }[] = [{ mode: 'f23', r: 3 }, { mode: 'f43', r: 3 }, { mode: 'f25', r: 5 }, { mode: 'f45', r: 5 }];
 
 /** Output size o (square and lopsided), input planes that give it with padding `pad`. */
 function cases(r: 3 | 5): WinogradCase[] {
@@ -62,7 +62,7 @@ describe('wasm Winograd, dense tiles, against the js reference', () => {
         const w = kt([t.k, t.c, r, r], 4);
         const b = t.bias ? kt([t.k], 5) : null;
         const dense = withTuning(mode, 'on', () => bothPaths(() => wasm.conv2d(x, w, b, attrs)));
-        const flat = withTuning(mode === 'f2' ? 'flat' : mode, 'off', () => wasm.conv2d(x, w, b, attrs));
+        const flat = withTuning(mode === 'f23' ? 'flat' : mode, 'off', () => wasm.conv2d(x, w, b, attrs));
         expect(Buffer.from(dense.threaded.buffer).equals(Buffer.from(dense.single.buffer)), `${caseName(t)} threaded vs single`).toBe(true);
         expect(Buffer.from(dense.threaded.buffer).equals(Buffer.from(flat.buffer)), `${caseName(t)} dense vs flat`).toBe(true);
       }
@@ -87,7 +87,7 @@ describe('wasm Winograd, dense tiles, against the js reference', () => {
       { n: 2, c: 256, k: 260, h: 7, w: 3, pad: P1, bias: false, relu: false },
       { n: 5, c: 64, k: 72, h: 14, w: 14, pad: P1, bias: true, relu: false },
     ];
-    for (const mode of ['f2', 'f4'] as const) big.forEach((t, i) => withTuning(mode, 'on', () => checkAgainstJs(t, 5 * i)));
+    for (const mode of ['f23', 'f43'] as const) big.forEach((t, i) => withTuning(mode, 'on', () => checkAgainstJs(t, 5 * i)));
   });
 
   it("auto: dense tiles on small outputs, the padded layouts where they pad nothing or little", () => {

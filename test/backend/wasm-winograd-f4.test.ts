@@ -1,4 +1,4 @@
-// Winograd F(4x4, 3x3) (assembly/winograd4.ts, forced with winogradTuning.mode = 'f4'): outputs
+// Winograd F(4x4, 3x3) (assembly/winograd4.ts, forced with winogradTuning.mode = 'f43'): outputs
 // 1x1 to 20x20, 28 and 56, odd sizes, channels 16 to 512, batches, padding, bias and ReLU,
 // forward and input gradient, against the js reference with the usual tolerances; the same bits
 // run to run, threaded or not. And which shapes 'auto' sends to it.
@@ -39,7 +39,7 @@ const name = caseName;
 describe('wasm Winograd F(4x4, 3x3) against the js reference', () => {
   beforeAll(async () => {
     await workersReady();
-    winogradTuning.mode = 'f4';
+    winogradTuning.mode = 'f43';
   });
   afterAll(() => {
     winogradTuning.mode = 'auto';
@@ -102,7 +102,7 @@ describe('wasm Winograd F(4x4, 3x3) against the js reference', () => {
       expect(big.has(32)).toBe(true); // banded: V of all tiles would be 29 MB
       expect(big.has(3) || big.has(22)).toBe(false);
     } finally {
-      winogradTuning.mode = 'f4';
+      winogradTuning.mode = 'f43';
     }
   });
 });

@@ -72,7 +72,7 @@ describe('wasm Winograd 3x3 filter gradient: which convolutions take it', () => 
   });
 });
 
-describe.each(['f2', 'f4', 'auto'] as const)('wasm Winograd 3x3 filter gradient (%s) against the js reference', (mode) => {
+describe.each(['f23', 'f43', 'auto'] as const)('wasm Winograd 3x3 filter gradient (%s) against the js reference', (mode) => {
   beforeAll(async () => {
     await workersReady();
     winogradTuning.mode = mode;
@@ -83,7 +83,7 @@ describe.each(['f2', 'f4', 'auto'] as const)('wasm Winograd 3x3 filter gradient 
 
   it('runs its job', () => {
     const s = kinds(CASES[CASES.length - 4]!);
-    expect(s.has(mode === 'f4' ? 42 : 41)).toBe(true);
+    expect(s.has(mode === 'f43' ? 42 : 41)).toBe(true);
   });
 
   CASES.forEach((t, i) => {
@@ -142,7 +142,7 @@ describe('wasm Winograd filter gradient: how the work splits (gradPlan)', () => 
   forced.forEach(([t, split], i) => {
     it(`${caseName(t)}, forced into ${split.parts} parts x ${split.blocks} blocks`, () => {
       winogradGradTuning.force = split;
-      winogradTuning.mode = 'f2';
+      winogradTuning.mode = 'f23';
       try {
         const attrs = attrsOf(t);
         const p = gradPlan(t.n, t.c, t.k, attrs.out[0], attrs.out[1], 3, 2);

@@ -108,7 +108,7 @@ export function bestDense(
 ): { f: DenseVariant; cost: number } {
   const list = r === 5
     ? (mode === 'f25' ? [D25] : mode === 'f45' ? [D45] : c <= f45MaxC ? [D25, D45] : [D25])
-    : (mode === 'f2' ? [D23] : mode === 'f4' ? [D43] : [D23, D43]);
+    : (mode === 'f23' ? [D23] : mode === 'f43' ? [D43] : [D23, D43]);
   let best = { f: list[0]!, cost: Infinity };
   for (const f of list) {
     const cost = denseCost(f, n, c, k, oh, ow, threads);

@@ -166,7 +166,7 @@ function gradVariant(r: number, oh: number, ow: number): GradVariant {
   // transforms spread the rounding of the largest entries of dW over all of them, so entries
   // near zero came out 15x further from PyTorch's than with F(2x2) or the GEMM (2e-5 against
   // 1.4e-6 on a 10x10, 8 -> 16 channel layer whose largest entry is 51).
-  return mode === 'f4' ? G43 : G23;
+  return mode === 'f43' ? G43 : G23;
 }
 function gradF4(oh: number, ow: number, p4: number, p2: number): boolean {
   const muls = (m: number, planes: number) => planes * Math.ceil(oh / m) * Math.ceil(ow / m);

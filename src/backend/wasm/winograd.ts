@@ -11,23 +11,23 @@ import type { Epilogue } from './conv2d.js';
 import { bestDense, paddedCost, runDense, type DenseVariant } from './winograd-dense.js';
 
 /**
- * 3x3, stride 1, no dilation, no groups. Few channels make the transforms cost more than the
- * multiplies they save (and the GEMM's tiles emptier), so those stay on the direct GEMM;
- * measured (single core, CPU time): 64@56 4.7 ms vs 7.7 direct, 512@14 18.5 vs 27.0,
- * but 512@7 14.3 vs 10.4.
- */
-/**
  * Benchmarks and tests: 'off' never takes Winograd, 'rows'/'flat' force a layout of F(2x2, 3x3)
- * where it applies, 'f2' takes F(2x2, 3x3) in the layout 'auto' would pick for it, 'f4' forces
+ * where it applies, 'f23' takes F(2x2, 3x3) in the layout 'auto' would pick for it, 'f43' forces
  * F(4x4, 3x3) (assembly/winograd4.ts); 'f25' and 'f45' force F(2x2, 5x5) or F(4x4, 5x5) on 5x5
  * layers (3x3 ones then take F(2x2, 3x3)). `banded` forces the layout of the 6x6- and 8x8-tile
  * variants ('auto': useBanded). `dense` forces ('on') or forbids ('off': the padded layouts
  * alone, as before they existed) dense tiles ('auto': denseChoice).
  */
 export const winogradTuning: {
-  mode: 'auto' | 'off' | 'rows' | 'flat' | 'f2' | 'f4' | 'f25' | 'f45'; banded: 'auto' | 'on' | 'off'; dense: 'auto' | 'on' | 'off';
+  mode: 'auto' | 'off' | 'rows' | 'flat' | 'f23' | 'f43' | 'f25' | 'f45'; banded: 'auto' | 'on' | 'off'; dense: 'auto' | 'on' | 'off';
 } = { mode: 'auto', banded: 'auto', dense: 'auto' };
 
+/**
+ * Whether Winograd serves a convolution: 3x3 or 5x5, stride 1, no dilation, no groups. Few
+ * channels make the transforms cost more than the multiplies they save (and the GEMM's tiles
+ * emptier), so those stay on the direct GEMM. `n` (the batch), where the caller knows it, lets
+ * 2x2 and 3x3 outputs take dense tiles when the batch pays for the filter transform.
+ */
 export function winogradApplies(attrs: Conv2DAttrs, c: number, k: number, n?: number): boolean {
   const { mode, dense } = winogradTuning;
   if (mode === 'off') return false;
@@ -39,9 +39,9 @@ export function winogradApplies(attrs: Conv2DAttrs, c: number, k: number, n?: nu
   if (plain && kh === 5 && kw === 5) return winograd5Applies(c, k, any ? 2 : oh, any ? 2 : ow);
   if (!plain || kh !== 3 || kw !== 3 || c < 16 || k < 16) return false;
   if ((oh >= 4 && ow >= 4) || any) return true;
-  // 2x2 and 3x3 outputs: dense tiles, where the batch pays for the filter transform (512 ->
-  // 512 at 2x2: batch 1 GEMM 2.2 ms vs 3.3, batch 16 23.6 vs 4.4; the GEMM on such outputs runs
-  // at a fraction of the micro-kernel's speed: GEMM_SMALL). Only callers that know the batch.
+  // 2x2 and 3x3 outputs: dense tiles, where the batch pays for the filter transform (the GEMM
+  // on such outputs runs at a fraction of the micro-kernel's speed: GEMM_SMALL). Only callers
+  // that know the batch.
   if (n === undefined || dense === 'off' || mode === 'rows' || mode === 'flat' || oh < 2 || ow < 2) return false;
   return bestDense(mode, 3, n, c, k, oh, ow, 1, F45_MAX_C).cost <= GEMM_SMALL * 9 * n * oh * ow * c * k;
 }
@@ -51,9 +51,7 @@ const GEMM_SMALL = 3;
  * Winograd for 5x5 stride-1 convolutions (the CIFAR-10 demo's, LeNet-5's second, AlexNet's,
  * GoogLeNet's 5x5 branches): F(4x4, 5x5) or F(2x2, 5x5) (useF45), in all three passes. Their
  * transforms cost more per output than F(4x4, 3x3)'s, which a single input channel or few
- * filters do not pay back. Measured (2 threads, batch 64 unless said, ms, direct or GEMM ->
- * Winograd): 16@16 -> 20 3.79 -> 1.89, 20@8 -> 20 1.15 -> 0.88, 3@32 -> 16 4.0 -> 3.5, 2@16 -> 16
- * 0.91 -> 0.92, 1@28 -> 6 1.05 -> 1.17; batch 1, 48@27 -> 128 3.3 -> 1.06, 96@27 -> 256 11.2 -> 3.5.
+ * filters do not pay back.
  */
 function winograd5Applies(c: number, k: number, oh: number, ow: number): boolean {
   return c >= 3 && k >= 8 && oh >= 2 && ow >= 2;
@@ -92,14 +90,14 @@ export function runWinograd(
     else runFlat(rt, x, w, bias, y, relu, n, c, h, wd, k, attrs, f);
     return;
   }
-  if (useF4(n, c, k, oh, ow)) {
-    if (useBanded(n, k, oh, ow, F4)) runBanded(rt, x, w, bias, y, relu, n, c, h, wd, k, attrs, F4);
-    else runFlat(rt, x, w, bias, y, relu, n, c, h, wd, k, attrs, F4);
+  if (useF43(n, c, k, oh, ow)) {
+    if (useBanded(n, k, oh, ow, F43)) runBanded(rt, x, w, bias, y, relu, n, c, h, wd, k, attrs, F43);
+    else runFlat(rt, x, w, bias, y, relu, n, c, h, wd, k, attrs, F43);
     return;
   }
   const th = Math.ceil(oh / 2);
-  if (flatLayout(n, c, th, Math.ceil(ow / 2))) {
-    runFlat(rt, x, w, bias, y, relu, n, c, h, wd, k, attrs, F2);
+  if (flatLayout(n, th, Math.ceil(ow / 2))) {
+    runFlat(rt, x, w, bias, y, relu, n, c, h, wd, k, attrs, F23);
     return;
   }
   const twp = Math.ceil(Math.ceil(ow / 2) / 8) * 8;
@@ -142,23 +140,20 @@ function denseChoice(n: number, c: number, k: number, oh: number, ow: number, r:
   if (dense === 'on' || oh < 4 || ow < 4) return best.f;
   // V (all tiles' transforms, about 2.25x the input for F(4x4, 3x3)) bounded as the GEMM's column chunks are.
   if (winogradTuning.banded === 'on' || 4 * best.f.tile ** 2 * n * Math.ceil(oh / best.f.m) * Math.ceil(ow / best.f.m) * c > DENSE_MAX_V) return null;
-  const f = r === 5 ? (useF45(c, oh, ow) ? F45 : F25) : useF4(n, c, k, oh, ow) ? F4 : F2;
-  if (f === F2 && !flatLayout(n, c, Math.ceil(oh / 2), Math.ceil(ow / 2))) return null;
-  const banded = f !== F2 && useBanded(n, k, oh, ow, f);
+  const f = r === 5 ? (useF45(c, oh, ow) ? F45 : F25) : useF43(n, c, k, oh, ow) ? F43 : F23;
+  if (f === F23 && !flatLayout(n, Math.ceil(oh / 2), Math.ceil(ow / 2))) return null;
+  const banded = f !== F23 && useBanded(n, k, oh, ow, f);
   const tw4 = Math.ceil(Math.ceil(ow / f.m) / 4) * 4;
   const bandTiles = tw4 * Math.max(1, Math.min(Math.ceil(oh / f.m), Math.floor(BAND_V_BYTES / (4 * f.tile * f.tile * c * tw4))));
   return best.cost <= paddedCost(f.m, f.tile, banded, bandTiles, n, c, k, oh, ow, threads) ? best.f : null;
 }
 
 /** The flat layout (small images): tiles of all images in one row of panels, see assembly/winograd.ts. */
-function flatLayout(n: number, c: number, th: number, tw: number): boolean {
+function flatLayout(n: number, th: number, tw: number): boolean {
   if (winogradTuning.mode === 'flat') return true;
   if (winogradTuning.mode === 'rows') return false;
-  // 'auto' and 'f2' alike
-  void c;
+  // 'auto' and 'f23' alike: flat where the row layout would pad its 8-tile panels most.
   const tw4 = Math.ceil(tw / 4) * 4;
-  // Measured (2 threads): 512@7 batch 1 2.3 ms vs 4.4 GEMM (the row layout pads 4 tiles to 8),
-  // 256@14 1.8 vs 3.2 rows, 128@28 2.2 vs 2.4; batch 8 of 512@7 15 vs 38, of 256@14 even.
   return th * tw4 <= 64 || n * th * tw4 <= 256;
 }
 
@@ -184,8 +179,8 @@ interface FlatVariant {
   bandedKind?: number;
 }
 
-const F2: FlatVariant = { m: 2, tile: 4, inputKind: KIND.winogradInput, flatKind: KIND.winogradFlat, chunkPanels: 16, inputExtra: 0, flatExtra: 1024, parallelInput: 2048 };
-const F4: FlatVariant = {
+const F23: FlatVariant = { m: 2, tile: 4, inputKind: KIND.winogradInput, flatKind: KIND.winogradFlat, chunkPanels: 16, inputExtra: 0, flatExtra: 1024, parallelInput: 2048 };
+const F43: FlatVariant = {
   m: 4, tile: 6, inputKind: KIND.winograd4Input, flatKind: KIND.winograd4Flat, chunkPanels: 8, inputExtra: 128, flatExtra: 2048, parallelInput: 1024,
   filterKind: KIND.winograd4Filter, bandedKind: KIND.winograd4Banded,
 };
@@ -234,16 +229,11 @@ function runFlat(
   rt.run(f.flatKind, Math.ceil(kp / kb), f.flatExtra + 4 * planes * (kb * c + kb * tc + 32), true);
 }
 
-/**
- * F(4x4, 3x3) instead of F(2x2, 3x3) (the F4 variant of runFlat). Measured A/B (2 threads, batch 1,
- * F(2x2) -> F(4x4), ms): 64@56 3.4 -> 2.7, 128@28 2.2 -> 1.4, 256@14 2.5 -> 2.0, 512@14 7.0 -> 5.6,
- * 512@28 27 -> 17, 256@56 28 -> 19, 128@112 29 -> 26, 32@56 1.0 -> 0.84, 16@28 0.18 -> 0.11,
- * 3x64@13 0.53 -> 0.40; but 512@7 2.9 -> 4.1 and 64@224 34 -> 42.
- */
-const F4_MAX_RATIO = 0.7;
-const F4_MAX_V = 16 << 20;
-function useF4(n: number, c: number, k: number, oh: number, ow: number): boolean {
-  if (winogradTuning.mode === 'f4') return true;
+/** F(4x4, 3x3) instead of F(2x2, 3x3) (the F43 variant of runFlat) where it does fewer multiplies on padded tiles. */
+const F43_MAX_RATIO = 0.7;
+const F43_MAX_V = 16 << 20;
+function useF43(n: number, c: number, k: number, oh: number, ow: number): boolean {
+  if (winogradTuning.mode === 'f43') return true;
   if (winogradTuning.mode !== 'auto') return false;
   // Multiplies counted with each layout's padded tiles: F(4x4) pads tile rows to 4 tiles of 4
   // columns, so 7x7 (2 tiles padded to 4) does more than F(2x2) (4 tiles); and it costs more
@@ -251,11 +241,10 @@ function useF4(n: number, c: number, k: number, oh: number, ow: number): boolean
   const f4 = 36 * Math.ceil(oh / 4) * Math.ceil(Math.ceil(ow / 4) / 4) * 4;
   const f2 = 16 * Math.ceil(oh / 2) * Math.ceil(Math.ceil(ow / 2) / 4) * 4;
   // The flat layout's V (36 planes of all tiles) streams through memory: slower than the
-  // F(2x2) bands beyond about 16 MB (64@224: 42 ms vs 34). The banded layout keeps V per band
-  // in scratch, and there F(4x4) stays ahead at any size (single thread, CPU time: 64@224 27 ms
-  // vs 45, batch 64 of 64@32 40 vs 62).
+  // F(2x2) bands beyond about 16 MB. The banded layout keeps V per band in scratch, and there
+  // F(4x4) stays ahead at any size.
   const vBytes = 36 * 4 * c * n * (f4 / 36);
-  return f4 <= F4_MAX_RATIO * f2 && (vBytes <= F4_MAX_V || useBanded(n, k, oh, ow, F4));
+  return f4 <= F43_MAX_RATIO * f2 && (vBytes <= F43_MAX_V || useBanded(n, k, oh, ow, F43));
 }
 
 
@@ -265,10 +254,7 @@ const BAND_V_BYTES = 256 << 10;
 /**
  * Banded or flat (6x6 tiles): the flat job streams all of V once per block of output channels,
  * the banded one all of U once per band; both hold C floats per tile or per output channel, so
- * the tile count against the output channels decides. Measured (2 threads, ms, flat -> banded):
- * F(4x4, 3x3) 64@56 1.93 -> 1.59, 128@112 19.8 -> 16.4, batch 8 of 64@56 16.5 -> 11.4, but
- * 128@28 1.35 -> 1.56, 256@14 1.44 -> 3.17, 256@56 14.8 -> 16.1; F(2x2, 5x5) batch 64 of 16@16
- * -> 20 (the CIFAR demo) 4.57 -> 2.73, 96@27 -> 256 5.48 -> 5.75.
+ * the tile count against the output channels decides.
  */
 function useBanded(n: number, k: number, oh: number, ow: number, f: FlatVariant): boolean {
   if (winogradTuning.banded !== 'auto') return winogradTuning.banded === 'on';
