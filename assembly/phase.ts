@@ -26,33 +26,42 @@ export function phaseTask(job: usize, t: i32): void {
   let dst = <usize>arg(job, PS_P) + (<usize>t * <usize>(na * nb * ph * pw) << 2);
   for (let a = 0; a < na; a++) {
     for (let b = 0; b < nb; b++) {
-      const x0 = b - pl;
-      // Plane columns v whose input column v*sw + x0 lies inside the image.
-      let lo = x0 >= 0 ? 0 : (-x0 + sw - 1) / sw;
-      let hi = w - x0 > 0 ? (w - x0 + sw - 1) / sw : 0;
-      if (hi > pw) hi = pw;
-      if (lo > hi) lo = hi;
-      for (let u = 0; u < ph; u++) {
-        const y = u * sh + a - pt;
-        if (y < 0 || y >= h || lo == hi) { zeroFloats(dst, pw); dst += <usize>pw << 2; continue; }
-        if (lo > 0) zeroFloats(dst, lo);
-        const s = src + (<usize>(y * w + x0) << 2);
-        if (sw == 1) copyFloats(dst + (<usize>lo << 2), s + (<usize>lo << 2), hi - lo);
-        else {
-          let v = lo;
-          if (sw == 2) {
-            // Four outputs from two loads; only while all eight loaded floats are in the row.
-            for (; v + 4 <= hi && 2 * v + 8 + x0 <= w; v += 4) {
-              const p = s + (<usize>(2 * v) << 2);
-              v128.store(dst + (<usize>v << 2), v128.shuffle<f32>(v128.load(p), v128.load(p, 16), 0, 2, 4, 6));
-            }
-          }
-          for (; v < hi; v++) store<f32>(dst + (<usize>v << 2), load<f32>(s + (<usize>(v * sw) << 2)));
-        }
-        if (hi < pw) zeroFloats(dst + (<usize>hi << 2), pw - hi);
-        dst += <usize>pw << 2;
-      }
+      phasePlane(src, dst, h, w, ph, pw, a, b, pt, pl, sh, sw);
+      dst += <usize>(ph * pw) << 2;
     }
+  }
+}
+
+/**
+ * Phase plane (a, b) of the h x w plane at src for strides (sh, sw) and padding (pt, pl), ph x pw
+ * floats at dst: plane[u][v] = x[u*sh + a - pt][v*sw + b - pl], zero outside x.
+ */
+function phasePlane(src: usize, dst: usize, h: i32, w: i32, ph: i32, pw: i32, a: i32, b: i32, pt: i32, pl: i32, sh: i32, sw: i32): void {
+  const x0 = b - pl;
+  // Plane columns v whose input column v*sw + x0 lies inside the image.
+  let lo = x0 >= 0 ? 0 : (-x0 + sw - 1) / sw;
+  let hi = w - x0 > 0 ? (w - x0 + sw - 1) / sw : 0;
+  if (hi > pw) hi = pw;
+  if (lo > hi) lo = hi;
+  for (let u = 0; u < ph; u++) {
+    const y = u * sh + a - pt;
+    if (y < 0 || y >= h || lo == hi) { zeroFloats(dst, pw); dst += <usize>pw << 2; continue; }
+    if (lo > 0) zeroFloats(dst, lo);
+    const s = src + (<usize>(y * w + x0) << 2);
+    if (sw == 1) copyFloats(dst + (<usize>lo << 2), s + (<usize>lo << 2), hi - lo);
+    else {
+      let v = lo;
+      if (sw == 2) {
+        // Four outputs from two loads; only while all eight loaded floats are in the row.
+        for (; v + 4 <= hi && 2 * v + 8 + x0 <= w; v += 4) {
+          const p = s + (<usize>(2 * v) << 2);
+          v128.store(dst + (<usize>v << 2), v128.shuffle<f32>(v128.load(p), v128.load(p, 16), 0, 2, 4, 6));
+        }
+      }
+      for (; v < hi; v++) store<f32>(dst + (<usize>v << 2), load<f32>(s + (<usize>(v * sw) << 2)));
+    }
+    if (hi < pw) zeroFloats(dst + (<usize>hi << 2), pw - hi);
+    dst += <usize>pw << 2;
   }
 }
 
@@ -186,32 +195,7 @@ export function dilSplitTask(job: usize, t: i32): void {
   const plane = <usize>(ph * pw) << 2;
   for (let a = 0; a < dh; a++) {
     for (let b = 0; b < dw; b++) {
-      let dst = <usize>arg(job, DS_P) + <usize>(((img * dh + a) * dw + b) * c + ch) * plane;
-      const x0 = b - pl;
-      // Plane columns v whose input column v*dw + x0 lies inside the image.
-      let lo = x0 >= 0 ? 0 : (-x0 + dw - 1) / dw;
-      let hi = w - x0 > 0 ? (w - x0 + dw - 1) / dw : 0;
-      if (hi > pw) hi = pw;
-      if (lo > hi) lo = hi;
-      for (let u = 0; u < ph; u++) {
-        const y = u * dh + a - pt;
-        if (y < 0 || y >= h || lo == hi) { zeroFloats(dst, pw); dst += <usize>pw << 2; continue; }
-        if (lo > 0) zeroFloats(dst, lo);
-        const s = src + (<usize>(y * w + x0) << 2);
-        if (dw == 1) copyFloats(dst + (<usize>lo << 2), s + (<usize>lo << 2), hi - lo);
-        else {
-          let v = lo;
-          if (dw == 2) {
-            for (; v + 4 <= hi && 2 * v + 8 + x0 <= w; v += 4) {
-              const p = s + (<usize>(2 * v) << 2);
-              v128.store(dst + (<usize>v << 2), v128.shuffle<f32>(v128.load(p), v128.load(p, 16), 0, 2, 4, 6));
-            }
-          }
-          for (; v < hi; v++) store<f32>(dst + (<usize>v << 2), load<f32>(s + (<usize>(v * dw) << 2)));
-        }
-        if (hi < pw) zeroFloats(dst + (<usize>hi << 2), pw - hi);
-        dst += <usize>pw << 2;
-      }
+      phasePlane(src, <usize>arg(job, DS_P) + <usize>(((img * dh + a) * dw + b) * c + ch) * plane, h, w, ph, pw, a, b, pt, pl, dh, dw);
     }
   }
 }
