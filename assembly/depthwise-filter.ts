@@ -3,8 +3,8 @@
 // vectorised along ox (the reduction), eight accumulators at a time.
 import { madd } from './madd';
 import { arg, scratch } from './job';
-import { copyFloats, zeroFloats } from './mem';
-import { buildSlab, DW_DH, DW_DW, DW_G, DW_CG, DW_H, DW_IPP, DW_KG, DW_KH, DW_KW, DW_N, DW_OH, DW_OW, DW_PL, DW_PSTRIDE, DW_PT, DW_RPB, DW_SH, DW_SW, DW_W, DW_W_, DW_X, DW_Y, roundUp } from './depthwise';
+import { copyFloats, roundUp, zeroFloats } from './mem';
+import { buildSlab, DW_DH, DW_DW, DW_G, DW_CG, DW_H, DW_IPP, DW_KG, DW_KH, DW_KW, DW_N, DW_OH, DW_OW, DW_PL, DW_PSTRIDE, DW_PT, DW_RPB, DW_SH, DW_SW, DW_W, DW_W_, DW_X, DW_Y } from './depthwise';
 
 // @ts-ignore: decorator
 @inline function hsum(v: v128): f32 {

@@ -26,18 +26,13 @@
 // Argument slots (mirrored in src/backend/wasm/job-layout.ts, DWC). For the input gradient X is
 // dy, Y is dx and (OH, OW) are dy's sizes, as in the forward.
 import { arg, scratch } from './job';
-import { copyFloats, zeroFloats } from './mem';
+import { copyFloats, roundUp, zeroFloats } from './mem';
 import { EP_BIAS_ROW, EP_RELU, EP_SCALE_ROW } from './kernel';
 import { quadFilters, quadRow, rowTiles } from './depthwise-tiles';
 
 export const DW_X = 0, DW_W = 1, DW_BIAS = 2, DW_SCALE = 3, DW_Y = 4, DW_FLAGS = 5, DW_G = 6, DW_CG = 7, DW_KG = 8;
 export const DW_H = 9, DW_W_ = 10, DW_KH = 11, DW_KW = 12, DW_SH = 13, DW_SW = 14, DW_PT = 15, DW_PL = 16;
 export const DW_DH = 17, DW_DW = 18, DW_OH = 19, DW_OW = 20, DW_N = 21, DW_RPB = 22, DW_IPP = 23, DW_PSTRIDE = 24;
-
-// @ts-ignore: decorator
-@inline export function roundUp(a: i32, b: i32): i32 {
-  return (a + b - 1) / b * b;
-}
 
 /** floor(a / b) for b > 0 and any a. */
 // @ts-ignore: decorator

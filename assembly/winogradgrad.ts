@@ -21,7 +21,7 @@
 // operand (8-wide) x, or the other way round (SWAP) when that pads fewer channels.
 import { arg } from './job';
 import { EP_LOAD, kernel4x8 } from './kernel';
-import { storeTransposed4, zeroFloats } from './mem';
+import { roundUp, storeTransposed4, zeroFloats } from './mem';
 import { F25, F43, F45, storeBT } from './winograd4';
 import { storeA8, storeBT8, storeGT8 } from './winograd45';
 
@@ -40,8 +40,6 @@ export const F23 = 3;
 
 // @ts-ignore: decorator
 @inline function sp(x: f32): v128 { return f32x4.splat(x); }
-// @ts-ignore: decorator
-@inline function roundUp(a: i32, b: i32): i32 { return (a + b - 1) / b * b; }
 // Bytes between the planes of M, A and B: whole cache lines, an odd number of them and at least
 // one more than the data, so the stores of one tile's tile^2 values (one per plane) fall in
 // different L1 sets (planes a multiple of 4 KB apart all hit one set: 3x slower).

@@ -16,6 +16,7 @@
  * Inputs the fast path does not cover go to the js reference, which also words the errors.
  */
 import type { Conv2DAttrs, KernelTensor } from '../kernels.js';
+import { roundUp } from './args.js';
 import { conv2d as jsConv2d, conv2dBackpropFilter as jsFilter, conv2dBackpropInput as jsInput } from '../js/conv2d.js';
 import { BMODE, C2I, DC, EP, FL, KIND } from './job-layout.js';
 import { gemmSpec, PARALLEL_MACS, runGemm, sumParts, type ConvGeo } from './gemm.js';
@@ -72,7 +73,6 @@ function colsBytes(d: Dims): number {
   return 4 * (d.rows * d.ohw + 8);
 }
 
-const roundUp = (a: number, b: number): number => Math.ceil(a / b) * b;
 
 /** Bytes of input slab (one output row band) the direct kernels keep per task at most. */
 const SLAB_BYTES = 192 << 10;

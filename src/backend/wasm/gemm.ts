@@ -4,6 +4,7 @@
  * `runGemm` picks the task tiling for the threads at hand and runs it.
  */
 import { BMODE, E, EOP, G, KIND, MR, NR } from './job-layout.js';
+import { roundUp } from './args.js';
 import type { WasmRuntime } from './runtime.js';
 
 /** Convolution geometry for the implicit-im2col B modes (one image, one group). */
@@ -47,7 +48,6 @@ export function gemmSpec(s: Partial<GemmSpec> & Pick<GemmSpec, 'm' | 'n' | 'k' |
 export const PARALLEL_MACS = 1 << 18;
 
 const ceilDiv = (a: number, b: number): number => Math.ceil(a / b);
-const roundUp = (a: number, b: number): number => ceilDiv(a, b) * b;
 /** Tiles of a dimension of `size` cut into `count` tiles rounded up to multiples of `unit`. */
 const tiles = (size: number, count: number, unit: number): number => ceilDiv(size, roundUp(ceilDiv(size, count), unit));
 

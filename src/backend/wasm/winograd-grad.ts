@@ -3,6 +3,7 @@
  * which variant, how the work splits into tasks (gradPlan), and the job.
  */
 import type { Conv2DAttrs } from '../kernels.js';
+import { roundUp } from './args.js';
 import { FG, KIND } from './job-layout.js';
 import type { WasmRuntime } from './runtime.js';
 import { PARALLEL_MACS, sumParts } from './gemm.js';
@@ -71,14 +72,13 @@ export function gradPlan(n: number, c: number, k: number, oh: number, ow: number
   const macs = n * k * c * r * r * oh * ow;
   const par = threads > 1 && macs >= PARALLEL_MACS;
   const lanes = par ? threads : 1;
-  const up = (a: number, b: number) => Math.ceil(a / b) * b;
   const rc = Math.max(1, Math.min(th, Math.floor(GT.tiles / tw)));
   let best: GradPlan | null = null;
   let bestTime = Infinity;
   const force = GT.force;
   // Blocks keep each task's M (in its scratch) within M_MAX_BYTES.
-  const fit = Math.max(8, Math.floor(M_MAX_BYTES / (4 * planes * up(c, 8)) / 8) * 8);
-  const minBlocks = Math.ceil(k / Math.min(up(k, 8), fit));
+  const fit = Math.max(8, Math.floor(M_MAX_BYTES / (4 * planes * roundUp(c, 8)) / 8) * 8);
+  const minBlocks = Math.ceil(k / Math.min(roundUp(k, 8), fit));
   const maxParts = force ? Math.min(n, force.parts) : par ? Math.min(n, 4 * threads) : 1;
   const maxBlocks = Math.max(minBlocks, force ? Math.min(Math.ceil(k / 8), force.blocks) : par ? Math.min(Math.ceil(k / 8), 4 * threads) : 1);
   for (let p = force ? maxParts : 1; p <= maxParts; p++) {
@@ -91,16 +91,16 @@ export function gradPlan(n: number, c: number, k: number, oh: number, ow: number
     // The zero-padded slabs (x's and dy's) each chunk's transforms read, per channel: rows of
     // whole 4-tile groups, per image and band of tile rows.
     const bands = ipp * Math.ceil(th / rc);
-    const tw4 = up(tw, 4);
-    const slabX = bands * (f.step * rc + f.tile - f.step) * up(f.step * tw4 + f.tile - f.step, 4);
+    const tw4 = roundUp(tw, 4);
+    const slabX = bands * (f.step * rc + f.tile - f.step) * roundUp(f.step * tw4 + f.tile - f.step, 4);
     const slabD = bands * f.step * rc * f.step * tw4;
     for (let bl = force ? maxBlocks : minBlocks; bl <= maxBlocks; bl++) {
-      const kblk = up(Math.ceil(k / bl), 8);
+      const kblk = roundUp(Math.ceil(k / bl), 8);
       const blocks = Math.ceil(k / kblk);
       if (blocks !== bl && !force && bl > minBlocks) continue; // the same split as a smaller count
-      const mFloats = planes * kblk * up(c, 8);
-      const task = planes * tilesPart * (kblk * up(c, 8) + GT.xCost * up(c, 4) + GT.dyCost * up(kblk, 4)) +
-        GT.slabCost * (up(c, 4) * slabX + up(kblk, 4) * slabD) +
+      const mFloats = planes * kblk * roundUp(c, 8);
+      const task = planes * tilesPart * (kblk * roundUp(c, 8) + GT.xCost * roundUp(c, 4) + GT.dyCost * roundUp(kblk, 4)) +
+        GT.slabCost * (roundUp(c, 4) * slabX + roundUp(kblk, 4) * slabD) +
         mFloats * (GT.mCost + (4 * mFloats > GT.mBytes ? GT.ovh * chunks : 0));
       const tasks = parts * blocks;
       const sum = parts > 1 ? GT.sumCost * (parts - 1) * k * c * r * r : 0;
@@ -133,18 +133,17 @@ function countedPlan(n: number, c: number, k: number, oh: number, ow: number, r:
   const parts = par ? Math.max(1, Math.min(n, 4 * threads, Math.floor(tiles / COUNTED.tiles))) : 1;
   const ipp = Math.ceil(n / parts);
   const kParts = Math.ceil(n / ipp);
-  const up = (a: number, b: number) => Math.ceil(a / b) * b;
-  const cp = up(c, 8);
+  const cp = roundUp(c, 8);
   // Filters per block: M within COUNTED.mBytes, and enough tasks for the threads.
-  let kblk = up(k, 8);
+  let kblk = roundUp(k, 8);
   const fit = Math.max(32, Math.floor(COUNTED.mBytes / (4 * planes * cp) / 8) * 8);
-  if (kblk > fit) kblk = up(Math.ceil(k / Math.ceil(k / fit)), 8);
-  if (par && kParts * Math.ceil(k / kblk) < 2 * threads) kblk = Math.max(Math.min(kblk, 32), up(Math.ceil(k / Math.ceil((2 * threads) / kParts)), 8));
+  if (kblk > fit) kblk = roundUp(Math.ceil(k / Math.ceil(k / fit)), 8);
+  if (par && kParts * Math.ceil(k / kblk) < 2 * threads) kblk = Math.max(Math.min(kblk, 32), roundUp(Math.ceil(k / Math.ceil((2 * threads) / kParts)), 8));
   const kBlocks = Math.ceil(k / kblk);
   const rc = Math.max(1, Math.min(th, Math.floor(COUNTED.tiles / tw)));
   const ic = rc < th ? 1 : Math.max(1, Math.min(ipp, Math.floor(COUNTED.tiles / (th * tw))));
   const chunks = Math.ceil(ipp / ic) * Math.ceil(th / rc);
-  const mFloats = planes * up(kblk, 8) * cp;
+  const mFloats = planes * roundUp(kblk, 8) * cp;
   const ovh = 4 * mFloats > COUNTED.mBytes ? COUNTED.ovh : 2;
   const perTask = mFloats * (ipp * th * tw + ovh * (2 + 2 * chunks)) + 4 * planes * cp * ipp * th * tw;
   const tasks = kParts * kBlocks;
@@ -186,15 +185,14 @@ export function runWinogradFilter(
   const tw = Math.ceil(ow / step);
   const tw4 = Math.ceil(tw / 4) * 4;
   // The GEMM's A operand has 4-wide panels, B 8-wide: B gets the dimension that pads less.
-  const up = (a: number, b: number) => Math.ceil(a / b) * b;
   const kb = Math.min(kblk, k);
-  const swap = up(c, 4) * up(kb, 8) < up(kb, 4) * up(c, 8);
-  const ap = swap ? up(c, 4) : up(kb, 4);
-  const bp = swap ? up(kb, 8) : up(c, 8);
+  const swap = roundUp(c, 4) * roundUp(kb, 8) < roundUp(kb, 4) * roundUp(c, 8);
+  const ap = swap ? roundUp(c, 4) : roundUp(kb, 4);
+  const bp = swap ? roundUp(kb, 8) : roundUp(c, 8);
   const size = k * c * r * r;
   const out = rt.alloc(size * parts);
   const tc = ic * rc * tw;
-  const sr = step * rc + tile - step, sw = up(step * tw4 + tile - step, 4);
+  const sr = step * rc + tile - step, sw = roundUp(step * tw4 + tile - step, 4);
   // + 144: each of the three planes rounded to an odd number of cache lines (planeBytes in assembly/winogradgrad.ts).
   const scratch = 2048 + 4 * planes * (ap * bp + ap * tc + bp * tc + 144) + 4 * 4 * sr * sw + 64;
   const args = [
