@@ -27,7 +27,7 @@ const TOOLS = { vite: ['vite@7'], esbuild: ['esbuild@0'], webpack: ['webpack@5',
  * bundled by esbuild --minify, plus the page script), gzip at zlib's default level, and for
  * each of the four wasm kernel builds (a page fetches one). Measured sizes are in the README.
  */
-const BUDGET = { jsGzip: 70_000, jsRaw: 210_000, wasmRaw: 160_000 };
+const BUDGET = { jsGzip: 76_000, jsRaw: 225_000, wasmRaw: 160_000 };
 const STEPS = 12;
 
 const log = timedLog();
