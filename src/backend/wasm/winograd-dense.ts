@@ -43,11 +43,7 @@ export function runDense(
   const ib = 4 / gcd(tpi, 4);
   const blocks = Math.ceil(n / ib);
   const cc = Math.max(1, Math.min(c, Math.floor(SLAB_BYTES / (4 * ib * sr * wp)), Math.ceil((c * blocks) / (4 * threads))));
-  // xi planes of V one cache line longer than their data (plane() in assembly/winograd-dense.ts).
-  const vPlane = panels * 8 * c + 16;
-  const v = rt.alloc(planes * vPlane);
-  // The last panel's lanes past the last group of 4: zeros (the input job writes up to there).
-  if (tiles % 8 !== 0) for (let xi = 0; xi < planes; xi++) rt.zero(v + 4 * (xi * vPlane + (panels - 1) * c * 8), c * 8);
+  const v = allocPanels(rt, planes, panels, c, tiles);
   const args = [
     [W.X, x], [W.V, v], [W.Y, y], [W.BIAS, bias], [W.RELU, relu ? 1 : 0], [W.N, n], [W.C, c], [W.K, k],
     [W.H, h], [W.W, wd], [W.OH, oh], [W.OW, ow], [W.PT, attrs.pad[0]], [W.PL, attrs.pad[2]],
@@ -132,4 +128,16 @@ export function paddedCost(
   const reuse = banded ? bandTiles : blockOf(k, threads);
   const mem = 4 * planes * (banded ? kp : tiles) * c <= V_CACHED ? 1 : 1 + MEM_MU / reuse;
   return planes * Math.ceil(tiles / 8) * 8 * c * kp * mem + filter * kp * c + PADDED_TRANSFORM * planes * tiles * (c + k);
+}
+
+/**
+ * V of the flat and dense layouts: `planes` xi planes of `panels` panels of C x 8 tiles, each
+ * plane one cache line longer than its data (flatPlane / plane() in assembly/winograd*.ts); the
+ * last panel's lanes past the last tile are zeros (the input jobs write only up to the last tile).
+ */
+export function allocPanels(rt: WasmRuntime, planes: number, panels: number, c: number, tiles: number): number {
+  const vPlane = panels * 8 * c + 16;
+  const v = rt.alloc(planes * vPlane);
+  if (tiles % 8 !== 0) for (let xi = 0; xi < planes; xi++) rt.zero(v + 4 * (xi * vPlane + (panels - 1) * c * 8), c * 8);
+  return v;
 }

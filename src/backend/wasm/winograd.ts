@@ -8,7 +8,7 @@ import type { Conv2DAttrs } from '../kernels.js';
 import { KIND, W } from './job-layout.js';
 import type { WasmRuntime } from './runtime.js';
 import type { Epilogue } from './conv2d.js';
-import { bestDense, paddedCost, runDense, type DenseVariant } from './winograd-dense.js';
+import { allocPanels, bestDense, paddedCost, runDense, type DenseVariant } from './winograd-dense.js';
 
 /**
  * Benchmarks and tests: 'off' never takes Winograd, 'rows'/'flat' force a layout of F(2x2, 3x3)
@@ -214,10 +214,7 @@ function runFlat(
   // Input transform: tasks of one image and a chunk of channels whose slab stays small.
   const sr = f.m * th + f.tile - f.m;
   const cc = Math.max(1, Math.min(c, Math.floor((64 << 10) / (4 * sr * wp)), Math.ceil((c * n) / (4 * threads))));
-  // xi planes of V and U one cache line longer than their data (flatPlane in assembly/winograd.ts).
-  const vPlane = panels * 8 * c + 16;
-  const v = rt.alloc(planes * vPlane);
-  if (tiles % 8 !== 0) for (let xi = 0; xi < planes; xi++) rt.zero(v + 4 * (xi * vPlane + (panels - 1) * c * 8), c * 8);
+  const v = allocPanels(rt, planes, panels, c, tiles);
   const args = [
     [W.X, x], [W.V, v], [W.Y, y], [W.BIAS, bias], [W.RELU, relu ? 1 : 0], [W.N, n], [W.C, c], [W.K, k],
     [W.H, h], [W.W, wd], [W.OH, oh], [W.OW, ow], [W.PT, attrs.pad[0]], [W.PL, attrs.pad[2]],
