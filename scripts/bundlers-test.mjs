@@ -11,11 +11,10 @@
 //
 // Needs the npm registry (or npm's cache) for the bundlers and Chromium at /usr/bin/chromium
 // (skipped with a message without it, unless CI=1). KEEP=1 keeps the temporary folder.
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { CHROMIUM, CHROMIUM_ARGS, CI, cleanEnv, ensureBuilt, npmInstall, packInto, root, run, serve, timedLog } from './lib/packed.mjs';
+import { CHROMIUM, CHROMIUM_ARGS, CI, cleanEnv, ensureBuilt, npmInstall, packInto, root, run, serve, timedLog, scratchDir } from './lib/packed.mjs';
 
 const APP = join(root, 'test', 'bundlers', 'app');
 
@@ -48,11 +47,7 @@ const { chromium } = await import('playwright-core');
 
 ensureBuilt(log);
 
-const work = mkdtempSync(join(tmpdir(), 'convkit-bundlers-'));
-process.on('exit', () => {
-  if (process.env.KEEP === '1') console.log(`kept ${work}`);
-  else rmSync(work, { recursive: true, force: true });
-});
+const work = scratchDir('convkit-bundlers-');
 
 log(`npm pack into ${work}`);
 const tarball = await packInto(work);

@@ -4,18 +4,13 @@
 // --epochs 1` (LeNet-5 on the embedded digits), an ESM import of 'convkit' and 'convkit/node',
 // and `npx convkit summary vgg16`. Needs npm's cache or registry for the dependencies.
 // KEEP=1 keeps the folder.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureBuilt, npmInstall, packInto, run, timedLog } from './lib/packed.mjs';
+import { ensureBuilt, npmInstall, packInto, run, timedLog, scratchDir } from './lib/packed.mjs';
 
 const log = timedLog();
 ensureBuilt(log);
-const work = mkdtempSync(join(tmpdir(), 'convkit-consumer-'));
-process.on('exit', () => {
-  if (process.env.KEEP === '1') console.log(`kept ${work}`);
-  else rmSync(work, { recursive: true, force: true });
-});
+const work = scratchDir('convkit-consumer-');
 const app = join(work, 'app');
 const failures = [];
 

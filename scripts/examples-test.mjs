@@ -5,19 +5,14 @@
 // a Web Worker in headless Chromium, with and without cross-origin isolation. Without Chromium
 // at /usr/bin/chromium the browser part is skipped with a message (a failure with CI=1).
 // KEEP=1 keeps the folder.
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CHROMIUM, CHROMIUM_ARGS, CI, ensureBuilt, npmInstall, packInto, root, run, serve, timedLog } from './lib/packed.mjs';
+import { CHROMIUM, CHROMIUM_ARGS, CI, ensureBuilt, npmInstall, packInto, root, run, serve, timedLog, scratchDir } from './lib/packed.mjs';
 
 const log = timedLog();
 const failures = [];
 ensureBuilt(log);
-const work = mkdtempSync(join(tmpdir(), 'convkit-examples-'));
-process.on('exit', () => {
-  if (process.env.KEEP === '1') console.log(`kept ${work}`);
-  else rmSync(work, { recursive: true, force: true });
-});
+const work = scratchDir('convkit-examples-');
 const app = join(work, 'app');
 mkdirSync(app);
 writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'examples', private: true, type: 'module' }, null, 2));

@@ -3,7 +3,8 @@
 // with `npm pack`, installed into fresh folders outside the repository, and run with no trace
 // of the repository in the environment; plus a static server for the browser checks.
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:http';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +30,16 @@ const execApp = promisify(execFile);
 export const run = (cmd, args, opts = {}) => execApp(cmd, args, { env: cleanEnv, maxBuffer: 64 << 20, ...opts });
 
 /** A logger that prefixes the seconds since it was made. */
+/** A fresh folder outside the repository, removed when the process exits (kept with KEEP=1). */
+export function scratchDir(prefix) {
+  const work = mkdtempSync(join(tmpdir(), prefix));
+  process.on('exit', () => {
+    if (process.env.KEEP === '1') console.log(`kept ${work}`);
+    else rmSync(work, { recursive: true, force: true });
+  });
+  return work;
+}
+
 export function timedLog() {
   const t0 = Date.now();
   return (msg) => console.log(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(3)} s] ${msg}`);
