@@ -131,18 +131,22 @@ describe('convkit playground', () => {
       ([a, b]) => (window as unknown as { longTasks: { start: number; duration: number }[] }).longTasks.filter((t) => t.start >= a! && t.start <= b!),
       [t0, t1],
     );
-    // The page never freezes while the worker trains: no main-thread task does 50 ms of work,
-    // and every long task over 100 ms (PerformanceObserver('longtask')) was long only because
-    // the OS ran other threads meanwhile (its CPU time is small): on a machine busier than its
-    // cores, wall time alone would blame the page for the machine's load.
+    // The page never freezes while the worker trains: no main-thread task blocks input for
+    // FREEZE_MS of CPU work (RAIL's 100 ms response budget), and every long task over twice that
+    // (PerformanceObserver('longtask')) was long only because the OS ran other threads meanwhile
+    // (its CPU time is small): on a machine busier than its cores, wall time alone would blame
+    // the page for the machine's load. A task's CPU time includes Chromium's paint and commit of
+    // the whole page in software (20-50 ms here, the page's own script ~4 ms), so a 50 ms bound
+    // measured the machine; a page drawing every view at once takes several times 100 ms.
+    const FREEZE_MS = 100;
     const report = JSON.stringify({ longTasks, slowest: [...tasks].sort((a, b) => b.cpuMs - a.cpuMs).slice(0, 5) });
     expect(tasks.length, 'no main-thread tasks were traced').toBeGreaterThan(10);
-    expect(tasks.filter((t) => t.cpuMs > 50), report).toEqual([]);
-    for (const long of longTasks.filter((t) => t.duration > 100)) {
+    expect(tasks.filter((t) => t.cpuMs >= FREEZE_MS), report).toEqual([]);
+    for (const long of longTasks.filter((t) => t.duration > 2 * FREEZE_MS)) {
       // The two clocks measure a task slightly differently: match within 10 ms or 10 %.
       const same = tasks.filter((t) => Math.abs(t.wallMs - long.duration) <= Math.max(10, 0.1 * long.duration));
       expect(same.length, `long task of ${long.duration} ms not found in the trace; ${report}`).toBeGreaterThan(0);
-      expect(Math.min(...same.map((t) => t.cpuMs)), report).toBeLessThan(50);
+      expect(Math.min(...same.map((t) => t.cpuMs)), report).toBeLessThan(FREEZE_MS);
     }
     const trainLoss = Number(await page.textContent('#stat-loss'));
     expect(startLoss).toBeGreaterThan(1.2); // ln 4 = 1.39 at chance
