@@ -112,6 +112,12 @@ async function openTorchFile(source: ModelSource, what: string): Promise<TorchFi
     );
   }
   const root = pkls[0]!.slice(0, -'data.pkl'.length);
+  // PyTorch 2.x records the writer's byte order; convkit reads little-endian storages only.
+  const order = zip.entries.get(`${root}byteorder`);
+  if (order) {
+    const text = new TextDecoder().decode(await zip.read(order)).trim();
+    if (text !== 'little') throw new ConvkitError(`${name}: storages written in '${text.slice(0, 20)}' byte order; convkit reads little-endian files only`);
+  }
   const value = unpickle(await zip.read(zip.entries.get(pkls[0]!)!), `${name} (${pkls[0]})`);
 
   const tensors = (refs: TensorRef[]) => {

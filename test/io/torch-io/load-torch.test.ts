@@ -97,6 +97,18 @@ describe('loadTorch refuses, with a ConvkitError naming the problem', () => {
   const good = torchFile(stateDictPickle([['w', w]]), { '0': f32Bytes([1, 2, 3, 4]) });
   it('(the hand-made file these cases vary loads)', async () => {
     expect((await ck.io.loadTorch(good)).get('w')!.toArray()).toEqual([[1, 2], [3, 4]]);
+    const little = zipOf([['archive/data.pkl', stateDictPickle([['w', w]])], ['archive/byteorder', new TextEncoder().encode('little')], ['archive/data/0', f32Bytes([1, 2, 3, 4])]]);
+    expect((await ck.io.loadTorch(little)).get('w')!.toArray()).toEqual([[1, 2], [3, 4]]);
+  });
+
+  it('damaged deflate data', async () => {
+    const f = fixtureBytes('state_dict_deflated.pth');
+    // Inside the first entry's deflated bytes (data.pkl: its local header and name take ~60 bytes).
+    for (const at of [70, 100, 200]) {
+      const bad = f.slice();
+      bad[at] ^= 0x5a;
+      await expectRefused(bad, /zip entry 'state_dict\/data\.pkl': (corrupt deflate data|CRC-32 mismatch|inflates to)/);
+    }
   });
 
   const cases: [string, () => Uint8Array, RegExp][] = [
@@ -121,6 +133,7 @@ describe('loadTorch refuses, with a ConvkitError naming the problem', () => {
     ['backward hooks', () => torchFile(concat(P.proto(), P.global('torch._utils', '_rebuild_tensor_v2'), P.mark, P.mark, P.str('storage'), P.global('torch', 'FloatStorage'), P.str('0'), P.str('cpu'), P.int(1), P.tuple, P.persid, P.int(0), P.emptyTuple, P.emptyTuple, P.false_, P.emptyDict, P.int(1), P.none, P.setitem, P.tuple, P.reduce, P.stop)), /backward hooks/],
     ['a root that is not a dict', () => torchFile(concat(P.proto(), P.int(3), P.stop)), /holds 3, not a state dict/],
     ['a dict with no tensors', () => torchFile(concat(P.proto(), P.emptyDict, P.str('a'), P.int(1), P.setitem, P.stop)), /neither the file nor any of its entries \('a'\) is a dict of tensors/],
+    ['big-endian storages (PyTorch 2.x byteorder record)', () => zipOf([['archive/data.pkl', stateDictPickle([['w', w]])], ['archive/byteorder', new TextEncoder().encode('big')], ['archive/data/0', f32Bytes([1, 2, 3, 4])]]), /'big' byte order/],
     ['a truncated zip', () => good.subarray(0, good.length - 30), /no end-of-central-directory record/],
     ['a central directory past the end', () => { const f = good.slice(); f[f.length - 6] = 0xff; return f; }, /runs past the end/],
   ];
