@@ -3,7 +3,7 @@ import { ConvkitError } from '../tensor/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { writeBytesAtomic } from './files.js';
 import { readSource, type ModelSource } from './source.js';
-import { decodeElements, ELEMENT_SIZE, float32Bytes, int32Bytes, type ElementKind } from './torch/dtypes.js';
+import { decodeElements, ELEMENT_SIZE, writeFloat32, writeInt32, type ElementKind } from './torch/dtypes.js';
 
 /**
  * The safetensors format (Hugging Face): an 8-byte little-endian header length, a JSON header
@@ -176,29 +176,24 @@ export function encodeSafetensors(
     });
     parts.push(`"__metadata__":{${fields.join(',')}}`);
   }
-  const payloads: Uint8Array[] = [];
+  // Header first (it holds every offset), then each tensor's bytes straight into the output.
   let offset = 0;
-  for (const { key, t, dtype } of items) {
-    const values = t.values();
-    const bytes = values instanceof Int32Array ? int32Bytes(values, dtype === 'I32' ? 'i32' : 'i64') : float32Bytes(values);
-    parts.push(`${JSON.stringify(key)}:{"dtype":"${dtype}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${offset + bytes.length}]}`);
-    payloads.push(bytes);
-    offset += bytes.length;
-  }
-  let header = new TextEncoder().encode(`{${parts.join(',')}}`);
-  const pad = (8 - (header.length % 8)) % 8;
-  if (pad) {
-    const padded = new Uint8Array(header.length + pad).fill(0x20);
-    padded.set(header);
-    header = padded;
-  }
-  const out = new Uint8Array(8 + header.length + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(header.length), true);
+  const placed = items.map(({ key, t, dtype }) => {
+    const bytes = t.size * (dtype === 'I64' ? 8 : 4);
+    parts.push(`${JSON.stringify(key)}:{"dtype":"${dtype}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${offset + bytes}]}`);
+    offset += bytes;
+    return { t, dtype, at: offset - bytes };
+  });
+  const header = new TextEncoder().encode(`{${parts.join(',')}}`);
+  const headerLen = header.length + ((8 - (header.length % 8)) % 8);
+  const out = new Uint8Array(8 + headerLen + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerLen), true);
   out.set(header, 8);
-  let at = 8 + header.length;
-  for (const p of payloads) {
-    out.set(p, at);
-    at += p.length;
+  out.fill(0x20, 8 + header.length, 8 + headerLen);
+  for (const { t, dtype, at } of placed) {
+    const values = t.values();
+    if (values instanceof Int32Array) writeInt32(values, dtype === 'I32' ? 'i32' : 'i64', out, 8 + headerLen + at);
+    else writeFloat32(values, out, 8 + headerLen + at);
   }
   return out;
 }

@@ -100,26 +100,22 @@ function intsFrom(count: number, get: (i: number) => number): Int32Array {
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** Little-endian bytes of float32 values. */
-export function float32Bytes(values: Float32Array): Uint8Array {
-  const out = new Uint8Array(values.length * 4);
-  if (LITTLE_ENDIAN) out.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+/** Writes float32 values little-endian into `out` at byte `at`. */
+export function writeFloat32(values: Float32Array, out: Uint8Array, at: number): void {
+  if (LITTLE_ENDIAN) out.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), at);
   else {
-    const v = new DataView(out.buffer);
+    const v = new DataView(out.buffer, out.byteOffset + at, values.length * 4);
     for (let i = 0; i < values.length; i++) v.setFloat32(i * 4, values[i]!, true);
   }
-  return out;
 }
 
-/** Little-endian bytes of int32 values, as int32 or sign-extended to int64. */
-export function int32Bytes(values: Int32Array, as: 'i32' | 'i64'): Uint8Array {
+/** Writes int32 values little-endian into `out` at byte `at`, as int32 or sign-extended to int64. */
+export function writeInt32(values: Int32Array, as: 'i32' | 'i64', out: Uint8Array, at: number): void {
   const size = as === 'i32' ? 4 : 8;
-  const out = new Uint8Array(values.length * size);
-  const v = new DataView(out.buffer);
+  const v = new DataView(out.buffer, out.byteOffset + at, values.length * size);
   for (let i = 0; i < values.length; i++) {
     const x = values[i]!;
     v.setInt32(i * size, x, true);
     if (as === 'i64') v.setInt32(i * size + 4, x < 0 ? -1 : 0, true);
   }
-  return out;
 }

@@ -33,6 +33,13 @@ describe('loadTorch: files written by torch.save (PyTorch 1.13)', () => {
     expect(got.get('expanded')!.toArray()).toEqual([[1, 2, 3], [1, 2, 3]]);
   });
 
+  it('reads an ArrayBuffer and a Blob as well as a path', async () => {
+    const bytes = fixtureBytes('state_dict.pth');
+    for (const source of [bytes.slice().buffer, new Blob([bytes.slice().buffer])]) {
+      expectDict(await ck.io.loadTorch(source), expected.files['state_dict.pth']!, 'source');
+    }
+  });
+
   it('a state dict file and its safetensors twin give the same tensors', async () => {
     const pth = await ck.io.loadTorch(join(FIXTURES, 'state_dict.pth'));
     const st = (await ck.io.loadSafetensors(join(FIXTURES, 'state_dict.safetensors'))).tensors;
