@@ -2,7 +2,7 @@
  * Fuzzes the PyTorch file readers, ck.io.loadTorch (.pth/.pt) and ck.io.loadSafetensors:
  * valid files (test/fixtures/torch-io) are mutated and each result is loaded. Raw mutations
  * (bit flips, truncation, inserted and cut chunks, damaged zip directories and size fields)
- * mostly meet the container checks; structured ones rebuild the zip with correct CRCs after
+ * mostly meet the container checks (and are all that legacy-format seeds get); structured ones rebuild the zip with correct CRCs after
  * editing the pickle (bytes, integers such as numel, offsets, shapes and strides), resizing or
  * rewriting storages, or dropping and renaming entries, and edit safetensors headers (offsets,
  * shapes, dtypes, header length, metadata), so that the unpickler and the layout checks are
@@ -59,14 +59,14 @@ export interface TorchFuzzReport {
 
 const FIXTURES = fileURLToPath(new URL('../test/fixtures/torch-io/', import.meta.url));
 const SEEDS: Record<Format, string[]> = {
-  pth: ['state_dict.pth', 'dtypes.pth', 'checkpoint_state_dict.pth', 'checkpoint_model.pth', 'state_dict_deflated.pth'],
+  pth: ['state_dict.pth', 'dtypes.pth', 'checkpoint_state_dict.pth', 'checkpoint_model.pth', 'state_dict_deflated.pth', 'legacy.pth', 'dtypes_legacy.pth'],
   safetensors: ['state_dict.safetensors', 'dtypes.safetensors', 'f32_only.safetensors'],
 };
 
 interface Seed {
   name: string;
   bytes: Uint8Array;
-  /** The zip's entries, uncompressed (.pth only). */
+  /** The zip's entries, uncompressed (zip .pth files only; legacy ones get the raw mutations). */
   entries: [string, Uint8Array][];
 }
 
@@ -75,7 +75,7 @@ export async function loadSeeds(format: Format): Promise<Seed[]> {
   for (const name of SEEDS[format]) {
     const bytes = Uint8Array.from(readFileSync(join(FIXTURES, name)));
     const entries: [string, Uint8Array][] = [];
-    if (format === 'pth') {
+    if (format === 'pth' && bytes[0] === 0x50) {
       const zip = new ZipArchive(bytes, name);
       for (const e of zip.entries.values()) entries.push([e.name, Uint8Array.from(await zip.read(e))]);
     }
@@ -258,7 +258,7 @@ export async function runCase(format: Format, seeds: Seed[], seed: number, index
   const g = new ck.Generator(seed * 1_000_003 + index);
   const s = pick(g, seeds);
   const table = format === 'pth' ? pth : safetensors;
-  const mutation = pick(g, Object.keys(table));
+  const mutation = pick(g, format === 'pth' && !s.entries.length ? Object.keys(raw) : Object.keys(table));
   const bytes = table[mutation]!(s, g);
   const start = performance.now();
   let outcome: CaseResult['outcome'] = 'loaded';

@@ -64,6 +64,7 @@ export function decodeSafetensors(bytes: Uint8Array | ArrayBuffer, name = 'bytes
     throw new ConvkitError(`${name}: not a valid safetensors file: ${msg}`);
   };
   if (buf.length < 8) fail(`${buf.length} bytes, shorter than the 8-byte header length`);
+  if (buf[0] === 0x50 && buf[1] === 0x4b && buf[2] === 0x03 && buf[3] === 0x04) fail('it is a zip archive (a PyTorch .pth/.pt file? read it with ck.io.loadTorch)');
   const headerLen = Number(new DataView(buf.buffer, buf.byteOffset, 8).getBigUint64(0, true));
   if (headerLen > MAX_HEADER) fail(`header length ${headerLen} exceeds the format's limit of ${MAX_HEADER} bytes`);
   if (headerLen > buf.length - 8) fail(`header length ${headerLen} runs past the end of the ${buf.length}-byte file`);

@@ -3,14 +3,16 @@ import { Tensor } from '../../tensor/tensor.js';
 import { readSource, type ModelSource } from '../source.js';
 import { decodeElements, ELEMENT_SIZE } from './dtypes.js';
 import { describe, PyDict, PyList, PyTuple, StorageRef, TensorRef, unpickle, type PyValue } from './pickle.js';
+import { readLegacy } from './legacy.js';
 import { ZipArchive } from './zip.js';
 
 /**
  * PyTorch `.pth` / `.pt` files as torch.save writes them since 1.6: a zip holding
  * `<root>/data.pkl` (the pickled object, read by the restricted unpickler in pickle.ts) and
- * one entry `<root>/data/<key>` per storage. Tensors are read from their storage with its
- * offset and strides, and come out contiguous: float storages as float32, integer and bool
- * storages as int32 (values outside int32 are refused).
+ * one entry `<root>/data/<key>` per storage; and the legacy format before it (legacy.ts).
+ * Tensors are read from their storage with its offset and strides, and come out contiguous:
+ * float storages as float32, integer and bool storages as int32 (values outside int32 are
+ * refused).
  */
 
 /** A checkpoint's contents: dicts as Maps, lists and tuples as arrays, tensors as Tensors. */
@@ -91,13 +93,15 @@ const LEGACY_MAGIC = [0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20
 async function openTorchFile(source: ModelSource, what: string): Promise<TorchFile> {
   const { bytes, name } = await readSource(source, what);
   if (LEGACY_MAGIC.every((v, i) => bytes[i] === v)) {
-    throw new ConvkitError(
-      `${name}: a PyTorch file in the legacy (pre-1.6) format, which convkit does not read; re-save it with ` +
-        `torch.save(torch.load(path), path) in PyTorch 1.6 or newer (the zip format is the default)`,
-    );
+    const legacy = readLegacy(bytes, name);
+    return withStorages(name, legacy.root, async (s) => legacy.storages.get(s)!);
   }
   if (!(bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04)) {
-    throw new ConvkitError(`${name}: not a PyTorch .pth/.pt file (torch.save writes a zip archive; this file does not start like one)`);
+    const st = bytes.length >= 9 && bytes[8] === 0x7b && bytes[4] === 0 && bytes[5] === 0 && bytes[6] === 0 && bytes[7] === 0;
+    throw new ConvkitError(
+      `${name}: not a PyTorch .pth/.pt file (torch.save writes a zip archive, or before PyTorch 1.6 a pickle stream; this file starts like neither)` +
+        (st ? '; it looks like a safetensors file: read it with ck.io.loadSafetensors' : ''),
+    );
   }
   const zip = new ZipArchive(bytes, name);
   const pkls = [...zip.entries.keys()].filter((k) => /^[^/]+\/data\.pkl$/.test(k));
@@ -120,6 +124,11 @@ async function openTorchFile(source: ModelSource, what: string): Promise<TorchFi
   }
   const value = unpickle(await zip.read(zip.entries.get(pkls[0]!)!), `${name} (${pkls[0]})`);
 
+  return withStorages(name, value, (s) => readStorage(zip, root, s, name));
+}
+
+/** A TorchFile whose storages' bytes come from `bytesOf`. */
+function withStorages(name: string, root: PyValue, bytesOf: (s: StorageRef) => Promise<Uint8Array>): TorchFile {
   const tensors = (refs: TensorRef[]) => {
     // How many tensors still need each storage: its decoded array is dropped after the last.
     const uses = new Map<StorageRef, number>();
@@ -128,7 +137,7 @@ async function openTorchFile(source: ModelSource, what: string): Promise<TorchFi
     const storage = (s: StorageRef) => {
       let p = decoded.get(s);
       if (!p) {
-        p = readStorage(zip, root, s, name);
+        p = bytesOf(s).then((b) => decodeElements(b, s.kind, s.numel, `${name}: storage ${s.key}`));
         decoded.set(s, p);
       }
       return p;
@@ -143,10 +152,10 @@ async function openTorchFile(source: ModelSource, what: string): Promise<TorchFi
       return new Tensor(gather(data, ref, left <= 0), ref.shape);
     };
   };
-  return { name, root: value, tensors };
+  return { name, root, tensors };
 }
 
-async function readStorage(zip: ZipArchive, root: string, s: StorageRef, name: string): Promise<Float32Array | Int32Array> {
+async function readStorage(zip: ZipArchive, root: string, s: StorageRef, name: string): Promise<Uint8Array> {
   const entryName = `${root}data/${s.key}`;
   const entry = zip.entries.get(entryName);
   if (!entry) throw new ConvkitError(`${name}: storage ${s.key} has no entry ${entryName} in the archive`);
@@ -155,8 +164,7 @@ async function readStorage(zip: ZipArchive, root: string, s: StorageRef, name: s
   if (entry.size < need) {
     throw new ConvkitError(`${name}: storage ${s.key} declares ${s.numel} x ${s.kind} (${need} bytes), but ${entryName} holds ${entry.size}`);
   }
-  const bytes = await zip.read(entry);
-  return decodeElements(bytes, s.kind, s.numel, `${name}: storage ${s.key}`);
+  return zip.read(entry);
 }
 
 function checkView(ref: TensorRef, name: string): void {

@@ -59,7 +59,7 @@ const STORAGES: Readonly<Record<string, ElementKind>> = {
   LongStorage: 'i64', IntStorage: 'i32', ShortStorage: 'i16', CharStorage: 'i8', ByteStorage: 'u8', BoolStorage: 'bool',
 };
 
-const FUNCTIONS = ['collections.OrderedDict', 'torch._utils._rebuild_tensor_v2', 'torch._utils._rebuild_parameter'];
+const FUNCTIONS = ['collections.OrderedDict', 'torch._utils._rebuild_tensor_v2', 'torch._utils._rebuild_tensor', 'torch._utils._rebuild_parameter'];
 
 /** Every pickle opcode by byte, so that a refusal names the one it met. */
 const OPCODE_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
@@ -80,7 +80,25 @@ const OPCODE_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
 
 /** Unpickles `bytes`; `name` labels errors (the file and entry). */
 export function unpickle(bytes: Uint8Array, name: string): PyValue {
-  return new Unpickler(bytes, name).run();
+  return unpickleAt(bytes, 0, name, false).value;
+}
+
+export interface Unpickled {
+  value: PyValue;
+  /** The offset just past the STOP opcode. */
+  end: number;
+  /** The storages the persistent ids named, by key. */
+  storages: Map<string, StorageRef>;
+}
+
+/**
+ * Unpickles the pickle that starts at `start` (legacy files hold several in a row). With
+ * `legacy`, persistent ids carry a sixth element, the view metadata, which must be None.
+ */
+export function unpickleAt(bytes: Uint8Array, start: number, name: string, legacy: boolean): Unpickled {
+  const u = new Unpickler(bytes, name, start, legacy);
+  const value = u.run();
+  return { value, end: u.position, storages: u.storages };
 }
 
 class Unpickler {
@@ -88,7 +106,7 @@ class Unpickler {
   private stack: PyValue[] = [];
   private marks: number[] = [];
   private readonly memo = new Map<number, PyValue>();
-  private readonly storages = new Map<string, StorageRef>();
+  readonly storages = new Map<string, StorageRef>();
   private readonly view: DataView;
   private opStart = 0;
   private readonly utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -96,8 +114,15 @@ class Unpickler {
   constructor(
     private readonly b: Uint8Array,
     private readonly name: string,
+    start: number,
+    private readonly legacy: boolean,
   ) {
     this.view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    this.pos = start;
+  }
+
+  get position(): number {
+    return this.pos;
   }
 
   private fail(msg: string): never {
@@ -345,8 +370,10 @@ class Unpickler {
 
   private persistent(pid: PyValue): StorageRef {
     const items = pid instanceof PyTuple ? pid.items : null;
-    if (!items || items.length !== 5 || items[0] !== 'storage') {
-      return this.fail(`a persistent id is ${describe(pid)}, not ('storage', type, key, location, numel)`);
+    // Legacy files add view metadata, None since PyTorch 0.4 (storage views were removed).
+    const length = this.legacy ? 6 : 5;
+    if (!items || items.length !== length || items[0] !== 'storage' || (this.legacy && items[5] !== null)) {
+      return this.fail(`a persistent id is ${describe(pid)}, not ('storage', type, key, location, numel${this.legacy ? ', None' : ''})`);
     }
     const [, type, key, location, numel] = items;
     if (!(type instanceof PyGlobal) || type.storageKind === null) this.fail(`a persistent id names ${describe(type!)}, not a torch storage type`);
@@ -379,22 +406,29 @@ class Unpickler {
           this.fail('_rebuild_parameter called with arguments other than (tensor, requires_grad, hooks)');
         }
         return a[0] as TensorRef;
-      default: {
+      case 'torch._utils._rebuild_tensor':
+        // PyTorch 0.3's form, in old legacy files: (storage, storage_offset, size, stride).
+        if (a.length !== 4) this.fail(`_rebuild_tensor called with ${a.length} arguments, expected 4`);
+        return this.tensor([...a, false, new PyDict(true)]);
+      default:
         // _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
         if (a.length !== 6 && a.length !== 7) this.fail(`_rebuild_tensor_v2 called with ${a.length} arguments, expected 6`);
-        const [storage, offset, size, stride, requiresGrad, hooks] = a;
-        if (!(storage instanceof StorageRef)) return this.fail(`_rebuild_tensor_v2's storage is ${describe(storage!)}`);
-        if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) return this.fail(`_rebuild_tensor_v2's offset is ${describe(offset!)}`);
-        const shape = intTuple(size!);
-        const strides = intTuple(stride!);
-        if (!shape || !strides || shape.length !== strides.length) {
-          return this.fail(`_rebuild_tensor_v2's size ${describe(size!)} and stride ${describe(stride!)} are not tuples of non-negative integers of one length`);
-        }
-        if (typeof requiresGrad !== 'boolean') this.fail(`_rebuild_tensor_v2's requires_grad is ${describe(requiresGrad!)}`);
-        if (!(hooks instanceof PyDict) || hooks.entries.size) this.fail('_rebuild_tensor_v2 with backward hooks (code), which convkit refuses');
-        return new TensorRef(storage, offset, shape, strides);
-      }
+        return this.tensor(a);
     }
+  }
+
+  private tensor(a: readonly PyValue[]): TensorRef {
+    const [storage, offset, size, stride, requiresGrad, hooks] = a;
+    if (!(storage instanceof StorageRef)) return this.fail(`_rebuild_tensor_v2's storage is ${describe(storage!)}`);
+    if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) return this.fail(`_rebuild_tensor_v2's offset is ${describe(offset!)}`);
+    const shape = intTuple(size!);
+    const strides = intTuple(stride!);
+    if (!shape || !strides || shape.length !== strides.length) {
+      return this.fail(`_rebuild_tensor_v2's size ${describe(size!)} and stride ${describe(stride!)} are not tuples of non-negative integers of one length`);
+    }
+    if (typeof requiresGrad !== 'boolean') this.fail(`_rebuild_tensor_v2's requires_grad is ${describe(requiresGrad!)}`);
+    if (!(hooks instanceof PyDict) || hooks.entries.size) this.fail('_rebuild_tensor_v2 with backward hooks (code), which convkit refuses');
+    return new TensorRef(storage, offset, shape, strides);
   }
 }
 

@@ -107,3 +107,29 @@ export function torchFile(pickle: Uint8Array, storages: Record<string, Uint8Arra
 export function f32Bytes(values: number[]): Uint8Array {
   return new Uint8Array(new Float32Array(values).buffer);
 }
+
+/**
+ * A legacy-format file (torch.save before 1.6): magic, protocol version and sys_info pickles,
+ * the main pickle, the key list, then each storage as an 8-byte element count and its bytes.
+ */
+export function legacyFile(main: Uint8Array, storages: [string, number, Uint8Array][]): Uint8Array {
+  const magic = concat(P.proto(), [0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19], P.stop);
+  const version = concat(P.proto(), [0x4d, 0xe9, 0x03], P.stop);
+  const info = concat(P.proto(), P.emptyDict, P.str('little_endian'), P.true_, P.setitem, P.stop);
+  const keys = concat(P.proto(), ']', P.mark, ...storages.map(([k]) => P.str(k)), 'e', P.stop);
+  return concat(magic, version, info, main, keys, ...storages.flatMap(([, n, b]) => [le(n, 8), b]));
+}
+
+/** A legacy persistent id and `_rebuild_tensor` (PyTorch 0.3's 4-argument form) of a float storage. */
+export function legacyTensorPickle(key: string, numel: number, shape: number[], strides: number[]): Uint8Array {
+  return concat(
+    P.global('torch._utils', '_rebuild_tensor'),
+    P.mark,
+    P.mark, P.str('storage'), P.global('torch', 'FloatStorage'), P.str(key), P.str('cpu'), P.int(numel), P.none, P.tuple, P.persid,
+    P.int(0),
+    P.mark, ...shape.map(P.int), P.tuple,
+    P.mark, ...strides.map(P.int), P.tuple,
+    P.tuple,
+    P.reduce,
+  );
+}

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as ck from '../../../src/index.js';
-import { concat, f32Bytes, P, stateDictPickle, tensorPickle, torchFile, zipOf } from './craft.js';
+import { concat, f32Bytes, legacyFile, legacyTensorPickle, P, stateDictPickle, tensorPickle, torchFile, zipOf } from './craft.js';
 import { expectDict, expected, FIXTURES, fixtureBytes } from './fixtures.js';
 
 async function expectRefused(source: Uint8Array | string, ...patterns: RegExp[]): Promise<void> {
@@ -16,7 +16,7 @@ async function expectRefused(source: Uint8Array | string, ...patterns: RegExp[])
 }
 
 describe('loadTorch: files written by torch.save (PyTorch 1.13)', () => {
-  const readable = ['state_dict.pth', 'dtypes.pth', 'checkpoint_state_dict.pth', 'checkpoint_model.pth', 'state_dict_deflated.pth'];
+  const readable = ['state_dict.pth', 'dtypes.pth', 'checkpoint_state_dict.pth', 'checkpoint_model.pth', 'state_dict_deflated.pth', 'legacy.pth', 'dtypes_legacy.pth'];
   for (const name of readable) {
     it(`${name}: every tensor's shape and exact values, in the state dict's order`, async () => {
       const want = expected.files[name]!;
@@ -84,6 +84,30 @@ describe('loadTorch: files written by torch.save (PyTorch 1.13)', () => {
   });
 });
 
+describe('loadTorch: the legacy format (torch.save before 1.6)', () => {
+  const main = stateDictPickle([['w', legacyTensorPickle('7', 6, [2, 3], [1, 2])]]);
+  const data = f32Bytes([1, 2, 3, 4, 5, 6]);
+
+  it("PyTorch 0.3's _rebuild_tensor, with strides", async () => {
+    expect((await ck.io.loadTorch(legacyFile(main, [['7', 6, data]]))).get('w')!.toArray()).toEqual([[1, 3, 5], [2, 4, 6]]);
+  });
+
+  const cases: [string, () => Uint8Array, RegExp][] = [
+    ['a storage count that differs from the pickle', () => legacyFile(main, [['7', 5, data]]), /storage '7' holding 5 elements where the pickle declares 6/],
+    ['storage data cut short', () => legacyFile(main, [['7', 6, data.subarray(0, 20)]]), /running past the end .* \(truncated\)/],
+    ['a key the pickle never used', () => legacyFile(main, [['7', 6, data], ['8', 1, f32Bytes([0])]]), /storage '8' listed but never used/],
+    ['a storage missing from the key list', () => legacyFile(main, []), /storage '7' used by the pickle but missing from its key list/],
+    ['a persistent id without view metadata', () => legacyFile(stateDictPickle([['w', tensorPickle('7', 'FloatStorage', 6, 0, [6], [1])]]), [['7', 6, data]]), /not \('storage', type, key, location, numel, None\)/],
+    ['the fixture cut in its storages', () => { const f = fixtureBytes('legacy.pth'); return f.subarray(0, f.length - 10); }, /truncated/],
+    ['the fixture cut in its pickle', () => fixtureBytes('legacy.pth').subarray(0, 300), /truncated/],
+  ];
+  for (const [what, make, pattern] of cases) {
+    it(what, async () => {
+      await expectRefused(make(), pattern);
+    });
+  }
+});
+
 describe('loadTorch refuses, with a ConvkitError naming the problem', () => {
   it('pickles that would run code: os.system, builtins.eval, INST, STACK_GLOBAL', async () => {
     await expectRefused(join(FIXTURES, 'malicious_os_system.pth'), /global os\.system/, /never runs code/);
@@ -92,12 +116,11 @@ describe('loadTorch refuses, with a ConvkitError naming the problem', () => {
     await expectRefused(join(FIXTURES, 'malicious_stack_global.pth'), /opcode STACK_GLOBAL/);
   });
 
-  it('a whole pickled module, the legacy format, TorchScript and non-zip files', async () => {
+  it('a whole pickled module, TorchScript and files of other formats', async () => {
     await expectRefused(join(FIXTURES, 'whole_module.pth'), /global __main__\.TinyNet/, /save model\.state_dict\(\) instead/);
-    await expectRefused(join(FIXTURES, 'legacy.pth'), /legacy \(pre-1\.6\) format/);
     await expectRefused(zipOf([['m/constants.pkl', new Uint8Array(1)], ['m/code/m.py', new Uint8Array(1)]]), /TorchScript archive/);
     await expectRefused(new TextEncoder().encode('hello world'), /not a PyTorch \.pth\/\.pt file/);
-    await expectRefused(fixtureBytes('state_dict.safetensors'), /not a PyTorch \.pth\/\.pt file/);
+    await expectRefused(fixtureBytes('state_dict.safetensors'), /not a PyTorch \.pth\/\.pt file/, /read it with ck\.io\.loadSafetensors/);
   });
 
   const w = tensorPickle('0', 'FloatStorage', 4, 0, [2, 2], [2, 1]);

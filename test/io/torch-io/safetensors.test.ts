@@ -150,6 +150,10 @@ describe('safetensors: malformed files are ConvkitErrors that name the problem',
     });
   }
 
+  it('a .pth file gets a hint', () => {
+    expectConvkitError(() => ck.io.decodeSafetensors(fixtureBytes('state_dict.pth'), 'w.pth'), /read it with ck\.io\.loadTorch/);
+  });
+
   it('a missing file names the path', async () => {
     await expect(ck.io.loadSafetensors('/nonexistent/w.safetensors')).rejects.toThrow(/no such file/);
   });
