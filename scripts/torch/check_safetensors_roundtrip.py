@@ -14,6 +14,9 @@ node_modules; no build needed):
    reader (which checks the layout), loads it into the same architecture with
    load_state_dict(strict=True), and re-serializing that state dict in the reference layout
    gives convkit's bytes exactly.
+3. .pth -> convkit: torchvision's ResNet-18 and GoogLeNet (seeded, weights=None) saved by
+   torch.save in the zip format and in the legacy one are read by ck.io.loadTorch and written
+   back as safetensors; every tensor must equal PyTorch's bit for bit (num_batches_tracked as I64).
 Exits non-zero on the first difference.
 """
 import collections
@@ -70,7 +73,19 @@ def main():
         with open(src, "wb") as f:
             f.write(safetensors_ref.serialize(sd, metadata))
         vite_node = os.path.join(ROOT, "node_modules", ".bin", "vite-node")
-        subprocess.run([vite_node, os.path.join(HERE, "safetensors-roundtrip.ts"), src, back, model], cwd=ROOT, check=True)
+        import torchvision  # noqa: E402  (only this part needs it)
+        pth_args = []
+        pth_dicts = {}
+        for arch in ("resnet18", "googlenet"):
+            torch.manual_seed(0)
+            kw = {"aux_logits": False, "init_weights": True} if arch == "googlenet" else {}
+            arch_sd = getattr(torchvision.models, arch)(weights=None, **kw).state_dict()
+            for fmt in ("zip", "legacy"):
+                pth = os.path.join(tmp, "%s-%s.pth" % (arch, fmt))
+                torch.save(arch_sd, pth, _use_new_zipfile_serialization=(fmt == "zip"))
+                pth_dicts[pth] = arch_sd
+                pth_args += [pth, pth + ".safetensors"]
+        subprocess.run([vite_node, os.path.join(HERE, "safetensors-roundtrip.ts"), src, back, model] + pth_args, cwd=ROOT, check=True)
 
         with open(src, "rb") as f:
             src_bytes = f.read()
@@ -100,6 +115,16 @@ def main():
             fail("PyTorch's reference serialization of the loaded state dict differs from convkit's file")
         print("ok: convkit -> PyTorch, %d tensors loaded with strict=True, reference re-serialization identical (%d bytes)"
               % (len(tensors), len(model_bytes)))
+
+        for pth, want in pth_dicts.items():
+            with open(pth + ".safetensors", "rb") as f:
+                got, _ = safetensors_ref.deserialize(f.read())
+            if sorted(got) != sorted(want):
+                fail("%s: convkit read keys %s" % (pth, sorted(set(got) ^ set(want))))
+            for k, v in want.items():
+                if not same_bits(got[k], v):
+                    fail("%s: tensor %s differs" % (pth, k))
+            print("ok: %s read by ck.io.loadTorch, %d tensors bit for bit" % (os.path.basename(pth), len(want)))
 
 
 if __name__ == "__main__":

@@ -1,12 +1,13 @@
 /**
  * convkit's half of scripts/torch/check_safetensors_roundtrip.py (run by it through vite-node):
  *
- *   vite-node scripts/torch/safetensors-roundtrip.ts <in.safetensors> <out.safetensors> <model.safetensors>
+ *   vite-node scripts/torch/safetensors-roundtrip.ts <in.safetensors> <out.safetensors> <model.safetensors> [<in.pth> <out.safetensors>]...
  *
  * reads <in> (written by PyTorch in the reference layout) and writes its tensors and metadata
  * back to <out>; then writes a convkit model's state dict (Conv2d, BatchNorm2d, Linear with the
  * parameter names of the Python side's TinyNet, seeded, one training step of batch norm so the
- * buffers move) to <model>.
+ * buffers move) to <model>; then reads each further <in.pth> with ck.io.loadTorch and writes its
+ * tensors as safetensors to the <out> that follows it.
  */
 import * as ck from '../../src/index.js';
 
@@ -33,3 +34,9 @@ net.train();
 net.forward(ck.randn([2, 3, 4, 4], { seed: 3 }));
 await ck.io.saveSafetensors(net, modelFile, { metadata: { written_by: 'convkit' } });
 console.log(`convkit: read ${tensors.size} tensors, wrote ${output} and ${modelFile}`);
+const pairs = process.argv.slice(5);
+for (let i = 0; i + 1 < pairs.length; i += 2) {
+  const dict = await ck.io.loadTorch(pairs[i]!);
+  await ck.io.saveSafetensors(dict, pairs[i + 1]!);
+  console.log(`convkit: read ${dict.size} tensors from ${pairs[i]}, wrote ${pairs[i + 1]}`);
+}
