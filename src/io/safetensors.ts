@@ -93,7 +93,8 @@ export function decodeSafetensors(bytes: Uint8Array | ArrayBuffer, name = 'bytes
       if (typeof info !== 'object' || Array.isArray(info)) fail('__metadata__ must be an object of strings');
       for (const [k, v] of Object.entries(info as Record<string, unknown>)) {
         if (typeof v !== 'string') fail(`__metadata__.${k} must be a string, got ${JSON.stringify(v)}`);
-        metadata[k] = v as string;
+        // defineProperty: a key named __proto__ is data, not the object's prototype.
+        Object.defineProperty(metadata, k, { value: v, enumerable: true, writable: true, configurable: true });
       }
       continue;
     }

@@ -359,6 +359,7 @@ class Unpickler {
 
   private global(module: string, name: string): PyGlobal {
     const q = `${module}.${name}`;
+    if (q.length > 200) this.fail(`the pickle refers to a global whose name is ${q.length} characters long ('${q.slice(0, 60)}...'), which convkit refuses`);
     if (module === 'torch' && Object.hasOwn(STORAGES, name)) return new PyGlobal(q, STORAGES[name]!);
     if (FUNCTIONS.includes(q)) return new PyGlobal(q, null);
     return this.fail(

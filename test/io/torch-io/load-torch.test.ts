@@ -156,6 +156,7 @@ describe('loadTorch refuses, with a ConvkitError naming the problem', () => {
     ['a memo slot never set', () => torchFile(concat(P.proto(), P.get(3), P.stop)), /memo slot 3, which was never set/],
     ['a stack underflow', () => torchFile(concat(P.proto(), P.setitem, P.stop)), /pops from an empty stack/],
     ['a byte that is no opcode', () => torchFile(concat(P.proto(), [0xff], P.stop)), /byte 0xff is not a pickle opcode/],
+    ['a GLOBAL with a huge name', () => torchFile(concat(P.proto(), P.global('x'.repeat(5000), 'y'), P.stop)), /whose name is 5002 characters long/],
     ['LONG4', () => torchFile(concat(P.proto(), [0x8b, 0xff, 0xff, 0xff, 0x7f], P.stop)), /opcode LONG4/],
     ['pickle protocol 5', () => torchFile(concat(P.proto(5), P.none, P.stop)), /pickle protocol 5/],
     ['a persistent id that is not a storage', () => torchFile(concat(P.proto(), P.str('x'), P.persid, P.stop)), /persistent id is 'x'/],

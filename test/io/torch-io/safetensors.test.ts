@@ -150,6 +150,13 @@ describe('safetensors: malformed files are ConvkitErrors that name the problem',
     });
   }
 
+  it('keeps a metadata key named __proto__ as data', () => {
+    const bytes = fileOf(null, new Uint8Array(0), '{"__metadata__":{"__proto__":"x","a":"b"}}');
+    const { metadata } = ck.io.decodeSafetensors(bytes);
+    expect(Object.keys(metadata)).toEqual(['__proto__', 'a']);
+    expect(Object.getPrototypeOf(metadata)).toBe(Object.prototype);
+  });
+
   it('a .pth file gets a hint', () => {
     expectConvkitError(() => ck.io.decodeSafetensors(fixtureBytes('state_dict.pth'), 'w.pth'), /read it with ck\.io\.loadTorch/);
   });
