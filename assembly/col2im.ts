@@ -63,10 +63,15 @@ export function col2imPhaseTask(job: usize, t: i32, tid: i32): void {
   const rs = arg(job, C_RS);
   let tap = <usize>arg(job, C_COLS) + ((<usize>n * <usize>arg(job, C_IMGS) + <usize>(ch * kh * kw) * <usize>rs) << 2);
   const dx = <usize>arg(job, C_DX) + (<usize>((n * c + ch) * h * w) << 2);
-  const planes = scratch(job, tid);
-  const pp = ph * pw;
-  zeroFloats(planes, na * nb * pp);
-  for (let i = 0; i < kh; i++) {
+  // Kernel within the stride and no dilation gaps (1x1 stride s, patches): every pixel gets
+  // at most one tap, and the column matrix rows are the phase planes themselves (rs floats
+  // apart): nothing to add up, the interleave below reads them in place.
+  const inPlace = na == kh && nb == kw && ph == oh && pw == ow && (kh == 1 || dh == 1) && (kw == 1 || dw == 1);
+  const planes = inPlace ? tap : scratch(job, tid);
+  const pp = inPlace ? rs : ph * pw;
+  if (!inPlace) zeroFloats(planes, na * nb * pp);
+  const rowsToAdd = inPlace ? 0 : kh;
+  for (let i = 0; i < rowsToAdd; i++) {
     const ry = i * dh, a = ry % sh, u0 = ry / sh;
     for (let j = 0; j < kw; j++) {
       const rx = j * dw, b = rx % sw, v0 = rx / sw;

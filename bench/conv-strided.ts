@@ -40,6 +40,12 @@ const SHAPES: Shape[] = [
   S('odd 3x3s2 p0 96->160@9 b32', 32, 96, 160, 9, 3, 2, 0),
   S('odd 11x11s4 3->64@99 b4', 4, 3, 64, 99, 11, 4, 2),
   S('odd 7x7s2 3->32@61 b2', 2, 3, 32, 61, 7, 2, 3),
+  S('mobilenet stem 3x3s2 3->32@224 b4', 4, 3, 32, 224, 3, 2, 1),
+  S('few 3x3s2 16->24@57 b8', 8, 16, 24, 57, 3, 2, 1),
+  S('few 3x3s2 8->16@32 b64', 64, 8, 16, 32, 3, 2, 1),
+  S('few 3x3s2 32->32@32 b16', 16, 32, 32, 32, 3, 2, 1),
+  S('few 5x5s2 6->16@28 b64', 64, 6, 16, 28, 5, 2, 2),
+  S('few 3x3s2 24->32@113 b2', 2, 24, 32, 113, 3, 2, 1),
 ].filter((s) => !only || only.some((o) => s.name.includes(o)));
 
 function values(n: number, seed: number): Float32Array {

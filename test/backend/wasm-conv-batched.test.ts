@@ -38,6 +38,10 @@ const CASES: Case[] = [
   { name: '1x1 s4, width 3 outputs, batch 6', x: [6, 16, 11, 9], k: 36, kernel: [1, 1], stride: [4, 4] },
   { name: '3x3 s2 groups 2, batch 3', x: [3, 16, 11, 11], k: 72, kernel: [3, 3], stride: [2, 2], pad: [1, 1, 1, 1], groups: 2 },
   { name: '2x2 s2 patches, batch 3', x: [3, 6, 10, 14], k: 40, kernel: [2, 2], stride: [2, 2] },
+  { name: '2x2 s2 patches, odd 11x9, pad 1 (col2im in place), batch 2', x: [2, 5, 11, 9], k: 36, kernel: [2, 2], stride: [2, 2], pad: [1, 1, 1, 1] },
+  { name: '4x4 s4 patches, pad 3 left and top only, batch 2', x: [2, 3, 18, 15], k: 36, kernel: [4, 4], stride: [4, 4], pad: [3, 0, 3, 0] },
+  { name: '3x3 s2, few filters (8), batch 4', x: [4, 12, 13, 13], k: 8, kernel: [3, 3], stride: [2, 2], pad: [1, 1, 1, 1] },
+  { name: '7x7 s2 p3, few filters (16), column matrix past L2, batch 2', x: [2, 3, 61, 59], k: 16, kernel: [7, 7], stride: [2, 2], pad: [3, 3, 3, 3] },
   { name: '3x3 s1 unpadded, few input channels, batch 3', x: [3, 2, 9, 9], k: 36, kernel: [3, 3], stride: [1, 1] },
 ];
 

@@ -66,11 +66,21 @@ const SMALL_M = 32;
  * of packing B from the image element by element. Bytes of scratch that takes (+ 8 floats:
  * the kernel reads whole rows of 8).
  */
-function colsMode(d: Dims): boolean {
+function colsMode(d: Dims, attrs: Conv2DAttrs, pass: 'forward' | 'filter'): boolean {
+  if (d.kg > SMALL_M) return false;
   // Not for big images with many filters (RGB stems): their column matrix leaves the cache,
   // and measured 2x slower than packing straight from the image.
-  return d.kg <= SMALL_M && d.rows * d.ohw <= 1 << 20;
+  if (!strided(attrs)) return d.rows * d.ohw <= 1 << 20;
+  // Strided: the column matrix gathers every row element by element, where packing B from
+  // the phase planes (phase.ts) is contiguous loads (and SIMD transposes for the filter
+  // gradient). Only a forward column matrix that stays in L2 still pays for its pack-free
+  // reads; the filter gradient takes the planes whenever the batch's fit.
+  if (pass === 'forward') return d.rows * d.ohw <= COLS_L2;
+  return 4 * d.n * d.c * phaseGeo(attrs).perChannel > PHASE_BYTES && d.rows * d.ohw <= 1 << 20;
 }
+
+/** Floats of column matrix that stay in L2 (512 KB). */
+const COLS_L2 = 1 << 17;
 
 function colsBytes(d: Dims): number {
   return 4 * (d.rows * d.ohw + 8);
@@ -153,7 +163,7 @@ function forward(rt: WasmRuntime, x: number, w: number, ep: Epilogue, y: number,
     return;
   }
   const pw = pointwise(attrs, d);
-  const cols = !pw && colsMode(d);
+  const cols = !pw && colsMode(d, attrs, 'forward');
   if (!cols && strided(attrs) && d.c * phaseGeo(attrs).perChannel * 4 <= PHASE_BYTES) {
     if (batchApplies(d)) forwardBatched(rt, x, w, epilogueFlags(ep), ep.bias, ep.scale, y, d, attrs, geo(d, attrs));
     else forwardPhases(rt, x, w, ep, y, d, attrs);
@@ -372,7 +382,7 @@ export function conv2dBackpropFilter(x: KernelTensor, dy: KernelTensor, filterSh
   const pdw = rt.alloc(size * kParts);
   // dW_g = sum over images of dy_g x im2col(x_g)^T; with few filters the column matrix is
   // built per image in scratch (BMODE.colsT) rather than gathered element by element.
-  const cols = !pw && colsMode(d);
+  const cols = !pw && colsMode(d, attrs, 'filter');
   // Strided: B from the images' phase planes (phase.ts), all images' at once.
   const pg = phaseGeo(attrs);
   const phases = !cols && strided(attrs) && 4 * d.n * d.c * pg.perChannel <= PHASE_BYTES;

@@ -101,11 +101,12 @@ export function runCol2im(rt: WasmRuntime, pcols: number, pdx: number, images: n
   rt.arg(C2I.IMGS, imgs);
   rt.arg(C2I.RS, rs);
   geoArgs.forEach((v, i) => rt.arg(C2I.GEO + i, v));
-  // Through phase planes in scratch (SIMD row adds, assembly/col2im.ts) when they fit, and
-  // when taps overlap (1x1 stride s has nothing to add up: the plain scatter is faster).
+  // Through phase planes in scratch (SIMD row adds, assembly/col2im.ts) when they fit; where
+  // the column matrix is the phase planes (kernel within the stride) no scratch: it only
+  // interleaves them.
   const pg = phaseGeo(attrs);
-  const planeBytes = 4 * pg.perChannel;
-  const viaPhases = !pg.inPlace && planeBytes <= COL2IM_SCRATCH;
+  const planeBytes = pg.inPlace ? 0 : 4 * pg.perChannel;
+  const viaPhases = planeBytes <= COL2IM_SCRATCH;
   const work = images * c * g.kh * g.kw * g.oh * g.ow;
   rt.run(viaPhases ? KIND.col2imPhase : KIND.col2im, images * c, viaPhases ? planeBytes + 64 : 0, work >= 1 << 16);
 }
