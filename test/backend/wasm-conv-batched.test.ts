@@ -43,6 +43,7 @@ const CASES: Case[] = [
   { name: '3x3 s2, few filters (8), batch 4', x: [4, 12, 13, 13], k: 8, kernel: [3, 3], stride: [2, 2], pad: [1, 1, 1, 1] },
   { name: '7x7 s2 p3, few filters (16), column matrix past L2, batch 2', x: [2, 3, 61, 59], k: 16, kernel: [7, 7], stride: [2, 2], pad: [3, 3, 3, 3] },
   { name: '3x3 s1 unpadded, few input channels, batch 3', x: [3, 2, 9, 9], k: 36, kernel: [3, 3], stride: [1, 1] },
+  { name: '5x5 s1 unpadded, 2 -> 600 channels (input gradient by col2im), batch 3', x: [3, 2, 9, 9], k: 600, kernel: [5, 5], stride: [1, 1] },
 ];
 
 function operands(c: Case, seed: number) {
