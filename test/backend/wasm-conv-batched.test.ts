@@ -2,7 +2,7 @@
 // run over several images, assembly/pack-multi.ts; col2im with a row stride) and the SIMD
 // transposed phase packing of the filter gradient, against the js reference: each case with
 // the batched paths forced on and off, odd sizes, batch 1 to 9, padding 0..3, strides 2..4 and
-// non-square, outputs so narrow that panels span several rows and images, groups, chunked
+// non-square, 1x1 stride 1, outputs so narrow that panels span several rows and images, groups, chunked
 // batches and narrow GEMM tiles; threaded and single-threaded; and a finite-difference check.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/index.js';
@@ -42,6 +42,8 @@ const CASES: Case[] = [
   { name: '4x4 s4 patches, pad 3 left and top only, batch 2', x: [2, 3, 18, 15], k: 36, kernel: [4, 4], stride: [4, 4], pad: [3, 0, 3, 0] },
   { name: '3x3 s2, few filters (8), batch 4', x: [4, 12, 13, 13], k: 8, kernel: [3, 3], stride: [2, 2], pad: [1, 1, 1, 1] },
   { name: '7x7 s2 p3, few filters (16), column matrix past L2, batch 2', x: [2, 3, 61, 59], k: 16, kernel: [7, 7], stride: [2, 2], pad: [3, 3, 3, 3] },
+  { name: '1x1 s1 at 7x5, 40 filters (pointwise over the batch), batch 5', x: [5, 24, 7, 5], k: 40, kernel: [1, 1], stride: [1, 1] },
+  { name: '1x1 s1 groups 2 at 3x3, batch 4', x: [4, 16, 3, 3], k: 80, kernel: [1, 1], stride: [1, 1], groups: 2 },
   { name: '3x3 s1 unpadded, few input channels, batch 3', x: [3, 2, 9, 9], k: 36, kernel: [3, 3], stride: [1, 1] },
   { name: '5x5 s1 unpadded, 2 -> 600 channels (input gradient by col2im), batch 3', x: [3, 2, 9, 9], k: 600, kernel: [5, 5], stride: [1, 1] },
 ];

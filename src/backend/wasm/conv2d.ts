@@ -30,7 +30,7 @@ import { PHASE_BYTES, phaseGeo, runPhases } from './phase.js';
 import { depthwiseBackpropFilter, depthwiseBackpropInput, depthwiseConv2d } from './depthwise.js';
 import { dilatedBackpropFilter, dilatedBackpropInput, dilatedConv2d } from './dilated.js';
 import { transposedBackpropInput } from './transposed.js';
-import { batchApplies, forwardBatched, inputGradCols } from './strided.js';
+import { batchApplies, forwardBatched, forwardPointwiseBatched, inputGradCols } from './strided.js';
 
 interface Dims { n: number; c: number; h: number; w: number; k: number; g: number; cg: number; kg: number; rows: number; ohw: number }
 
@@ -167,6 +167,12 @@ function forward(rt: WasmRuntime, x: number, w: number, ep: Epilogue, y: number,
   if (!cols && strided(attrs) && d.c * phaseGeo(attrs).perChannel * 4 <= PHASE_BYTES) {
     if (batchApplies(d)) forwardBatched(rt, x, w, epilogueFlags(ep), ep.bias, ep.scale, y, d, attrs, geo(d, attrs));
     else forwardPhases(rt, x, w, ep, y, d, attrs);
+    return;
+  }
+  // 1x1 with many filters on small images: one GEMM over the batch as for strided ones (with
+  // few filters B is read in place per image, no packing to amortise).
+  if (pw && d.kg > SMALL_M && batchApplies(d)) {
+    forwardPointwiseBatched(rt, x, w, epilogueFlags(ep), bias, ep.scale, y, d);
     return;
   }
   runGemm(rt, gemmSpec({

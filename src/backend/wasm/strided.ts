@@ -85,6 +85,32 @@ export function forwardBatched(
   }
 }
 
+/**
+ * 1x1 stride-1 forward convolution (x read in place, row p of B = input channel p) as one
+ * GEMM per chunk of images, the same batching as forwardBatched without phase planes.
+ */
+export function forwardPointwiseBatched(
+  rt: WasmRuntime, x: number, w: number, flags: number, bias: number, scale: number, y: number, d: BatchDims,
+): void {
+  const chunk = Math.max(1, Math.min(d.n, Math.floor(stridedTuning.batchBytes / (4 * d.k * d.ohw))));
+  const wide = chunk > 1 ? rt.alloc(chunk * d.k * d.ohw) : 0;
+  for (let n0 = 0; n0 < d.n; n0 += chunk) {
+    const cnt = Math.min(chunk, d.n - n0);
+    const cols = cnt * d.ohw;
+    const out = y + 4 * n0 * d.k * d.ohw;
+    runGemm(rt, gemmSpec({
+      m: d.kg, n: cols, k: d.cg,
+      a: w, ars: d.cg, acs: 1,
+      bmode: BMODE.rowsN, b: x + 4 * n0 * d.c * d.ohw, brs: d.ohw, bcs: 1,
+      c: cnt > 1 ? wide : out, ldc: cols,
+      flags, bias, scale,
+      nb2: d.g, as2: d.kg * d.cg, bs2: d.cg * d.ohw, cs2: d.kg * cols, biass2: d.kg,
+      iohw: d.ohw, istride: d.c * d.ohw, maxTileN: stridedTuning.tileN,
+    }));
+    if (cnt > 1) runBatchCols(rt, wide, out, d.k, cnt, d.ohw, 0);
+  }
+}
+
 /** Per-thread scratch bytes of col2im's phase planes at most. */
 const COL2IM_SCRATCH = 4 << 20;
 
