@@ -30,7 +30,7 @@ import { PHASE_BYTES, phaseGeo, runPhases } from './phase.js';
 import { depthwiseBackpropFilter, depthwiseBackpropInput, depthwiseConv2d } from './depthwise.js';
 import { dilatedBackpropFilter, dilatedBackpropInput, dilatedConv2d } from './dilated.js';
 import { transposedBackpropInput } from './transposed.js';
-import { batchApplies, forwardBatched, forwardPointwiseBatched, inputGradCols } from './strided.js';
+import { batchApplies, forwardBatched, forwardPointwiseBatched, inputGradCols, inputGradPointwiseBatched } from './strided.js';
 
 interface Dims { n: number; c: number; h: number; w: number; k: number; g: number; cg: number; kg: number; rows: number; ohw: number }
 
@@ -165,13 +165,13 @@ function forward(rt: WasmRuntime, x: number, w: number, ep: Epilogue, y: number,
   const pw = pointwise(attrs, d);
   const cols = !pw && colsMode(d, attrs, 'forward');
   if (!cols && strided(attrs) && d.c * phaseGeo(attrs).perChannel * 4 <= PHASE_BYTES) {
-    if (batchApplies(d)) forwardBatched(rt, x, w, epilogueFlags(ep), ep.bias, ep.scale, y, d, attrs, geo(d, attrs));
+    if (batchApplies(d, d.rows)) forwardBatched(rt, x, w, epilogueFlags(ep), ep.bias, ep.scale, y, d, attrs, geo(d, attrs));
     else forwardPhases(rt, x, w, ep, y, d, attrs);
     return;
   }
   // 1x1 with many filters on small images: one GEMM over the batch as for strided ones (with
   // few filters B is read in place per image, no packing to amortise).
-  if (pw && d.kg > SMALL_M && batchApplies(d)) {
+  if (pw && d.kg > SMALL_M && batchApplies(d, d.rows)) {
     forwardPointwiseBatched(rt, x, w, epilogueFlags(ep), bias, ep.scale, y, d);
     return;
   }
@@ -292,6 +292,10 @@ export function conv2dBackpropInput(dy: KernelTensor, w: KernelTensor, inputShap
     // up), the GEMM reading W transposed: no flipped copy of the filters.
     const pw = rt.put(w.data);
     const pdx = rt.alloc(size);
+    if (d.cg > SMALL_M && batchApplies(d, d.kg)) {
+      inputGradPointwiseBatched(rt, pdy, pw, pdx, d);
+      return rt.read(pdx, size);
+    }
     runGemm(rt, gemmSpec({
       m: d.cg, n: d.ohw, k: d.kg,
       a: pw, ars: 1, acs: d.cg,

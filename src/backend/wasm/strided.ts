@@ -8,6 +8,7 @@
  *                    reordered into [images][K][ohw] (job kind 140)
  *   input gradient:  dcols [C*kh*kw][images*ohw] = W^T x dy (dy read in place over images),
  *                    then col2im with a row stride of images*ohw
+ *   1x1 stride 1:    the same over x (forward) or dy (input gradient) read in place
  * The filter gradient already sums over images inside one GEMM (k blocks spanning images).
  */
 import type { Conv2DAttrs } from '../kernels.js';
@@ -40,9 +41,13 @@ const BATCH_OHW = 144;
  * result; the input gradient's column matrix rows images*ohw apart, whose B blocks no longer
  * fit L2) measured even or slower (bench/conv-strided.ts, 196 and 289 pixels).
  */
-export function batchApplies(d: BatchDims): boolean {
+export function batchApplies(d: BatchDims, reorderDepth = 0): boolean {
   if (stridedTuning.batch !== 'auto') return stridedTuning.batch === 'on';
-  return d.n > 1 && d.ohw <= BATCH_OHW;
+  // Paths that reorder their result ([K][images*ohw] -> [images][K][ohw]) copy each output
+  // once more: next to a short reduction (reorderDepth, e.g. a 1x1 layer's 96 channels) that
+  // copy costs more than the per-image waste it saves, unless images are tiny (<= 64 pixels:
+  // 49 wastes 1/8 of its last panel and re-packs A per 49 columns).
+  return d.n > 1 && d.ohw <= BATCH_OHW && (reorderDepth === 0 || reorderDepth >= 256 || d.ohw <= 64);
 }
 
 /** [rows][images*ohw] at src -> [images][rows][ohw] at dst (dir 0), or the reverse (dir 1). */
@@ -92,22 +97,40 @@ export function forwardBatched(
 export function forwardPointwiseBatched(
   rt: WasmRuntime, x: number, w: number, flags: number, bias: number, scale: number, y: number, d: BatchDims,
 ): void {
-  const chunk = Math.max(1, Math.min(d.n, Math.floor(stridedTuning.batchBytes / (4 * d.k * d.ohw))));
-  const wide = chunk > 1 ? rt.alloc(chunk * d.k * d.ohw) : 0;
+  pointwiseBatched(rt, x, w, d.c, d.k, d.cg, d.kg, d.cg, 1, y, d, flags, bias, scale);
+}
+
+/**
+ * The 1x1 stride-1 input gradient dx_g = W_g^T dy_g over the batch (W read transposed in place).
+ */
+export function inputGradPointwiseBatched(rt: WasmRuntime, dy: number, w: number, dx: number, d: BatchDims): void {
+  pointwiseBatched(rt, dy, w, d.k, d.c, d.kg, d.cg, 1, d.cg, dx, d, 0, 0, 0);
+}
+
+/**
+ * out [n][cout][ohw] = A_g x in_g per group over the batch: in [n][cin][ohw] (cin / cout channels,
+ * cig / cog per group), A_g (cog x cig) at a + g*cog*cig with strides (ars, acs).
+ */
+function pointwiseBatched(
+  rt: WasmRuntime, inp: number, a: number, cin: number, cout: number, cig: number, cog: number, ars: number, acs: number,
+  out: number, d: BatchDims, flags: number, bias: number, scale: number,
+): void {
+  const chunk = Math.max(1, Math.min(d.n, Math.floor(stridedTuning.batchBytes / (4 * cout * d.ohw))));
+  const wide = chunk > 1 ? rt.alloc(chunk * cout * d.ohw) : 0;
   for (let n0 = 0; n0 < d.n; n0 += chunk) {
     const cnt = Math.min(chunk, d.n - n0);
     const cols = cnt * d.ohw;
-    const out = y + 4 * n0 * d.k * d.ohw;
+    const o = out + 4 * n0 * cout * d.ohw;
     runGemm(rt, gemmSpec({
-      m: d.kg, n: cols, k: d.cg,
-      a: w, ars: d.cg, acs: 1,
-      bmode: BMODE.rowsN, b: x + 4 * n0 * d.c * d.ohw, brs: d.ohw, bcs: 1,
-      c: cnt > 1 ? wide : out, ldc: cols,
+      m: cog, n: cols, k: cig,
+      a, ars, acs,
+      bmode: BMODE.rowsN, b: inp + 4 * n0 * cin * d.ohw, brs: d.ohw, bcs: 1,
+      c: cnt > 1 ? wide : o, ldc: cols,
       flags, bias, scale,
-      nb2: d.g, as2: d.kg * d.cg, bs2: d.cg * d.ohw, cs2: d.kg * cols, biass2: d.kg,
-      iohw: d.ohw, istride: d.c * d.ohw, maxTileN: stridedTuning.tileN,
+      nb2: d.g, as2: cog * cig, bs2: cig * d.ohw, cs2: cog * cols, biass2: cog,
+      iohw: d.ohw, istride: cin * d.ohw, maxTileN: stridedTuning.tileN,
     }));
-    if (cnt > 1) runBatchCols(rt, wide, out, d.k, cnt, d.ohw, 0);
+    if (cnt > 1) runBatchCols(rt, wide, o, cout, cnt, d.ohw, 0);
   }
 }
 
