@@ -6,6 +6,13 @@ import { arg, scratch } from './job';
 
 export const C_COLS = 0, C_DX = 1, C_NPLANES = 2; // planes = images * channels (per group run)
 export const C_GEO = 3; // c h w kh kw sh sw pt pl dh dw oh ow
+/**
+ * Layout of the column matrix: image n's channel ch starts at n*C_IMGS + ch*kh*kw*C_RS floats,
+ * each tap's row C_RS floats after the last: per image [c*kh*kw][oh*ow] (C_IMGS = c*kh*kw*oh*ow,
+ * C_RS = oh*ow), or one matrix over the batch [c*kh*kw][images*oh*ow] (C_IMGS = oh*ow,
+ * C_RS = images*oh*ow) as the batched GEMM writes it.
+ */
+export const C_IMGS = 16, C_RS = 17;
 
 export function col2imTask(job: usize, t: i32, tid: i32): void {
   const c = arg(job, C_GEO), h = arg(job, C_GEO + 1), w = arg(job, C_GEO + 2);
@@ -13,9 +20,9 @@ export function col2imTask(job: usize, t: i32, tid: i32): void {
   const pt = arg(job, C_GEO + 7), pl = arg(job, C_GEO + 8), dh = arg(job, C_GEO + 9), dw = arg(job, C_GEO + 10);
   const oh = arg(job, C_GEO + 11), ow = arg(job, C_GEO + 12);
   const n = t / c, ch = t - n * c;
-  const ohw = oh * ow;
-  // cols for image n: [c*kh*kw, oh*ow]; dx planes are [n][c][h][w] with c channels per image.
-  const cols = <usize>arg(job, C_COLS) + (<usize>((n * c + ch) * kh * kw) * <usize>ohw << 2);
+  const rs = arg(job, C_RS);
+  // dx planes are [n][c][h][w] with c channels per image.
+  const cols = <usize>arg(job, C_COLS) + ((<usize>n * <usize>arg(job, C_IMGS) + <usize>(ch * kh * kw) * <usize>rs) << 2);
   const dx = <usize>arg(job, C_DX) + (<usize>((n * c + ch) * h * w) << 2);
   zeroFloats(dx, h * w);
   let row = cols;
@@ -34,7 +41,7 @@ export function col2imTask(job: usize, t: i32, tid: i32): void {
           }
         }
       }
-      row += <usize>ohw << 2;
+      row += <usize>rs << 2;
     }
   }
 }
@@ -53,17 +60,24 @@ export function col2imPhaseTask(job: usize, t: i32, tid: i32): void {
   const na = min(sh, (kh - 1) * dh + 1), nb = min(sw, (kw - 1) * dw + 1);
   const ph = oh + (kh - 1) * dh / sh, pw = ow + (kw - 1) * dw / sw;
   const n = t / c, ch = t - n * c;
-  const ohw = oh * ow;
-  let row = <usize>arg(job, C_COLS) + (<usize>((n * c + ch) * kh * kw) * <usize>ohw << 2);
+  const rs = arg(job, C_RS);
+  let tap = <usize>arg(job, C_COLS) + ((<usize>n * <usize>arg(job, C_IMGS) + <usize>(ch * kh * kw) * <usize>rs) << 2);
   const dx = <usize>arg(job, C_DX) + (<usize>((n * c + ch) * h * w) << 2);
-  const planes = scratch(job, tid);
-  const pp = ph * pw;
-  zeroFloats(planes, na * nb * pp);
-  for (let i = 0; i < kh; i++) {
+  // Kernel within the stride and no dilation gaps (1x1 stride s, patches): every pixel gets
+  // at most one tap, and the column matrix rows are the phase planes themselves (rs floats
+  // apart): nothing to add up, the interleave below reads them in place.
+  const inPlace = na == kh && nb == kw && ph == oh && pw == ow && (kh == 1 || dh == 1) && (kw == 1 || dw == 1);
+  const planes = inPlace ? tap : scratch(job, tid);
+  const pp = inPlace ? rs : ph * pw;
+  if (!inPlace) zeroFloats(planes, na * nb * pp);
+  const rowsToAdd = inPlace ? 0 : kh;
+  for (let i = 0; i < rowsToAdd; i++) {
     const ry = i * dh, a = ry % sh, u0 = ry / sh;
     for (let j = 0; j < kw; j++) {
       const rx = j * dw, b = rx % sw, v0 = rx / sw;
       let dst = planes + (<usize>((a * nb + b) * pp + u0 * pw + v0) << 2);
+      let row = tap;
+      tap += <usize>rs << 2;
       for (let oy = 0; oy < oh; oy++) {
         let x = 0;
         for (; x + 4 <= ow; x += 4) {

@@ -15,7 +15,8 @@ import { arg, scratch } from './job';
 import { EP_BIAS_COL, EP_BIAS_ROW, EP_LOAD, EP_SCALE_ROW, MR, NR, kernel4x8 } from './kernel';
 import { Geo, packA, packB, packIm2col, packIm2colT } from './pack';
 import { im2colChannel } from './im2col';
-import { packPhase, packPhaseT } from './phase';
+import { packPhase, packPhaseT, phaseRowOffsets } from './phase';
+import { packMulti } from './pack-multi';
 
 export const KC: i32 = 256;
 export const MC: i32 = 64;
@@ -31,6 +32,7 @@ export const G_AS1 = 20, G_AS2 = 21, G_BS1 = 22, G_BS2 = 23, G_CS1 = 24, G_CS2 =
 export const G_KIMG = 27, G_ASK = 28, G_BSK = 29, G_KPARTS = 30, G_CSPART = 31;
 export const G_GEO = 32; // 13 slots: c h w kh kw sh sw pt pl dh dw oh ow
 export const G_SCALE = 45; // per-row multipliers (EP_SCALE_ROW), indexed as the bias
+export const G_IOHW = 46, G_ISTRIDE = 47; // columns per image and floats between images (BMODE_PHASE_N, BMODE_ROWS_N)
 
 export const BMODE_STRIDED = 0, BMODE_IM2COL = 1, BMODE_IM2COL_T = 2;
 /** Row-major B (column stride 1) read in place by the micro-kernel, never packed. */
@@ -41,6 +43,11 @@ export const BMODE_COLS = 4;
 export const BMODE_COLS_T = 5;
 /** Strided convolutions: B read from the image's phase planes (phase.ts), forward / transposed. */
 export const BMODE_PHASE = 6, BMODE_PHASE_T = 7;
+/**
+ * Columns over several images (pack-multi.ts): phase planes of a batch (the strided forward
+ * pass), or rows p*BRS of a [images][rows][ohw] tensor (dy, the strided input gradient).
+ */
+export const BMODE_PHASE_N = 8, BMODE_ROWS_N = 9;
 
 // Per-thread scratch layout (bytes).
 const S_TMP: usize = 0; // 128: partial tiles
@@ -122,6 +129,19 @@ export function gemmTask(job: usize, t: i32, tid: i32): void {
           else if (bm == BMODE_IM2COL) packIm2col(bImg, geo, pc, kc, jc, nc, pbg);
           else if (bm == BMODE_PHASE) packPhase(bImg, geo, pc, kc, jc, nc, pbg, s + S_OFF);
           else if (bm == BMODE_PHASE_T) packPhaseT(bImg, geo, pc, kc, jc, nc, pbg, s + S_OFF, kt);
+          else if (bm == BMODE_PHASE_N || bm == BMODE_ROWS_N) {
+            const off = s + S_OFF;
+            const iohw = arg(job, G_IOHW);
+            let ow = iohw, pw = iohw;
+            if (bm == BMODE_PHASE_N) {
+              ow = geo.ow;
+              pw = geo.ow + (geo.kw - 1) * geo.dw / geo.sw;
+              phaseRowOffsets(geo, pc, kc, off);
+            } else {
+              for (let p = 0; p < kc; p++) store<i32>(off + (<usize>p << 2), (pc + p) * rs);
+            }
+            packMulti(bImg, off, kc, jc, nc, N, iohw, ow, pw, arg(job, G_ISTRIDE), pbg, off + (<usize>KC << 2));
+          }
           else packIm2colT(bImg, geo, pc, kc, jc, nc, pbg, s + S_ITMP, kt);
         }
         const first = img == i0 && pc == 0;

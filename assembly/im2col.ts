@@ -24,7 +24,18 @@ export function im2colChannel(x: usize, g: Geo, row: usize): usize {
         if (lo > 0) zeroFloats(dst, lo);
         const src = x + (<usize>(y * W + x0) << 2);
         if (sw == 1) copyFloats(dst + (<usize>lo << 2), src + (<usize>lo << 2), hi - lo);
-        else for (let ox = lo; ox < hi; ox++) store<f32>(dst + (<usize>ox << 2), load<f32>(src + (<usize>(ox * sw) << 2)));
+        else {
+          let ox = lo;
+          if (sw == 2) {
+            // Four outputs from two loads (the even lanes); only while all eight loaded floats
+            // are in the row.
+            for (; ox + 4 <= hi && 2 * ox + 8 + x0 <= W; ox += 4) {
+              const p = src + (<usize>(2 * ox) << 2);
+              v128.store(dst + (<usize>ox << 2), v128.shuffle<f32>(v128.load(p), v128.load(p, 16), 0, 2, 4, 6));
+            }
+          }
+          for (; ox < hi; ox++) store<f32>(dst + (<usize>ox << 2), load<f32>(src + (<usize>(ox * sw) << 2)));
+        }
         if (hi < ow) zeroFloats(dst + (<usize>hi << 2), ow - hi);
       }
       row += <usize>(oh * ow) << 2;

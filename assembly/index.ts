@@ -35,6 +35,7 @@ import { adaptiveMaxPoolTask } from './adaptive-max-pool';
 import { lcFilterTask, lcForwardTask, lcInputTask } from './locally-connected';
 import { adamTask, sgdTask } from './optim';
 import { reluGradSumTask } from './relu-grad-sum';
+import { batchColsTask } from './pack-multi';
 
 export const KIND_GEMM = 1;
 export const KIND_COL2IM = 2;
@@ -108,6 +109,7 @@ export const KIND_ADAM = 92;
 export const KIND_DIL_SPLIT = 120;
 export const KIND_DIL_MERGE = 121;
 export const KIND_RELU_GRAD_SUM = 130;
+export const KIND_BATCH_COLS = 140;
 
 /** Bumped whenever a job layout changes; the loader refuses a kernels.wasm of another version. */
 export function abiVersion(): i32 {
@@ -197,6 +199,7 @@ function dispatch(job: usize, kind: i32, t: i32, tid: i32): void {
     case KIND_SGD: sgdTask(job, t); break;
     case KIND_ADAM: adamTask(job, t); break;
     case KIND_RELU_GRAD_SUM: reluGradSumTask(job, t); break;
+    case KIND_BATCH_COLS: batchColsTask(job, t); break;
     default: unreachable();
   }
 }

@@ -74,6 +74,14 @@ function phasePlane(src: usize, dst: usize, h: i32, w: i32, ph: i32, pw: i32, a:
   return ((c * na + a) * nb + b) * ph * pw + (ry / g.sh) * pw + rx / g.sw;
 }
 
+/** Offsets (floats) of im2col rows p0..p0+kc in one image's phase planes, kc ints at dst. */
+export function phaseRowOffsets(g: Geo, p0: i32, kc: i32, dst: usize): void {
+  const khw = g.kh * g.kw;
+  const na = min(g.sh, (g.kh - 1) * g.dh + 1), nb = min(g.sw, (g.kw - 1) * g.dw + 1);
+  const ph = g.oh + (g.kh - 1) * g.dh / g.sh, pw = g.ow + (g.kw - 1) * g.dw / g.sw;
+  for (let p = 0; p < kc; p++) store<i32>(dst + (<usize>p << 2), phaseOffset(g, p0 + p, khw, na, nb, ph, pw));
+}
+
 /**
  * B = im2col(x) read from the phase planes x of one image (and group): rows p0..p0+kc, cols
  * j0..j0+nc, as packIm2col. `tmp` holds KC + NR ints.
@@ -133,6 +141,17 @@ export function packPhase(x: usize, g: Geo, p0: i32, kc: i32, j0: i32, nc: i32, 
   }
 }
 
+/** The 4x4 block with rows a, b, c, d transposed: its columns at o, o + step, o + 2*step, o + 3*step (bytes). */
+// @ts-ignore: decorator
+@inline function transposeStore(o: usize, step: usize, a: v128, b: v128, c: v128, d: v128): void {
+  const t0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), t1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+  const t2 = v128.shuffle<f32>(c, d, 0, 4, 1, 5), t3 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
+  v128.store(o, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+  v128.store(o + step, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+  v128.store(o + 2 * step, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+  v128.store(o + 3 * step, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+}
+
 /**
  * B = im2col(x)^T from the phase planes (the filter gradient): row p = output pixel, column =
  * (channel, tap); rows p0..p0+kc, cols j0..j0+nc, as packIm2colT. `tmp` holds NR ints.
@@ -151,8 +170,22 @@ export function packPhaseT(x: usize, g: Geo, p0: i32, kc: i32, j0: i32, nc: i32,
     if (cols == NR) {
       const o0 = load<i32>(tmp), o1 = load<i32>(tmp, 4), o2 = load<i32>(tmp, 8), o3 = load<i32>(tmp, 12);
       const o4 = load<i32>(tmp, 16), o5 = load<i32>(tmp, 20), o6 = load<i32>(tmp, 24), o7 = load<i32>(tmp, 28);
-      for (let p = 0; p < kc; p++) {
+      const o0b = <usize>o0 << 2, o1b = <usize>o1 << 2, o2b = <usize>o2 << 2, o3b = <usize>o3 << 2;
+      const o4b = <usize>o4 << 2, o5b = <usize>o5 << 2, o6b = <usize>o6 << 2, o7b = <usize>o7 << 2;
+      for (let p = 0; p < kc;) {
         const s = x + (<usize>(oy * pw + ox) << 2);
+        if (p + 4 <= kc && ox + 4 <= g.ow) {
+          // Four output pixels of one row: each column's four values are contiguous in its
+          // plane, one vector load; two 4x4 transposes make them four k steps of the panel.
+          transposeStore(d, 32, v128.load(s + o0b), v128.load(s + o1b), v128.load(s + o2b), v128.load(s + o3b));
+          transposeStore(d + 16, 32, v128.load(s + o4b), v128.load(s + o5b), v128.load(s + o6b), v128.load(s + o7b));
+          d += NR << 4;
+          p += 4;
+          ox += 4;
+          if (ox == g.ow) { ox = 0; oy++; }
+          continue;
+        }
+        p++;
         store<f32>(d, load<f32>(s + (<usize>o0 << 2))); store<f32>(d, load<f32>(s + (<usize>o1 << 2)), 4);
         store<f32>(d, load<f32>(s + (<usize>o2 << 2)), 8); store<f32>(d, load<f32>(s + (<usize>o3 << 2)), 12);
         store<f32>(d, load<f32>(s + (<usize>o4 << 2)), 16); store<f32>(d, load<f32>(s + (<usize>o5 << 2)), 20);

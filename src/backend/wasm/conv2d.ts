@@ -10,7 +10,9 @@
  *   forward:          y_g = W_g [kg, cg*kh*kw] x im2col(x_g)         (1x1 stride 1: x_g itself)
  *   input gradient:   stride 1 -> a forward convolution of dy with the flipped, transposed
  *                     filters (so it gets Winograd too); 1x1 stride 1 -> W_g^T dy_g straight
- *                     into dx; otherwise dcols = W_g^T dy_g, col2im
+ *                     into dx; otherwise dcols = W_g^T dy_g, col2im (strided.ts)
+ * Strided convolutions with few output pixels per image run the forward pass and the input
+ * gradient as one GEMM over the batch (strided.ts).
  *   filter gradient:  dW_g = sum over images of dy_g x im2col(x_g)^T; 3x3 and 5x5 stride 1 by
  *                     Winograd where its cost model says so (winograd-grad.ts, gradPlan)
  * Inputs the fast path does not cover go to the js reference, which also words the errors.
@@ -18,7 +20,7 @@
 import type { Conv2DAttrs, KernelTensor } from '../kernels.js';
 import { roundUp } from './args.js';
 import { conv2d as jsConv2d, conv2dBackpropFilter as jsFilter, conv2dBackpropInput as jsInput } from '../js/conv2d.js';
-import { BMODE, C2I, DC, EP, FL, KIND } from './job-layout.js';
+import { BMODE, DC, EP, FL, KIND } from './job-layout.js';
 import { gemmSpec, PARALLEL_MACS, runGemm, sumParts, type ConvGeo } from './gemm.js';
 import { runtime } from './instance.js';
 import type { WasmRuntime } from './runtime.js';
@@ -28,6 +30,7 @@ import { PHASE_BYTES, phaseGeo, runPhases } from './phase.js';
 import { depthwiseBackpropFilter, depthwiseBackpropInput, depthwiseConv2d } from './depthwise.js';
 import { dilatedBackpropFilter, dilatedBackpropInput, dilatedConv2d } from './dilated.js';
 import { transposedBackpropInput } from './transposed.js';
+import { batchApplies, forwardBatched, forwardPointwiseBatched, inputGradCols, inputGradPointwiseBatched } from './strided.js';
 
 interface Dims { n: number; c: number; h: number; w: number; k: number; g: number; cg: number; kg: number; rows: number; ohw: number }
 
@@ -63,11 +66,21 @@ const SMALL_M = 32;
  * of packing B from the image element by element. Bytes of scratch that takes (+ 8 floats:
  * the kernel reads whole rows of 8).
  */
-function colsMode(d: Dims): boolean {
+function colsMode(d: Dims, attrs: Conv2DAttrs, pass: 'forward' | 'filter'): boolean {
+  if (d.kg > SMALL_M) return false;
   // Not for big images with many filters (RGB stems): their column matrix leaves the cache,
   // and measured 2x slower than packing straight from the image.
-  return d.kg <= SMALL_M && d.rows * d.ohw <= 1 << 20;
+  if (!strided(attrs)) return d.rows * d.ohw <= 1 << 20;
+  // Strided: the column matrix gathers every row element by element, where packing B from
+  // the phase planes (phase.ts) is contiguous loads (and SIMD transposes for the filter
+  // gradient). Only a forward column matrix that stays in L2 still pays for its pack-free
+  // reads; the filter gradient takes the planes whenever the batch's fit.
+  if (pass === 'forward') return d.rows * d.ohw <= COLS_L2;
+  return 4 * d.n * d.c * phaseGeo(attrs).perChannel > PHASE_BYTES && d.rows * d.ohw <= 1 << 20;
 }
+
+/** Floats of column matrix that stay in L2 (512 KB). */
+const COLS_L2 = 1 << 17;
 
 function colsBytes(d: Dims): number {
   return 4 * (d.rows * d.ohw + 8);
@@ -150,9 +163,16 @@ function forward(rt: WasmRuntime, x: number, w: number, ep: Epilogue, y: number,
     return;
   }
   const pw = pointwise(attrs, d);
-  const cols = !pw && colsMode(d);
+  const cols = !pw && colsMode(d, attrs, 'forward');
   if (!cols && strided(attrs) && d.c * phaseGeo(attrs).perChannel * 4 <= PHASE_BYTES) {
-    forwardPhases(rt, x, w, ep, y, d, attrs);
+    if (batchApplies(d, d.rows)) forwardBatched(rt, x, w, epilogueFlags(ep), ep.bias, ep.scale, y, d, attrs, geo(d, attrs));
+    else forwardPhases(rt, x, w, ep, y, d, attrs);
+    return;
+  }
+  // 1x1 with many filters on small images: one GEMM over the batch as for strided ones (with
+  // few filters B is read in place per image, no packing to amortise).
+  if (pw && d.kg > SMALL_M && batchApplies(d, d.rows)) {
+    forwardPointwiseBatched(rt, x, w, epilogueFlags(ep), bias, ep.scale, y, d);
     return;
   }
   runGemm(rt, gemmSpec({
@@ -243,9 +263,6 @@ function flipFilters(rt: WasmRuntime, w: Float32Array, d: Dims, kh: number, kw: 
   return dst;
 }
 
-/** Per-thread scratch bytes of col2im's phase planes at most. */
-const COL2IM_SCRATCH = 4 << 20;
-
 export function conv2dBackpropInput(dy: KernelTensor, w: KernelTensor, inputShape: readonly number[], attrs: Conv2DAttrs): Float32Array {
   const direct = depthwiseBackpropInput(dy, w, inputShape, attrs) ?? dilatedBackpropInput(dy, w, inputShape, attrs, forward) ??
     transposedBackpropInput(dy, w, inputShape, attrs, forward);
@@ -275,6 +292,10 @@ export function conv2dBackpropInput(dy: KernelTensor, w: KernelTensor, inputShap
     // up), the GEMM reading W transposed: no flipped copy of the filters.
     const pw = rt.put(w.data);
     const pdx = rt.alloc(size);
+    if (d.cg > SMALL_M && batchApplies(d, d.kg)) {
+      inputGradPointwiseBatched(rt, pdy, pw, pdx, d);
+      return rt.read(pdx, size);
+    }
     runGemm(rt, gemmSpec({
       m: d.cg, n: d.ohw, k: d.kg,
       a: pw, ars: 1, acs: d.cg,
@@ -295,35 +316,10 @@ export function conv2dBackpropInput(dy: KernelTensor, w: KernelTensor, inputShap
     forward(rt, pdy, pw, { bias: 0, scale: 0, relu: false }, pdx, fd, flipped);
     return rt.read(pdx, size);
   }
+  // Strided (and the rest): dcols = W^T dy and col2im (strided.ts).
   const pw = rt.put(w.data);
   const pdx = rt.alloc(size);
-  // Strided: columns for a chunk of images at a time (bounded memory), then col2im.
-  const colsPerImage = d.c * kh * kw * d.ohw;
-  const chunk = Math.max(1, Math.min(d.n, Math.floor((64 << 20) / 4 / colsPerImage)));
-  const pcols = rt.alloc(chunk * colsPerImage);
-  const g = geo(d, attrs);
-  for (let n0 = 0; n0 < d.n; n0 += chunk) {
-    const cnt = Math.min(chunk, d.n - n0);
-    runGemm(rt, gemmSpec({
-      m: d.rows, n: d.ohw, k: d.kg,
-      a: pw, ars: 1, acs: d.rows,
-      b: pdy + 4 * n0 * d.k * d.ohw, brs: d.ohw, bcs: 1,
-      c: pcols, ldc: d.ohw,
-      nb1: cnt, nb2: d.g, as1: 0, as2: d.kg * d.rows,
-      bs1: d.k * d.ohw, bs2: d.kg * d.ohw, cs1: d.c * kh * kw * d.ohw, cs2: d.rows * d.ohw,
-    }));
-    const geoArgs = [d.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, g.oh, g.ow];
-    rt.arg(C2I.COLS, pcols);
-    rt.arg(C2I.DX, pdx + 4 * n0 * d.c * d.h * d.w);
-    rt.arg(C2I.NPLANES, cnt * d.c);
-    geoArgs.forEach((v, i) => rt.arg(C2I.GEO + i, v));
-    // Through phase planes in scratch (SIMD row adds, assembly/col2im.ts) when they fit, and
-    // when taps overlap (1x1 stride s has nothing to add up: the plain scatter is faster).
-    const pg = phaseGeo(attrs);
-    const planeBytes = 4 * pg.perChannel;
-    const viaPhases = !pg.inPlace && planeBytes <= COL2IM_SCRATCH;
-    rt.run(viaPhases ? KIND.col2imPhase : KIND.col2im, cnt * d.c, viaPhases ? planeBytes + 64 : 0, cnt * colsPerImage >= 1 << 16);
-  }
+  inputGradCols(rt, pw, pdy, pdx, d, attrs, geo(d, attrs));
   return rt.read(pdx, size);
 }
 
@@ -396,7 +392,7 @@ export function conv2dBackpropFilter(x: KernelTensor, dy: KernelTensor, filterSh
   const pdw = rt.alloc(size * kParts);
   // dW_g = sum over images of dy_g x im2col(x_g)^T; with few filters the column matrix is
   // built per image in scratch (BMODE.colsT) rather than gathered element by element.
-  const cols = !pw && colsMode(d);
+  const cols = !pw && colsMode(d, attrs, 'filter');
   // Strided: B from the images' phase planes (phase.ts), all images' at once.
   const pg = phaseGeo(attrs);
   const phases = !cols && strided(attrs) && 4 * d.n * d.c * pg.perChannel <= PHASE_BYTES;

@@ -34,12 +34,16 @@ export interface GemmSpec {
   geo?: ConvGeo;
   /** Per-thread scratch beyond the packing buffers (the column matrix of BMODE.cols), bytes. */
   extraScratch: number;
+  /** BMODE.phaseN / rowsN: B's columns per image, and floats between images' B. */
+  iohw: number; istride: number;
+  /** Columns per task at most (0: no limit): keeps a B block of a very wide N in cache. */
+  maxTileN: number;
 }
 
 export function gemmSpec(s: Partial<GemmSpec> & Pick<GemmSpec, 'm' | 'n' | 'k' | 'a' | 'ars' | 'acs' | 'b' | 'brs' | 'bcs' | 'c' | 'ldc'>): GemmSpec {
   return {
     bmode: BMODE.strided, flags: 0, bias: 0, scale: 0, nb1: 1, nb2: 1,
-    as1: 0, as2: 0, bs1: 0, bs2: 0, cs1: 0, cs2: 0, biass2: 0, kImages: 1, ask: 0, bsk: 0, extraScratch: 0,
+    as1: 0, as2: 0, bs1: 0, bs2: 0, cs1: 0, cs2: 0, biass2: 0, kImages: 1, ask: 0, bsk: 0, extraScratch: 0, iohw: 0, istride: 0, maxTileN: 0,
     ...s,
   };
 }
@@ -91,6 +95,7 @@ export function runGemm(rt: WasmRuntime, s: GemmSpec, kParts = 1, cspart = 0): v
       }
     }
   }
+  if (s.maxTileN > 0) tilesN = Math.max(tilesN, ceilDiv(s.n, s.maxTileN));
   const tileN = roundUp(ceilDiv(s.n, tilesN), NR);
   const tileM = roundUp(ceilDiv(s.m, tilesM), MR);
   tilesN = ceilDiv(s.n, tileN);
@@ -99,7 +104,7 @@ export function runGemm(rt: WasmRuntime, s: GemmSpec, kParts = 1, cspart = 0): v
     M: s.m, N: s.n, K: s.k, A: s.a, ARS: s.ars, ACS: s.acs, BMODE: s.bmode, B: s.b, BRS: s.brs, BCS: s.bcs, C: s.c, LDC: s.ldc,
     FLAGS: s.flags, BIAS: s.bias, TILEM: tileM, TILEN: tileN, TILESM: tilesM, TILESN: tilesN, NB2: s.nb2, NBATCH: s.nb1 * s.nb2,
     AS1: s.as1, AS2: s.as2, BS1: s.bs1, BS2: s.bs2, CS1: s.cs1, CS2: s.cs2, BIASS2: s.biass2, KIMG: s.kImages, ASK: s.ask, BSK: s.bsk,
-    KPARTS: kParts, CSPART: cspart, SCALE: s.scale,
+    KPARTS: kParts, CSPART: cspart, SCALE: s.scale, IOHW: s.iohw, ISTRIDE: s.istride,
   });
   const g = s.geo;
   if (g) [g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, g.oh, g.ow].forEach((x, i) => rt.arg(G.GEO + i, x));

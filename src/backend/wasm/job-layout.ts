@@ -18,7 +18,8 @@ export const KIND = { gemm: 1, col2im: 2, winograd: 3, winogradFilter: 4, elemen
   winogradDenseInput: 100, winogradDense: 101,
   sgd: 91, adam: 92,
   dilSplit: 120, dilMerge: 121,
-  reluGradSum: 130 } as const;
+  reluGradSum: 130,
+  batchCols: 140 } as const;
 
 /** Header words of the job block (assembly/job.ts). */
 export const JOB = { gen: 0, next: 1, fin: 2, ntasks: 3, kind: 4, ready: 5, exit: 6, scratch: 7, sstride: 8, dead: 9, join: 10, args: 16 } as const;
@@ -35,9 +36,11 @@ export const G = {
   NB2: 18, NBATCH: 19,
   AS1: 20, AS2: 21, BS1: 22, BS2: 23, CS1: 24, CS2: 25, BIASS2: 26,
   KIMG: 27, ASK: 28, BSK: 29, KPARTS: 30, CSPART: 31,
-  GEO: 32, SCALE: 45,
+  GEO: 32, SCALE: 45, IOHW: 46, ISTRIDE: 47,
 } as const;
-export const BMODE = { strided: 0, im2col: 1, im2colT: 2, direct: 3, cols: 4, colsT: 5, phase: 6, phaseT: 7 } as const;
+export const BMODE = { strided: 0, im2col: 1, im2colT: 2, direct: 3, cols: 4, colsT: 5, phase: 6, phaseT: 7, phaseN: 8, rowsN: 9 } as const;
+/** assembly/pack-multi.ts: [rows][images*ohw] <-> [images][rows][ohw] (DIR 0: to images) */
+export const BC = { SRC: 0, DST: 1, ROWS: 2, IMAGES: 3, OHW: 4, DIR: 5, ROWB: 6 } as const;
 
 /** assembly/phase.ts: the phase planes of strided convolutions */
 export const PS = { X: 0, P: 1, H: 2, W: 3, SH: 4, SW: 5, PT: 6, PL: 7, NA: 8, NB: 9, PH: 10, PW: 11 } as const;
@@ -63,7 +66,7 @@ export const DWC = {
 } as const;
 
 /** assembly/col2im.ts */
-export const C2I = { COLS: 0, DX: 1, NPLANES: 2, GEO: 3 } as const;
+export const C2I = { COLS: 0, DX: 1, NPLANES: 2, GEO: 3, IMGS: 16, RS: 17 } as const;
 
 /** assembly/winograd.ts */
 export const W = {
