@@ -5,3 +5,12 @@ export { serializeModel, deserializeModel, type ModelMetadata, type LoadedModel 
 export { writeContainer, readContainer, type ContainerContents, type StoredArray } from './container.js';
 export { loadOnnx, loadOnnxBytes, readOnnxTensor, OnnxModel, supportedOperators as onnxOperators, type LoadOnnxOptions } from './onnx/index.js';
 export { exportOnnx, saveOnnx, registerOnnxConverter, type ExportOnnxOptions } from './onnx/export/index.js';
+export {
+  loadSafetensors,
+  decodeSafetensors,
+  encodeSafetensors,
+  saveSafetensors,
+  type SafetensorsFile,
+  type SafetensorsWriteOptions,
+  type TensorDict,
+} from './safetensors.js';
