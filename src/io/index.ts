@@ -14,3 +14,4 @@ export {
   type SafetensorsWriteOptions,
   type TensorDict,
 } from './safetensors.js';
+export { loadTorch, loadTorchCheckpoint, type LoadTorchOptions, type TorchValue } from './torch/load-torch.js';
