@@ -1,5 +1,6 @@
-import { readBytes } from '../io/files.js';
-import { decodeSafetensors } from '../io/safetensors.js';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { loadSafetensors } from '../io/safetensors.js';
+import { loadTorch } from '../io/torch/load-torch.js';
 import type { ModelMetadata } from '../io/model-file.js';
 import { IMAGENET_CLASSES, IMAGENET_MEAN, IMAGENET_STD } from '../data/imagenet.js';
 import { createModel } from '../models/index.js';
@@ -25,19 +26,21 @@ export function torchvisionZooName(name: string): string {
   return zooName;
 }
 
-/** A state dict file's tensors: safetensors by its header, else a PyTorch zip (.pth / .pt). */
+/** A state dict file's tensors: a PyTorch zip (.pth / .pt) by its signature, else safetensors. */
 export async function readStateDictFile(file: string): Promise<Map<string, Tensor>> {
-  const bytes = await readBytes(file);
-  const zip = bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
-  if (zip) {
-    // The restricted .pth reader comes with the io/torch module.
-    const io = (await import('../io/index.js')) as Record<string, unknown>;
-    const loadTorch = io['loadTorch'] as ((b: Uint8Array) => Promise<Map<string, Tensor>>) | undefined;
-    if (!loadTorch) throw new ConvkitError(`${file}: reading PyTorch .pth files is not available in this build; convert it to .safetensors`);
-    return loadTorch(bytes);
+  const head = new Uint8Array(16);
+  let n: number;
+  try {
+    const fd = openSync(file, 'r');
+    n = readSync(fd, head, 0, 16, 0);
+    closeSync(fd);
+  } catch (e) {
+    throw new ConvkitError(`--weights ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  if (file.toLowerCase().endsWith('.safetensors') || (bytes.length > 9 && bytes[8] === 0x7b)) return decodeSafetensors(bytes, file).tensors;
-  throw new ConvkitError(`${file}: neither a PyTorch state dict (.pth / .pt, a zip file) nor a .safetensors file`);
+  if (n >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) return loadTorch(file);
+  // safetensors: an 8-byte header length, then the JSON header.
+  if (file.toLowerCase().endsWith('.safetensors') || (n > 8 && head[8] === 0x7b)) return (await loadSafetensors(file)).tensors;
+  throw new ConvkitError(`--weights ${file}: neither a PyTorch state dict (.pth / .pt, a zip file) nor a .safetensors file`);
 }
 
 export async function loadTorchvisionModel(name: string, weights: string): Promise<LoadedModelArg> {

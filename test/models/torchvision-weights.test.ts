@@ -39,19 +39,28 @@ function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe('PyTorch weights of small nets give PyTorch outputs', () => {
-  it.each(NETS)('%s (.safetensors)', async (name, make, opts) => {
+  const cases = NETS.flatMap(([name, make, opts]) => (['safetensors', 'pth'] as const).map((ext) => [name, ext, make, opts] as const));
+  it.each(cases)('%s (.%s)', async (name, ext, make, opts) => {
     const expected = JSON.parse(readFileSync(new URL(`${name}.json`, DIR), 'utf8')) as Expected;
-    const file = await ck.io.loadSafetensors(new Uint8Array(readFileSync(new URL(`${name}.safetensors`, DIR))));
-    expect(file.metadata['fixture']).toBe(name);
+    const bytes = new Uint8Array(readFileSync(new URL(`${name}.${ext}`, DIR)));
+    let tensors: Map<string, ck.Tensor>;
+    if (ext === 'safetensors') {
+      const file = await ck.io.loadSafetensors(bytes);
+      expect(file.metadata['fixture']).toBe(name);
+      tensors = file.tensors;
+    } else {
+      tensors = await ck.io.loadTorch(bytes);
+    }
     const model = make().eval();
-    const fresh = ck.noGrad(() => model.forward(new ck.Tensor(Float32Array.from(expected.input.data), expected.input.shape))).dataSync();
-    model.loadStateDict(file.tensors, opts);
-    const y = ck.noGrad(() => model.forward(new ck.Tensor(Float32Array.from(expected.input.data), expected.input.shape)));
+    const x = new ck.Tensor(Float32Array.from(expected.input.data), expected.input.shape);
+    const fresh = ck.noGrad(() => model.forward(x)).dataSync();
+    model.loadStateDict(tensors, opts);
+    const y = ck.noGrad(() => model.forward(x));
     expect(y.shape).toEqual(expected.output.shape);
     expect(relErr(y.dataSync(), expected.output.data)).toBeLessThan(1e-5);
     // Not trivially so: the freshly initialized model is far off.
     expect(relErr(fresh, expected.output.data)).toBeGreaterThan(1e-2);
     const nbt = [...model.stateDict()].find(([k]) => k.endsWith('num_batches_tracked'));
-    if (nbt) expect(nbt[1].item()).toBe(file.tensors.get(nbt[0])!.item());
+    if (nbt) expect(nbt[1].item()).toBe(tensors.get(nbt[0])!.item());
   });
 });
