@@ -8,8 +8,9 @@ import { resizeBuffer } from './image/resize.js';
 
 export { IMAGENET_CLASSES } from './imagenet-classes.js';
 
-/** torchvision's ImageNet statistics (of [0, 1] RGB pixels), which its pretrained models expect. */
+/** torchvision's ImageNet per-channel mean (of [0, 1] RGB pixels), which its pretrained models expect. */
 export const IMAGENET_MEAN: readonly number[] = [0.485, 0.456, 0.406];
+/** torchvision's ImageNet per-channel standard deviation (of [0, 1] RGB pixels). */
 export const IMAGENET_STD: readonly number[] = [0.229, 0.224, 0.225];
 
 /** Options of `imagenetPreprocess`; the defaults are torchvision's evaluation transform. */
@@ -18,7 +19,9 @@ export interface ImagenetPreprocessOptions {
   resize?: number;
   /** Then the centred square of this side is kept (default 224). */
   crop?: number;
+  /** Per-channel mean subtracted last (default IMAGENET_MEAN). */
   mean?: readonly number[];
+  /** Per-channel standard deviation divided by (default IMAGENET_STD). */
   std?: readonly number[];
 }
 
