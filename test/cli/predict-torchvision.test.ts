@@ -1,8 +1,10 @@
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
 import { decodeImageFile } from '../../src/data/image/decode.js';
+import { readStateDictFile } from '../../src/cli/torchvision-weights.js';
 import { ensureBuilt, jsonLines, removeDir, runCli, tempDir } from './cli-helpers.js';
 
 /**
@@ -57,4 +59,17 @@ describe('convkit predict with torchvision weights', { timeout: 120_000 }, () =>
     expect(wrong.code).not.toBe(0);
     expect(wrong.stderr).toMatch(/resnet18.safetensors does not fit --model resnet34: .*missing keys: layer1.2.conv1.weight/);
   });
+
+  it('reads .pth by its zip signature and .safetensors by its header, whatever the extension', async () => {
+    const fixture = (f: string) => fileURLToPath(new URL(`../fixtures/torchvision/${f}`, import.meta.url));
+    const pth = await readStateDictFile(fixture('bn-net.pth'));
+    const st = await readStateDictFile(fixture('bn-net.safetensors'));
+    expect([...pth.keys()]).toEqual(['0.weight', '0.bias', '1.weight', '1.bias', '1.running_mean', '1.running_var', '1.num_batches_tracked', '5.weight', '5.bias']);
+    expect([...st.keys()].sort()).toEqual([...pth.keys()].sort());
+    expect(st.get('5.weight')!.dataSync()).toEqual(pth.get('5.weight')!.dataSync());
+    await expect(readStateDictFile(fixture('bn-net.json'))).rejects.toThrow(/neither a PyTorch state dict/);
+    await expect(readStateDictFile(join(root, 'nope.pth'))).rejects.toThrow(/cannot read it \(ENOENT\)/);
+    await expect(readStateDictFile(join(root, 'nope.pth'))).rejects.toBeInstanceOf(ck.ConvkitError);
+  });
 });
+
