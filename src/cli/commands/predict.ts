@@ -55,7 +55,8 @@ export function registerPredict(program: Command): void {
         'channels (grayscale or RGB), center-cropped to its aspect ratio, resized to its size, then normalized.\n' +
         '<model> is a .convkit model or checkpoint or an .onnx file.\n' +
         'Or torchvision weights: convkit predict --model resnet18 --weights resnet18.pth cat.jpg (the shorter side\n' +
-        "resized to 256, the centre 224x224 cut, ImageNet's mean/std; 1,000-class outputs are named by ImageNet's classes).",
+        "resized to 256, the centre 224x224 cut, ImageNet's mean/std, or 0.5/0.5 for GoogLeNet as torchvision's transform_input;\n" +
+        "1,000-class outputs are named by ImageNet's classes).",
     )
     .action(action(async (file: string | undefined, images: string[], flags: PredictFlags) => runPredict(file, images, flags)));
 }
