@@ -28,7 +28,7 @@ import { CASES, PATTERN } from './export-cases.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..', '..');
-const PYTHON = process.env['TORCH_PYTHON'] ?? '/usr/bin/python3';
+const PYTHON = process.env['CONVKIT_TORCH_PYTHON'] ?? '/usr/bin/python3';
 const args = process.argv.slice(2);
 const keep = args.includes('--keep') ? args[args.indexOf('--keep') + 1]! : null;
 const only = args.includes('--only') ? new Set(args[args.indexOf('--only') + 1]!.split(',')) : null;

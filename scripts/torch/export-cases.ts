@@ -15,23 +15,27 @@ export interface ExportCase {
   make: () => ck.nn.Module;
 }
 
-const zooSizes: [string, number][] = [
-  ['lenet5', 28], ['cifarDemo', 32], ['alexnet', 67], ['zfnet', 60], ['vgg11', 32], ['vgg11lrn', 32], ['vgg13', 32], ['vgg16', 32],
-  ['vgg16c', 32], ['vgg19', 32], ['googlenet', 64], ['resnet18', 64], ['resnet34', 64], ['resnet50', 64], ['allconv', 32], ['tinyVgg', 64],
-];
-
-/** The smallest input from `start` that the zoo entry accepts (0: its default). */
-function zooCase(name: string, start: number): ExportCase {
-  const shape = ck.models.zooInputShape(name);
-  for (let size = start || shape[1]; size <= shape[1]; size++) {
-    try {
-      ck.analysis.traceConfig(ck.models.zooConfig(name, { inputSize: size, numClasses: 10 }), [shape[0], size, size]);
-      return { name, input: [shape[0], size, size], make: () => ck.models.createModel(name, { inputSize: size, numClasses: 10 }) };
-    } catch {
-      // not a size this architecture takes
+/** Every zoo entry once (aliases such as 'cifar-demo' build the same function), at the smallest input from 28 up that it takes. */
+function zooCases(): ExportCase[] {
+  const seen = new Set<unknown>();
+  const cases: ExportCase[] = [];
+  for (const [name, make] of Object.entries(ck.models.zoo)) {
+    if (seen.has(make)) continue;
+    seen.add(make);
+    const shape = ck.models.zooInputShape(name);
+    let size = shape[1];
+    for (let s = Math.min(28, shape[1]); s < shape[1]; s++) {
+      try {
+        ck.analysis.traceConfig(ck.models.zooConfig(name, { inputSize: s, numClasses: 10 }), [shape[0], s, s]);
+        size = s;
+        break;
+      } catch {
+        // not a size this architecture takes
+      }
     }
+    cases.push({ name, input: [shape[0], size, size], make: () => ck.models.createModel(name, { inputSize: size, numClasses: 10 }) });
   }
-  return { name, input: shape, make: () => ck.models.createModel(name, { numClasses: 10 }) };
+  return cases;
 }
 
 /** A residual block with a concatenation, not from the zoo: written by the generic path. */
@@ -95,6 +99,6 @@ function layerZoo(): ck.nn.Module {
 export const PATTERN = 'INPUT[32x32x3] -> [CONV3-16 -> RELU -> BN]*2 -> POOL2 -> CONV5-24/1p2 -> RELU -> NORM -> AVGPOOL2 -> DROPOUT0.3 -> FC48 -> BN -> RELU -> FC10';
 
 export const CASES: ExportCase[] = [
-  ...zooSizes.map(([name, size]) => zooCase(name, size)),
+  ...zooCases(),
   { name: 'layer-zoo', input: [3, 20, 22], make: layerZoo },
 ];

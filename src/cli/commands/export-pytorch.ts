@@ -54,6 +54,7 @@ function trainingSettings(spec: string, metadata: ModelMetadata, settings: Recor
     ...(num(from['weightDecay']) !== undefined ? { weightDecay: num(from['weightDecay'])! } : {}),
     ...(schedule && (SCHEDULES as readonly string[]).includes(schedule) ? { schedule } : {}),
     ...(num(from['valFraction']) !== undefined ? { valFraction: num(from['valFraction'])! } : {}),
+    ...(num(from['trainSize']) !== undefined ? { trainSize: num(from['trainSize'])! } : {}),
     ...(num(from['seed']) !== undefined ? { seed: num(from['seed'])! } : {}),
     normalization: savedNormalization(metadata),
     quantize: (metadata.inputPipeline as InputPipelineJson | undefined)?.quantize ?? true,
@@ -72,7 +73,7 @@ function placeData(data: string | null, out: string): { data: string | null; dat
     for (const f of readdirSync(DIGITS_ASSET_DIR)) if (f.endsWith('.gz')) copyFileSync(join(DIGITS_ASSET_DIR, f), join(dir, f));
     return { data: 'data', dataNote: "convkit's digits (MNIST), copied beside this file as IDX files", copied: true };
   }
-  if (existsSync(data) && statSync(data).isDirectory()) return { data: resolve(data), dataNote: 'the folder the model was trained on', copied: false };
+  if (existsSync(data) && statSync(data).isDirectory()) return { data: resolve(data), dataNote: 'a folder of IDX files, CIFAR-10 batches or class sub-folders', copied: false };
   return { data: null, dataNote: `the model was trained on ${data}: give --data with the folder of its files`, copied: false };
 }
 

@@ -23,6 +23,8 @@ export interface TrainSettings {
   weightDecay: number;
   schedule: string;
   valFraction: number;
+  /** Train on a seeded random subset of this many images (null: all), as convkit train --train-size. */
+  trainSize: number | null;
   seed: number;
   /** The normalization the model was trained with (null: pixels in [0, 1]). */
   normalization: Normalization | null;
@@ -42,6 +44,7 @@ export const DEFAULT_TRAIN_SETTINGS: Omit<TrainSettings, 'data' | 'dataNote' | '
   weightDecay: 0,
   schedule: 'cosine',
   valFraction: 0.1,
+  trainSize: null,
   seed: 0,
   quantize: true,
 };
@@ -79,6 +82,7 @@ weights under convkit's names, for ck.io.loadSafetensors and model.loadStateDict
     `    "weight_decay": ${py(s.weightDecay)},`,
     `    "schedule": ${py(s.schedule)},  # per epoch: none | step (/10 after each third) | cosine (to 0)`,
     `    "val_fraction": ${py(s.valFraction)},  # share of the training images held out for validation`,
+    `    "train_size": ${py(s.trainSize)},  # None: every training image; N: a seeded random subset of N`,
     `    "seed": ${s.seed},`,
     '    # Applied to every image after resizing, exactly as convkit did (None: pixels in [0, 1]).',
     `    "normalization": ${pyJson(s.normalization)},`,

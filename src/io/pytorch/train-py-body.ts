@@ -229,7 +229,7 @@ def parse_args():
     p.add_argument("--weight-decay", type=float, default=s["weight_decay"])
     p.add_argument("--schedule", default=s["schedule"], choices=["none", "step", "cosine"])
     p.add_argument("--val-fraction", type=float, default=s["val_fraction"])
-    p.add_argument("--train-size", type=int, default=None, help="train on a seeded random subset of this many images")
+    p.add_argument("--train-size", type=int, default=s["train_size"], help="train on a seeded random subset of this many images")
     p.add_argument("--test-size", type=int, default=None, help="evaluate on the first N test images")
     p.add_argument("--seed", type=int, default=s["seed"])
     p.add_argument("--weights", default=os.path.join(HERE, "weights.safetensors"), help="starting weights ('' for fresh ones)")
@@ -352,6 +352,10 @@ def main():
                 steps_checked += 1
         if scheduler:
             scheduler.step()
+        if world > 1:  # the loss over every process's share of the epoch
+            totals = torch.tensor([loss_sum, seen], dtype=torch.float64, device=device)
+            dist.all_reduce(totals)
+            loss_sum, seen = totals.tolist()
         record = dict(event="epoch", epoch=epoch + 1, train_loss=loss_sum / max(seen, 1), seconds=round(time.time() - began, 2))
         if val:
             vl, vc, vn = evaluate(model, val, device, world)
