@@ -18,7 +18,8 @@ import { onnxMetadata } from './onnx-metadata.js';
  * a command can use fresh weights, a zoo name.
  */
 
-export type ModelKind = 'model' | 'checkpoint' | 'onnx' | 'zoo';
+/** 'torchvision': a zoo model with PyTorch weights under torchvision's names (torchvision-weights.ts). */
+export type ModelKind = 'model' | 'checkpoint' | 'onnx' | 'zoo' | 'torchvision';
 
 export interface LoadedModelArg {
   model: Module;

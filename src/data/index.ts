@@ -15,5 +15,6 @@ export {
 export { parseIdx, isGzip, idxImageDataset, type IdxArray, type IdxDType, type IdxData, type IdxPairOptions } from './idx.js';
 export { cifar10Dataset, CIFAR10_RECORD_BYTES, type Cifar10Batch } from './cifar10.js';
 export { DIGITS_CLASSES, FASHION_MNIST_CLASSES, CIFAR10_CLASSES } from './class-names.js';
+export { IMAGENET_CLASSES, IMAGENET_MEAN, IMAGENET_STD, imagenetPreprocess, type ImagenetPreprocessOptions } from './imagenet.js';
 // Image preprocessing and augmentation (ck.data.image); ImageFolder and files are in 'convkit/node'.
 export * as image from './image/index.js';

@@ -9,11 +9,14 @@ import { lenet5 } from './lenet5.js';
 import { resolveZooOptions, type ZooOptions } from './options.js';
 import { resnet18, resnet34, resnet50 } from './resnet.js';
 import { tinyVgg, tinyVggConfig } from './tiny-vgg.js';
-import { vgg11, vgg11lrn, vgg13, vgg16, vgg16c, vgg19, vggConfig } from './vgg.js';
+import { vgg11, vgg11bn, vgg11lrn, vgg13, vgg13bn, vgg16, vgg16bn, vgg16c, vgg19, vgg19bn, vggConfig } from './vgg.js';
+import { alexnetTorchvision, alexnetTorchvisionConfig } from './torchvision-alexnet.js';
 import { zfnet, zfnetConfig } from './zfnet.js';
 
 export { lenet5, cifarDemo, alexnet, zfnet, vgg11, vgg11lrn, vgg13, vgg16, vgg16c, vgg19, googlenet, resnet18, resnet34, resnet50, allconv, tinyVgg };
 export { alexnetConfig, zfnetConfig, allconvConfig, tinyVggConfig, vggConfig };
+export { alexnetTorchvision, alexnetTorchvisionConfig, vgg11bn, vgg13bn, vgg16bn, vgg19bn };
+export { TORCHVISION_ZOO_NAMES, torchvisionStateDict, type StateDictSource } from './torchvision-names.js';
 export type { VggConfiguration } from './vgg.js';
 export { ResNet, BasicBlock, Bottleneck, type ResNetOptions } from './resnet.js';
 export { GoogLeNet, Inception, BasicConv2d, type GoogLeNetOptions, type InceptionSizes } from './googlenet.js';
@@ -41,6 +44,12 @@ export const zoo: Record<string, (opts?: ZooOptions) => Module> = {
   allconv,
   tinyVgg,
   'tiny-vgg': tinyVgg,
+  alexnetTorchvision,
+  'alexnet-torchvision': alexnetTorchvision,
+  vgg11bn,
+  vgg13bn,
+  vgg16bn,
+  vgg19bn,
 };
 
 /** Default input [C, H, W] of each zoo entry. */
@@ -64,6 +73,12 @@ export const zooInputShapes: Record<string, [number, number, number]> = {
   allconv: [3, 32, 32],
   tinyVgg: [3, 64, 64],
   'tiny-vgg': [3, 64, 64],
+  alexnetTorchvision: [3, 224, 224],
+  'alexnet-torchvision': [3, 224, 224],
+  vgg11bn: [3, 224, 224],
+  vgg13bn: [3, 224, 224],
+  vgg16bn: [3, 224, 224],
+  vgg19bn: [3, 224, 224],
 };
 
 /** A zoo model by name (e.g. 'lenet5', 'vgg16', 'resnet18'), with fresh weights; throws listing the names it knows. */
@@ -92,6 +107,12 @@ const configs: Record<string, (opts: ZooOptions) => ModuleConfig> = {
   vgg16c: (o) => vggConfig('C', o),
   vgg16: (o) => vggConfig('D', o),
   vgg19: (o) => vggConfig('E', o),
+  vgg11bn: (o) => vggConfig('A', { ...o, batchNorm: true }),
+  vgg13bn: (o) => vggConfig('B', { ...o, batchNorm: true }),
+  vgg16bn: (o) => vggConfig('D', { ...o, batchNorm: true }),
+  vgg19bn: (o) => vggConfig('E', { ...o, batchNorm: true }),
+  alexnetTorchvision: alexnetTorchvisionConfig,
+  'alexnet-torchvision': alexnetTorchvisionConfig,
   allconv: allconvConfig,
   tinyVgg: tinyVggConfig,
   'tiny-vgg': tinyVggConfig,

@@ -39,6 +39,11 @@ export function lrn(): ModuleConfig {
   return { type: 'LocalResponseNorm', args: [5, { alpha: 1e-4, beta: 0.75, k: 2 }] };
 }
 
+/** Batch norm with PyTorch's defaults (eps 1e-5, momentum 0.1). */
+export function batchNorm(numFeatures: number): ModuleConfig {
+  return { type: 'BatchNorm2d', args: [numFeatures, {}] };
+}
+
 export function globalAvgPool(): ModuleConfig {
   return { type: 'AdaptiveAvgPool2d', args: [1] };
 }

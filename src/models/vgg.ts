@@ -1,7 +1,7 @@
 import type { ModuleConfig } from '../nn/module.js';
 import { Sequential } from '../nn/sequential.js';
 import { ConvkitError } from '../tensor/errors.js';
-import { classifier, conv, lrn, maxPool, relu, sequential } from './layer-configs.js';
+import { batchNorm, classifier, conv, lrn, maxPool, relu, sequential } from './layer-configs.js';
 import { resolveZooOptions, type ZooOptions } from './options.js';
 
 /**
@@ -9,6 +9,8 @@ import { resolveZooOptions, type ZooOptions } from './options.js';
  * POOL2 (stride 2), then FC4096 -> FC4096 -> FC1000, as torchvision builds them (with dropout
  * after the two hidden FC layers). Configurations: A (vgg11), A-LRN (vgg11lrn: LRN after the
  * first CONV), B (vgg13), C (vgg16c: the last CONV of blocks 3-5 is 1x1), D (vgg16), E (vgg19).
+ * `batchNorm: true` puts a BN after every CONV, as torchvision's vgg11_bn ... vgg19_bn
+ * (vgg11bn ... vgg19bn here), so that their `features.i` keep torchvision's indices.
  */
 export type VggConfiguration = 'A' | 'A-LRN' | 'B' | 'C' | 'D' | 'E';
 
@@ -25,11 +27,13 @@ const PLANS: Record<VggConfiguration, readonly Item[]> = {
 };
 
 /** The architecture of a VGG configuration as layer descriptions (nothing allocated). */
-export function vggConfig(configuration: VggConfiguration, opts: ZooOptions = {}): ModuleConfig {
+export function vggConfig(configuration: VggConfiguration, opts: ZooOptions & { batchNorm?: boolean } = {}): ModuleConfig {
   const plan = PLANS[configuration];
   if (!plan) throw new ConvkitError(`vgg: unknown configuration '${configuration}'; expected one of ${Object.keys(PLANS).join(', ')}`);
   const name = `vgg (configuration ${configuration})`;
-  const { numClasses, inputSize, inChannels } = resolveZooOptions(name, opts, { numClasses: 1000, inputSize: 224, inChannels: 3 });
+  const bn = opts.batchNorm ?? false;
+  if (typeof bn !== 'boolean') throw new ConvkitError(`${name}: batchNorm must be true or false, got ${JSON.stringify(opts.batchNorm)}`);
+  const { numClasses, inputSize, inChannels } = resolveZooOptions(name, { numClasses: opts.numClasses, inputSize: opts.inputSize, inChannels: opts.inChannels }, { numClasses: 1000, inputSize: 224, inChannels: 3 });
   if (inputSize % 32 !== 0) {
     throw new ConvkitError(`${name}: inputSize must be a multiple of 32 (five 2x2 pools), got ${inputSize}; 224 gives the 7x7x512 volume of the paper`);
   }
@@ -41,7 +45,7 @@ export function vggConfig(configuration: VggConfiguration, opts: ZooOptions = {}
     else {
       const [k, filters] = typeof item === 'number' ? [3, item] : item;
       // P = (F-1)/2 keeps the size, so that only the pools shrink the volume.
-      layers.push(conv(channels, filters, k, { padding: (k - 1) / 2 }), relu());
+      layers.push(conv(channels, filters, k, { padding: (k - 1) / 2 }), ...(bn ? [batchNorm(filters)] : []), relu());
       channels = filters;
     }
   }
@@ -49,8 +53,8 @@ export function vggConfig(configuration: VggConfiguration, opts: ZooOptions = {}
   return sequential([...layers, ...classifier(512 * side * side, 4096, numClasses)]);
 }
 
-function build(configuration: VggConfiguration, opts: ZooOptions): Sequential {
-  return Sequential.fromConfig(vggConfig(configuration, opts).args);
+function build(configuration: VggConfiguration, opts: ZooOptions, batchNorm = false): Sequential {
+  return Sequential.fromConfig(vggConfig(configuration, { ...opts, batchNorm }).args);
 }
 
 /** VGG configuration A: 8 CONV + 3 FC; 132,863,336 parameters at 224x224x3. */
@@ -65,3 +69,11 @@ export const vgg16c = (opts: ZooOptions = {}): Sequential => build('C', opts);
 export const vgg16 = (opts: ZooOptions = {}): Sequential => build('D', opts);
 /** VGG configuration E, "VGG-19": 16 CONV + 3 FC; 143,667,240 parameters. */
 export const vgg19 = (opts: ZooOptions = {}): Sequential => build('E', opts);
+/** VGG-11 with batch norm after every CONV (torchvision's vgg11_bn); 132,868,840 parameters. */
+export const vgg11bn = (opts: ZooOptions = {}): Sequential => build('A', opts, true);
+/** VGG-13 with batch norm (torchvision's vgg13_bn); 133,053,736 parameters. */
+export const vgg13bn = (opts: ZooOptions = {}): Sequential => build('B', opts, true);
+/** VGG-16 with batch norm (torchvision's vgg16_bn); 138,365,992 parameters. */
+export const vgg16bn = (opts: ZooOptions = {}): Sequential => build('D', opts, true);
+/** VGG-19 with batch norm (torchvision's vgg19_bn); 143,678,248 parameters. */
+export const vgg19bn = (opts: ZooOptions = {}): Sequential => build('E', opts, true);

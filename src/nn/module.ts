@@ -4,6 +4,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { activeRecorder } from '../backend/profiler-hooks.js';
 import { Parameter } from './parameter.js';
 import { registeredName } from './registry.js';
+import { torchvisionStateDict, type StateDictSource } from '../models/torchvision-names.js';
 
 /** Called after a module's forward with its inputs and output (see `Module.registerForwardHook`). */
 export type ForwardHook = (module: Module, inputs: readonly unknown[], output: unknown) => void;
@@ -224,10 +225,15 @@ export abstract class Module {
   /**
    * Copies values into this module's parameters and buffers. Missing, unexpected and
    * mis-shaped keys are all listed in one error, and nothing is changed when any is found.
+   * `from: 'torchvision'` reads torchvision's names (models/torchvision-names.ts) for the zoo
+   * models torchvision also has.
    */
-  loadStateDict(state: Map<string, Tensor> | Record<string, Tensor>, opts: { strict?: boolean } = {}): void {
+  loadStateDict(state: Map<string, Tensor> | Record<string, Tensor>, opts: { strict?: boolean; from?: StateDictSource } = {}): void {
     const strict = opts.strict ?? true;
-    const given = state instanceof Map ? state : new Map(Object.entries(state));
+    if (opts.from !== undefined && opts.from !== 'torchvision') {
+      throw new ConvkitError(`loadStateDict: unknown from ${JSON.stringify(opts.from)}; the one source of foreign names is 'torchvision'`);
+    }
+    const given = opts.from ? torchvisionStateDict(this, state, { strict }) : state instanceof Map ? state : new Map(Object.entries(state));
     const own = this.stateDict();
     const problems: string[] = [];
     const missing = [...own.keys()].filter((k) => !given.has(k));

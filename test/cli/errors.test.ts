@@ -49,7 +49,8 @@ describe.concurrent('bad command lines', { timeout: 120_000 }, () => {
     [['train', '--frobnicate'], /unknown option '--frobnicate' \(see convkit train --help\)/],
     [['evaluate'], /unknown command 'evaluate'/],
     [['eval'], /missing required argument 'model'/],
-    [['predict', 'm.convkit'], /missing required argument 'images'/],
+    [['predict', 'm.convkit'], /give a model and at least one image: convkit predict <model> <images...>/],
+    [['predict', '--weights', 'w.pth', 'cat.jpg'], /--weights needs --model/],
   ])('convkit %j', async (argv, pattern) => {
     expectCleanError(await runCli(argv), pattern);
   });

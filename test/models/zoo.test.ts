@@ -27,6 +27,12 @@ const PUBLISHED: Record<string, number> = {
   resnet50: 25_557_032,
   // torchvision's GoogLeNet without the auxiliary classifiers (the paper quotes ~6.8M with its own layout).
   googlenet: 6_624_904,
+  // torchvision's vgg*_bn and AlexNet (test/fixtures/torchvision/state-dict-keys.json has the same).
+  vgg11bn: 132_868_840,
+  vgg13bn: 133_053_736,
+  vgg16bn: 138_365_992,
+  vgg19bn: 143_678_248,
+  alexnetTorchvision: 61_100_840,
 };
 
 /** Worked out by hand from each architecture (no published exact figure to compare with). */

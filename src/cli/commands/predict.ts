@@ -16,6 +16,8 @@ import { normalizeBuffer } from '../../data/image/normalize.js';
 import { savedNormalization } from '../input-normalization.js';
 import type { ImageBuffer } from '../../data/image/image-buffer.js';
 import { loadModelArg } from '../model-loader.js';
+import { loadTorchvisionModel } from '../torchvision-weights.js';
+import { imagenetPreprocess } from '../../data/imagenet.js';
 import { action, positiveInt } from '../run.js';
 import { renderGrid, type DenseGrid } from './dense-grid.js';
 
@@ -25,6 +27,8 @@ interface PredictFlags {
   input?: string;
   dense?: boolean;
   scale: string;
+  model?: string;
+  weights?: string;
 }
 
 export interface Prediction {
@@ -36,8 +40,10 @@ export interface Prediction {
 
 export function registerPredict(program: Command): void {
   program
-    .command('predict <model> <images...>')
+    .command('predict [model] [images...]')
     .description('the most likely classes of images (PNG, JPEG, WebP, ...) with their probabilities')
+    .option('--model <name>', "with --weights: a torchvision architecture (resnet18, vgg16_bn, googlenet, alexnet, ...); then every argument is an image")
+    .option('--weights <file>', "with --model: its PyTorch state dict (.pth / .pt or .safetensors) under torchvision's names; ImageNet preprocessing and class names")
     .option('--top <k>', 'how many classes to show', positiveInt('--top'), 5)
     .option('--json', 'one JSON object per image')
     .option('--input <WxHxC>', "the model's input volume, when the file does not record it (e.g. an .onnx file with symbolic sizes)")
@@ -47,14 +53,26 @@ export function registerPredict(program: Command): void {
       'after',
       "\nEach image is converted to the model's input as in training (the model file's metadata): to its\n" +
         'channels (grayscale or RGB), center-cropped to its aspect ratio, resized to its size, then normalized.\n' +
-        '<model> is a .convkit model or checkpoint or an .onnx file.',
+        '<model> is a .convkit model or checkpoint or an .onnx file.\n' +
+        'Or torchvision weights: convkit predict --model resnet18 --weights resnet18.pth cat.jpg (the shorter side\n' +
+        "resized to 256, the centre 224x224 cut, ImageNet's mean/std; 1,000-class outputs are named by ImageNet's classes).",
     )
-    .action(action(async (file: string, images: string[], flags: PredictFlags) => runPredict(file, images, flags)));
+    .action(action(async (file: string | undefined, images: string[], flags: PredictFlags) => runPredict(file, images, flags)));
 }
 
-async function runPredict(file: string, images: string[], flags: PredictFlags): Promise<void> {
+async function runPredict(first: string | undefined, rest: string[], flags: PredictFlags): Promise<void> {
   const scale = parseScale(flags.scale);
-  const { model, metadata } = await loadModelArg(file);
+  const torchvision = flags.model !== undefined || flags.weights !== undefined;
+  if (torchvision && (flags.model === undefined || flags.weights === undefined)) {
+    throw new ConvkitError(flags.model === undefined ? '--weights needs --model (the torchvision architecture, e.g. --model resnet18)' : '--model needs --weights (the PyTorch state dict file)');
+  }
+  // With --model every argument is an image; otherwise the first names the model.
+  const file = torchvision ? flags.weights! : first;
+  const images = torchvision ? (first === undefined ? rest : [first, ...rest]) : rest;
+  if (file === undefined || !images.length) {
+    throw new ConvkitError(torchvision ? 'give at least one image' : 'give a model and at least one image: convkit predict <model> <images...> (or --model NAME --weights FILE <images...>)');
+  }
+  const { model, metadata } = torchvision ? await loadTorchvisionModel(flags.model!, flags.weights!) : await loadModelArg(file);
   const recorded = metadata.inputShape;
   if (flags.input) {
     const given = parseVolume(flags.input);
@@ -97,6 +115,8 @@ function parseScale(text: string): 'fit' | 'none' | number {
  * then the saved normalization. Dense prediction keeps the whole picture, scaled.
  */
 function inputMaker(file: string, metadata: ModelMetadata, dense: boolean, scale: 'fit' | 'none' | number): (img: ImageBuffer) => { image: ImageBuffer } {
+  const imagenet = metadata['imagenetPreprocess'] as { mean: number[]; std: number[] } | undefined;
+  if (imagenet && !dense) return (img) => ({ image: imagenetPreprocess(img, imagenet) });
   const normalization = savedNormalization(metadata);
   const normalize = (x: ImageBuffer) => (normalization ? normalizeBuffer(x, normalization) : x);
   const pipelineJson = metadata.inputPipeline as InputPipelineJson | undefined;
