@@ -10,9 +10,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { Command } from 'commander';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import * as ck from '../../src/index.js';
 import { runPyTorchExport } from '../../src/cli/commands/export-pytorch.js';
+import { registerExport } from '../../src/cli/commands/export.js';
 import { serializeCheckpoint } from '../../src/train/checkpoint.js';
 import { CHECKPOINT_METADATA_SETTING } from '../../src/cli/model-loader.js';
 import { loadModelArg } from '../../src/cli/model-loader.js';
@@ -202,6 +204,38 @@ describe('convkit export --format pytorch', () => {
     // --data wins over the record.
     await runPyTorchExport(file, join(dir, 'ckpt-out2'), { ...loaded, inputShape: [1, 28, 28], source: file }, { data: dir });
     expect(settingsOf(join(dir, 'ckpt-out2'))).toContain(`"data": ${JSON.stringify(dir)},`);
+  });
+
+  /** `convkit export ...` run in this process: its exit code and what it printed. */
+  async function exportCommand(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    const program = new Command().exitOverride();
+    registerExport(program);
+    const out: string[] = [];
+    const err: string[] = [];
+    const so = vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+    const se = vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
+    const before = process.exitCode;
+    process.exitCode = undefined;
+    try {
+      await program.parseAsync(['node', 'convkit', 'export', ...argv]);
+      return { code: Number(process.exitCode ?? 0), stdout: out.join(''), stderr: err.join('') };
+    } finally {
+      so.mockRestore();
+      se.mockRestore();
+      process.exitCode = before;
+    }
+  }
+
+  it('is --format pytorch of convkit export, with clear errors', async () => {
+    const out = join(dir, 'cli-tiny');
+    const r = await exportCommand('tinyVgg', out, '--format', 'pytorch', '--input', '32x32x3', '--num-classes', '4', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ format: 'pytorch', files: ['model.py', 'train.py', 'weights.safetensors'], inputShape: [3, 32, 32], data: null });
+    expect(readFileSync(join(out, 'model.py'), 'utf8')).toContain('INPUT_SHAPE = (3, 32, 32)');
+    expect((await exportCommand('lenet5', join(dir, 'x'), '--format', 'tf')).stderr).toMatch(/unknown --format 'tf'; choose onnx or pytorch/);
+    expect((await exportCommand('lenet5', join(dir, 'x'), '--format', 'pytorch', '--opset', '13')).stderr).toMatch(/--opset applies to --format onnx only/);
+    expect((await exportCommand('lenet5', join(dir, 'x.onnx'), '--data', 'digits')).stderr).toMatch(/--data applies to --format pytorch only/);
+    expect((await exportCommand('lenet5', join(dir, 'y.onnx'), '--format', 'pytorch')).stderr).toMatch(/looks like an ONNX file name/);
   });
 
   it('refuses a file as the output folder', async () => {

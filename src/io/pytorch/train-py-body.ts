@@ -136,7 +136,9 @@ def load_split(data, split):
     """(dataset of (image [C, H, W] in [0, 1], label), class names or None)."""
     if not os.path.isdir(data):
         raise SystemExit(f"--data {data}: no such folder; give a folder of IDX files, CIFAR-10 batches or class sub-folders")
-    found = load_idx_folder(data, split) or load_cifar_folder(data, split) or load_image_folder(data, split, INPUT_SHAPE)
+    found = load_idx_folder(data, split) or load_cifar_folder(data, split)
+    if found is None and INPUT_SHAPE is not None:
+        found = load_image_folder(data, split, INPUT_SHAPE)
     if found is None:
         raise SystemExit(f"{data}: no {split} data found (IDX files, CIFAR-10 batches or one sub-folder of images per class)")
     return found
@@ -151,6 +153,8 @@ LUMA = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
 
 def prepare(x):
     """Channels and size as the model takes them, 8-bit rounding, then the recorded normalization."""
+    if INPUT_SHAPE is None or len(INPUT_SHAPE) != 3:
+        return normalize(x)
     c, h, w = INPUT_SHAPE
     if x.shape[1] == 3 and c == 1:
         x = (x * LUMA).sum(1, keepdim=True)
@@ -187,18 +191,22 @@ def augment(x):
 # Optimizer and schedule: convkit's names and defaults.
 # ---------------------------------------------------------------------------------------------
 
+def _or(value, default):
+    return default if value is None else value
+
+
 def make_optimizer(name, params, lr, momentum, weight_decay):
     if name in ("sgd", "momentum", "nesterov"):
         m = momentum if momentum is not None else (0.0 if name == "sgd" else 0.9)
-        return torch.optim.SGD(params, lr=lr or 0.01, momentum=m, nesterov=name == "nesterov", weight_decay=weight_decay)
+        return torch.optim.SGD(params, lr=_or(lr, 0.01), momentum=m, nesterov=name == "nesterov", weight_decay=weight_decay)
     if name == "adagrad":
-        return torch.optim.Adagrad(params, lr=lr or 0.01, weight_decay=weight_decay)
+        return torch.optim.Adagrad(params, lr=_or(lr, 0.01), weight_decay=weight_decay)
     if name == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr or 0.001, alpha=0.99, eps=1e-8, momentum=momentum or 0.0, weight_decay=weight_decay)
+        return torch.optim.RMSprop(params, lr=_or(lr, 0.001), alpha=0.99, eps=1e-8, momentum=_or(momentum, 0.0), weight_decay=weight_decay)
     if name == "adam":
-        return torch.optim.Adam(params, lr=lr or 0.001, weight_decay=weight_decay)
+        return torch.optim.Adam(params, lr=_or(lr, 0.001), weight_decay=weight_decay)
     if name == "adamw":  # decoupled decay: w *= 1 - lr * wd each step
-        return torch.optim.AdamW(params, lr=lr or 0.001, weight_decay=weight_decay)
+        return torch.optim.AdamW(params, lr=_or(lr, 0.001), weight_decay=weight_decay)
     raise SystemExit(f"unknown optimizer {name!r}; choose sgd, momentum, nesterov, adagrad, rmsprop, adam or adamw")
 
 
