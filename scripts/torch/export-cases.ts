@@ -38,16 +38,16 @@ function zooCases(): ExportCase[] {
   return cases;
 }
 
-/** A residual block with a concatenation, not from the zoo: written by the generic path. */
+/** A residual block with a concatenation and a list of modules, not from the zoo: written by the generic path. */
 class MixBlock extends ck.models.GraphModule {
   a = new ck.nn.Conv2d(8, 8, 3, { padding: 1 });
   bn = new ck.nn.BatchNorm2d(8);
   act = new ck.nn.ReLU();
-  b = new ck.nn.Conv2d(8, 4, 1);
+  heads = [new ck.nn.Conv2d(8, 2, 1), new ck.nn.Conv2d(8, 2, 3, { padding: 1 })];
   c = new ck.nn.Sequential(new ck.nn.MaxPool2d(3, { stride: 1, padding: 1 }), new ck.nn.Conv2d(8, 4, 1));
   traceGraph<V>(x: V, ops: GraphOps<V>): V {
     const h = ops.add(callChain(ops, [this.a, this.bn, this.act], x), x);
-    return ops.cat([ops.call(this.b, h), ops.call(this.c, h), h]);
+    return ops.cat([...this.heads.map((m) => ops.call(m, h)), ops.call(this.c, h), h]);
   }
 }
 

@@ -110,6 +110,17 @@ describe('exportPyTorch', () => {
         return ops.cat([ops.add(ops.call(this.left, x), x), ops.call(this.right, x)]);
       }
     }
+    class Heads extends GraphModule {
+      heads = [new ck.nn.Conv2d(6, 1, 1), new ck.nn.Conv2d(6, 2, 1)];
+      traceGraph<V>(x: V, ops: GraphOps<V>): V {
+        return ops.cat(this.heads.map((h) => ops.call(h, x)));
+      }
+    }
+    // A list of modules is an nn.ModuleList (PyTorch names its elements heads.0, heads.1 as convkit does).
+    const heads = modelSource(new Heads(), { inputShape: [6, 3, 3], title: 'heads' }).source;
+    expect(heads).toMatch(/self\.heads = nn\.ModuleList\(\[\n\s+nn\.Conv2d\(6, 1, kernel_size=1\),\s+# heads\.0 -> \[N, 1, 3, 3\]\n\s+nn\.Conv2d\(6, 2, kernel_size=1\),\s+# heads\.1 -> \[N, 2, 3, 3\]\n\s+\]\)/);
+    expect(heads).toMatch(/heads0 = self\.heads\[0\]\(x\)\n\s+heads1 = self\.heads\[1\]\(x\)\n\s+out = torch\.cat\(\[heads0, heads1\], dim=1\)/);
+    expectPythonParses(heads, 'heads');
     const source = text(ck.io.exportPyTorch(new ck.nn.Sequential(new Twin(), new ck.nn.Flatten()), { inputShape: [4, 5, 5] }).files, 'model.py');
     expect(source).toContain('class Twin(nn.Module):');
     expect(source).toMatch(/out = self\.left\(x\)\n\s+out = out \+ x\n\s+right = self\.right\(x\)\n\s+out = torch\.cat\(\[out, right\], dim=1\)\n\s+return out/);

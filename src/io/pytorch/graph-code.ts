@@ -59,7 +59,7 @@ export function graphForward(m: Module & GraphTraceable, where: string): string[
     const first = inputsOf(op)[0]!;
     const branch = op.kind === 'call' && (!op.leaf || catted.has(i + 1));
     const reusable = lastUse.get(first) === i && !branch && !named.has(varOf.get(first)!);
-    const name = reusable ? varOf.get(first)! : fresh(branch && op.kind === 'call' ? op.child : 'out');
+    const name = reusable ? varOf.get(first)! : fresh(branch && op.kind === 'call' ? op.child.replace(/\.(\d+)$/, '$1') : 'out');
     if (branch) named.add(name);
     varOf.set(i + 1, name);
     if (op.kind === 'call') lines.push(`${name} = ${selfAttr(op.child)}(${ins[0]})`);

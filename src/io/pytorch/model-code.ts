@@ -8,7 +8,7 @@ import { graphForward } from './graph-code.js';
 import { PROJECTION, TEMPLATE_CLASSES, TEMPLATE_FUNCTIONS, templateFor } from './graph-templates.js';
 import { layerCoderFor } from './layer-code.js';
 import { helperSource, type HelperName } from './python-helpers.js';
-import { docstring, py, PyLines, selfAttr } from './python.js';
+import { docstring, isPythonIdentifier, py, PyLines } from './python.js';
 import { SAFETENSORS_PY } from './safetensors-py.js';
 
 /**
@@ -32,6 +32,9 @@ export interface ModelSource {
   /** State-dict entries PyTorch's layers have and convkit's lack (InstanceNorm's batch count), with their values. */
   torchOnlyKeys: Map<string, number>;
 }
+
+/** Stands in the list of a class's __init__ lines for an nn.ModuleList, filled in once all its elements are known. */
+const LIST_MARK = '\u0001';
 
 /** Marks where an element's comment starts, until alignComments lines the comments of one container up. */
 const COMMENT = '\u0000';
@@ -122,10 +125,33 @@ class Writer {
   /** A graph module without a template: a class with its children spelled out and its traced forward. */
   private genericClass(m: Module & { traceGraph: unknown }, path: string): string {
     const init: string[] = [];
+    const lists = new Map<string, string[]>();
     for (const [name, child] of m.namedChildren()) {
-      const lines = this.expr(child, path ? `${path}.${name}` : name);
-      init.push(`${selfAttr(name)} = ${lines[0]}`, ...lines.slice(1));
+      const childPath = path ? `${path}.${name}` : name;
+      const item = /^([A-Za-z_][A-Za-z0-9_]*)\.(\d+)$/.exec(name);
+      if (item) {
+        // An array of modules: an nn.ModuleList, whose elements PyTorch names key.0, key.1, ... as convkit does.
+        const list = lists.get(item[1]!) ?? [];
+        if (!lists.has(item[1]!)) {
+          lists.set(item[1]!, list);
+          init.push(`${LIST_MARK}${item[1]}`);
+        }
+        list.push(...this.item(child, childPath));
+        continue;
+      }
+      const lines = this.expr(child, childPath);
+      if (isPythonIdentifier(name)) lines[0] = `self.${name} = ${lines[0]}`;
+      else {
+        lines[0] = `self.add_module(${py(name)}, ${lines[0]}`;
+        lines[lines.length - 1] = `${lines[lines.length - 1]})`;
+      }
+      init.push(...lines);
     }
+    const expanded = init.flatMap((l) => {
+      if (!l.startsWith(LIST_MARK)) return [l];
+      const key = l.slice(LIST_MARK.length);
+      return [`self.${key} = nn.ModuleList([`, ...alignComments(lists.get(key)!).map((x) => `    ${x}`), '])'];
+    });
     const forward = graphForward(m as Module & import('../../nn/graph-trace.js').GraphTraceable, `${path || 'model'} (${m.typeName})`);
     return this.addClass(m.typeName.replace(/[^A-Za-z0-9_]/g, '_'), (name) => {
       const w = new PyLines();
@@ -134,7 +160,7 @@ class Writer {
         w.line();
         w.line('def __init__(self):').indent(() => {
           w.line('super().__init__()');
-          init.forEach((l) => w.line(l));
+          expanded.forEach((l) => w.line(l));
         });
         w.line();
         w.line('def forward(self, x):').indent(() => forward.forEach((l) => w.line(l)));

@@ -40,8 +40,14 @@ export function isPythonIdentifier(name: string): boolean {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && !KEYWORDS.has(name);
 }
 
-/** `self.name`, or `getattr(self, "0")` for a child whose name is not an identifier. */
+/**
+ * How a module reaches its child: `self.name`; `self.blocks[2]` for an element of a list of
+ * modules (convkit names it `blocks.2`; model.py holds an nn.ModuleList); `getattr(self, "0")`
+ * for a name that is not an identifier.
+ */
 export function selfAttr(name: string): string {
+  const item = /^([A-Za-z_][A-Za-z0-9_]*)\.(\d+)$/.exec(name);
+  if (item && isPythonIdentifier(item[1]!)) return `self.${item[1]}[${item[2]}]`;
   return isPythonIdentifier(name) ? `self.${name}` : `getattr(self, ${py(name)})`;
 }
 
