@@ -23,6 +23,11 @@ const STEPS = [
     what: "every torchvision architecture convkit maps, seeded weights from .pth and .safetensors, output vs torchvision's to 1e-4",
     command: [VITE_NODE, 'scripts/torch/check-torchvision.ts'],
   },
+  {
+    name: 'export',
+    what: "convkit export --format pytorch: every zoo model's model.py + weights vs convkit to 1e-5, torchrun DDP (2 processes, gloo) in sync, trained weights back in convkit",
+    command: [VITE_NODE, 'scripts/torch/check-export.ts'],
+  },
 ];
 
 function torchAvailable() {

@@ -15,3 +15,4 @@ export {
   type TensorDict,
 } from './safetensors.js';
 export { loadTorch, loadTorchCheckpoint, type LoadTorchOptions, type TorchValue } from './torch/load-torch.js';
+export { exportPyTorch, registerPyTorchLayer, type ExportPyTorchOptions, type PyTorchExport, type LayerCode, type LayerCoder } from './pytorch/index.js';

@@ -11,16 +11,23 @@ import { fmtVolumeArg } from './volume-arg.js';
 import { OnnxModel } from '../../io/onnx/onnx-model.js';
 import { DEFAULT_EXPORT_OPSET, EXPORT_MAX_OPSET, EXPORT_MIN_OPSET } from '../../io/onnx/export/index.js';
 import { action, positiveInt } from '../run.js';
+import { runPyTorchExport } from './export-pytorch.js';
 
 /**
  * `convkit export <model> out.onnx`: a zoo model (fresh weights), a saved convkit model or an
  * ONNX file (re-exported with its current weights) -> an ONNX file with a symbolic batch size.
+ * `--format pytorch` writes a folder instead: model.py, train.py, weights.safetensors
+ * (export-pytorch.ts).
  */
+
+const FORMATS = ['onnx', 'pytorch'] as const;
 
 interface ExportFlags {
   input?: string;
   opset?: number;
   numClasses?: number;
+  format?: string;
+  data?: string;
   json?: boolean;
 }
 
@@ -62,21 +69,35 @@ async function loadForExport(spec: string, flags: ExportFlags): Promise<{ model:
 export function registerExport(program: Command): void {
   program
     .command('export <model> <out>')
-    .description('write a model as an ONNX file (symbolic batch size) that onnxruntime and other tools run')
+    .description('write a model as an ONNX file (symbolic batch size), or as PyTorch code, weights and a torchrun training script')
     .option('--input <WxHxD>', 'one input volume, e.g. 28x28x1 (default: the zoo model\'s, or the size a saved model was trained on)')
     .option('--opset <n>', `ONNX opset ${EXPORT_MIN_OPSET}-${EXPORT_MAX_OPSET} (default ${DEFAULT_EXPORT_OPSET}; an ONNX file keeps its own)`, positiveInt('--opset'))
     .option('--num-classes <n>', 'classes of a zoo model\'s head', positiveInt('--num-classes'))
+    .option('--format <format>', 'onnx: one .onnx file (default); pytorch: a folder with model.py, train.py and weights.safetensors')
+    .option('--data <name|dir>', "pytorch: the data train.py trains on (default: what the model was trained on; the digits are copied in as IDX files)")
     .option('--json', 'print one JSON object')
     .addHelpText(
       'after',
       '\n<model> is a zoo name (lenet5, resnet18, vgg16, ...: fresh weights), a model saved by convkit train, or an\n' +
         '.onnx file (imported and written again with its current weights). Check the result with\n' +
-        '`convkit summary out.onnx` or run it with `convkit predict out.onnx image.png`.',
+        '`convkit summary out.onnx` or run it with `convkit predict out.onnx image.png`.\n\n' +
+        '--format pytorch writes <out>/ with model.py (a torch.nn.Module with convkit\'s parameter names),\n' +
+        'weights.safetensors and train.py (the same data, preprocessing, optimizer and schedule, under\n' +
+        '`torchrun --nproc_per_node G train.py` with DistributedDataParallel); train.py writes the trained\n' +
+        'weights as safetensors that convkit loads back by name.',
     )
     .action(action(async (spec: string, out: string, flags: ExportFlags) => runExport(spec, out, flags)));
 }
 
 async function runExport(spec: string, out: string, flags: ExportFlags): Promise<void> {
+  const format = flags.format ?? 'onnx';
+  if (!(FORMATS as readonly string[]).includes(format)) throw new ConvkitError(`unknown --format '${format}'; choose ${FORMATS.join(' or ')}`);
+  if (format === 'pytorch') {
+    if (flags.opset !== undefined) throw new ConvkitError('--opset applies to --format onnx only');
+    const loaded = await loadForExport(spec, flags);
+    return runPyTorchExport(spec, out, loaded, { ...(flags.data ? { data: flags.data } : {}), ...(flags.json ? { json: true } : {}) });
+  }
+  if (flags.data !== undefined) throw new ConvkitError('--data applies to --format pytorch only (the data train.py trains on)');
   if (!out.toLowerCase().endsWith('.onnx')) throw new ConvkitError(`the output file should end in .onnx, got '${out}'`);
   const { model, inputShape, source, metadata } = await loadForExport(spec, flags);
   const imported = model instanceof OnnxModel;
