@@ -28,6 +28,11 @@ const STEPS = [
     what: "convkit export --format pytorch: every zoo model's model.py + weights vs convkit to 1e-5, torchrun DDP (2 processes, gloo) in sync, trained weights back in convkit",
     command: [VITE_NODE, 'scripts/torch/check-export.ts'],
   },
+  {
+    name: 'safetensors',
+    what: 'safetensors PyTorch -> convkit -> PyTorch and convkit -> PyTorch bit for bit; ck.io.loadTorch on torchvision state dicts (zip and legacy formats)',
+    command: [PYTHON, 'scripts/torch/check_safetensors_roundtrip.py'],
+  },
 ];
 
 function torchAvailable() {
