@@ -26,6 +26,7 @@ export interface SafetensorsFile {
   metadata: Record<string, string>;
 }
 
+/** Options of `saveSafetensors`: the header metadata and how integer tensors are stored. */
 export interface SafetensorsWriteOptions {
   /** Free-form string metadata stored as the header's `__metadata__`. */
   metadata?: Record<string, string>;

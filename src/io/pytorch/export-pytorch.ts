@@ -25,6 +25,7 @@ export interface ExportPyTorchOptions {
   metadata?: Record<string, string>;
 }
 
+/** What `exportPyTorch` produces: the files of the export folder and the weights in them. */
 export interface PyTorchExport {
   /** File name -> contents: model.py, train.py (text) and weights.safetensors (bytes). */
   files: Map<string, string | Uint8Array>;
@@ -34,6 +35,11 @@ export interface PyTorchExport {
 
 const KNOWN = ['inputShape', 'title', 'classNames', 'training', 'metadata'];
 
+/**
+ * The model as PyTorch code: model.py (an editable torch.nn.Module with convkit's state-dict
+ * names), weights.safetensors and train.py (the same training under torchrun). Modules it cannot
+ * write (an imported ONNX graph, a custom module without traceGraph) are a ConvkitError.
+ */
 export function exportPyTorch(model: Module, opts: ExportPyTorchOptions = {}): PyTorchExport {
   if (opts === null || typeof opts !== 'object') throw new ConvkitError(`exportPyTorch: options must be an object, got ${String(opts)}`);
   const unknown = Object.keys(opts).filter((k) => !KNOWN.includes(k));

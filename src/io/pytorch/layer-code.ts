@@ -43,6 +43,7 @@ export interface LayerCode {
   extraKeys?: { name: string; value: number }[];
 }
 
+/** Writes the PyTorch code of one layer type; `registerPyTorchLayer` adds one for a custom layer. */
 export type LayerCoder<M extends Module = Module> = (layer: M) => LayerCode;
 
 type LayerClass<M extends Module> = abstract new (...args: never[]) => M;

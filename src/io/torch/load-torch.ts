@@ -18,6 +18,7 @@ import { ZipArchive } from './zip.js';
 /** A checkpoint's contents: dicts as Maps, lists and tuples as arrays, tensors as Tensors. */
 export type TorchValue = null | boolean | number | bigint | string | Tensor | TorchValue[] | Map<TorchValue, TorchValue>;
 
+/** Options of `loadTorch`: which entry of a checkpoint holds the state dict. */
 export interface LoadTorchOptions {
   /**
    * The checkpoint entry holding the state dict (`{'epoch': 3, 'model': {...}}` -> 'model').
