@@ -17,6 +17,10 @@ node_modules; no build needed):
 3. .pth -> convkit: torchvision's ResNet-18 and GoogLeNet (seeded, weights=None) saved by
    torch.save in the zip format and in the legacy one are read by ck.io.loadTorch and written
    back as safetensors; every tensor must equal PyTorch's bit for bit (num_batches_tracked as I64).
+4. When the `safetensors` package itself is importable (.ci/run installs it from PyPI into a
+   temporary folder when it can), the reference layout of step 1 is checked against it: its
+   save_file writes the same bytes as safetensors_ref.serialize, and its load_file reads
+   convkit's file to the same tensors.
 Exits non-zero on the first difference.
 """
 import collections
@@ -125,6 +129,30 @@ def main():
                 if not same_bits(got[k], v):
                     fail("%s: tensor %s differs" % (pth, k))
             print("ok: %s read by ck.io.loadTorch, %d tensors bit for bit" % (os.path.basename(pth), len(want)))
+
+        check_against_package(sd, model, tmp)
+
+
+def check_against_package(sd, convkit_file, tmp):
+    try:
+        import safetensors.torch as st  # noqa: E402
+    except ImportError:
+        print("note: the safetensors package is not installed; the layout was checked against safetensors_ref.py only")
+        return
+    # One metadata key: the package writes a map's keys in no fixed order.
+    metadata = {"format": "pt"}
+    path = os.path.join(tmp, "package.safetensors")
+    st.save_file(sd, path, metadata=metadata)
+    with open(path, "rb") as f:
+        package_bytes = f.read()
+    if package_bytes != safetensors_ref.serialize(sd, metadata):
+        fail("the safetensors package writes other bytes than safetensors_ref.serialize")
+    loaded = st.load_file(convkit_file)
+    tensors, _ = safetensors_ref.deserialize(open(convkit_file, "rb").read())
+    if sorted(loaded) != sorted(tensors) or not all(same_bits(loaded[k], tensors[k]) for k in tensors):
+        fail("the safetensors package reads convkit's file differently")
+    print("ok: the safetensors package writes the reference layout's bytes (%d) and reads convkit's file to the same %d tensors"
+          % (len(package_bytes), len(loaded)))
 
 
 if __name__ == "__main__":
