@@ -100,8 +100,12 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
 
   let mean: Float32Array;
   let variance: Float32Array;
+  let yData: Float32Array | null = null;
   if (training) {
-    ({ mean, variance } = kernel('BatchNormStats')(kin(x, op)));
+    // Statistics and normalization in one kernel call (one sweep of x through memory on wasm).
+    const r = kernel('BatchNormTrain')(kin(x, op), weight && kin(weight), bias && kin(bias), eps, activation);
+    ({ mean, variance } = r);
+    yData = r.y;
     if (rm && rv) {
       const old = { m: rm.values(), v: rv.values() };
       const unbiased = count / (count - 1);
@@ -114,7 +118,8 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
     mean = Float32Array.from(rm!.values());
     variance = Float32Array.from(rv!.values());
   }
-  const y = kout(kernel('BatchNorm')(kin(x, op), vec(mean), vec(variance), weight && kin(weight), bias && kin(bias), eps, activation), x.shape);
+  yData ??= kernel('BatchNorm')(kin(x, op), vec(mean), vec(variance), weight && kin(weight), bias && kin(bias), eps, activation);
+  const y = kout(yData, x.shape);
   return record(
     y,
     fusedName(op, activation),
