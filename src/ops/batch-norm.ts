@@ -19,8 +19,9 @@ export interface BatchNormOptions {
   momentum?: number;
   eps?: number;
   /**
-   * 'relu' applies max(0, y) inside the BatchNorm kernel: the same values and gradients as
-   * F.relu(F.batchNorm(...)) without a second pass (ResNet's BN -> RELU). Default 'none'.
+   * 'relu' applies max(0, y) inside the BatchNorm kernel, and its mask inside BatchNormGrad: the
+   * same values and gradients as F.relu(F.batchNorm(...)) without the ReLU's passes forward and
+   * backward (BN -> RELU). Default 'none'.
    */
   activation?: FusedActivation;
 }
