@@ -10,10 +10,6 @@ import { arg, argf64 } from './job';
 import { hi2, join4, lo2 } from './vmath';
 
 export const BS_X = 0, BS_MEAN = 1, BS_VAR = 2, BS_N = 3, BS_C = 4, BS_INNER = 5, BS_CPT = 6, BS_COUNT = 7;
-// BatchNormTrain (inner > 1 only): also normalize each channel right after its statistics, while
-// it is still in cache, into Y (0: statistics only); W, B per-channel pointers (0: none), RELU,
-// EPS a float64 in 12, 13.
-export const BS_Y = 8, BS_W = 9, BS_B = 10, BS_RELU = 11, BS_EPS = 12;
 export const BG_X = 0, BG_DY = 1, BG_MEAN = 2, BG_VAR = 3, BG_W = 4, BG_DX = 5, BG_DW = 6, BG_DB = 7, BG_N = 8, BG_C = 9;
 export const BG_INNER = 10, BG_CPT = 11, BG_COUNT = 12, BG_STATS = 13, BG_EPS = 14; // EPS: a float64 in 14, 15
 // Y: the output of a ReLU fused after the batch norm (0: none); dy is then masked first.
@@ -97,38 +93,6 @@ export function batchNormStatsTask(job: usize, t: i32): void {
     const sq = planeSum(base, N, stride, inner, m, true);
     store<f32>(mean + (<usize>c << 2), <f32>m);
     store<f32>(variance + (<usize>c << 2), <f32>(sq / count));
-    const y = <usize>arg(job, BS_Y);
-    if (y) normalizeChannel(job, c, base, y + (<usize>c * <usize>inner << 2), N, stride, inner, mean, variance);
-  }
-}
-
-/**
- * y = (x - mean) * scale + shift over channel c's N planes, then relu when BS_RELU: the float32
- * formula of planes.ts's batchNormTask (scale = weight / sqrt(var + eps) in float64, rounded
- * once; the rounded mean and variance just stored), so the same bits as BatchNorm after BatchNormStats.
- */
-function normalizeChannel(job: usize, c: i32, x: usize, y: usize, N: i32, stride: usize, inner: i32, meanP: usize, varP: usize): void {
-  const co = <usize>c << 2;
-  const wp = <usize>arg(job, BS_W), bp = <usize>arg(job, BS_B), relu = arg(job, BS_RELU) != 0;
-  const eps = argf64(job, BS_EPS);
-  const m = load<f32>(meanP + co);
-  const s = <f32>((wp ? <f64>load<f32>(wp + co) : 1) / Math.sqrt(<f64>load<f32>(varP + co) + eps));
-  const b: f32 = bp ? load<f32>(bp + co) : 0;
-  const vm = f32x4.splat(m), vs = f32x4.splat(s), vb = f32x4.splat(b), zero = f32x4.splat(0);
-  for (let n = 0; n < N; n++) {
-    const xr = x + <usize>n * stride, yr = y + <usize>n * stride;
-    let q = 0;
-    for (; q + 4 <= inner; q += 4) {
-      const o = <usize>q << 2;
-      let v = f32x4.add(f32x4.mul(f32x4.sub(v128.load(xr + o), vm), vs), vb);
-      if (relu) v = v128.and(v, f32x4.gt(v, zero));
-      v128.store(yr + o, v);
-    }
-    for (; q < inner; q++) {
-      const o = <usize>q << 2;
-      const v = (load<f32>(xr + o) - m) * s + b;
-      store<f32>(yr + o, relu && !(v > 0) ? 0 : v);
-    }
   }
 }
 

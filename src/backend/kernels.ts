@@ -113,10 +113,6 @@ export interface BatchNormStatistics {
   /** Biased (divide by the count) per-channel variance, length C. */
   variance: Float32Array;
 }
-/** BatchNormTrain's statistics and normalized output. */
-export interface BatchNormTrainResult extends BatchNormStatistics {
-  y: Float32Array;
-}
 export interface BatchNormGradients {
   dx: Float32Array;
   dweight: Float32Array;
@@ -300,17 +296,6 @@ export interface KernelSignatures {
     eps: number,
     activation?: 'none' | 'relu',
   ): Float32Array;
-  /**
-   * Training-mode batch norm: BatchNormStats(x), then BatchNorm(x, mean, variance, weight, bias,
-   * eps, activation) with those statistics, in one call; the same bits as the two kernels.
-   */
-  BatchNormTrain(
-    x: KernelTensor,
-    weight: KernelTensor | null,
-    bias: KernelTensor | null,
-    eps: number,
-    activation?: 'none' | 'relu',
-  ): BatchNormTrainResult;
   /**
    * Gradients of BatchNorm; batchStats = the statistics were computed from x (training), so they
    * are differentiated too. reluOutput: the output y of a ReLU fused after it (BatchNorm's

@@ -101,12 +101,8 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
 
   let mean: Float32Array;
   let variance: Float32Array;
-  let yData: Float32Array | null = null;
   if (training) {
-    // Statistics and normalization in one kernel call (one sweep of x through memory on wasm).
-    const r = kernel('BatchNormTrain')(kin(x, op), weight && kin(weight), bias && kin(bias), eps, activation);
-    ({ mean, variance } = r);
-    yData = r.y;
+    ({ mean, variance } = kernel('BatchNormStats')(kin(x, op)));
     if (rm && rv) {
       const old = { m: rm.values(), v: rv.values() };
       const unbiased = count / (count - 1);
@@ -119,8 +115,7 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
     mean = Float32Array.from(rm!.values());
     variance = Float32Array.from(rv!.values());
   }
-  yData ??= kernel('BatchNorm')(kin(x, op), vec(mean), vec(variance), weight && kin(weight), bias && kin(bias), eps, activation);
-  const y = kout(yData, x.shape);
+  const y = kout(kernel('BatchNorm')(kin(x, op), vec(mean), vec(variance), weight && kin(weight), bias && kin(bias), eps, activation), x.shape);
   return record(
     y,
     fusedName(op, activation),

@@ -1,4 +1,4 @@
-import type { BatchNormGradients, BatchNormStatistics, BatchNormTrainResult, KernelTensor, LRNAttrs } from '../kernels.js';
+import type { BatchNormGradients, BatchNormStatistics, KernelTensor, LRNAttrs } from '../kernels.js';
 import { reluInPlace } from './matmul.js';
 
 /**
@@ -121,15 +121,6 @@ export function batchNorm(
   // On the rounded float32 values, as a separate relu would see them.
   if (activation === 'relu') reluInPlace(y);
   return y;
-}
-
-/** BatchNormStats, then BatchNorm with those statistics. */
-export function batchNormTrain(
-  x: KernelTensor, weight: KernelTensor | null, bias: KernelTensor | null, eps: number, activation: 'none' | 'relu' = 'none',
-): BatchNormTrainResult {
-  const { mean, variance } = batchNormStats(x);
-  const c = x.shape[1]!;
-  return { mean, variance, y: batchNorm(x, { data: mean, shape: [c] }, { data: variance, shape: [c] }, weight, bias, eps, activation) };
 }
 
 /** dy * (y > 0 ? 1 : 0): the ReLU gradient as UnaryGrad 'relu' computes it (a product, rounded to float32). */

@@ -2,7 +2,7 @@ import type { KernelSignatures } from '../kernels.js';
 import { registerReferenceBackend } from '../registry.js';
 // pool2d.ts, normalization.ts (pooling and normalization)
 import { adaptiveAvgPool2D, adaptiveAvgPool2DGrad, adaptiveMaxPool2D, avgPool2D, avgPool2DGrad, maxPool2D, maxPool2DGrad, maxPool2DWithArgmax } from './pool2d.js';
-import { batchNorm, batchNormGrad, batchNormStats, batchNormTrain, lrn, lrnGrad } from './normalization.js';
+import { batchNorm, batchNormGrad, batchNormStats, lrn, lrnGrad } from './normalization.js';
 import { binary, reduce, unary, unaryGrad } from './elementwise.js';
 import { clamp, clampGrad, prelu, preluGrad, softplus, softplusGrad } from './activations.js';
 import { logSoftmax, logSoftmaxGrad, softmax, softmaxGrad } from './softmax.js';
@@ -70,7 +70,6 @@ const kernels: KernelSignatures = {
   BatchNormStats: batchNormStats,
   BatchNorm: batchNorm,
   BatchNormGrad: batchNormGrad,
-  BatchNormTrain: batchNormTrain,
   // optimizers.ts (in-place updates)
   SGDStep: sgdStep,
   AdamStep: adamStep,

@@ -3,9 +3,8 @@
  * gradients, float64 sums and formulas as the js reference, a task per run of channels.
  * Inputs are [N, C, ...] (BatchNorm1d's [N, C] included); small ones go to the js reference.
  */
-import type { BatchNormGradients, BatchNormStatistics, BatchNormTrainResult, KernelTensor } from '../kernels.js';
+import type { BatchNormGradients, BatchNormStatistics, KernelTensor } from '../kernels.js';
 import { batchNormGrad as jsBatchNormGrad, batchNormStats as jsBatchNormStats } from '../js/normalization.js';
-import { batchNorm as planesBatchNorm, MIN_ELEMENTS } from './planes.js';
 import { argF64, runSplit } from './args.js';
 import { BG, BS, KIND } from './job-layout.js';
 import { runtime } from './instance.js';
@@ -27,37 +26,9 @@ export function batchNormStats(x: KernelTensor): BatchNormStatistics {
   const px = rt.put(x.data);
   const pm = rt.alloc(c);
   const pv = rt.alloc(c);
-  rt.args(BS, { X: px, MEAN: pm, VAR: pv, N: n, C: c, INNER: inner, COUNT: c, Y: 0 });
+  rt.args(BS, { X: px, MEAN: pm, VAR: pv, N: n, C: c, INNER: inner, COUNT: c });
   runSplit(rt, KIND.batchNormStats, BS.CPT, c, x.data.length, inner === 1 ? 4 : 1);
   return { mean: rt.read(pm, c), variance: rt.read(pv, c) };
-}
-
-/**
- * BatchNormStats then BatchNorm in one job: each channel is normalized right after its
- * statistics, while it is still in cache, instead of a second sweep of x through memory. Where
- * either kernel would run in js (small inputs) or [N, C] (channels strided by C), the two kernels.
- */
-export function batchNormTrain(
-  x: KernelTensor, weight: KernelTensor | null, bias: KernelTensor | null, eps: number, activation: 'none' | 'relu' = 'none',
-): BatchNormTrainResult {
-  const { n, c, inner } = x.shape.length >= 2 ? dims(x.shape) : { n: 0, c: 0, inner: 0 };
-  if (x.shape.length < 2 || x.data.length < MIN_ELEMENTS || inner === 1) {
-    const s = batchNormStats(x);
-    const y = planesBatchNorm(x, { data: s.mean, shape: [c] }, { data: s.variance, shape: [c] }, weight, bias, eps, activation);
-    return { mean: s.mean, variance: s.variance, y };
-  }
-  const size = x.data.length;
-  const rt = runtime();
-  rt.begin();
-  const px = rt.put(x.data);
-  const pm = rt.alloc(c);
-  const pv = rt.alloc(c);
-  const py = rt.alloc(size);
-  rt.args(BS, { X: px, MEAN: pm, VAR: pv, N: n, C: c, INNER: inner, COUNT: c, Y: py });
-  rt.args(BS, { W: weight ? rt.put(weight.data) : 0, B: bias ? rt.put(bias.data) : 0, RELU: activation === 'relu' ? 1 : 0 });
-  argF64(rt, BS.EPS, eps);
-  runSplit(rt, KIND.batchNormStats, BS.CPT, c, 2 * size);
-  return { mean: rt.read(pm, c), variance: rt.read(pv, c), y: rt.read(py, size) };
 }
 
 export function batchNormGrad(

@@ -132,7 +132,7 @@ export const LC = {
   UPT: 19, UNITS: 20, CB: 21,
 } as const;
 /** assembly/batchnorm.ts (EPS is a float64, two slots; BG.Y: a fused ReLU's output, 0 for none) */
-export const BS = { X: 0, MEAN: 1, VAR: 2, N: 3, C: 4, INNER: 5, CPT: 6, COUNT: 7, Y: 8, W: 9, B: 10, RELU: 11, EPS: 12 } as const;
+export const BS = { X: 0, MEAN: 1, VAR: 2, N: 3, C: 4, INNER: 5, CPT: 6, COUNT: 7 } as const;
 export const BG = {
   X: 0, DY: 1, MEAN: 2, VAR: 3, W: 4, DX: 5, DW: 6, DB: 7, N: 8, C: 9, INNER: 10, CPT: 11, COUNT: 12, STATS: 13, EPS: 14, Y: 16,
 } as const;

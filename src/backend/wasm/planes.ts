@@ -12,8 +12,7 @@ import { argF64 } from './args.js';
 import { reduceGeneral } from './reduce.js';
 import type { WasmRuntime } from './runtime.js';
 
-/** Below this many elements batch norm and the sums run in js. */
-export const MIN_ELEMENTS = 4096;
+const MIN_ELEMENTS = 4096;
 
 
 export function batchNorm(

@@ -9,7 +9,7 @@
  */
 import type { KernelSignatures } from '../kernels.js';
 import { getBackendName, registerBackend, setBackendSync } from '../registry.js';
-import { batchNormGrad, batchNormStats, batchNormTrain } from './batchnorm.js';
+import { batchNormGrad, batchNormStats } from './batchnorm.js';
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput } from './conv2d.js';
 import { binary, unary, unaryGrad } from './elementwise.js';
 import { reluGradChannelSum } from './relu-grad-sum.js';
@@ -51,7 +51,6 @@ const kernels: Partial<KernelSignatures> = {
   // batchnorm.ts
   BatchNormStats: batchNormStats,
   BatchNormGrad: batchNormGrad,
-  BatchNormTrain: batchNormTrain,
   // softmax.ts
   Softmax: softmax,
   LogSoftmax: logSoftmax,
