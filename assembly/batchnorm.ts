@@ -12,6 +12,24 @@ import { hi2, join4, lo2 } from './vmath';
 export const BS_X = 0, BS_MEAN = 1, BS_VAR = 2, BS_N = 3, BS_C = 4, BS_INNER = 5, BS_CPT = 6, BS_COUNT = 7;
 export const BG_X = 0, BG_DY = 1, BG_MEAN = 2, BG_VAR = 3, BG_W = 4, BG_DX = 5, BG_DW = 6, BG_DB = 7, BG_N = 8, BG_C = 9;
 export const BG_INNER = 10, BG_CPT = 11, BG_COUNT = 12, BG_STATS = 13, BG_EPS = 14; // EPS: a float64 in 14, 15
+// Y: the output of a ReLU fused after the batch norm (0: none); dy is then masked first.
+export const BG_Y = 16;
+
+/**
+ * dy at byte offset o, times (y > 0 ? 1 : 0) when a fused ReLU's output y is given: the bits of
+ * the separate ReLU gradient (OP_RELU_GRAD, a product: NaN and infinite dy give NaN, negative
+ * dy -0 where masked), so a fused BN -> ReLU backward equals the two kernels it replaces.
+ */
+// @ts-ignore: decorator
+@inline function gradAt(dy: usize, y: usize, o: usize): v128 {
+  const g = v128.load(dy + o);
+  return y ? f32x4.mul(g, v128.and(f32x4.splat(1), f32x4.gt(v128.load(y + o), f32x4.splat(0)))) : g;
+}
+// @ts-ignore: decorator
+@inline function gradScalar(dy: usize, y: usize, o: usize): f64 {
+  const g = load<f32>(dy + o);
+  return <f64>(y ? g * (load<f32>(y + o) > 0 ? <f32>1 : <f32>0) : g);
+}
 
 // @ts-ignore: decorator
 @inline function hsum(v: v128): f64 {
@@ -87,7 +105,7 @@ export function batchNormGradTask(job: usize, t: i32): void {
   const c0 = t * cpt, c1 = min(arg(job, BG_COUNT), c0 + cpt);
   const x = <usize>arg(job, BG_X), dy = <usize>arg(job, BG_DY), dx = <usize>arg(job, BG_DX);
   const meanP = <usize>arg(job, BG_MEAN), varP = <usize>arg(job, BG_VAR), wP = <usize>arg(job, BG_W);
-  const dwP = <usize>arg(job, BG_DW), dbP = <usize>arg(job, BG_DB);
+  const dwP = <usize>arg(job, BG_DW), dbP = <usize>arg(job, BG_DB), yP = <usize>arg(job, BG_Y);
   const stats = arg(job, BG_STATS) != 0;
   const eps = argf64(job, BG_EPS);
   const stride = <usize>C * <usize>inner << 2;
@@ -104,7 +122,7 @@ export function batchNormGradTask(job: usize, t: i32): void {
       let g0 = f64x2.splat(0), g1 = g0, h0 = g0, h1 = g0;
       for (let n = 0; n < N; n++) {
         const o = co + <usize>n * stride;
-        const g = v128.load(dy + o), xv = v128.load(x + o);
+        const g = gradAt(dy, yP, o), xv = v128.load(x + o);
         const gl = lo2(g), gh = hi2(g);
         g0 = f64x2.add(g0, gl); g1 = f64x2.add(g1, gh);
         h0 = f64x2.add(h0, f64x2.mul(gl, f64x2.sub(lo2(xv), m0)));
@@ -119,7 +137,7 @@ export function batchNormGradTask(job: usize, t: i32): void {
       const b0 = f64x2.div(h0, vcount), b1 = f64x2.div(h1, vcount);
       for (let n = 0; n < N; n++) {
         const o = co + <usize>n * stride;
-        const g = v128.load(dy + o);
+        const g = gradAt(dy, yP, o);
         let r0: v128, r1: v128;
         if (stats) {
           const xv = v128.load(x + o);
@@ -147,7 +165,7 @@ export function batchNormGradTask(job: usize, t: i32): void {
       let q = 0;
       for (; q + 4 <= inner; q += 4) {
         const p = o + (<usize>q << 2);
-        const g = v128.load(dy + p), xv = v128.load(x + p);
+        const g = gradAt(dy, yP, p), xv = v128.load(x + p);
         const gl = lo2(g), gh = hi2(g);
         g0 = f64x2.add(g0, gl); g1 = f64x2.add(g1, gh);
         h0 = f64x2.add(h0, f64x2.mul(gl, f64x2.sub(lo2(xv), vm)));
@@ -155,7 +173,7 @@ export function batchNormGradTask(job: usize, t: i32): void {
       }
       for (; q < inner; q++) {
         const p = o + (<usize>q << 2);
-        const g = <f64>load<f32>(dy + p);
+        const g = gradScalar(dy, yP, p);
         gs += g;
         hs += g * (<f64>load<f32>(x + p) - m);
       }
@@ -171,7 +189,7 @@ export function batchNormGradTask(job: usize, t: i32): void {
       let q = 0;
       for (; q + 4 <= inner; q += 4) {
         const p = o + (<usize>q << 2);
-        const g = v128.load(dy + p);
+        const g = gradAt(dy, yP, p);
         let r0: v128, r1: v128;
         if (stats) {
           const xv = v128.load(x + p);
@@ -185,7 +203,7 @@ export function batchNormGradTask(job: usize, t: i32): void {
       }
       for (; q < inner; q++) {
         const p = o + (<usize>q << 2);
-        const g = <f64>load<f32>(dy + p);
+        const g = gradScalar(dy, yP, p);
         const r = stats ? scale * (g - a - ((<f64>load<f32>(x + p) - m) * invstd) * b) : scale * g;
         store<f32>(dx + p, <f32>r);
       }

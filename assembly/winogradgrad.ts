@@ -102,6 +102,41 @@ export const F23 = 3;
   v128.store(o + 2 * st, f32x4.add(s, m3));
 }
 
+// F(2x2, 3x3): B^T d B of the 4x4 tile of vectors at p (rows rs bytes apart, vectors 16), plane
+// (4 i + j) at o + (4 i + j) * pl, kept in registers instead of a pass through scratch: the
+// same operations in the same order as loadBT's rows then columns, so the same bits.
+// @ts-ignore: decorator
+@inline function tileBT4(o: usize, pl: usize, p: usize, rs: usize): void {
+  let a0 = v128.load(p), a1 = v128.load(p, 16), a2 = v128.load(p, 32), a3 = v128.load(p, 48);
+  const r00 = f32x4.sub(a0, a2), r01 = f32x4.add(a1, a2), r02 = f32x4.sub(a2, a1), r03 = f32x4.sub(a1, a3);
+  p += rs;
+  a0 = v128.load(p); a1 = v128.load(p, 16); a2 = v128.load(p, 32); a3 = v128.load(p, 48);
+  const r10 = f32x4.sub(a0, a2), r11 = f32x4.add(a1, a2), r12 = f32x4.sub(a2, a1), r13 = f32x4.sub(a1, a3);
+  p += rs;
+  a0 = v128.load(p); a1 = v128.load(p, 16); a2 = v128.load(p, 32); a3 = v128.load(p, 48);
+  const r20 = f32x4.sub(a0, a2), r21 = f32x4.add(a1, a2), r22 = f32x4.sub(a2, a1), r23 = f32x4.sub(a1, a3);
+  p += rs;
+  a0 = v128.load(p); a1 = v128.load(p, 16); a2 = v128.load(p, 32); a3 = v128.load(p, 48);
+  const r30 = f32x4.sub(a0, a2), r31 = f32x4.add(a1, a2), r32 = f32x4.sub(a2, a1), r33 = f32x4.sub(a1, a3);
+  const st = pl << 2;
+  storeBT4(o, st, r00, r10, r20, r30);
+  storeBT4(o + pl, st, r01, r11, r21, r31);
+  storeBT4(o + 2 * pl, st, r02, r12, r22, r32);
+  storeBT4(o + 3 * pl, st, r03, r13, r23, r33);
+}
+
+// F(2x2, 3x3): A d A^T of the 2x2 tile of vectors at p (rows rs bytes apart), plane (4 i + j) at
+// o + (4 i + j) * pl, in registers; the same operations and order as loadA's rows then columns.
+// @ts-ignore: decorator
+@inline function tileA4(o: usize, pl: usize, p: usize, rs: usize): void {
+  const a = v128.load(p), b = v128.load(p, 16), c = v128.load(p + rs), d = v128.load(p + rs, 16);
+  const st = pl << 2;
+  storeA4(o, st, a, c);
+  storeA4(o + pl, st, f32x4.add(a, b), f32x4.add(c, d));
+  storeA4(o + 2 * pl, st, f32x4.sub(a, b), f32x4.sub(c, d));
+  storeA4(o + 3 * pl, st, f32x4.neg(b), f32x4.neg(d));
+}
+
 // F(4x4, 3x3): A (6x4, A^T = [1 1 1 1 1 0; 0 1 -1 1/2 -2 0; 0 1 1 1/4 4 0; 0 1 -1 1/8 -8 1])
 // applied to d0..d3.
 // @ts-ignore: decorator
@@ -248,11 +283,12 @@ export function winogradFilterGradTask(job: usize, t: i32, s: usize, variant: i3
           for (let ty = 0; ty < rows; ty++) {
             for (let tx = 0; tx < tw; tx++) {
               let p = islab + (<usize>((step * ty * sw + step * tx) * 4) << 2);
+              const dst = dst0 + (<usize>((t0 + ty * tw + tx) * xw) << 2);
+              if (variant == F23) { tileBT4(dst, xPlane, p, srs); continue; }
               for (let i = 0; i < tile; i++) {
                 loadBT(variant, tv + <usize>i * tvRow, 16, p, 16);
                 p += srs;
               }
-              const dst = dst0 + (<usize>((t0 + ty * tw + tx) * xw) << 2);
               for (let j = 0; j < tile; j++) loadBT(variant, dst + <usize>j * xPlane, <usize>tile * xPlane, tv + <usize>(j << 4), tvRow);
             }
           }
@@ -268,6 +304,7 @@ export function winogradFilterGradTask(job: usize, t: i32, s: usize, variant: i3
             for (let tx = 0; tx < tw; tx++) {
               const p = islab + (<usize>((step * ty * dc + step * tx) * 4) << 2);
               const dst = dst0 + (<usize>((t0 + ty * tw + tx) * dw) << 2);
+              if (variant == F23) { tileA4(dst, dPlane, p, rs); continue; }
               // Rows of the tile through A (tv: step rows of `tile` vectors), then each column.
               for (let i = 0; i < step; i++) loadA(variant, tv + <usize>i * tvRow, 16, p + <usize>i * rs, 16);
               for (let j = 0; j < tile; j++) loadA(variant, dst + <usize>j * dPlane, <usize>tile * dPlane, tv + <usize>(j << 4), tvRow);

@@ -296,7 +296,12 @@ export interface KernelSignatures {
     eps: number,
     activation?: 'none' | 'relu',
   ): Float32Array;
-  /** Gradients of BatchNorm; batchStats = the statistics were computed from x (training), so they are differentiated too. */
+  /**
+   * Gradients of BatchNorm; batchStats = the statistics were computed from x (training), so they
+   * are differentiated too. reluOutput: the output y of a ReLU fused after it (BatchNorm's
+   * activation 'relu'); dy is first masked as UnaryGrad 'relu' masks it (dy * (y > 0 ? 1 : 0)),
+   * which gives the bits of that kernel followed by this one.
+   */
   BatchNormGrad(
     x: KernelTensor,
     dy: KernelTensor,
@@ -305,6 +310,7 @@ export interface KernelSignatures {
     weight: KernelTensor | null,
     eps: number,
     batchStats: boolean,
+    reluOutput?: KernelTensor | null,
   ): BatchNormGradients;
 
   // --- optimizer updates, in place (src/backend/js/optimizers.ts) ---

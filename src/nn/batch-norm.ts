@@ -67,19 +67,26 @@ abstract class BatchNormBase extends Module implements ReluFusable {
     return this.normalize(x, 'none');
   }
 
-  /** relu(forward(x)) with the ReLU inside the BatchNorm kernel (eval mode only, see canFuseRelu); no hooks run. */
+  /**
+   * relu(forward(x)) with the ReLU inside the BatchNorm kernel, and in training its mask inside
+   * BatchNormGrad: the same values, gradients and running statistics as the two layers, without
+   * the ReLU's two passes (forward and backward) over the activation; no hooks run.
+   */
   forwardFused(x: Tensor, activation: 'relu'): Tensor {
     return this.located(() => this.normalize(x, activation));
   }
 
-  /** Only in eval mode with running statistics: training-mode batch norm stays as it is. */
+  /** In training and in eval mode, as long as nothing watches or replaces forward. */
   canFuseRelu(): boolean {
-    return !this.training && this.trackRunningStats && this.runsPlainForward(BatchNormBase.prototype.forward);
+    return this.runsPlainForward(BatchNormBase.prototype.forward);
   }
 
-  /** Can run as a per-channel affine map inside the layer before it (the same conditions). */
+  /**
+   * Can run as a per-channel affine map inside the layer before it: eval mode with running
+   * statistics only (training normalizes with the batch's own statistics).
+   */
   canFold(): boolean {
-    return this.canFuseRelu();
+    return !this.training && this.trackRunningStats && this.canFuseRelu();
   }
 
   /**

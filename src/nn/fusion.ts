@@ -7,7 +7,7 @@ import { Module } from './module.js';
 import { ReLU } from './relu.js';
 
 /**
- * The pieces of layer fusion. Conv2d, Linear and an eval-mode BatchNorm can apply a ReLU
+ * The pieces of layer fusion. Conv2d, Linear and BatchNorm (training or eval) can apply a ReLU
  * inside their own kernel (the `activation: 'relu'` of F.conv2d / F.linear / F.batchNorm),
  * which saves a whole pass over the activation; a Conv2d can also apply an eval batch norm as
  * a per-channel scale and shift. The result, values and gradients, is the same as the separate
@@ -53,7 +53,7 @@ export function forwardWithRelu(layer: Module, x: Tensor): Tensor {
 }
 
 /**
- * Each layer's forward in turn, except that a ReluFusable layer (Conv2d, Linear, eval
+ * Each layer's forward in turn, except that a ReluFusable layer (Conv2d, Linear,
  * BatchNorm) and a plain nn.ReLU right after it run as one kernel call (forwardFused): the same
  * values and gradients to the bit; a hook on either runs them apart. nn.Sequential's forward.
  */

@@ -4,7 +4,7 @@ import { record } from '../autograd/tape.js';
 import { ConvkitError, fmtShape } from '../tensor/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkOptionNames } from './conv-args.js';
-import { activationGrad, checkActivation, fusedName, type FusedActivation } from './fused-activation.js';
+import { checkActivation, fusedName, type FusedActivation } from './fused-activation.js';
 import { expectTensor, kin, kout } from './kernel-io.js';
 
 /** Options of `F.batchNorm`. */
@@ -19,8 +19,9 @@ export interface BatchNormOptions {
   momentum?: number;
   eps?: number;
   /**
-   * 'relu' applies max(0, y) inside the BatchNorm kernel: the same values and gradients as
-   * F.relu(F.batchNorm(...)) without a second pass (ResNet's BN -> RELU). Default 'none'.
+   * 'relu' applies max(0, y) inside the BatchNorm kernel, and its mask inside BatchNormGrad: the
+   * same values and gradients as F.relu(F.batchNorm(...)) without the ReLU's passes forward and
+   * backward (BN -> RELU). Default 'none'.
    */
   activation?: FusedActivation;
 }
@@ -120,9 +121,9 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
     fusedName(op, activation),
     [x, weight, bias],
     (dy) => {
-      // Fused relu: mask dy first (the separate relu's backward), then batch norm's.
-      const g = activationGrad(activation, y, dy);
-      const { dx, dweight, dbias } = kernel('BatchNormGrad')(kin(x), kin(g), vec(mean), vec(variance), weight && kin(weight), eps, training);
+      // Fused relu: the kernel masks dy as the separate relu's backward would (y > 0), then runs batch norm's.
+      const relu = activation === 'relu' ? kin(y) : null;
+      const { dx, dweight, dbias } = kernel('BatchNormGrad')(kin(x), kin(dy), vec(mean), vec(variance), weight && kin(weight), eps, training, relu);
       return [kout(dx, x.shape), weight && kout(dweight, [channels]), bias && kout(dbias, [channels])];
     },
     activation === 'none' ? [] : [y],

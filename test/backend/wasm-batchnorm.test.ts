@@ -5,6 +5,8 @@ import * as js from '../../src/backend/js/normalization.js';
 import * as wasm from '../../src/backend/wasm/batchnorm.js';
 import { batchNorm as wasmBatchNorm } from '../../src/backend/wasm/planes.js';
 import { BN_TRAIN_MIN } from '../../src/backend/wasm/batchnorm.js';
+import { unaryGrad as jsUnaryGrad } from '../../src/backend/js/elementwise.js';
+import { unaryGrad as wasmUnaryGrad } from '../../src/backend/wasm/elementwise.js';
 import { expectClose } from '../helpers/assert.js';
 import { bothPaths, kt, workersReady } from './wasm-helpers.js';
 
@@ -32,6 +34,13 @@ function input(shape: number[], seed: number): KernelTensor {
     if (i % 29 === 0) x.data[i] = i % 2 ? -0 : 0;
   }
   return x;
+}
+
+/** Element by element Object.is: the same floats, -0 told from 0 (any NaN equals any NaN). */
+function expectSameValues(actual: Float32Array, expected: Float32Array, what: string): void {
+  expect(actual.length, what).toBe(expected.length);
+  const bad = Array.from(actual).findIndex((v, i) => !Object.is(v, expected[i]));
+  expect(bad < 0 ? null : `${what}: [${bad}] ${actual[bad]} vs ${expected[bad]}`).toBeNull();
 }
 
 const close = (a: Float32Array, e: Float32Array, what: string) => expectClose(a, e, { rtol: 1e-6, atol: 1e-7, what });
@@ -77,6 +86,44 @@ describe('wasm batch norm training kernels against the js reference', () => {
           close(got.dweight, e.dweight, `dweight (${what})`);
           close(got.dbias, e.dbias, `dbias (${what})`);
         }
+      }
+    }
+  });
+
+  it.each(SHAPES)('BatchNormGrad of %j with a fused ReLU = UnaryGrad relu then BatchNormGrad, to the bit', (...shape) => {
+    const x = input(shape, 21);
+    const c = shape[1]!;
+    const dy = kt(shape, 22);
+    // The ReLU's output: positives, zeros of both signs, NaN (a NaN input); in channel 0 dy is
+    // non-finite at a masked place too (a product: NaN there, as the separate ReLU gradient).
+    const y = kt(shape, 23);
+    for (let i = 0; i < y.data.length; i++) {
+      y.data[i] = Math.max(0, y.data[i]!);
+      if (i % 13 === 0) y.data[i] = -0;
+      if (i % 31 === 5) y.data[i] = NaN;
+    }
+    if (c > 1) dy.data[0] = y.data[0]! > 0 ? dy.data[0]! : Infinity;
+    const { mean, variance } = js.batchNormStats(x);
+    const m = { data: mean, shape: [c] }, v = { data: variance, shape: [c] };
+    for (const weight of [null, kt([c], 24)]) {
+      for (const stats of [true, false]) {
+        const what = `${weight ? 'weight' : 'no weight'}, ${stats ? 'batch' : 'fixed'} statistics`;
+        const jsMasked = { data: jsUnaryGrad(y, y, dy, 'relu', 0), shape };
+        const jsSeparate = js.batchNormGrad(x, jsMasked, m, v, weight, 1e-5, stats);
+        const jsFused = js.batchNormGrad(x, dy, m, v, weight, 1e-5, stats, y);
+        const wasmSeparate = wasm.batchNormGrad(x, { data: wasmUnaryGrad(y, y, dy, 'relu', 0), shape }, m, v, weight, 1e-5, stats);
+        const r = bothPaths(() => wasm.batchNormGrad(x, dy, m, v, weight, 1e-5, stats, y));
+        for (const k of ['dx', 'dweight', 'dbias'] as const) {
+          expectSameValues(jsFused[k], jsSeparate[k], `js ${k} (${what})`);
+          expectSameValues(r.threaded[k], wasmSeparate[k], `wasm threaded ${k} (${what})`);
+          expectSameValues(r.single[k], wasmSeparate[k], `wasm one thread ${k} (${what})`);
+        }
+        // The fused wasm kernel against the fused reference (the masking must not be a no-op on either).
+        const scale = jsFused.dx.reduce((a, b) => Math.max(a, Number.isFinite(b) ? Math.abs(b) : 0), 0);
+        expectClose(r.threaded.dx, jsFused.dx, { rtol: 1e-6, atol: 1e-7 * scale, what: `dx (${what})` });
+        close(r.threaded.dbias, jsFused.dbias, `dbias (${what})`);
+        const unmasked = js.batchNormGrad(x, dy, m, v, weight, 1e-5, stats);
+        expect(Array.from(unmasked.dbias)).not.toEqual(Array.from(jsFused.dbias));
       }
     }
   });

@@ -60,19 +60,30 @@ describeEachBackend('nn fusion', () => {
     expect(lastOp(new nn.Sequential(model.at(6), model.at(7)).forward(h))).toBe('linear_relu');
   });
 
-  it('BatchNorm2d + ReLU fuses in eval mode only; training mode runs as before', () => {
+  it('BatchNorm2d + ReLU fuses in training and eval mode, with the same values, gradients and running statistics', () => {
     ck.manualSeed(2);
     const model = new nn.Sequential(new nn.Conv2d(3, 6, 3, { bias: false }), new nn.BatchNorm2d(6), new nn.ReLU());
     const x = ck.randn([2, 3, 10, 10], { seed: 4 });
     model.train();
-    for (let i = 0; i < 3; i++) model.forward(ck.randn([2, 3, 10, 10], { seed: 10 + i })); // running statistics
-    expect(lastOp(model.forward(x))).toBe('relu');
+    expect(lastOp(model.forward(x))).toBe('batchNorm_relu');
+    // A twin with the same state trained unfused (hooks) sees the same running statistics, to the bit.
+    const twin = new nn.Sequential(new nn.Conv2d(3, 6, 3, { bias: false }), new nn.BatchNorm2d(6), new nn.ReLU());
+    twin.loadStateDict(model.stateDict());
+    const removeTwin = unfuse(twin);
+    for (let i = 0; i < 3; i++) {
+      const xi = ck.randn([2, 3, 10, 10], { seed: 10 + i });
+      const a = model.forward(xi), b = twin.forward(xi);
+      expect(lastOp(b)).toBe('relu');
+      expectSameBits(a, b, `training output ${i}`);
+    }
+    removeTwin();
+    for (const [name, t] of model.at(1).stateDict()) expectSameBits(t, twin.at(1).stateDict().get(name)!, name);
     model.eval();
     expect(lastOp(model.forward(x))).toBe('batchNorm_relu');
     expectFusionInvisible(model, x);
     model.train();
     const before = model.at(1).stateDict().get('running_mean')!.dataSync();
-    expectFusionInvisible(model, x); // both runs in training mode, unfused, updating the statistics alike
+    expectFusionInvisible(model, x); // fused, then unfused: the same output and gradients, statistics updated
     expect(model.at(1).stateDict().get('running_mean')!.dataSync()).not.toEqual(before);
   });
 

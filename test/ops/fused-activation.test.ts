@@ -124,6 +124,33 @@ describeEachBackend('fused activation', () => {
     fusedVsSeparate(make, ([x, w, b], act) => F.batchNorm(x!, null, null, { weight: w, bias: b, training: true, activation: act }), 'batchNorm_relu');
   });
 
+  // Training mode (the ReLU's mask inside BatchNormGrad): below and above the wasm kernels' js
+  // threshold, odd channels, batch 1, 1x1 and 2x2 planes, [N, C], no affine parameters, other eps,
+  // running statistics updated alike, a NaN in the input.
+  const trainCases: { shape: number[]; eps?: number; momentum?: number; affine?: boolean; nan?: boolean }[] = [
+    { shape: [64, 37, 4, 4] }, { shape: [1, 5, 2, 2] }, { shape: [9, 3, 1, 1], eps: 1e-3 }, { shape: [1, 33, 11, 9], momentum: 0.5 },
+    { shape: [3, 7, 13, 13], affine: false }, { shape: [50, 37] }, { shape: [16, 8, 16, 16], nan: true, eps: 0.1 }, { shape: [2, 64, 32] },
+  ];
+  for (const tc of trainCases) {
+    it(`batchNorm (training) ${JSON.stringify(tc)}: activation 'relu' = relu(batchNorm), forward, backward, running statistics`, () => {
+      const c = tc.shape[1]!;
+      const stats = () => [ck.randn([c], { seed: 30 }), F.add(F.abs(ck.randn([c], { seed: 31 })), 0.5)];
+      const [rmF, rvF] = stats(), [rmS, rvS] = stats();
+      const make = () => {
+        const x = leaf(tc.shape, 32);
+        if (tc.nan) poke(x, 5, NaN);
+        return tc.affine === false ? [x] : [x, leaf([c], 33), leaf([c], 34)];
+      };
+      let call = 0;
+      fusedVsSeparate(make, ([x, w, b], act) => {
+        const [rm, rv] = call++ === 0 ? [rmF!, rvF!] : [rmS!, rvS!];
+        return F.batchNorm(x!, rm, rv, { weight: w ?? null, bias: b ?? null, training: true, activation: act, eps: tc.eps, momentum: tc.momentum });
+      }, 'batchNorm_relu');
+      expectSameBits(rmF!, rmS!, 'running mean');
+      expectSameBits(rvF!, rvS!, 'running variance');
+    });
+  }
+
   it('gradcheck of the fused ops', () => {
     // Biases keep most pre-activations away from the kink at 0, where differences are one-sided.
     const x = ck.randn([1, 2, 5, 5], { seed: 20, requiresGrad: true });
@@ -141,6 +168,12 @@ describeEachBackend('fused activation', () => {
     const rm = ck.randn([4], { seed: 28 });
     const rv = ck.tensor([0.5, 1, 2, 1.5]);
     gradcheck((p, q, r) => F.batchNorm(p, rm, rv, { weight: q, bias: r, activation: 'relu' }), [xb, gb, bb], { eps: 1e-2, tol: 2e-2 });
+    // Training: the gradient through the batch statistics and the mask together; channel 3 has both signs.
+    const gt = ck.tensor([0.5, -0.4, 0.6, 0.3], [4], { requiresGrad: true });
+    const bt = ck.tensor([2, -2, 2, 0.3], [4], { requiresGrad: true });
+    const ch3 = F.batchNorm(xb, null, null, { weight: gt, bias: bt, training: true, activation: 'relu' }).dataSync().filter((_, i) => i % 16 >= 12);
+    expect(ch3.some((v) => v === 0) && ch3.some((v) => v > 0)).toBe(true);
+    gradcheck((p, q, r) => F.batchNorm(p, null, null, { weight: q, bias: r, training: true, activation: 'relu' }), [xb, gt, bt], { eps: 1e-2, tol: 2e-2 });
   });
 
   it('inside noGrad the fused ops record nothing', () => {

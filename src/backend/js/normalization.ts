@@ -123,6 +123,13 @@ export function batchNorm(
   return y;
 }
 
+/** dy * (y > 0 ? 1 : 0): the ReLU gradient as UnaryGrad 'relu' computes it (a product, rounded to float32). */
+function reluMasked(y: ArrayLike<number>, dy: ArrayLike<number>): Float32Array {
+  const g = new Float32Array(dy.length);
+  for (let i = 0; i < g.length; i++) g[i] = dy[i]! * (y[i]! > 0 ? 1 : 0);
+  return g;
+}
+
 /**
  * Gradients of BatchNorm. With xhat = (x - mean) * invstd and M values per channel:
  *   dbias = sum dy, dweight = sum dy * xhat, and
@@ -137,7 +144,9 @@ export function batchNormGrad(
   weight: KernelTensor | null,
   eps: number,
   batchStats: boolean,
+  reluOutput: KernelTensor | null = null,
 ): BatchNormGradients {
+  if (reluOutput) dy = { data: reluMasked(reluOutput.data, dy.data), shape: dy.shape };
   const { n: N, c: C, inner } = channelDims(x.shape);
   const count = N * inner;
   const dx = new Float32Array(x.data.length);

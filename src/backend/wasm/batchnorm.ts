@@ -33,8 +33,9 @@ export function batchNormStats(x: KernelTensor): BatchNormStatistics {
 
 export function batchNormGrad(
   x: KernelTensor, dy: KernelTensor, mean: KernelTensor, variance: KernelTensor, weight: KernelTensor | null, eps: number, batchStats: boolean,
+  reluOutput: KernelTensor | null = null,
 ): BatchNormGradients {
-  if (x.shape.length < 2 || x.data.length < BN_TRAIN_MIN) return jsBatchNormGrad(x, dy, mean, variance, weight, eps, batchStats);
+  if (x.shape.length < 2 || x.data.length < BN_TRAIN_MIN) return jsBatchNormGrad(x, dy, mean, variance, weight, eps, batchStats, reluOutput);
   const { n, c, inner } = dims(x.shape);
   const size = x.data.length;
   const rt = runtime();
@@ -43,7 +44,7 @@ export function batchNormGrad(
   const pdx = rt.alloc(size);
   const pdw = rt.alloc(c);
   const pdb = rt.alloc(c);
-  rt.args(BG, { DX: pdx, DW: pdw, DB: pdb, N: n, C: c, INNER: inner, COUNT: c, STATS: batchStats ? 1 : 0 });
+  rt.args(BG, { DX: pdx, DW: pdw, DB: pdb, N: n, C: c, INNER: inner, COUNT: c, STATS: batchStats ? 1 : 0, Y: reluOutput ? rt.put(reluOutput.data) : 0 });
   argF64(rt, BG.EPS, eps);
   runSplit(rt, KIND.batchNormGrad, BG.CPT, c, 2 * size, inner === 1 ? 4 : 1);
   return { dx: rt.read(pdx, size), dweight: rt.read(pdw, c), dbias: rt.read(pdb, c) };

@@ -134,10 +134,10 @@ export const LC = {
   X: 0, W: 1, BIAS: 2, Y: 3, N: 4, C: 5, H: 6, W_: 7, K: 8, KH: 9, KW: 10, SH: 11, SW: 12, PT: 13, PL: 14, DH: 15, DW: 16, OH: 17, OW: 18,
   UPT: 19, UNITS: 20, CB: 21,
 } as const;
-/** assembly/batchnorm.ts (EPS is a float64, two slots) */
+/** assembly/batchnorm.ts (EPS is a float64, two slots; BG.Y: a fused ReLU's output, 0 for none) */
 export const BS = { X: 0, MEAN: 1, VAR: 2, N: 3, C: 4, INNER: 5, CPT: 6, COUNT: 7 } as const;
 export const BG = {
-  X: 0, DY: 1, MEAN: 2, VAR: 3, W: 4, DX: 5, DW: 6, DB: 7, N: 8, C: 9, INNER: 10, CPT: 11, COUNT: 12, STATS: 13, EPS: 14,
+  X: 0, DY: 1, MEAN: 2, VAR: 3, W: 4, DX: 5, DW: 6, DB: 7, N: 8, C: 9, INNER: 10, CPT: 11, COUNT: 12, STATS: 13, EPS: 14, Y: 16,
 } as const;
 
 /** assembly/softmax.ts (UPT: units per task; a unit is a row, or four adjacent rows when inner > 1) */
