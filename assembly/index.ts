@@ -113,7 +113,7 @@ export const KIND_BATCH_COLS = 140;
 
 /** Bumped whenever a job layout changes; the loader refuses a kernels.wasm of another version. */
 export function abiVersion(): i32 {
-  return 18;
+  return 19;
 }
 
 /** Bytes of per-thread scratch the GEMM needs. */
