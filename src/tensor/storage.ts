@@ -1,6 +1,7 @@
 import { ConvkitError } from './errors.js';
 import { noteExternalArray } from './external-arrays.js';
 import { trackStorage } from './scope.js';
+import { copyArray } from './copy-array.js';
 
 /** Element type of a tensor. */
 export type DType = 'float32' | 'int32';
@@ -51,7 +52,7 @@ export class Storage {
     const owner = externalOwners.get(data.buffer);
     // Part of a block (a kernel that returned a subarray of an input): a private copy, since
     // the block's lifetime follows its own storages.
-    if (owner && !owner.retain(data)) data = data.slice();
+    if (owner && !owner.retain(data)) data = copyArray(data);
     this.external = owner && externalOwners.get(data.buffer) === owner ? owner : null;
     if (this.external) noteExternalArray(data, this);
     this.buffer = data;
