@@ -175,6 +175,23 @@ export class WasmRuntime {
     if (!storage.relocate(view)) this.freeResident(ptr);
   }
 
+  /**
+   * A block of `n` elements to become a tensor's storage, for values an op writes in
+   * TypeScript (Backend.newArray); null where output() would copy a kernel's output out (no
+   * tidy scope, small, over the limit, unshared memory). Not zeroed: a reused block holds
+   * old values, so the caller writes every element.
+   */
+  newArray(n: number, dtype: 'float32' | 'int32'): Float32Array | Int32Array | null {
+    if (!this.shared || n < RESIDENT_MIN_ELEMENTS || this.residentBytes >= this.residentLimit || !inTidyScope()) return null;
+    const grewBefore = this.grew;
+    const ptr = this.heap.alloc(n * 4);
+    // As in adopt: a kernel call in progress must not be told, the next one is.
+    if (this.grew && !grewBefore) this.grewBetweenCalls = true;
+    const view = dtype === 'int32' ? new Int32Array(this.memory.buffer, ptr, n) : new Float32Array(this.memory.buffer, ptr, n);
+    this.track(ptr, view);
+    return view;
+  }
+
   /** `view` (at `ptr`) is a tensor's storage now: freed when its storages or the view go. */
   private track(ptr: number, view: TypedArray): void {
     const gen = ++this.generation;
