@@ -24,8 +24,12 @@ export function trackTensor(t: Tensor): void {
   scopes[scopes.length - 1]?.tensors.push(t);
 }
 
-export function trackStorage(s: Storage): void {
-  scopes[scopes.length - 1]?.storages.push(s);
+/** Records `s` in the innermost tidy scope; false outside scopes. */
+export function trackStorage(s: Storage): boolean {
+  const scope = scopes[scopes.length - 1];
+  if (!scope) return false;
+  scope.storages.push(s);
+  return true;
 }
 
 /** Inside a tidy() callback: what is made now is freed deterministically unless returned or kept. */
@@ -48,13 +52,16 @@ export function keep<T extends Tensor>(t: T): T {
 export function tidy<T>(fn: () => T): T {
   scopes.push({ tensors: [], storages: [] });
   let result: T;
-  let scope: Scope;
   try {
     result = fn();
-  } finally {
-    scope = scopes.pop()!;
+  } catch (e) {
+    // Nothing is freed when fn throws: what it made is left to the garbage collector.
+    for (const s of scopes.pop()!.storages) s.registerFinalizer();
+    throw e;
   }
+  const scope = scopes.pop()!;
   if (result instanceof Promise) {
+    for (const s of scope.storages) s.registerFinalizer();
     throw new ConvkitError('tidy() takes a synchronous function; async work would escape the scope');
   }
   const survivors = new Set<Storage>();
@@ -82,6 +89,8 @@ export function tidy<T>(fn: () => T): T {
   if (parent) {
     for (const s of scope.storages) if (survivors.has(s)) parent.storages.push(s);
     for (const t of scope.tensors) if (survivors.has(t.storage)) parent.tensors.push(t);
+  } else {
+    for (const s of scope.storages) if (survivors.has(s)) s.registerFinalizer();
   }
   return result;
 }

@@ -41,6 +41,8 @@ export class Storage {
   readonly origin: string | undefined;
   private external: ExternalMemory | null;
   private region: Region | null = null;
+  /** Registered with the finalizer (see registerFinalizer). */
+  private finalized = false;
   /**
    * Creation order: a storage made after `storagesMade()` returned n has serial >= n. Autograd
    * uses it to know that a gradient buffer is a temporary of the current backward pass (nothing
@@ -61,9 +63,21 @@ export class Storage {
     this.origin = debugLeaks ? new Error().stack?.split('\n').slice(3, 8).join('\n') : undefined;
     const region = countRegion(data);
     live.count++;
-    finalizer.register(this, region, this);
     this.region = region;
-    trackStorage(this);
+    // A tidy scope disposes what it made or hands it on (registerFinalizer), so storages made
+    // in one skip the registration, which costs more than the rest of this constructor.
+    if (!trackStorage(this)) this.registerFinalizer();
+  }
+
+  /**
+   * Lets the garbage collector count this storage out of memory() if it is dropped without
+   * dispose(): for storages made outside tidy scopes, and for those a scope lets survive.
+   */
+  registerFinalizer(): void {
+    if (this.region && !this.finalized) {
+      this.finalized = true;
+      finalizer.register(this, this.region, this);
+    }
   }
 
   get data(): TypedArray {
@@ -122,7 +136,7 @@ export class Storage {
     live.count--;
     if (this.region) releaseRegion(this.region);
     this.region = null;
-    finalizer.unregister(this);
+    if (this.finalized) finalizer.unregister(this);
   }
 }
 
