@@ -1,5 +1,4 @@
 import { ConvkitError } from './errors.js';
-import { noteExternalArray } from './external-arrays.js';
 import { trackStorage } from './scope.js';
 import { copyArray } from './copy-array.js';
 
@@ -56,7 +55,6 @@ export class Storage {
     // the block's lifetime follows its own storages.
     if (owner && !owner.retain(data)) data = copyArray(data);
     this.external = owner && externalOwners.get(data.buffer) === owner ? owner : null;
-    if (this.external) noteExternalArray(data, this);
     this.buffer = data;
     this.dtype = data instanceof Int32Array ? 'int32' : 'float32';
     this.bytes = data.byteLength;
@@ -104,9 +102,14 @@ export class Storage {
     const part = data.subarray(begin, end);
     if (this.external) {
       pins.register(part, data);
-      noteExternalArray(part, this);
     }
     return part;
+  }
+
+  /** Whether `a` lies within this storage's elements (the same memory, not equal values). */
+  holds(a: ArrayBufferView): boolean {
+    const d = this.buffer;
+    return d !== null && d.buffer === a.buffer && a.byteOffset >= d.byteOffset && a.byteOffset + a.byteLength <= d.byteOffset + d.byteLength;
   }
 
   /** In external memory already? */
@@ -125,7 +128,6 @@ export class Storage {
     if (this.external || !owner || home.length !== old.length || home.constructor !== old.constructor || !owner.retain(home)) return false;
     this.external = owner;
     this.buffer = home;
-    noteExternalArray(home, this);
     return true;
   }
 

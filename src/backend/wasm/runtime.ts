@@ -45,7 +45,7 @@ function guardFromEnv(): boolean {
 }
 
 /** A tensor block: its views' finalizers free it only if it was not freed and reused since. */
-interface Resident { gen: number; refs: number; bytes: number }
+interface Resident { gen: number; refs: number; bytes: number; cell: { ptr: number; gen: number } }
 
 export class WasmRuntime {
   readonly exports: KernelExports;
@@ -195,9 +195,12 @@ export class WasmRuntime {
   /** `view` (at `ptr`) is a tensor's storage now: freed when its storages or the view go. */
   private track(ptr: number, view: TypedArray): void {
     const gen = ++this.generation;
-    this.resident.set(ptr, { gen, refs: 0, bytes: view.byteLength });
+    // The cell is also the unregister token: a block freed through its storages (the usual
+    // end, at a tidy scope's end) leaves the garbage collector nothing to call back.
+    const cell = { ptr, gen };
+    this.resident.set(ptr, { gen, refs: 0, bytes: view.byteLength, cell });
     this.residentBytes += view.byteLength;
-    this.finalizer.register(view, { ptr, gen });
+    this.finalizer.register(view, cell, cell);
   }
 
   /** `floats` float32 slots (64-byte aligned) for this kernel call; returns the byte offset. */
@@ -284,7 +287,9 @@ export class WasmRuntime {
   }
 
   private freeResident(ptr: number): void {
-    this.residentBytes -= this.resident.get(ptr)!.bytes;
+    const r = this.resident.get(ptr)!;
+    this.finalizer.unregister(r.cell);
+    this.residentBytes -= r.bytes;
     this.resident.delete(ptr);
     this.heap.release(ptr);
   }
