@@ -4,6 +4,7 @@ import { Tensor, type GradNode } from '../tensor/tensor.js';
 import { activeRecorder } from '../backend/profiler-hooks.js';
 import { kernel } from '../backend/registry.js';
 import { storagesMade, type Storage } from '../tensor/storage.js';
+import { copyArray } from '../tensor/copy-array.js';
 
 /**
  * Reverse-mode automatic differentiation. Each op that runs while grad is enabled and has an
@@ -148,7 +149,7 @@ class GradSlots {
     const old = leaf.grad;
     if (old === null) {
       const own = this.fresh(g) && !this.holds.get(g.storage) && wholeStorage(g) && g.dtype === 'float32';
-      leaf.grad = keep(own ? g : new Tensor(g.values().slice(), g.shape));
+      leaf.grad = keep(own ? g : new Tensor(copyArray(g.values()), g.shape));
       this.hold(leaf.grad);
       this.ownedLeaves.add(leaf);
       return;

@@ -18,6 +18,13 @@ export interface Backend {
    * copying it in on every call.
    */
   adopt?(storage: Storage): void;
+  /**
+   * An uninitialized array of `n` elements for an op that writes a tensor's values in
+   * TypeScript (concatenation, dropout masks, zeros): a backend with its own memory may hand
+   * out a block of it, so the next kernel reads the tensor where it is instead of copying it
+   * in. The caller writes every element and wraps the array in a tensor at once.
+   */
+  newArray?(n: number, dtype: 'float32' | 'int32'): Float32Array | Int32Array | null;
   /** Kernels that read strided views as they are (KernelTensor.strides/offset); others get copies. */
   readonly stridedInputs?: ReadonlySet<KernelName>;
 }

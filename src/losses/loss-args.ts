@@ -4,6 +4,7 @@ import { div } from '../ops/binary.js';
 import { multiIndex, positionOf } from '../ops/index-ops.js';
 import { expectTensor } from '../ops/kernel-io.js';
 import { sum } from '../ops/reduce.js';
+import { copyArray } from '../tensor/copy-array.js';
 
 /**
  * Argument checks and reductions shared by the losses. The finiteness check matters beyond
@@ -79,7 +80,7 @@ export function checkClassTargets(
         `${expectedShape.length > 1 ? ' and position' : ''})`,
     );
   }
-  const idx = (target.values() as Int32Array).slice();
+  const idx = copyArray(target.values() as Int32Array);
   for (let i = 0; i < idx.length; i++) {
     const t = idx[i]!;
     if ((t < 0 || t >= numClasses) && t !== ignoreIndex) {

@@ -1,8 +1,7 @@
 import { ConvkitError } from '../tensor/errors.js';
-import { keep } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import {
-  adaptiveMaxPool2d,
+  adaptiveMaxPool2dSharingSwitches,
   adaptiveOutputSize,
   adaptivePooledShape,
   type AdaptiveMaxPool2dOptions,
@@ -11,6 +10,7 @@ import {
 import { checkOptionNames } from '../ops/conv-args.js';
 import type { PoolWithIndices } from '../ops/max-pool2d.js';
 import { Module } from './module.js';
+import { PoolSwitches } from './pool-switches.js';
 import { register } from './registry.js';
 
 /**
@@ -20,8 +20,7 @@ import { register } from './registry.js';
  */
 export class AdaptiveMaxPool2d extends Module {
   readonly outputSize: AdaptiveSize;
-  /** int32 [N, C, outH, outW]: flat index (row * W + col) of each window's winner in its input plane. */
-  lastIndices: Tensor | null = null;
+  private readonly switches = new PoolSwitches();
 
   constructor(outputSize: AdaptiveSize, opts: AdaptiveMaxPool2dOptions = {}) {
     super();
@@ -37,11 +36,17 @@ export class AdaptiveMaxPool2d extends Module {
     this.configArgs = [outputSize, { ...opts }];
   }
 
+  /** int32 [N, C, outH, outW]: flat index (row * W + col) of each window's winner in its input plane. */
+  get lastIndices(): Tensor | null {
+    return this.switches.read();
+  }
+
   forward(x: Tensor): Tensor {
-    const { output, indices } = adaptiveMaxPool2d(x, this.outputSize, { returnIndices: true });
-    // Owned by the layer: kept out of tidy scopes, and the previous switches freed now.
-    this.lastIndices?.dispose();
-    this.lastIndices = keep(indices);
+    // The previous switches go first, so that their memory serves this pass.
+    this.switches.clear();
+    const { output, indices } = adaptiveMaxPool2dSharingSwitches(x, this.outputSize);
+    // Owned by the layer: kept out of tidy scopes until the next forward.
+    this.switches.hold(indices);
     return output;
   }
 

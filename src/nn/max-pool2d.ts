@@ -1,12 +1,12 @@
 import { needsGrad } from '../autograd/tape.js';
 import { ConvkitError } from '../tensor/errors.js';
-import { keep } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkOptionNames } from '../ops/conv-args.js';
 import type { Pair } from '../ops/geometry.js';
-import { maxPool2d, type MaxPool2dOptions, type PoolWithIndices } from '../ops/max-pool2d.js';
+import { maxPool2d, maxPool2dSharingSwitches, type MaxPool2dOptions, type PoolWithIndices } from '../ops/max-pool2d.js';
 import { describePool, poolParams, type PoolParams } from '../ops/pool-window.js';
 import { PoolLayer } from './pool-layer.js';
+import { PoolSwitches } from './pool-switches.js';
 import { register } from './registry.js';
 
 const OPTIONS = ['stride', 'padding', 'dilation', 'ceilMode', 'fit', 'returnIndices'];
@@ -25,8 +25,7 @@ const OPTIONS = ['stride', 'padding', 'dilation', 'ceilMode', 'fit', 'returnIndi
  */
 export class MaxPool2d extends PoolLayer {
   readonly params: PoolParams;
-  /** int32 [N, C, outH, outW]: flat index (row * W + col) of each window's winner in its input plane. */
-  lastIndices: Tensor | null = null;
+  private readonly switches = new PoolSwitches();
 
   constructor(kernelSize: Pair, opts: MaxPool2dOptions = {}) {
     super();
@@ -41,10 +40,15 @@ export class MaxPool2d extends PoolLayer {
     this.configArgs = [kernelSize, { ...opts }];
   }
 
+  /** int32 [N, C, outH, outW]: flat index (row * W + col) of each window's winner in its input plane. */
+  get lastIndices(): Tensor | null {
+    return this.switches.read();
+  }
+
   forward(x: Tensor): Tensor {
+    // The previous switches go first, so that their memory serves this pass.
+    this.switches.clear();
     if (!this.training && !needsGrad(x)) {
-      this.lastIndices?.dispose();
-      this.lastIndices = null;
       return maxPool2d(x, this.params.kernel, { ...this.windowOptions(), returnIndices: false });
     }
     return this.forwardKeepingIndices(x);
@@ -62,11 +66,10 @@ export class MaxPool2d extends PoolLayer {
   }
 
   private forwardKeepingIndices(x: Tensor): Tensor {
-    const { output, indices } = maxPool2d(x, this.params.kernel, { ...this.windowOptions(), returnIndices: true });
-    // The layer owns its switches: they survive tidy scopes, and the previous ones are freed
-    // now rather than piling up until garbage collection.
-    this.lastIndices?.dispose();
-    this.lastIndices = keep(indices);
+    this.switches.clear();
+    const { output, indices } = maxPool2dSharingSwitches(x, this.params.kernel, this.windowOptions());
+    // The layer owns its switches: they survive tidy scopes until the next forward.
+    this.switches.hold(indices);
     return output;
   }
 

@@ -1,5 +1,6 @@
 import { keep } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
+import { copyArray } from '../tensor/copy-array.js';
 
 /**
  * A trainable tensor owned by a Module: a leaf that requires grad. Optimizers update its
@@ -12,7 +13,7 @@ export class Parameter extends Tensor {
   constructor(value: Tensor, requiresGrad = true) {
     const src = value.contiguous();
     const whole = src.dtype === 'float32' && src.offset === 0 && !src.storage.disposed && src.storage.data.length === src.size;
-    super(whole ? src.storage : src.values().slice(), src.shape);
+    super(whole ? src.storage : copyArray(src.values()), src.shape);
     this.requiresGrad = requiresGrad;
     // A parameter outlives any tidy() scope it is created in (frozen ones too).
     keep(this);

@@ -68,14 +68,35 @@ export function adaptiveMaxPool2d(x: Tensor, outputSize: AdaptiveSize, opts: { r
 export function adaptiveMaxPool2d(x: Tensor, outputSize: AdaptiveSize, opts?: { returnIndices?: false }): Tensor;
 export function adaptiveMaxPool2d(x: Tensor, outputSize: AdaptiveSize, opts?: AdaptiveMaxPool2dOptions): Tensor | PoolWithIndices;
 export function adaptiveMaxPool2d(x: Tensor, outputSize: AdaptiveSize, opts: AdaptiveMaxPool2dOptions = {}): Tensor | PoolWithIndices {
+  checkOptionNames(opts, ['returnIndices'], 'adaptiveMaxPool2d');
+  const { output, indices } = adaptiveMaxPool2dSharingSwitches(x, outputSize);
+  if (!opts.returnIndices) {
+    indices.dispose();
+    return output;
+  }
+  // A copy, so that editing the returned indices cannot change the backward pass (new + set:
+  // slice() of a view on the wasm backend's shared memory copies element by element).
+  const copy = new Int32Array(indices.size);
+  copy.set(indices.values());
+  indices.dispose();
+  return { output, indices: new Tensor(copy, output.shape) };
+}
+
+/**
+ * adaptiveMaxPool2d with its switches as a tensor on the backward pass's own array, not a
+ * copy: for the layer, which keeps them (nn/pool-switches.ts) and must not write into them.
+ */
+export function adaptiveMaxPool2dSharingSwitches(x: Tensor, outputSize: AdaptiveSize): PoolWithIndices {
   const op = 'adaptiveMaxPool2d';
-  checkOptionNames(opts, ['returnIndices'], op);
   const out = adaptiveOutputSize(outputSize, checkInput(x, op), op);
   const outShape = [x.shape[0]!, x.shape[1]!, ...out];
   const { output, indices } = kernel('AdaptiveMaxPool2D')(kin(x, op), out);
-  const y = record(kout(output, outShape), op, [x], (g) => [kout(kernel('MaxPool2DGrad')(kin(g), indices, x.shape), x.shape)]);
-  if (opts.returnIndices) return { output: y, indices: new Tensor(indices.slice(), outShape) };
-  return y;
+  // Saved as a tensor, so that tidy frees the switches with the graph.
+  const switches = new Tensor(indices, outShape);
+  const y = record(kout(output, outShape), op, [x], (g) => [
+    kout(kernel('MaxPool2DGrad')(kin(g), switches.values() as Int32Array, x.shape), x.shape),
+  ], [switches]);
+  return { output: y, indices: new Tensor(indices, outShape) };
 }
 
 /** Mean of each channel's whole image: [N, C, H, W] -> [N, C, 1, 1] (adaptiveAvgPool2d to 1; ONNX GlobalAveragePool). */

@@ -2,6 +2,7 @@ import { record } from '../autograd/tape.js';
 import { ConvkitError, fmtShape } from '../tensor/errors.js';
 import { normAxis, sizeOf } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
+import { outputArray } from './kernel-io.js';
 
 /**
  * Concatenation along one dimension (torch.cat). The copy is plain TypeScript: each input
@@ -41,7 +42,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   const row = chunks.reduce((a, b) => a + b, 0);
   const total = tensors.reduce((s, t) => s + t.shape[axis]!, 0);
   const outShape = first.shape.map((d, k) => (k === axis ? total : d));
-  const out = first.dtype === 'int32' ? new Int32Array(outer * row) : new Float32Array(outer * row);
+  const out = outputArray(outer * row, first.dtype);
   let start = 0;
   tensors.forEach((t, i) => {
     const src = t.values();
@@ -55,10 +56,14 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
     let offset = 0;
     return tensors.map((t, i) => {
       const c = chunks[i]!;
-      const part = new Float32Array(outer * c);
+      if (!t.requiresGrad) {
+        offset += c;
+        return null;
+      }
+      const part = outputArray(outer * c);
       for (let o = 0; o < outer; o++) part.set(gv.subarray(o * row + offset, o * row + offset + c), o * c);
       offset += c;
-      return t.requiresGrad ? new Tensor(part, t.shape) : null;
+      return new Tensor(part, t.shape);
     });
   });
 }

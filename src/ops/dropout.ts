@@ -3,7 +3,7 @@ import { record } from '../autograd/tape.js';
 import { ConvkitError } from '../tensor/errors.js';
 import { Generator, globalGenerator } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { expectTensor, kin, kout } from './kernel-io.js';
+import { expectTensor, kin, kout, outputArray } from './kernel-io.js';
 
 /** Options of `F.dropout`. */
 export interface DropoutOptions {
@@ -36,7 +36,7 @@ export function dropout(x: Tensor, opts: DropoutOptions = {}): Tensor {
   if (!training || p === 0) return x;
   const g = opts.generator ?? globalGenerator;
   const scale = 1 / (1 - p);
-  const maskData = new Float32Array(x.size);
+  const maskData = outputArray(x.size);
   for (let i = 0; i < maskData.length; i++) maskData[i] = g.uniform() < p ? 0 : scale;
   const mask = kout(maskData, x.shape);
   const y = kout(kernel('Binary')(kin(x, 'dropout'), kin(mask), 'mul', x.shape), x.shape);

@@ -4,6 +4,7 @@ import { ConvkitError, fmtShape } from '../tensor/errors.js';
 import { contiguousStrides, normAxis } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { expectTensor, kin, kout } from './kernel-io.js';
+import { copyArray } from '../tensor/copy-array.js';
 
 /**
  * Ops that produce or consume int32 indices: argmax (predicted class), topk (top-5 accuracy),
@@ -89,7 +90,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
     );
   }
   // A private copy: the backward must see the indices as they were, even if the caller reuses the buffer.
-  const idx = (index.values() as Int32Array).slice();
+  const idx = copyArray(index.values() as Int32Array);
   const n = x.shape[axis]!;
   for (let i = 0; i < idx.length; i++) {
     const v = idx[i]!;

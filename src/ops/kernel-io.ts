@@ -50,6 +50,19 @@ function offerToBackend(t: Tensor): void {
   getBackend().adopt?.(s);
 }
 
+/**
+ * An array of n elements for an op that writes a tensor's values in TypeScript: in the
+ * backend's memory where it keeps tensors (Backend.newArray: the next kernel then reads it in
+ * place), else a fresh one on the JS heap. Not zeroed: write every element, then wrap it in a
+ * tensor at once.
+ */
+export function outputArray(n: number, dtype: 'int32'): Int32Array;
+export function outputArray(n: number, dtype?: 'float32'): Float32Array;
+export function outputArray(n: number, dtype?: 'float32' | 'int32'): Float32Array | Int32Array;
+export function outputArray(n: number, dtype: 'float32' | 'int32' = 'float32'): Float32Array | Int32Array {
+  return getBackend().newArray?.(n, dtype) ?? (dtype === 'int32' ? new Int32Array(n) : new Float32Array(n));
+}
+
 /** Wraps a kernel's output buffer. */
 export function kout(data: Float32Array, shape: readonly number[]): Tensor {
   return new Tensor(data, shape);

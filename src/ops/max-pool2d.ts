@@ -1,3 +1,4 @@
+import type { Window2D } from '../backend/kernels.js';
 import { kernel } from '../backend/registry.js';
 import { needsGrad, record } from '../autograd/tape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -35,13 +36,44 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, opts?: MaxPool2dOptions &
 export function maxPool2d(x: Tensor, kernelSize: Pair, opts?: MaxPool2dOptions): Tensor | PoolWithIndices;
 export function maxPool2d(x: Tensor, kernelSize: Pair, opts: MaxPool2dOptions = {}): Tensor | PoolWithIndices {
   const op = 'maxPool2d';
+  const window = checkMaxPool(x, kernelSize, opts, op);
+  // Inference (grad off, or x needs none): no backward pass, so no switches to compute.
+  if (!opts.returnIndices && !needsGrad(x)) return kout(kernel('MaxPool2D')(kin(x, op), window), outShapeOf(x, window));
+  const { output, indices } = withSwitches(x, window, op);
+  // A copy, so that editing the returned indices cannot change the backward pass. new + set:
+  // slice() of a view on the wasm backend's shared memory copies element by element, ~5x slower.
+  if (opts.returnIndices) {
+    const copy = new Int32Array(indices.size);
+    copy.set(indices.values());
+    indices.dispose();
+    return { output, indices: new Tensor(copy, output.shape) };
+  }
+  return output;
+}
+
+/**
+ * maxPool2d with its switches as a tensor on the backward pass's own array, not a copy: for
+ * layers that keep the switches (nn/pool-switches.ts) and must not write into them.
+ */
+export function maxPool2dSharingSwitches(x: Tensor, kernelSize: Pair, opts: Omit<MaxPool2dOptions, 'returnIndices'> = {}): PoolWithIndices {
+  const op = 'maxPool2d';
+  return withSwitches(x, checkMaxPool(x, kernelSize, opts, op), op);
+}
+
+function checkMaxPool(x: Tensor, kernelSize: Pair, opts: MaxPool2dOptions, op: string): Window2D {
   expectTensor(x, op, 'input');
   checkOptionNames(opts, OPTIONS, op);
   expectRank(x, 4, op, 'input', 'N, C, H, W');
-  const window = poolWindow(op, [x.shape[2]!, x.shape[3]!], kernelSize, opts, { padding: true, dilation: true });
-  const outShape = [x.shape[0]!, x.shape[1]!, ...window.out];
-  // Inference (grad off, or x needs none): no backward pass, so no switches to compute.
-  if (!opts.returnIndices && !needsGrad(x)) return kout(kernel('MaxPool2D')(kin(x, op), window), outShape);
+  return poolWindow(op, [x.shape[2]!, x.shape[3]!], kernelSize, opts, { padding: true, dilation: true });
+}
+
+function outShapeOf(x: Tensor, window: Window2D): number[] {
+  return [x.shape[0]!, x.shape[1]!, window.out[0], window.out[1]];
+}
+
+/** The pooled output, recorded on the tape, and a second tensor on the switches it saved. */
+function withSwitches(x: Tensor, window: Window2D, op: string): PoolWithIndices {
+  const outShape = outShapeOf(x, window);
   const { output, indices } = kernel('MaxPool2DWithArgmax')(kin(x, op), window);
   // The switches as a saved tensor: tidy frees them with the graph (on the wasm backend they
   // stay in its memory for the backward kernel, like any activation).
@@ -49,13 +81,5 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, opts: MaxPool2dOptions = 
   const y = record(kout(output, outShape), op, [x], (g) => [
     kout(kernel('MaxPool2DGrad')(kin(g), switches.values() as Int32Array, x.shape), x.shape),
   ], [switches]);
-  // A copy, so that editing the returned indices cannot change the backward pass. new + set:
-  // slice() of a view on the wasm backend's shared memory copies element by element, ~5x slower
-  // (the MaxPool2d layer takes this copy on every training forward).
-  if (opts.returnIndices) {
-    const copy = new Int32Array(indices.length);
-    copy.set(indices);
-    return { output: y, indices: new Tensor(copy, outShape) };
-  }
-  return y;
+  return { output: y, indices: new Tensor(indices, outShape) };
 }

@@ -1,3 +1,4 @@
+import { getBackend } from '../backend/registry.js';
 import { ConvkitError, fmtShape } from './errors.js';
 import { Generator, globalGenerator } from './random.js';
 import { checkShape, sizeOf } from './shape.js';
@@ -100,7 +101,7 @@ function flattenNested(data: readonly NestedInput[]): { flat: number[]; shape: n
 
 /** A tensor of zeros. */
 export function zeros(shape: readonly number[], opts?: CreateOptions): Tensor {
-  return finish(alloc(shape, opts?.dtype), shape, opts);
+  return full(shape, 0, opts);
 }
 
 /** A tensor of ones. */
@@ -110,7 +111,11 @@ export function ones(shape: readonly number[], opts?: CreateOptions): Tensor {
 
 /** A tensor filled with `value`. */
 export function full(shape: readonly number[], value: number, opts?: CreateOptions): Tensor {
-  const buf = alloc(shape, opts?.dtype);
+  checkShape(shape);
+  // In the backend's memory where it keeps tensors (inside tidy on wasm), as kernel outputs:
+  // ResNet's zero-padded shortcuts make zeros every step.
+  const dtype = opts?.dtype ?? 'float32';
+  const buf = getBackend().newArray?.(sizeOf(shape), dtype) ?? alloc(shape, dtype);
   buf.fill(value);
   return finish(buf, shape, opts);
 }

@@ -1,4 +1,3 @@
-import { externalStorageOf } from './external-arrays.js';
 import { ConvkitError } from './errors.js';
 import type { Storage } from './storage.js';
 import type { Tensor, GradNode } from './tensor.js';
@@ -24,8 +23,12 @@ export function trackTensor(t: Tensor): void {
   scopes[scopes.length - 1]?.tensors.push(t);
 }
 
-export function trackStorage(s: Storage): void {
-  scopes[scopes.length - 1]?.storages.push(s);
+/** Records `s` in the innermost tidy scope; false outside scopes. */
+export function trackStorage(s: Storage): boolean {
+  const scope = scopes[scopes.length - 1];
+  if (!scope) return false;
+  scope.storages.push(s);
+  return true;
 }
 
 /** Inside a tidy() callback: what is made now is freed deterministically unless returned or kept. */
@@ -48,13 +51,16 @@ export function keep<T extends Tensor>(t: T): T {
 export function tidy<T>(fn: () => T): T {
   scopes.push({ tensors: [], storages: [] });
   let result: T;
-  let scope: Scope;
   try {
     result = fn();
-  } finally {
-    scope = scopes.pop()!;
+  } catch (e) {
+    // Nothing is freed when fn throws: what it made is left to the garbage collector.
+    for (const s of scopes.pop()!.storages) s.registerFinalizer();
+    throw e;
   }
+  const scope = scopes.pop()!;
   if (result instanceof Promise) {
+    for (const s of scope.storages) s.registerFinalizer();
     throw new ConvkitError('tidy() takes a synchronous function; async work would escape the scope');
   }
   const survivors = new Set<Storage>();
@@ -71,7 +77,11 @@ export function tidy<T>(fn: () => T): T {
     n.inputs.forEach(visit);
     n.saved.forEach(visit);
   };
-  collectTensors(result, visit, (s) => survivors.add(s));
+  // A returned array of external memory keeps the storage of this scope whose block holds it.
+  const keepArray = (a: ArrayBufferView): void => {
+    for (const s of scope.storages) if (s.isExternal && s.holds(a)) survivors.add(s);
+  };
+  collectTensors(result, visit, keepArray);
   for (const t of scope.tensors) {
     // Leaves that require grad are parameters or user inputs: never freed behind the user's back.
     if (kept.has(t) || (t.requiresGrad && t.gradFn === null)) visit(t);
@@ -82,6 +92,8 @@ export function tidy<T>(fn: () => T): T {
   if (parent) {
     for (const s of scope.storages) if (survivors.has(s)) parent.storages.push(s);
     for (const t of scope.tensors) if (survivors.has(t.storage)) parent.tensors.push(t);
+  } else {
+    for (const s of scope.storages) if (survivors.has(s)) s.registerFinalizer();
   }
   return result;
 }
@@ -91,27 +103,26 @@ export function tidy<T>(fn: () => T): T {
  * tensor in external (wasm) memory keeps that storage too: its block would otherwise be
  * reused under the caller's feet (a JS-heap array simply stays alive with its reference).
  */
-function collectTensors(value: unknown, visit: (t: Tensor) => void, keepStorage: (s: Storage) => void, depth = 0): void {
+function collectTensors(value: unknown, visit: (t: Tensor) => void, keepArray: (a: ArrayBufferView) => void, depth = 0): void {
   if (value === null || typeof value !== 'object' || depth > 4) return;
   if (isTensor(value)) {
     visit(value);
     return;
   }
   if (ArrayBuffer.isView(value)) {
-    const s = externalStorageOf(value as Float32Array);
-    if (s) keepStorage(s);
+    keepArray(value as ArrayBufferView);
     return;
   }
   if (Array.isArray(value)) {
-    for (const v of value) collectTensors(v, visit, keepStorage, depth + 1);
+    for (const v of value) collectTensors(v, visit, keepArray, depth + 1);
     return;
   }
   if (value instanceof Map) {
-    for (const v of value.values()) collectTensors(v, visit, keepStorage, depth + 1);
+    for (const v of value.values()) collectTensors(v, visit, keepArray, depth + 1);
     return;
   }
   if (Object.getPrototypeOf(value) === Object.prototype) {
-    for (const v of Object.values(value)) collectTensors(v, visit, keepStorage, depth + 1);
+    for (const v of Object.values(value)) collectTensors(v, visit, keepArray, depth + 1);
   }
 }
 

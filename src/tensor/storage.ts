@@ -1,6 +1,6 @@
 import { ConvkitError } from './errors.js';
-import { noteExternalArray } from './external-arrays.js';
 import { trackStorage } from './scope.js';
+import { copyArray } from './copy-array.js';
 
 /** Element type of a tensor. */
 export type DType = 'float32' | 'int32';
@@ -40,6 +40,8 @@ export class Storage {
   readonly origin: string | undefined;
   private external: ExternalMemory | null;
   private region: Region | null = null;
+  /** Registered with the finalizer (see registerFinalizer). */
+  private finalized = false;
   /**
    * Creation order: a storage made after `storagesMade()` returned n has serial >= n. Autograd
    * uses it to know that a gradient buffer is a temporary of the current backward pass (nothing
@@ -51,18 +53,29 @@ export class Storage {
     const owner = externalOwners.get(data.buffer);
     // Part of a block (a kernel that returned a subarray of an input): a private copy, since
     // the block's lifetime follows its own storages.
-    if (owner && !owner.retain(data)) data = data.slice();
+    if (owner && !owner.retain(data)) data = copyArray(data);
     this.external = owner && externalOwners.get(data.buffer) === owner ? owner : null;
-    if (this.external) noteExternalArray(data, this);
     this.buffer = data;
     this.dtype = data instanceof Int32Array ? 'int32' : 'float32';
     this.bytes = data.byteLength;
     this.origin = debugLeaks ? new Error().stack?.split('\n').slice(3, 8).join('\n') : undefined;
     const region = countRegion(data);
     live.count++;
-    finalizer.register(this, region, this);
     this.region = region;
-    trackStorage(this);
+    // A tidy scope disposes what it made or hands it on (registerFinalizer), so storages made
+    // in one skip the registration, which costs more than the rest of this constructor.
+    if (!trackStorage(this)) this.registerFinalizer();
+  }
+
+  /**
+   * Lets the garbage collector count this storage out of memory() if it is dropped without
+   * dispose(): for storages made outside tidy scopes, and for those a scope lets survive.
+   */
+  registerFinalizer(): void {
+    if (this.region && !this.finalized) {
+      this.finalized = true;
+      finalizer.register(this, this.region, this);
+    }
   }
 
   get data(): TypedArray {
@@ -89,9 +102,14 @@ export class Storage {
     const part = data.subarray(begin, end);
     if (this.external) {
       pins.register(part, data);
-      noteExternalArray(part, this);
     }
     return part;
+  }
+
+  /** Whether `a` lies within this storage's elements (the same memory, not equal values). */
+  holds(a: ArrayBufferView): boolean {
+    const d = this.buffer;
+    return d !== null && d.buffer === a.buffer && a.byteOffset >= d.byteOffset && a.byteOffset + a.byteLength <= d.byteOffset + d.byteLength;
   }
 
   /** In external memory already? */
@@ -110,7 +128,6 @@ export class Storage {
     if (this.external || !owner || home.length !== old.length || home.constructor !== old.constructor || !owner.retain(home)) return false;
     this.external = owner;
     this.buffer = home;
-    noteExternalArray(home, this);
     return true;
   }
 
@@ -121,7 +138,7 @@ export class Storage {
     live.count--;
     if (this.region) releaseRegion(this.region);
     this.region = null;
-    finalizer.unregister(this);
+    if (this.finalized) finalizer.unregister(this);
   }
 }
 

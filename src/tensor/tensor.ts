@@ -3,6 +3,7 @@ import { contiguousStrides, inferShape, normAxis, sizeOf } from './shape.js';
 import { Storage, type DType, type TypedArray } from './storage.js';
 import { trackTensor } from './scope.js';
 import { activeRecorder } from '../backend/profiler-hooks.js';
+import { copyArray } from './copy-array.js';
 
 /**
  * One recorded step of the autograd tape: the op that made a tensor, its inputs, and how to
@@ -138,14 +139,14 @@ export class Tensor {
 
   /** A contiguous copy with its own storage (differentiable). */
   clone(): Tensor {
-    const data = this.values().slice();
+    const data = copyArray(this.values());
     return this.derive(new Tensor(data, this.shape), 'clone');
   }
 
   /** A Float32Array copy of the elements in row-major order. */
   dataSync(): Float32Array {
     const v = this.values();
-    return v instanceof Float32Array ? v.slice() : Float32Array.from(v);
+    return v instanceof Float32Array ? copyArray(v) : Float32Array.from(v);
   }
 
   /** Nested arrays of numbers (a number for a 0-d tensor). */

@@ -122,6 +122,41 @@ describe.runIf(ck.listBackends().includes('wasm'))('wasm-resident tensors', () =
     });
   });
 
+  it('ops that write values in TypeScript (zeros, cat, dropout) put them in wasm memory inside tidy, with the js values, and stay flat', async () => {
+    // ResNet's option-A shortcut: zero channels on both sides of a subsampled input.
+    const a = ck.randn([4, 8, 16, 16], { seed: 21 });
+    const run = (xa: ck.Tensor) => ck.tidy(() => {
+      const z = ck.zeros([4, 4, 16, 16]);
+      const y = ck.cat([z, ck.F.relu(xa), z], 1);
+      const d = ck.F.dropout(y, { p: 0.25, generator: new ck.Generator(3) });
+      ck.F.sum(ck.F.mul(d, y)).backward();
+      const g = xa.grad!.dataSync();
+      xa.grad!.dispose();
+      xa.grad = null;
+      return { y: y.dataSync(), d: d.dataSync(), g, shared: [isShared(z), isShared(y), isShared(d)] };
+    });
+    const leaf = () => ck.tensor(a.dataSync(), a.shape, { requiresGrad: true });
+    const ref = await withBackend('js', () => run(leaf()));
+    await withWasm(() => {
+      const xa = leaf();
+      // Dirty the heap first: blocks handed out again hold old values, every element must be written.
+      for (const shape of [[4, 4, 16, 16], [4, 16, 16, 16], [4, 8, 16, 16]]) ck.tidy(() => ck.F.mul(ck.randn(shape, { seed: 1 }), 7).dataSync());
+      const got = run(xa);
+      expect(Array.from(got.y)).toEqual(Array.from(ref.y));
+      expect(Array.from(got.d)).toEqual(Array.from(ref.d));
+      expect(Array.from(got.g)).toEqual(Array.from(ref.g));
+      if (runtime().shared) expect(got.shared).toEqual([true, true, true]);
+      // Outside tidy they are ordinary arrays, as kernel outputs are.
+      expect(isShared(ck.cat([a, a], 1))).toBe(false);
+      for (let i = 0; i < 5; i++) run(xa);
+      const bytes = runtime().f32.buffer.byteLength;
+      const tensors = runtime().tensorBytes;
+      for (let i = 0; i < 20; i++) run(xa);
+      expect(runtime().f32.buffer.byteLength).toBe(bytes);
+      expect(runtime().tensorBytes).toBe(tensors);
+    });
+  });
+
   it('parameters move into wasm memory on first use; training them there matches the js reference', async () => {
     const train = () => {
       ck.manualSeed(11);

@@ -99,6 +99,52 @@ describeEachBackend('pooling and normalization layers', () => {
     expectConvkitError(() => new nn.MaxPool2d(2, { returnIndices: true }), 'forwardWithIndices', 'lastIndices');
   });
 
+  it('the max-pool layers share the switches with the backward pass yet hand out a copy', () => {
+    // Large enough that the wasm backend keeps outputs and switches in its memory.
+    const xs = [ck.randn([2, 4, 36, 34], { seed: 11 }), ck.randn([2, 4, 36, 34], { seed: 12 })];
+    for (const [pool, direct] of [
+      [new nn.MaxPool2d(2), (t: ck.Tensor) => F.maxPool2d(t, 2, { returnIndices: true })],
+      [new nn.AdaptiveMaxPool2d([5, 7]), (t: ck.Tensor) => F.adaptiveMaxPool2d(t, [5, 7], { returnIndices: true })],
+    ] as const) {
+      const want = xs.map((x) => direct(x).indices.toArray());
+      // Reference gradients: each input alone through the functional op.
+      const wantGrads = xs.map((x) => {
+        const xg = ck.tensor(x.dataSync(), x.shape, { requiresGrad: true });
+        F.sum(F.mul(direct(xg).output, 2)).backward();
+        return xg.grad!.dataSync();
+      });
+      const leaves = xs.map((x) => ck.tensor(x.dataSync(), x.shape, { requiresGrad: true }));
+      const before = ck.memory().numTensors;
+      for (let step = 0; step < 3; step++) {
+        for (const l of leaves) {
+          l.grad?.dispose();
+          l.grad = null;
+        }
+        const grads = ck.tidy(() => {
+          // Two forwards before one backward: the second must not free the first one's switches.
+          const y0 = pool.forward(leaves[0]!);
+          const first = pool.lastIndices!;
+          expect(first.toArray()).toEqual(want[0]);
+          const y1 = pool.forward(leaves[1]!);
+          expect(first.isDisposed).toBe(true);
+          // Writing into what the layer handed out must not reach the backward pass.
+          pool.lastIndices!.data.fill(0);
+          F.add(F.sum(F.mul(y0, 2)), F.sum(F.mul(y1, 2))).backward();
+          return leaves.map((l) => l.grad!.dataSync());
+        });
+        grads.forEach((g, i) => expect(Array.from(g)).toEqual(Array.from(wantGrads[i]!)));
+        // The layer's switches outlive the scope, and memory stays flat from step to step.
+        ck.tidy(() => {
+          pool.forward(xs[1]!);
+        });
+        expect(pool.lastIndices!.toArray()).toEqual(want[1]);
+        if (step === 0) continue;
+        // The layer's switches and the two leaves' gradients.
+        expect(ck.memory().numTensors).toBe(before + 3);
+      }
+    }
+  });
+
   it('AdaptiveMaxPool2d keeps its switches too', () => {
     const pool = new nn.AdaptiveMaxPool2d([1, 2]);
     pool.forward(ck.tensor([1, 9, 3, 4, 2, 8, 7, 0], [1, 1, 2, 4]));

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
 
@@ -50,5 +52,32 @@ describe('memory accounting', () => {
     q.assign([0, 0]);
     expect(Array.from(big.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
     expect(Array.from(q.dataSync())).toEqual([0, 0]);
+  });
+
+  it('storages that leave tidy scopes undisposed are counted out when garbage-collected', async () => {
+    // Storages made in a scope are registered with the finalizer only when they outlive it.
+    const existing = (globalThis as { gc?: () => void }).gc;
+    if (typeof existing !== 'function') setFlagsFromString('--expose-gc');
+    const gc = existing ?? (runInNewContext('gc') as () => void);
+    const settle = async () => {
+      for (let i = 0; i < 3; i++) {
+        gc();
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+    await settle();
+    const before = ck.memory().numTensors;
+    (() => {
+      ck.tidy(() => ck.zeros([5]));
+      ck.tidy(() => ck.tidy(() => ck.F.relu(ck.zeros([6]))));
+      expect(() => ck.tidy(() => {
+        ck.zeros([7]);
+        throw new Error('boom');
+      })).toThrow('boom');
+    })();
+    // The returned tensors, and the one made in the scope that threw (nothing is freed then).
+    expect(ck.memory().numTensors).toBe(before + 3);
+    await settle();
+    expect(ck.memory().numTensors).toBe(before);
   });
 });

@@ -102,6 +102,7 @@ if (simdSupported()) {
       await startRuntime();
     },
     adopt: (storage) => runtime().adopt(storage),
+    newArray: (n, dtype) => runtime().newArray(n, dtype),
     // elementwise.ts reads views through stride tables (assembly/broadcast.ts, unary.ts)
     stridedInputs: new Set(['Unary', 'UnaryGrad', 'Binary'] as const),
   });

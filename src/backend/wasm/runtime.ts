@@ -45,7 +45,7 @@ function guardFromEnv(): boolean {
 }
 
 /** A tensor block: its views' finalizers free it only if it was not freed and reused since. */
-interface Resident { gen: number; refs: number; bytes: number }
+interface Resident { gen: number; refs: number; bytes: number; cell: { ptr: number; gen: number } }
 
 export class WasmRuntime {
   readonly exports: KernelExports;
@@ -175,12 +175,32 @@ export class WasmRuntime {
     if (!storage.relocate(view)) this.freeResident(ptr);
   }
 
+  /**
+   * A block of `n` elements to become a tensor's storage, for values an op writes in
+   * TypeScript (Backend.newArray); null where output() would copy a kernel's output out (no
+   * tidy scope, small, over the limit, unshared memory). Not zeroed: a reused block holds
+   * old values, so the caller writes every element.
+   */
+  newArray(n: number, dtype: 'float32' | 'int32'): Float32Array | Int32Array | null {
+    if (!this.shared || n < RESIDENT_MIN_ELEMENTS || this.residentBytes >= this.residentLimit || !inTidyScope()) return null;
+    const grewBefore = this.grew;
+    const ptr = this.heap.alloc(n * 4);
+    // As in adopt: a kernel call in progress must not be told, the next one is.
+    if (this.grew && !grewBefore) this.grewBetweenCalls = true;
+    const view = dtype === 'int32' ? new Int32Array(this.memory.buffer, ptr, n) : new Float32Array(this.memory.buffer, ptr, n);
+    this.track(ptr, view);
+    return view;
+  }
+
   /** `view` (at `ptr`) is a tensor's storage now: freed when its storages or the view go. */
   private track(ptr: number, view: TypedArray): void {
     const gen = ++this.generation;
-    this.resident.set(ptr, { gen, refs: 0, bytes: view.byteLength });
+    // The cell is also the unregister token: a block freed through its storages (the usual
+    // end, at a tidy scope's end) leaves the garbage collector nothing to call back.
+    const cell = { ptr, gen };
+    this.resident.set(ptr, { gen, refs: 0, bytes: view.byteLength, cell });
     this.residentBytes += view.byteLength;
-    this.finalizer.register(view, { ptr, gen });
+    this.finalizer.register(view, cell, cell);
   }
 
   /** `floats` float32 slots (64-byte aligned) for this kernel call; returns the byte offset. */
@@ -267,7 +287,9 @@ export class WasmRuntime {
   }
 
   private freeResident(ptr: number): void {
-    this.residentBytes -= this.resident.get(ptr)!.bytes;
+    const r = this.resident.get(ptr)!;
+    this.finalizer.unregister(r.cell);
+    this.residentBytes -= r.bytes;
     this.resident.delete(ptr);
     this.heap.release(ptr);
   }
