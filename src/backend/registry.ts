@@ -77,6 +77,15 @@ export function getBackend(): Backend {
   return current;
 }
 
+/**
+ * A fresh array of `n` elements where the current backend keeps tensors (Backend.newArray),
+ * else on the JS heap, also when no backend is registered yet: building a model's layers
+ * (zeros, full) must not need one. Not zeroed.
+ */
+export function backendArray(n: number, dtype: 'float32' | 'int32' = 'float32'): Float32Array | Int32Array {
+  return current?.newArray?.(n, dtype) ?? (dtype === 'int32' ? new Int32Array(n) : new Float32Array(n));
+}
+
 /** The name of the backend that runs kernels now ('js' or 'wasm'). */
 export function getBackendName(): string {
   return getBackend().name;

@@ -1,5 +1,5 @@
 import type { KernelName, KernelTensor } from '../backend/kernels.js';
-import { acceptsStrided, getBackend } from '../backend/registry.js';
+import { acceptsStrided, backendArray, getBackend } from '../backend/registry.js';
 import { isKept } from '../tensor/scope.js';
 import { ConvkitError, fmtShape } from '../tensor/errors.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -60,7 +60,7 @@ export function outputArray(n: number, dtype: 'int32'): Int32Array;
 export function outputArray(n: number, dtype?: 'float32'): Float32Array;
 export function outputArray(n: number, dtype?: 'float32' | 'int32'): Float32Array | Int32Array;
 export function outputArray(n: number, dtype: 'float32' | 'int32' = 'float32'): Float32Array | Int32Array {
-  return getBackend().newArray?.(n, dtype) ?? (dtype === 'int32' ? new Int32Array(n) : new Float32Array(n));
+  return backendArray(n, dtype);
 }
 
 /** Wraps a kernel's output buffer. */

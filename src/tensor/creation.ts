@@ -1,4 +1,4 @@
-import { getBackend } from '../backend/registry.js';
+import { backendArray } from '../backend/registry.js';
 import { ConvkitError, fmtShape } from './errors.js';
 import { Generator, globalGenerator } from './random.js';
 import { checkShape, sizeOf } from './shape.js';
@@ -115,7 +115,7 @@ export function full(shape: readonly number[], value: number, opts?: CreateOptio
   // In the backend's memory where it keeps tensors (inside tidy on wasm), as kernel outputs:
   // ResNet's zero-padded shortcuts make zeros every step.
   const dtype = opts?.dtype ?? 'float32';
-  const buf = getBackend().newArray?.(sizeOf(shape), dtype) ?? alloc(shape, dtype);
+  const buf = backendArray(sizeOf(shape), dtype);
   buf.fill(value);
   return finish(buf, shape, opts);
 }
