@@ -1,6 +1,7 @@
 import { ConvkitError, fmtShape } from '../../tensor/errors.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { int64, type Int64, type TensorProto } from './proto.js';
+import { halfToNumber } from '../half-float.js';
 
 /**
  * TensorProto -> convkit Tensor. Floating types become float32 tensors; integer and boolean
@@ -107,15 +108,6 @@ function view(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
-
 /** Saturates to int32: int64 sentinels such as INT64_MAX ("to the end") keep their meaning. */
 function toInt32(v: number): number {
   return v > 2147483647 ? 2147483647 : v < -2147483648 ? -2147483648 : v;
@@ -139,7 +131,7 @@ function fromRaw(bytes: Uint8Array, type: number, n: number): Float32Array | Int
     }
     case DataType.FLOAT16: {
       const out = new Float32Array(n);
-      for (let i = 0; i < n; i++) out[i] = halfToFloat(dv.getUint16(i * 2, true));
+      for (let i = 0; i < n; i++) out[i] = halfToNumber(dv.getUint16(i * 2, true));
       return out;
     }
     case DataType.INT32: {
@@ -194,7 +186,7 @@ function fromTyped(values: ArrayLike<number | Int64>, type: number, n: number): 
   }
   if (type === DataType.FLOAT16) {
     const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) out[i] = halfToFloat((values[i] as number) & 0xffff);
+    for (let i = 0; i < n; i++) out[i] = halfToNumber((values[i] as number) & 0xffff);
     return out;
   }
   const out = new Int32Array(n);

@@ -1,4 +1,5 @@
 import { ConvkitError } from '../../tensor/errors.js';
+import { halfToNumber } from '../half-float.js';
 
 /**
  * Element types of PyTorch files (safetensors dtypes and torch storages) and how each becomes
@@ -14,16 +15,6 @@ export const ELEMENT_SIZE: Readonly<Record<ElementKind, number>> = {
 
 export function isFloatKind(kind: ElementKind): boolean {
   return kind === 'f32' || kind === 'f16' || kind === 'bf16' || kind === 'f64';
-}
-
-/** IEEE half precision bits -> number (exact: every half is a float32). */
-export function halfToNumber(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
 /**
