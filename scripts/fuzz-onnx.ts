@@ -18,6 +18,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ck from '../src/index.js';
+import { runChildCases } from './lib/fuzz-children.js';
 import { decodeModel, encodeModel, type ModelProto } from '../src/io/onnx/proto.js';
 
 export interface FuzzOptions {
@@ -284,50 +285,25 @@ export function runFuzz(opts: FuzzOptions): FuzzReport {
  * and a new child goes on with the next case.
  */
 async function superviseFuzz(opts: FuzzOptions, hangMs: number, onProgress: (done: number) => void): Promise<FuzzReport> {
-  const { spawn } = await import('node:child_process');
   const slowMs = opts.slowMs ?? 1000;
   const report = emptyReport();
   const start = performance.now();
-  let next = 0;
-  while (next < opts.cases) {
-    const child = spawn(process.execPath, [process.argv[1]!, fileURLToPath(import.meta.url), '--child', '--from', String(next), '--cases', String(opts.cases), '--seed', String(opts.seed), '--out', opts.outDir ?? ''], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: process.env,
-    });
-    let buffer = '';
-    let timer: NodeJS.Timeout | undefined;
-    const arm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => child.kill('SIGKILL'), hangMs);
-    };
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      buffer += chunk;
-      let nl: number;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        if (line === 'ready') {
-          arm();
-          continue;
-        }
-        if (!line.startsWith('{')) continue;
-        tally(report, JSON.parse(line) as CaseResult, slowMs);
-        next++;
-        onProgress(next);
-        arm();
-      }
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    clearTimeout(timer);
-    if (next < opts.cases && code !== 0) {
-      // Killed for taking too long (or crashed) on case `next`.
-      const entry = { index: next, seedFile: '?', mutation: '?', error: code === null ? `hang: over ${hangMs} ms` : `crash: exit code ${code}`, ms: hangMs };
+  await runChildCases({
+    cases: opts.cases,
+    hangMs,
+    childArgs: (from) => [process.argv[1]!, fileURLToPath(import.meta.url), '--child', '--from', String(from), '--cases', String(opts.cases), '--seed', String(opts.seed), '--out', opts.outDir ?? ''],
+    onCase: (result) => {
+      tally(report, result as CaseResult, slowMs);
+      onProgress(report.cases);
+    },
+    onLost: (index, error) => {
+      // Killed for taking too long (or crashed) on case `index`.
+      const entry = { index, seedFile: '?', mutation: '?', error, ms: hangMs };
       report.cases++;
       report.failures.push(entry);
       report.slow.push(entry);
-      next++;
-    }
-  }
+    },
+  });
   report.ms = performance.now() - start;
   return report;
 }

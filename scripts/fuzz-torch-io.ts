@@ -19,6 +19,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ck from '../src/index.js';
+import { runChildCases } from './lib/fuzz-children.js';
 import { ZipArchive } from '../src/io/torch/zip.js';
 import { zipOf } from '../test/io/torch-io/craft.js';
 
@@ -313,42 +314,19 @@ export async function runTorchIoFuzz(opts: TorchFuzzOptions): Promise<TorchFuzzR
 
 /** Runs the cases in child processes; one that goes silent for hangMs is killed, and its case counts as a hang. */
 async function supervise(opts: TorchFuzzOptions, hangMs: number): Promise<TorchFuzzReport> {
-  const { spawn } = await import('node:child_process');
   const slowMs = opts.slowMs ?? 1000;
   const report = emptyReport();
   const start = performance.now();
-  let next = 0;
-  while (next < opts.cases) {
-    const args = [process.argv[1]!, fileURLToPath(import.meta.url), '--child', '--format', opts.format, '--from', String(next), '--cases', String(opts.cases), '--seed', String(opts.seed), '--out', opts.outDir ?? ''];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
-    let buffer = '';
-    let timer: NodeJS.Timeout | undefined;
-    const arm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => child.kill('SIGKILL'), hangMs);
-    };
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      buffer += chunk;
-      let nl: number;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        if (line === 'ready') arm();
-        if (!line.startsWith('{')) continue;
-        tally(report, JSON.parse(line) as CaseResult, slowMs);
-        next++;
-        if (next % 1000 === 0) console.log(`  ${opts.format}: ${next} cases`);
-        arm();
-      }
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    clearTimeout(timer);
-    if (next < opts.cases && code !== 0) {
-      const entry: CaseResult = { index: next, seedFile: '?', mutation: '?', outcome: 'failed', error: code === null ? `hang: over ${hangMs} ms` : `crash: exit code ${code}`, ms: hangMs };
-      tally(report, entry, slowMs);
-      next++;
-    }
-  }
+  await runChildCases({
+    cases: opts.cases,
+    hangMs,
+    childArgs: (from) => [process.argv[1]!, fileURLToPath(import.meta.url), '--child', '--format', opts.format, '--from', String(from), '--cases', String(opts.cases), '--seed', String(opts.seed), '--out', opts.outDir ?? ''],
+    onCase: (result) => {
+      tally(report, result as CaseResult, slowMs);
+      if (report.cases % 1000 === 0) console.log(`  ${opts.format}: ${report.cases} cases`);
+    },
+    onLost: (index, error) => tally(report, { index, seedFile: '?', mutation: '?', outcome: 'failed', error, ms: hangMs }, slowMs),
+  });
   report.ms = performance.now() - start;
   return report;
 }
