@@ -8,6 +8,7 @@
  * Never part of `npm test`.
  */
 import * as ck from '../src/index.js';
+import { median } from './kernel-inputs.js';
 import { runtime } from '../src/backend/wasm/instance.js';
 import { BUILDERS, WORKLOADS } from './models.js';
 
@@ -19,7 +20,6 @@ const wall = args.includes('--wall');
 if (!wall) runtime().singleThreaded = true;
 
 const now = () => (wall ? performance.now() : (process.cpuUsage().user + process.cpuUsage().system) / 1000);
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]!;
 
 for (const name of only) {
   const w = WORKLOADS.find((x) => x.name === name);

@@ -15,6 +15,7 @@
  * Never part of `npm test`. The machine is shared: compare only figures from one run.
  */
 import * as ck from '../src/index.js';
+import { kt, median, values } from './kernel-inputs.js';
 import { unary } from '../src/backend/wasm/elementwise.js';
 import type { Conv2DAttrs, KernelTensor } from '../src/backend/kernels.js';
 import * as wasm from '../src/backend/wasm/conv2d.js';
@@ -83,17 +84,6 @@ const SHAPES: Shape[] = [
   S('dil2 3x3 64@56 b1', 1, 64, 64, 56, 3, { d: 2 }), S('dil3 3x3 128@28 b2', 2, 128, 128, 28, 3, { d: 3 }),
 ].filter((s) => !only || only.some((o) => s.name.includes(o)));
 
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
-const kt = (shape: number[], seed: number): KernelTensor => ({ data: values(shape.reduce((a, b) => a * b, 1), seed), shape });
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]!;
 
 async function main(): Promise<void> {
   const rt = runtime();

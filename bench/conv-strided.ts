@@ -8,6 +8,7 @@
  * Never part of `npm test`. The machine is shared: compare only figures from one run.
  */
 import * as ck from '../src/index.js';
+import { kt, median, values } from './kernel-inputs.js';
 import { unary } from '../src/backend/wasm/elementwise.js';
 import type { Conv2DAttrs, KernelTensor } from '../src/backend/kernels.js';
 import * as wasm from '../src/backend/wasm/conv2d.js';
@@ -51,17 +52,6 @@ const SHAPES: Shape[] = [
   S('few 3x3s2 24->32@113 b2', 2, 24, 32, 113, 3, 2, 1),
 ].filter((s) => !only || only.some((o) => s.name.includes(o)));
 
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
-const kt = (shape: number[], seed: number): KernelTensor => ({ data: values(shape.reduce((a, b) => a * b, 1), seed), shape });
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]!;
 
 async function main(): Promise<void> {
   const rt = runtime();

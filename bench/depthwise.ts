@@ -9,6 +9,7 @@
  * Never part of `npm test`.
  */
 import * as ck from '../src/index.js';
+import { median, values } from './kernel-inputs.js';
 import type { Conv2DAttrs, KernelTensor } from '../src/backend/kernels.js';
 import * as wasm from '../src/backend/wasm/conv2d.js';
 import { depthwiseTuning } from '../src/backend/wasm/depthwise.js';
@@ -51,18 +52,6 @@ const SHAPES: Shape[] = [
   { name: 'dwT4x4_s2', x: [8, 64, 56, 56], k: 64, kernel: 4, stride: 2, pad: 1, groups: 64, transposed: true },
 ];
 
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]!;
-
-function random(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
-
 /** A tensor whose data lives in wasm memory already (kernels read it in place). */
 function resident(shape: number[], seed: number): KernelTensor {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -70,7 +59,7 @@ function resident(shape: number[], seed: number): KernelTensor {
   const data = ck.tidy(() => {
     rt.begin();
     const v = rt.read(rt.alloc(n), n);
-    v.set(random(n, seed));
+    v.set(values(n, seed));
     return v;
   });
   return { data, shape };

@@ -6,6 +6,7 @@
  * Never part of `npm test`.
  */
 import * as ck from '../src/index.js';
+import { median } from './kernel-inputs.js';
 import { cifarDemo, lenet5, resnet18 } from './models.js';
 
 const args = process.argv.slice(2);
@@ -18,7 +19,6 @@ const cases = [
   { name: 'resnet18', make: resnet18, shape: [1, 3, 224, 224], runs: Math.max(5, Math.round(runs / 3)) },
 ].filter((c) => !only || only.includes(c.name));
 
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]!;
 
 console.log(`backend ${ck.getBackendName()}, median of N runs (ms), alternating fused / unfused`);
 for (const c of cases) {

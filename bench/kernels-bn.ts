@@ -9,6 +9,7 @@
  * Never part of `npm test`.
  */
 import * as ck from '../src/index.js';
+import { median } from './kernel-inputs.js';
 import type { KernelTensor } from '../src/backend/kernels.js';
 import * as jsEl from '../src/backend/js/elementwise.js';
 import * as jsNorm from '../src/backend/js/normalization.js';
@@ -30,7 +31,6 @@ function makeResident(shape: number[], seed: number): KernelTensor {
   return { data: wasmEl.unary({ data: once, shape }, 'neg', 0), shape };
 }
 
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]!;
 
 /** Outputs (an array, or an object of arrays) as tensors of the current scope, which frees them. */
 function keep(v: unknown): void {
