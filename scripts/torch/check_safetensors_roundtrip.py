@@ -35,14 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
 import safetensors_ref  # noqa: E402
-
-
-class TinyNet(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv = torch.nn.Conv2d(3, 4, 3)
-        self.bn = torch.nn.BatchNorm2d(4)
-        self.fc = torch.nn.Linear(16, 5)
+from tiny_net import TinyNet  # noqa: E402
 
 
 def same_bits(a, b):

@@ -117,7 +117,7 @@ describe('loadTorch refuses, with a ConvkitError naming the problem', () => {
   });
 
   it('a whole pickled module, TorchScript and files of other formats', async () => {
-    await expectRefused(join(FIXTURES, 'whole_module.pth'), /global __main__\.TinyNet/, /save model\.state_dict\(\) instead/);
+    await expectRefused(join(FIXTURES, 'whole_module.pth'), /global tiny_net\.TinyNet/, /save model\.state_dict\(\) instead/);
     await expectRefused(zipOf([['m/constants.pkl', new Uint8Array(1)], ['m/code/m.py', new Uint8Array(1)]]), /TorchScript archive/);
     await expectRefused(new TextEncoder().encode('hello world'), /not a PyTorch \.pth\/\.pt file/);
     await expectRefused(fixtureBytes('state_dict.safetensors'), /not a PyTorch \.pth\/\.pt file/, /read it with ck\.io\.loadSafetensors/);
