@@ -176,8 +176,8 @@ least the stated seconds (and 3 steps), and images per second is the images of a
 the wall time they took, garbage collection and every pause included; the median step time is in
 brackets. The run is interleaved: for each workload, rounds of convkit's runs of it and then each
 peer's (a fresh process per peer and round), one after the other, never beside each other, so
-that a machine whose speed drifts, or a peer whose speed changes from process to process, biases
-no ratio. A figure pools the rounds (the images of all of them over their wall time; the median
+that a machine whose speed drifts over the run biases no ratio, and a peer whose speed changes
+from process to process shows in the range. A figure pools the rounds (the images of all of them over their wall time; the median
 of their median steps); a ratio is the median over the rounds of convkit's images/s over the
 peer's in the same round (**> 1 means convkit is faster**), and the per-round table gives each
 round's with the range. Inference steps are one forward pass of the batch shown (eval mode, no

@@ -2,10 +2,11 @@
  * `npm run bench`: times convkit and its peers (bench/peers/README.md; installed outside the
  * project) on the workloads of bench/workloads.json, interleaved: for each workload, rounds of
  * convkit's runs of it and then each peer's that runs it (a process per peer and round), one
- * after the other, so that a machine whose speed drifts, or a peer whose speed changes from
- * process to process, biases no ratio. Prints each round and the markdown tables (pooled
- * figures; ratios as the median over the rounds, with each round's), writes the JSON record to
- * bench/results/ and, after a full run, the report to the top of BENCHMARKS.md.
+ * after the other, so that a machine whose speed drifts over the run biases no ratio, and a
+ * peer whose speed changes from process to process shows in the range of the per-round ratios.
+ * Prints each round and the markdown tables (pooled figures; ratios as the median over the
+ * rounds, with each round's), writes the JSON record to bench/results/ and, after a full run,
+ * the report to the top of BENCHMARKS.md.
  *   --rounds N        rounds per workload (default 3)
  *   --secs N          seconds of measurement per run, system and round (default 10 s over the
  *                     rounds: 3.4 at 3 rounds)
