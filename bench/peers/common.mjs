@@ -1,16 +1,19 @@
 // Shared by the Node peer scripts: arguments, the suite (../workloads.json), the measuring rule
 // of bench/timing.ts (warm-up, then steps back to back for at least --secs seconds and 3 steps;
-// images over wall time, GC and pauses included, with the median step beside it) and the
-// one-line JSON result that bench/peers.ts parses.
+// images over wall time, GC and pauses included, with the median step beside it), the
+// one-line JSON result that bench/peers.ts parses, and `--list`: the runs a script would time,
+// printed without loading its library, so that bench/run.ts starts a peer only for the
+// workloads it runs.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 export function parseArgs(argv = process.argv.slice(2)) {
-  const opts = { positional: [], secs: 10, warmup: 1, threads: 2, only: null, peers: process.env.PEERS ?? '/tmp/peers', models: null };
+  const opts = { positional: [], secs: 10, warmup: 1, threads: 2, only: null, list: false, peers: process.env.PEERS ?? '/tmp/peers', models: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (!a.startsWith('--')) { opts.positional.push(a); continue; }
+    if (a === '--list') { opts.list = true; continue; }
     const [key, inline] = a.slice(2).split('=', 2);
     const value = inline ?? argv[++i];
     if (value === undefined) throw new Error(`--${key} needs a value`);
@@ -49,6 +52,13 @@ export async function measure(step, batch, opts) {
   const wallS = (now - t0) / 1000;
   ts.sort((a, b) => a - b);
   return { imagesPerS: (ts.length * batch) / wallS, medianMs: ts[ts.length >> 1], minMs: ts[0], steps: ts.length, wallS };
+}
+
+/** With --list: prints a `run {...}` line for each [workload, kind, batch] of `plan` and exits. */
+export function listAndExit(opts, peer, plan) {
+  if (!opts.list) return;
+  for (const [workload, kind, batch] of plan) console.log(`run ${JSON.stringify({ peer, workload, kind, batch })}`);
+  process.exit(0);
 }
 
 export function report(peer, workload, kind, batch, m) {

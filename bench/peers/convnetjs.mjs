@@ -1,11 +1,10 @@
 // Times ConvNetJS (PEERS/node_modules/convnetjs) on LeNet-5 and the CIFAR-10 demo net, the
 // original workloads: inference of 64 images, and training with its own Trainer (SGD,
 // momentum 0.9, batch_size 64), a step being 64 samples.
-//   node convnetjs.mjs [--secs 10] [--warmup 1] [--only a,b]
-import { measure, parseArgs, peerRequire, report, selected } from './common.mjs';
+//   node convnetjs.mjs [--secs 10] [--warmup 1] [--only a,b] [--list]
+import { listAndExit, measure, parseArgs, peerRequire, report, selected } from './common.mjs';
 
 const opts = parseArgs();
-const convnetjs = peerRequire(opts, 'convnetjs');
 const nets = {
   lenet5: [{ type: 'input', out_sx: 28, out_sy: 28, out_depth: 1 },
     { type: 'conv', sx: 5, filters: 6, stride: 1, pad: 2, activation: 'relu' }, { type: 'pool', sx: 2, stride: 2 },
@@ -17,6 +16,8 @@ const nets = {
     { type: 'conv', sx: 5, filters: 20, stride: 1, pad: 2, activation: 'relu' }, { type: 'pool', sx: 2, stride: 2 },
     { type: 'softmax', num_classes: 10 }],
 };
+listAndExit(opts, 'ConvNetJS', selected(opts, Object.keys(nets)).flatMap((w) => w.runs.map(([kind, batch]) => [w.name, kind, batch])));
+const convnetjs = peerRequire(opts, 'convnetjs');
 for (const w of selected(opts, Object.keys(nets))) {
   for (const [kind, batch] of w.runs) {
     const net = new convnetjs.Net();

@@ -1,13 +1,20 @@
 // Times TensorFlow.js on the original workloads it ran before the suite grew (conv3x3_64x56,
 // lenet5, cifar_demo; VGG-16 on wasm), NHWC, from PEERS/node_modules.
-//   node tfjs.mjs cpu|wasm [--secs 10] [--warmup 1] [--only a,b]
+//   node tfjs.mjs cpu|wasm [--secs 10] [--warmup 1] [--only a,b] [--list]
 // Training: the cpu backend trains LeNet-5 (the wasm backend has no convolution gradients);
 // the CIFAR demo's step takes some 40 s there, so it is left out to keep the suite short.
-import { measure, parseArgs, peerRequire, report, selected } from './common.mjs';
+import { listAndExit, measure, parseArgs, peerRequire, report, selected } from './common.mjs';
 
 const opts = parseArgs();
 const backend = opts.positional[0];
-if (backend !== 'cpu' && backend !== 'wasm') throw new Error('usage: node tfjs.mjs cpu|wasm [--secs S] [--only a,b]');
+if (backend !== 'cpu' && backend !== 'wasm') throw new Error('usage: node tfjs.mjs cpu|wasm [--secs S] [--only a,b] [--list]');
+const peer = `tfjs-${backend}`;
+const inferHere = backend === 'wasm' ? ['conv3x3_64x56', 'vgg16', 'lenet5', 'cifar_demo'] : ['conv3x3_64x56', 'lenet5', 'cifar_demo'];
+const trainHere = backend === 'cpu' ? ['lenet5'] : [];
+const plan = selected(opts, [...new Set([...inferHere, ...trainHere])])
+  .flatMap((w) => w.runs.filter(([kind]) => (kind === 'infer' ? inferHere : trainHere).includes(w.name)).map(([kind, batch]) => [w, kind, batch]));
+listAndExit(opts, peer, plan.map(([w, kind, batch]) => [w.name, kind, batch]));
+
 const tf = peerRequire(opts, '@tensorflow/tfjs');
 if (backend === 'wasm') {
   const w = peerRequire(opts, '@tensorflow/tfjs-backend-wasm');
@@ -15,7 +22,6 @@ if (backend === 'wasm') {
 }
 await tf.setBackend(backend);
 await tf.ready();
-const peer = `tfjs-${backend}`;
 const L = tf.layers;
 
 const nets = {
@@ -38,26 +44,21 @@ const nets = {
     return tf.sequential({ layers: ls });
   },
 };
-const inferHere = backend === 'wasm' ? ['conv3x3_64x56', 'vgg16', 'lenet5', 'cifar_demo'] : ['conv3x3_64x56', 'lenet5', 'cifar_demo'];
-const trainHere = backend === 'cpu' ? ['lenet5'] : [];
 const nhwc = ([c, h, w]) => [h, w, c];
 
-for (const w of selected(opts, [...new Set([...inferHere, ...trainHere])])) {
-  for (const [kind, batch] of w.runs) {
-    if (!(kind === 'infer' ? inferHere : trainHere).includes(w.name)) continue;
-    const m = nets[w.name]();
-    const x = tf.randomNormal([batch, ...nhwc(w.input)]);
-    let result;
-    if (kind === 'infer') {
-      result = await measure(async () => { const y = m.predict(x); await y.data(); y.dispose(); }, batch, opts);
-    } else {
-      m.compile({ optimizer: tf.train.momentum(0.01, 0.9), loss: tf.losses.softmaxCrossEntropy });
-      const y = tf.oneHot(tf.randomUniform([batch], 0, w.classes, 'int32'), w.classes);
-      result = await measure(() => m.trainOnBatch(x, y), batch, opts);
-      y.dispose();
-    }
-    report(peer, w.name, kind, batch, result);
-    m.dispose();
-    x.dispose();
+for (const [w, kind, batch] of plan) {
+  const m = nets[w.name]();
+  const x = tf.randomNormal([batch, ...nhwc(w.input)]);
+  let result;
+  if (kind === 'infer') {
+    result = await measure(async () => { const y = m.predict(x); await y.data(); y.dispose(); }, batch, opts);
+  } else {
+    m.compile({ optimizer: tf.train.momentum(0.01, 0.9), loss: tf.losses.softmaxCrossEntropy });
+    const y = tf.oneHot(tf.randomUniform([batch], 0, w.classes, 'int32'), w.classes);
+    result = await measure(() => m.trainOnBatch(x, y), batch, opts);
+    y.dispose();
   }
+  report(peer, w.name, kind, batch, result);
+  m.dispose();
+  x.dispose();
 }

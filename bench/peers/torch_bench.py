@@ -3,27 +3,36 @@ and training steps (cross-entropy, backward, SGD lr 0.01 momentum 0.9) in train 
 measuring rule of bench/timing.ts: a warm-up, then steps back to back for at least --secs seconds
 and 3 steps; images over wall time (GC and pauses included), the median step beside it.
 
-  python3 torch_bench.py [--threads 2] [--secs 10] [--warmup 1] [--only a,b]
+  python3 torch_bench.py [--threads 2] [--secs 10] [--warmup 1] [--only a,b] [--list]
 
-Prints `params {...}` (the model's parameter count) and `result {...}` lines for bench/peers.ts.
+Prints `params {...}` (the model's parameter count) and `result {...}` lines for bench/peers.ts;
+--list prints a `run {...}` line per run it would time instead, without importing torch.
 """
-import json, sys, time
-import torch, torch.nn as nn
-from torch_models import WORKLOADS, build, param_count
+import json, os, sys, time
 
-opts = {'threads': 2, 'secs': 10.0, 'warmup': 1.0, 'only': None}
+opts = {'threads': 2, 'secs': 10.0, 'warmup': 1.0, 'only': None, 'list': False}
 args = sys.argv[1:]
 while args:
     key = args.pop(0)
     if not key.startswith('--'): raise SystemExit(__doc__)
+    if key == '--list': opts['list'] = True; continue
     key, _, value = key[2:].partition('=')
     value = value or args.pop(0)
     if key == 'only': opts['only'] = value.split(',')
     elif key in ('threads', 'secs', 'warmup'): opts[key] = float(value)
     else: raise SystemExit(f'unknown option --{key}\n{__doc__}')
+peer = 'PyTorch'
+if opts['list']:
+    suite = json.load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'workloads.json')))['workloads']
+    for w in suite:
+        if opts['only'] and w['name'] not in opts['only']: continue
+        for kind, batch in w['runs']: print('run ' + json.dumps({'peer': peer, 'workload': w['name'], 'kind': kind, 'batch': batch}))
+    sys.exit(0)
+
+import torch, torch.nn as nn
+from torch_models import WORKLOADS, build, param_count
 torch.set_num_threads(int(opts['threads']))
 torch.set_num_interop_threads(1)
-peer = 'PyTorch'
 
 
 def measure(step, batch):

@@ -11,8 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parameterCount, WORKLOADS } from '../../bench/models.js';
-import { paramMismatches, ratios, renderTables } from '../../bench/report.js';
-import { forwardMacs, runWorkload, type Result } from '../../bench/suite.js';
+import { forwardMacs, runWorkload } from '../../bench/suite.js';
 import { measure } from '../../bench/timing.js';
 
 const SLOW = process.env['CONVKIT_SLOW_TESTS'] === '1';
@@ -50,7 +49,7 @@ describe('bench suite', () => {
   }
 });
 
-describe('bench measuring rule and report', () => {
+describe('bench measuring rule', () => {
   it('counts images over the wall time of every step, with the median step beside it', () => {
     let calls = 0;
     const step = () => {
@@ -65,24 +64,5 @@ describe('bench measuring rule and report', () => {
     expect(m.imagesPerS).toBeCloseTo((m.steps * 8) / m.wallS, 6);
     expect(m.medianMs).toBeGreaterThanOrEqual(2);
     expect(m.minMs).toBeLessThanOrEqual(m.medianMs);
-  });
-
-  it('reports ratios as convkit img/s over the peer, and flags parameter counts that differ', () => {
-    const base = { medianMs: 10, minMs: 9, steps: 5, wallS: 1, gflops: null };
-    const results: Result[] = [
-      { workload: 'a', kind: 'infer', batch: 1, imagesPerS: 200, params: 10, ...base },
-      { workload: 'a', kind: 'infer', batch: 8, imagesPerS: 400, params: 10, ...base },
-    ];
-    const peers = [
-      { peer: 'PyTorch', workload: 'a', kind: 'infer' as const, batch: 8, imagesPerS: 100, medianMs: 80, minMs: 70, steps: 12, wallS: 1 },
-      { peer: 'onnxruntime-web', workload: 'a', kind: 'infer' as const, batch: 1, imagesPerS: 800, medianMs: 1.25, minMs: 1, steps: 800, wallS: 1 },
-    ];
-    expect(ratios(results, peers).map((r) => [r.batch, r.peer, r.ratio])).toEqual([[1, 'onnxruntime-web', 0.25], [8, 'PyTorch', 4]]);
-    const lines = renderTables(results, peers).split('\n');
-    expect(lines[0]).toBe('| workload | convkit img/s (median ms) | PyTorch | ratio | ort-node | ratio | ort-web | ratio | convkit GFLOP/s |');
-    expect(lines[2]).toBe('| a infer b1 | 200 (10.0 ms) |  |  |  |  | 800 (1.25 ms) | 0.25x |  |');
-    expect(lines[3]).toBe('| a infer b8 | 400 (10.0 ms) | 100 (80.0 ms) | 4.00x |  |  |  |  |  |');
-    expect(paramMismatches(results, { a: 10 })).toEqual([]);
-    expect(paramMismatches(results, { a: 11 })).toEqual(['a: convkit 10 parameters, PyTorch 11']);
   });
 });
