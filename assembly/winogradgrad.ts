@@ -103,27 +103,33 @@ export const F23 = 3;
   v128.store(o + 2 * st, f32x4.add(s, m3));
 }
 
-// F(2x2, 3x3): B^T d B of the 4x4 tile of vectors at p (rows rs bytes apart, vectors 16), plane
-// (4 i + j) at o + (4 i + j) * pl, kept in registers instead of a pass through scratch: the
-// same operations in the same order as loadBT's rows then columns, so the same bits.
+// F(2x2, 3x3): B^T d B of a column of `rows` tiles of vectors (tile ty at slab rows 2 ty .. 2 ty + 3
+// from p, rows rs bytes apart; plane (4 i + j) of tile ty at o + ty * ts + (4 i + j) * pl), in
+// registers: rows, then columns, as loadBT's (the same operations in the same order, so the same
+// bits), the row stage of the two slab rows a tile shares with the next one down computed once.
 // @ts-ignore: decorator
-@inline function tileBT4(o: usize, pl: usize, p: usize, rs: usize): void {
+@inline function columnBT4(o: usize, pl: usize, ts: usize, p: usize, rs: usize, rows: i32): void {
   let a0 = v128.load(p), a1 = v128.load(p, 16), a2 = v128.load(p, 32), a3 = v128.load(p, 48);
-  const r00 = f32x4.sub(a0, a2), r01 = f32x4.add(a1, a2), r02 = f32x4.sub(a2, a1), r03 = f32x4.sub(a1, a3);
+  let r00 = f32x4.sub(a0, a2), r01 = f32x4.add(a1, a2), r02 = f32x4.sub(a2, a1), r03 = f32x4.sub(a1, a3);
   p += rs;
   a0 = v128.load(p); a1 = v128.load(p, 16); a2 = v128.load(p, 32); a3 = v128.load(p, 48);
-  const r10 = f32x4.sub(a0, a2), r11 = f32x4.add(a1, a2), r12 = f32x4.sub(a2, a1), r13 = f32x4.sub(a1, a3);
-  p += rs;
-  a0 = v128.load(p); a1 = v128.load(p, 16); a2 = v128.load(p, 32); a3 = v128.load(p, 48);
-  const r20 = f32x4.sub(a0, a2), r21 = f32x4.add(a1, a2), r22 = f32x4.sub(a2, a1), r23 = f32x4.sub(a1, a3);
-  p += rs;
-  a0 = v128.load(p); a1 = v128.load(p, 16); a2 = v128.load(p, 32); a3 = v128.load(p, 48);
-  const r30 = f32x4.sub(a0, a2), r31 = f32x4.add(a1, a2), r32 = f32x4.sub(a2, a1), r33 = f32x4.sub(a1, a3);
+  let r10 = f32x4.sub(a0, a2), r11 = f32x4.add(a1, a2), r12 = f32x4.sub(a2, a1), r13 = f32x4.sub(a1, a3);
   const st = pl << 2;
-  storeBT4(o, st, r00, r10, r20, r30);
-  storeBT4(o + pl, st, r01, r11, r21, r31);
-  storeBT4(o + 2 * pl, st, r02, r12, r22, r32);
-  storeBT4(o + 3 * pl, st, r03, r13, r23, r33);
+  for (let ty = 0; ty < rows; ty++) {
+    p += rs;
+    a0 = v128.load(p); a1 = v128.load(p, 16); a2 = v128.load(p, 32); a3 = v128.load(p, 48);
+    const r20 = f32x4.sub(a0, a2), r21 = f32x4.add(a1, a2), r22 = f32x4.sub(a2, a1), r23 = f32x4.sub(a1, a3);
+    p += rs;
+    a0 = v128.load(p); a1 = v128.load(p, 16); a2 = v128.load(p, 32); a3 = v128.load(p, 48);
+    const r30 = f32x4.sub(a0, a2), r31 = f32x4.add(a1, a2), r32 = f32x4.sub(a2, a1), r33 = f32x4.sub(a1, a3);
+    storeBT4(o, st, r00, r10, r20, r30);
+    storeBT4(o + pl, st, r01, r11, r21, r31);
+    storeBT4(o + 2 * pl, st, r02, r12, r22, r32);
+    storeBT4(o + 3 * pl, st, r03, r13, r23, r33);
+    r00 = r20; r01 = r21; r02 = r22; r03 = r23;
+    r10 = r30; r11 = r31; r12 = r32; r13 = r33;
+    o += ts;
+  }
 }
 
 // F(2x2, 3x3): A d A^T of the 2x2 tile of vectors at p (rows rs bytes apart), plane (4 i + j) at
@@ -313,11 +319,14 @@ export function winogradFilterGradTask(job: usize, t: i32, s: usize, variant: i3
         for (let c0 = 0; c0 < xEnd; c0 += 4) {
           slab4(x, H * Wd, c0, C, H, Wd, pt - step * ty0, pl, sr, sw, islab);
           const dst0 = xo + (<usize>((c0 / xw) * tc * xw + (c0 % xw)) << 2);
+          if (variant == F23) {
+            for (let tx = 0; tx < tw; tx++) columnBT4(dst0 + (<usize>((t0 + tx) * xw) << 2), xPlane, <usize>(tw * xw) << 2, islab + (<usize>(tx << 5)), srs, rows);
+            continue;
+          }
           for (let ty = 0; ty < rows; ty++) {
             for (let tx = 0; tx < tw; tx++) {
               let p = islab + (<usize>((step * ty * sw + step * tx) * 4) << 2);
               const dst = dst0 + (<usize>((t0 + ty * tw + tx) * xw) << 2);
-              if (variant == F23) { tileBT4(dst, xPlane, p, srs); continue; }
               for (let i = 0; i < tile; i++) {
                 loadBT(variant, tv + <usize>i * tvRow, 16, p, 16);
                 p += srs;
