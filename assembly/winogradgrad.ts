@@ -16,8 +16,9 @@
 //
 // A task is one part of the images (their partial sums the caller adds in part order, so the bits
 // never depend on timing): per chunk (tile rows of one image, or several whole small images) it transforms x and dy into
-// scratch and accumulates the GEMMs into its M; at the end it writes G^T M G of every
-// (filter, channel) pair into out[part]. The GEMM's A operand (4-wide panels) is dy and its B
+// scratch and accumulates the GEMMs into its M; its last chunk's GEMMs run block by block (4 x 8
+// pairs, every plane), each block's G^T M G written into out[part] at once, so M is never read
+// back in a pass of its own (nor stored at all where a task is one chunk). The GEMM's A operand (4-wide panels) is dy and its B
 // operand (8-wide) x, or the other way round (SWAP) when that pads fewer channels.
 import { arg } from './job';
 import { EP_LOAD, kernel4x8 } from './kernel';
@@ -102,27 +103,33 @@ export const F23 = 3;
   v128.store(o + 2 * st, f32x4.add(s, m3));
 }
 
-// F(2x2, 3x3): B^T d B of the 4x4 tile of vectors at p (rows rs bytes apart, vectors 16), plane
-// (4 i + j) at o + (4 i + j) * pl, kept in registers instead of a pass through scratch: the
-// same operations in the same order as loadBT's rows then columns, so the same bits.
+// F(2x2, 3x3): B^T d B of a column of `rows` tiles of vectors (tile ty at slab rows 2 ty .. 2 ty + 3
+// from p, rows rs bytes apart; plane (4 i + j) of tile ty at o + ty * ts + (4 i + j) * pl), in
+// registers: rows, then columns, as loadBT's (the same operations in the same order, so the same
+// bits), the row stage of the two slab rows a tile shares with the next one down computed once.
 // @ts-ignore: decorator
-@inline function tileBT4(o: usize, pl: usize, p: usize, rs: usize): void {
+@inline function columnBT4(o: usize, pl: usize, ts: usize, p: usize, rs: usize, rows: i32): void {
   let a0 = v128.load(p), a1 = v128.load(p, 16), a2 = v128.load(p, 32), a3 = v128.load(p, 48);
-  const r00 = f32x4.sub(a0, a2), r01 = f32x4.add(a1, a2), r02 = f32x4.sub(a2, a1), r03 = f32x4.sub(a1, a3);
+  let r00 = f32x4.sub(a0, a2), r01 = f32x4.add(a1, a2), r02 = f32x4.sub(a2, a1), r03 = f32x4.sub(a1, a3);
   p += rs;
   a0 = v128.load(p); a1 = v128.load(p, 16); a2 = v128.load(p, 32); a3 = v128.load(p, 48);
-  const r10 = f32x4.sub(a0, a2), r11 = f32x4.add(a1, a2), r12 = f32x4.sub(a2, a1), r13 = f32x4.sub(a1, a3);
-  p += rs;
-  a0 = v128.load(p); a1 = v128.load(p, 16); a2 = v128.load(p, 32); a3 = v128.load(p, 48);
-  const r20 = f32x4.sub(a0, a2), r21 = f32x4.add(a1, a2), r22 = f32x4.sub(a2, a1), r23 = f32x4.sub(a1, a3);
-  p += rs;
-  a0 = v128.load(p); a1 = v128.load(p, 16); a2 = v128.load(p, 32); a3 = v128.load(p, 48);
-  const r30 = f32x4.sub(a0, a2), r31 = f32x4.add(a1, a2), r32 = f32x4.sub(a2, a1), r33 = f32x4.sub(a1, a3);
+  let r10 = f32x4.sub(a0, a2), r11 = f32x4.add(a1, a2), r12 = f32x4.sub(a2, a1), r13 = f32x4.sub(a1, a3);
   const st = pl << 2;
-  storeBT4(o, st, r00, r10, r20, r30);
-  storeBT4(o + pl, st, r01, r11, r21, r31);
-  storeBT4(o + 2 * pl, st, r02, r12, r22, r32);
-  storeBT4(o + 3 * pl, st, r03, r13, r23, r33);
+  for (let ty = 0; ty < rows; ty++) {
+    p += rs;
+    a0 = v128.load(p); a1 = v128.load(p, 16); a2 = v128.load(p, 32); a3 = v128.load(p, 48);
+    const r20 = f32x4.sub(a0, a2), r21 = f32x4.add(a1, a2), r22 = f32x4.sub(a2, a1), r23 = f32x4.sub(a1, a3);
+    p += rs;
+    a0 = v128.load(p); a1 = v128.load(p, 16); a2 = v128.load(p, 32); a3 = v128.load(p, 48);
+    const r30 = f32x4.sub(a0, a2), r31 = f32x4.add(a1, a2), r32 = f32x4.sub(a2, a1), r33 = f32x4.sub(a1, a3);
+    storeBT4(o, st, r00, r10, r20, r30);
+    storeBT4(o + pl, st, r01, r11, r21, r31);
+    storeBT4(o + 2 * pl, st, r02, r12, r22, r32);
+    storeBT4(o + 3 * pl, st, r03, r13, r23, r33);
+    r00 = r20; r01 = r21; r02 = r22; r03 = r23;
+    r10 = r30; r11 = r31; r12 = r32; r13 = r33;
+    o += ts;
+  }
 }
 
 // F(2x2, 3x3): A d A^T of the 2x2 tile of vectors at p (rows rs bytes apart), plane (4 i + j) at
@@ -135,6 +142,34 @@ export const F23 = 3;
   storeA4(o + pl, st, f32x4.add(a, b), f32x4.add(c, d));
   storeA4(o + 2 * pl, st, f32x4.sub(a, b), f32x4.sub(c, d));
   storeA4(o + 3 * pl, st, f32x4.neg(b), f32x4.neg(d));
+}
+
+// F(2x2, 3x3): G^T m G of the 4x4 planes at p (plane 4 i + j at p + (4 i + j) * ps) into the 9
+// vectors at o, in registers: the same operations in the same order as loadGT's columns then
+// rows, so the same bits.
+// @ts-ignore: decorator
+@inline function tileGT4(o: usize, p: usize, ps: usize): void {
+  const h = sp(0.5);
+  // Columns j: G^T along i (rows u = 0..2 of column j).
+  let m0 = v128.load(p), m1 = v128.load(p + 4 * ps), m2 = v128.load(p + 8 * ps), m3 = v128.load(p + 12 * ps);
+  let s = f32x4.mul(f32x4.add(m1, m2), h);
+  const a00 = f32x4.add(m0, s), a10 = f32x4.mul(f32x4.sub(m1, m2), h), a20 = f32x4.add(s, m3);
+  p += ps;
+  m0 = v128.load(p); m1 = v128.load(p + 4 * ps); m2 = v128.load(p + 8 * ps); m3 = v128.load(p + 12 * ps);
+  s = f32x4.mul(f32x4.add(m1, m2), h);
+  const a01 = f32x4.add(m0, s), a11 = f32x4.mul(f32x4.sub(m1, m2), h), a21 = f32x4.add(s, m3);
+  p += ps;
+  m0 = v128.load(p); m1 = v128.load(p + 4 * ps); m2 = v128.load(p + 8 * ps); m3 = v128.load(p + 12 * ps);
+  s = f32x4.mul(f32x4.add(m1, m2), h);
+  const a02 = f32x4.add(m0, s), a12 = f32x4.mul(f32x4.sub(m1, m2), h), a22 = f32x4.add(s, m3);
+  p += ps;
+  m0 = v128.load(p); m1 = v128.load(p + 4 * ps); m2 = v128.load(p + 8 * ps); m3 = v128.load(p + 12 * ps);
+  s = f32x4.mul(f32x4.add(m1, m2), h);
+  const a03 = f32x4.add(m0, s), a13 = f32x4.mul(f32x4.sub(m1, m2), h), a23 = f32x4.add(s, m3);
+  // Rows u: G^T along j.
+  storeGT4(o, 16, a00, a01, a02, a03);
+  storeGT4(o + 48, 16, a10, a11, a12, a13);
+  storeGT4(o + 96, 16, a20, a21, a22, a23);
 }
 
 // F(4x4, 3x3): A (6x4, A^T = [1 1 1 1 1 0; 0 1 -1 1/2 -2 0; 0 1 1 1/4 4 0; 0 1 -1 1/8 -8 1])
@@ -252,16 +287,20 @@ export function winogradFilterGradTask(job: usize, t: i32, s: usize, variant: i3
   const xEnd = swap ? ap : bp, dEnd = swap ? bp : ap; // channels and filters, padded as their operands
   const tcMax = ic * rc * tw; // a chunk: rc tile rows of one image, or ic whole images (rc = th)
   const aPlane = planeBytes(ap * tcMax), bPlane = planeBytes(bp * tcMax), mPlane = planeBytes(ap * bp);
-  // Scratch: kernel tmp 128 | tile x tile vectors (and the final transform's) | M | A | B | interleaved slab.
+  // Chunks of this task: when there is one, M is never stored (the fused pass below).
+  const ipp0 = min(ipp, max(0, N - part * ipp));
+  const chunks = ((ipp0 + ic - 1) / ic) * ((th + rc - 1) / rc);
+  // Scratch: kernel tmp 128 | tile x tile vectors (and the final transform's) | M (none for one chunk) | A | B | interleaved slab | the fused pass's 4x8 blocks.
   const tmp = s, tv = s + 128;
   const tvRow = <usize>(tile << 4); // bytes per row of tile vectors at tv
   const m = s + 2048;
-  const ao = m + <usize>planes * mPlane;
+  const ao = m + (chunks > 1 ? <usize>planes * mPlane : 0);
   const bo = ao + <usize>planes * aPlane;
   // x slab of a chunk: rows, columns (whole 4-tile groups).
   const sr = step * rc + tile - step, sw = roundUp(step * tw4 + tile - step, 4);
   const islab = bo + <usize>planes * bPlane;
-  for (let xi = 0; xi < planes; xi++) zeroFloats(m + <usize>xi * mPlane, ap * bp);
+  const blk = islab + (<usize>(sr * sw) << 4);
+  let chunk = 0;
   const i0 = part * ipp, i1 = min(N, i0 + ipp);
   const xs = <usize>arg(job, FG_X), dys = <usize>arg(job, FG_DY);
   for (let img0 = i0; img0 < i1; img0 += ic) {
@@ -280,11 +319,14 @@ export function winogradFilterGradTask(job: usize, t: i32, s: usize, variant: i3
         for (let c0 = 0; c0 < xEnd; c0 += 4) {
           slab4(x, H * Wd, c0, C, H, Wd, pt - step * ty0, pl, sr, sw, islab);
           const dst0 = xo + (<usize>((c0 / xw) * tc * xw + (c0 % xw)) << 2);
+          if (variant == F23) {
+            for (let tx = 0; tx < tw; tx++) columnBT4(dst0 + (<usize>((t0 + tx) * xw) << 2), xPlane, <usize>(tw * xw) << 2, islab + (<usize>(tx << 5)), srs, rows);
+            continue;
+          }
           for (let ty = 0; ty < rows; ty++) {
             for (let tx = 0; tx < tw; tx++) {
               let p = islab + (<usize>((step * ty * sw + step * tx) * 4) << 2);
               const dst = dst0 + (<usize>((t0 + ty * tw + tx) * xw) << 2);
-              if (variant == F23) { tileBT4(dst, xPlane, p, srs); continue; }
               for (let i = 0; i < tile; i++) {
                 loadBT(variant, tv + <usize>i * tvRow, 16, p, 16);
                 p += srs;
@@ -312,32 +354,86 @@ export function winogradFilterGradTask(job: usize, t: i32, s: usize, variant: i3
           }
         }
       }
-      // M[xi] += A[xi]^T B[xi] over this chunk's tiles.
+      chunk++;
+      if (chunk == chunks) continue; // the last chunk's GEMMs run fused with the inverse transform below
+      // M[xi] (+)= A[xi]^T B[xi] over this chunk's tiles: the first chunk stores (no zeroing pass).
+      const flags = chunk == 1 ? 0 : EP_LOAD;
       for (let xi = 0; xi < planes; xi++) {
         const a = ao + <usize>xi * aPlane, b = bo + <usize>xi * bPlane, mx = m + <usize>xi * mPlane;
         for (let i = 0; i < ap; i += 4) {
           for (let j = 0; j < bp; j += 8) {
-            kernel4x8(tc, a + (<usize>(i * tc) << 2), b + (<usize>(j * tc) << 2), 32, mx + (<usize>(i * bp + j) << 2), bp, 4, 8, EP_LOAD, 0, 0, tmp);
+            kernel4x8(tc, a + (<usize>(i * tc) << 2), b + (<usize>(j * tc) << 2), 32, mx + (<usize>(i * bp + j) << 2), bp, 4, 8, flags, 0, 0, tmp);
           }
         }
       }
     }
   }
-  // dW = G^T M G for every (a, b) pair, 4 b's per vector, scattered into out[part][k][c][taps].
+  // The last chunk: per 4 x 8 block of (a, b) pairs, its GEMMs on every plane (added to M when
+  // earlier chunks wrote it, else into blk), then dW = G^T M G of the block, 4 b's per vector,
+  // scattered into out[part][k][c][taps]: M's blocks are read back while in L1, never in a pass
+  // of their own. Blocks of A rows (all planes) sized to stay in L2 while B's panels go by.
   const out = <usize>arg(job, FG_OUT) + (<usize>((part * KA + kb0) * C * taps) << 2);
+  const tcl = lastTiles(N, part, ipp, ic, rc, th, tw);
   const g1 = tv; // G^T M: r rows of `tile` vectors
   const g2 = tv + <usize>r * tvRow; // then G^T M G: taps vectors
-  const st = <usize>tile * mPlane;
-  for (let i = 0; i < ad; i++) {
-    for (let j = 0; j < bd; j += 4) {
-      const q0 = m + (<usize>(i * bp + j) << 2);
-      for (let cj = 0; cj < tile; cj++) loadGT(variant, g1 + <usize>(cj << 4), tvRow, q0 + <usize>cj * mPlane, st);
-      for (let u = 0; u < r; u++) loadGT(variant, g2 + <usize>(u * r * 16), 16, g1 + <usize>u * tvRow, 16);
-      for (let l = 0; l < min(4, bd - j); l++) {
-        const k = swap ? j + l : i, c = swap ? i : j + l;
-        const o = out + (<usize>((k * C + c) * taps) << 2);
-        for (let t = 0; t < taps; t++) store<f32>(o + (<usize>t << 2), load<f32>(g2 + (<usize>(t * 4 + l) << 2)));
+  const acc = chunks > 1;
+  const flags = acc ? EP_LOAD : 0;
+  const ps: usize = acc ? mPlane : 128; // bytes between the planes of one block's results
+  const ldc = acc ? bp : 8;
+  const ib = max(4, min(ap, <i32>(L2_BLOCK / (<usize>planes * <usize>tcl * 16)) << 2)); // rows: 4 per panel of all planes
+  for (let i0 = 0; i0 < ap; i0 += ib) {
+    const i1 = min(ap, i0 + ib);
+    for (let j = 0; j < bp; j += 8) {
+      for (let i = i0; i < i1; i += 4) {
+        const c0 = acc ? m + (<usize>(i * bp + j) << 2) : blk;
+        for (let xi = 0; xi < planes; xi++) {
+          const a = ao + <usize>xi * aPlane + (<usize>(i * tcl) << 2), b = bo + <usize>xi * bPlane + (<usize>(j * tcl) << 2);
+          kernel4x8(tcl, a, b, 32, c0 + <usize>xi * ps, ldc, 4, 8, flags, 0, 0, tmp);
+        }
+        const st = <usize>tile * ps;
+        for (let il = 0; il < min(4, ad - i); il++) {
+          for (let jl = 0; jl < min(8, bd - j); jl += 4) {
+            const q0 = c0 + (<usize>(il * ldc + jl) << 2);
+            if (variant == F23) tileGT4(g2, q0, ps);
+            else {
+              for (let cj = 0; cj < tile; cj++) loadGT(variant, g1 + <usize>(cj << 4), tvRow, q0 + <usize>cj * ps, st);
+              for (let u = 0; u < r; u++) loadGT(variant, g2 + <usize>(u * r * 16), 16, g1 + <usize>u * tvRow, 16);
+            }
+            const ia = i + il, jb = j + jl;
+            // Lane l's taps go to out[k][c] (rows of taps): 4 taps of the 4 lanes per 4x4 transpose.
+            const ln = min(4, bd - jb);
+            const lr = <usize>(swap ? C * taps : taps) << 2; // bytes between the lanes' (k, c) rows
+            const o = out + (<usize>(((swap ? jb : ia) * C + (swap ? ia : jb)) * taps) << 2);
+            let t = 0;
+            if (ln == 4) {
+              for (; t + 4 <= taps; t += 4) {
+                const g = g2 + (<usize>t << 4);
+                const v0 = v128.load(g), v1 = v128.load(g, 16), v2 = v128.load(g, 32), v3 = v128.load(g, 48);
+                const t0 = v128.shuffle<f32>(v0, v1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(v0, v1, 2, 6, 3, 7);
+                const t2 = v128.shuffle<f32>(v2, v3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(v2, v3, 2, 6, 3, 7);
+                const q = o + (<usize>t << 2);
+                v128.store(q, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+                v128.store(q + lr, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+                v128.store(q + 2 * lr, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+                v128.store(q + 3 * lr, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+              }
+            }
+            for (; t < taps; t++) {
+              for (let l = 0; l < ln; l++) store<f32>(o + <usize>l * lr + (<usize>t << 2), load<f32>(g2 + (<usize>(t * 4 + l) << 2)));
+            }
+          }
+        }
       }
     }
   }
+}
+
+// Bytes of A's rows (all planes) the fused pass keeps together: a share of L2.
+const L2_BLOCK: usize = 192 << 10;
+
+// Tiles of a task's last chunk: its last band of tile rows of one image, or its last group of whole images.
+function lastTiles(N: i32, part: i32, ipp: i32, ic: i32, rc: i32, th: i32, tw: i32): i32 {
+  const n = min(ipp, N - part * ipp);
+  if (rc < th) return (th - ((th - 1) / rc) * rc) * tw;
+  return (n - ((n - 1) / ic) * ic) * th * tw;
 }

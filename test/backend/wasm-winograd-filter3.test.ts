@@ -156,3 +156,57 @@ describe('wasm Winograd filter gradient: how the work splits (gradPlan)', () => 
     });
   });
 });
+
+// A task's chunks (tile rows of one image, or groups of whole images): the first chunk stores
+// its GEMMs into M, later ones add to it, and the last runs block by block with the inverse
+// transform (adding to M, or with no M at all where the task is one chunk). Chunk sizes forced
+// through winogradGradTuning.tiles: bands of one tile row, groups of images with a short last
+// group, parts whose last, short part is one chunk while the others are two, one chunk per task;
+// 3x3 by F(2x2) and 5x5 by F(2x2, 5x5) and F(4x4, 5x5), with both operand orders of the GEMM.
+describe('wasm Winograd filter gradient: chunks of a task (the fused last pass)', () => {
+  afterAll(() => {
+    winogradGradTuning.tiles = 64;
+    winogradGradTuning.force = null;
+    winogradTuning.mode = 'auto';
+  });
+  const C = (n: number, c: number, k: number, h: number, w: number, extra: Partial<WinogradCase> = {}): WinogradCase =>
+    ({ n, c, k, h, w, pad: P1, bias: false, relu: false, ...extra });
+  const rows: [string, WinogradCase, number, { parts: number; blocks: number } | null, 'f23' | 'f25' | 'f45'][] = [
+    ['bands of one tile row', C(3, 20, 16, 9, 9), 4, null, 'f23'],
+    ['bands of 2 tile rows, the last one short', C(2, 20, 16, 9, 9), 10, null, 'f23'],
+    ['bands of one tile row, lopsided padding', C(2, 12, 40, 7, 12, { pad: [0, 2, 1, 0] }), 4, null, 'f23'],
+    ['groups of 2 images, the last one short', C(5, 13, 24, 6, 6), 20, null, 'f23'],
+    ['2 chunks per part, the last part 1', C(5, 9, 20, 6, 6), 9, { parts: 3, blocks: 2 }, 'f23'],
+    ['one chunk per task (no M)', C(4, 33, 17, 10, 10), 1 << 20, { parts: 2, blocks: 2 }, 'f23'],
+    ['one chunk, few channels (A and B swapped)', C(3, 4, 40, 11, 9), 1 << 20, null, 'f23'],
+    ['several chunks, few channels (A and B swapped)', C(3, 3, 36, 11, 9), 8, null, 'f23'],
+    ['5x5, F(2x2, 5x5), bands', C(2, 10, 12, 9, 8, { r: 5, pad: [2, 2, 2, 2] }), 4, null, 'f25'],
+    ['5x5, F(4x4, 5x5), groups of images', C(5, 6, 18, 6, 7, { r: 5, pad: [2, 2, 2, 2] }), 4, null, 'f45'],
+    ['5x5, F(4x4, 5x5), one chunk', C(3, 16, 20, 12, 12, { r: 5, pad: [2, 2, 2, 2] }), 1 << 20, null, 'f45'],
+  ];
+  rows.forEach(([what, t, tiles, split, mode], i) => {
+    it(`${what}: ${caseName(t)}${t.r === 5 ? ' 5x5' : ''}`, async () => {
+      await workersReady();
+      winogradGradTuning.tiles = tiles;
+      winogradGradTuning.force = split;
+      winogradTuning.mode = mode;
+      try {
+        const r = t.r ?? 3;
+        const attrs = attrsOf(t);
+        const x = kt([t.n, t.c, t.h, t.w], 7 * i + 1);
+        const dy = kt([t.n, t.k, ...attrs.out], 7 * i + 2);
+        const ws = [t.k, t.c, r, r];
+        const kind = mode === 'f23' ? 41 : mode === 'f25' ? 35 : 40;
+        expect(jobKinds(() => wasm.conv2dBackpropFilter(x, dy, ws, attrs)).has(kind)).toBe(true);
+        const f = bothPaths(() => wasm.conv2dBackpropFilter(x, dy, ws, attrs));
+        const ref = js.conv2dBackpropFilter(x, dy, ws, attrs);
+        expectSame(f.threaded, ref, `${what} threaded`);
+        expectSame(f.single, ref, `${what} single-threaded`);
+      } finally {
+        winogradGradTuning.tiles = 64;
+        winogradGradTuning.force = null;
+        winogradTuning.mode = 'auto';
+      }
+    });
+  });
+});

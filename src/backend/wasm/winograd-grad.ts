@@ -53,16 +53,19 @@ export interface GradPlan {
 
 /**
  * How a Winograd filter gradient splits: tasks are a part of the images and a block of filters.
- * Each task keeps its own transform-domain dW (M: tile^2 x filters x channels): it zeroes M,
- * transforms x and dy chunk by chunk, adds each chunk's tile^2 GEMMs into M and transforms M
- * back at the end. So a block of filters costs a transform of its part's x (every block redoes
- * it), and a part of the images costs a pass of M and a partial dW to add up; M beyond
- * GT.mBytes (the L2 cache) costs a pass through memory per chunk. The plan takes the split with
- * the least time over the threads (tasks of equal cost, run ceil(tasks / threads) deep). Measured
- * constants (single core, CPU time, in multiply-adds of the GEMM per element): x's transform
- * GT.xCost per transformed value, dy's GT.dyCost, their slabs (zero-padded, channels
- * interleaved) GT.slabCost per element, M's zeroing and inverse transform GT.mCost,
- * a chunk's pass of a large M GT.ovh, a partial dW's addition GT.sumCost.
+ * Each task keeps its own transform-domain dW (M: tile^2 x filters x channels): it transforms x
+ * and dy chunk by chunk and adds each chunk's tile^2 GEMMs into M (the first chunk stores them;
+ * the last one's run block by block with M's inverse transform, so one chunk needs no M). So a
+ * block of filters costs a transform of its part's x (every block redoes it), and a part of the
+ * images costs M's inverse transform and a partial dW to add up; M beyond GT.mBytes (the L2
+ * cache) costs a pass through memory per chunk. The plan takes the split with the least time
+ * over the threads (tasks of equal cost, run ceil(tasks / threads) deep). Measured constants
+ * (single core, CPU time, in multiply-adds of the GEMM per element): x's transform GT.xCost per
+ * transformed value, dy's GT.dyCost, their slabs (zero-padded, channels interleaved)
+ * GT.slabCost per element, M's inverse transform GT.mCost (measured when M also took a zeroing
+ * pass and a pass of its own, so an overestimate now: kept so that the splits, and with them the
+ * bits, stay those the accuracy tests were set on), a chunk's pass of a large M GT.ovh, a partial
+ * dW's addition GT.sumCost.
  */
 export function gradPlan(n: number, c: number, k: number, oh: number, ow: number, r: number, threads: number): GradPlan {
   if (GT.plan === 'counted') return countedPlan(n, c, k, oh, ow, r, threads);
@@ -193,8 +196,11 @@ export function runWinogradFilter(
   const out = rt.alloc(size * parts);
   const tc = ic * rc * tw;
   const sr = step * rc + tile - step, sw = roundUp(step * tw4 + tile - step, 4);
-  // + 144: each of the three planes rounded to an odd number of cache lines (planeBytes in assembly/winogradgrad.ts).
-  const scratch = 2048 + 4 * planes * (ap * bp + ap * tc + bp * tc + 144) + 4 * 4 * sr * sw + 64;
+  // M only where a task has more than one chunk; + 144: each of the three planes rounded to an
+  // odd number of cache lines (planeBytes in assembly/winogradgrad.ts); the fused last pass's
+  // 4x8 blocks, one per plane.
+  const chunks = Math.ceil(ipp / ic) * Math.ceil(Math.ceil(oh / step) / rc);
+  const scratch = 2048 + 4 * planes * ((chunks > 1 ? ap * bp : 0) + ap * tc + bp * tc + 144) + 4 * 4 * sr * sw + 128 * planes + 64;
   const args = [
     [FG.X, x], [FG.DY, dy], [FG.OUT, out], [FG.N, n], [FG.C, c], [FG.K, k], [FG.H, h], [FG.W, wd],
     [FG.OH, oh], [FG.OW, ow], [FG.PT, attrs.pad[0]], [FG.PL, attrs.pad[2]], [FG.IPP, ipp], [FG.RC, rc],
