@@ -38,9 +38,11 @@ export function runDense(
   let kb = Math.min(kp, 16);
   while (kb > 4 && Math.ceil(kp / kb) < 4 * threads) kb -= 4;
   const tc = 8 * Math.min(panels, f.tile === 4 ? 16 : 8);
-  // Input tasks: blocks of images holding a multiple of 4 tiles (a group of 4 never spans two
-  // tasks), chunks of channels whose padded planes fit SLAB_BYTES, enough tasks for the threads.
-  const ib = 4 / gcd(tpi, 4);
+  // Input tasks: blocks of images holding a multiple of 8 tiles (a group of 4 never spans two
+  // tasks, and no panel of 8 does: two threads writing the halves of one panel's rows would
+  // share every cache line of it), chunks of channels whose padded planes fit SLAB_BYTES,
+  // enough tasks for the threads.
+  const ib = 8 / gcd(tpi, 8);
   const blocks = Math.ceil(n / ib);
   const cc = Math.max(1, Math.min(c, Math.floor(SLAB_BYTES / (4 * ib * sr * wp)), Math.ceil((c * blocks) / (4 * threads))));
   const v = allocPanels(rt, planes, panels, c, tiles);
@@ -54,6 +56,56 @@ export function runDense(
   const tasks = blocks * Math.ceil(c / cc);
   rt.run(KIND.winogradDenseInput, tasks, 4 * ib * cc * sr * wp + 16 * planes, n * c * tpi >= 1024);
   rt.run(KIND.winogradDense, Math.ceil(kp / kb), 2048 + 4 * planes * (kb * c + kb * tc + 32), true);
+}
+
+/** Bytes of transformed input (V) one task of the blocked layout keeps in scratch at most. */
+const BLOCK_V_BYTES = 256 << 10;
+
+/**
+ * The blocked layout's images per task (WD_IB): as many as BLOCK_V_BYTES of V holds (at least
+ * one image), rounded down to a multiple of 8 tiles where that leaves any (full GEMM panels),
+ * fewer while that leaves the threads under 4 tasks each.
+ */
+function imagesPerBlock(f: DenseVariant, n: number, c: number, tpi: number, threads: number): number {
+  const unit = 8 / gcd(tpi, 8);
+  const fit = Math.max(1, Math.min(n, Math.floor(BLOCK_V_BYTES / (4 * f.tile * f.tile * tpi * c))));
+  let ib = fit >= unit ? Math.floor(fit / unit) * unit : fit;
+  while (ib > 1 && Math.ceil(n / ib) < 4 * threads) ib = ib > unit ? Math.max(unit, Math.floor(ib / 2 / unit) * unit) : Math.ceil(ib / 2);
+  return ib;
+}
+
+/**
+ * y = conv(x, w) by variant f on dense tiles in blocks of images (denseBandedTask in
+ * assembly/winograd-dense.ts): the filters of all output channels transformed once into U, then
+ * a task per block of images transforms its tiles into V in scratch and runs the GEMMs with all
+ * of U and the output transform. For many tiles: V stays in cache and U streams once per block,
+ * where runDense streams all of V once per block of output channels.
+ */
+export function runDenseBlocked(
+  rt: WasmRuntime, x: number, w: number, bias: number, y: number, relu: boolean,
+  n: number, c: number, h: number, wd: number, k: number, attrs: Conv2DAttrs, f: DenseVariant,
+): void {
+  const [oh, ow] = attrs.out;
+  const planes = f.tile * f.tile;
+  const th = Math.ceil(oh / f.m), tw = Math.ceil(ow / f.m);
+  const sr = f.m * th + f.tile - f.m, wp = f.m * tw + f.tile - f.m;
+  const kp = Math.ceil(k / 4) * 4;
+  const kb = Math.min(kp, 16);
+  const ib = imagesPerBlock(f, n, c, th * tw, rt.plannedThreads());
+  const panels = Math.ceil((ib * th * tw) / 8);
+  const tc = 8 * Math.min(panels, f.tile === 4 ? 16 : 8);
+  const cc = Math.max(1, Math.min(c, Math.floor(SLAB_BYTES / (4 * ib * sr * wp))));
+  const u = rt.alloc(planes * (kp * c + 16));
+  const args = [
+    [W.X, x], [W.U, u], [W.Y, y], [W.BIAS, bias], [W.RELU, relu ? 1 : 0], [W.N, n], [W.C, c], [W.K, k],
+    [W.H, h], [W.W, wd], [W.OH, oh], [W.OW, ow], [W.PT, attrs.pad[0]], [W.PL, attrs.pad[2]],
+    [W.TH, th], [W.WP, wp], [W.KB, kb], [W.KP, kp], [W.G, w], [W.TC, tc], [W.CC, cc],
+    [WD.VARIANT, f.id], [WD.TWD, tw], [WD.IB, ib],
+  ] as const;
+  for (const [slot, value] of args) rt.arg(slot, value);
+  rt.run(KIND.winogradDenseFilter, kp / 4, 2048, kp * c >= 4096);
+  const scratch = 2048 + 4 * planes * (panels * 8 * c + 16) + 4 * planes * (kb * tc + 16) + 4 * (ib * cc * sr * wp + 16) + 16 * planes;
+  rt.run(KIND.winogradDenseBanded, Math.ceil(n / ib), scratch, true);
 }
 
 /**

@@ -8,7 +8,7 @@ import type { Conv2DAttrs } from '../kernels.js';
 import { KIND, W } from './job-layout.js';
 import type { WasmRuntime } from './runtime.js';
 import type { Epilogue } from './conv2d.js';
-import { allocPanels, bestDense, paddedCost, runDense, type DenseVariant } from './winograd-dense.js';
+import { allocPanels, bestDense, paddedCost, runDense, runDenseBlocked, type DenseVariant } from './winograd-dense.js';
 
 /**
  * Benchmarks and tests: 'off' never takes Winograd, 'rows'/'flat' force a layout of F(2x2, 3x3)
@@ -20,7 +20,8 @@ import { allocPanels, bestDense, paddedCost, runDense, type DenseVariant } from 
  */
 export const winogradTuning: {
   mode: 'auto' | 'off' | 'rows' | 'flat' | 'f23' | 'f43' | 'f25' | 'f45'; banded: 'auto' | 'on' | 'off'; dense: 'auto' | 'on' | 'off';
-} = { mode: 'auto', banded: 'auto', dense: 'auto' };
+  blocks: 'auto' | 'on' | 'off';
+} = { mode: 'auto', banded: 'auto', dense: 'auto', blocks: 'auto' };
 
 /**
  * Whether Winograd serves a convolution: 3x3 or 5x5, stride 1, no dilation, no groups. Few
@@ -83,6 +84,7 @@ export function runWinograd(
   const { bias, relu } = ep;
   rt.arg(W.SCALE, ep.scale);
   const dense = denseChoice(n, c, k, oh, ow, attrs.kernel[0], rt.plannedThreads());
+  if (dense && winogradTuning.blocks === 'on') return runDenseBlocked(rt, x, w, bias, y, relu, n, c, h, wd, k, attrs, dense);
   if (dense) return runDense(rt, x, w, bias, y, relu, n, c, h, wd, k, attrs, dense);
   if (attrs.kernel[0] === 5) {
     const f = useF45(c, oh, ow) ? F45 : F25;
