@@ -115,7 +115,8 @@ function applyBT(tile: i32, src: usize, st: usize, o: usize, os: usize): void {
 /**
  * V of a block of WD_IB images (the last block may have fewer), channels of one chunk: the
  * task pads their planes into a slab [image][channel][sr][wp] and transforms the block's tiles.
- * Blocks hold a multiple of 4 tiles (but the last), so no group of 4 spans two tasks; lanes
+ * Blocks hold a multiple of 8 tiles (but the last; runDense), so no group of 4 spans two tasks
+ * and no two tasks write the halves of one panel (the same cache lines); lanes
  * past the last tile repeat it (their columns of M are never stored).
  */
 export function inputDenseTask(job: usize, t: i32, s: usize): void {

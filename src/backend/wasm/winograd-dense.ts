@@ -2,7 +2,9 @@
  * Winograd with dense tile numbering (assembly/winograd-dense.ts): the tiles of all images one
  * after the other with no padding, for small outputs, where the flat layout's rows padded to 4
  * tiles would make the GEMMs up to 4x longer (4x4 outputs: 2 tiles per row of F(2x2, 3x3), 1 of
- * F(4x4, 3x3)).
+ * F(4x4, 3x3)). Two layouts: runDense splits the GEMMs over blocks of output channels (each
+ * streams all of V), runDenseBlocked over blocks of images (each keeps its V in scratch and
+ * streams all of U); blockedPays picks.
  */
 import type { Conv2DAttrs } from '../kernels.js';
 import { KIND, W, WD } from './job-layout.js';
@@ -147,13 +149,37 @@ export function denseCost(f: DenseVariant, n: number, c: number, k: number, oh: 
 }
 
 /**
+ * Where runDense's V (all tiles) outgrows the last-level cache (about V_STREAMED: 128 images
+ * of 64 channels at 8x8 with F(4x4, 3x3) are 4.7 MB) and every block of output channels
+ * streams it from memory, both threads at once: the blocked layout instead where that is at
+ * least twice the traffic of its own, all of U once per block of images. Below that size V
+ * stays in cache and the dense job measured as fast or faster (its blocks run one long GEMM
+ * per plane; 16 to 32 channels per tile do not pay the blocks' per-task U).
+ */
+const V_STREAMED = 4 << 20;
+function blockedPays(f: DenseVariant, n: number, c: number, k: number, oh: number, ow: number, threads: number): boolean {
+  const planes = f.tile * f.tile;
+  const tpi = Math.ceil(oh / f.m) * Math.ceil(ow / f.m);
+  const kp = Math.ceil(k / 4) * 4;
+  const vBytes = 4 * planes * n * tpi * c;
+  if (vBytes <= V_STREAMED) return false;
+  const vTraffic = vBytes * Math.ceil(kp / blockOf(k, threads));
+  const uTraffic = 4 * planes * kp * c * Math.ceil(n / imagesPerBlock(f, n, c, tpi, threads));
+  return vTraffic >= 2 * uTraffic;
+}
+
+/** A variant of the dense tiles and its layout: `blocked` for runDenseBlocked, else runDense. */
+export interface DenseChoice { f: DenseVariant; blocked: boolean; cost: number }
+
+/**
  * The cheapest of the candidate variants on dense tiles (3x3: F(2x2) and F(4x4); 5x5: F(2x2)
  * and, up to f45MaxC input channels (its float32 error grows with the sum's length), F(4x4)),
- * or one forced by the tuning mode.
+ * or one forced by the tuning mode; in blocks of images where blockedPays (or `blocks` forces
+ * 'on' or 'off'). `cost` is runDense's (denseCost) either way.
  */
 export function bestDense(
-  mode: string, r: number, n: number, c: number, k: number, oh: number, ow: number, threads: number, f45MaxC: number,
-): { f: DenseVariant; cost: number } {
+  mode: string, blocks: 'auto' | 'on' | 'off', r: number, n: number, c: number, k: number, oh: number, ow: number, threads: number, f45MaxC: number,
+): DenseChoice {
   const list = r === 5
     ? (mode === 'f25' ? [D25] : mode === 'f45' ? [D45] : c <= f45MaxC ? [D25, D45] : [D25])
     : (mode === 'f23' ? [D23] : mode === 'f43' ? [D43] : [D23, D43]);
@@ -162,7 +188,8 @@ export function bestDense(
     const cost = denseCost(f, n, c, k, oh, ow, threads);
     if (cost < best.cost) best = { f, cost };
   }
-  return best;
+  const blocked = blocks === 'on' || (blocks === 'auto' && blockedPays(best.f, n, c, k, oh, ow, threads));
+  return { ...best, blocked };
 }
 
 /**
