@@ -144,10 +144,10 @@ describe('wasm Winograd, dense tiles, against the js reference', () => {
   it('auto: blocks of images where the dense job would stream a V beyond the caches once per block of output channels', () => {
     const kinds = (t: WinogradCase) => jobKinds(() => wasm.conv2d(kt([t.n, t.c, t.h, t.w], 1), kt([t.k, t.c, 3, 3], 2), null, attrsOf(t)));
     const at = (c: number, s: number, n: number): WinogradCase => ({ n, c, k: c, h: s, w: s, pad: P1, bias: false, relu: false });
-    // 256 images of 32 channels at 8x8: V of F(4x4, 3x3) 4.7 MB, U 147 KB.
-    expect(kinds(at(32, 8, 256)).has(KIND.winogradDenseBanded)).toBe(true);
-    // 32 images: V 1.2 MB stays in cache; 256 channels at 4x4, batch 16: U (9.4 MB) is the larger stream.
-    expect(kinds(at(64, 8, 32)).has(KIND.winogradDense)).toBe(true);
+    // 256 images of 64 channels at 5x5: V of F(2x2, 3x3) 9.4 MB, U 262 KB (on 1 thread or more).
+    expect(kinds(at(64, 5, 256)).has(KIND.winogradDenseBanded)).toBe(true);
+    // 128 images: V 4.7 MB; 256 channels at 4x4, batch 16: U (9.4 MB) is the larger stream.
+    expect(kinds(at(64, 8, 128)).has(KIND.winogradDense)).toBe(true);
     expect(kinds(at(256, 4, 16)).has(KIND.winogradDense)).toBe(true);
   });
 

@@ -149,14 +149,15 @@ export function denseCost(f: DenseVariant, n: number, c: number, k: number, oh: 
 }
 
 /**
- * Where runDense's V (all tiles) outgrows the last-level cache (about V_STREAMED: 128 images
- * of 64 channels at 8x8 with F(4x4, 3x3) are 4.7 MB) and every block of output channels
- * streams it from memory, both threads at once: the blocked layout instead where that is at
- * least twice the traffic of its own, all of U once per block of images. Below that size V
- * stays in cache and the dense job measured as fast or faster (its blocks run one long GEMM
- * per plane; 16 to 32 channels per tile do not pay the blocks' per-task U).
+ * Where runDense's V (all tiles) outgrows the last-level cache (over V_STREAMED: 256 images of
+ * 64 channels at 8x8 with F(4x4, 3x3) are 9.4 MB) and every block of output channels streams
+ * it from memory, both threads at once: the blocked layout instead where that is at least
+ * twice the traffic of its own, all of U once per block of images. Below that size the dense
+ * job measured as fast (128 images of 64 channels at 8x8, 4.7 MB: within a few per cent
+ * either way) or faster (at 5x5 outputs, and with 16 to 32 channels per tile, whose short
+ * GEMMs do not pay the blocks' per-task U).
  */
-const V_STREAMED = 4 << 20;
+const V_STREAMED = 8 << 20;
 function blockedPays(f: DenseVariant, n: number, c: number, k: number, oh: number, ow: number, threads: number): boolean {
   const planes = f.tile * f.tile;
   const tpi = Math.ceil(oh / f.m) * Math.ceil(ow / f.m);
