@@ -114,7 +114,8 @@ function applyBT(tile: i32, src: usize, st: usize, o: usize, os: usize): void {
 
 /**
  * V of a block of WD_IB images (the last block may have fewer), channels of one chunk: the
- * task pads their planes into a slab [image][channel][sr][wp] and transforms the block's tiles.
+ * task pads the planes of a few images at a time (sub) into a slab [image][channel][sr][wp]
+ * and transforms their tiles.
  * Blocks hold a multiple of 8 tiles (but the last; runDense), so no group of 4 spans two tasks
  * and no two tasks write the halves of one panel (the same cache lines); lanes
  * past the last tile repeat it (their columns of M are never stored).
@@ -128,23 +129,29 @@ export function inputDenseTask(job: usize, t: i32, s: usize): void {
   const n0 = blk * ib, nb = min(ib, N - n0);
   const step = stepD(variant), tile = tileD(variant);
   const sr = step * th + tile - step;
+  const tpi = th * tw;
+  // Sub-blocks of the fewest images that hold a multiple of 4 tiles: the slab stays that small.
+  const sub = (tpi & 3) == 0 ? 1 : (tpi & 1) == 0 ? 2 : 4;
   const img = <usize>(cn * sr * wp) << 2; // slab bytes per image
   const x = <usize>arg(job, W_X);
-  for (let i = 0; i < nb; i++) fillSlab(x + (<usize>(((n0 + i) * C + c0) * H * Wd) << 2), cn, H, Wd, pt, pl, sr, wp, s + <usize>i * img);
-  const rb = s + (<usize>(ib * cc * sr * wp) << 2);
-  const tpi = th * tw, T0 = n0 * tpi, T1 = (n0 + nb) * tpi;
+  const rb = s + (<usize>(sub * cc * sr * wp) << 2);
   const v = <usize>arg(job, W_V);
   const xs = plane(arg(job, W_PANELS) * C * 8);
   const rs = <usize>wp << 2, cs = <usize>(sr * wp) << 2;
-  for (let g = T0; g < T1; g += 4) {
-    const o0 = tileAt(g - T0, T1 - T0, tpi, tw, step, img, wp);
-    const o1 = tileAt(g + 1 - T0, T1 - T0, tpi, tw, step, img, wp);
-    const o2 = tileAt(g + 2 - T0, T1 - T0, tpi, tw, step, img, wp);
-    const o3 = tileAt(g + 3 - T0, T1 - T0, tpi, tw, step, img, wp);
-    const d0 = v + (<usize>(((g >> 3) * C + c0) * 8 + (g & 4)) << 2);
-    for (let cl = 0; cl < cn; cl++) {
-      const base = s + <usize>cl * cs;
-      transformGroup(variant, base + o0, base + o1, base + o2, base + o3, rs, d0 + (<usize>(cl * 8) << 2), xs, rb);
+  for (let i0 = 0; i0 < nb; i0 += sub) {
+    const sb = min(sub, nb - i0);
+    for (let i = 0; i < sb; i++) fillSlab(x + (<usize>(((n0 + i0 + i) * C + c0) * H * Wd) << 2), cn, H, Wd, pt, pl, sr, wp, s + <usize>i * img);
+    const T0 = (n0 + i0) * tpi, T1 = (n0 + i0 + sb) * tpi;
+    for (let g = T0; g < T1; g += 4) {
+      const o0 = tileAt(g - T0, T1 - T0, tpi, tw, step, img, wp);
+      const o1 = tileAt(g + 1 - T0, T1 - T0, tpi, tw, step, img, wp);
+      const o2 = tileAt(g + 2 - T0, T1 - T0, tpi, tw, step, img, wp);
+      const o3 = tileAt(g + 3 - T0, T1 - T0, tpi, tw, step, img, wp);
+      const d0 = v + (<usize>(((g >> 3) * C + c0) * 8 + (g & 4)) << 2);
+      for (let cl = 0; cl < cn; cl++) {
+        const base = s + <usize>cl * cs;
+        transformGroup(variant, base + o0, base + o1, base + o2, base + o3, rs, d0 + (<usize>(cl * 8) << 2), xs, rb);
+      }
     }
   }
 }

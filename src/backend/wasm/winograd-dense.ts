@@ -44,9 +44,11 @@ export function runDense(
   // tasks, and no panel of 8 does: two threads writing the halves of one panel's rows would
   // share every cache line of it), chunks of channels whose padded planes fit SLAB_BYTES,
   // enough tasks for the threads.
+  // (The task pads and transforms `sub` images at a time: the fewest holding a multiple of 4 tiles.)
+  const sub = 4 / gcd(tpi, 4);
   const ib = 8 / gcd(tpi, 8);
   const blocks = Math.ceil(n / ib);
-  const cc = Math.max(1, Math.min(c, Math.floor(SLAB_BYTES / (4 * ib * sr * wp)), Math.ceil((c * blocks) / (4 * threads))));
+  const cc = Math.max(1, Math.min(c, Math.floor(SLAB_BYTES / (4 * sub * sr * wp)), Math.ceil((c * blocks) / (4 * threads))));
   const v = allocPanels(rt, planes, panels, c, tiles);
   const args = [
     [W.X, x], [W.V, v], [W.Y, y], [W.BIAS, bias], [W.RELU, relu ? 1 : 0], [W.N, n], [W.C, c], [W.K, k],
@@ -56,7 +58,7 @@ export function runDense(
   ] as const;
   for (const [slot, value] of args) rt.arg(slot, value);
   const tasks = blocks * Math.ceil(c / cc);
-  rt.run(KIND.winogradDenseInput, tasks, 4 * ib * cc * sr * wp + 16 * planes, n * c * tpi >= 1024);
+  rt.run(KIND.winogradDenseInput, tasks, 4 * sub * cc * sr * wp + 16 * planes, n * c * tpi >= 1024);
   rt.run(KIND.winogradDense, Math.ceil(kp / kb), 2048 + 4 * planes * (kb * c + kb * tc + 32), true);
 }
 
