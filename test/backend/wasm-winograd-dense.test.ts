@@ -33,9 +33,12 @@ function cases(r: 3 | 5): WinogradCase[] {
   return out;
 }
 
-function withTuning<T>(mode: typeof winogradTuning.mode, dense: typeof winogradTuning.dense, fn: () => T, banded: typeof winogradTuning.banded = 'off'): T {
+function withTuning<T>(
+  mode: typeof winogradTuning.mode, dense: typeof winogradTuning.dense, fn: () => T, banded: typeof winogradTuning.banded = 'off',
+  blocks: typeof winogradTuning.blocks = 'off',
+): T {
   const saved = { ...winogradTuning };
-  Object.assign(winogradTuning, { mode, dense, banded });
+  Object.assign(winogradTuning, { mode, dense, banded, blocks });
   try { return fn(); } finally { Object.assign(winogradTuning, saved); }
 }
 
@@ -44,7 +47,7 @@ describe('wasm Winograd, dense tiles, against the js reference', () => {
     await workersReady();
   });
   afterEach(() => {
-    Object.assign(winogradTuning, { mode: 'auto', banded: 'auto', dense: 'auto' });
+    Object.assign(winogradTuning, { mode: 'auto', banded: 'auto', dense: 'auto', blocks: 'auto' });
   });
 
   for (const { mode, r } of VARIANTS) {
@@ -69,6 +72,37 @@ describe('wasm Winograd, dense tiles, against the js reference', () => {
     });
   }
 
+  for (const { mode, r } of VARIANTS) {
+    it(`${mode}, in blocks of images: forward and input gradient, outputs 1..17, batches 1..5; the same bits as the dense job`, () => {
+      cases(r).forEach((t, i) => withTuning(mode, 'on', () => {
+        expect(jobKinds(() => checkAgainstJs(t, 13 * i)).has(KIND.winogradDenseBanded), caseName(t)).toBe(true);
+      }, 'off', 'on'));
+      for (const t of cases(r).filter((_, i) => i % 4 === 1)) {
+        const attrs = attrsOf(t);
+        const x = kt([t.n, t.c, t.h, t.w], 6), w = kt([t.k, t.c, r, r], 7), b = t.bias ? kt([t.k], 8) : null;
+        const blocked = withTuning(mode, 'on', () => bothPaths(() => wasm.conv2d(x, w, b, attrs)), 'off', 'on');
+        const dense = withTuning(mode, 'on', () => wasm.conv2d(x, w, b, attrs));
+        expect(Buffer.from(blocked.threaded.buffer).equals(Buffer.from(blocked.single.buffer)), `${caseName(t)} threaded vs single`).toBe(true);
+        expect(Buffer.from(blocked.threaded.buffer).equals(Buffer.from(dense.buffer)), `${caseName(t)} blocked vs dense`).toBe(true);
+      }
+    });
+  }
+
+  it('in blocks of images: many images per block and partial blocks (batches of 9 to 40, odd sizes, c and k not multiples of 4)', () => {
+    const rows: WinogradCase[] = [
+      { n: 40, c: 21, k: 19, h: 8, w: 8, pad: P1, bias: true, relu: true },
+      { n: 33, c: 16, k: 17, h: 5, w: 5, pad: P1, bias: false, relu: true },
+      { n: 9, c: 18, k: 30, h: 7, w: 6, pad: P1, bias: true, relu: false },
+      { n: 17, c: 35, k: 16, h: 6, w: 6, pad: [0, 2, 1, 1], bias: false, relu: false },
+      { n: 12, c: 64, k: 20, h: 4, w: 4, pad: P1, bias: true, relu: false },
+    ];
+    for (const mode of ['f23', 'f43'] as const) {
+      rows.forEach((t, i) => withTuning(mode, 'on', () => {
+        expect(jobKinds(() => checkAgainstJs(t, 17 * i)).has(KIND.winogradDenseBanded), `${mode} ${caseName(t)}`).toBe(true);
+      }, 'off', 'on'));
+    }
+  });
+
   it('applies a folded batch norm: scale * conv + bias, then ReLU, in every variant', () => {
     for (const { mode, r } of VARIANTS) {
       const t: WinogradCase = { n: 3, c: 19, k: 22, h: 5, w: 7, pad: r === 3 ? P1 : [2, 2, 2, 2], bias: true, relu: true, r };
@@ -78,6 +112,7 @@ describe('wasm Winograd, dense tiles, against the js reference', () => {
       const ohw = attrs.out[0] * attrs.out[1];
       const want = plain.map((v, i) => Math.max(0, scale.data[Math.floor(i / ohw) % t.k]! * v + b.data[Math.floor(i / ohw) % t.k]!));
       withTuning(mode, 'on', () => expectSame(wasm.conv2d(x, w, b, { ...attrs, scale }), want, `${mode} Conv2D with scale`));
+      withTuning(mode, 'on', () => expectSame(wasm.conv2d(x, w, b, { ...attrs, scale }), want, `${mode} Conv2D with scale, blocks`), 'off', 'on');
     }
   });
 
@@ -104,6 +139,16 @@ describe('wasm Winograd, dense tiles, against the js reference', () => {
     expect(winogradApplies(two, 512, 512)).toBe(false);
     expect(winogradApplies(attrsOf(at(64, 3, 1)), 64, 64, 64)).toBe(true);
     expect(winogradApplies(attrsOf(at(64, 1, 1)), 64, 64, 64)).toBe(false);
+  });
+
+  it('auto: blocks of images where the dense job would stream a V beyond the caches once per block of output channels', () => {
+    const kinds = (t: WinogradCase) => jobKinds(() => wasm.conv2d(kt([t.n, t.c, t.h, t.w], 1), kt([t.k, t.c, 3, 3], 2), null, attrsOf(t)));
+    const at = (c: number, s: number, n: number): WinogradCase => ({ n, c, k: c, h: s, w: s, pad: P1, bias: false, relu: false });
+    // 256 images of 64 channels at 5x5: V of F(2x2, 3x3) 9.4 MB, U 262 KB (on 1 thread or more).
+    expect(kinds(at(64, 5, 256)).has(KIND.winogradDenseBanded)).toBe(true);
+    // 128 images: V 4.7 MB; 256 channels at 4x4, batch 16: U (9.4 MB) is the larger stream.
+    expect(kinds(at(64, 8, 128)).has(KIND.winogradDense)).toBe(true);
+    expect(kinds(at(256, 4, 16)).has(KIND.winogradDense)).toBe(true);
   });
 
   it('auto, through the ops: 2x2 and 3x3 outputs of a batch take dense tiles, forward and input gradient', () => {

@@ -15,7 +15,7 @@ export const KIND = { gemm: 1, col2im: 2, winograd: 3, winogradFilter: 4, elemen
   batchNormStats: 55, batchNormGrad: 56, softmax: 57, nll: 58, unary: 59, broadcast: 60, reduce: 61,
   dwConv: 50, dwInput: 51, dwFilter: 52,
   winograd23FilterGrad: 41, winograd43FilterGrad: 42, flipFilters: 43,
-  winogradDenseInput: 100, winogradDense: 101,
+  winogradDenseInput: 100, winogradDense: 101, winogradDenseFilter: 141, winogradDenseBanded: 142,
   sgd: 91, adam: 92,
   dilSplit: 120, dilMerge: 121,
   reluGradSum: 130,

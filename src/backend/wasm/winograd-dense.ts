@@ -2,7 +2,9 @@
  * Winograd with dense tile numbering (assembly/winograd-dense.ts): the tiles of all images one
  * after the other with no padding, for small outputs, where the flat layout's rows padded to 4
  * tiles would make the GEMMs up to 4x longer (4x4 outputs: 2 tiles per row of F(2x2, 3x3), 1 of
- * F(4x4, 3x3)).
+ * F(4x4, 3x3)). Two layouts: runDense splits the GEMMs over blocks of output channels (each
+ * streams all of V), runDenseBlocked over blocks of images (each keeps its V in scratch and
+ * streams all of U); blockedPays picks.
  */
 import type { Conv2DAttrs } from '../kernels.js';
 import { KIND, W, WD } from './job-layout.js';
@@ -38,11 +40,15 @@ export function runDense(
   let kb = Math.min(kp, 16);
   while (kb > 4 && Math.ceil(kp / kb) < 4 * threads) kb -= 4;
   const tc = 8 * Math.min(panels, f.tile === 4 ? 16 : 8);
-  // Input tasks: blocks of images holding a multiple of 4 tiles (a group of 4 never spans two
-  // tasks), chunks of channels whose padded planes fit SLAB_BYTES, enough tasks for the threads.
-  const ib = 4 / gcd(tpi, 4);
+  // Input tasks: blocks of images holding a multiple of 8 tiles (a group of 4 never spans two
+  // tasks, and no panel of 8 does: two threads writing the halves of one panel's rows would
+  // share every cache line of it), chunks of channels whose padded planes fit SLAB_BYTES,
+  // enough tasks for the threads.
+  // (The task pads and transforms `sub` images at a time: the fewest holding a multiple of 4 tiles.)
+  const sub = 4 / gcd(tpi, 4);
+  const ib = 8 / gcd(tpi, 8);
   const blocks = Math.ceil(n / ib);
-  const cc = Math.max(1, Math.min(c, Math.floor(SLAB_BYTES / (4 * ib * sr * wp)), Math.ceil((c * blocks) / (4 * threads))));
+  const cc = Math.max(1, Math.min(c, Math.floor(SLAB_BYTES / (4 * sub * sr * wp)), Math.ceil((c * blocks) / (4 * threads))));
   const v = allocPanels(rt, planes, panels, c, tiles);
   const args = [
     [W.X, x], [W.V, v], [W.Y, y], [W.BIAS, bias], [W.RELU, relu ? 1 : 0], [W.N, n], [W.C, c], [W.K, k],
@@ -52,8 +58,58 @@ export function runDense(
   ] as const;
   for (const [slot, value] of args) rt.arg(slot, value);
   const tasks = blocks * Math.ceil(c / cc);
-  rt.run(KIND.winogradDenseInput, tasks, 4 * ib * cc * sr * wp + 16 * planes, n * c * tpi >= 1024);
+  rt.run(KIND.winogradDenseInput, tasks, 4 * sub * cc * sr * wp + 16 * planes, n * c * tpi >= 1024);
   rt.run(KIND.winogradDense, Math.ceil(kp / kb), 2048 + 4 * planes * (kb * c + kb * tc + 32), true);
+}
+
+/** Bytes of transformed input (V) one task of the blocked layout keeps in scratch at most. */
+const BLOCK_V_BYTES = 256 << 10;
+
+/**
+ * The blocked layout's images per task (WD_IB): as many as BLOCK_V_BYTES of V holds (at least
+ * one image), rounded down to a multiple of 8 tiles where that leaves any (full GEMM panels),
+ * fewer while that leaves the threads under 4 tasks each.
+ */
+function imagesPerBlock(f: DenseVariant, n: number, c: number, tpi: number, threads: number): number {
+  const unit = 8 / gcd(tpi, 8);
+  const fit = Math.max(1, Math.min(n, Math.floor(BLOCK_V_BYTES / (4 * f.tile * f.tile * tpi * c))));
+  let ib = fit >= unit ? Math.floor(fit / unit) * unit : fit;
+  while (ib > 1 && Math.ceil(n / ib) < 4 * threads) ib = ib > unit ? Math.max(unit, Math.floor(ib / 2 / unit) * unit) : Math.ceil(ib / 2);
+  return ib;
+}
+
+/**
+ * y = conv(x, w) by variant f on dense tiles in blocks of images (denseBandedTask in
+ * assembly/winograd-dense.ts): the filters of all output channels transformed once into U, then
+ * a task per block of images transforms its tiles into V in scratch and runs the GEMMs with all
+ * of U and the output transform. For many tiles: V stays in cache and U streams once per block,
+ * where runDense streams all of V once per block of output channels.
+ */
+export function runDenseBlocked(
+  rt: WasmRuntime, x: number, w: number, bias: number, y: number, relu: boolean,
+  n: number, c: number, h: number, wd: number, k: number, attrs: Conv2DAttrs, f: DenseVariant,
+): void {
+  const [oh, ow] = attrs.out;
+  const planes = f.tile * f.tile;
+  const th = Math.ceil(oh / f.m), tw = Math.ceil(ow / f.m);
+  const sr = f.m * th + f.tile - f.m, wp = f.m * tw + f.tile - f.m;
+  const kp = Math.ceil(k / 4) * 4;
+  const kb = Math.min(kp, 16);
+  const ib = imagesPerBlock(f, n, c, th * tw, rt.plannedThreads());
+  const panels = Math.ceil((ib * th * tw) / 8);
+  const tc = 8 * Math.min(panels, f.tile === 4 ? 16 : 8);
+  const cc = Math.max(1, Math.min(c, Math.floor(SLAB_BYTES / (4 * ib * sr * wp))));
+  const u = rt.alloc(planes * (kp * c + 16));
+  const args = [
+    [W.X, x], [W.U, u], [W.Y, y], [W.BIAS, bias], [W.RELU, relu ? 1 : 0], [W.N, n], [W.C, c], [W.K, k],
+    [W.H, h], [W.W, wd], [W.OH, oh], [W.OW, ow], [W.PT, attrs.pad[0]], [W.PL, attrs.pad[2]],
+    [W.TH, th], [W.WP, wp], [W.KB, kb], [W.KP, kp], [W.G, w], [W.TC, tc], [W.CC, cc],
+    [WD.VARIANT, f.id], [WD.TWD, tw], [WD.IB, ib],
+  ] as const;
+  for (const [slot, value] of args) rt.arg(slot, value);
+  rt.run(KIND.winogradDenseFilter, kp / 4, 2048, kp * c >= 4096);
+  const scratch = 2048 + 4 * planes * (panels * 8 * c + 16) + 4 * planes * (kb * tc + 16) + 4 * (ib * cc * sr * wp + 16) + 16 * planes;
+  rt.run(KIND.winogradDenseBanded, Math.ceil(n / ib), scratch, true);
 }
 
 /**
@@ -95,13 +151,38 @@ export function denseCost(f: DenseVariant, n: number, c: number, k: number, oh: 
 }
 
 /**
+ * Where runDense's V (all tiles) outgrows the last-level cache (over V_STREAMED: 256 images of
+ * 64 channels at 8x8 with F(4x4, 3x3) are 9.4 MB) and every block of output channels streams
+ * it from memory, both threads at once: the blocked layout instead where that is at least
+ * twice the traffic of its own, all of U once per block of images. Below that size the dense
+ * job measured as fast (128 images of 64 channels at 8x8, 4.7 MB: within a few per cent
+ * either way) or faster (at 5x5 outputs, and with 16 to 32 channels per tile, whose short
+ * GEMMs do not pay the blocks' per-task U).
+ */
+const V_STREAMED = 8 << 20;
+function blockedPays(f: DenseVariant, n: number, c: number, k: number, oh: number, ow: number, threads: number): boolean {
+  const planes = f.tile * f.tile;
+  const tpi = Math.ceil(oh / f.m) * Math.ceil(ow / f.m);
+  const kp = Math.ceil(k / 4) * 4;
+  const vBytes = 4 * planes * n * tpi * c;
+  if (vBytes <= V_STREAMED) return false;
+  const vTraffic = vBytes * Math.ceil(kp / blockOf(k, threads));
+  const uTraffic = 4 * planes * kp * c * Math.ceil(n / imagesPerBlock(f, n, c, tpi, threads));
+  return vTraffic >= 2 * uTraffic;
+}
+
+/** A variant of the dense tiles and its layout: `blocked` for runDenseBlocked, else runDense. */
+export interface DenseChoice { f: DenseVariant; blocked: boolean; cost: number }
+
+/**
  * The cheapest of the candidate variants on dense tiles (3x3: F(2x2) and F(4x4); 5x5: F(2x2)
  * and, up to f45MaxC input channels (its float32 error grows with the sum's length), F(4x4)),
- * or one forced by the tuning mode.
+ * or one forced by the tuning mode; in blocks of images where blockedPays (or `blocks` forces
+ * 'on' or 'off'). `cost` is runDense's (denseCost) either way.
  */
 export function bestDense(
-  mode: string, r: number, n: number, c: number, k: number, oh: number, ow: number, threads: number, f45MaxC: number,
-): { f: DenseVariant; cost: number } {
+  mode: string, blocks: 'auto' | 'on' | 'off', r: number, n: number, c: number, k: number, oh: number, ow: number, threads: number, f45MaxC: number,
+): DenseChoice {
   const list = r === 5
     ? (mode === 'f25' ? [D25] : mode === 'f45' ? [D45] : c <= f45MaxC ? [D25, D45] : [D25])
     : (mode === 'f23' ? [D23] : mode === 'f43' ? [D43] : [D23, D43]);
@@ -110,7 +191,8 @@ export function bestDense(
     const cost = denseCost(f, n, c, k, oh, ow, threads);
     if (cost < best.cost) best = { f, cost };
   }
-  return best;
+  const blocked = blocks === 'on' || (blocks === 'auto' && blockedPays(best.f, n, c, k, oh, ow, threads));
+  return { ...best, blocked };
 }
 
 /**

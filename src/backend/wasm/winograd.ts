@@ -8,7 +8,7 @@ import type { Conv2DAttrs } from '../kernels.js';
 import { KIND, W } from './job-layout.js';
 import type { WasmRuntime } from './runtime.js';
 import type { Epilogue } from './conv2d.js';
-import { allocPanels, bestDense, paddedCost, runDense, type DenseVariant } from './winograd-dense.js';
+import { allocPanels, bestDense, paddedCost, runDense, runDenseBlocked, type DenseChoice } from './winograd-dense.js';
 
 /**
  * Benchmarks and tests: 'off' never takes Winograd, 'rows'/'flat' force a layout of F(2x2, 3x3)
@@ -20,7 +20,8 @@ import { allocPanels, bestDense, paddedCost, runDense, type DenseVariant } from 
  */
 export const winogradTuning: {
   mode: 'auto' | 'off' | 'rows' | 'flat' | 'f23' | 'f43' | 'f25' | 'f45'; banded: 'auto' | 'on' | 'off'; dense: 'auto' | 'on' | 'off';
-} = { mode: 'auto', banded: 'auto', dense: 'auto' };
+  blocks: 'auto' | 'on' | 'off';
+} = { mode: 'auto', banded: 'auto', dense: 'auto', blocks: 'auto' };
 
 /**
  * Whether Winograd serves a convolution: 3x3 or 5x5, stride 1, no dilation, no groups. Few
@@ -43,7 +44,7 @@ export function winogradApplies(attrs: Conv2DAttrs, c: number, k: number, n?: nu
   // on such outputs runs at a fraction of the micro-kernel's speed: GEMM_SMALL). Only callers
   // that know the batch.
   if (n === undefined || dense === 'off' || mode === 'rows' || mode === 'flat' || oh < 2 || ow < 2) return false;
-  return bestDense(mode, 3, n, c, k, oh, ow, 1, F45_MAX_C).cost <= GEMM_SMALL * 9 * n * oh * ow * c * k;
+  return bestDense(mode, winogradTuning.blocks, 3, n, c, k, oh, ow, 1, F45_MAX_C).cost <= GEMM_SMALL * 9 * n * oh * ow * c * k;
 }
 const GEMM_SMALL = 3;
 
@@ -83,7 +84,8 @@ export function runWinograd(
   const { bias, relu } = ep;
   rt.arg(W.SCALE, ep.scale);
   const dense = denseChoice(n, c, k, oh, ow, attrs.kernel[0], rt.plannedThreads());
-  if (dense) return runDense(rt, x, w, bias, y, relu, n, c, h, wd, k, attrs, dense);
+  if (dense?.blocked) return runDenseBlocked(rt, x, w, bias, y, relu, n, c, h, wd, k, attrs, dense.f);
+  if (dense) return runDense(rt, x, w, bias, y, relu, n, c, h, wd, k, attrs, dense.f);
   if (attrs.kernel[0] === 5) {
     const f = useF45(c, oh, ow) ? F45 : F25;
     if (useBanded(n, k, oh, ow, f)) runBanded(rt, x, w, bias, y, relu, n, c, h, wd, k, attrs, f);
@@ -133,19 +135,19 @@ const DENSE_MAX_V = 64 << 20;
  * padded-tile rules below pick (flat or banded, same variant rules), and always on outputs
  * under 4 (only they serve them); never against the row layout of F(2x2, 3x3) on large images.
  */
-function denseChoice(n: number, c: number, k: number, oh: number, ow: number, r: number, threads: number): DenseVariant | null {
-  const { mode, dense } = winogradTuning;
+function denseChoice(n: number, c: number, k: number, oh: number, ow: number, r: number, threads: number): DenseChoice | null {
+  const { mode, dense, blocks } = winogradTuning;
   if (dense === 'off' || mode === 'rows' || mode === 'flat') return null;
-  const best = bestDense(mode, r, n, c, k, oh, ow, threads, F45_MAX_C);
-  if (dense === 'on' || oh < 4 || ow < 4) return best.f;
+  const best = bestDense(mode, blocks, r, n, c, k, oh, ow, threads, F45_MAX_C);
+  if (dense === 'on' || oh < 4 || ow < 4) return best;
   // V (all tiles' transforms, about 2.25x the input for F(4x4, 3x3)) bounded as the GEMM's column chunks are.
-  if (winogradTuning.banded === 'on' || 4 * best.f.tile ** 2 * n * Math.ceil(oh / best.f.m) * Math.ceil(ow / best.f.m) * c > DENSE_MAX_V) return null;
+  if (winogradTuning.banded === 'on' || (!best.blocked && 4 * best.f.tile ** 2 * n * Math.ceil(oh / best.f.m) * Math.ceil(ow / best.f.m) * c > DENSE_MAX_V)) return null;
   const f = r === 5 ? (useF45(c, oh, ow) ? F45 : F25) : useF43(n, c, k, oh, ow) ? F43 : F23;
   if (f === F23 && !flatLayout(n, Math.ceil(oh / 2), Math.ceil(ow / 2))) return null;
   const banded = f !== F23 && useBanded(n, k, oh, ow, f);
   const tw4 = Math.ceil(Math.ceil(ow / f.m) / 4) * 4;
   const bandTiles = tw4 * Math.max(1, Math.min(Math.ceil(oh / f.m), Math.floor(BAND_V_BYTES / (4 * f.tile * f.tile * c * tw4))));
-  return best.cost <= paddedCost(f.m, f.tile, banded, bandTiles, n, c, k, oh, ow, threads) ? best.f : null;
+  return best.cost <= paddedCost(f.m, f.tile, banded, bandTiles, n, c, k, oh, ow, threads) ? best : null;
 }
 
 /** The flat layout (small images): tiles of all images in one row of panels, see assembly/winograd.ts. */
