@@ -101,17 +101,23 @@ export function col2imPhaseTask(job: usize, t: i32, tid: i32): void {
     if (yy < 0 || a >= na || u >= ph) { zeroFloats(d, w); continue; }
     const src = planes + (<usize>((a * nb) * pp + u * pw) << 2);
     let x = 0;
-    if (sw == 2 && nb == 2 && pl >= 0 && (pl & 1) == 0) {
-      // Even pad: pixel pairs (x, x+1) come from phases 0 and 1 at the same plane column.
-      const v0 = pl >> 1;
+    if (x < w && x + pl < 0) { const z = min(w, -pl) - x; zeroFloats(d + (<usize>x << 2), z); x += z; }
+    if (sw == 2 && x < w) {
+      // Stride 2: pixel pairs (x, x+1) with x + pl even come from phases 0 and 1 (zeros where
+      // the kernel is 1 wide) at the same plane column; an odd x + pl first takes one pixel.
+      if ((x + pl) & 1) {
+        const vv = (x + pl) >> 1;
+        store<f32>(d + (<usize>x << 2), nb > 1 && vv < pw ? load<f32>(src + (<usize>(pp + vv) << 2)) : 0);
+        x++;
+      }
       const s1 = src + (<usize>pp << 2);
-      for (; x + 8 <= w && v0 + (x >> 1) + 4 <= pw; x += 8) {
-        const e = v128.load(src + (<usize>(v0 + (x >> 1)) << 2)), o = v128.load(s1 + (<usize>(v0 + (x >> 1)) << 2));
+      for (; x + 8 <= w && ((x + pl) >> 1) + 4 <= pw; x += 8) {
+        const v = <usize>((x + pl) >> 1) << 2;
+        const e = v128.load(src + v), o = nb > 1 ? v128.load(s1 + v) : f32x4.splat(0);
         v128.store(d + (<usize>x << 2), v128.shuffle<f32>(e, o, 0, 4, 1, 5));
         v128.store(d + (<usize>x << 2), v128.shuffle<f32>(e, o, 2, 6, 3, 7), 16);
       }
     }
-    if (x < w && x + pl < 0) { const z = min(w, -pl) - x; zeroFloats(d + (<usize>x << 2), z); x += z; }
     if (x < w) {
       // Phase b and plane column vv of pixel x, stepped without divisions.
       let b = (x + pl) % sw, vv = (x + pl) / sw;

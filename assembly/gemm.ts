@@ -4,23 +4,25 @@
 //     for each image of the K range (the filter gradient sums over images):
 //       for pc in K by KC:
 //         pack B block
-//         for ic in M by MC:      A block (MC x KC, 128 KB) packed, stays in L2
-//           for jr by NR: for ir by MR: micro-kernel (B micro-panel, 8 KB, stays in L1)
+//         for ic in M by MC:      A block (MC x KC, 72 KB) packed, stays in L2
+//           for jr by NR: for ir by MR6: micro-kernel (B micro-panel, 8 KB, stays in L1)
 //
 // A task is one (K-part, batch item, M tile, N tile); the arguments (slots below) describe
 // operand layouts with strides, so transposes, batches, groups and the convolutions' implicit
 // im2col all run through this one loop nest. Slot numbers are mirrored in
 // src/backend/wasm/job-layout.ts.
 import { arg, scratch } from './job';
-import { EP_BIAS_COL, EP_BIAS_ROW, EP_LOAD, EP_SCALE_ROW, MR, NR, kernel4x8 } from './kernel';
-import { Geo, packA, packB, packIm2col, packIm2colT } from './pack';
+import { EP_BIAS_COL, EP_BIAS_ROW, EP_LOAD, EP_SCALE_ROW, MR, MR6, NR, kernel4x8, kernel6x8 } from './kernel';
+import { Geo, packA6, packB, panelRows, packIm2col, packIm2colT } from './pack';
 import { im2colChannel } from './im2col';
 import { packPhase, packPhaseT, phaseRowOffsets } from './phase';
 import { packMulti } from './pack-multi';
 
 export const KC: i32 = 256;
-export const MC: i32 = 64;
+export const MC: i32 = 72;
 export const NC: i32 = 1024;
+/** k steps of a packed block from which the GEMM runs 6-row panels (kernel6x8). */
+const ROWS6_MIN_K: i32 = 64;
 
 export const G_M = 0, G_N = 1, G_K = 2;
 export const G_A = 3, G_ARS = 4, G_ACS = 5;
@@ -54,6 +56,7 @@ const S_TMP: usize = 0; // 128: partial tiles
 const S_ITMP: usize = 128; // 96: im2colT column offsets
 const S_GEO: usize = 256; // 52: Geo
 const S_OFF: usize = 512; // KC + NR ints: packPhase's row and column offsets
+const S_TMP6: usize = 1600; // 224: kernel6x8's sums and partial bias
 const S_PA: usize = 2048;
 const S_PB: usize = S_PA + (<usize>(MC * KC) << 2);
 const S_COLS: usize = S_PB + (<usize>(KC * NC) << 2);
@@ -63,6 +66,32 @@ export const GEMM_SCRATCH: i32 = <i32>S_COLS;
 // @ts-ignore: decorator
 @inline function fptr(base: i32, floats: i32): usize {
   return <usize>base + (<usize>floats << 2);
+}
+
+/**
+ * The micro-kernels over one packed A block (mc rows) and B block (nc columns): panels of
+ * panelRows rows (kernel6x8, the last 4 or 8 rows kernel4x8).
+ */
+function macroKernel(
+  pa: usize, pb: usize, bstep: usize, jstep: usize, kt: i32, mc: i32, nc: i32, c: usize, ldc: i32,
+  f: i32, bias: usize, scale: usize, tmp: usize, tmp6: usize, rows6: bool,
+): void {
+  const rs = <usize>ldc << 2;
+  for (let jr = 0; jr < nc; jr += NR) {
+    const nr = min(NR, nc - jr);
+    const cj = c + (<usize>jr << 2);
+    const bcol = f & EP_BIAS_COL ? bias + (<usize>jr << 2) : 0;
+    for (let ir = 0; ir < mc; ) {
+      const six = panelRows(mc - ir, rows6) == MR6;
+      const bp = f & EP_BIAS_ROW ? bias + (<usize>ir << 2) : bcol;
+      const sp = f & EP_SCALE_ROW ? scale + (<usize>ir << 2) : 0;
+      const pai = pa + (<usize>(ir * kt) << 2), ci = cj + <usize>ir * rs;
+      if (six) kernel6x8(kt, pai, pb, bstep, ci, ldc, min(MR6, mc - ir), nr, f, bp, sp, tmp6);
+      else kernel4x8(kt, pai, pb, bstep, ci, ldc, min(MR, mc - ir), nr, f, bp, sp, tmp);
+      ir += six ? MR6 : MR;
+    }
+    pb += jstep;
+  }
 }
 
 export function gemmTask(job: usize, t: i32, tid: i32): void {
@@ -147,24 +176,25 @@ export function gemmTask(job: usize, t: i32, tid: i32): void {
         const first = img == i0 && pc == 0;
         const last = img + cnt == i1 && pc + kc >= K;
         const f = (first ? flags & EP_LOAD : EP_LOAD) | (last ? flags & ~EP_LOAD : 0);
-        for (let ic = m0; ic < m1; ic += MC) {
-          const mc = min(MC, m1 - ic);
+        // A blocks of equal size, multiples of 4 rows (whole panels, panelRows). Short k blocks
+        // keep 4-row panels: kernel6x8's epilogue (sums through memory) costs more than its
+        // wider tile saves over fewer than ROWS6_MIN_K steps (measured 5-10% slower at 32).
+        const rows6 = kt >= ROWS6_MIN_K;
+        const blocks = (m1 - m0 + MC - 1) / MC;
+        const mcb = ((m1 - m0 + blocks - 1) / blocks + MR - 1) / MR * MR;
+        for (let ic = m0; ic < m1; ic += mcb) {
+          const mc = min(mcb, m1 - ic);
           for (let g = 0; g < cnt; g++) {
-            packA(fptr(a, (img + g) * arg(job, G_ASK)), ars, acs, ic, mc, pc, kc, M, pa + (<usize>(g * kc * MR) << 2), kt);
+            packA6(fptr(a, (img + g) * arg(job, G_ASK)), ars, acs, ic, mc, pc, kc, pa, kt, g * kc, rows6);
           }
-          for (let jr = 0; jr < nc; jr += NR) {
-            const nr = min(NR, nc - jr);
-            const direct = bm == BMODE_DIRECT;
-            const pbj = direct ? bImg + ((<usize>pc * <usize>rs + <usize>(jc + jr)) << 2) : pb + (<usize>(jr * kt) << 2);
-            const bstep: usize = direct ? <usize>rs << 2 : 32;
-            const cj = c + (<usize>(jc + jr) << 2);
-            for (let ir = 0; ir < mc; ir += MR) {
-              const row = ic + ir;
-              const bp = f & EP_BIAS_ROW ? bias + (<usize>row << 2) : f & EP_BIAS_COL ? bias + (<usize>(jc + jr) << 2) : 0;
-              const sp = f & EP_SCALE_ROW ? scale + (<usize>row << 2) : 0;
-              kernel4x8(kt, pa + (<usize>(ir * kt) << 2), pbj, bstep, cj + (<usize>row * <usize>ldc << 2), ldc, min(MR, mc - ir), nr, f, bp, sp, tmp);
-            }
-          }
+          const direct = bm == BMODE_DIRECT;
+          // Packed B: micro-panels of kt steps of NR floats; in place: rows of B, NR columns on.
+          const pbj = direct ? bImg + ((<usize>pc * <usize>rs + <usize>jc) << 2) : pb;
+          const bstep: usize = direct ? <usize>rs << 2 : 32;
+          const jstep: usize = direct ? <usize>NR << 2 : <usize>(NR * kt) << 2;
+          macroKernel(pa, pbj, bstep, jstep, kt, mc, nc, c + ((<usize>ic * <usize>ldc + <usize>jc) << 2), ldc, f,
+            f & EP_BIAS_ROW ? bias + (<usize>ic << 2) : f & EP_BIAS_COL ? bias + (<usize>jc << 2) : 0,
+            f & EP_SCALE_ROW ? scale + (<usize>ic << 2) : 0, tmp, s + S_TMP6, rows6);
         }
       }
     }

@@ -123,3 +123,83 @@ export function kernel4x8(
     for (let i = 0; i < mr; i++) copyFloats(c + <usize>i * rs, tmp + (<usize>i << 5), nr);
   }
 }
+
+/** Rows of the GEMM's (assembly/gemm.ts) main micro-kernel. */
+export const MR6: i32 = 6;
+
+/**
+ * kernel4x8 for a 6x8 tile: twelve accumulators, which with fused multiply-adds (4-cycle
+ * latency, two per cycle) keep both FMA pipes busy where eight leave no slack, and each B
+ * vector feeds six rows instead of four. Same arguments and epilogue as kernel4x8; A panels
+ * interleave 6 rows per k step (pack.ts, packA6); `tmp` is 416 bytes.
+ * The sums go through `tmp` to the epilogue: 12 accumulators + 2 B vectors + 1 A splat fill
+ * V8's 15 vector registers, and with anything else live in the same function (the epilogue,
+ * the caller's loops once inlined) accumulators spilled out of the loop (half speed).
+ */
+export function kernel6x8(
+  kc: i32, pa: usize, pb: usize, bstep: usize, c: usize, ldc: i32, mr: i32, nr: i32, flags: i32, bias: usize, scale: usize, tmp: usize,
+): void {
+  // Two call sites: Binaryen inlines a function called once (AssemblyScript has no way to
+  // forbid it), which would put the loop back among the callers' locals.
+  if (bstep == 32) sums6x8(kc, pa, pb, 32, tmp);
+  else sums6x8(kc, pa, pb, bstep, tmp);
+  finish6x8(tmp, c, ldc, mr, nr, flags, bias, scale, tmp + 192);
+}
+
+function sums6x8(kc: i32, pa: usize, pb: usize, bstep: usize, acc: usize): void {
+  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+  let c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(pb), b1 = v128.load(pb, 16);
+    let a = v128.load32_splat(pa);
+    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
+    a = v128.load32_splat(pa, 4);
+    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
+    a = v128.load32_splat(pa, 8);
+    c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
+    a = v128.load32_splat(pa, 12);
+    c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
+    a = v128.load32_splat(pa, 16);
+    c40 = madd(a, b0, c40); c41 = madd(a, b1, c41);
+    a = v128.load32_splat(pa, 20);
+    c50 = madd(a, b0, c50); c51 = madd(a, b1, c51);
+    pa += 24; pb += bstep;
+  }
+  v128.store(acc, c00); v128.store(acc, c01, 16); v128.store(acc, c10, 32); v128.store(acc, c11, 48);
+  v128.store(acc, c20, 64); v128.store(acc, c21, 80); v128.store(acc, c30, 96); v128.store(acc, c31, 112);
+  v128.store(acc, c40, 128); v128.store(acc, c41, 144); v128.store(acc, c50, 160); v128.store(acc, c51, 176);
+}
+
+/**
+ * C[0:mr, 0:nr] (+)= the 6x8 sums at acc (rows 32 bytes apart), with kernel4x8's epilogue, a
+ * row at a time. `tmp` holds 8 floats of partial bias.
+ */
+function finish6x8(acc: usize, c: usize, ldc: i32, mr: i32, nr: i32, flags: i32, bias: usize, scale: usize, tmp: usize): void {
+  const rs = <usize>ldc << 2;
+  let b0 = f32x4.splat(0), b1 = b0;
+  if (flags & EP_BIAS_COL) {
+    if (nr == NR) { b0 = v128.load(bias); b1 = v128.load(bias, 16); } else {
+      zeroFloats(tmp, 8); copyFloats(tmp, bias, nr);
+      b0 = v128.load(tmp); b1 = v128.load(tmp, 16);
+    }
+  }
+  for (let i = 0; i < mr; i++) {
+    const s = acc + (<usize>i << 5), d = c + <usize>i * rs;
+    let v0 = v128.load(s), v1 = v128.load(s, 16);
+    if (nr == NR) {
+      if (flags & EP_LOAD) { v0 = f32x4.add(v0, v128.load(d)); v1 = f32x4.add(v1, v128.load(d, 16)); }
+    } else if (flags & EP_LOAD) {
+      // Partial tile: the valid columns of C into the row's sums (the rest never written back).
+      for (let j = 0; j < nr; j++) store<f32>(s + (<usize>j << 2), load<f32>(s + (<usize>j << 2)) + load<f32>(d + (<usize>j << 2)));
+      v0 = v128.load(s); v1 = v128.load(s, 16);
+    }
+    if (flags & EP_SCALE_ROW) { const m = f32x4.splat(load<f32>(scale + (<usize>i << 2))); v0 = f32x4.mul(v0, m); v1 = f32x4.mul(v1, m); }
+    if (flags & EP_BIAS_ROW) { const b = f32x4.splat(load<f32>(bias + (<usize>i << 2))); v0 = f32x4.add(v0, b); v1 = f32x4.add(v1, b); }
+    if (flags & EP_BIAS_COL) { v0 = f32x4.add(v0, b0); v1 = f32x4.add(v1, b1); }
+    if (flags & EP_RELU) { v0 = relu(v0); v1 = relu(v1); }
+    if (nr == NR) { v128.store(d, v0); v128.store(d, v1, 16); } else {
+      v128.store(s, v0); v128.store(s, v1, 16);
+      copyFloats(d, s, nr);
+    }
+  }
+}

@@ -2,7 +2,7 @@
 // zero-filling past the matrix edge so the kernel never needs bounds checks. B can come from
 // a plain strided matrix or straight from an image (implicit im2col), so convolutions never
 // materialise their column matrix.
-import { MR, NR } from './kernel';
+import { MR, MR6, NR } from './kernel';
 import { storeTransposed4 } from './mem';
 
 /** Strided A (element (i, p) at a[i*rs + p*cs]) rows i0..i0+mc, cols p0..p0+kc -> MR-row panels. */
@@ -51,6 +51,67 @@ export function packA(a: usize, rs: i32, cs: i32, i0: i32, mc: i32, p0: i32, kc:
       for (let p = 0; p < kc; p++) { store<f32>(d, load<f32>(s)); s += step; d += MR << 2; }
     }
     dst += panel;
+  }
+}
+
+/**
+ * Rows of the A panel that starts `left` rows before the end of its block: 4 (kernel4x8)
+ * unless `six`; else 6 (kernel6x8), but 4 for the last 4 and the last 8, so that a block of a multiple of 4 rows (32
+ * filters, 64-row tiles) runs whole panels only: 32 = 6+6+6+6+4+4, not 6*5 + a 2-row panel.
+ */
+// @ts-ignore: decorator
+@inline export function panelRows(left: i32, six: bool): i32 {
+  return !six || left <= MR || left == 2 * MR ? MR : MR6;
+}
+
+/**
+ * A rows i0..i0+mc, cols p0..p0+kc -> panels of panelRows rows (6: kernel6x8's layout, 6
+ * rows interleaved per k step; 4: kernel4x8's). Panel
+ * ib starts ib*(pst or kc) floats into dst; this block's k steps go `koff` steps into each
+ * panel (several images' k ranges side by side). Rows past i0+mc are zeros.
+ */
+export function packA6(a: usize, rs: i32, cs: i32, i0: i32, mc: i32, p0: i32, kc: i32, dst: usize, pst: i32, koff: i32, six: bool): void {
+  const ps = pst ? pst : kc;
+  const rsb = <usize>rs << 2, csb = <usize>cs << 2;
+  for (let ib = 0; ib < mc; ) {
+    const rp = panelRows(mc - ib, six);
+    const rows = min(rp, mc - ib);
+    let d = dst + ((<usize>ib * <usize>ps + <usize>koff * <usize>rp) << 2);
+    let s = a + ((<usize>(i0 + ib) * <usize>rs + <usize>p0 * <usize>cs) << 2);
+    const ds = <usize>rp << 2;
+    let p = 0;
+    if (rows == rp && cs == 1) {
+      // Row-major A (conv weights, MatMul): four k steps per round, rows paired by shuffles.
+      for (; p + 4 <= kc; p += 4) {
+        const r0 = v128.load(s), r1 = v128.load(s + rsb), r2 = v128.load(s + 2 * rsb), r3 = v128.load(s + 3 * rsb);
+        const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+        const u0 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5), u1 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+        v128.store(d, v128.shuffle<i64>(t0, u0, 0, 2));
+        v128.store(d + ds, v128.shuffle<i64>(t0, u0, 1, 3));
+        v128.store(d + 2 * ds, v128.shuffle<i64>(t1, u1, 0, 2));
+        v128.store(d + 3 * ds, v128.shuffle<i64>(t1, u1, 1, 3));
+        if (rp == MR6) {
+          const r4 = v128.load(s + 4 * rsb), r5 = v128.load(s + 5 * rsb);
+          const w0 = v128.shuffle<f32>(r4, r5, 0, 4, 1, 5), w1 = v128.shuffle<f32>(r4, r5, 2, 6, 3, 7);
+          v128.store64_lane(d + 16, w0, 0); v128.store64_lane(d + ds + 16, w0, 1);
+          v128.store64_lane(d + 2 * ds + 16, w1, 0); v128.store64_lane(d + 3 * ds + 16, w1, 1);
+        }
+        s += 16; d += 4 * ds;
+      }
+    } else if (rows == rp && rs == 1) {
+      // Column-major A (W^T of the input gradients): a k step's rows are adjacent.
+      for (; p < kc; p++) {
+        v128.store(d, v128.load(s));
+        if (rp == MR6) store<u64>(d, load<u64>(s, 16), 16);
+        s += csb; d += ds;
+      }
+    }
+    // The rest (odd k tails, other strides, partial panels): element by element, zero rows.
+    for (; p < kc; p++) {
+      for (let r = 0; r < rp; r++) store<f32>(d + (<usize>r << 2), r < rows ? load<f32>(s + <usize>r * rsb) : 0);
+      s += csb; d += ds;
+    }
+    ib += rp;
   }
 }
 

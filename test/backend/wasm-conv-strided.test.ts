@@ -48,6 +48,11 @@ const CASES: Case[] = [
   { name: 'depthwise s2', x: [2, 8, 11, 11], k: 8, kernel: [3, 3], stride: [2, 2], pad: [1, 1, 1, 1], groups: 8 },
   { name: 'output rows of 3 (panels over three rows)', x: [1, 6, 10, 7], k: 36, kernel: [3, 3], stride: [2, 2] },
   { name: 'single output pixel', x: [1, 12, 5, 5], k: 36, kernel: [3, 3], stride: [3, 3] },
+  // col2im's stride-2 interleave (SIMD pixel pairs) at odd and even left pads, kernel 1 and 2+ wide.
+  { name: '1x1 s2 pad 1 and 0, wide odd rows', x: [1, 7, 9, 37], k: 13, kernel: [1, 1], stride: [2, 2], pad: [0, 1, 1, 0] },
+  { name: '1x1 s2 pad 3, wide rows', x: [2, 5, 6, 34], k: 11, kernel: [1, 1], stride: [2, 2], pad: [3, 3, 3, 3] },
+  { name: '3x3 s2 pad 2/0 top/bottom, 3/1 left/right, wide', x: [1, 6, 11, 41], k: 10, kernel: [3, 3], stride: [2, 2], pad: [2, 0, 3, 1] },
+  { name: '5x5 s2 p2, odd channels', x: [1, 5, 13, 45], k: 13, kernel: [5, 5], stride: [2, 2], pad: [2, 2, 2, 2] },
 ];
 
 function attrsOf(c: Case, relu: boolean): Conv2DAttrs {
