@@ -55,6 +55,10 @@ const SHAPES: Shape[] = [
   // CIFAR ResNet-20, batch 128 (training): each stage's 3x3 and the stride-2 3x3 that opens a stage.
   S('r20 16@32 b128', 128, 16, 16, 32, 3), S('r20 32@16 b128', 128, 32, 32, 16, 3), S('r20 64@8 b128', 128, 64, 64, 8, 3),
   S('r20 3x3s2 16->32@32 b128', 128, 16, 32, 32, 3, { s: 2 }), S('r20 3x3s2 32->64@16 b128', 128, 32, 64, 16, 3, { s: 2 }),
+  // First layers: 1-3 input channels, 3x3 stride 1, the filter count and batch varied.
+  S('first 3->16@32 b128', 128, 3, 16, 32, 3), S('first 3->32@32 b64', 64, 3, 32, 32, 3), S('first 3->64@32 b8', 8, 3, 64, 32, 3),
+  S('first 3->64@32 b128', 128, 3, 64, 32, 3), S('first 3->128@32 b32', 32, 3, 128, 32, 3), S('first 3->64@224 b1', 1, 3, 64, 224, 3),
+  S('first 1->64@28 b64', 64, 1, 64, 28, 3), S('first 2->48@28 b16', 16, 2, 48, 28, 3),
   // The BN ConvNet on 28x28x1, batch 64.
   S('bn28 1->32@28', 64, 1, 32, 28, 3), S('bn28 32->32@28', 64, 32, 32, 28, 3), S('bn28 32->32@14', 64, 32, 32, 14, 3),
   // 3x3 stride 1 on small images with many channels.

@@ -28,6 +28,9 @@ CASES.push(
   { n: 1, c: 32, k: 48, h: 28, w: 28, pad: P1, bias: false, relu: false },
   { n: 5, c: 4, k: 32, h: 32, w: 32, pad: P1, bias: false, relu: false },
   { n: 2, c: 96, k: 40, h: 3, w: 4, pad: P1, bias: false, relu: false },
+  // First layers (2-3 channels, more than 32 filters: Winograd in 'auto' too).
+  { n: 3, c: 3, k: 40, h: 12, w: 10, pad: P1, bias: false, relu: false },
+  { n: 2, c: 2, k: 36, h: 9, w: 13, pad: P1, bias: false, relu: false },
   // Many channels, few filters (the forced splits below cut them in blocks of 24 and 32 + 32 + 8).
   { n: 2, c: 256, k: 72, h: 5, w: 6, pad: P1, bias: false, relu: false },
 );
@@ -52,6 +55,11 @@ describe('wasm Winograd 3x3 filter gradient: which convolutions take it', () => 
     expect(kinds(c(4)).has(42)).toBe(false);
     expect(kinds(c(2, { n: 128, c: 64, k: 64 })).has(41)).toBe(true);
     expect(kinds(c(32, { n: 64, c: 3, k: 64 })).has(42)).toBe(false);
+    // First layers: 2-3 input channels and more filters than the direct kernel takes (the GEMM
+    // over C x 3 x 3 < 32 columns is slow there); with 32 filters or fewer the direct kernel.
+    expect(kinds(c(32, { n: 8, c: 3, k: 64 })).has(41)).toBe(true);
+    expect(kinds(c(28, { n: 16, c: 2, k: 48 })).has(41)).toBe(true);
+    expect(kinds(c(32, { n: 8, c: 3, k: 32 })).has(41)).toBe(false);
     expect(kinds(c(32)).has(42)).toBe(false);
     for (const t of [c(28, { c: 1 }), c(4, { n: 1, c: 512, k: 512 })]) {
       const s = kinds(t);
@@ -82,7 +90,7 @@ describe.each(['f23', 'f43', 'auto'] as const)('wasm Winograd 3x3 filter gradien
   });
 
   it('runs its job', () => {
-    const s = kinds(CASES[CASES.length - 4]!);
+    const s = kinds(CASES.find((t) => t.c === 32 && t.k === 48)!);
     expect(s.has(mode === 'f43' ? 42 : 41)).toBe(true);
   });
 

@@ -227,7 +227,7 @@ function forwardPhases(rt: WasmRuntime, x: number, w: number, ep: Epilogue, y: n
 /** Which convolutions take the direct kernels (tests): forward and filter gradient. */
 export function directPaths(xShape: readonly number[], wShape: readonly number[], attrs: Conv2DAttrs): { forward: boolean; filter: boolean } {
   const d = dims(xShape, wShape, attrs);
-  const winoFilter = !!d && d.g === 1 && winogradFilterApplies(attrs, d.n, d.c, d.k, runtime().plannedThreads());
+  const winoFilter = !!d && d.g === 1 && winogradFilterApplies(attrs, d.n, d.c, d.k, runtime().plannedThreads(), filterGemmSlowdown(d, attrs));
   return { forward: !!d && !winogradApplies(attrs, d.c, d.k, d.n) && directApplies(d, attrs), filter: !!d && !winoFilter && directFilterApplies(d, attrs) };
 }
 
@@ -339,6 +339,18 @@ function directFilterApplies(d: Dims, attrs: Conv2DAttrs): boolean {
 }
 
 /**
+ * How much slower than its multiply-adds suggest the filter gradient's fallback runs, for
+ * Winograd's cost model: the GEMM over fewer than 32 columns of dW (C x F x F: the 3x3 first
+ * layers, 1-3 input channels, with more filters than the direct kernel takes) spends more on
+ * packing than on multiplies, about half its usual rate (bench/conv-shapes.ts --only=first
+ * --pass=dw: 3 channels 1.3-1.9x faster by Winograd, 1 channel not).
+ */
+const FEW_COLUMNS_SLOWDOWN = 2.2;
+function filterGemmSlowdown(d: Dims, attrs: Conv2DAttrs): number {
+  return d.rows < 32 && !directFilterApplies(d, attrs) ? FEW_COLUMNS_SLOWDOWN : 1;
+}
+
+/**
  * dW = sum over images of dy x im2col(x)^T with the direct kernel: parts of the images into
  * partial dW's (the split follows the planned thread count, so the order of the additions, and
  * the bits, never depend on timing), added up here in part order.
@@ -377,7 +389,9 @@ export function conv2dBackpropFilter(x: KernelTensor, dy: KernelTensor, filterSh
   const px = rt.put(x.data);
   const pdy = rt.put(dy.data);
   const size = d.k * d.rows;
-  if (d.g === 1 && winogradFilterApplies(attrs, d.n, d.c, d.k, rt.plannedThreads())) return runWinogradFilter(rt, px, pdy, d.n, d.c, d.h, d.w, d.k, attrs);
+  if (d.g === 1 && winogradFilterApplies(attrs, d.n, d.c, d.k, rt.plannedThreads(), filterGemmSlowdown(d, attrs))) {
+    return runWinogradFilter(rt, px, pdy, d.n, d.c, d.h, d.w, d.k, attrs);
+  }
   if (directFilterApplies(d, attrs)) return runDirectFilter(rt, px, pdy, d, attrs);
   const pw = pointwise(attrs, d);
   // dW is small next to the work when images are many: split the image sum over threads

@@ -12,9 +12,11 @@ import { winogradApplies, winogradTuning } from './winograd.js';
 /**
  * The filter gradient of 3x3 and 5x5 stride-1 convolutions by Winograd
  * (assembly/winogradgrad.ts). 5x5: under the same conditions as the forward pass. 3x3: where
- * the plan (gradPlan) costs fewer multiplies than the GEMM's, counting its overheads.
+ * the plan (gradPlan) costs fewer multiplies than the path it replaces, counting its overheads;
+ * `slowdown` scales that path's multiply-adds where it runs below its usual rate (the caller
+ * knows which path that is).
  */
-export function winogradFilterApplies(attrs: Conv2DAttrs, n: number, c: number, k: number, threads: number): boolean {
+export function winogradFilterApplies(attrs: Conv2DAttrs, n: number, c: number, k: number, threads: number, slowdown = 1): boolean {
   if (winogradTuning.mode === 'off' || !attrs.pad.every((p) => p >= 0)) return false;
   const [kh, kw] = attrs.kernel;
   if (kh === 5 && kw === 5) return winogradApplies(attrs, c, k);
@@ -22,7 +24,7 @@ export function winogradFilterApplies(attrs: Conv2DAttrs, n: number, c: number, 
   if (!plain || kh !== 3 || kw !== 3) return false;
   if (winogradTuning.mode !== 'auto') return true;
   const [oh, ow] = attrs.out;
-  return countedPlan(n, c, k, oh, ow, 3, threads).cost <= 9 * n * c * k * oh * ow;
+  return countedPlan(n, c, k, oh, ow, 3, threads).cost <= slowdown * 9 * n * c * k * oh * ow;
 }
 
 /** A filter-gradient variant: output tile (step), input tile, filter size, job kind. */
