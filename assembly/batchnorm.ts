@@ -14,6 +14,9 @@ export const BG_X = 0, BG_DY = 1, BG_MEAN = 2, BG_VAR = 3, BG_W = 4, BG_DX = 5, 
 export const BG_INNER = 10, BG_CPT = 11, BG_COUNT = 12, BG_STATS = 13, BG_EPS = 14; // EPS: a float64 in 14, 15
 // Y: the output of a ReLU fused after the batch norm (0: none); dy is then masked first.
 export const BG_Y = 16;
+// The chunked kernels (bn-chunks.ts): images per chunk, the float64 partials, the number of chunks.
+export const BS_IPC = 8, BS_PART = 9, BS_CHUNKS = 10, BS_SHIFT = 11;
+export const BG_IPC = 17, BG_PART = 18, BG_CHUNKS = 19;
 
 /**
  * dy at byte offset o, times (y > 0 ? 1 : 0) when a fused ReLU's output y is given: the bits of
@@ -37,7 +40,7 @@ export const BG_Y = 16;
 }
 
 /** Sum of channel c's values (N planes of `inner` floats, `stride` bytes apart), minus `m`, to the power 1 or 2. */
-function planeSum(x: usize, N: i32, stride: usize, inner: i32, m: f64, square: bool): f64 {
+export function planeSum(x: usize, N: i32, stride: usize, inner: i32, m: f64, square: bool): f64 {
   const vm = f64x2.splat(m);
   let a0 = f64x2.splat(0), a1 = a0, a2 = a0, a3 = a0;
   let s: f64 = 0;

@@ -19,6 +19,7 @@ import { dwFilterTask } from './depthwise-filter';
 import { dilMergeTask, dilSplitTask, phaseTask } from './phase';
 import { batchNormTask, channelSumTask } from './planes';
 import { batchNormGradTask, batchNormStatsTask } from './batchnorm';
+import { bnGradApplyTask, bnGradPartTask, bnStatsFinishTask, bnStatsPartTask, bnStatsShiftTask } from './bn-chunks';
 import { softmaxTask } from './softmax';
 import { nllTask } from './nll';
 import { unaryTask } from './unary';
@@ -110,6 +111,11 @@ export const KIND_DIL_SPLIT = 120;
 export const KIND_DIL_MERGE = 121;
 export const KIND_RELU_GRAD_SUM = 130;
 export const KIND_BATCH_COLS = 140;
+export const KIND_BN_STATS_PART = 170;
+export const KIND_BN_STATS_FINISH = 171;
+export const KIND_BN_GRAD_PART = 172;
+export const KIND_BN_GRAD_APPLY = 173;
+export const KIND_BN_STATS_SHIFT = 174;
 
 /** Bumped whenever a job layout changes; the loader refuses a kernels.wasm of another version. */
 export function abiVersion(): i32 {
@@ -200,6 +206,11 @@ function dispatch(job: usize, kind: i32, t: i32, tid: i32): void {
     case KIND_ADAM: adamTask(job, t); break;
     case KIND_RELU_GRAD_SUM: reluGradSumTask(job, t); break;
     case KIND_BATCH_COLS: batchColsTask(job, t); break;
+    case KIND_BN_STATS_PART: bnStatsPartTask(job, t); break;
+    case KIND_BN_STATS_FINISH: bnStatsFinishTask(job, t); break;
+    case KIND_BN_GRAD_PART: bnGradPartTask(job, t); break;
+    case KIND_BN_GRAD_APPLY: bnGradApplyTask(job, t); break;
+    case KIND_BN_STATS_SHIFT: bnStatsShiftTask(job, t); break;
     default: unreachable();
   }
 }

@@ -1,6 +1,9 @@
 /**
- * Batch norm's training kernels on wasm (assembly/batchnorm.ts): per-channel statistics and the
- * gradients, float64 sums and formulas as the js reference, a task per run of channels.
+ * Batch norm's training kernels on wasm (assembly/bn-chunks.ts): per-channel statistics and the
+ * gradients, float64 sums and formulas as the js reference. The work is split into units of a
+ * channel (four channels of [N, C]) over a chunk of images, so every shape uses every thread;
+ * each unit's sums go to float64 partials that a second job adds up per channel in chunk order.
+ * The chunks depend on the shape only, so the bits never depend on the thread count.
  * Inputs are [N, C, ...] (BatchNorm1d's [N, C] included); small ones go to the js reference.
  */
 import type { BatchNormGradients, BatchNormStatistics, KernelTensor } from '../kernels.js';
@@ -8,9 +11,21 @@ import { batchNormGrad as jsBatchNormGrad, batchNormStats as jsBatchNormStats } 
 import { argF64, runSplit } from './args.js';
 import { BG, BS, KIND } from './job-layout.js';
 import { runtime } from './instance.js';
+import type { WasmRuntime } from './runtime.js';
 
 /** Below this many elements the js loops are as fast as a wasm call. */
 export const BN_TRAIN_MIN = 2048;
+
+/** Elements a unit covers at most (more when one image's channel is larger): enough to amortize a unit, small enough to split. */
+export const BN_CHUNK = 16384;
+
+/** The unit grid of x [N, C, inner]: images per chunk, chunks, units. */
+export function bnChunks(n: number, c: number, inner: number): { ipc: number; chunks: number; units: number } {
+  const perUnit = inner === 1 ? 4 : 1;
+  const ipc = Math.max(1, Math.floor(BN_CHUNK / (inner * perUnit)));
+  const chunks = Math.ceil(n / ipc);
+  return { ipc, chunks, units: chunks * Math.ceil(c / perUnit) };
+}
 
 function dims(shape: readonly number[]): { n: number; c: number; inner: number } {
   let inner = 1;
@@ -18,16 +33,24 @@ function dims(shape: readonly number[]): { n: number; c: number; inner: number }
   return { n: shape[0]!, c: shape[1]!, inner };
 }
 
+/** Float64 partials, [chunks][C][2], 8-byte aligned (heap blocks are). */
+function partials(rt: WasmRuntime, chunks: number, c: number): number {
+  return rt.alloc(chunks * c * 4);
+}
+
 export function batchNormStats(x: KernelTensor): BatchNormStatistics {
   if (x.shape.length < 2 || x.data.length < BN_TRAIN_MIN) return jsBatchNormStats(x);
   const { n, c, inner } = dims(x.shape);
+  const { ipc, chunks, units } = bnChunks(n, c, inner);
   const rt = runtime();
   rt.begin();
   const px = rt.put(x.data);
   const pm = rt.alloc(c);
   const pv = rt.alloc(c);
-  rt.args(BS, { X: px, MEAN: pm, VAR: pv, N: n, C: c, INNER: inner, COUNT: c });
-  runSplit(rt, KIND.batchNormStats, BS.CPT, c, x.data.length, inner === 1 ? 4 : 1);
+  rt.args(BS, { X: px, MEAN: pm, VAR: pv, N: n, C: c, INNER: inner, COUNT: units, IPC: ipc, PART: partials(rt, chunks, c), CHUNKS: chunks, SHIFT: rt.alloc(c) });
+  runSplit(rt, KIND.bnStatsShift, BS.CPT, c, c * 256);
+  runSplit(rt, KIND.bnStatsPart, BS.CPT, units, x.data.length);
+  rt.run(KIND.bnStatsFinish, 1, 0, false);
   return { mean: rt.read(pm, c), variance: rt.read(pv, c) };
 }
 
@@ -37,6 +60,7 @@ export function batchNormGrad(
 ): BatchNormGradients {
   if (x.shape.length < 2 || x.data.length < BN_TRAIN_MIN) return jsBatchNormGrad(x, dy, mean, variance, weight, eps, batchStats, reluOutput);
   const { n, c, inner } = dims(x.shape);
+  const { ipc, chunks, units } = bnChunks(n, c, inner);
   const size = x.data.length;
   const rt = runtime();
   rt.begin();
@@ -44,8 +68,12 @@ export function batchNormGrad(
   const pdx = rt.alloc(size);
   const pdw = rt.alloc(c);
   const pdb = rt.alloc(c);
-  rt.args(BG, { DX: pdx, DW: pdw, DB: pdb, N: n, C: c, INNER: inner, COUNT: c, STATS: batchStats ? 1 : 0, Y: reluOutput ? rt.put(reluOutput.data) : 0 });
+  rt.args(BG, {
+    DX: pdx, DW: pdw, DB: pdb, N: n, C: c, INNER: inner, COUNT: units, STATS: batchStats ? 1 : 0, Y: reluOutput ? rt.put(reluOutput.data) : 0,
+    IPC: ipc, PART: partials(rt, chunks, c), CHUNKS: chunks,
+  });
   argF64(rt, BG.EPS, eps);
-  runSplit(rt, KIND.batchNormGrad, BG.CPT, c, 2 * size, inner === 1 ? 4 : 1);
+  runSplit(rt, KIND.bnGradPart, BG.CPT, units, size);
+  runSplit(rt, KIND.bnGradApply, BG.CPT, units, size);
   return { dx: rt.read(pdx, size), dweight: rt.read(pdw, c), dbias: rt.read(pdb, c) };
 }
