@@ -15,8 +15,9 @@ export const BG_INNER = 10, BG_CPT = 11, BG_COUNT = 12, BG_STATS = 13, BG_EPS = 
 // Y: the output of a ReLU fused after the batch norm (0: none); dy is then masked first.
 export const BG_Y = 16;
 // The chunked kernels (bn-chunks.ts): images per chunk, the float64 partials, the number of chunks.
-export const BS_IPC = 8, BS_PART = 9, BS_CHUNKS = 10, BS_SHIFT = 11;
-export const BG_IPC = 17, BG_PART = 18, BG_CHUNKS = 19;
+// CB: channels per unit; SHIFT: the statistics' float32 shifts; COEF: the gradient's float64 constants.
+export const BS_IPC = 8, BS_PART = 9, BS_CHUNKS = 10, BS_SHIFT = 11, BS_CB = 12;
+export const BG_IPC = 17, BG_PART = 18, BG_CHUNKS = 19, BG_CB = 20, BG_COEF = 21;
 
 /**
  * dy at byte offset o, times (y > 0 ? 1 : 0) when a fused ReLU's output y is given: the bits of

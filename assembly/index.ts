@@ -19,7 +19,7 @@ import { dwFilterTask } from './depthwise-filter';
 import { dilMergeTask, dilSplitTask, phaseTask } from './phase';
 import { batchNormTask, channelSumTask } from './planes';
 import { batchNormGradTask, batchNormStatsTask } from './batchnorm';
-import { bnGradApplyTask, bnGradPartTask, bnStatsFinishTask, bnStatsPartTask, bnStatsShiftTask } from './bn-chunks';
+import { bnGradApplyTask, bnGradCoefTask, bnGradPartTask, bnStatsFinishTask, bnStatsPartTask, bnStatsShiftTask } from './bn-chunks';
 import { softmaxTask } from './softmax';
 import { nllTask } from './nll';
 import { unaryTask } from './unary';
@@ -116,6 +116,7 @@ export const KIND_BN_STATS_FINISH = 171;
 export const KIND_BN_GRAD_PART = 172;
 export const KIND_BN_GRAD_APPLY = 173;
 export const KIND_BN_STATS_SHIFT = 174;
+export const KIND_BN_GRAD_COEF = 175;
 
 /** Bumped whenever a job layout changes; the loader refuses a kernels.wasm of another version. */
 export function abiVersion(): i32 {
@@ -211,6 +212,7 @@ function dispatch(job: usize, kind: i32, t: i32, tid: i32): void {
     case KIND_BN_GRAD_PART: bnGradPartTask(job, t); break;
     case KIND_BN_GRAD_APPLY: bnGradApplyTask(job, t); break;
     case KIND_BN_STATS_SHIFT: bnStatsShiftTask(job, t); break;
+    case KIND_BN_GRAD_COEF: bnGradCoefTask(job, t); break;
     default: unreachable();
   }
 }

@@ -8,9 +8,10 @@ import { expectClose } from '../helpers/assert.js';
 import { bothPaths, kt } from './wasm-helpers.js';
 
 /*
- * The chunked batch norm training kernels (assembly/bn-chunks.ts): units of a channel (four
- * channels of [N, C]) over a chunk of images, float64 partials added per channel in chunk order.
- * Shapes with several chunks (the last one short), a channel larger than a chunk, [N, C] with
+ * The chunked batch norm training kernels (assembly/bn-chunks.ts): units of contiguous planes
+ * (four channels of [N, C] down a chunk of rows), float64 partials added per channel in chunk
+ * order. Shapes with several chunks (the last one short), blocks of channels within an image, a
+ * plane larger than a chunk, [N, C] with
  * channels left over after the groups of four, C = 1, H * W = 1 and odd sizes; statistics whose
  * one-pass shift is far from the mean (the two-pass fallback) and channels whose mean dwarfs
  * their spread (the case the shift is for). The chunking depends on the shape only: threaded
@@ -18,7 +19,7 @@ import { bothPaths, kt } from './wasm-helpers.js';
  */
 
 const SHAPES: number[][] = [
-  [40, 2, 31, 33], [3, 2, 129, 129], [9000, 5], [8193, 1], [70, 1, 17, 19], [300, 7, 1, 1], [33, 3, 24, 24], [2, 1, 1, 20000], [129, 6, 5, 5],
+  [40, 2, 31, 33], [4, 12, 45, 45], [3, 2, 129, 129], [9000, 5], [8193, 1], [70, 1, 17, 19], [300, 7, 1, 1], [33, 3, 24, 24], [2, 1, 1, 20000], [129, 6, 5, 5],
 ];
 
 /** Per-channel offset and scale, exact zeros of both signs. */
@@ -43,13 +44,12 @@ function sameBits(a: Float32Array, b: Float32Array, what: string): void {
 const close = (a: Float32Array, e: Float32Array, what: string) => expectClose(a, e, { rtol: 1e-6, atol: 1e-7, what });
 
 describe('chunked wasm batch norm training kernels', () => {
-  it('covers several chunks, a channel larger than a chunk, and [N, C] with leftover channels', () => {
-    const grids = SHAPES.map((s) => ({ s, ...bnChunks(s[0]!, s[1]!, s.slice(2).reduce((a, b) => a * b, 1)) }));
-    expect(grids.filter((g) => g.chunks >= 3).length).toBeGreaterThanOrEqual(4);
-    expect(grids.filter((g) => g.chunks >= 2).length).toBeGreaterThanOrEqual(7);
-    expect(grids.some((g) => g.ipc === 1 && g.s.slice(2).reduce((a, b) => a * b, 1) > BN_CHUNK)).toBe(true);
-    expect(grids.some((g) => g.s.length === 2 && g.s[1]! % 4 !== 0 && g.chunks > 1)).toBe(true);
-    for (const g of grids) if (g.ipc > 1) expect(g.s[0]! % g.ipc === 0 && g.chunks > 1).toBe(false); // the last chunk is short
+  it('covers several chunks (the last one short), blocks of channels within an image, a plane larger than a chunk, [N, C] with leftover channels', () => {
+    const grids = SHAPES.map((s) => ({ s, inner: s.slice(2).reduce((a, b) => a * b, 1), ...bnChunks(s[0]!, s[1]!, s.slice(2).reduce((a, b) => a * b, 1)) }));
+    expect(grids.some((g) => g.chunks >= 3 && g.ipc > 1 && g.s[0]! % g.ipc !== 0 && g.cb === g.s[1])).toBe(true);
+    expect(grids.some((g) => g.cb > 1 && g.cb < g.s[1]! && g.s[1]! % g.cb !== 0)).toBe(true);
+    expect(grids.some((g) => g.inner > BN_CHUNK && g.cb === 1)).toBe(true);
+    expect(grids.some((g) => g.inner === 1 && g.s[1]! % 4 !== 0 && g.chunks > 1)).toBe(true);
   });
 
   it.each(SHAPES)('BatchNormStats of %j against the reference, the same bits on any thread count', (...shape) => {

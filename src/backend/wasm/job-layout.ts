@@ -20,7 +20,7 @@ export const KIND = { gemm: 1, col2im: 2, winograd: 3, winogradFilter: 4, elemen
   dilSplit: 120, dilMerge: 121,
   reluGradSum: 130,
   batchCols: 140,
-  bnStatsPart: 170, bnStatsFinish: 171, bnGradPart: 172, bnGradApply: 173, bnStatsShift: 174 } as const;
+  bnStatsPart: 170, bnStatsFinish: 171, bnGradPart: 172, bnGradApply: 173, bnStatsShift: 174, bnGradCoef: 175 } as const;
 
 /** Header words of the job block (assembly/job.ts). */
 export const JOB = { gen: 0, next: 1, fin: 2, ntasks: 3, kind: 4, ready: 5, exit: 6, scratch: 7, sstride: 8, dead: 9, join: 10, args: 16 } as const;
@@ -136,9 +136,9 @@ export const LC = {
   UPT: 19, UNITS: 20, CB: 21,
 } as const;
 /** assembly/batchnorm.ts (EPS is a float64, two slots; BG.Y: a fused ReLU's output, 0 for none) */
-export const BS = { X: 0, MEAN: 1, VAR: 2, N: 3, C: 4, INNER: 5, CPT: 6, COUNT: 7, IPC: 8, PART: 9, CHUNKS: 10, SHIFT: 11 } as const;
+export const BS = { X: 0, MEAN: 1, VAR: 2, N: 3, C: 4, INNER: 5, CPT: 6, COUNT: 7, IPC: 8, PART: 9, CHUNKS: 10, SHIFT: 11, CB: 12 } as const;
 export const BG = {
-  X: 0, DY: 1, MEAN: 2, VAR: 3, W: 4, DX: 5, DW: 6, DB: 7, N: 8, C: 9, INNER: 10, CPT: 11, COUNT: 12, STATS: 13, EPS: 14, Y: 16, IPC: 17, PART: 18, CHUNKS: 19,
+  X: 0, DY: 1, MEAN: 2, VAR: 3, W: 4, DX: 5, DW: 6, DB: 7, N: 8, C: 9, INNER: 10, CPT: 11, COUNT: 12, STATS: 13, EPS: 14, Y: 16, IPC: 17, PART: 18, CHUNKS: 19, CB: 20, COEF: 21,
 } as const;
 
 /** assembly/softmax.ts (UPT: units per task; a unit is a row, or four adjacent rows when inner > 1) */
