@@ -59,19 +59,23 @@ const FLUSH = 8;
 
 /**
  * The shift K of channel c's one-pass statistics: the mean of SHIFT_SAMPLES values spread evenly
- * over the channel (all of them when it has fewer), rounded to float32, 0 if not finite. The
+ * over the channel, in (image, offset) order (all of them when it has fewer), rounded to float32, 0 if not finite. The
  * float32 sums of (x - K) and (x - K)^2 then lose nothing to cancellation while K is within a
  * fraction of a standard deviation of the mean; the combining job checks that and redoes the
  * channel in float64 and two passes when it is not (see bnStatsFinishTask).
  */
 function shiftOf(x: usize, c: i32, N: i32, C: i32, inner: i32): f32 {
   const count = <i64>N * <i64>inner;
-  const m = <i64>min<i64>(SHIFT_SAMPLES, count);
+  const m = <i32>min<i64>(SHIFT_SAMPLES, count);
+  // Sample j sits at index j * step (step = count / m, no division per sample): image n, offset q.
+  const step = count / <i64>m;
+  const stepN = <i32>(step / <i64>inner), stepQ = <i32>(step % <i64>inner);
+  let n = 0, q = 0;
   let s: f64 = 0;
-  for (let j: i64 = 0; j < m; j++) {
-    const idx = j * count / m;
-    const n = idx / <i64>inner, q = idx % <i64>inner;
+  for (let j = 0; j < m; j++) {
     s += <f64>load<f32>(x + ((<usize>n * <usize>C + <usize>c) * <usize>inner + <usize>q << 2));
+    n += stepN; q += stepQ;
+    if (q >= inner) { q -= inner; n++; }
   }
   const k = <f32>(s / <f64>m);
   return isFinite(k) ? k : 0;

@@ -82,7 +82,7 @@ describe('chunked wasm batch norm training kernels', () => {
     const inner = 256, count = 64 * inner;
     for (let c = 0; c < 2; c++) {
       for (let j = 0; j < 256; j++) {
-        const idx = Math.floor((j * count) / 256);
+        const idx = j * Math.floor(count / 256);
         x.data[(Math.floor(idx / inner) * 2 + c) * inner + (idx % inner)] = 5000 + j;
       }
     }
