@@ -59,7 +59,7 @@ const FLUSH = 8;
 
 /**
  * The shift K of channel c's one-pass statistics: the mean of SHIFT_SAMPLES values spread evenly
- * over the channel, in (image, offset) order (all of them when it has fewer), rounded to float32, 0 if not finite. The
+ * over the channel (all of them when it has fewer), rounded to float32, 0 if not finite. The
  * float32 sums of (x - K) and (x - K)^2 then lose nothing to cancellation while K is within a
  * fraction of a standard deviation of the mean; the combining job checks that and redoes the
  * channel in float64 and two passes when it is not (see bnStatsFinishTask).
@@ -67,8 +67,10 @@ const FLUSH = 8;
 function shiftOf(x: usize, c: i32, N: i32, C: i32, inner: i32): f32 {
   const count = <i64>N * <i64>inner;
   const m = <i32>min<i64>(SHIFT_SAMPLES, count);
-  // Sample j sits at index j * step (step = count / m, no division per sample): image n, offset q.
-  const step = count / <i64>m;
+  // Sample j sits at index j * step (no division per sample): image n, offset q. A step
+  // coprime to the plane's size walks all offsets, not one column (borders differ from the rest).
+  let step = count / <i64>m;
+  while (step > 1 && gcd(step, <i64>inner) > 1) step--;
   const stepN = <i32>(step / <i64>inner), stepQ = <i32>(step % <i64>inner);
   let n = 0, q = 0;
   let s: f64 = 0;
@@ -79,6 +81,11 @@ function shiftOf(x: usize, c: i32, N: i32, C: i32, inner: i32): f32 {
   }
   const k = <f32>(s / <f64>m);
   return isFinite(k) ? k : 0;
+}
+
+function gcd(a: i64, b: i64): i64 {
+  while (b) { const t = a % b; a = b; b = t; }
+  return a;
 }
 
 /** Channels t * CPT .. : their shifts, as floats at BS_SHIFT. */

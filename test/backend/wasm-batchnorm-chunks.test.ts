@@ -80,9 +80,12 @@ describe('chunked wasm batch norm training kernels', () => {
     const x = kt(shape, 9);
     x.data.fill(0.3);
     const inner = 256, count = 64 * inner;
+    const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
+    let step = Math.floor(count / 256);
+    while (step > 1 && gcd(step, inner) > 1) step--;
     for (let c = 0; c < 2; c++) {
       for (let j = 0; j < 256; j++) {
-        const idx = j * Math.floor(count / 256);
+        const idx = j * step;
         x.data[(Math.floor(idx / inner) * 2 + c) * inner + (idx % inner)] = 5000 + j;
       }
     }
