@@ -18,7 +18,7 @@ import { dwConvTask, dwInputTask } from './depthwise';
 import { dwFilterTask } from './depthwise-filter';
 import { dilMergeTask, dilSplitTask, phaseTask } from './phase';
 import { batchNormTask, channelSumTask } from './planes';
-import { batchNormGradTask, batchNormStatsTask } from './batchnorm';
+import { bnGradApplyTask, bnGradCoefTask, bnGradPartTask, bnStatsFinishTask, bnStatsPartTask, bnStatsShiftTask } from './bn-chunks';
 import { softmaxTask } from './softmax';
 import { nllTask } from './nll';
 import { unaryTask } from './unary';
@@ -89,8 +89,6 @@ export const KIND_ADAPTIVE_MAXPOOL = 78;
 export const KIND_LC_FORWARD = 79;
 export const KIND_LC_INPUT = 80;
 export const KIND_LC_FILTER = 81;
-export const KIND_BATCHNORM_STATS = 55;
-export const KIND_BATCHNORM_GRAD = 56;
 export const KIND_SOFTMAX = 57;
 export const KIND_NLL = 58;
 export const KIND_UNARY = 59;
@@ -112,6 +110,12 @@ export const KIND_DIL_SPLIT = 120;
 export const KIND_DIL_MERGE = 121;
 export const KIND_RELU_GRAD_SUM = 130;
 export const KIND_BATCH_COLS = 140;
+export const KIND_BN_STATS_PART = 170;
+export const KIND_BN_STATS_FINISH = 171;
+export const KIND_BN_GRAD_PART = 172;
+export const KIND_BN_GRAD_APPLY = 173;
+export const KIND_BN_STATS_SHIFT = 174;
+export const KIND_BN_GRAD_COEF = 175;
 
 /** Bumped whenever a job layout changes; the loader refuses a kernels.wasm of another version. */
 export function abiVersion(): i32 {
@@ -186,8 +190,6 @@ function dispatch(job: usize, kind: i32, t: i32, tid: i32): void {
     case KIND_LC_FORWARD: lcForwardTask(job, t, scratch(job, tid)); break;
     case KIND_LC_INPUT: lcInputTask(job, t, scratch(job, tid)); break;
     case KIND_LC_FILTER: lcFilterTask(job, t, scratch(job, tid)); break;
-    case KIND_BATCHNORM_STATS: batchNormStatsTask(job, t); break;
-    case KIND_BATCHNORM_GRAD: batchNormGradTask(job, t); break;
     case KIND_SOFTMAX: softmaxTask(job, t); break;
     case KIND_NLL: nllTask(job, t); break;
     case KIND_UNARY: unaryTask(job, t); break;
@@ -204,6 +206,12 @@ function dispatch(job: usize, kind: i32, t: i32, tid: i32): void {
     case KIND_ADAM: adamTask(job, t); break;
     case KIND_RELU_GRAD_SUM: reluGradSumTask(job, t); break;
     case KIND_BATCH_COLS: batchColsTask(job, t); break;
+    case KIND_BN_STATS_PART: bnStatsPartTask(job, t); break;
+    case KIND_BN_STATS_FINISH: bnStatsFinishTask(job, t); break;
+    case KIND_BN_GRAD_PART: bnGradPartTask(job, t); break;
+    case KIND_BN_GRAD_APPLY: bnGradApplyTask(job, t); break;
+    case KIND_BN_STATS_SHIFT: bnStatsShiftTask(job, t); break;
+    case KIND_BN_GRAD_COEF: bnGradCoefTask(job, t); break;
     default: unreachable();
   }
 }

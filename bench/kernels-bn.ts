@@ -5,7 +5,8 @@
  * a training step. Each call runs in a tidy scope that wraps its outputs in tensors, so wasm
  * outputs stay in wasm memory (no copy out, as in a training step) and are freed at the end of
  * the scope. Reports the median and the minimum of the runs, in ms.
- *   vite-node bench/kernels-bn.ts [--runs=15] [--step]
+ * --shapes=r20: ResNet-20's shapes at batch 128 instead (and the gradient with a fused ReLU).
+ *   vite-node bench/kernels-bn.ts [--runs=15] [--step] [--shapes=r20]
  * Never part of `npm test`.
  */
 import * as ck from '../src/index.js';
@@ -72,7 +73,9 @@ if (!process.argv.includes('--step')) {
     if (!inputs.has(k)) inputs.set(k, ck.tidy(() => makeResident(shape, seed)));
     return inputs.get(k)!;
   };
-  for (const shape of [[64, 64, 32, 32], [64, 128, 16, 16], [64, 256, 8, 8]]) {
+  const r20 = process.argv.includes('--shapes=r20');
+  const shapes = r20 ? [[128, 16, 32, 32], [128, 32, 16, 16], [128, 64, 8, 8]] : [[64, 64, 32, 32], [64, 128, 16, 16], [64, 256, 8, 8]];
+  for (const shape of shapes) {
     const c = shape[1]!;
     const x = resident(shape, 1);
     const dy = resident(shape, 2);
@@ -82,6 +85,10 @@ if (!process.argv.includes('--step')) {
     const s = `[${shape}]`;
     row(`BatchNormStats ${s}`, ab(() => jsNorm.batchNormStats(x), () => wasmBn.batchNormStats(x)));
     row(`BatchNormGrad ${s} batch stats`, ab(() => jsNorm.batchNormGrad(x, dy, m, v, w, 1e-5, true), () => wasmBn.batchNormGrad(x, dy, m, v, w, 1e-5, true)));
+    if (r20) {
+      const y = { data: wasmEl.unary(resident(shape, 5), 'relu', 0), shape };
+      row(`BatchNormGrad ${s} + relu`, ab(() => jsNorm.batchNormGrad(x, dy, m, v, w, 1e-5, true, y), () => wasmBn.batchNormGrad(x, dy, m, v, w, 1e-5, true, y)));
+    }
     row(`BatchNorm ${s} + relu`, ab(() => jsNorm.batchNorm(x, m, v, w, b, 1e-5, 'relu'), () => wasmBatchNorm(x, m, v, w, b, 1e-5, 'relu')));
   }
   const shape = [64, 64, 32, 32];

@@ -12,14 +12,15 @@ export const KIND = { gemm: 1, col2im: 2, winograd: 3, winogradFilter: 4, elemen
   winograd45Input: 36, winograd45Flat: 37, winograd45Filter: 38, winograd45Banded: 39, winograd45FilterGrad: 40,
   clamp: 65, clampGrad: 66, softplus: 67, softplusGrad: 68, prelu: 69, preluGrad: 70, pad: 71, padGrad: 72, gather: 73, argMax: 74, topK: 75,
   multiMargin: 76, multiMarginGrad: 77, adaptiveMaxPool: 78, lcForward: 79, lcInput: 80, lcFilter: 81,
-  batchNormStats: 55, batchNormGrad: 56, softmax: 57, nll: 58, unary: 59, broadcast: 60, reduce: 61,
+  softmax: 57, nll: 58, unary: 59, broadcast: 60, reduce: 61,
   dwConv: 50, dwInput: 51, dwFilter: 52,
   winograd23FilterGrad: 41, winograd43FilterGrad: 42, flipFilters: 43,
   winogradDenseInput: 100, winogradDense: 101, winogradDenseFilter: 141, winogradDenseBanded: 142,
   sgd: 91, adam: 92,
   dilSplit: 120, dilMerge: 121,
   reluGradSum: 130,
-  batchCols: 140 } as const;
+  batchCols: 140,
+  bnStatsPart: 170, bnStatsFinish: 171, bnGradPart: 172, bnGradApply: 173, bnStatsShift: 174, bnGradCoef: 175 } as const;
 
 /** Header words of the job block (assembly/job.ts). */
 export const JOB = { gen: 0, next: 1, fin: 2, ntasks: 3, kind: 4, ready: 5, exit: 6, scratch: 7, sstride: 8, dead: 9, join: 10, args: 16 } as const;
@@ -134,10 +135,13 @@ export const LC = {
   X: 0, W: 1, BIAS: 2, Y: 3, N: 4, C: 5, H: 6, W_: 7, K: 8, KH: 9, KW: 10, SH: 11, SW: 12, PT: 13, PL: 14, DH: 15, DW: 16, OH: 17, OW: 18,
   UPT: 19, UNITS: 20, CB: 21,
 } as const;
-/** assembly/batchnorm.ts (EPS is a float64, two slots; BG.Y: a fused ReLU's output, 0 for none) */
-export const BS = { X: 0, MEAN: 1, VAR: 2, N: 3, C: 4, INNER: 5, CPT: 6, COUNT: 7 } as const;
+/**
+ * assembly/batchnorm.ts, bn-chunks.ts (EPS is a float64, two slots; BG.Y: a fused ReLU's output, 0 for none;
+ * CPT: units per task, COUNT: units; IPC, CB: images and channels per unit; PART: float64 partials per chunk)
+ */
+export const BS = { X: 0, MEAN: 1, VAR: 2, N: 3, C: 4, INNER: 5, CPT: 6, COUNT: 7, IPC: 8, PART: 9, CHUNKS: 10, SHIFT: 11, CB: 12 } as const;
 export const BG = {
-  X: 0, DY: 1, MEAN: 2, VAR: 3, W: 4, DX: 5, DW: 6, DB: 7, N: 8, C: 9, INNER: 10, CPT: 11, COUNT: 12, STATS: 13, EPS: 14, Y: 16,
+  X: 0, DY: 1, MEAN: 2, VAR: 3, W: 4, DX: 5, DW: 6, DB: 7, N: 8, C: 9, INNER: 10, CPT: 11, COUNT: 12, STATS: 13, EPS: 14, Y: 16, IPC: 17, PART: 18, CHUNKS: 19, CB: 20, COEF: 21,
 } as const;
 
 /** assembly/softmax.ts (UPT: units per task; a unit is a row, or four adjacent rows when inner > 1) */
