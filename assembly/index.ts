@@ -12,7 +12,7 @@ import { winogradFilterGradTask, F23 } from './winogradgrad';
 import { denseTask, inputDenseTask } from './winograd-dense';
 import { flipTask } from './flip';
 import { eltTask } from './elementwise';
-import { gemvTask } from './gemv';
+import { gemvTask, smallDotTask, smallMatmulTask } from './gemv';
 import { directConvTask, directFilterTask } from './direct';
 import { dwConvTask, dwInputTask } from './depthwise';
 import { dwFilterTask } from './depthwise-filter';
@@ -110,6 +110,8 @@ export const KIND_DIL_SPLIT = 120;
 export const KIND_DIL_MERGE = 121;
 export const KIND_RELU_GRAD_SUM = 130;
 export const KIND_BATCH_COLS = 140;
+export const KIND_SMALL_MATMUL = 180;
+export const KIND_SMALL_DOT = 181;
 
 /** Bumped whenever a job layout changes; the loader refuses a kernels.wasm of another version. */
 export function abiVersion(): i32 {
@@ -200,6 +202,8 @@ function dispatch(job: usize, kind: i32, t: i32, tid: i32): void {
     case KIND_ADAM: adamTask(job, t); break;
     case KIND_RELU_GRAD_SUM: reluGradSumTask(job, t); break;
     case KIND_BATCH_COLS: batchColsTask(job, t); break;
+    case KIND_SMALL_MATMUL: smallMatmulTask(job, t); break;
+    case KIND_SMALL_DOT: smallDotTask(job, t); break;
     default: unreachable();
   }
 }
