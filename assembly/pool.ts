@@ -424,7 +424,7 @@ function scatterPlane(dx: usize, dy: usize, ix: usize, hw: i32, ohw: i32): void 
  * (rows 2i, 2i + 1, columns 2j, 2j + 1: windows that never overlap, so each dx pixel gets at
  * most one dy): dx is written once, row pair by row pair, four windows at a time, instead of
  * zeroed and scattered into. False, with dx partly written, as soon as a switch lies
- * elsewhere (other windows, or -1); the caller then scatters. Needs ow >= 4.
+ * elsewhere (other windows, or -1); the caller then scatters.
  */
 function windows2x2Plane(dx: usize, dy: usize, ix: usize, H: i32, W: i32, oh: i32, ow: i32): bool {
   const zero = f32x4.splat(0);
@@ -433,9 +433,8 @@ function windows2x2Plane(dx: usize, dy: usize, ix: usize, H: i32, W: i32, oh: i3
   for (let i = 0; i < oh; i++) {
     const r0 = dx + <usize>(2 * i) * rowBytes, r1 = r0 + rowBytes;
     const gy = dy + (<usize>(i * ow) << 2), gi = ix + (<usize>(i * ow) << 2);
-    let j = 0;
-    while (true) {
-      if (j + 4 > ow) j = ow - 4;
+    const ow4 = ow & ~3;
+    for (let j = 0; j < ow4; j += 4) {
       const k = v128.load(gi + (<usize>j << 2));
       const b00 = i32x4.add(i32x4.splat(2 * i * W + 2 * j), lanes);
       const m00 = i32x4.eq(k, b00), m01 = i32x4.eq(k, i32x4.add(b00, one));
@@ -449,8 +448,15 @@ function windows2x2Plane(dx: usize, dy: usize, ix: usize, H: i32, W: i32, oh: i3
       v128.store(r0 + o, v128.shuffle<f32>(t0, t1, 2, 6, 3, 7), 16);
       v128.store(r1 + o, v128.shuffle<f32>(u0, u1, 0, 4, 1, 5));
       v128.store(r1 + o, v128.shuffle<f32>(u0, u1, 2, 6, 3, 7), 16);
-      j += 4;
-      if (j >= ow) break;
+    }
+    // The last ow % 4 windows one by one.
+    for (let j = ow4; j < ow; j++) {
+      const k = load<i32>(gi + (<usize>j << 2)) - (2 * i * W + 2 * j);
+      if (k != 0 && k != 1 && k != W && k != W + 1) return false;
+      const g = load<f32>(gy + (<usize>j << 2)) + 0;
+      const o = <usize>(2 * j) << 2;
+      store<f32>(r0 + o, k == 0 ? g : 0); store<f32>(r0 + o, k == 1 ? g : 0, 4);
+      store<f32>(r1 + o, k == W ? g : 0); store<f32>(r1 + o, k == W + 1 ? g : 0, 4);
     }
     // Columns past the last window (odd W, or floor-mode leftovers).
     for (let c = 2 * ow; c < W; c++) { store<f32>(r0 + (<usize>c << 2), 0); store<f32>(r1 + (<usize>c << 2), 0); }
@@ -467,7 +473,7 @@ function windows2x2Plane(dx: usize, dy: usize, ix: usize, H: i32, W: i32, oh: i3
 export function maxPoolGradTask(job: usize, t: i32): void {
   const hw = arg(job, PG_HW), ohw = arg(job, PG_OHW), ppt = arg(job, PG_PPT);
   const H = arg(job, PG_H), W = arg(job, PG_W), oh = arg(job, PG_OH), ow = arg(job, PG_OW);
-  const tryWindows = ow >= 4 && 2 * oh <= H && 2 * ow <= W;
+  const tryWindows = 2 * oh <= H && 2 * ow <= W;
   const p0 = t * ppt, p1 = min(arg(job, PG_PLANES), p0 + ppt);
   for (let p = p0; p < p1; p++) {
     const dx = <usize>arg(job, PG_DX) + (<usize>(p * hw) << 2);
