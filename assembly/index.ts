@@ -12,7 +12,7 @@ import { winogradFilterGradTask, F23 } from './winogradgrad';
 import { denseBandedTask, denseFilterTask, denseTask, inputDenseTask } from './winograd-dense';
 import { flipTask } from './flip';
 import { eltTask } from './elementwise';
-import { gemvTask } from './gemv';
+import { gemvTask, smallDotTask, smallMatmulTask } from './gemv';
 import { directConvTask, directFilterTask } from './direct';
 import { dwConvTask, dwInputTask } from './depthwise';
 import { dwFilterTask } from './depthwise-filter';
@@ -116,10 +116,12 @@ export const KIND_BN_GRAD_PART = 172;
 export const KIND_BN_GRAD_APPLY = 173;
 export const KIND_BN_STATS_SHIFT = 174;
 export const KIND_BN_GRAD_COEF = 175;
+export const KIND_SMALL_MATMUL = 180;
+export const KIND_SMALL_DOT = 181;
 
 /** Bumped whenever a job layout changes; the loader refuses a kernels.wasm of another version. */
 export function abiVersion(): i32 {
-  return 19;
+  return 20;
 }
 
 /** Bytes of per-thread scratch the GEMM needs. */
@@ -212,6 +214,8 @@ function dispatch(job: usize, kind: i32, t: i32, tid: i32): void {
     case KIND_BN_GRAD_APPLY: bnGradApplyTask(job, t); break;
     case KIND_BN_STATS_SHIFT: bnStatsShiftTask(job, t); break;
     case KIND_BN_GRAD_COEF: bnGradCoefTask(job, t); break;
+    case KIND_SMALL_MATMUL: smallMatmulTask(job, t); break;
+    case KIND_SMALL_DOT: smallDotTask(job, t); break;
     default: unreachable();
   }
 }

@@ -405,23 +405,82 @@ export function maxPoolValuesTask(job: usize, t: i32): void {
 }
 
 export const PG_DY = 0, PG_IDX = 1, PG_DX = 2, PG_HW = 3, PG_OHW = 4, PG_PPT = 5, PG_PLANES = 6;
+export const PG_H = 7, PG_W = 8, PG_OH = 9, PG_OW = 10;
 
-/** dx[switch] += dy, plane by plane. */
+/** dx = 0, then dx[switch] += dy: the reference's order, for any switches. */
+function scatterPlane(dx: usize, dy: usize, ix: usize, hw: i32, ohw: i32): void {
+  zeroFloats(dx, hw);
+  for (let o = 0; o < ohw; o++) {
+    const k = load<i32>(ix + (<usize>o << 2));
+    if (k >= 0) {
+      const d = dx + (<usize>k << 2);
+      store<f32>(d, load<f32>(d) + load<f32>(dy + (<usize>o << 2)));
+    }
+  }
+}
+
+/**
+ * One plane's gradient when every switch lies in its own output's 2x2 window at stride 2
+ * (rows 2i, 2i + 1, columns 2j, 2j + 1: windows that never overlap, so each dx pixel gets at
+ * most one dy): dx is written once, row pair by row pair, four windows at a time, instead of
+ * zeroed and scattered into. False, with dx partly written, as soon as a switch lies
+ * elsewhere (other windows, or -1); the caller then scatters.
+ */
+function windows2x2Plane(dx: usize, dy: usize, ix: usize, H: i32, W: i32, oh: i32, ow: i32): bool {
+  const zero = f32x4.splat(0);
+  const lanes = i32x4(0, 2, 4, 6), one = i32x4.splat(1), down = i32x4.splat(W), downOne = i32x4.splat(W + 1);
+  const rowBytes = <usize>W << 2;
+  for (let i = 0; i < oh; i++) {
+    const r0 = dx + <usize>(2 * i) * rowBytes, r1 = r0 + rowBytes;
+    const gy = dy + (<usize>(i * ow) << 2), gi = ix + (<usize>(i * ow) << 2);
+    const ow4 = ow & ~3;
+    for (let j = 0; j < ow4; j += 4) {
+      const k = v128.load(gi + (<usize>j << 2));
+      const b00 = i32x4.add(i32x4.splat(2 * i * W + 2 * j), lanes);
+      const m00 = i32x4.eq(k, b00), m01 = i32x4.eq(k, i32x4.add(b00, one));
+      const m10 = i32x4.eq(k, i32x4.add(b00, down)), m11 = i32x4.eq(k, i32x4.add(b00, downOne));
+      if (!i32x4.all_true(v128.or(v128.or(m00, m01), v128.or(m10, m11)))) return false;
+      // 0 + dy as the reference's accumulation into zeros (-0 becomes +0).
+      const g = f32x4.add(v128.load(gy + (<usize>j << 2)), zero);
+      const t0 = v128.and(g, m00), t1 = v128.and(g, m01), u0 = v128.and(g, m10), u1 = v128.and(g, m11);
+      const o = <usize>(2 * j) << 2;
+      v128.store(r0 + o, v128.shuffle<f32>(t0, t1, 0, 4, 1, 5));
+      v128.store(r0 + o, v128.shuffle<f32>(t0, t1, 2, 6, 3, 7), 16);
+      v128.store(r1 + o, v128.shuffle<f32>(u0, u1, 0, 4, 1, 5));
+      v128.store(r1 + o, v128.shuffle<f32>(u0, u1, 2, 6, 3, 7), 16);
+    }
+    // The last ow % 4 windows one by one.
+    for (let j = ow4; j < ow; j++) {
+      const k = load<i32>(gi + (<usize>j << 2)) - (2 * i * W + 2 * j);
+      if (k != 0 && k != 1 && k != W && k != W + 1) return false;
+      const g = load<f32>(gy + (<usize>j << 2)) + 0;
+      const o = <usize>(2 * j) << 2;
+      store<f32>(r0 + o, k == 0 ? g : 0); store<f32>(r0 + o, k == 1 ? g : 0, 4);
+      store<f32>(r1 + o, k == W ? g : 0); store<f32>(r1 + o, k == W + 1 ? g : 0, 4);
+    }
+    // Columns past the last window (odd W, or floor-mode leftovers).
+    for (let c = 2 * ow; c < W; c++) { store<f32>(r0 + (<usize>c << 2), 0); store<f32>(r1 + (<usize>c << 2), 0); }
+  }
+  // Rows past the last window.
+  if (2 * oh < H) zeroFloats(dx + <usize>(2 * oh) * rowBytes, (H - 2 * oh) * W);
+  return true;
+}
+
+/**
+ * dx[switch] += dy, plane by plane. Windows that can be 2x2 at stride 2 (the usual POOL2)
+ * take windows2x2Plane, checked switch by switch, so any switches give the reference's result.
+ */
 export function maxPoolGradTask(job: usize, t: i32): void {
   const hw = arg(job, PG_HW), ohw = arg(job, PG_OHW), ppt = arg(job, PG_PPT);
+  const H = arg(job, PG_H), W = arg(job, PG_W), oh = arg(job, PG_OH), ow = arg(job, PG_OW);
+  const tryWindows = 2 * oh <= H && 2 * ow <= W;
   const p0 = t * ppt, p1 = min(arg(job, PG_PLANES), p0 + ppt);
   for (let p = p0; p < p1; p++) {
     const dx = <usize>arg(job, PG_DX) + (<usize>(p * hw) << 2);
     const dy = <usize>arg(job, PG_DY) + (<usize>(p * ohw) << 2);
     const ix = <usize>arg(job, PG_IDX) + (<usize>(p * ohw) << 2);
-    zeroFloats(dx, hw);
-    for (let o = 0; o < ohw; o++) {
-      const k = load<i32>(ix + (<usize>o << 2));
-      if (k >= 0) {
-        const d = dx + (<usize>k << 2);
-        store<f32>(d, load<f32>(d) + load<f32>(dy + (<usize>o << 2)));
-      }
-    }
+    if (tryWindows && windows2x2Plane(dx, dy, ix, H, W, oh, ow)) continue;
+    scatterPlane(dx, dy, ix, hw, ohw);
   }
 }
 

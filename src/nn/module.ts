@@ -83,7 +83,7 @@ export abstract class Module {
    */
   protected located<T>(fn: () => T): T {
     // Children learn their parent here, so that errors and hooks deeper down know their path.
-    for (const [name, child] of this.namedChildren()) child.parentRef = { module: this, name };
+    this.linkChildren();
     // A profile (analysis/profile.ts) charges the time spent here to this module.
     const recorder = activeRecorder();
     let out: T | undefined;
@@ -122,6 +122,26 @@ export abstract class Module {
   get watched(): boolean {
     const own = this.forwardPair as typeof this.forwardPair | undefined; // absent on a hand-made copy
     return this.hooks.length > 0 || own === undefined || this.forward !== own.wrapped;
+  }
+
+  /**
+   * namedChildren()'s walk, telling each child its parent and name: a new parentRef only where
+   * it changed (forward runs this for every module on every call, so it allocates nothing then).
+   */
+  private linkChildren(): void {
+    const self = this as unknown as Record<string, unknown>;
+    for (const key of Object.keys(self)) {
+      const value = self[key];
+      if (value instanceof Module) value.linkTo(this, key);
+      else if (Array.isArray(value) && value.length && value.every((v) => v instanceof Module)) {
+        for (let i = 0; i < value.length; i++) (value[i] as Module).linkTo(this, `${key}.${i}`);
+      }
+    }
+  }
+
+  private linkTo(parent: Module, name: string): void {
+    const r = this.parentRef;
+    if (r === null || r.module !== parent || r.name !== name) this.parentRef = { module: parent, name };
   }
 
   /** Direct children in declaration order; arrays of modules are numbered `name.0`, `name.1`, ... */

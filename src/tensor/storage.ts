@@ -157,38 +157,79 @@ const live = { count: 0, bytes: 0, peak: 0 };
  * The memory behind storages, counted once however many storages use it: two tensors made on
  * the same array (new Tensor(t.data, ...)) share one region, as views share one storage. A
  * region is an array's span of its ArrayBuffer; its bytes count while any storage uses it.
+ * Regions of a buffer are found by byte offset (a number key: every storage of a training
+ * step looks one up, and the wasm backend's memory is one buffer holding them all), with the
+ * rare regions at the same offset but of other lengths chained behind the first.
  */
 interface Region {
   bytes: number;
   users: number;
-  key: string;
-  /** The regions of the same ArrayBuffer (not the buffer itself, which must stay collectable). */
-  siblings: Map<string, Region>;
+  offset: number;
+  /** Another region at the same offset (a different length), or null. */
+  next: Region | null;
+  /** The regions of the same ArrayBuffer (not the buffer itself, which must stay collectable); null for a whole buffer's. */
+  siblings: Map<number, Region> | null;
 }
-const regionsByBuffer = new WeakMap<ArrayBufferLike, Map<string, Region>>();
+const regionsByBuffer = new WeakMap<ArrayBufferLike, Map<number, Region>>();
+/**
+ * Regions that are a whole JS-heap buffer (the usual fresh array): one weak-map entry each,
+ * without a map of siblings, which would be allocated and dropped with every such array.
+ */
+const wholeBuffers = new WeakMap<ArrayBufferLike, Region>();
 
 function countRegion(data: TypedArray): Region {
-  let siblings = regionsByBuffer.get(data.buffer);
+  const buffer = data.buffer;
+  if (data.byteOffset === 0 && data.byteLength === buffer.byteLength && !externalOwners.has(buffer)) {
+    let region = wholeBuffers.get(buffer);
+    if (!region) {
+      region = { bytes: data.byteLength, users: 0, offset: 0, next: null, siblings: null };
+      wholeBuffers.set(buffer, region);
+    }
+    if (region.users++ === 0) addLive(region.bytes);
+    return region;
+  }
+  let siblings = regionsByBuffer.get(buffer);
   if (!siblings) {
     siblings = new Map();
-    regionsByBuffer.set(data.buffer, siblings);
+    regionsByBuffer.set(buffer, siblings);
   }
-  const key = `${data.byteOffset}:${data.byteLength}`;
-  let region = siblings.get(key);
+  const offset = data.byteOffset;
+  const bytes = data.byteLength;
+  const first = siblings.get(offset) ?? null;
+  let region = first;
+  while (region !== null && region.bytes !== bytes) region = region.next;
   if (!region) {
-    region = { bytes: data.byteLength, users: 0, key, siblings };
-    siblings.set(key, region);
-    live.bytes += region.bytes;
-    if (live.bytes > live.peak) live.peak = live.bytes;
+    region = { bytes, users: 0, offset, next: first, siblings };
+    siblings.set(offset, region);
   }
-  region.users++;
+  if (region.users++ === 0) addLive(bytes);
   return region;
+}
+
+function addLive(bytes: number): void {
+  live.bytes += bytes;
+  if (live.bytes > live.peak) live.peak = live.bytes;
 }
 
 function releaseRegion(region: Region): void {
   if (--region.users > 0) return;
   live.bytes -= region.bytes;
-  region.siblings.delete(region.key);
+  const { siblings, offset } = region;
+  // A whole buffer's region stays in its weak map: a storage made on the same array later
+  // counts it again from zero users (and the entry goes with the buffer).
+  if (siblings === null) return;
+  const first = siblings.get(offset);
+  if (first === region) {
+    if (region.next) siblings.set(offset, region.next);
+    else siblings.delete(offset);
+    return;
+  }
+  for (let r = first ?? null; r !== null; r = r.next) {
+    if (r.next === region) {
+      r.next = region.next;
+      return;
+    }
+  }
 }
 
 const finalizer = new FinalizationRegistry<Region>((region) => {

@@ -40,14 +40,21 @@ export class Tensor {
   /** Installed by the autograd module (keeps this file free of a dependency on it). */
   static backwardImpl: ((root: Tensor, gradOutput?: Tensor) => void) | null = null;
 
+  /** Shape and strides never change, so these are worked out once (kernels ask for every call). */
+  private readonly count: number;
+  private readonly rowMajor: boolean;
+
   constructor(storage: Storage | TypedArray, shape: readonly number[], strides?: readonly number[], offset = 0) {
     this.storage = storage instanceof Storage ? storage : new Storage(storage);
-    this.shape = Object.freeze([...shape]);
+    // Another tensor's shape (frozen) is shared as it is: ops pass x.shape for outputs all the time.
+    this.shape = Object.isFrozen(shape) ? shape : Object.freeze([...shape]);
     this.strides = Object.freeze(strides ? [...strides] : contiguousStrides(shape));
     this.offset = offset;
     this.dtype = this.storage.dtype;
-    if (!(storage instanceof Storage) && storage.length < sizeOf(shape)) {
-      throw new ConvkitError(`data has ${storage.length} elements but shape ${fmtShape(shape)} needs ${sizeOf(shape)}`);
+    this.count = sizeOf(this.shape);
+    this.rowMajor = strides ? rowMajor(this.shape, this.strides) : true;
+    if (!(storage instanceof Storage) && storage.length < this.count) {
+      throw new ConvkitError(`data has ${storage.length} elements but shape ${fmtShape(shape)} needs ${this.count}`);
     }
     trackTensor(this);
   }
@@ -57,7 +64,7 @@ export class Tensor {
   }
 
   get size(): number {
-    return sizeOf(this.shape);
+    return this.count;
   }
 
   /** The underlying buffer; for a contiguous tensor, its elements start at `offset`. */
@@ -67,12 +74,7 @@ export class Tensor {
 
   /** Whether the elements lie in row-major order with no gaps (so `view` and `values` need no copy). */
   isContiguous(): boolean {
-    let expected = 1;
-    for (let i = this.shape.length - 1; i >= 0; i--) {
-      if (this.shape[i] !== 1 && this.strides[i] !== expected) return false;
-      expected *= this.shape[i]!;
-    }
-    return true;
+    return this.rowMajor;
   }
 
   /**
@@ -238,4 +240,14 @@ export class Tensor {
 function flattenShapeArgs(args: number[] | [readonly number[]]): number[] {
   if (args.length === 1 && Array.isArray(args[0])) return [...(args[0] as readonly number[])];
   return args as number[];
+}
+
+/** Whether strides lay the elements out in row-major order with no gaps (size-1 dims' strides do not matter). */
+function rowMajor(shape: readonly number[], strides: readonly number[]): boolean {
+  let expected = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    if (shape[i] !== 1 && strides[i] !== expected) return false;
+    expected *= shape[i]!;
+  }
+  return true;
 }

@@ -20,7 +20,8 @@ export const KIND = { gemm: 1, col2im: 2, winograd: 3, winogradFilter: 4, elemen
   dilSplit: 120, dilMerge: 121,
   reluGradSum: 130,
   batchCols: 140,
-  bnStatsPart: 170, bnStatsFinish: 171, bnGradPart: 172, bnGradApply: 173, bnStatsShift: 174, bnGradCoef: 175 } as const;
+  bnStatsPart: 170, bnStatsFinish: 171, bnGradPart: 172, bnGradApply: 173, bnStatsShift: 174, bnGradCoef: 175,
+  smallMatmul: 180, smallDot: 181 } as const;
 
 /** Header words of the job block (assembly/job.ts). */
 export const JOB = { gen: 0, next: 1, fin: 2, ntasks: 3, kind: 4, ready: 5, exit: 6, scratch: 7, sstride: 8, dead: 9, join: 10, args: 16 } as const;
@@ -93,7 +94,7 @@ export const EOP = {
 
 /** assembly/pool.ts (P and PG: max pooling with or without switches, and its gradient) */
 export const P = { X: 0, OUT: 1, IDX: 2, H: 3, W: 4, OH: 5, OW: 6, KH: 7, KW: 8, SH: 9, SW: 10, PT: 11, PL: 12, DH: 13, DW: 14, PPT: 15, PLANES: 16 } as const;
-export const PG = { DY: 0, IDX: 1, DX: 2, HW: 3, OHW: 4, PPT: 5, PLANES: 6 } as const;
+export const PG = { DY: 0, IDX: 1, DX: 2, HW: 3, OHW: 4, PPT: 5, PLANES: 6, H: 7, W: 8, OH: 9, OW: 10 } as const;
 export const AP = { X: 0, OUT: 1, TAB: 2, H: 3, W: 4, OH: 5, OW: 6, MODE: 7, DIV: 8, PPT: 9, PLANES: 10, KW: 11, SW: 12, PL: 13, J0: 14, J1: 15 } as const;
 export const AVG = { inside: 0, padded: 1, fixed: 2 } as const;
 /** assembly/lrn.ts: K, AOS (alpha / size) and COEF are float64s, two slots each; M is 4 * beta. */

@@ -6,9 +6,11 @@
 import type { KernelTensor } from '../kernels.js';
 import { matMul as jsMatMul } from '../js/matmul.js';
 import { sizeOf } from '../../tensor/shape.js';
-import { BMODE, EP } from './job-layout.js';
-import { gemmSpec, runGemm, runGemv } from './gemm.js';
+import { BMODE, EP, G, KIND } from './job-layout.js';
+import { gemmSpec, PARALLEL_MACS, runGemm, runGemv } from './gemm.js';
 import { runtime } from './instance.js';
+import type { WasmRuntime } from './runtime.js';
+import { roundUp } from './args.js';
 
 export function matMul(
   a: KernelTensor,
@@ -44,6 +46,8 @@ export function matMul(
   const flags = (bias ? EP.biasCol : 0) | (activation === 'relu' ? EP.relu : 0);
   if (m < 4 && count === 1 && transposeB && !transposeA) {
     runGemv(rt, m, n, k, pa, pb, pc, pbias, flags);
+  } else if (count === 1 && small(m, n, k, transposeA, transposeB)) {
+    runSmall(rt, m, n, k, transposeA, transposeB, pa, pb, pc, pbias, flags);
   } else {
     runGemm(rt, gemmSpec({
       m, n, k,
@@ -56,4 +60,47 @@ export function matMul(
     }));
   }
   return rt.read(pc, count * m * n);
+}
+
+/**
+ * Products whose smallest side is too short for the packed GEMM's packing and blocking to pay
+ * (a fully-connected layer of a small network and its two gradients: N = 10 classes, or K =
+ * 10 in the input gradient). The unpacked kernels stream B once per four rows of A.
+ */
+const SMALL_SIDE = 32;
+/** ... or too few multiply-adds in all for the packing to pay. */
+const SMALL_MACS = 1 << 16;
+
+function small(m: number, n: number, k: number, transposeA: boolean, transposeB: boolean): boolean {
+  if (transposeA && transposeB) return false;
+  return Math.min(m, n, k) < SMALL_SIDE || m * n * k < SMALL_MACS;
+}
+
+/** Tiles of `size` for about `want` tasks, rounded to multiples of `unit`. */
+function tileOf(size: number, want: number, unit: number): number {
+  return roundUp(Math.max(1, Math.ceil(size / Math.max(1, want))), unit);
+}
+
+/**
+ * C = op(A) op(B) on assembly/gemv.ts's small kernels: dot products for A B^T (both operands'
+ * rows run along K), outer products for A B with B's rows along N (A at any strides).
+ */
+function runSmall(
+  rt: WasmRuntime, m: number, n: number, k: number, transposeA: boolean, transposeB: boolean,
+  pa: number, pb: number, pc: number, pbias: number, flags: number,
+): void {
+  const parallel = m * n * k >= PARALLEL_MACS;
+  const want = parallel ? 4 * rt.threads() : 1;
+  const dot = transposeB;
+  // Split rows first (each task streams its B), columns where the rows are few.
+  const mUnit = dot ? 2 : 4, nUnit = dot ? 4 : 8;
+  const tilesM = Math.min(want, Math.ceil(m / mUnit));
+  const tileM = tileOf(m, tilesM, mUnit);
+  const tileN = tileOf(n, Math.ceil(want / Math.ceil(m / tileM)), nUnit);
+  const tilesN = Math.ceil(n / tileN);
+  rt.args(G, {
+    M: m, N: n, K: k, A: pa, ARS: transposeA ? 1 : k, ACS: transposeA ? m : 1, B: pb, BRS: n, C: pc, LDC: n,
+    FLAGS: flags, BIAS: pbias, TILEM: tileM, TILEN: tileN, TILESN: tilesN,
+  });
+  rt.run(dot ? KIND.smallDot : KIND.smallMatmul, Math.ceil(m / tileM) * tilesN, 0, parallel);
 }

@@ -83,7 +83,7 @@ export function maxPool2DGrad(dy: KernelTensor, indices: Int32Array, inputShape:
   const pdy = rt.put(dy.data);
   const pi = rt.putI32(indices);
   const pdx = rt.alloc(planes * h * w);
-  for (const [s, val] of [[PG.DY, pdy], [PG.IDX, pi], [PG.DX, pdx], [PG.HW, h * w], [PG.OHW, ohw]] as const) rt.arg(s, val);
+  rt.args(PG, { DY: pdy, IDX: pi, DX: pdx, HW: h * w, OHW: ohw, H: h, W: w, OH: dy.shape[2]!, OW: dy.shape[3]! });
   rt.runUnits(KIND.maxPoolGrad, PG.PPT, PG.PLANES, planes, planes * h * w);
   return rt.read(pdx, planes * h * w);
 }

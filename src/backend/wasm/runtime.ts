@@ -19,7 +19,7 @@ import { WasmHeap } from './heap.js';
 import { canBlock, hostCores, startPool, type Pool } from './pool.js';
 
 /** Must match abiVersion() in assembly/index.ts: a stale kernels.wasm would misread the jobs. */
-const ABI_VERSION = 19;
+const ABI_VERSION = 20;
 
 interface KernelExports {
   abiVersion?(): number;
