@@ -39,7 +39,7 @@ const ALIAS: Record<string, string> = {
   'EOP.leakyRelu': 'OP_LEAKY', 'EOP.maximum': 'OP_MAX', 'EOP.minimum': 'OP_MIN',
   'KIND.maxPool': 'KIND_MAXPOOL', 'KIND.maxPoolGrad': 'KIND_MAXPOOL_GRAD', 'KIND.maxPoolValues': 'KIND_MAXPOOL_VALUES',
   'KIND.avgPool': 'KIND_AVGPOOL', 'KIND.avgPoolGrad': 'KIND_AVGPOOL_GRAD', 'KIND.batchNorm': 'KIND_BATCHNORM',
-  'KIND.batchNormStats': 'KIND_BATCHNORM_STATS', 'KIND.batchNormGrad': 'KIND_BATCHNORM_GRAD', 'KIND.adaptiveMaxPool': 'KIND_ADAPTIVE_MAXPOOL',
+  'KIND.adaptiveMaxPool': 'KIND_ADAPTIVE_MAXPOOL',
   'BOP.maximum': 'B_MAX', 'BOP.minimum': 'B_MIN', 'UOP.leakyRelu': 'U_LEAKY',
   'SMOP.logSoftmax': 'SM_LOGSOFTMAX', 'SMOP.logSoftmaxGrad': 'SM_LOGSOFTMAX_GRAD',
   'KIND.argMax': 'KIND_ARGMAX', 'KIND.topK': 'KIND_TOPK', 'KIND.prelu': 'KIND_PRELU', 'KIND.preluGrad': 'KIND_PRELU_GRAD',
