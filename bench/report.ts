@@ -205,9 +205,12 @@ export interface ReportData {
 export function renderReport(d: ReportData, info: ReportInfo): string {
   const [l0, l1] = info.load;
   const rl = info.roundLoad ? `, ${info.roundLoad[0].toFixed(1)}-${info.roundLoad[1].toFixed(1)} at the start of the rounds` : '';
-  const busy = Math.max(l0, l1, info.roundLoad?.[1] ?? 0) > info.cores
+  // The suite's own runs keep every core busy, so a load up to one more than the cores during
+  // the rounds is its own (and the peers' processes winding down); before it starts, anything
+  // over the cores is someone else's.
+  const busy = l0 > info.cores || Math.max(l1, info.roundLoad?.[1] ?? 0) > info.cores + 1
     ? `\n**The machine was busy** (load average ${l0.toFixed(1)} at the start, ${l1.toFixed(1)} at the end${rl}, on ${info.cores} cores):\nother processes took much of the CPU, so every number here, convkit's and the peers', is slower and\nnoisier than on an idle machine, multi-threaded peers most of all. Compare ratios, and re-run when idle.\n`
-    : `\nLoad average ${l0.toFixed(1)} at the start, ${l1.toFixed(1)} at the end${rl} (${info.cores} cores).\n`;
+    : `\nLoad average ${l0.toFixed(1)} at the start, ${l1.toFixed(1)} at the end${rl} (${info.cores} cores; the suite itself keeps them busy).\n`;
   const notes = d.problems.length ? `\nNot measured: ${d.problems.join('; ')}.\n` : '';
   const perRun = +(info.rounds * info.secs).toFixed(2);
   const rounds = d.summaries.length

@@ -127,7 +127,7 @@ describe('bench report markdown', () => {
     expect(text).toContain('Measured 2026-12-06 on 2 x Test CPU, Node v20');
     expect(text.replace(/\n/g, ' ')).toContain('3 rounds per workload of 3.4 s of measurement per run and system (10.2 s in all)');
     expect(text).toContain('the whole run took 21 minutes');
-    expect(text).toContain('Load average 0.4 at the start, 0.9 at the end, 0.2-1.5 at the start of the rounds (2 cores).');
+    expect(text).toContain('Load average 0.4 at the start, 0.9 at the end, 0.2-1.5 at the start of the rounds (2 cores; the suite itself keeps them busy).');
     expect(text).toContain(renderRounds(summaries));
     expect(text).not.toMatch(/\n## /);
     expect(text).not.toContain('Not measured');
@@ -137,6 +137,9 @@ describe('bench report markdown', () => {
     const text = renderReport({ results: convkit, peers, summaries, problems: ['tfjs-cpu on a exited with 1 (round 2)'] }, { ...info, roundLoad: [1, 3.5] });
     expect(text).toContain('**The machine was busy** (load average 0.4 at the start, 0.9 at the end, 1.0-3.5 at the start of the rounds, on 2 cores)');
     expect(text).toContain('Not measured: tfjs-cpu on a exited with 1 (round 2).');
+    // Busy before the suite started (its own runs are not there yet), not busy at a round load of its own.
+    expect(renderReport({ results: convkit, peers, summaries, problems: [] }, { ...info, load: [2.5, 0.9] })).toContain('**The machine was busy**');
+    expect(renderReport({ results: convkit, peers, summaries, problems: [] }, { ...info, roundLoad: [1, 2.9] })).not.toContain('busy**');
   });
 
   it('flags parameter counts that differ from PyTorch', () => {
