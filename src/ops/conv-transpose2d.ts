@@ -125,7 +125,13 @@ export function convTranspose2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: C
     throw new ConvkitError(`${op}: bias must have shape [${cout}] (one per output channel), got ${fmtShape(b.shape)}`);
   }
   let data = kernel('Conv2DBackpropInput')(kin(x, op, 'input'), kin(w, op, 'weight'), outShape, attrs);
-  if (b) data = kernel('Binary')({ data, shape: outShape }, { data: kin(b, op, 'bias').data, shape: [1, cout, 1, 1] }, 'add', outShape);
+  if (b) {
+    const unbiased = data;
+    data = kernel('Binary')({ data, shape: outShape }, { data: kin(b, op, 'bias').data, shape: [1, cout, 1, 1] }, 'add', outShape);
+    // No tensor holds the unbiased output: as a tensor's storage it gives a backend's block back
+    // now instead of at a garbage collection (wasm memory the collector does not see).
+    kout(unbiased, outShape).dispose();
+  }
   const y = kout(data, outShape);
   return record(y, op, [x, w, b], (g) => {
     const gk = kin(g);

@@ -83,6 +83,19 @@ describe.runIf(ck.listBackends().includes('wasm'))('profile and wasm-resident ou
     });
   });
 
+  it('a transposed convolution with a bias leaves no block behind (its unbiased output is no tensor)', async () => {
+    await withWasm(() => {
+      const rt = runtime();
+      if (!rt.shared) return;
+      const x = ck.randn([1, 8, 14, 14]);
+      const w = ck.randn([8, 4, 4, 4]);
+      const b = ck.randn([4]);
+      const before = rt.tensorBytes;
+      ck.noGrad(() => ck.tidy(() => void ck.F.convTranspose2d(x, w, b, { stride: 2, padding: 1 })));
+      expect(rt.tensorBytes).toBe(before);
+    });
+  });
+
   it('in-place relu and batch-norm statistics leave no block behind', async () => {
     await withWasm(() => {
       const rt = runtime();
