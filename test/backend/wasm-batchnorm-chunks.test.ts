@@ -5,7 +5,7 @@ import * as wasm from '../../src/backend/wasm/batchnorm.js';
 import { BN_CHUNK, bnChunks } from '../../src/backend/wasm/batchnorm.js';
 import { unaryGrad as wasmUnaryGrad } from '../../src/backend/wasm/elementwise.js';
 import { expectClose } from '../helpers/assert.js';
-import { bothPaths, kt } from './wasm-helpers.js';
+import { bothPaths, expectSameBits, kt } from './wasm-helpers.js';
 
 /*
  * The chunked batch norm training kernels (assembly/bn-chunks.ts): units of contiguous planes
@@ -35,12 +35,6 @@ function input(shape: number[], seed: number): KernelTensor {
   return x;
 }
 
-function sameBits(a: Float32Array, b: Float32Array, what: string): void {
-  expect(a.length, what).toBe(b.length);
-  const bad = Array.from(a).findIndex((v, i) => !Object.is(v, b[i]));
-  expect(bad < 0 ? null : `${what}: [${bad}] ${a[bad]} vs ${b[bad]}`).toBeNull();
-}
-
 const close = (a: Float32Array, e: Float32Array, what: string) => expectClose(a, e, { rtol: 1e-6, atol: 1e-7, what });
 
 describe('chunked wasm batch norm training kernels', () => {
@@ -58,8 +52,8 @@ describe('chunked wasm batch norm training kernels', () => {
     const r = bothPaths(() => wasm.batchNormStats(x));
     close(r.threaded.mean, e.mean, 'mean');
     close(r.threaded.variance, e.variance, 'variance');
-    sameBits(r.single.mean, r.threaded.mean, 'mean, one thread');
-    sameBits(r.single.variance, r.threaded.variance, 'variance, one thread');
+    expectSameBits(r.single.mean, r.threaded.mean, 'mean, one thread');
+    expectSameBits(r.single.variance, r.threaded.variance, 'variance, one thread');
   });
 
   it('keeps the digits of a channel whose mean dwarfs its spread', () => {
@@ -93,7 +87,7 @@ describe('chunked wasm batch norm training kernels', () => {
     const r = bothPaths(() => wasm.batchNormStats(x));
     close(r.threaded.mean, e.mean, 'mean');
     close(r.threaded.variance, e.variance, 'variance');
-    sameBits(r.single.variance, r.threaded.variance, 'variance, one thread');
+    expectSameBits(r.single.variance, r.threaded.variance, 'variance, one thread');
   });
 
   it('gives the reference statistics with infinities and NaN in one chunk of a channel', () => {
@@ -129,11 +123,11 @@ describe('chunked wasm batch norm training kernels', () => {
         expectClose(r.threaded.dx, e.dx, { rtol: 1e-6, atol: 1e-7 * scale, what: `dx (${what})` });
         close(r.threaded.dweight, e.dweight, `dweight (${what})`);
         close(r.threaded.dbias, e.dbias, `dbias (${what})`);
-        for (const k of ['dx', 'dweight', 'dbias'] as const) sameBits(r.single[k], r.threaded[k], `${k} one thread (${what})`);
+        for (const k of ['dx', 'dweight', 'dbias'] as const) expectSameBits(r.single[k], r.threaded[k], `${k} one thread (${what})`);
         if (relu) {
           // The fused mask equals the separate ReLU gradient to the bit.
           const sep = wasm.batchNormGrad(x, { data: wasmUnaryGrad(y, y, dy, 'relu', 0), shape }, m, v, w, 1e-5, stats);
-          for (const k of ['dx', 'dweight', 'dbias'] as const) sameBits(r.threaded[k], sep[k], `${k} fused vs separate (${what})`);
+          for (const k of ['dx', 'dweight', 'dbias'] as const) expectSameBits(r.threaded[k], sep[k], `${k} fused vs separate (${what})`);
         }
       }
     }

@@ -8,7 +8,7 @@ import { BN_TRAIN_MIN } from '../../src/backend/wasm/batchnorm.js';
 import { unaryGrad as jsUnaryGrad } from '../../src/backend/js/elementwise.js';
 import { unaryGrad as wasmUnaryGrad } from '../../src/backend/wasm/elementwise.js';
 import { expectClose } from '../helpers/assert.js';
-import { bothPaths, kt, workersReady } from './wasm-helpers.js';
+import { bothPaths, expectSameBits, kt, workersReady } from './wasm-helpers.js';
 
 /*
  * Batch norm's training kernels on wasm (assembly/batchnorm.ts) against the js reference: both
@@ -34,13 +34,6 @@ function input(shape: number[], seed: number): KernelTensor {
     if (i % 29 === 0) x.data[i] = i % 2 ? -0 : 0;
   }
   return x;
-}
-
-/** Element by element Object.is: the same floats, -0 told from 0 (any NaN equals any NaN). */
-function expectSameValues(actual: Float32Array, expected: Float32Array, what: string): void {
-  expect(actual.length, what).toBe(expected.length);
-  const bad = Array.from(actual).findIndex((v, i) => !Object.is(v, expected[i]));
-  expect(bad < 0 ? null : `${what}: [${bad}] ${actual[bad]} vs ${expected[bad]}`).toBeNull();
 }
 
 const close = (a: Float32Array, e: Float32Array, what: string) => expectClose(a, e, { rtol: 1e-6, atol: 1e-7, what });
@@ -114,9 +107,9 @@ describe('wasm batch norm training kernels against the js reference', () => {
         const wasmSeparate = wasm.batchNormGrad(x, { data: wasmUnaryGrad(y, y, dy, 'relu', 0), shape }, m, v, weight, 1e-5, stats);
         const r = bothPaths(() => wasm.batchNormGrad(x, dy, m, v, weight, 1e-5, stats, y));
         for (const k of ['dx', 'dweight', 'dbias'] as const) {
-          expectSameValues(jsFused[k], jsSeparate[k], `js ${k} (${what})`);
-          expectSameValues(r.threaded[k], wasmSeparate[k], `wasm threaded ${k} (${what})`);
-          expectSameValues(r.single[k], wasmSeparate[k], `wasm one thread ${k} (${what})`);
+          expectSameBits(jsFused[k], jsSeparate[k], `js ${k} (${what})`);
+          expectSameBits(r.threaded[k], wasmSeparate[k], `wasm threaded ${k} (${what})`);
+          expectSameBits(r.single[k], wasmSeparate[k], `wasm one thread ${k} (${what})`);
         }
         // The fused wasm kernel against the fused reference (the masking must not be a no-op on either).
         const scale = jsFused.dx.reduce((a, b) => Math.max(a, Number.isFinite(b) ? Math.abs(b) : 0), 0);

@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import type { Conv2DAttrs, KernelTensor } from '../../src/backend/kernels.js';
 import { expectClose } from '../helpers/assert.js';
 import { runtime } from '../../src/backend/wasm/instance.js';
@@ -25,6 +26,13 @@ export function expectSame(actual: Float32Array, expected: Float32Array, what: s
   let scale = 0;
   for (const v of expected) if (Number.isFinite(v)) scale = Math.max(scale, Math.abs(v));
   expectClose(actual, expected, { rtol: 1e-4, atol: 1e-5 * Math.max(1, scale), what });
+}
+
+/** Element by element Object.is: the same floats, -0 told from 0 (any NaN equals any NaN). */
+export function expectSameBits(actual: Float32Array, expected: Float32Array, what: string): void {
+  expect(actual.length, what).toBe(expected.length);
+  const bad = Array.from(actual).findIndex((v, i) => !Object.is(v, expected[i]));
+  expect(bad < 0 ? null : `${what}: [${bad}] ${actual[bad]} vs ${expected[bad]}`).toBeNull();
 }
 
 /** Waits (up to 5 s) for the worker threads, so threaded paths are really exercised. */
