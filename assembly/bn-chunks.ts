@@ -120,6 +120,15 @@ function statsRow(p: usize, inner: i32, K: f32): v128 {
   return pair(hsum(s) + st, hsum(ss) + sst);
 }
 
+/** A unit's four channels' partial pairs (first sum, second sum) as float64 at o: lanes of s0/s1 and q0/q1. */
+// @ts-ignore: decorator
+@inline function storePartials(o: usize, s0: v128, s1: v128, q0: v128, q1: v128): void {
+  v128.store(o, pair(f64x2.extract_lane(s0, 0), f64x2.extract_lane(q0, 0)));
+  v128.store(o, pair(f64x2.extract_lane(s0, 1), f64x2.extract_lane(q0, 1)), 16);
+  v128.store(o, pair(f64x2.extract_lane(s1, 0), f64x2.extract_lane(q1, 0)), 32);
+  v128.store(o, pair(f64x2.extract_lane(s1, 1), f64x2.extract_lane(q1, 1)), 48);
+}
+
 /** The same for four adjacent channels c..c+3 of [N, C] over rows n0..n1, lane by lane, into P. */
 function statsColumns(x: usize, P: usize, C: i32, c: i32, k: i32, n0: i32, n1: i32, K: usize): void {
   const stride = <usize>C << 2;
@@ -136,10 +145,7 @@ function statsColumns(x: usize, P: usize, C: i32, c: i32, k: i32, n0: i32, n1: i
     }
   }
   const o = P + ((<usize>k * <usize>C + <usize>c) << 4);
-  v128.store(o, pair(f64x2.extract_lane(a0, 0), f64x2.extract_lane(q0, 0)));
-  v128.store(o, pair(f64x2.extract_lane(a0, 1), f64x2.extract_lane(q0, 1)), 16);
-  v128.store(o, pair(f64x2.extract_lane(a1, 0), f64x2.extract_lane(q1, 0)), 32);
-  v128.store(o, pair(f64x2.extract_lane(a1, 1), f64x2.extract_lane(q1, 1)), 48);
+  storePartials(o, a0, a1, q0, q1);
 }
 
 /** Units t * CPT .. of the statistics: one pass of shifted sums into the partials. */
@@ -228,10 +234,7 @@ function gradColumns(x: usize, dy: usize, y: usize, P: usize, C: i32, c: i32, k:
     h1 = f64x2.add(h1, f64x2.mul(gh, f64x2.sub(hi2(xv), m1)));
   }
   const o = P + ((<usize>k * <usize>C + <usize>c) << 4);
-  v128.store(o, pair(f64x2.extract_lane(g0, 0), f64x2.extract_lane(h0, 0)));
-  v128.store(o, pair(f64x2.extract_lane(g0, 1), f64x2.extract_lane(h0, 1)), 16);
-  v128.store(o, pair(f64x2.extract_lane(g1, 0), f64x2.extract_lane(h1, 0)), 32);
-  v128.store(o, pair(f64x2.extract_lane(g1, 1), f64x2.extract_lane(h1, 1)), 48);
+  storePartials(o, g0, g1, h0, h1);
 }
 
 /** Units t * CPT .. of the gradient's sums (first pass). */
