@@ -9,9 +9,15 @@ export default defineConfig({
       { test: { ...shared, name: 'convkit', include: ['test/**/*.test.ts'] } },
       // The wasm kernels come in two builds: with relaxed-SIMD fused multiply-add (what Node and
       // Chromium load) and the portable mul + add one (engines without relaxed SIMD). The
-      // kernel tests run once more on the portable build.
+      // kernel tests run once more on the portable build. The two longest Winograd tables (F(4x4)
+      // and 5x5 forward, ~25 s) run there only with CONVKIT_SLOW_TESTS=1: the builds differ in
+      // the multiply-add alone, which the other Winograd suites exercise on both.
       {
-        test: { ...shared, name: 'portable-simd', include: ['test/backend/wasm-*.test.ts'], env: { ...shared.env, CONVKIT_WASM_FMA: '0' } },
+        test: {
+          ...shared, name: 'portable-simd', include: ['test/backend/wasm-*.test.ts'],
+          exclude: process.env['CONVKIT_SLOW_TESTS'] === '1' ? [] : ['test/backend/wasm-winograd-f4.test.ts', 'test/backend/wasm-winograd-5x5.test.ts'],
+          env: { ...shared.env, CONVKIT_WASM_FMA: '0' },
+        },
       },
     ],
   },
