@@ -26,7 +26,9 @@ const TOOLS = { vite: ['vite@7'], esbuild: ['esbuild@0'], webpack: ['webpack@5',
  * bundled by esbuild --minify, plus the page script), gzip at zlib's default level, and for
  * each of the four wasm kernel builds (a page fetches one). Measured sizes are in the README.
  */
-const BUDGET = { jsGzip: 76_000, jsRaw: 225_000, wasmRaw: 160_000 };
+// wasm: 160 kB until the second wave's kernels (batch norm in chunks, Winograd in blocks of
+// images, the 6x8 GEMM, small-product FC kernels) took each build to ~162 kB (48.6 kB gzipped).
+const BUDGET = { jsGzip: 76_000, jsRaw: 225_000, wasmRaw: 170_000 };
 const STEPS = 12;
 
 const log = timedLog();
