@@ -1,7 +1,10 @@
 import type { KernelTensor } from '../src/backend/kernels.js';
 
-/** Deterministic values in [-1, 1) from a small LCG: a benchmark's inputs do not depend on the global seed. */
-export function values(n: number, seed: number): Float32Array {
+/**
+ * Deterministic values in [-1, 1) from a small LCG: a benchmark's inputs, and the kernel tests'
+ * (test/backend/wasm-helpers.ts), do not depend on the global seed.
+ */
+export function values(n: number, seed = 1): Float32Array {
   const out = new Float32Array(n);
   let s = seed >>> 0;
   for (let i = 0; i < n; i++) {
@@ -12,7 +15,7 @@ export function values(n: number, seed: number): Float32Array {
 }
 
 /** A kernel operand of `shape` filled with `values(…, seed)`. */
-export const kt = (shape: number[], seed: number): KernelTensor => ({ data: values(shape.reduce((a, b) => a * b, 1), seed), shape });
+export const kt = (shape: number[], seed = 1): KernelTensor => ({ data: values(shape.reduce((a, b) => a * b, 1), seed), shape });
 
 /** The middle element of the sorted times (the upper one of an even count). */
 export const median = (v: number[]): number => [...v].sort((a, b) => a - b)[v.length >> 1]!;

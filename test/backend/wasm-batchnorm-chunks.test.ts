@@ -5,7 +5,7 @@ import * as wasm from '../../src/backend/wasm/batchnorm.js';
 import { BN_CHUNK, bnChunks } from '../../src/backend/wasm/batchnorm.js';
 import { unaryGrad as wasmUnaryGrad } from '../../src/backend/wasm/elementwise.js';
 import { expectClose } from '../helpers/assert.js';
-import { bothPaths, expectSameBits, kt } from './wasm-helpers.js';
+import { bothPaths, channelOffsetInput, expectSameBits, kt } from './wasm-helpers.js';
 
 /*
  * The chunked batch norm training kernels (assembly/bn-chunks.ts): units of contiguous planes
@@ -22,18 +22,7 @@ const SHAPES: number[][] = [
   [40, 2, 31, 33], [4, 12, 45, 45], [3, 2, 129, 129], [9000, 5], [8193, 1], [70, 1, 17, 19], [300, 7, 1, 1], [33, 3, 24, 24], [2, 1, 1, 20000], [129, 6, 5, 5],
 ];
 
-/** Per-channel offset and scale, exact zeros of both signs. */
-function input(shape: number[], seed: number): KernelTensor {
-  const x = kt(shape, seed);
-  const c = shape[1]!;
-  const inner = x.data.length / (shape[0]! * c);
-  for (let i = 0; i < x.data.length; i++) {
-    const ch = Math.floor(i / inner) % c;
-    x.data[i] = x.data[i]! * (1 + ch) - 2 * ch;
-    if (i % 37 === 0) x.data[i] = i % 2 ? -0 : 0;
-  }
-  return x;
-}
+const input = (shape: number[], seed: number): KernelTensor => channelOffsetInput(shape, seed, -2, 37);
 
 const close = (a: Float32Array, e: Float32Array, what: string) => expectClose(a, e, { rtol: 1e-6, atol: 1e-7, what });
 

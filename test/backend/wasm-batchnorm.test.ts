@@ -8,7 +8,7 @@ import { BN_TRAIN_MIN } from '../../src/backend/wasm/batchnorm.js';
 import { unaryGrad as jsUnaryGrad } from '../../src/backend/js/elementwise.js';
 import { unaryGrad as wasmUnaryGrad } from '../../src/backend/wasm/elementwise.js';
 import { expectClose } from '../helpers/assert.js';
-import { bothPaths, expectSameBits, kt, workersReady } from './wasm-helpers.js';
+import { bothPaths, channelOffsetInput, expectSameBits, kt, workersReady } from './wasm-helpers.js';
 
 /*
  * Batch norm's training kernels on wasm (assembly/batchnorm.ts) against the js reference: both
@@ -23,18 +23,7 @@ const SHAPES: number[][] = [
   [16, 16, 16, 16], [2, 2, 17, 17], [5, 1, 33, 17], [6, 9, 3], [64, 100], [32, 3], [2, 5], [64, 1], [1, 64, 2, 2], [50, 37], [64, 35, 6, 6], [7, 6, 1],
 ];
 
-/** Values with an offset per channel (the case float64 sums are there for), some exact zeros of both signs. */
-function input(shape: number[], seed: number): KernelTensor {
-  const x = kt(shape, seed);
-  const c = shape[1]!;
-  const inner = x.data.length / (shape[0]! * c);
-  for (let i = 0; i < x.data.length; i++) {
-    const ch = Math.floor(i / inner) % c;
-    x.data[i] = x.data[i]! * (1 + ch) + 3 * ch;
-    if (i % 29 === 0) x.data[i] = i % 2 ? -0 : 0;
-  }
-  return x;
-}
+const input = (shape: number[], seed: number): KernelTensor => channelOffsetInput(shape, seed, 3, 29);
 
 const close = (a: Float32Array, e: Float32Array, what: string) => expectClose(a, e, { rtol: 1e-6, atol: 1e-7, what });
 

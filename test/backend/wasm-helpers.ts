@@ -3,19 +3,24 @@ import type { Conv2DAttrs, KernelTensor } from '../../src/backend/kernels.js';
 import { expectClose } from '../helpers/assert.js';
 import { runtime } from '../../src/backend/wasm/instance.js';
 
-/** Deterministic values in [-1, 1) (a small LCG: tests must not depend on the global seed). */
-export function values(n: number, seed = 1): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
+// The kernel operands: the benchmarks' deterministic LCG values, independent of the global seed.
+import { kt } from '../../bench/kernel-inputs.js';
+export { kt, values } from '../../bench/kernel-inputs.js';
 
-export function kt(shape: number[], seed = 1): KernelTensor {
-  return { data: values(shape.reduce((a, b) => a * b, 1), seed), shape };
+/**
+ * A batch-norm operand: channel ch scaled by 1 + ch and shifted by offset * ch (the case float64
+ * sums are there for), with exact zeros of both signs at every zeroEvery-th element.
+ */
+export function channelOffsetInput(shape: number[], seed: number, offset: number, zeroEvery: number): KernelTensor {
+  const x = kt(shape, seed);
+  const c = shape[1]!;
+  const inner = x.data.length / (shape[0]! * c);
+  for (let i = 0; i < x.data.length; i++) {
+    const ch = Math.floor(i / inner) % c;
+    x.data[i] = x.data[i]! * (1 + ch) + offset * ch;
+    if (i % zeroEvery === 0) x.data[i] = i % 2 ? -0 : 0;
+  }
+  return x;
 }
 
 /**
