@@ -22,24 +22,29 @@ const SLAB_BYTES = 64 << 10;
 
 const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 
+/** What both dense layouts derive from the variant and the shape: tiles per image, padded slab, output channels padded to 4. */
+function denseGeometry(f: DenseVariant, attrs: Conv2DAttrs, k: number) {
+  const [oh, ow] = attrs.out;
+  const th = Math.ceil(oh / f.m), tw = Math.ceil(ow / f.m);
+  return { oh, ow, planes: f.tile * f.tile, th, tw, sr: f.m * th + f.tile - f.m, wp: f.m * tw + f.tile - f.m, kp: Math.ceil(k / 4) * 4 };
+}
+
+/** Tiles per GEMM chunk: 16 panels of 8 for 4x4 input tiles, 8 for the larger ones. */
+const chunkTiles = (f: DenseVariant, panels: number): number => 8 * Math.min(panels, f.tile === 4 ? 16 : 8);
+
 /** y (pointer, [n, k, oh, ow]) = conv(x, w) by variant f in the dense layout; the epilogue's scale is already in W.SCALE. */
 export function runDense(
   rt: WasmRuntime, x: number, w: number, bias: number, y: number, relu: boolean,
   n: number, c: number, h: number, wd: number, k: number, attrs: Conv2DAttrs, f: DenseVariant,
 ): void {
-  const [oh, ow] = attrs.out;
-  const planes = f.tile * f.tile;
-  const th = Math.ceil(oh / f.m), tw = Math.ceil(ow / f.m);
+  const { oh, ow, planes, th, tw, sr, wp, kp } = denseGeometry(f, attrs, k);
   const tpi = th * tw;
   const tiles = n * tpi;
   const panels = Math.ceil(tiles / 8);
-  const sr = f.m * th + f.tile - f.m, wp = f.m * tw + f.tile - f.m;
-  const kp = Math.ceil(k / 4) * 4;
   // Blocks of 16 output channels (fewer when that leaves threads idle), chunks of tiles.
   const threads = rt.plannedThreads();
-  let kb = Math.min(kp, 16);
-  while (kb > 4 && Math.ceil(kp / kb) < 4 * threads) kb -= 4;
-  const tc = 8 * Math.min(panels, f.tile === 4 ? 16 : 8);
+  const kb = blockOf(k, threads);
+  const tc = chunkTiles(f, panels);
   // Input tasks: blocks of images holding a multiple of 8 tiles (a group of 4 never spans two
   // tasks, and no panel of 8 does: two threads writing the halves of one panel's rows would
   // share every cache line of it), chunks of channels whose padded planes fit SLAB_BYTES,
@@ -89,15 +94,11 @@ export function runDenseBlocked(
   rt: WasmRuntime, x: number, w: number, bias: number, y: number, relu: boolean,
   n: number, c: number, h: number, wd: number, k: number, attrs: Conv2DAttrs, f: DenseVariant,
 ): void {
-  const [oh, ow] = attrs.out;
-  const planes = f.tile * f.tile;
-  const th = Math.ceil(oh / f.m), tw = Math.ceil(ow / f.m);
-  const sr = f.m * th + f.tile - f.m, wp = f.m * tw + f.tile - f.m;
-  const kp = Math.ceil(k / 4) * 4;
+  const { oh, ow, planes, th, tw, sr, wp, kp } = denseGeometry(f, attrs, k);
   const kb = Math.min(kp, 16);
   const ib = imagesPerBlock(f, n, c, th * tw, rt.plannedThreads());
   const panels = Math.ceil((ib * th * tw) / 8);
-  const tc = 8 * Math.min(panels, f.tile === 4 ? 16 : 8);
+  const tc = chunkTiles(f, panels);
   const cc = Math.max(1, Math.min(c, Math.floor(SLAB_BYTES / (4 * ib * sr * wp))));
   const u = rt.alloc(planes * (kp * c + 16));
   const args = [
