@@ -41,46 +41,10 @@ export function vggBnCifar(): ck.nn.Module {
 }
 
 /**
- * The CIFAR ResNet's basic block with the paper's option A shortcut (He et al. 2016, section
- * 4.2): where the size halves and the channels double, the identity is subsampled (every other
- * pixel) and padded with zero channels on both sides, so the shortcut has no parameters.
+ * CIFAR ResNet-20 (He et al. 2016, section 4.2), the zoo's: CONV3-16 -> BN -> RELU, 3 stages
+ * of 3 basic blocks at 16, 32, 64 channels with the parameter-free option A shortcut, GAP,
+ * FC10. 269,722 parameters (bench/peers/torch_models.py's resnet20 is its PyTorch twin).
  */
-export class CifarBlock extends nn.Module {
-  readonly main: ck.nn.Module[];
-  readonly relu = new nn.ReLU();
-  readonly subsample: ck.nn.Module | null;
-  readonly padChannels: number;
-  constructor(cin: number, cout: number, stride: number) {
-    super();
-    const c1 = new nn.Conv2d(cin, cout, 3, { stride, padding: 1, bias: false, fit: 'floor' });
-    const c2 = new nn.Conv2d(cout, cout, 3, { padding: 1, bias: false });
-    this.main = [c1, new nn.BatchNorm2d(cout), new nn.ReLU(), c2, new nn.BatchNorm2d(cout)];
-    // A 1x1 max pool of stride 2 is x[:, :, ::2, ::2].
-    this.subsample = stride === 1 ? null : new nn.MaxPool2d(1, { stride, fit: 'floor' });
-    this.padChannels = (cout - cin) / 2;
-  }
-  forward(x: ck.Tensor): ck.Tensor {
-    const y = nn.runLayers(this.main, x);
-    let s = this.subsample ? this.subsample.forward(x) : x;
-    if (this.padChannels > 0) {
-      const [n, , h, w] = s.shape as [number, number, number, number];
-      const z = ck.zeros([n, this.padChannels, h, w]);
-      s = ck.cat([z, s, z], 1);
-    }
-    return ck.F.add(y, s, { activation: 'relu' });
-  }
-}
-
-/** CIFAR ResNet-20: CONV3-16 -> BN -> RELU, 3 stages of 3 blocks at 16, 32, 64 channels, GAP, FC10. 269,722 parameters. */
 export function resnet20(): ck.nn.Module {
-  const layers: ck.nn.Module[] = [...convBnRelu(3, 16)];
-  let c = 16;
-  for (const [cout, stride] of [[16, 1], [32, 2], [64, 2]] as const) {
-    for (let i = 0; i < 3; i++) {
-      layers.push(new CifarBlock(c, cout, i === 0 ? stride : 1));
-      c = cout;
-    }
-  }
-  layers.push(new nn.AdaptiveAvgPool2d(1), new nn.Flatten(), new nn.Linear(64, 10));
-  return new nn.Sequential(...layers);
+  return ck.models.resnet20();
 }

@@ -4,11 +4,13 @@ import { ConvkitError } from '../tensor/errors.js';
 import { alexnet, alexnetConfig } from './alexnet.js';
 import { allconv, allconvConfig } from './allconv.js';
 import { cifarDemo } from './cifar-demo.js';
+import { cifarResNetOptions, resnet20, resnet32, resnet56 } from './cifar-resnet.js';
 import { googlenet } from './googlenet.js';
 import { lenet5 } from './lenet5.js';
 import { resolveZooOptions, type ZooOptions } from './options.js';
 import { resnet18, resnet34, resnet50 } from './resnet.js';
 import { tinyVgg, tinyVggConfig } from './tiny-vgg.js';
+import { vggSmallBn, vggSmallBnConfig } from './vgg-small-bn.js';
 import { vgg11, vgg11bn, vgg11lrn, vgg13, vgg13bn, vgg16, vgg16bn, vgg16c, vgg19, vgg19bn, vggConfig } from './vgg.js';
 import { alexnetTorchvision, alexnetTorchvisionConfig } from './torchvision-alexnet.js';
 import { zfnet, zfnetConfig } from './zfnet.js';
@@ -16,6 +18,10 @@ import { zfnet, zfnetConfig } from './zfnet.js';
 export { lenet5, cifarDemo, alexnet, zfnet, vgg11, vgg11lrn, vgg13, vgg16, vgg16c, vgg19, googlenet, resnet18, resnet34, resnet50, allconv, tinyVgg };
 export { alexnetConfig, zfnetConfig, allconvConfig, tinyVggConfig, vggConfig };
 export { alexnetTorchvision, alexnetTorchvisionConfig, vgg11bn, vgg13bn, vgg16bn, vgg19bn };
+export { resnet20, resnet32, resnet56, vggSmallBn, vggSmallBnConfig };
+export { CifarResNet, CifarBasicBlock, CIFAR_RESNET_WIDTHS, type CifarResNetOptions } from './cifar-resnet.js';
+export { ZeroPadShortcut } from './zero-pad-shortcut.js';
+export { VGG_SMALL_BN } from './vgg-small-bn.js';
 export { TORCHVISION_ZOO_NAMES, torchvisionStateDict, type StateDictSource } from './torchvision-names.js';
 export type { VggConfiguration } from './vgg.js';
 export { ResNet, BasicBlock, Bottleneck, type ResNetOptions } from './resnet.js';
@@ -50,6 +56,11 @@ export const zoo: Record<string, (opts?: ZooOptions) => Module> = {
   vgg13bn,
   vgg16bn,
   vgg19bn,
+  resnet20,
+  resnet32,
+  resnet56,
+  vggSmallBn,
+  'vgg-small-bn': vggSmallBn,
 };
 
 /** Default input [C, H, W] of each zoo entry. */
@@ -79,6 +90,11 @@ export const zooInputShapes: Record<string, [number, number, number]> = {
   vgg13bn: [3, 224, 224],
   vgg16bn: [3, 224, 224],
   vgg19bn: [3, 224, 224],
+  resnet20: [3, 32, 32],
+  resnet32: [3, 32, 32],
+  resnet56: [3, 32, 32],
+  vggSmallBn: [1, 28, 28],
+  'vgg-small-bn': [1, 28, 28],
 };
 
 /** A zoo model by name (e.g. 'lenet5', 'vgg16', 'resnet18'), with fresh weights; throws listing the names it knows. */
@@ -119,6 +135,11 @@ const configs: Record<string, (opts: ZooOptions) => ModuleConfig> = {
   resnet18: (o) => resnetConfig('resnet18', 'basic', [2, 2, 2, 2], o),
   resnet34: (o) => resnetConfig('resnet34', 'basic', [3, 4, 6, 3], o),
   resnet50: (o) => resnetConfig('resnet50', 'bottleneck', [3, 4, 6, 3], o),
+  resnet20: (o) => ({ type: 'CifarResNet', args: [cifarResNetOptions('resnet20', 3, o)] }),
+  resnet32: (o) => ({ type: 'CifarResNet', args: [cifarResNetOptions('resnet32', 5, o)] }),
+  resnet56: (o) => ({ type: 'CifarResNet', args: [cifarResNetOptions('resnet56', 9, o)] }),
+  vggSmallBn: vggSmallBnConfig,
+  'vgg-small-bn': vggSmallBnConfig,
   googlenet: (o) => {
     const { numClasses, inChannels } = resolveZooOptions('googlenet', o, { numClasses: 1000, inputSize: 224, inChannels: 3 });
     return { type: 'GoogLeNet', args: [{ numClasses, inChannels, fiveByFive: false }] };

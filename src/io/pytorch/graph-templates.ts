@@ -1,5 +1,6 @@
 import { BasicConv2d, GoogLeNet, Inception } from '../../models/googlenet.js';
 import { BasicBlock, Bottleneck, ResNet } from '../../models/resnet.js';
+import { CIFAR_RESNET_WIDTHS, CifarBasicBlock, CifarResNet } from '../../models/cifar-resnet.js';
 import type { Module } from '../../nn/module.js';
 import type { Sequential } from '../../nn/sequential.js';
 import { layerCoderFor } from './layer-code.js';
@@ -125,6 +126,28 @@ export function templateFor(m: Module): Template | null {
       ]),
     ];
     return { expr: call('ResNet', args), classes: [blockClass, 'ResNet'] };
+  }
+  if (cls === CifarBasicBlock) {
+    const b = m as CifarBasicBlock;
+    const inChannels = b.conv1.inChannels;
+    const planes = b.conv1.outChannels;
+    const stride = b.conv1.stride[0];
+    if (!matches(m, () => new CifarBasicBlock(inChannels, planes, { stride }))) return null;
+    return { expr: call('CifarBasicBlock', [String(inChannels), String(planes), ...(stride !== 1 ? [`stride=${stride}`] : [])]), classes: ['CifarBasicBlock'] };
+  }
+  if (cls === CifarResNet) {
+    const r = m as CifarResNet;
+    const blocks = r.stages[0]?.length ?? 0;
+    const widths = r.stages.map((s) => (s.at(0) as CifarBasicBlock).conv1.outChannels);
+    const opts = { blocks, widths, numClasses: r.fc.outFeatures, inChannels: r.conv1.inChannels };
+    if (!matches(m, () => new CifarResNet(opts))) return null;
+    const args = kwargs([
+      ['blocks', String(blocks)],
+      ['widths', widths.join() === CIFAR_RESNET_WIDTHS.join() ? undefined : py(widths)],
+      ['num_classes', String(opts.numClasses)],
+      ['in_channels', opts.inChannels !== 3 ? String(opts.inChannels) : undefined],
+    ]);
+    return { expr: call('CifarResNet', args), classes: ['CifarBasicBlock', 'CifarResNet'] };
   }
   return null;
 }
@@ -275,6 +298,58 @@ export const TEMPLATE_CLASSES: Record<string, string> = {
 
     def forward(self, x):
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        for i in range(self.num_stages):
+            x = getattr(self, f"layer{i + 1}")(x)
+        return self.fc(self.flatten(self.avgpool(x)))
+`,
+  CifarBasicBlock: `class CifarBasicBlock(nn.Module):
+    """Two 3x3 CONV -> BN with a ReLU between; out = relu(F(x) + shortcut(x)). The shortcut is option A
+    of He et al. 2016: the identity, or where the shape changes the input subsampled and padded
+    with zero channels (no parameters)."""
+
+    def __init__(self, in_channels, planes, stride=1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, planes, kernel_size=3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(planes, planes, kernel_size=3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.stride = stride
+        extra = planes - in_channels
+        self.pad = (extra // 2, extra - extra // 2)  # zero channels before and after the input's
+
+    def forward(self, x):
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        shortcut = x
+        if self.stride != 1 or any(self.pad):
+            shortcut = F.pad(x[:, :, ::self.stride, ::self.stride], (0, 0, 0, 0, *self.pad))
+        return self.relu(out + shortcut)
+`,
+  CifarResNet: `class CifarResNet(nn.Module):
+    """The CIFAR ResNets of He et al. 2016, section 4.2: CONV3 -> BN -> ReLU, stages of n = blocks basic
+    blocks (the first block of each later stage halves the size), global average pooling, FC.
+    Depth 6 * blocks + 2: ResNet-20, -32, -56 for blocks = 3, 5, 9."""
+
+    def __init__(self, blocks, widths=(16, 32, 64), num_classes=10, in_channels=3):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, widths[0], kernel_size=3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(widths[0])
+        self.relu = nn.ReLU(inplace=True)
+        channels = widths[0]
+        self.num_stages = len(widths)
+        for i, planes in enumerate(widths):
+            stage = []
+            for j in range(blocks):
+                stage.append(CifarBasicBlock(channels, planes, stride=2 if i > 0 and j == 0 else 1))
+                channels = planes
+            setattr(self, f"layer{i + 1}", nn.Sequential(*stage))
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.flatten = nn.Flatten()
+        self.fc = nn.Linear(channels, num_classes)
+
+    def forward(self, x):
+        x = self.relu(self.bn1(self.conv1(x)))
         for i in range(self.num_stages):
             x = getattr(self, f"layer{i + 1}")(x)
         return self.fc(self.flatten(self.avgpool(x)))

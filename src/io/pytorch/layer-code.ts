@@ -22,6 +22,7 @@ import { PReLU } from '../../nn/prelu.js';
 import { ReLU } from '../../nn/relu.js';
 import { Softmax } from '../../nn/softmax.js';
 import { Softplus } from '../../nn/softplus.js';
+import { ZeroPadShortcut } from '../../models/zero-pad-shortcut.js';
 import { ConvkitError } from '../../tensor/errors.js';
 import type { HelperName } from './python-helpers.js';
 import { call, kwargs, py, pyPair } from './python.js';
@@ -238,3 +239,8 @@ registerPyTorchLayer(PointwiseLayer, (m) => {
   if (!decl.torch.param) throw new ConvkitError(`PyTorch export: ${decl.layer} has a parameter ${param.name} but no PyTorch keyword for it`);
   return { expr: value === param.default ? `nn.${decl.layer}()` : `nn.${decl.layer}(${decl.torch.param}=${py(value)})` };
 });
+
+registerPyTorchLayer(ZeroPadShortcut, (m) => ({
+  expr: call('ZeroPadShortcut', [String(m.inChannels), String(m.outChannels), ...kwargs([['stride', nonDefault(m.stride, 1)]])]),
+  helpers: ['ZeroPadShortcut'],
+}));

@@ -4,7 +4,7 @@
  * still load by name. Only the helpers a model uses are written.
  */
 
-export type HelperName = 'PadConv2d' | 'CropConvTranspose2d' | 'LocallyConnected2d' | 'CircularPad2d';
+export type HelperName = 'PadConv2d' | 'CropConvTranspose2d' | 'LocallyConnected2d' | 'CircularPad2d' | 'ZeroPadShortcut';
 
 const CEIL_EXTRA = `def _ceil_extra(size, before, after, kernel, stride, dilation):
     """Extra far-side padding that keeps a last partial window (convkit's fit: 'ceil', PyTorch's ceil_mode)."""
@@ -102,6 +102,21 @@ class PadConv2d(nn.Conv2d):
 
     def forward(self, x):
         return F.pad(x, self.padding, mode="circular")
+`,
+  },
+  ZeroPadShortcut: {
+    code: `class ZeroPadShortcut(nn.Module):
+    """The CIFAR ResNets' parameter-free shortcut (He et al. 2016, option A): x[:, :, ::stride, ::stride]
+    with zero channels added, (out - in) // 2 before the input's and the rest after."""
+
+    def __init__(self, in_channels, out_channels, stride=1):
+        super().__init__()
+        self.stride = stride
+        extra = out_channels - in_channels
+        self.pad = (extra // 2, extra - extra // 2)
+
+    def forward(self, x):
+        return F.pad(x[:, :, ::self.stride, ::self.stride], (0, 0, 0, 0, *self.pad))
 `,
   },
 };

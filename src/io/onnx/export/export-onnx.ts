@@ -17,6 +17,7 @@ import './convert-pointwise.js';
 import './convert-conv.js';
 import './convert-norm.js';
 import './convert-pool.js';
+import './convert-shortcut.js';
 
 /**
  * `ck.io.exportOnnx(model, {inputShape})` -> the bytes of an ONNX file, and
