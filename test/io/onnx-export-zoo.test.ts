@@ -19,8 +19,8 @@ describe.runIf(loadOrt() !== null)('zoo -> ONNX -> onnxruntime-node', () => {
   });
 
   // Re-importing repeats what other entries check (AlexNet's and ZFNet's layers are LeNet's and
-  // VGG's, ResNet-34's blocks ResNet-18's); skipped there to keep the file fast.
-  const noReimport = new Set(['alexnet', 'zfnet', 'resnet34']);
+  // VGG's, ResNet-34's blocks ResNet-18's, ResNet-32's and -56's ResNet-20's); skipped there to keep the file fast.
+  const noReimport = new Set(['alexnet', 'zfnet', 'resnet34', 'resnet32', 'resnet56']);
   // torchvision's AlexNet is the zoo AlexNet's layer types plus a 6x6 adaptive average pool,
   // with the same 4096-wide FCs even at a reduced input (~20 s): CONVKIT_SLOW_TESTS=1 only.
   const slowOnly = new Set(['alexnetTorchvision']);
