@@ -96,9 +96,22 @@ function layerZoo(): ck.nn.Module {
   );
 }
 
+/**
+ * A CIFAR ResNet that is not what its constructor builds (plain RELUs in its blocks): its
+ * blocks are written out layer by layer, each option A shortcut as the ZeroPadShortcut helper
+ * class (8 -> 13 channels: 2 zero channels before, 3 after); the 9x9 input takes the odd-size
+ * path (9 -> 5 -> 3).
+ */
+function cifarResNetGeneric(): ck.nn.Module {
+  const m = new ck.models.CifarResNet({ blocks: 1, widths: [4, 8, 13], numClasses: 5, inChannels: 2 });
+  for (const stage of m.stages) for (const block of stage.children()) (block as ck.models.CifarBasicBlock).relu = new ck.nn.ReLU();
+  return m;
+}
+
 export const PATTERN = 'INPUT[32x32x3] -> [CONV3-16 -> RELU -> BN]*2 -> POOL2 -> CONV5-24/1p2 -> RELU -> NORM -> AVGPOOL2 -> DROPOUT0.3 -> FC48 -> BN -> RELU -> FC10';
 
 export const CASES: ExportCase[] = [
   ...zooCases(),
   { name: 'layer-zoo', input: [3, 20, 22], make: layerZoo },
+  { name: 'cifar-resnet-generic', input: [2, 9, 9], make: cifarResNetGeneric },
 ];

@@ -102,6 +102,29 @@ describe('exportPyTorch', () => {
     expectPythonParses(source, 'odd-resnet');
   });
 
+  it('writes the CIFAR ResNets with their option A shortcut as slicing and F.pad', () => {
+    const source = modelSource(ck.models.resnet20({ inChannels: 1, numClasses: 7 }), { inputShape: [1, 28, 28], title: 'resnet20' }).source;
+    expect(source).toMatch(/return CifarResNet\(blocks=3, num_classes=7, in_channels=1\)/);
+    expect(source).toContain('class CifarBasicBlock(nn.Module):');
+    expect(source).toContain('shortcut = F.pad(x[:, :, ::self.stride, ::self.stride], (0, 0, 0, 0, *self.pad))');
+    expect(source).not.toMatch(/written out layer by layer|class ZeroPadShortcut/);
+    expectPythonParses(source, 'resnet20');
+    const narrow = modelSource(new ck.models.CifarResNet({ blocks: 2, widths: [4, 8, 13] }), { title: 'narrow' }).source;
+    expect(narrow).toMatch(/return CifarResNet\(blocks=2, widths=\(4, 8, 13\), num_classes=10\)/);
+
+    // A block its constructor would not build: written out, its shortcut the helper class.
+    const block = new ck.models.CifarBasicBlock(4, 9, { stride: 2 });
+    block.relu = new ck.nn.ReLU();
+    const generic = modelSource(block, { inputShape: [4, 7, 7], title: 'generic block' }).source;
+    expect(generic).toContain('class ZeroPadShortcut(nn.Module):');
+    expect(generic).toContain('self.shortcut = ZeroPadShortcut(4, 9, stride=2)');
+    expect(generic).toMatch(/x = self\.shortcut\(x\)\n\s+out = out \+ x\n\s+out = self\.relu\(out\)/);
+    expectPythonParses(generic, 'generic-cifar-block');
+    // vggSmallBn is a layer list: an nn.Sequential with BatchNorm1d and the dropout of VGG_SMALL_BN.
+    const vgg = modelSource(ck.models.vggSmallBn(), { inputShape: [1, 28, 28], title: 'vggSmallBn' }).source;
+    expect(vgg).toMatch(/nn\.Linear\(3136, 256\),\s+# 15 -> \[N, 256\]\n\s+nn\.BatchNorm1d\(256\),\s+# 16 -> \[N, 256\]\n\s+nn\.ReLU\(inplace=True\),\s+# 17 -> \[N, 256\]\n\s+nn\.Dropout\(p=0\.3\),/);
+  });
+
   it('reads a custom graph module\'s forward from its traceGraph', () => {
     class Twin extends GraphModule {
       left = new ck.nn.Conv2d(4, 4, 3, { padding: 1 });
