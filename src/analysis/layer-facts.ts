@@ -11,6 +11,7 @@ import { Linear } from '../nn/linear.js';
 import { LocalResponseNorm } from '../nn/local-response-norm.js';
 import { LPPool2d } from '../nn/lp-pool2d.js';
 import { MaxPool2d } from '../nn/max-pool2d.js';
+import { ZeroPadShortcut } from '../models/zero-pad-shortcut.js';
 import type { Module, ModuleConfig } from '../nn/module.js';
 import { ReLU } from '../nn/relu.js';
 import type { PoolParams } from '../ops/pool-window.js';
@@ -221,6 +222,12 @@ function knownModuleFacts(m: Module, input: readonly number[]): LeafFacts {
   if (m instanceof ReLU) return same('act', 'RELU', input, true);
   if (m instanceof ElementwiseLayer) return same('act', m.typeName.toUpperCase(), input, true);
   if (m instanceof Flatten) return { ...same('flatten', 'FLATTEN', input, true), output: itemOutput(m, input) };
+  if (m instanceof ZeroPadShortcut) {
+    // x[:, :, ::s, ::s] is a 1x1 window of stride s for the receptive field; the zero channels add nothing.
+    const s = m.stride;
+    const window: Window | null = s === 1 ? null : { kernel: [1, 1], stride: [s, s], pad: [0, 0, 0, 0], dilation: [1, 1] };
+    return { ...same('other', `SHORTCUT-${m.outChannels}${s === 1 ? '' : `/${s}`}`, input, false), output: itemOutput(m, input), window };
+  }
   const withShape = m as Module & { outputShape?: (s: readonly number[]) => number[] };
   if (typeof withShape.outputShape === 'function') {
     const output = itemOutput(withShape as { outputShape(s: readonly number[]): number[] }, input);

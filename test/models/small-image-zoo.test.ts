@@ -331,6 +331,11 @@ describe('small-image zoo: model files', () => {
     const stage = 32 * 32 * 16 * 16 * 9;
     expect(r.totals.macs).toBe(32 * 32 * 16 * 27 + 6 * stage + 2 * (stage / 2 + 5 * stage) + 640);
     expect(r.totals.macs).toBe(40_551_040);
-    expect(r.rows.filter((row) => row.label === 'ZEROPADSHORTCUT')).toHaveLength(2);
+    expect(r.rows.filter((row) => row.path.endsWith('shortcut')).map((row) => row.label)).toEqual(['SHORTCUT-32/2', 'SHORTCUT-64/2']);
+    // The receptive field follows the shortcuts (a 1x1 window of stride 2): the stem's CONV3 sees 3
+    // pixels, stage 1's six CONV3 add 2 each (15), stage 2's add 2 then 4 each (17 + 5*4 = 37), stage
+    // 3's 4 then 8 (41 + 5*8 = 81), and the global pool the 8x8 map at 4 pixels apart (81 + 7*4).
+    const field = (path: string): readonly number[] | null => r.rows.find((row) => row.path === path)!.receptiveField;
+    expect([field('layer1.2.add'), field('layer2.2.add'), field('layer3.2.add'), field('fc')]).toEqual([[15, 15], [37, 37], [81, 81], [109, 109]]);
   });
 });
