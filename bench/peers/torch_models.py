@@ -73,6 +73,7 @@ def resnet18(classes=1000):
 
 
 def resnet20():
+    """The twin of convkit's zoo resnet20() (src/models/cifar-resnet.ts): same layers, option A shortcuts and counts."""
     L = conv_bn_relu(3, 16)
     c = 16
     for cout, stride in [(16, 1), (32, 2), (64, 2)]:

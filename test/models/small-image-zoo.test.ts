@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
 import { expectClose, expectConvkitError } from '../helpers/assert.js';
 import { describeEachBackend } from '../helpers/backends.js';
+import { resolveModel } from '../../src/cli/model-spec.js';
 
 const { models, analysis } = ck;
 
@@ -68,10 +69,9 @@ describe('small-image zoo: parameter counts', () => {
     [3, 29, 29, 2],
   ])('counts every entry on %i-channel %ix%i inputs with %i classes (built and described agree)', (c, s, _, k) => {
     const opts = { inChannels: c, inputSize: s, numClasses: k };
-    for (const [name, n] of RESNETS) {
-      expect(countParams(models.createModel(name, opts)), name).toBe(resnetByHand(n, c, k));
-      expect(describedParams(name, opts), name).toBe(resnetByHand(n, c, k));
-    }
+    // Built once (the deeper ones repeat its blocks), described for all.
+    expect(countParams(models.resnet20(opts))).toBe(resnetByHand(3, c, k));
+    for (const [name, n] of RESNETS) expect(describedParams(name, opts), name).toBe(resnetByHand(n, c, k));
     expect(countParams(models.vggSmallBn(opts))).toBe(vggSmallByHand(c, s, k));
     expect(describedParams('vgg-small-bn', opts)).toBe(vggSmallByHand(c, s, k));
   });
@@ -319,6 +319,25 @@ describe('small-image zoo: model files', () => {
     expect(back.getConfig()).toEqual(m.getConfig());
     expect(back.constructor).toBe(m.constructor);
     expect(Array.from(ck.noGrad(() => back.forward(x)).dataSync())).toEqual(Array.from(ck.noGrad(() => m.forward(x)).dataSync()));
+  });
+
+  it("is built for the data by the CLI's --model (classes, channels, size)", async () => {
+    const r = await resolveModel('resnet32', { numClasses: 7, inChannels: 1, inputSize: 28 });
+    const m = r.model as ck.models.CifarResNet;
+    expect([m.conv1.inChannels, m.fc.outFeatures, m.depth]).toEqual([1, 7, 32]);
+    const v = (await resolveModel('vgg-small-bn', { numClasses: 3, inChannels: 3, inputSize: 32 })).model as ck.nn.Sequential;
+    expect(ck.noGrad(() => v.eval().forward(ck.zeros([1, 3, 32, 32]))).shape).toEqual([1, 3]);
+  });
+
+  it('runs optimized for inference (batch norms folded, the shortcut as a plain layer) with the same outputs', () => {
+    ck.manualSeed(17);
+    const m = models.resnet20({ inputSize: 13, numClasses: 4 });
+    const x = ck.randn([3, 3, 13, 13], { seed: 18 });
+    ck.noGrad(() => m.forward(x));
+    m.eval();
+    const want = ck.noGrad(() => m.forward(x));
+    const scale = want.dataSync().reduce((a, v) => Math.max(a, Math.abs(v)), 0);
+    expectClose(ck.noGrad(() => ck.nn.optimizeForInference(m).forward(x)), want, { rtol: 1e-4, atol: 1e-5 * scale });
   });
 
   it('summarizes without building where it can: vggSmallBn is a layer list, the ResNets one graph node', () => {
