@@ -155,6 +155,25 @@ def cifar_demo():
     return nn.Sequential(conv(3, 16, 5, padding=2), conv(16, 20, 5, padding=2), conv(20, 20, 5, padding=2), fc(320, 10))
 
 
+def cifar_resnet(n, cin=3, classes=10):
+    """He et al. 2016, section 4.2: CONV3-16 -> BN, 3 stages of n blocks of two CONV3 -> BN at
+    16/32/64 filters; option A shortcuts have no parameters; FC 64 -> classes."""
+    layers, c = [conv(cin, 16, 3, padding=1, bias=False), bn(16)], 16
+    for w in (16, 32, 64):
+        for _ in range(n):
+            layers += [conv(c, w, 3, padding=1, bias=False), bn(w), conv(w, w, 3, padding=1, bias=False), bn(w)]
+            c = w
+    return nn.Sequential(*layers, fc(64, classes))
+
+
+def vgg_small_bn(cin=1, size=28, classes=10):
+    """convkit's vggSmallBn: [CONV3-32 -> BN]*2, POOL2, [CONV3-64 -> BN]*2, POOL2, FC256 -> BN1d, FC."""
+    side = size // 2 // 2
+    return nn.Sequential(conv(cin, 32, 3, padding=1, bias=False), bn(32), conv(32, 32, 3, padding=1, bias=False), bn(32),
+                         conv(32, 64, 3, padding=1, bias=False), bn(64), conv(64, 64, 3, padding=1, bias=False), bn(64),
+                         fc(64 * side * side, 256), nn.BatchNorm1d(256, device=META), fc(256, classes))
+
+
 def main():
     counts = {name: count(vgg(cfg)) for name, cfg in VGG.items()}
     counts.update({
@@ -169,6 +188,11 @@ def main():
         'tinyVgg': count(tiny_vgg()),
         'lenet5': count(lenet5()),
         'cifarDemo': count(cifar_demo()),
+        'resnet20': count(cifar_resnet(3)),
+        'resnet32': count(cifar_resnet(5)),
+        'resnet56': count(cifar_resnet(9)),
+        'vggSmallBn': count(vgg_small_bn()),
+        'vggSmallBn32x32x3': count(vgg_small_bn(3, 32)),
     })
     # Published by torchvision (its model docs list "num_params").
     published = {'vgg11': 132863336, 'vgg13': 133047848, 'vgg16': 138357544, 'vgg19': 143667240,
