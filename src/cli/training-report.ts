@@ -145,8 +145,23 @@ export async function rebuildReport(out: string, opts: RebuildOptions = {}): Pro
     ...(opts.worst !== undefined ? { worst: opts.worst } : {}),
   });
   const file = join(out, REPORT_FILE);
-  await writeReportFile(file, report);
-  return { file, data: report };
+  // The wall time is known only to the run itself: kept from its report when that is of the same history.
+  const wallSeconds = previousWallSeconds(file, report.history.length);
+  const written = wallSeconds !== null ? { ...report, wallSeconds } : report;
+  await writeReportFile(file, written);
+  return { file, data: written };
+}
+
+/** The wall time in an earlier report.html of a run with `epochs` epochs, else null (any doubt: null). */
+function previousWallSeconds(file: string, epochs: number): number | null {
+  try {
+    if (!existsSync(file)) return null;
+    const m = /<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(readFileSync(file, 'utf8'));
+    const old = m ? (JSON.parse(m[1]!) as Partial<ReportData>) : null;
+    return old && typeof old.wallSeconds === 'number' && old.history?.length === epochs ? old.wallSeconds : null;
+  } catch {
+    return null;
+  }
 }
 
 function checkpointMetadata(settings: Record<string, unknown>, file: string): ModelMetadata {

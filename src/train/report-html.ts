@@ -21,7 +21,8 @@ const inlineScript = (s: string): string => s.replace(/<\/(script|style)/gi, '<\
 /** uPlot's banner names its home page by URL; the page keeps the credit without the scheme, so it holds no link at all. */
 const stripBannerUrl = (s: string): string => s.replace(/^\/\*!\s*https?:\/\//, '/*! ');
 
-const pct = (v: number | null, digits = 2): string => (v === null ? '–' : `${(v * 100).toFixed(digits)}%`);
+const pct = (v: number | null, digits = 2): string => (v === null ? '–' : v > 0 && v < 0.5 * 10 ** -(digits + 2) ? `<${(10 ** -digits).toFixed(digits)}%` : `${(v * 100).toFixed(digits)}%`);
+const rate = (v: number | null): string => (v === null ? '–' : v !== 0 && Math.abs(v) < 1e-3 ? v.toExponential(1) : String(Number(v.toPrecision(3))));
 const num = (v: number | null, digits = 4): string => (v === null ? '–' : v.toFixed(digits));
 
 function duration(seconds: number | null): string {
@@ -77,11 +78,11 @@ function historyTable(d: ReportData): string {
     .map(
       (e) =>
         `<tr><td>${e.epoch}</td><td>${num(e.trainLoss)}</td><td>${pct(e.trainAccuracy)}</td><td>${num(e.valLoss)}</td><td>${pct(e.valAccuracy)}</td>` +
-        `<td>${e.lr === null ? '–' : Number(e.lr.toPrecision(4))}</td><td>${num(e.seconds, 1)}</td><td>${e.imagesPerSecond === null ? '–' : Math.round(e.imagesPerSecond)}</td></tr>`,
+        `<td>${rate(e.lr)}</td><td title="${e.imagesPerSecond === null ? '' : `${Math.round(e.imagesPerSecond)} images/s`}">${num(e.seconds, 1)}</td></tr>`,
     )
     .join('\n');
   return (
-    '<table class="history"><thead><tr><th>epoch</th><th>train loss</th><th>train acc</th><th>val loss</th><th>val acc</th><th>lr</th><th>seconds</th><th>images/s</th></tr></thead>' +
+    '<table class="history"><thead><tr><th>epoch</th><th title="training loss">loss</th><th title="training accuracy">acc</th><th title="validation loss">val loss</th><th title="validation accuracy">val acc</th><th title="learning rate">lr</th><th title="seconds">s</th></tr></thead>' +
     `<tbody>\n${rows}\n</tbody></table>`
   );
 }
@@ -139,8 +140,8 @@ section.wide { grid-column:1/-1; }
 table { border-collapse:collapse; }
 table.settings th { text-align:left; font-weight:500; color:var(--dim); padding:2px 14px 2px 0; vertical-align:top; white-space:nowrap; }
 table.settings td { padding:2px 0; font-family:ui-monospace,SFMono-Regular,Menlo,monospace; font-size:12.5px; word-break:break-all; }
-table.history { font-size:12.5px; }
-table.history th, table.history td { padding:3px 10px; text-align:right; border-bottom:1px solid var(--line); }
+table.history { font-size:12px; }
+table.history th, table.history td { padding:3px 5px; text-align:right; border-bottom:1px solid var(--line); white-space:nowrap; }
 table.confusion { font-size:12px; }
 table.confusion th, table.confusion td { border:1px solid var(--line); padding:3px 6px; text-align:center; min-width:30px; }
 table.confusion th.col { writing-mode:vertical-rl; transform:rotate(180deg); max-height:120px; font-weight:500; }
@@ -162,7 +163,7 @@ figure.example li.right { color:#1a7f37; font-weight:600; }
 figure.example li.right .p { background:#1a7f37; }
 figure.example figcaption { font-size:12.5px; }
 .filters { display:flex; flex-wrap:wrap; gap:6px; }
-canvas.filter { width:44px; image-rendering:pixelated; border:1px solid var(--line); }
+canvas.filter { width:56px; image-rendering:pixelated; border:1px solid var(--line); }
 .chart { min-height:280px; }
 footer { padding:0 28px 24px; color:var(--dim); font-size:12px; }
 `;
@@ -263,10 +264,10 @@ ${stat('training time (epochs)', duration(d.history.length ? totalTrain : null))
 ${charts}
 <section><h2>Settings</h2>${settingsTable(d)}</section>
 <section><h2>Accuracy per class</h2>${perClassTable(d)}</section>
+${d.history.length ? `<section><h2>Epochs</h2>${historyTable(d)}</section>` : ''}
 <section class="wide"><h2>Confusion matrix <span class="dim">(rows: true class, columns: predicted; colour: share of the row)</span></h2>${confusionTable(d)}</section>
 <section class="wide"><h2>Worst-classified test images <span class="dim">(lowest probability on the true class)</span></h2><div class="examples">${worstGrid(d)}</div></section>
 <section class="wide"><h2>First layer's filters</h2>${filterGrid(d)}</section>
-${d.history.length ? `<section class="wide"><h2>Epochs</h2>${historyTable(d)}</section>` : ''}
 </main>
 <footer>Made by convkit. Charts by uPlot (MIT License, © Leon Sorokin).</footer>
 <script type="application/json" id="report-data">${json}</script>
