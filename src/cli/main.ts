@@ -13,6 +13,7 @@ import { registerConvertFc } from './commands/convert-fc.js';
 import { registerStats } from './commands/stats.js';
 import { registerPreprocess } from './commands/preprocess.js';
 import { registerProfile } from './commands/profile.js';
+import { registerReport } from './commands/report.js';
 import { formatUsageError, reportError } from './run.js';
 
 // `convkit summary vgg16 | head` closes the pipe early: that is not an error.
@@ -41,6 +42,7 @@ registerConvertFc(program);
 registerStats(program);
 registerPreprocess(program);
 registerProfile(program);
+registerReport(program);
 
 // Usage errors (unknown option, missing argument) as one line in the same form as every other
 // error, pointing at the command's --help instead of printing all of it.

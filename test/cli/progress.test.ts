@@ -35,9 +35,10 @@ describe.concurrent('convkit train output', { timeout: 180_000 }, () => {
     epochs.forEach((l, i) =>
       expect(l).toMatch(new RegExp(`^epoch ${i + 1}/3  loss \\d+\\.\\d{4}  acc \\d+\\.\\d\\d%  val_loss \\d+\\.\\d{4}  val_acc \\d+\\.\\d\\d%  lr \\S+  \\d+ img/s  \\d+\\.\\ds$`)),
     );
+    expect(lines.at(-3)).toBe(`report ${join(root, 'plain', 'report.html')}`);
     expect(lines.at(-2)).toMatch(/^test accuracy \d+\.\d\d% \(top-5 \d+\.\d\d%, loss \d+\.\d{4}\) on 64 images$/);
     expect(lines.at(-1)).toBe(`saved ${join(root, 'plain', 'model.convkit')}`);
-    expect(lines).toHaveLength(7);
+    expect(lines).toHaveLength(8);
   });
 
   it('--json: every line is JSON; epoch events with loss and accuracy, then done with the test accuracy', async () => {

@@ -17,6 +17,7 @@ import { addDataOptions, checkDataFlags, chooseNormalization, loadSplit, prepara
 import { CHECKPOINT_METADATA_SETTING, loadModelArg } from '../model-loader.js';
 import type { ModelMetadata } from '../../io/model-file.js';
 import type { EpochEvent } from '../../train/progress.js';
+import { writeTrainingReport } from '../training-report.js';
 import { makeOptimizer, makeScheduler, OPTIMIZERS, SCHEDULES } from '../optimizer-spec.js';
 
 interface TrainFlags extends DataFlags {
@@ -232,6 +233,7 @@ async function runTrain(flags: TrainFlags): Promise<void> {
       ...(flags.trainSize ? { trainSize: trainSet.length } : {}),
     },
   });
+  await writeTrainingReport({ out: flags.out, model, test: testSet, normalization, history: result.history, settings: trainer.opts.settings ?? {}, classNames: classes, log });
   if (flags.json) {
     process.stdout.write(
       `${JSON.stringify({ event: 'done', testLoss: test.loss, testAccuracy: test.accuracy, testTop5: test.top5, testCount: test.count, model: modelPath, checkpoint: checkpointPath })}\n`,
