@@ -62,7 +62,7 @@ export function flagName(key: string): string {
 
 function formatValue(v: RecipeValue): string {
   const s = String(v);
-  return /^[\w.:,+-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
+  return /^[\w.:,+\/=@-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
 }
 
 /** `--key value` pairs (a true boolean is the bare flag; false is left out). */

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { Generator } from '../../src/tensor/random.js';
-import { augmentTransform, defaultCropPadding, describeAugment, parseAugment } from '../../src/cli/augment-spec.js';
+import { augmentTransform, type AugmentTarget, defaultCropPadding, describeAugment, parseAugment } from '../../src/cli/augment-spec.js';
 import { Compose } from '../../src/data/image/transforms/compose.js';
 import { expectConvkitError } from '../helpers/assert.js';
 
 /** `convkit train --augment`: spec parsing, presets per dataset, errors, and the seeded loader hook. */
 
-const fashion = { data: 'fashion-mnist', shape: [1, 28, 28] as const };
-const digits = { data: 'digits', shape: [1, 28, 28] as const };
-const cifar = { data: 'cifar10', shape: [3, 32, 32] as const };
+const fashion: AugmentTarget = { data: 'fashion-mnist', shape: [1, 28, 28] };
+const digits: AugmentTarget = { data: 'digits', shape: [1, 28, 28] };
+const cifar: AugmentTarget = { data: 'cifar10', shape: [3, 32, 32] };
 const types = (spec: string, target = fashion) => {
   const t = parseAugment(spec, target);
   return t ? (t as Compose).transforms.map((x) => x.toJSON()) : null;

@@ -10,6 +10,31 @@ const table: Record<string, Recipe> = {
   small: { description: 'a test recipe', flags: { model: 'lenet5', epochs: 4, batchSize: 64, weightDecay: 5e-4, augment: 'crop', json: true } },
 };
 
+function trainCommand(): Command {
+  const program = new Command();
+  registerTrain(program);
+  return program.commands.find((c) => c.name() === 'train')!;
+}
+
+describe('convkit train option values', () => {
+  const parse = (flag: string, text: string) => {
+    const o = trainCommand().options.find((x) => x.long === flag)!;
+    return (o as unknown as { parseArg: (v: string, prev: unknown) => unknown }).parseArg(text, undefined);
+  };
+  it('accepts good values and refuses bad ones naming the flag', () => {
+    expect(parse('--label-smoothing', '0.1')).toBe(0.1);
+    expect(parse('--ema', '0.999')).toBe(0.999);
+    expect(parse('--warmup', '0')).toBe(0);
+    expect(parse('--plateau-patience', '3')).toBe(3);
+    expectConvkitError(() => parse('--label-smoothing', '1'), /--label-smoothing must be a number in \[0, 1\)/);
+    expectConvkitError(() => parse('--ema', '1'), /--ema must be a decay between 0 and 1/);
+    expectConvkitError(() => parse('--ema', 'x'), /--ema must be/);
+    expectConvkitError(() => parse('--warmup', '1.5'), /--warmup must be a whole number of epochs/);
+    expectConvkitError(() => parse('--plateau-factor', '2'), /--plateau-factor must be a number between 0 and 1/);
+    expectConvkitError(() => parse('--plateau-patience', '-1'), /--plateau-patience must be a whole number/);
+  });
+});
+
 describe('recipes', () => {
   it('fills in the flags the user did not give and keeps the ones they did', () => {
     const flags = { model: 'lenet5', epochs: 2, batchSize: 32, weightDecay: 0, augment: 'none', seed: 3 };
@@ -30,9 +55,7 @@ describe('recipes', () => {
   });
 
   it('every recipe sets only options that convkit train has, with values of their type', () => {
-    const program = new Command();
-    registerTrain(program);
-    const train = program.commands.find((c) => c.name() === 'train')!;
+    const train = trainCommand();
     const options = new Map(train.options.map((o) => [o.attributeName(), o]));
     expect(Object.keys(RECIPES)).toEqual(expect.arrayContaining(['mnist', 'fashion-mnist']));
     for (const [name, recipe] of Object.entries(RECIPES)) {
