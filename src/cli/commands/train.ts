@@ -240,7 +240,7 @@ async function runTrain(flags: TrainFlags): Promise<void> {
     `training ${source} on ${data} (${trainPart!.length} train, ${nVal} validation, ${testSet.length} test images of ${w}x${h}x${c}) ` +
       `for ${flags.epochs} epochs, batch ${flags.batchSize}, ${flags.optimizer} lr ${baseLr}` +
       `${flags.schedule !== 'none' ? ` (${flags.schedule} schedule)` : ''}${flags.warmup ? ` after ${flags.warmup} warm-up epoch${flags.warmup > 1 ? 's' : ''}` : ''}, ` +
-      `inputs ${describeNormalization(normalization)}, augmentation ${describeAugment(augment)}` +
+      `inputs ${describeNormalization(normalization)}${augment ? `, augmentation ${describeAugment(augment)}` : ''}` +
       `${smoothing ? `, label smoothing ${smoothing}` : ''}, seed ${flags.seed}, backend ${getBackendName()}`,
   );
   if (ema) log(`weight average (EMA, decay ${flags.ema}): validation, the test and the saved model use the averaged weights`);
