@@ -1,7 +1,12 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import sharp from 'sharp';
+import * as ck from '../../src/index.js';
+import { loadDataset } from '../../src/data/builtin.js';
 import { loadWithMetadata } from '../../src/io/save-load.js';
+import { checkTta } from '../../src/cli/commands/predict.js';
+import { expectConvkitError } from '../helpers/assert.js';
 import { SAME_RESULTS_ENV, ensureBuilt, expectCleanError, expectJsonError, jsonLines, quickTrainArgs, removeDir, runCli, tempDir, writeTinyDigits } from './cli-helpers.js';
 
 /**
@@ -116,5 +121,24 @@ describe('convkit train options', { timeout: 180_000 }, () => {
     expect(b.loss).not.toBe(a.loss);
     expectCleanError(digits, /--tta mirrors the images, and a mirrored digit is another symbol/);
     expect(readdirSync(join(root, 'ref'))).toEqual(expect.arrayContaining(['model.convkit', 'checkpoint.convkit']));
+  });
+
+  it('predict --tta gives the mean of the probabilities of the image and its mirror image', async () => {
+    const modelFile = join(root, 'ref', 'model.convkit');
+    const input = new Float32Array(784);
+    loadDataset(data, { split: 'test' }).readInto!(5, input, 0);
+    const png = join(root, 'digit5.png');
+    await sharp(Buffer.from(Uint8Array.from(input, (v) => Math.round(v * 255))), { raw: { width: 28, height: 28, channels: 1 } }).png().toFile(png);
+    const r = await runCli(['predict', modelFile, png, '--json', '--tta', '--top', '10']);
+    expect(r.code, r.stderr).toBe(0);
+    const got = (JSON.parse(r.stdout) as { top: { index: number; probability: number }[] }).top;
+    const { model } = await loadWithMetadata(modelFile);
+    model.eval();
+    const want = ck.F.softmax(ck.train.ttaForward(model, ck.tensor(input, [1, 1, 28, 28])), 1).dataSync();
+    for (const t of got) expect(t.probability).toBeCloseTo(want[t.index]!, 5);
+    expect(got.reduce((a, t) => a + t.probability, 0)).toBeCloseTo(1, 5);
+    // Refused for digit models and dense grids.
+    expectConvkitError(() => checkTta({ trainedOn: 'digits' }, false), /a mirrored digit is another symbol/);
+    expectConvkitError(() => checkTta({}, true), /--tta and --dense do not go together/);
   });
 });
