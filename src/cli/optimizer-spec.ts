@@ -28,6 +28,7 @@ export function makeOptimizer(
     case 'momentum':
       return new SGD(params, { lr: flags.lr ?? 0.01, momentum: flags.momentum ?? 0.9, weightDecay });
     case 'nesterov':
+      if (flags.momentum === 0) throw new ConvkitError('--optimizer nesterov needs --momentum above 0 (e.g. 0.9); for plain SGD use --optimizer sgd');
       return new SGD(params, { lr: flags.lr ?? 0.01, momentum: flags.momentum ?? 0.9, nesterov: true, weightDecay });
     case 'adagrad':
       return new Adagrad(params, { lr: flags.lr ?? 0.01, weightDecay });
