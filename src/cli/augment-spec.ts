@@ -36,7 +36,7 @@ export interface AugmentTarget {
 }
 
 export const AUGMENT_HELP =
-  'training-image augmentation: none (default), standard (crop + horizontal flip, no flip for the digits), ' +
+  'training-image augmentation: none, standard (crop + horizontal flip, no flip for the digits), ' +
   'strong (standard + random erasing, + colour jitter for RGB), or a list such as crop:2,flip,affine:10,erase:0.25,jitter:0.2';
 
 /** Whether flipping the data left-right shows another class (the digits). */

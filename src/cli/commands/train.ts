@@ -92,7 +92,7 @@ export function registerTrain(program: Command): void {
       0,
     )
     .option('--augment <spec>', AUGMENT_HELP, 'none')
-    .option('--label-smoothing <eps>', 'training loss: cross-entropy against (1 - eps) on the label + eps spread over all classes', numberIn('--label-smoothing', (v) => v >= 0 && v < 1, 'a number in [0, 1) such as 0.1'), 0)
+    .option('--label-smoothing <eps>', 'cross-entropy against (1 - eps) on the label + eps spread over all classes (the training and validation loss; the test loss is plain)', numberIn('--label-smoothing', (v) => v >= 0 && v < 1, 'a number in [0, 1) such as 0.1'), 0)
     .option('--ema <decay>', 'keep an exponential moving average of the weights (and batch-norm statistics), e.g. 0.999; validation, the test and the saved model use it', numberIn('--ema', (v) => v > 0 && v < 1, 'a decay between 0 and 1 such as 0.999'))
     .option('--recipe <name>', `a named set of the flags above (${Object.keys(RECIPES).join(' | ')}), printed as a command line; flags you give override it`)
     .option('--val-fraction <f>', 'share of the training set held out for validation', fraction('--val-fraction'), 0.1)
