@@ -35,4 +35,6 @@ export {
   type LinearLROptions,
   type LambdaLROptions,
 } from './lr-scheduler.js';
+export { ReduceLROnPlateau, type ReduceLROnPlateauOptions, type ReduceLROnPlateauStateDict } from './reduce-lr-on-plateau.js';
+export { LinearWarmup, type LinearWarmupOptions, type LinearWarmupStateDict, type EpochSchedule } from './warmup.js';
 export { clipGradNorm, type ClipGradNormOptions } from './clip-grad.js';

@@ -11,6 +11,8 @@ import { EpochMeter, topKCorrect } from './metrics.js';
 import type { EpochEvent, TrainerCallbacks } from './progress.js';
 import { fileExists, readBytes, writeBytesAtomic } from '../io/files.js';
 import { architectureOf, deserializeCheckpoint, serializeCheckpoint, type TrainingState } from './checkpoint.js';
+import type { ModelEma, ModelEmaStateDict } from './ema.js';
+import { ttaForward } from './tta.js';
 
 /** A batch: inputs and targets. */
 export interface Batch {
@@ -39,8 +41,13 @@ export interface OptimizerLike {
 
 /** What the Trainer needs of a learning-rate schedule (every `ck.optim` scheduler has it). */
 export interface SchedulerLike {
-  /** Advances one epoch. */
-  step(): void;
+  /**
+   * Advances one epoch. The Trainer passes the epoch's validation loss (its training loss
+   * without a validation set), which ReduceLROnPlateau watches and the others ignore.
+   */
+  step(metric?: number): void;
+  /** Called after every optimizer step, for per-step schedules (LinearWarmup). */
+  stepBatch?(): void;
   /** The schedule's state, for checkpoints. */
   stateDict(): unknown;
   /** Restores a state from `stateDict`. */
@@ -72,6 +79,11 @@ export interface TrainerOptions {
   /** Written atomically after every epoch; with `resume`, read at the start. */
   checkpointPath?: string;
   resume?: boolean;
+  /**
+   * An average of the weights updated after every optimizer step; validation runs with the
+   * averaged weights, and its state goes into the checkpoint.
+   */
+  ema?: ModelEma;
   /** Generators whose state must be saved and restored (the loader's shuffle, augmentation). */
   generators?: Generator[];
   callbacks?: TrainerCallbacks;
@@ -186,7 +198,7 @@ export class Trainer {
       }
       history.push(result);
       opts.callbacks?.onEpoch?.(result);
-      opts.scheduler?.step();
+      opts.scheduler?.step(result.valLoss ?? result.trainLoss);
       if (opts.earlyStopping) {
         const { metric, minDelta = 0 } = opts.earlyStopping;
         const value = metric === 'valAccuracy' ? -(result.valAccuracy ?? 0) : metric === 'valLoss' ? result.valLoss! : result.trainLoss;
@@ -215,9 +227,6 @@ export class Trainer {
   private restore(state: TrainingState, file: string): void {
     const { opts, model } = this;
     const gens = this.generators();
-    if (state.generators.length !== gens.length) {
-      throw new ConvkitError(`${file}: holds ${state.generators.length} generator states but this run uses ${gens.length}; it was written by a different kind of run`);
-    }
     const saved = (state.extra['settings'] as Record<string, unknown> | undefined) ?? {};
     const mutable = new Set(opts.mutableSettings ?? []);
     const differences = Object.entries(opts.settings ?? {})
@@ -229,21 +238,31 @@ export class Trainer {
           'resume with the same settings, or start a new run in another output folder',
       );
     }
+    // After the settings: a different setting (augmentation on or off) explains a different count better.
+    if (state.generators.length !== gens.length) {
+      throw new ConvkitError(`${file}: holds ${state.generators.length} generator states but this run uses ${gens.length}; it was written by a different kind of run`);
+    }
+    const savedEma = state.extra['ema'] as ModelEmaStateDict | undefined;
+    if (!!opts.ema !== !!savedEma) {
+      throw new ConvkitError(`${file}: cannot resume: the checkpoint was written ${savedEma ? 'with' : 'without'} a weight average (EMA) and this run is ${opts.ema ? 'with' : 'without'} one`);
+    }
     if (!!opts.scheduler !== !!state.scheduler) {
       throw new ConvkitError(`${file}: cannot resume: the checkpoint was written ${state.scheduler ? 'with' : 'without'} a learning-rate schedule and this run is ${opts.scheduler ? 'with' : 'without'} one`);
     }
     // Copies (stateDict() hands out the live tensors), to put back if a later part fails.
     const weights = new Map([...model.stateDict()].map(([k, t]) => [k, new Tensor(t.contiguous().values().slice(), t.shape)]));
-    const before = { model: weights, optimizer: opts.optimizer.stateDict(), scheduler: opts.scheduler?.stateDict() };
+    const before = { model: weights, optimizer: opts.optimizer.stateDict(), scheduler: opts.scheduler?.stateDict(), ema: opts.ema?.stateDict() };
     try {
       model.loadStateDict(state.model);
       opts.optimizer.loadStateDict(state.optimizer as never);
       if (opts.scheduler) opts.scheduler.loadStateDict(state.scheduler as never);
+      if (opts.ema) opts.ema.loadStateDict(savedEma!);
     } catch (e) {
       // Put back what was loaded before the failure: never a half-restored run.
       model.loadStateDict(before.model);
       opts.optimizer.loadStateDict(before.optimizer as never);
       if (opts.scheduler && before.scheduler) opts.scheduler.loadStateDict(before.scheduler as never);
+      if (opts.ema && before.ema) opts.ema.loadStateDict(before.ema);
       if (e instanceof ConvkitError) throw new ConvkitError(`${file}: cannot resume: ${e.message}`);
       throw e;
     }
@@ -276,6 +295,8 @@ export class Trainer {
         lossT.backward();
         opts.optimizer.step();
         opts.optimizer.zeroGrad();
+        opts.ema?.update();
+        opts.scheduler?.stepBatch?.();
         return { loss: value, correct: out.ndim === 2 && batch.y.dtype === 'int32' ? topKCorrect(out.detach(), batch.y) : undefined };
       });
       meter.add(loss, n, correct);
@@ -317,7 +338,7 @@ export class Trainer {
       imagesPerSecond: meter.count / seconds,
     };
     if (opts.validation) {
-      const v = evaluate(model, opts.validation, this.lossFn);
+      const v = opts.ema ? opts.ema.withAverage(() => evaluate(model, opts.validation!, this.lossFn)) : evaluate(model, opts.validation, this.lossFn);
       if (!Number.isFinite(v.loss)) throw new TrainingDivergedError(this.divergedMessage(`the validation loss became ${v.loss}`, epoch, step - 1));
       event.valLoss = v.loss;
       event.valAccuracy = v.accuracy;
@@ -356,11 +377,20 @@ export class Trainer {
       scheduler: this.opts.scheduler?.stateDict() ?? null,
       generators: this.generators().map((g) => g.getState()),
       history,
-      extra: { ...extra, settings: this.opts.settings ?? {} },
+      extra: { ...extra, settings: this.opts.settings ?? {}, ...(this.opts.ema ? { ema: this.opts.ema.stateDict() } : {}) },
     });
     await writeBytesAtomic(file, bytes, { role: 'checkpoint' });
     this.lastCheckpointEpoch = epoch;
   }
+}
+
+/** Options of `evaluate`. */
+export interface EvaluateOptions {
+  /**
+   * Horizontal-flip test-time augmentation: score each image and its mirror image and use the
+   * log of the mean of the two softmax outputs as the model's output (see ttaForward).
+   */
+  tta?: boolean;
 }
 
 /**
@@ -368,7 +398,7 @@ export class Trainer {
  * the model's inference plan (ck.nn.optimizeForInference). A model
  * whose outputs are not finite gets a NaN loss (and whatever accuracy it has), not an error.
  */
-export function evaluate(model: Module, source: BatchSource, lossFn: LossFn = (o, y) => F.crossEntropy(o, y)): EvalResult {
+export function evaluate(model: Module, source: BatchSource, lossFn: LossFn = (o, y) => F.crossEntropy(o, y), opts: EvaluateOptions = {}): EvalResult {
   const wasTraining = model.training;
   // The fused plan, as predict runs it (puts the model in eval mode; shares its weights).
   const runner = optimizeForInference(model);
@@ -377,7 +407,7 @@ export function evaluate(model: Module, source: BatchSource, lossFn: LossFn = (o
     noGrad(() => {
       for (const batch of source) {
         tidy(() => {
-          const out = runner.forward(batch.x);
+          const out = opts.tta ? ttaForward(runner, batch.x) : runner.forward(batch.x);
           let loss: number;
           try {
             loss = lossFn(out, batch.y).item();

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { ConvkitError } from '../../tensor/errors.js';
 import { DataLoader } from '../../data/data-loader.js';
 import { evaluate } from '../../train/trainer.js';
 import { action, integer, positiveInt } from '../run.js';
@@ -12,6 +13,7 @@ interface EvalFlags extends DataFlags {
   batchSize: number;
   seed?: number;
   json?: boolean;
+  tta?: boolean;
 }
 
 export function registerEval(program: Command): void {
@@ -27,6 +29,7 @@ export function registerEval(program: Command): void {
     .option('--batch-size <n>', 'examples per forward pass', positiveInt('--batch-size'), 256)
     .option('--seed <n>', "with --test-size: the seed that draws the subset, as train's --seed does (default: the model's training seed)", integer('--seed'))
     .option('--json', 'print one JSON object')
+    .option('--tta', 'test-time augmentation: score each image and its mirror image, and use the mean of the two probabilities (refused for the digits, which a mirror changes)')
     .addHelpText('after', '\nImages are prepared as the model recorded in training (size, channels, crop, normalization) unless --size, --channels or --normalize say otherwise.')
     .action(action(async (file: string, flags: EvalFlags) => runEval(file, flags)));
 }
@@ -35,6 +38,7 @@ async function runEval(file: string, flags: EvalFlags): Promise<void> {
   checkDataFlags(flags);
   const { model, metadata } = await loadModelArg(file);
   const data = flags.data ?? (typeof metadata['trainedOn'] === 'string' ? metadata['trainedOn'] : 'digits');
+  if (flags.tta && data === 'digits') throw new ConvkitError('--tta mirrors the images, and a mirrored digit is another symbol; leave --tta out for the digits');
   const loaded = loadSplit(data, flags, {
     split: flags.split,
     metadata,
@@ -47,7 +51,7 @@ async function runEval(file: string, flags: EvalFlags): Promise<void> {
   checkClassCount(model, file, set, data);
   // The inputs as the model saw them in training (unless told otherwise).
   const normalization = chooseNormalization(flags.normalize, metadata, () => set);
-  const r = evaluate(model, new DataLoader(set, { batchSize: flags.batchSize, ...(normalization ? { transform: normalizationTransform(normalization) } : {}) }));
-  if (flags.json) process.stdout.write(`${JSON.stringify({ accuracy: r.accuracy, top5: r.top5, loss: r.loss, count: r.count, data, split: flags.split })}\n`);
-  else process.stdout.write(`accuracy ${(r.accuracy * 100).toFixed(2)}%  top-5 ${(r.top5 * 100).toFixed(2)}%  loss ${r.loss.toFixed(4)}  (${r.count} images of ${data}/${flags.split})\n`);
+  const r = evaluate(model, new DataLoader(set, { batchSize: flags.batchSize, ...(normalization ? { transform: normalizationTransform(normalization) } : {}) }), undefined, { tta: flags.tta ?? false });
+  if (flags.json) process.stdout.write(`${JSON.stringify({ accuracy: r.accuracy, top5: r.top5, loss: r.loss, count: r.count, data, split: flags.split, ...(flags.tta ? { tta: true } : {}) })}\n`);
+  else process.stdout.write(`accuracy ${(r.accuracy * 100).toFixed(2)}%  top-5 ${(r.top5 * 100).toFixed(2)}%  loss ${r.loss.toFixed(4)}  (${r.count} images of ${data}/${flags.split}${flags.tta ? ', flip TTA' : ''})\n`);
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ConvkitError, fmtShape } from '../../tensor/errors.js';
 import { Tensor } from '../../tensor/tensor.js';
+import { ttaForward } from '../../train/tta.js';
 import { noGrad } from '../../autograd/tape.js';
 import { optimizeForInference } from '../../nn/optimize-for-inference.js';
 import { tidy } from '../../tensor/scope.js';
@@ -29,6 +30,7 @@ interface PredictFlags {
   scale: string;
   model?: string;
   weights?: string;
+  tta?: boolean;
 }
 
 export interface Prediction {
@@ -46,6 +48,7 @@ export function registerPredict(program: Command): void {
     .option('--weights <file>', "with --model: its PyTorch state dict (.pth / .pt or .safetensors) under torchvision's names; ImageNet preprocessing and class names")
     .option('--top <k>', 'how many classes to show', positiveInt('--top'), 5)
     .option('--json', 'one JSON object per image')
+    .option('--tta', 'test-time augmentation: the mean of the probabilities of the image and its mirror image (not for digits or text, which a mirror changes)')
     .option('--input <WxHxC>', "the model's input volume, when the file does not record it (e.g. an .onnx file with symbolic sizes)")
     .option('--dense', 'for a fully convolutional model (convkit convert-fc): slide the net over the whole image; prints the grid of top classes and its average')
     .option('--scale <how>', "with --dense: fit (scale the image so that its shorter side is the training input's), none (keep its pixels), or a factor such as 0.5", 'fit')
@@ -86,13 +89,14 @@ async function runPredict(first: string | undefined, rest: string[], flags: Pred
   if (dense && metadata['fullyConvolutional'] !== true) {
     throw new ConvkitError(`--dense needs a fully convolutional model; make one with: convkit convert-fc ${file} <out>`);
   }
+  if (flags.tta) checkTta(metadata, dense);
   const toInput = inputMaker(file, metadata, dense, scale);
   // The fused plan (conv + batch norm folded, ReLU epilogues, activations freed): `convkit info --fused` shows it.
   const runner = optimizeForInference(model);
   for (const image of images) {
     const decoded = await decodeImageFile(image);
     const x = toInput(decoded);
-    const p = predictOne(runner, x.image, metadata, flags.top, image, dense, file);
+    const p = predictOne(runner, x.image, metadata, flags.top, image, dense, file, flags.tta ?? false);
     if (p.grid) p.grid = { ...p.grid, scaledTo: [x.image.height, x.image.width], imageSize: [decoded.height, decoded.width] };
     if (flags.json) process.stdout.write(`${JSON.stringify(p)}\n`);
     else {
@@ -144,7 +148,13 @@ function inputMaker(file: string, metadata: ModelMetadata, dense: boolean, scale
   };
 }
 
-export function predictOne(model: Module, x: ImageBuffer, metadata: ModelMetadata, k: number, file: string, dense = false, modelFile = 'the model'): Prediction {
+/** --tta mirrors the image: refused for dense grids and for models of the digits (a mirrored digit is another symbol). */
+export function checkTta(metadata: ModelMetadata, dense: boolean): void {
+  if (dense) throw new ConvkitError('--tta and --dense do not go together; leave one out');
+  if (metadata['trainedOn'] === 'digits') throw new ConvkitError('--tta mirrors the images, and a mirrored digit is another symbol; leave --tta out for digit models');
+}
+
+export function predictOne(model: Module, x: ImageBuffer, metadata: ModelMetadata, k: number, file: string, dense = false, modelFile = 'the model', tta = false): Prediction {
   let grid: DenseGrid | undefined;
   const probs = noGrad(() =>
     tidy(() => {
@@ -159,7 +169,8 @@ export function predictOne(model: Module, x: ImageBuffer, metadata: ModelMetadat
         const hint = out.ndim === 4 || metadata['fullyConvolutional'] === true ? `; it is fully convolutional (convkit convert-fc): use convkit predict --dense ${modelFile} ...` : '';
         throw new ConvkitError(`the model's output is ${fmtShape(out.shape)}, not class scores [1, classes]${hint}`);
       }
-      return F.softmax(out, 1).dataSync();
+      // The log of the mean of the two softmax outputs: its softmax is that mean.
+      return F.softmax(tta ? ttaForward(model, input) : out, 1).dataSync();
     }),
   );
   const names = metadata.classNames;

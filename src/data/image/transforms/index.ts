@@ -9,3 +9,4 @@ export { RandomCrop, RandomResizedCrop, type RandomCropOptions, type RandomResiz
 export { RandomHorizontalFlip, RandomVerticalFlip } from './random-flip.js';
 export { RandomAffine, RandomRotation, RandomScale, type RandomAffineOptions } from './random-affine.js';
 export { ColorJitter, type ColorJitterOptions } from './color-jitter.js';
+export { RandomErasing, type RandomErasingOptions } from './random-erasing.js';
