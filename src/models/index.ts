@@ -14,6 +14,8 @@ import { vggSmallBn, vggSmallBnConfig } from './vgg-small-bn.js';
 import { vgg11, vgg11bn, vgg11lrn, vgg13, vgg13bn, vgg16, vgg16bn, vgg16c, vgg19, vgg19bn, vggConfig } from './vgg.js';
 import { alexnetTorchvision, alexnetTorchvisionConfig } from './torchvision-alexnet.js';
 import { zfnet, zfnetConfig } from './zfnet.js';
+import { torchvisionStateDict } from './torchvision-names.js';
+import { registerStateDictSource } from '../nn/state-dict-sources.js';
 
 export { lenet5, cifarDemo, alexnet, zfnet, vgg11, vgg11lrn, vgg13, vgg16, vgg16c, vgg19, googlenet, resnet18, resnet34, resnet50, allconv, tinyVgg };
 export { alexnetConfig, zfnetConfig, allconvConfig, tinyVggConfig, vggConfig };
@@ -28,6 +30,9 @@ export { ResNet, BasicBlock, Bottleneck, type ResNetOptions } from './resnet.js'
 export { GoogLeNet, Inception, BasicConv2d, type GoogLeNetOptions, type InceptionSizes } from './googlenet.js';
 export { GraphModule } from './graph-module.js';
 export type { ZooOptions };
+
+// loadStateDict(dict, { from: 'torchvision' }) works wherever the zoo is loaded.
+registerStateDictSource('torchvision', torchvisionStateDict);
 
 /** Zoo entries by the names the CLI accepts (kebab-case aliases included). */
 export const zoo: Record<string, (opts?: ZooOptions) => Module> = {

@@ -4,7 +4,8 @@ import { Tensor } from '../tensor/tensor.js';
 import { activeRecorder } from '../backend/profiler-hooks.js';
 import { Parameter } from './parameter.js';
 import { registeredName } from './registry.js';
-import { torchvisionStateDict, type StateDictSource } from '../models/torchvision-names.js';
+import type { StateDictSource } from '../models/torchvision-names.js';
+import { stateDictReader } from './state-dict-sources.js';
 
 /** Called after a module's forward with its inputs and output (see `Module.registerForwardHook`). */
 export type ForwardHook = (module: Module, inputs: readonly unknown[], output: unknown) => void;
@@ -250,10 +251,7 @@ export abstract class Module {
    */
   loadStateDict(state: Map<string, Tensor> | Record<string, Tensor>, opts: { strict?: boolean; from?: StateDictSource } = {}): void {
     const strict = opts.strict ?? true;
-    if (opts.from !== undefined && opts.from !== 'torchvision') {
-      throw new ConvkitError(`loadStateDict: unknown from ${JSON.stringify(opts.from)}; the one source of foreign names is 'torchvision'`);
-    }
-    const given = opts.from ? torchvisionStateDict(this, state, { strict }) : state instanceof Map ? state : new Map(Object.entries(state));
+    const given = opts.from !== undefined ? stateDictReader(opts.from)(this, state, { strict }) : state instanceof Map ? state : new Map(Object.entries(state));
     const own = this.stateDict();
     const problems: string[] = [];
     const missing = [...own.keys()].filter((k) => !given.has(k));
