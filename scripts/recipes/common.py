@@ -276,12 +276,13 @@ def arguments(recipe, argv=None):
 
 
 @torch.no_grad()
-def evaluate(model, loader, mean, std):
+def evaluate(model, loader, mean, std, label_smoothing=0.0):
+    """Mean loss and accuracy; convkit's validation loss is smoothed as its training loss, the test loss is plain."""
     model.eval()
     loss = correct = count = 0
     for x, y in loader:
         out = model(standardize(to_unit(x), mean, std))
-        loss += F.cross_entropy(out, y, reduction='sum').item()
+        loss += F.cross_entropy(out, y, reduction='sum', label_smoothing=label_smoothing).item()
         correct += (out.argmax(1) == y).sum().item()
         count += len(y)
     return loss / max(count, 1), correct / max(count, 1)
@@ -358,7 +359,7 @@ def run(recipe, t0, argv=None):
             tl += loss.item() * len(y); tc += (out.argmax(1) == y).sum().item(); tn += len(y)
         line = f'epoch {epoch + 1}/{args.epochs} lr {lr:.5f} train_loss {tl / tn:.4f} train_acc {tc / tn:.4f}'
         if val_loader:
-            vl, vacc = evaluate(ema.model if ema else model, val_loader, mean, std)
+            vl, vacc = evaluate(ema.model if ema else model, val_loader, mean, std, args.label_smoothing)
             line += f' val_loss {vl:.4f} val_acc {vacc:.4f}'
         print(f'{line} elapsed_s {time.perf_counter() - t0:.1f}', flush=True)
 
