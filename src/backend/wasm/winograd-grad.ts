@@ -166,7 +166,7 @@ const GRAD_F4_RATIO = 0.9;
 function gradVariant(r: number, oh: number, ow: number): GradVariant {
   const mode = winogradTuning.mode;
   if (r === 5) return mode === 'f25' ? G25 : mode === 'f45' ? G45 : gradF4(oh, ow, 64, 36) ? G45 : G25;
-  // 3x3 filter gradients take F(2x2,3x3) unless a benchmark asks for F(4x4,3x3): F(4x4)'s
+  // 3x3 filter gradients take F(2x2, 3x3) unless a benchmark asks for F(4x4, 3x3): F(4x4)'s
   // transforms spread the rounding of the largest entries of dW over all of them, so entries
   // near zero came out 15x further from PyTorch's than with F(2x2) or the GEMM (2e-5 against
   // 1.4e-6 on a 10x10, 8 -> 16 channel layer whose largest entry is 51).
