@@ -65,70 +65,71 @@ function isPointwise(attrs: Conv2DAttrs, h: number, w: number): boolean {
 }
 
 /**
- * Stretches the receptive fields of `channels` channels of one image (starting at xOff in x)
- * into cols [channels*kh*kw, outH*outW]. Row (c, i, j) holds filter tap (i, j) of channel c
- * at every output position.
+ * Walks the im2col matrix [channels*kh*kw, outH*outW] one output row at a time: for channel c,
+ * filter tap (i, j) and output row oy, `col` is where that run of outW entries starts in the
+ * matrix, `row` where input row y starts in the image block (-1 when y lies in the padding), and
+ * `x0` the input column that output column 0 reads (ox reads x0 + ox * strideW).
  */
-export function im2col(x: Float32Array, xOff: number, channels: number, h: number, w: number, attrs: Conv2DAttrs, cols: Float32Array): void {
+function forEachColRun(
+  channels: number,
+  h: number,
+  w: number,
+  attrs: Conv2DAttrs,
+  visit: (col: number, row: number, x0: number) => void,
+): void {
   const [kh, kw] = attrs.kernel;
-  const [sh, sw] = attrs.stride;
+  const sh = attrs.stride[0];
   const [dh, dw] = attrs.dilation;
   const padTop = attrs.pad[0];
   const padLeft = attrs.pad[2];
   const [oh, ow] = attrs.out;
-  let row = 0;
+  let matRow = 0;
   for (let c = 0; c < channels; c++) {
-    const plane = xOff + c * h * w;
     for (let i = 0; i < kh; i++) {
       for (let j = 0; j < kw; j++) {
-        const rowOff = row * oh * ow;
         for (let oy = 0; oy < oh; oy++) {
           const y = oy * sh - padTop + i * dh;
-          const dst = rowOff + oy * ow;
-          if (y < 0 || y >= h) {
-            cols.fill(0, dst, dst + ow);
-            continue;
-          }
-          const src = plane + y * w;
-          for (let ox = 0; ox < ow; ox++) {
-            const xx = ox * sw - padLeft + j * dw;
-            cols[dst + ox] = xx >= 0 && xx < w ? x[src + xx]! : 0;
-          }
+          visit((matRow * oh + oy) * ow, y < 0 || y >= h ? -1 : (c * h + y) * w, j * dw - padLeft);
         }
-        row++;
+        matRow++;
       }
     }
   }
 }
 
+/**
+ * Stretches the receptive fields of `channels` channels of one image (starting at xOff in x)
+ * into cols [channels*kh*kw, outH*outW]. Row (c, i, j) holds filter tap (i, j) of channel c
+ * at every output position.
+ */
+export function im2col(x: Float32Array, xOff: number, channels: number, h: number, w: number, attrs: Conv2DAttrs, cols: Float32Array): void {
+  const sw = attrs.stride[1];
+  const ow = attrs.out[1];
+  forEachColRun(channels, h, w, attrs, (dst, row, x0) => {
+    if (row < 0) {
+      cols.fill(0, dst, dst + ow);
+      return;
+    }
+    const src = xOff + row;
+    for (let ox = 0; ox < ow; ox++) {
+      const xx = x0 + ox * sw;
+      cols[dst + ox] = xx >= 0 && xx < w ? x[src + xx]! : 0;
+    }
+  });
+}
+
 /** The adjoint of im2col: adds every column entry back onto the pixel it was read from. */
 export function col2im(cols: Float32Array, channels: number, h: number, w: number, attrs: Conv2DAttrs, dx: Float32Array, dxOff: number): void {
-  const [kh, kw] = attrs.kernel;
-  const [sh, sw] = attrs.stride;
-  const [dh, dw] = attrs.dilation;
-  const padTop = attrs.pad[0];
-  const padLeft = attrs.pad[2];
-  const [oh, ow] = attrs.out;
-  let row = 0;
-  for (let c = 0; c < channels; c++) {
-    const plane = dxOff + c * h * w;
-    for (let i = 0; i < kh; i++) {
-      for (let j = 0; j < kw; j++) {
-        const rowOff = row * oh * ow;
-        for (let oy = 0; oy < oh; oy++) {
-          const y = oy * sh - padTop + i * dh;
-          if (y < 0 || y >= h) continue;
-          const src = rowOff + oy * ow;
-          const dst = plane + y * w;
-          for (let ox = 0; ox < ow; ox++) {
-            const xx = ox * sw - padLeft + j * dw;
-            if (xx >= 0 && xx < w) dx[dst + xx]! += cols[src + ox]!;
-          }
-        }
-        row++;
-      }
+  const sw = attrs.stride[1];
+  const ow = attrs.out[1];
+  forEachColRun(channels, h, w, attrs, (src, row, x0) => {
+    if (row < 0) return;
+    const dst = dxOff + row;
+    for (let ox = 0; ox < ow; ox++) {
+      const xx = x0 + ox * sw;
+      if (xx >= 0 && xx < w) dx[dst + xx]! += cols[src + ox]!;
     }
-  }
+  });
 }
 
 export function conv2d(x: KernelTensor, w: KernelTensor, bias: KernelTensor | null, attrs: Conv2DAttrs): Float32Array {
