@@ -1,4 +1,4 @@
-import type { BatchNormGradients, BatchNormStatistics, KernelTensor, LRNAttrs } from '../kernels.js';
+import type { BatchNormStatistics, KernelSignatures, KernelTensor, LRNAttrs } from '../kernels.js';
 import { reluInPlace } from './matmul.js';
 
 /**
@@ -136,16 +136,7 @@ function reluMasked(y: ArrayLike<number>, dy: ArrayLike<number>): Float32Array {
  *   dx = weight * invstd * dy                                        (fixed statistics), or
  *   dx = weight * invstd * (dy - dbias/M - xhat * dweight/M)          (batch statistics, which depend on x).
  */
-export function batchNormGrad(
-  x: KernelTensor,
-  dy: KernelTensor,
-  mean: KernelTensor,
-  variance: KernelTensor,
-  weight: KernelTensor | null,
-  eps: number,
-  batchStats: boolean,
-  reluOutput: KernelTensor | null = null,
-): BatchNormGradients {
+export const batchNormGrad: KernelSignatures['BatchNormGrad'] = (x, dy, mean, variance, weight, eps, batchStats, reluOutput = null) => {
   if (reluOutput) dy = { data: reluMasked(reluOutput.data, dy.data), shape: dy.shape };
   const { n: N, c: C, inner } = channelDims(x.shape);
   const count = N * inner;
@@ -182,4 +173,4 @@ export function batchNormGrad(
     }
   }
   return { dx, dweight, dbias };
-}
+};
