@@ -29,10 +29,10 @@ export function winogradFilterApplies(attrs: Conv2DAttrs, n: number, c: number, 
 
 /** A filter-gradient variant: output tile (step), input tile, filter size, job kind. */
 export interface GradVariant { step: 2 | 4; tile: 4 | 6 | 8; r: 3 | 5; kind: number }
-const G23: GradVariant = { step: 2, tile: 4, r: 3, kind: KIND.winograd23FilterGrad };
-const G43: GradVariant = { step: 4, tile: 6, r: 3, kind: KIND.winograd43FilterGrad };
-const G25: GradVariant = { step: 2, tile: 6, r: 5, kind: KIND.winograd25FilterGrad };
-const G45: GradVariant = { step: 4, tile: 8, r: 5, kind: KIND.winograd45FilterGrad };
+const G23: GradVariant = { step: 2, tile: 4, r: 3, kind: KIND.winogradF23FilterGrad };
+const G43: GradVariant = { step: 4, tile: 6, r: 3, kind: KIND.winogradF43FilterGrad };
+const G25: GradVariant = { step: 2, tile: 6, r: 5, kind: KIND.winogradF25FilterGrad };
+const G45: GradVariant = { step: 4, tile: 8, r: 5, kind: KIND.winogradF45FilterGrad };
 
 /**
  * The filter gradient's chunk size (tiles), and its cost model's constants (multiply-adds per
