@@ -132,19 +132,34 @@ export function col2im(cols: Float32Array, channels: number, h: number, w: numbe
   });
 }
 
-export function conv2d(x: KernelTensor, w: KernelTensor, bias: KernelTensor | null, attrs: Conv2DAttrs): Float32Array {
-  const d = dims(x.shape, w.shape, attrs, 'Conv2D');
-  const out = new Float32Array(d.n * d.k * d.cols);
+/**
+ * Gives each (image n, group g) of x its im2col matrix [rows, outH*outW] as `cols` from
+ * `colsOff`: one buffer refilled in turn, or x itself for a pointwise filter.
+ */
+function forEachColumnMatrix(
+  x: Float32Array,
+  d: ConvDims,
+  attrs: Conv2DAttrs,
+  visit: (n: number, g: number, cols: Float32Array, colsOff: number) => void,
+): void {
   const pointwise = isPointwise(attrs, d.h, d.w);
-  const cols = pointwise ? x.data : new Float32Array(d.rows * d.cols);
+  const cols = pointwise ? x : new Float32Array(d.rows * d.cols);
   for (let n = 0; n < d.n; n++) {
     for (let g = 0; g < d.groups; g++) {
       const xOff = (n * d.c + g * d.cg) * d.h * d.w;
-      if (!pointwise) im2col(x.data, xOff, d.cg, d.h, d.w, attrs, cols);
-      // out[n, group g's channels] = W_g [kg, rows] x cols [rows, outH*outW]
-      gemm(d.kg, d.cols, d.rows, w.data, g * d.kg * d.rows, false, cols, pointwise ? xOff : 0, false, out, (n * d.k + g * d.kg) * d.cols, false);
+      if (!pointwise) im2col(x, xOff, d.cg, d.h, d.w, attrs, cols);
+      visit(n, g, cols, pointwise ? xOff : 0);
     }
   }
+}
+
+export function conv2d(x: KernelTensor, w: KernelTensor, bias: KernelTensor | null, attrs: Conv2DAttrs): Float32Array {
+  const d = dims(x.shape, w.shape, attrs, 'Conv2D');
+  const out = new Float32Array(d.n * d.k * d.cols);
+  forEachColumnMatrix(x.data, d, attrs, (n, g, cols, colsOff) => {
+    // out[n, group g's channels] = W_g [kg, rows] x cols [rows, outH*outW]
+    gemm(d.kg, d.cols, d.rows, w.data, g * d.kg * d.rows, false, cols, colsOff, false, out, (n * d.k + g * d.kg) * d.cols, false);
+  });
   const scale = attrs.scale;
   if (bias || scale) {
     for (let n = 0; n < d.n; n++) {
@@ -185,15 +200,9 @@ export function conv2dBackpropFilter(x: KernelTensor, dy: KernelTensor, filterSh
     throw new ConvkitError(`Conv2DBackpropFilter kernel: dy ${fmtShape(dy.shape)} should be [${d.n}, ${d.k}, ${attrs.out[0]}, ${attrs.out[1]}]`);
   }
   const dw = new Float32Array(d.k * d.rows);
-  const pointwise = isPointwise(attrs, d.h, d.w);
-  const cols = pointwise ? x.data : new Float32Array(d.rows * d.cols);
-  for (let n = 0; n < d.n; n++) {
-    for (let g = 0; g < d.groups; g++) {
-      const xOff = (n * d.c + g * d.cg) * d.h * d.w;
-      if (!pointwise) im2col(x.data, xOff, d.cg, d.h, d.w, attrs, cols);
-      // dW_g [kg, rows] += dy_g [kg, outH*outW] x cols^T [outH*outW, rows]
-      gemm(d.kg, d.rows, d.cols, dy.data, (n * d.k + g * d.kg) * d.cols, false, cols, pointwise ? xOff : 0, true, dw, g * d.kg * d.rows, true);
-    }
-  }
+  forEachColumnMatrix(x.data, d, attrs, (n, g, cols, colsOff) => {
+    // dW_g [kg, rows] += dy_g [kg, outH*outW] x cols^T [outH*outW, rows]
+    gemm(d.kg, d.rows, d.cols, dy.data, (n * d.k + g * d.kg) * d.cols, false, cols, colsOff, true, dw, g * d.kg * d.rows, true);
+  });
   return dw;
 }

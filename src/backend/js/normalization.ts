@@ -98,15 +98,7 @@ export function batchNormStats(x: KernelTensor): BatchNormStatistics {
 }
 
 /** y = (x - mean[c]) / sqrt(variance[c] + eps) * weight[c] + bias[c]. */
-export function batchNorm(
-  x: KernelTensor,
-  mean: KernelTensor,
-  variance: KernelTensor,
-  weight: KernelTensor | null,
-  bias: KernelTensor | null,
-  eps: number,
-  activation: 'none' | 'relu' = 'none',
-): Float32Array {
+export const batchNorm: KernelSignatures['BatchNorm'] = (x, mean, variance, weight, bias, eps, activation = 'none') => {
   const { n: N, c: C, inner } = channelDims(x.shape);
   const y = new Float32Array(x.data.length);
   for (let c = 0; c < C; c++) {
@@ -121,7 +113,7 @@ export function batchNorm(
   // On the rounded float32 values, as a separate relu would see them.
   if (activation === 'relu') reluInPlace(y);
   return y;
-}
+};
 
 /** dy * (y > 0 ? 1 : 0): the ReLU gradient as UnaryGrad 'relu' computes it (a product, rounded to float32). */
 function reluMasked(y: ArrayLike<number>, dy: ArrayLike<number>): Float32Array {
