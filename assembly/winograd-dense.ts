@@ -1,5 +1,5 @@
 // Winograd on small outputs (2x2 .. 14x14): the tiles of all images numbered densely, image by
-// image and row by row with no padding (the flat layout of winograd.ts pads every tile row to 4
+// image and row by row with no padding (the flat layout of winograd-f23.ts pads every tile row to 4
 // tiles, which on a 4x4 output is half (F(2x2, 3x3)) or three quarters (F(4x4, 3x3)) of the
 // GEMMs' columns). V keeps the flat layout's packed panels (V[xi][panel of 8 tiles][C][8]), so
 // the GEMMs are the flat ones (planeGemms); what differs is where a tile's input comes from and
@@ -14,15 +14,15 @@
 // does, with its halves-free filter transform), F(4x4, 3x3), F(2x2, 5x5), F(4x4, 5x5).
 import { zeroFloats } from './mem';
 import { arg } from './job';
-import { fillSlab, filterPanel6, outputsOf, storeBT, D23, F25, F45 } from './winograd4';
-import { storeBT8 } from './winograd45';
+import { fillSlab, filterPanel6, outputsOf, storeBT, D23, F25, F45 } from './winograd-f43';
+import { storeBT8 } from './winograd-f45';
 import {
   filterPanelFast, planeGemms,
   W_BIAS, W_C, W_CC, W_G, W_H, W_K, W_KB, W_KP, W_N, W_OH, W_OW, W_PANELS, W_PL, W_PT, W_RELU, W_SCALE, W_TC, W_TH,
   W_U, W_V, W_W, W_WP, W_X, W_Y,
-} from './winograd';
+} from './winograd-f23';
 
-/** Variant (D23 or winograd4.ts's F43, F25, F45), dense tiles per row, images per input task. */
+/** Variant (D23 or winograd-f43.ts's F43, F25, F45), dense tiles per row, images per input task. */
 export const WD_VARIANT = 28, WD_TWD = 29, WD_IB = 30;
 
 // @ts-ignore: decorator
@@ -59,7 +59,7 @@ function transformGroup(variant: i32, p0: usize, p1: usize, p2: usize, p3: usize
   const rbs = <usize>(tile << 4);
   if (variant == D23) {
     // d B with V's scaling d_j (d = [1, 1/2, 1/2, 1]) on the columns, d_i below on the rows:
-    // the products of powers of two of winograd.ts's inputTransform, so the same bits.
+    // the products of powers of two of winograd-f23.ts's inputTransform, so the same bits.
     const h = f32x4.splat(0.5);
     for (let r = 0; r < 4; r++) {
       const o = <usize>r * rs;

@@ -1,6 +1,6 @@
 // The filter gradient of a 3x3 or 5x5 stride-1 convolution by Winograd: F(2x2, 3x3) (4x4 tiles),
 // F(4x4, 3x3) and F(2x2, 5x5) (6x6), F(4x4, 5x5) (8x8), the transpose of the forward ones
-// (assembly/winograd.ts, winograd4.ts, winograd25.ts, winograd45.ts, same points): with
+// (assembly/winograd-f23.ts, winograd-f43.ts, winograd-f25.ts, winograd-f45.ts, same points): with
 // y = A^T [(G g G^T) . (B^T d B)] A per output tile, the gradient of the filter g is
 //   dW = G^T [ sum over images and tiles of (A dy A^T) . (B^T x B) ] G
 // so the sum runs in the transformed domain (tile x tile planes), as tile^2 GEMMs whose reduction
@@ -23,13 +23,13 @@
 import { arg } from './job';
 import { EP_LOAD, kernel4x8 } from './kernel';
 import { roundUp, storeTransposed4, zeroFloats } from './mem';
-import { F25, F43, F45, storeBT } from './winograd4';
-import { storeA8, storeBT8, storeGT8 } from './winograd45';
+import { F25, F43, F45, storeBT } from './winograd-f43';
+import { storeA8, storeBT8, storeGT8 } from './winograd-f45';
 
 export const FG_X = 0, FG_DY = 1, FG_OUT = 2, FG_N = 3, FG_C = 4, FG_K = 5, FG_H = 6, FG_W = 7;
 export const FG_OH = 8, FG_OW = 9, FG_PT = 10, FG_PL = 11, FG_IPP = 12, FG_RC = 13, FG_SWAP = 14, FG_IC = 15, FG_KBLK = 16;
 
-// The variants: those of assembly/winograd4.ts (F43, F25, F45) and F(2x2, 3x3).
+// The variants: those of assembly/winograd-f43.ts (F43, F25, F45) and F(2x2, 3x3).
 export const F23 = 3;
 // Output tile size (tiles this far apart), input tile size and filter size of a variant.
 // @ts-ignore: decorator

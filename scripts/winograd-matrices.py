@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Derives and checks the Winograd matrices of the wasm kernels (assembly/winograd4.ts,
-assembly/winograd25.ts, assembly/winograd25filter.ts, assembly/winograd45.ts). 6x6 tiles: the
+"""Derives and checks the Winograd matrices of the wasm kernels (assembly/winograd-f43.ts,
+assembly/winograd-f25.ts, assembly/winograd-f45.ts). 6x6 tiles: the
 interpolation points 0, 1, -1, 1/2, -2 and infinity give B^T (6x6, shared), A^T (2 or 4 rows)
 and G (3 or 5 columns); G is solved from B^T and A^T so that A^T [(G g) . (B^T d)] is the
 correlation of d with g. 8x8 tiles (F(4x4,5x5)): the points 0, 1, -1, 2, -2, 1/2, -1/2 and

@@ -45,11 +45,19 @@ export {
 } from './analysis/profile.js';
 export { formatProfile } from './analysis/profile-format.js';
 
+/** The functional API: every op as a function of tensors (conv2d, relu, crossEntropy, ...). */
 export * as F from './functional.js';
+/** Layers and models as modules (Conv2d, BatchNorm2d, Sequential, ...), their registry, initialisation and optimizeForInference. */
 export * as nn from './nn/index.js';
+/** Datasets, data loaders and image preprocessing that run in Node.js and the browser. */
 export * as data from './data/index.js';
+/** Optimizers (SGD, Adam, ...) and learning-rate schedules. */
 export * as optim from './optim/index.js';
+/** Saving and loading models and weights: convkit files, ONNX import and export, PyTorch and safetensors formats. */
 export * as io from './io/index.js';
+/** The training loop (Trainer, evaluate), its callbacks and metrics. */
 export * as train from './train/index.js';
+/** The model zoo (LeNet-5, AlexNet, VGG, GoogLeNet, ResNet, ...), their configurations and torchvision weight names. */
 export * as models from './models/index.js';
+/** Looking into models: per-layer summaries, training memory estimates, the pattern language, the sizing linter, FC -> CONV conversion, profiles. */
 export * as analysis from './analysis/index.js';

@@ -4,4 +4,5 @@
  * browser entry's namesake: `ck.data` here adds file loading to the browser's `ck.data`.
  */
 export * from './index.js';
+/** ck.data with what needs Node.js: files, image folders, built-in datasets and the worker-thread image loader. */
 export * as data from './data/node.js';

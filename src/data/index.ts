@@ -17,4 +17,5 @@ export { cifar10Dataset, CIFAR10_RECORD_BYTES, type Cifar10Batch } from './cifar
 export { DIGITS_CLASSES, FASHION_MNIST_CLASSES, CIFAR10_CLASSES } from './class-names.js';
 export { IMAGENET_CLASSES, IMAGENET_MEAN, IMAGENET_STD, imagenetPreprocess, type ImagenetPreprocessOptions } from './imagenet.js';
 // Image preprocessing and augmentation (ck.data.image); ImageFolder and files are in 'convkit/node'.
+/** Image preprocessing and augmentation (transforms, pipelines, statistics). */
 export * as image from './image/index.js';

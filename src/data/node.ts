@@ -24,5 +24,6 @@ export {
 export { loadCifar10, locateCifar10 } from './cifar10-files.js';
 export { loadDataset, DATASET_NAMES, type DatasetName, type LoadDatasetOptions } from './builtin.js';
 // ck.data.image with files (sharp), ImageFolder and the worker-thread ImageLoader.
+/** ck.data.image with files (sharp), ImageFolder and the worker-thread ImageLoader. */
 export * as image from './image/node.js';
 export { ImageFolder, ImageLoader, type ImageFolderOptions, type ImageLoaderOptions } from './image/node.js';

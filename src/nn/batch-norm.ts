@@ -3,8 +3,7 @@ import { keep } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
 import { batchNorm, foldBatchNorm } from '../ops/batch-norm.js';
 import type { FusedActivation } from '../ops/fused-activation.js';
-import type { ReluFusable } from './fusion.js';
-import { Module } from './module.js';
+import { FusableLayer } from './fusable-layer.js';
 import type { Parameter } from './parameter.js';
 import { normSettings } from './norm-settings.js';
 import { register, registeredName } from './registry.js';
@@ -29,7 +28,7 @@ export interface BatchNormLayerOptions {
  * `running_var`, `num_batches_tracked`) so that PyTorch checkpoints map one to one.
  * BatchNorm1d and BatchNorm2d differ only in the input ranks they accept.
  */
-abstract class BatchNormBase extends Module implements ReluFusable {
+abstract class BatchNormBase extends FusableLayer {
   weight: Parameter | null;
   bias: Parameter | null;
   readonly numFeatures: number;
@@ -61,24 +60,6 @@ abstract class BatchNormBase extends Module implements ReluFusable {
     this.runningVar = s.runningVar;
     this.numBatchesTracked = s.numBatchesTracked;
     this.configArgs = [numFeatures, { ...opts }];
-  }
-
-  forward(x: Tensor): Tensor {
-    return this.normalize(x, 'none');
-  }
-
-  /**
-   * relu(forward(x)) with the ReLU inside the BatchNorm kernel, and in training its mask inside
-   * BatchNormGrad: the same values, gradients and running statistics as the two layers, without
-   * the ReLU's two passes (forward and backward) over the activation; no hooks run.
-   */
-  forwardFused(x: Tensor, activation: 'relu'): Tensor {
-    return this.located(() => this.normalize(x, activation));
-  }
-
-  /** In training and in eval mode, as long as nothing watches or replaces forward. */
-  canFuseRelu(): boolean {
-    return this.runsPlainForward(BatchNormBase.prototype.forward);
   }
 
   /**
@@ -114,7 +95,8 @@ abstract class BatchNormBase extends Module implements ReluFusable {
 
   private lastFold: { from: (Float32Array | null)[]; eps: number; scale: Tensor; shift: Tensor } | null = null;
 
-  private normalize(x: Tensor, activation: FusedActivation): Tensor {
+  /** With activation 'relu' the ReLU runs in the BatchNorm kernel, and in training its mask in BatchNormGrad. */
+  protected compute(x: Tensor, activation: FusedActivation): Tensor {
     if (!(x instanceof Tensor)) throw new ConvkitError(`input must be a Tensor, got ${x === null ? 'null' : typeof x}`);
     const layout = this.layouts[x.ndim];
     if (layout === undefined) {

@@ -18,8 +18,7 @@ import { conv2d, conv2dScaled, CONV2D_OPTIONS } from '../ops/conv2d.js';
 import type { FusedActivation } from '../ops/fused-activation.js';
 import { pair, type Fit, type Pair } from '../ops/geometry.js';
 import { kaimingNormal } from './init.js';
-import type { ReluFusable } from './fusion.js';
-import { Module } from './module.js';
+import { FusableLayer } from './fusable-layer.js';
 import { Parameter } from './parameter.js';
 import { register } from './registry.js';
 import { biasFlag, layerGroups } from './layer-args.js';
@@ -42,7 +41,7 @@ export interface Conv2dLayerOptions {
  * [K, C/groups, kh, kw] starts He-normal (std sqrt(2 / fanIn), fanIn = C/groups*kh*kw, right
  * before a ReLU); the bias [K] starts at zero.
  */
-export class Conv2d extends Module implements ReluFusable {
+export class Conv2d extends FusableLayer {
   weight: Parameter;
   bias: Parameter | null;
   readonly inChannels: number;
@@ -77,28 +76,15 @@ export class Conv2d extends Module implements ReluFusable {
     this.configArgs = [inChannels, outChannels, kernelSize, { ...opts }];
   }
 
-  forward(x: Tensor): Tensor {
-    return this.convolve(x, 'none');
-  }
-
-  /** relu(forward(x)) with the ReLU inside the convolution kernel (see nn/fusion.ts); no hooks run. */
-  forwardFused(x: Tensor, activation: 'relu'): Tensor {
-    return this.located(() => this.convolve(x, activation));
-  }
-
-  canFuseRelu(): boolean {
-    return this.runsPlainForward(Conv2d.prototype.forward);
-  }
-
   /**
    * scale * forward(x) + shift per output channel (then the activation) in one kernel call: an
    * eval-mode batch norm folded in (nn/fusion.ts). Inference only; no hooks run.
    */
   forwardScaled(x: Tensor, scale: Tensor, shift: Tensor, activation: FusedActivation): Tensor {
-    return this.located(() => this.convolve(x, activation, { scale, shift }));
+    return this.located(() => this.compute(x, activation, { scale, shift }));
   }
 
-  private convolve(x: Tensor, activation: FusedActivation, affine?: { scale: Tensor; shift: Tensor }): Tensor {
+  protected compute(x: Tensor, activation: FusedActivation, affine?: { scale: Tensor; shift: Tensor }): Tensor {
     // Checked here too so that the message reads "features.3 (Conv2d): expected 64 input channels, got 3".
     if (x instanceof Tensor && x.ndim === 4 && x.shape[1] !== this.inChannels) {
       throw new ConvkitError(`expected ${this.inChannels} input channels, got ${x.shape[1]} (input ${fmtShape(x.shape)})`);

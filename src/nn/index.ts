@@ -5,6 +5,7 @@ export { Sequential } from './sequential.js';
 export { forwardWithRelu, runLayers, type ReluFusable } from './fusion.js';
 export { optimizeForInference, InferenceModule, InferenceSequential, InferenceGraph, InferenceLeaf, FusedLayers } from './optimize-for-inference.js';
 export { register, fromConfig, registeredLayers } from './registry.js';
+/** Weight initializers: Kaiming normal (the default for conv and linear weights), Xavier uniform, uniform, and fanIn. */
 export * as init from './init.js';
 // convolution family and padding layers
 export { Conv2d, type Conv2dLayerOptions } from './conv2d.js';

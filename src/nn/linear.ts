@@ -5,8 +5,7 @@ import { checkOptionNames, positiveInt } from '../ops/conv-args.js';
 import { linear } from '../ops/linear.js';
 import type { FusedActivation } from '../ops/fused-activation.js';
 import { kaimingNormal } from './init.js';
-import type { ReluFusable } from './fusion.js';
-import { Module } from './module.js';
+import { FusableLayer } from './fusable-layer.js';
 import { Parameter } from './parameter.js';
 import { register } from './registry.js';
 import { biasFlag } from './layer-args.js';
@@ -16,7 +15,7 @@ import { biasFlag } from './layer-args.js';
  * PyTorch, He-normal (std sqrt(2 / inFeatures), right before a ReLU); bias [outFeatures] zero.
  * The input is [..., inFeatures]; flatten CONV volumes first (nn.Flatten).
  */
-export class Linear extends Module implements ReluFusable {
+export class Linear extends FusableLayer {
   weight: Parameter;
   bias: Parameter | null;
   readonly inFeatures: number;
@@ -33,20 +32,7 @@ export class Linear extends Module implements ReluFusable {
     this.configArgs = [inFeatures, outFeatures, { ...opts }];
   }
 
-  forward(x: Tensor): Tensor {
-    return this.project(x, 'none');
-  }
-
-  /** relu(forward(x)) with the ReLU inside the MatMul kernel (see nn/fusion.ts); no hooks run. */
-  forwardFused(x: Tensor, activation: 'relu'): Tensor {
-    return this.located(() => this.project(x, activation));
-  }
-
-  canFuseRelu(): boolean {
-    return this.runsPlainForward(Linear.prototype.forward);
-  }
-
-  private project(x: Tensor, activation: FusedActivation): Tensor {
+  protected compute(x: Tensor, activation: FusedActivation): Tensor {
     // Checked here too so that the message reads "classifier.0 (Linear): expected 400 input features, got 256".
     if (x instanceof Tensor && x.ndim >= 1 && x.shape[x.ndim - 1] !== this.inFeatures) {
       throw new ConvkitError(this.mismatch(x.shape));

@@ -1,5 +1,5 @@
-// Winograd F(2x2, 5x5) and F(4x4, 5x5) (assembly/winograd25.ts and winograd45.ts, on the jobs
-// of assembly/winograd4.ts), in the banded and the flat layout: outputs 2x2 to 20x20 and odd
+// Winograd F(2x2, 5x5) and F(4x4, 5x5) (assembly/winograd-f25.ts and winograd-f45.ts, on the jobs
+// of assembly/winograd-f43.ts), in the banded and the flat layout: outputs 2x2 to 20x20 and odd
 // sizes, channels 8 to 96 with output channels not a multiple of 4, batches, padding (same,
 // none, lopsided), bias, ReLU and a folded batch norm's scale, forward and input gradient (a
 // forward convolution of dy with the flipped filters), and the F(2x2, 5x5) filter gradient,

@@ -1,4 +1,4 @@
-// Winograd F(4x4, 3x3) (assembly/winograd4.ts, forced with winogradTuning.mode = 'f43'): outputs
+// Winograd F(4x4, 3x3) (assembly/winograd-f43.ts, forced with winogradTuning.mode = 'f43'): outputs
 // 1x1 to 20x20, 28 and 56, odd sizes, channels 16 to 512, batches, padding, bias and ReLU,
 // forward and input gradient, against the js reference with the usual tolerances; the same bits
 // run to run, threaded or not. And which shapes 'auto' sends to it.

@@ -1,4 +1,4 @@
-// Winograd F(2x2, 3x3) on small images (the flat tile layout of assembly/winograd.ts): 1x1 to
+// Winograd F(2x2, 3x3) on small images (the flat tile layout of assembly/winograd-f23.ts): 1x1 to
 // 16x16 outputs, odd sizes, batches, padding, bias and ReLU, against the js reference; and the
 // same bits run to run, threaded or not, and in either tile layout.
 import { beforeAll, describe, expect, it } from 'vitest';

@@ -65,68 +65,90 @@ function isPointwise(attrs: Conv2DAttrs, h: number, w: number): boolean {
 }
 
 /**
- * Stretches the receptive fields of `channels` channels of one image (starting at xOff in x)
- * into cols [channels*kh*kw, outH*outW]. Row (c, i, j) holds filter tap (i, j) of channel c
- * at every output position.
+ * Walks the im2col matrix [channels*kh*kw, outH*outW] one output row at a time: for channel c,
+ * filter tap (i, j) and output row oy, `col` is where that run of outW entries starts in the
+ * matrix, `row` where input row y starts in the image block (-1 when y lies in the padding), and
+ * `x0` the input column that output column 0 reads (ox reads x0 + ox * strideW).
  */
-export function im2col(x: Float32Array, xOff: number, channels: number, h: number, w: number, attrs: Conv2DAttrs, cols: Float32Array): void {
+function forEachColRun(
+  channels: number,
+  h: number,
+  w: number,
+  attrs: Conv2DAttrs,
+  visit: (col: number, row: number, x0: number) => void,
+): void {
   const [kh, kw] = attrs.kernel;
-  const [sh, sw] = attrs.stride;
+  const sh = attrs.stride[0];
   const [dh, dw] = attrs.dilation;
   const padTop = attrs.pad[0];
   const padLeft = attrs.pad[2];
   const [oh, ow] = attrs.out;
-  let row = 0;
+  let matRow = 0;
   for (let c = 0; c < channels; c++) {
-    const plane = xOff + c * h * w;
     for (let i = 0; i < kh; i++) {
       for (let j = 0; j < kw; j++) {
-        const rowOff = row * oh * ow;
         for (let oy = 0; oy < oh; oy++) {
           const y = oy * sh - padTop + i * dh;
-          const dst = rowOff + oy * ow;
-          if (y < 0 || y >= h) {
-            cols.fill(0, dst, dst + ow);
-            continue;
-          }
-          const src = plane + y * w;
-          for (let ox = 0; ox < ow; ox++) {
-            const xx = ox * sw - padLeft + j * dw;
-            cols[dst + ox] = xx >= 0 && xx < w ? x[src + xx]! : 0;
-          }
+          visit((matRow * oh + oy) * ow, y < 0 || y >= h ? -1 : (c * h + y) * w, j * dw - padLeft);
         }
-        row++;
+        matRow++;
       }
     }
   }
 }
 
+/**
+ * Stretches the receptive fields of `channels` channels of one image (starting at xOff in x)
+ * into cols [channels*kh*kw, outH*outW]. Row (c, i, j) holds filter tap (i, j) of channel c
+ * at every output position.
+ */
+export function im2col(x: Float32Array, xOff: number, channels: number, h: number, w: number, attrs: Conv2DAttrs, cols: Float32Array): void {
+  const sw = attrs.stride[1];
+  const ow = attrs.out[1];
+  forEachColRun(channels, h, w, attrs, (dst, row, x0) => {
+    if (row < 0) {
+      cols.fill(0, dst, dst + ow);
+      return;
+    }
+    const src = xOff + row;
+    for (let ox = 0; ox < ow; ox++) {
+      const xx = x0 + ox * sw;
+      cols[dst + ox] = xx >= 0 && xx < w ? x[src + xx]! : 0;
+    }
+  });
+}
+
 /** The adjoint of im2col: adds every column entry back onto the pixel it was read from. */
 export function col2im(cols: Float32Array, channels: number, h: number, w: number, attrs: Conv2DAttrs, dx: Float32Array, dxOff: number): void {
-  const [kh, kw] = attrs.kernel;
-  const [sh, sw] = attrs.stride;
-  const [dh, dw] = attrs.dilation;
-  const padTop = attrs.pad[0];
-  const padLeft = attrs.pad[2];
-  const [oh, ow] = attrs.out;
-  let row = 0;
-  for (let c = 0; c < channels; c++) {
-    const plane = dxOff + c * h * w;
-    for (let i = 0; i < kh; i++) {
-      for (let j = 0; j < kw; j++) {
-        const rowOff = row * oh * ow;
-        for (let oy = 0; oy < oh; oy++) {
-          const y = oy * sh - padTop + i * dh;
-          if (y < 0 || y >= h) continue;
-          const src = rowOff + oy * ow;
-          const dst = plane + y * w;
-          for (let ox = 0; ox < ow; ox++) {
-            const xx = ox * sw - padLeft + j * dw;
-            if (xx >= 0 && xx < w) dx[dst + xx]! += cols[src + ox]!;
-          }
-        }
-        row++;
-      }
+  const sw = attrs.stride[1];
+  const ow = attrs.out[1];
+  forEachColRun(channels, h, w, attrs, (src, row, x0) => {
+    if (row < 0) return;
+    const dst = dxOff + row;
+    for (let ox = 0; ox < ow; ox++) {
+      const xx = x0 + ox * sw;
+      if (xx >= 0 && xx < w) dx[dst + xx]! += cols[src + ox]!;
+    }
+  });
+}
+
+/**
+ * Gives each (image n, group g) of x its im2col matrix [rows, outH*outW] as `cols` from
+ * `colsOff`: one buffer refilled in turn, or x itself for a pointwise filter.
+ */
+function forEachColumnMatrix(
+  x: Float32Array,
+  d: ConvDims,
+  attrs: Conv2DAttrs,
+  visit: (n: number, g: number, cols: Float32Array, colsOff: number) => void,
+): void {
+  const pointwise = isPointwise(attrs, d.h, d.w);
+  const cols = pointwise ? x : new Float32Array(d.rows * d.cols);
+  for (let n = 0; n < d.n; n++) {
+    for (let g = 0; g < d.groups; g++) {
+      const xOff = (n * d.c + g * d.cg) * d.h * d.w;
+      if (!pointwise) im2col(x, xOff, d.cg, d.h, d.w, attrs, cols);
+      visit(n, g, cols, pointwise ? xOff : 0);
     }
   }
 }
@@ -134,16 +156,10 @@ export function col2im(cols: Float32Array, channels: number, h: number, w: numbe
 export function conv2d(x: KernelTensor, w: KernelTensor, bias: KernelTensor | null, attrs: Conv2DAttrs): Float32Array {
   const d = dims(x.shape, w.shape, attrs, 'Conv2D');
   const out = new Float32Array(d.n * d.k * d.cols);
-  const pointwise = isPointwise(attrs, d.h, d.w);
-  const cols = pointwise ? x.data : new Float32Array(d.rows * d.cols);
-  for (let n = 0; n < d.n; n++) {
-    for (let g = 0; g < d.groups; g++) {
-      const xOff = (n * d.c + g * d.cg) * d.h * d.w;
-      if (!pointwise) im2col(x.data, xOff, d.cg, d.h, d.w, attrs, cols);
-      // out[n, group g's channels] = W_g [kg, rows] x cols [rows, outH*outW]
-      gemm(d.kg, d.cols, d.rows, w.data, g * d.kg * d.rows, false, cols, pointwise ? xOff : 0, false, out, (n * d.k + g * d.kg) * d.cols, false);
-    }
-  }
+  forEachColumnMatrix(x.data, d, attrs, (n, g, cols, colsOff) => {
+    // out[n, group g's channels] = W_g [kg, rows] x cols [rows, outH*outW]
+    gemm(d.kg, d.cols, d.rows, w.data, g * d.kg * d.rows, false, cols, colsOff, false, out, (n * d.k + g * d.kg) * d.cols, false);
+  });
   const scale = attrs.scale;
   if (bias || scale) {
     for (let n = 0; n < d.n; n++) {
@@ -184,15 +200,9 @@ export function conv2dBackpropFilter(x: KernelTensor, dy: KernelTensor, filterSh
     throw new ConvkitError(`Conv2DBackpropFilter kernel: dy ${fmtShape(dy.shape)} should be [${d.n}, ${d.k}, ${attrs.out[0]}, ${attrs.out[1]}]`);
   }
   const dw = new Float32Array(d.k * d.rows);
-  const pointwise = isPointwise(attrs, d.h, d.w);
-  const cols = pointwise ? x.data : new Float32Array(d.rows * d.cols);
-  for (let n = 0; n < d.n; n++) {
-    for (let g = 0; g < d.groups; g++) {
-      const xOff = (n * d.c + g * d.cg) * d.h * d.w;
-      if (!pointwise) im2col(x.data, xOff, d.cg, d.h, d.w, attrs, cols);
-      // dW_g [kg, rows] += dy_g [kg, outH*outW] x cols^T [outH*outW, rows]
-      gemm(d.kg, d.rows, d.cols, dy.data, (n * d.k + g * d.kg) * d.cols, false, cols, pointwise ? xOff : 0, true, dw, g * d.kg * d.rows, true);
-    }
-  }
+  forEachColumnMatrix(x.data, d, attrs, (n, g, cols, colsOff) => {
+    // dW_g [kg, rows] += dy_g [kg, outH*outW] x cols^T [outH*outW, rows]
+    gemm(d.kg, d.rows, d.cols, dy.data, (n * d.k + g * d.kg) * d.cols, false, cols, colsOff, true, dw, g * d.kg * d.rows, true);
+  });
   return dw;
 }

@@ -1,4 +1,4 @@
-import type { KernelTensor } from '../kernels.js';
+import type { KernelSignatures, KernelTensor } from '../kernels.js';
 import { ConvkitError, fmtShape } from '../../tensor/errors.js';
 import { sizeOf } from '../../tensor/shape.js';
 
@@ -94,14 +94,7 @@ function batchOffset(flat: number, outBatch: readonly number[], own: readonly nu
   return offset;
 }
 
-export function matMul(
-  a: KernelTensor,
-  b: KernelTensor,
-  transposeA: boolean,
-  transposeB: boolean,
-  bias: KernelTensor | null,
-  activation: 'none' | 'relu',
-): Float32Array {
+export const matMul: KernelSignatures['MatMul'] = (a, b, transposeA, transposeB, bias, activation) => {
   if (a.shape.length < 2 || b.shape.length < 2) {
     throw new ConvkitError(`MatMul kernel: both operands need at least 2 dimensions, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
   }
@@ -138,7 +131,7 @@ export function matMul(
   }
   if (activation === 'relu') reluInPlace(out);
   return out;
-}
+};
 
 /** The fused epilogue shared by MatMul and Conv2D; same rule as the Unary 'relu' kernel. */
 export function reluInPlace(v: Float32Array): void {

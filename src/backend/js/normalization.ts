@@ -1,4 +1,4 @@
-import type { BatchNormGradients, BatchNormStatistics, KernelTensor, LRNAttrs } from '../kernels.js';
+import type { BatchNormStatistics, KernelSignatures, KernelTensor, LRNAttrs } from '../kernels.js';
 import { reluInPlace } from './matmul.js';
 
 /**
@@ -98,15 +98,7 @@ export function batchNormStats(x: KernelTensor): BatchNormStatistics {
 }
 
 /** y = (x - mean[c]) / sqrt(variance[c] + eps) * weight[c] + bias[c]. */
-export function batchNorm(
-  x: KernelTensor,
-  mean: KernelTensor,
-  variance: KernelTensor,
-  weight: KernelTensor | null,
-  bias: KernelTensor | null,
-  eps: number,
-  activation: 'none' | 'relu' = 'none',
-): Float32Array {
+export const batchNorm: KernelSignatures['BatchNorm'] = (x, mean, variance, weight, bias, eps, activation = 'none') => {
   const { n: N, c: C, inner } = channelDims(x.shape);
   const y = new Float32Array(x.data.length);
   for (let c = 0; c < C; c++) {
@@ -121,7 +113,7 @@ export function batchNorm(
   // On the rounded float32 values, as a separate relu would see them.
   if (activation === 'relu') reluInPlace(y);
   return y;
-}
+};
 
 /** dy * (y > 0 ? 1 : 0): the ReLU gradient as UnaryGrad 'relu' computes it (a product, rounded to float32). */
 function reluMasked(y: ArrayLike<number>, dy: ArrayLike<number>): Float32Array {
@@ -136,16 +128,7 @@ function reluMasked(y: ArrayLike<number>, dy: ArrayLike<number>): Float32Array {
  *   dx = weight * invstd * dy                                        (fixed statistics), or
  *   dx = weight * invstd * (dy - dbias/M - xhat * dweight/M)          (batch statistics, which depend on x).
  */
-export function batchNormGrad(
-  x: KernelTensor,
-  dy: KernelTensor,
-  mean: KernelTensor,
-  variance: KernelTensor,
-  weight: KernelTensor | null,
-  eps: number,
-  batchStats: boolean,
-  reluOutput: KernelTensor | null = null,
-): BatchNormGradients {
+export const batchNormGrad: KernelSignatures['BatchNormGrad'] = (x, dy, mean, variance, weight, eps, batchStats, reluOutput = null) => {
   if (reluOutput) dy = { data: reluMasked(reluOutput.data, dy.data), shape: dy.shape };
   const { n: N, c: C, inner } = channelDims(x.shape);
   const count = N * inner;
@@ -182,4 +165,4 @@ export function batchNormGrad(
     }
   }
   return { dx, dweight, dbias };
-}
+};

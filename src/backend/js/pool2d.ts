@@ -109,6 +109,50 @@ export function maxPool2DGrad(dy: KernelTensor, indices: Int32Array, inputShape:
   return dx;
 }
 
+/** The input rows (or columns) [lo, hi) one output position reads along one axis. */
+interface Span {
+  lo: number;
+  hi: number;
+}
+
+/**
+ * Visits every output position of a pooling from `planes` H x W planes to oh x ow, the window
+ * along each axis given by `rowSpan` / `colSpan`; `base` is the plane's first input index and
+ * `o` the flat output index.
+ */
+function forEachWindow<S extends Span>(
+  planes: number,
+  [H, W]: readonly [number, number],
+  [oh, ow]: readonly [number, number],
+  rowSpan: (i: number) => S,
+  colSpan: (j: number) => S,
+  visit: (base: number, o: number, rs: S, cs: S) => void,
+): void {
+  for (let p = 0; p < planes; p++) {
+    const base = p * H * W;
+    for (let i = 0; i < oh; i++) {
+      const rs = rowSpan(i);
+      for (let j = 0; j < ow; j++) visit(base, (p * oh + i) * ow + j, rs, colSpan(j));
+    }
+  }
+}
+
+/** Sum of the window, row-major (the order fixes the rounding). */
+function windowSum(data: Float32Array, base: number, W: number, rs: Span, cs: Span): number {
+  let sum = 0;
+  for (let r = rs.lo; r < rs.hi; r++) {
+    for (let c = cs.lo; c < cs.hi; c++) sum += data[base + r * W + c]!;
+  }
+  return sum;
+}
+
+/** Adds g to every input pixel of the window. */
+function spreadOverWindow(dx: Float32Array, base: number, W: number, rs: Span, cs: Span, g: number): void {
+  for (let r = rs.lo; r < rs.hi; r++) {
+    for (let c = cs.lo; c < cs.hi; c++) dx[base + r * W + c]! += g;
+  }
+}
+
 /**
  * One average-pooling window along one axis, as at::avg_pool2d computes it: the window may
  * run past the padded edge in ceil mode and is clipped there; `padded` is the window length
@@ -121,133 +165,106 @@ function avgSpan(o: number, stride: number, kernel: number, padBefore: number, p
   return { padded: end - start, lo: Math.max(start, 0), hi: Math.min(end, size) };
 }
 
-function avgDivisor(a: AvgPool2DAttrs, paddedArea: number, inside: number): number {
-  if (a.divisorOverride !== null) return a.divisorOverride;
-  return a.countIncludePad ? paddedArea : inside;
+/**
+ * Visits every average-pooling window that holds at least one input pixel (an empty one, only
+ * padding, gives 0 as PyTorch), with the divisor its attributes ask for.
+ */
+function forEachAvgWindow(
+  shape: readonly number[],
+  a: AvgPool2DAttrs,
+  visit: (base: number, o: number, rs: Span, cs: Span, divisor: number) => void,
+): void {
+  const { planes, h: H, w: W } = planeDims(shape);
+  const [padTop, padBottom, padLeft, padRight] = a.pad;
+  forEachWindow(
+    planes,
+    [H, W],
+    a.out,
+    (i) => avgSpan(i, a.stride[0], a.kernel[0], padTop, padBottom, H),
+    (j) => avgSpan(j, a.stride[1], a.kernel[1], padLeft, padRight, W),
+    (base, o, rs, cs) => {
+      if (rs.hi <= rs.lo || cs.hi <= cs.lo) return;
+      const inside = (rs.hi - rs.lo) * (cs.hi - cs.lo);
+      const divisor = a.divisorOverride ?? (a.countIncludePad ? rs.padded * cs.padded : inside);
+      visit(base, o, rs, cs, divisor);
+    },
+  );
 }
 
 /** Mean over each window; an empty window (only padding) gives 0, as PyTorch. */
 export function avgPool2D(x: KernelTensor, a: AvgPool2DAttrs): Float32Array {
-  const { planes, h: H, w: W } = planeDims(x.shape);
-  const [oh, ow] = a.out;
-  const [padTop, padBottom, padLeft, padRight] = a.pad;
-  const out = new Float32Array(planes * oh * ow);
-  for (let p = 0; p < planes; p++) {
-    const base = p * H * W;
-    for (let i = 0; i < oh; i++) {
-      const rs = avgSpan(i, a.stride[0], a.kernel[0], padTop, padBottom, H);
-      for (let j = 0; j < ow; j++) {
-        const cs = avgSpan(j, a.stride[1], a.kernel[1], padLeft, padRight, W);
-        const inside = (rs.hi - rs.lo) * (cs.hi - cs.lo);
-        if (rs.hi <= rs.lo || cs.hi <= cs.lo) continue;
-        let sum = 0;
-        for (let r = rs.lo; r < rs.hi; r++) {
-          for (let c = cs.lo; c < cs.hi; c++) sum += x.data[base + r * W + c]!;
-        }
-        out[(p * oh + i) * ow + j] = sum / avgDivisor(a, rs.padded * cs.padded, inside);
-      }
-    }
-  }
+  const { planes, w: W } = planeDims(x.shape);
+  const out = new Float32Array(planes * a.out[0] * a.out[1]);
+  forEachAvgWindow(x.shape, a, (base, o, rs, cs, divisor) => {
+    out[o] = windowSum(x.data, base, W, rs, cs) / divisor;
+  });
   return out;
 }
 
 /** Spreads each dy element evenly (by the same divisor) over the input pixels of its window. */
 export function avgPool2DGrad(dy: KernelTensor, inputShape: readonly number[], a: AvgPool2DAttrs): Float32Array {
   const { planes, h: H, w: W } = planeDims(inputShape);
-  const [oh, ow] = a.out;
-  const [padTop, padBottom, padLeft, padRight] = a.pad;
   const dx = new Float32Array(planes * H * W);
-  for (let p = 0; p < planes; p++) {
-    const base = p * H * W;
-    for (let i = 0; i < oh; i++) {
-      const rs = avgSpan(i, a.stride[0], a.kernel[0], padTop, padBottom, H);
-      for (let j = 0; j < ow; j++) {
-        const cs = avgSpan(j, a.stride[1], a.kernel[1], padLeft, padRight, W);
-        const inside = (rs.hi - rs.lo) * (cs.hi - cs.lo);
-        if (rs.hi <= rs.lo || cs.hi <= cs.lo) continue;
-        const g = dy.data[(p * oh + i) * ow + j]! / avgDivisor(a, rs.padded * cs.padded, inside);
-        for (let r = rs.lo; r < rs.hi; r++) {
-          for (let c = cs.lo; c < cs.hi; c++) dx[base + r * W + c]! += g;
-        }
-      }
-    }
-  }
+  forEachAvgWindow(inputShape, a, (base, o, rs, cs, divisor) => {
+    spreadOverWindow(dx, base, W, rs, cs, dy.data[o]! / divisor);
+  });
   return dx;
 }
 
 /** PyTorch's adaptive window along one axis: [floor(o*in/out), ceil((o+1)*in/out)). */
-function adaptiveSpan(o: number, size: number, out: number): { lo: number; hi: number } {
+function adaptiveSpan(o: number, size: number, out: number): Span {
   return { lo: Math.floor((o * size) / out), hi: Math.ceil(((o + 1) * size) / out) };
 }
 
+/** Visits every adaptive window of `inputShape`'s planes for an oh x ow output. */
+function forEachAdaptiveWindow(
+  inputShape: readonly number[],
+  [oh, ow]: readonly [number, number],
+  visit: (base: number, o: number, rs: Span, cs: Span) => void,
+): void {
+  const { planes, h: H, w: W } = planeDims(inputShape);
+  forEachWindow(planes, [H, W], [oh, ow], (i) => adaptiveSpan(i, H, oh), (j) => adaptiveSpan(j, W, ow), visit);
+}
+
+const area = (rs: Span, cs: Span): number => (rs.hi - rs.lo) * (cs.hi - cs.lo);
+
 export function adaptiveAvgPool2D(x: KernelTensor, outSize: readonly [number, number]): Float32Array {
-  const { planes, h: H, w: W } = planeDims(x.shape);
-  const [oh, ow] = outSize;
-  const out = new Float32Array(planes * oh * ow);
-  for (let p = 0; p < planes; p++) {
-    const base = p * H * W;
-    for (let i = 0; i < oh; i++) {
-      const rs = adaptiveSpan(i, H, oh);
-      for (let j = 0; j < ow; j++) {
-        const cs = adaptiveSpan(j, W, ow);
-        let sum = 0;
-        for (let r = rs.lo; r < rs.hi; r++) {
-          for (let c = cs.lo; c < cs.hi; c++) sum += x.data[base + r * W + c]!;
-        }
-        out[(p * oh + i) * ow + j] = sum / ((rs.hi - rs.lo) * (cs.hi - cs.lo));
-      }
-    }
-  }
+  const { planes, w: W } = planeDims(x.shape);
+  const out = new Float32Array(planes * outSize[0] * outSize[1]);
+  forEachAdaptiveWindow(x.shape, outSize, (base, o, rs, cs) => {
+    out[o] = windowSum(x.data, base, W, rs, cs) / area(rs, cs);
+  });
   return out;
 }
 
 export function adaptiveAvgPool2DGrad(dy: KernelTensor, inputShape: readonly number[]): Float32Array {
   const { planes, h: H, w: W } = planeDims(inputShape);
-  const [oh, ow] = [dy.shape[2]!, dy.shape[3]!];
   const dx = new Float32Array(planes * H * W);
-  for (let p = 0; p < planes; p++) {
-    const base = p * H * W;
-    for (let i = 0; i < oh; i++) {
-      const rs = adaptiveSpan(i, H, oh);
-      for (let j = 0; j < ow; j++) {
-        const cs = adaptiveSpan(j, W, ow);
-        const g = dy.data[(p * oh + i) * ow + j]! / ((rs.hi - rs.lo) * (cs.hi - cs.lo));
-        for (let r = rs.lo; r < rs.hi; r++) {
-          for (let c = cs.lo; c < cs.hi; c++) dx[base + r * W + c]! += g;
-        }
-      }
-    }
-  }
+  forEachAdaptiveWindow(inputShape, [dy.shape[2]!, dy.shape[3]!], (base, o, rs, cs) => {
+    spreadOverWindow(dx, base, W, rs, cs, dy.data[o]! / area(rs, cs));
+  });
   return dx;
 }
 
 /** Adaptive max with switches (same tie and NaN rules as maxPool2DWithArgmax); backward is MaxPool2DGrad. */
 export function adaptiveMaxPool2D(x: KernelTensor, outSize: readonly [number, number]): PoolWithArgmax {
-  const { planes, h: H, w: W } = planeDims(x.shape);
-  const [oh, ow] = outSize;
-  const output = new Float32Array(planes * oh * ow);
-  const indices = new Int32Array(planes * oh * ow);
-  for (let p = 0; p < planes; p++) {
-    const base = p * H * W;
-    for (let i = 0; i < oh; i++) {
-      const rs = adaptiveSpan(i, H, oh);
-      for (let j = 0; j < ow; j++) {
-        const cs = adaptiveSpan(j, W, ow);
-        let best = -Infinity;
-        let arg = -1;
-        for (let r = rs.lo; r < rs.hi; r++) {
-          for (let c = cs.lo; c < cs.hi; c++) {
-            const v = x.data[base + r * W + c]!;
-            if (arg < 0 || v > best || Number.isNaN(v)) {
-              best = v;
-              arg = r * W + c;
-            }
-          }
+  const { planes, w: W } = planeDims(x.shape);
+  const output = new Float32Array(planes * outSize[0] * outSize[1]);
+  const indices = new Int32Array(output.length);
+  forEachAdaptiveWindow(x.shape, outSize, (base, o, rs, cs) => {
+    let best = -Infinity;
+    let arg = -1;
+    for (let r = rs.lo; r < rs.hi; r++) {
+      for (let c = cs.lo; c < cs.hi; c++) {
+        const v = x.data[base + r * W + c]!;
+        if (arg < 0 || v > best || Number.isNaN(v)) {
+          best = v;
+          arg = r * W + c;
         }
-        output[(p * oh + i) * ow + j] = best;
-        indices[(p * oh + i) * ow + j] = arg;
       }
     }
-  }
+    output[o] = best;
+    indices[o] = arg;
+  });
   return { output, indices };
 }

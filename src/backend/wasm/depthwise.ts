@@ -8,6 +8,7 @@
  */
 import type { Conv2DAttrs, KernelTensor } from '../kernels.js';
 import { conv2dBackpropInput as jsInput } from '../js/conv2d.js';
+import { roundUp } from './args.js';
 import { DWC, EP, KIND } from './job-layout.js';
 import { PARALLEL_MACS } from './gemm.js';
 import { runtime } from './instance.js';
@@ -65,7 +66,6 @@ function allFinite(v: Float32Array): boolean {
   return true;
 }
 
-const roundUp = (a: number, b: number): number => Math.ceil(a / b) * b;
 const floorDiv = (a: number, b: number): number => Math.floor(a / b);
 
 /** Bytes of slab (and dy rows) a task keeps at most: within the per-core L2 with room to spare. */

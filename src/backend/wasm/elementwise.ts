@@ -37,13 +37,9 @@ function run(op: number, a: Float32Array, b: Float32Array | null, alpha: number)
   const n = a.length;
   const rt = runtime();
   rt.begin();
-  rt.arg(E.A, rt.put(a));
-  rt.arg(E.B, b ? rt.put(b) : 0);
+  rt.args(E, { A: rt.put(a), B: b ? rt.put(b) : 0 });
   const out = rt.alloc(n);
-  rt.arg(E.OP, op);
-  rt.arg(E.OUT, out);
-  rt.arg(E.N, n);
-  rt.arg(E.CHUNK, CHUNK);
+  rt.args(E, { OP: op, OUT: out, N: n, CHUNK });
   rt.argf(E.ALPHA, alpha);
   rt.run(KIND.elementwise, Math.ceil(n / CHUNK), 0, n >= 4 * CHUNK);
   return rt.read(out, n);

@@ -1,20 +1,20 @@
 /**
  * The argument slots of each task kind, mirrored from the AssemblyScript sources
- * (assembly/gemm.ts, col2im.ts, winograd.ts, elementwise.ts, planes.ts, pool.ts). A job's
+ * (assembly/gemm.ts, col2im.ts, winograd-f23.ts, elementwise.ts, planes.ts, pool.ts). A job's
  * arguments are int32 words after the job block's header; pointers are byte offsets into the wasm memory and
  * strides are in floats.
  */
 
-export const KIND = { gemm: 1, col2im: 2, winograd: 3, winogradFilter: 4, elementwise: 5, gemv: 6, maxPool: 7, maxPoolGrad: 8, batchNorm: 9, channelSum: 10,
+export const KIND = { gemm: 1, col2im: 2, winogradF23Banded: 3, winogradF23Filter: 4, elementwise: 5, gemv: 6, maxPool: 7, maxPoolGrad: 8, batchNorm: 9, channelSum: 10,
   maxPoolValues: 11, avgPool: 12, avgPoolGrad: 13, lrn: 14, lrnGrad: 19, directConv: 15, directFilter: 16, phases: 23, col2imPhase: 24,
-  winogradInput: 21, winogradFlat: 22, winograd4Input: 27, winograd4Flat: 28, winograd25Input: 29, winograd25Flat: 30,
-  winograd4Filter: 31, winograd4Banded: 32, winograd25Filter: 33, winograd25Banded: 34, winograd25FilterGrad: 35,
-  winograd45Input: 36, winograd45Flat: 37, winograd45Filter: 38, winograd45Banded: 39, winograd45FilterGrad: 40,
+  winogradF23Input: 21, winogradF23Flat: 22, winogradF43Input: 27, winogradF43Flat: 28, winogradF25Input: 29, winogradF25Flat: 30,
+  winogradF43Filter: 31, winogradF43Banded: 32, winogradF25Filter: 33, winogradF25Banded: 34, winogradF25FilterGrad: 35,
+  winogradF45Input: 36, winogradF45Flat: 37, winogradF45Filter: 38, winogradF45Banded: 39, winogradF45FilterGrad: 40,
   clamp: 65, clampGrad: 66, softplus: 67, softplusGrad: 68, prelu: 69, preluGrad: 70, pad: 71, padGrad: 72, gather: 73, argMax: 74, topK: 75,
   multiMargin: 76, multiMarginGrad: 77, adaptiveMaxPool: 78, lcForward: 79, lcInput: 80, lcFilter: 81,
   softmax: 57, nll: 58, unary: 59, broadcast: 60, reduce: 61,
   dwConv: 50, dwInput: 51, dwFilter: 52,
-  winograd23FilterGrad: 41, winograd43FilterGrad: 42, flipFilters: 43,
+  winogradF23FilterGrad: 41, winogradF43FilterGrad: 42, flipFilters: 43,
   winogradDenseInput: 100, winogradDense: 101, winogradDenseFilter: 141, winogradDenseBanded: 142,
   sgd: 91, adam: 92,
   dilSplit: 120, dilMerge: 121,
@@ -70,7 +70,7 @@ export const DWC = {
 /** assembly/col2im.ts */
 export const C2I = { COLS: 0, DX: 1, NPLANES: 2, GEO: 3, IMGS: 16, RS: 17 } as const;
 
-/** assembly/winograd.ts */
+/** assembly/winograd-f23.ts */
 export const W = {
   X: 0, U: 1, Y: 2, BIAS: 3, RELU: 4, N: 5, C: 6, K: 7, H: 8, W: 9, OH: 10, OW: 11, PT: 12, PL: 13,
   TH: 14, TWP: 15, ROWS: 16, TPI: 17, WP: 18, KB: 19, KP: 20, G: 21,

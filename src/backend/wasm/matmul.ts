@@ -3,7 +3,7 @@
  * micro-kernel's epilogue. Shapes the fast path does not cover (mixed broadcast of several
  * batch dimensions, empty products) go to the js reference, which also words the errors.
  */
-import type { KernelTensor } from '../kernels.js';
+import type { KernelSignatures, KernelTensor } from '../kernels.js';
 import { matMul as jsMatMul } from '../js/matmul.js';
 import { sizeOf } from '../../tensor/shape.js';
 import { BMODE, EP, G, KIND } from './job-layout.js';
@@ -12,14 +12,7 @@ import { runtime } from './instance.js';
 import type { WasmRuntime } from './runtime.js';
 import { roundUp } from './args.js';
 
-export function matMul(
-  a: KernelTensor,
-  b: KernelTensor,
-  transposeA: boolean,
-  transposeB: boolean,
-  bias: KernelTensor | null,
-  activation: 'none' | 'relu',
-): Float32Array {
+export const matMul: KernelSignatures['MatMul'] = (a, b, transposeA, transposeB, bias, activation) => {
   const ar = a.shape.length;
   const br = b.shape.length;
   if (ar < 2 || br < 2) return jsMatMul(a, b, transposeA, transposeB, bias, activation);
@@ -60,7 +53,7 @@ export function matMul(
     }));
   }
   return rt.read(pc, count * m * n);
-}
+};
 
 /**
  * Products whose smallest side is too short for the packed GEMM's packing and blocking to pay

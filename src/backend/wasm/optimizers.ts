@@ -74,10 +74,7 @@ export function sgdStep(slots: readonly OptimizerSlot[], h: SGDStepHyper): void 
   const staged = stage(rt, slots, (s, o, words) => {
     words[o + SL.A] = s.first ? 1 : 0;
   });
-  rt.argf(OS.LR, c.lr);
-  rt.argf(OS.MOM, c.momentum);
-  rt.argf(OS.KEEP, c.keep);
-  rt.argf(OS.WD, c.wd);
+  rt.argsf(OS, { LR: c.lr, MOM: c.momentum, KEEP: c.keep, WD: c.wd });
   rt.arg(OS.NESTEROV, h.nesterov ? 1 : 0);
   finish(rt, KIND.sgd, staged);
 }
@@ -92,13 +89,7 @@ export function adamStep(slots: readonly OptimizerSlot[], h: AdamStepHyper): voi
     floats[o + SL.A] = ss;
     floats[o + SL.B] = bc2;
   });
-  rt.argf(OA.B1, c.beta1);
-  rt.argf(OA.C1, c.c1);
-  rt.argf(OA.B2, c.beta2);
-  rt.argf(OA.C2, c.c2);
-  rt.argf(OA.EPS, c.eps);
-  rt.argf(OA.WD, c.wd);
-  rt.argf(OA.DECAY, c.decay);
+  rt.argsf(OA, { B1: c.beta1, C1: c.c1, B2: c.beta2, C2: c.c2, EPS: c.eps, WD: c.wd, DECAY: c.decay });
   rt.arg(OA.AMS, h.amsgrad ? 1 : 0);
   finish(rt, KIND.adam, staged);
 }

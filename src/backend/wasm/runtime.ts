@@ -330,6 +330,11 @@ export class WasmRuntime {
     this.f32[(JOB_AT >> 2) + JOB.args + i] = v;
   }
 
+  /** Sets float32 arguments by name, as args does int32 ones: `rt.argsf(OA, { B1: beta1, EPS: eps })`. */
+  argsf<T extends Readonly<Record<string, number>>>(table: T, values: { readonly [K in keyof T]?: number }): void {
+    for (const key of Object.keys(values) as (keyof T & string)[]) this.argf(table[key]!, values[key]!);
+  }
+
   /**
    * Runs `count` independent units (planes, channels) of `kind` in tasks of about a quarter of
    * a thread's share, telling the kernel the split in slots `slotPer` and `slotCount`;

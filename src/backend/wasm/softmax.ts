@@ -25,16 +25,10 @@ function run(op: number, x: KernelTensor, dy: KernelTensor | null, axis: number)
   const size = x.data.length;
   const rt = runtime();
   rt.begin();
-  rt.arg(SM.X, rt.put(x.data));
-  rt.arg(SM.DY, dy ? rt.put(dy.data) : 0);
-  const out = rt.alloc(size);
-  rt.arg(SM.OUT, out);
-  rt.arg(SM.OUTER, outer);
-  rt.arg(SM.N, n);
-  rt.arg(SM.INNER, inner);
-  rt.arg(SM.OP, op);
+  rt.args(SM, { X: rt.put(x.data), DY: dy ? rt.put(dy.data) : 0 });
   const units = inner === 1 ? outer : outer * Math.ceil(inner / 4);
-  rt.arg(SM.UNITS, units);
+  const out = rt.alloc(size);
+  rt.args(SM, { OUT: out, OUTER: outer, N: n, INNER: inner, OP: op, UNITS: units });
   // Exponentials cost several element loads each: count them as such for the threading decision.
   runSplit(rt, KIND.softmax, SM.UPT, units, 4 * size);
   return rt.read(out, size);
@@ -70,18 +64,10 @@ function nll(
   const { n, c, inner } = classLayout(xShape);
   const rt = runtime();
   rt.begin();
-  rt.arg(NL.X, x ? rt.put(x.data) : 0);
-  rt.arg(NL.DY, dy ? rt.put(dy.data) : 0);
-  rt.arg(NL.T, rt.putI32(target));
-  rt.arg(NL.W, weight ? rt.put(weight.data) : 0);
+  rt.args(NL, { X: x ? rt.put(x.data) : 0, DY: dy ? rt.put(dy.data) : 0, T: rt.putI32(target), W: weight ? rt.put(weight.data) : 0 });
   const size = grad ? n * c * inner : n * inner;
   const out = rt.alloc(size);
-  rt.arg(NL.OUT, out);
-  rt.arg(NL.IGN, ignoreIndex);
-  rt.arg(NL.C, c);
-  rt.arg(NL.INNER, inner);
-  rt.arg(NL.N, n);
-  rt.arg(NL.GRAD, grad ? 1 : 0);
+  rt.args(NL, { OUT: out, IGN: ignoreIndex, C: c, INNER: inner, N: n, GRAD: grad ? 1 : 0 });
   runSplit(rt, KIND.nll, NL.SPT, n, grad ? size : 4 * n * inner);
   return rt.read(out, size);
 }

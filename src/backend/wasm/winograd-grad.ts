@@ -29,10 +29,10 @@ export function winogradFilterApplies(attrs: Conv2DAttrs, n: number, c: number, 
 
 /** A filter-gradient variant: output tile (step), input tile, filter size, job kind. */
 export interface GradVariant { step: 2 | 4; tile: 4 | 6 | 8; r: 3 | 5; kind: number }
-const G23: GradVariant = { step: 2, tile: 4, r: 3, kind: KIND.winograd23FilterGrad };
-const G43: GradVariant = { step: 4, tile: 6, r: 3, kind: KIND.winograd43FilterGrad };
-const G25: GradVariant = { step: 2, tile: 6, r: 5, kind: KIND.winograd25FilterGrad };
-const G45: GradVariant = { step: 4, tile: 8, r: 5, kind: KIND.winograd45FilterGrad };
+const G23: GradVariant = { step: 2, tile: 4, r: 3, kind: KIND.winogradF23FilterGrad };
+const G43: GradVariant = { step: 4, tile: 6, r: 3, kind: KIND.winogradF43FilterGrad };
+const G25: GradVariant = { step: 2, tile: 6, r: 5, kind: KIND.winogradF25FilterGrad };
+const G45: GradVariant = { step: 4, tile: 8, r: 5, kind: KIND.winogradF45FilterGrad };
 
 /**
  * The filter gradient's chunk size (tiles), and its cost model's constants (multiply-adds per
@@ -166,7 +166,7 @@ const GRAD_F4_RATIO = 0.9;
 function gradVariant(r: number, oh: number, ow: number): GradVariant {
   const mode = winogradTuning.mode;
   if (r === 5) return mode === 'f25' ? G25 : mode === 'f45' ? G45 : gradF4(oh, ow, 64, 36) ? G45 : G25;
-  // 3x3 filter gradients take F(2x2,3x3) unless a benchmark asks for F(4x4,3x3): F(4x4)'s
+  // 3x3 filter gradients take F(2x2, 3x3) unless a benchmark asks for F(4x4, 3x3): F(4x4)'s
   // transforms spread the rounding of the largest entries of dW over all of them, so entries
   // near zero came out 15x further from PyTorch's than with F(2x2) or the GEMM (2e-5 against
   // 1.4e-6 on a 10x10, 8 -> 16 channel layer whose largest entry is 51).

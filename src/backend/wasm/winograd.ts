@@ -13,7 +13,7 @@ import { allocPanels, bestDense, paddedCost, runDense, runDenseBlocked, type Den
 /**
  * Benchmarks and tests: 'off' never takes Winograd, 'rows'/'flat' force a layout of F(2x2, 3x3)
  * where it applies, 'f23' takes F(2x2, 3x3) in the layout 'auto' would pick for it, 'f43' forces
- * F(4x4, 3x3) (assembly/winograd4.ts); 'f25' and 'f45' force F(2x2, 5x5) or F(4x4, 5x5) on 5x5
+ * F(4x4, 3x3) (assembly/winograd-f43.ts); 'f25' and 'f45' force F(2x2, 5x5) or F(4x4, 5x5) on 5x5
  * layers (3x3 ones then take F(2x2, 3x3)). `banded` forces the layout of the 6x6- and 8x8-tile
  * variants ('auto': useBanded). `dense` forces ('on') or forbids ('off': the padded layouts
  * alone, as before they existed) dense tiles ('auto': denseChoice).
@@ -113,7 +113,7 @@ export function runWinograd(
   while (rows > 1 && n * Math.ceil(th / rows) < 2 * threads) rows = Math.ceil(rows / 2);
   const tpi = Math.ceil(th / rows);
 
-  // xi planes of U and V one cache line longer than their data (flatPlane in assembly/winograd.ts).
+  // xi planes of U and V one cache line longer than their data (flatPlane in assembly/winograd-f23.ts).
   const u = rt.alloc(16 * (kp * c + 16));
   const v = [
     [W.X, x], [W.U, u], [W.Y, y], [W.BIAS, bias], [W.RELU, relu ? 1 : 0], [W.N, n], [W.C, c], [W.K, k],
@@ -121,10 +121,10 @@ export function runWinograd(
     [W.TH, th], [W.TWP, twp], [W.ROWS, rows], [W.TPI, tpi], [W.WP, wp], [W.KB, kb], [W.KP, kp], [W.G, w],
   ] as const;
   for (const [slot, value] of v) rt.arg(slot, value);
-  rt.run(KIND.winogradFilter, kp / 4, 0, k * c >= 4096);
+  rt.run(KIND.winogradF23Filter, kp / 4, 0, k * c >= 4096);
   const tb = rows * twp;
   const scratch = 512 + 4 * (c * (2 * rows + 2) * wp + 16 * (c * tb + 16) + 16 * kb * tb);
-  rt.run(KIND.winograd, n * tpi, scratch, true);
+  rt.run(KIND.winogradF23Banded, n * tpi, scratch, true);
 }
 
 /** Bytes of dense V beyond which auto keeps the padded layouts (whose banded V is per band). */
@@ -150,7 +150,7 @@ function denseChoice(n: number, c: number, k: number, oh: number, ow: number, r:
   return best.cost <= paddedCost(f.m, f.tile, banded, bandTiles, n, c, k, oh, ow, threads) ? best : null;
 }
 
-/** The flat layout (small images): tiles of all images in one row of panels, see assembly/winograd.ts. */
+/** The flat layout (small images): tiles of all images in one row of panels, see assembly/winograd-f23.ts. */
 function flatLayout(n: number, th: number, tw: number): boolean {
   if (winogradTuning.mode === 'flat') return true;
   if (winogradTuning.mode === 'rows') return false;
@@ -160,8 +160,8 @@ function flatLayout(n: number, th: number, tw: number): boolean {
 }
 
 /**
- * The flat-layout variants: F(2x2, 3x3) (assembly/winograd.ts), and on the jobs of
- * assembly/winograd4.ts F(4x4, 3x3) and F(2x2, 5x5) (6x6 input tiles) and F(4x4, 5x5) (8x8).
+ * The flat-layout variants: F(2x2, 3x3) (assembly/winograd-f23.ts), and on the jobs of
+ * assembly/winograd-f43.ts F(4x4, 3x3) and F(2x2, 5x5) (6x6 input tiles) and F(4x4, 5x5) (8x8).
  * `m` is the output tile size, `tile` the input tile's: the transforms work on tile^2 planes.
  */
 interface FlatVariant {
@@ -181,18 +181,18 @@ interface FlatVariant {
   bandedKind?: number;
 }
 
-const F23: FlatVariant = { m: 2, tile: 4, inputKind: KIND.winogradInput, flatKind: KIND.winogradFlat, chunkPanels: 16, inputExtra: 0, flatExtra: 1024, parallelInput: 2048 };
+const F23: FlatVariant = { m: 2, tile: 4, inputKind: KIND.winogradF23Input, flatKind: KIND.winogradF23Flat, chunkPanels: 16, inputExtra: 0, flatExtra: 1024, parallelInput: 2048 };
 const F43: FlatVariant = {
-  m: 4, tile: 6, inputKind: KIND.winograd4Input, flatKind: KIND.winograd4Flat, chunkPanels: 8, inputExtra: 128, flatExtra: 2048, parallelInput: 1024,
-  filterKind: KIND.winograd4Filter, bandedKind: KIND.winograd4Banded,
+  m: 4, tile: 6, inputKind: KIND.winogradF43Input, flatKind: KIND.winogradF43Flat, chunkPanels: 8, inputExtra: 128, flatExtra: 2048, parallelInput: 1024,
+  filterKind: KIND.winogradF43Filter, bandedKind: KIND.winogradF43Banded,
 };
 const F45: FlatVariant = {
-  m: 4, tile: 8, inputKind: KIND.winograd45Input, flatKind: KIND.winograd45Flat, chunkPanels: 8, inputExtra: 128, flatExtra: 2048, parallelInput: 1024,
-  filterKind: KIND.winograd45Filter, bandedKind: KIND.winograd45Banded,
+  m: 4, tile: 8, inputKind: KIND.winogradF45Input, flatKind: KIND.winogradF45Flat, chunkPanels: 8, inputExtra: 128, flatExtra: 2048, parallelInput: 1024,
+  filterKind: KIND.winogradF45Filter, bandedKind: KIND.winogradF45Banded,
 };
 const F25: FlatVariant = {
-  m: 2, tile: 6, inputKind: KIND.winograd25Input, flatKind: KIND.winograd25Flat, chunkPanels: 8, inputExtra: 128, flatExtra: 2048, parallelInput: 1024,
-  filterKind: KIND.winograd25Filter, bandedKind: KIND.winograd25Banded,
+  m: 2, tile: 6, inputKind: KIND.winogradF25Input, flatKind: KIND.winogradF25Flat, chunkPanels: 8, inputExtra: 128, flatExtra: 2048, parallelInput: 1024,
+  filterKind: KIND.winogradF25Filter, bandedKind: KIND.winogradF25Banded,
 };
 
 /** Tiles of all images numbered across rows, tile rows padded to 4 tiles, in panels of 8. */
@@ -262,7 +262,7 @@ function useBanded(n: number, k: number, oh: number, ow: number, f: FlatVariant)
 }
 
 /**
- * The banded layout (banded6Task in assembly/winograd4.ts): the filters of all output channels
+ * The banded layout (banded6Task in assembly/winograd-f43.ts): the filters of all output channels
  * transformed once into U, then a task per band of tile rows of one image transforms its
  * tiles into V in scratch and runs the 36 GEMMs and the output transform for every output
  * channel. Bands as tall as BAND_V_BYTES allows, thinner when that leaves threads idle.

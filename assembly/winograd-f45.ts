@@ -1,4 +1,4 @@
-// The transforms of Winograd F(4x4, 5x5) (run by the jobs of assembly/winograd4.ts): 8x8 input
+// The transforms of Winograd F(4x4, 5x5) (run by the jobs of assembly/winograd-f43.ts): 8x8 input
 // tiles 4 apart, 64 GEMMs, 4 multiplies per output and (input, output) channel pair instead of 25
 // (F(2x2, 5x5): 9). Interpolation points 0, 1, -1, 2, -2, 1/2, -1/2 and infinity (those of
 // NNPACK's F(6x6, 3x3)); scripts/winograd-matrices.py derives and checks the matrices:
@@ -13,7 +13,7 @@
 // 4e-6), which is why 5x5 layers take it only where it saves many multiplies.
 import { finish } from './kernel';
 import { storeRow4 } from './mem';
-import { gatherTaps25 } from './winograd25';
+import { gatherTaps25 } from './winograd-f25';
 
 // @ts-ignore: decorator
 @inline function sp(x: f32): v128 { return f32x4.splat(x); }

@@ -1,5 +1,5 @@
 // Winograd on 6x6 input tiles: F(4x4, 3x3), and F(2x2, 5x5) with the parts that differ in
-// assembly/winograd25.ts. Two layouts: flat (see the end of winograd.ts: a job transforms all
+// assembly/winograd-f25.ts. Two layouts: flat (see the end of winograd-f23.ts: a job transforms all
 // inputs into V, then tasks of output channels run the 36 GEMMs over all tiles) and banded
 // (a task is a band of tile rows of one image, all output channels; filters transformed once).
 // F(4x4, 3x3) does 36 GEMMs, 2.25 multiplies per output and (input, output) channel pair instead
@@ -12,13 +12,13 @@
 // Same arguments as the F(2x2) flat jobs (W_TH and W_TW4 count tiles); V, U and M have 36
 // xi planes. All constants are inline literals (no static data: see assembly/job.ts).
 import { copyFloats, storeRow4, storeTransposed4, zeroFloats } from './mem';
-import { filterPanel25, outputs2x2 } from './winograd25';
-import { filterPanel45, outputs4x4of8, storeBT8 } from './winograd45';
+import { filterPanel25, outputs2x2 } from './winograd-f25';
+import { filterPanel45, outputs4x4of8, storeBT8 } from './winograd-f45';
 import { arg } from './job';
 import {
   W_C, W_H, W_W, W_PT, W_PL, W_TH, W_TW4, W_WP, W_CC, W_X, W_V, W_PANELS, W_K, W_OH, W_OW, W_KB, W_KP,
   W_TC, W_N, W_G, W_Y, W_BIAS, W_RELU, W_SCALE, W_U, W_ROWS, W_TPI, planeGemms, colA0, colA1, storeRow,
-} from './winograd';
+} from './winograd-f23';
 import { finish } from './kernel';
 
 // @ts-ignore: decorator
@@ -30,7 +30,7 @@ import { finish } from './kernel';
 
 // The variants these jobs run (`variant` below): F(4x4, 3x3), F(2x2, 5x5), F(4x4, 5x5).
 export const F43 = 0, F25 = 1, F45 = 2;
-// F(2x2, 3x3) (winograd.ts's own jobs, and the dense ones), for outputsOf.
+// F(2x2, 3x3) (winograd-f23.ts's own jobs, and the dense ones), for outputsOf.
 export const D23 = 3;
 // Output tile size (tiles are this far apart) and input tile size of a variant.
 // @ts-ignore: decorator

@@ -13,7 +13,7 @@
 import { copyFloats, storeTransposed4, zeroFloats } from './mem';
 import { arg } from './job';
 import { kernel4x8 } from './kernel';
-import { outputsOf, D23 } from './winograd4';
+import { outputsOf, D23 } from './winograd-f43';
 
 export const W_X = 0, W_U = 1, W_Y = 2, W_BIAS = 3, W_RELU = 4, W_N = 5, W_C = 6, W_K = 7;
 export const W_H = 8, W_W = 9, W_OH = 10, W_OW = 11, W_PT = 12, W_PL = 13;

@@ -1,4 +1,4 @@
-// The parts of Winograd F(2x2, 5x5) that differ from F(4x4, 3x3) (assembly/winograd4.ts, whose
+// The parts of Winograd F(2x2, 5x5) that differ from F(4x4, 3x3) (assembly/winograd-f43.ts, whose
 // jobs run both): the filter transform and the output transform. Both take the same six
 // interpolation points, 0, 1, -1, 1/2, -2 and infinity, so they share B^T and its input
 // transform (6x6 tiles, here 2 apart) and the 36 GEMMs; G and A^T follow from the points (the
