@@ -40,7 +40,7 @@ DATA_DIRS = {
 
 # Every number of each recipe; each is also a command-line flag (flags override the recipe).
 RECIPES = {
-    'mnist': dict(data='mnist', model='vgg-small-bn', epochs=10, batch_size=128, lr=0.1, momentum=0.9, nesterov=True,
+    'mnist': dict(data='mnist', model='vgg-small-bn', epochs=8, batch_size=128, lr=0.1, momentum=0.9, nesterov=True,
                   weight_decay=5e-4, warmup=1, schedule='cosine', augment='standard', hflip=False, crop_padding=2,
                   label_smoothing=0.1, ema=0.0, val_fraction=0.1, normalize='channel'),
     'fashion-mnist': dict(data='fashion-mnist', model='vgg-small-bn', epochs=15, batch_size=128, lr=0.1, momentum=0.9,

@@ -40,7 +40,7 @@ export const RECIPES: Readonly<Record<string, Recipe>> = {
     flags: {
       model: 'vgg-small-bn',
       data: 'digits',
-      epochs: 10,
+      epochs: 8,
       batchSize: 128,
       optimizer: 'nesterov',
       lr: 0.1,
