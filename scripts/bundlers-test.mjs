@@ -27,8 +27,9 @@ const TOOLS = { vite: ['vite@7'], esbuild: ['esbuild@0'], webpack: ['webpack@5',
  * each of the four wasm kernel builds (a page fetches one). Measured sizes are in the README.
  */
 // wasm: 160 kB until the second wave's kernels (batch norm in chunks, Winograd in blocks of
-// images, the 6x8 GEMM, small-product FC kernels) took each build to ~162 kB (48.6 kB gzipped).
-const BUDGET = { jsGzip: 76_000, jsRaw: 225_000, wasmRaw: 170_000 };
+// images, the 6x8 GEMM, small-product FC kernels) took each build to ~162 kB (48.6 kB gzipped);
+// JS: 225 kB / 76 kB until ck.optim gained ReduceLROnPlateau and LinearWarmup (~226 kB / 75.9 kB).
+const BUDGET = { jsGzip: 77_000, jsRaw: 228_000, wasmRaw: 170_000 };
 const STEPS = 12;
 
 const log = timedLog();
