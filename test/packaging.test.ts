@@ -115,9 +115,11 @@ const browser = graph('src/index.ts');
 /**
  * Effects that may go with their module: the ONNX importer registers OnnxModel (so that
  * ck.io.load can rebuild a saved imported model); a page that never names the importer leaves
- * both out, and loading such a file says what to do (src/io/model-file.ts).
+ * both out, and loading such a file says what to do (src/io/model-file.ts). The zoo registers
+ * torchvision's state-dict names: a page that never names ck.models has no zoo model to load
+ * them into, and loadStateDict({ from: 'torchvision' }) without it says so (nn/state-dict-sources.ts).
  */
-const DROPPED_WITH_THEIR_MODULE = new Set(['src/io/onnx/load-onnx.ts']);
+const DROPPED_WITH_THEIR_MODULE = new Set(['src/io/onnx/load-onnx.ts', 'src/models/index.ts']);
 
 describe('the browser entry', () => {
   it('imports no Node built-in and no package but protobufjs, statically or dynamically', () => {
