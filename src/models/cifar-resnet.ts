@@ -65,6 +65,7 @@ export class CifarBasicBlock extends GraphModule {
   }
 }
 
+/** Options of `CifarResNet`: depth, widths, classes and input channels. */
 export interface CifarResNetOptions {
   /** Blocks per stage, n: depth 6n + 2 with the paper's three stages. */
   blocks: number;

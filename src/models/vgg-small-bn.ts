@@ -22,6 +22,7 @@ export const VGG_SMALL_BN = {
   dropout: 0.3,
 } as const;
 
+/** The `vggSmallBn` architecture as `getConfig()` JSON, without building it. */
 export function vggSmallBnConfig(opts: ZooOptions = {}): ModuleConfig {
   const { numClasses, inputSize, inChannels } = resolveZooOptions('vggSmallBn', opts, { numClasses: 10, inputSize: 28, inChannels: 1 });
   const pools = VGG_SMALL_BN.blocks.length;

@@ -1,18 +1,7 @@
 import { ConvkitError } from '../tensor/errors.js';
 import { Optimizer } from './optimizer.js';
 
-/**
- * Reduce the learning rate when a metric has stopped improving, as torch.optim.lr_scheduler
- * .ReduceLROnPlateau with its defaults (mode 'min', factor 0.1, patience 10, threshold 1e-4
- * relative, cooldown 0, minLr 0, eps 1e-8). Call `step(metric)` once per epoch with the
- * monitored value (e.g. the validation loss). An epoch is "bad" unless the metric beats the
- * best so far by the threshold (rel, min mode: metric < best * (1 - threshold)); after more
- * than `patience` bad epochs in a row every group's lr becomes max(lr * factor, minLr) (a
- * change smaller than eps is skipped), the bad count restarts and `cooldown` epochs follow in
- * which bad epochs are not counted. Unlike the closed-form schedules it reads and writes the
- * optimizer's current lr, so it can follow a warm-up.
- */
-
+/** Options of `ReduceLROnPlateau` (PyTorch's names, camelCased; PyTorch's defaults). */
 export interface ReduceLROnPlateauOptions {
   /** 'min' (default): lower is better (a loss); 'max': higher is better (an accuracy). */
   mode?: 'min' | 'max';
@@ -43,6 +32,17 @@ export interface ReduceLROnPlateauStateDict {
   options: Required<ReduceLROnPlateauOptions>;
 }
 
+/**
+ * Reduce the learning rate when a metric has stopped improving, as torch.optim.lr_scheduler
+ * .ReduceLROnPlateau with its defaults (mode 'min', factor 0.1, patience 10, threshold 1e-4
+ * relative, cooldown 0, minLr 0, eps 1e-8). Call `step(metric)` once per epoch with the
+ * monitored value (e.g. the validation loss). An epoch is "bad" unless the metric beats the
+ * best so far by the threshold (rel, min mode: metric < best * (1 - threshold)); after more
+ * than `patience` bad epochs in a row every group's lr becomes max(lr * factor, minLr) (a
+ * change smaller than eps is skipped), the bad count restarts and `cooldown` epochs follow in
+ * which bad epochs are not counted. Unlike the closed-form schedules it reads and writes the
+ * optimizer's current lr, so it can follow a warm-up.
+ */
 export class ReduceLROnPlateau {
   readonly optimizer: Optimizer;
   readonly options: Required<ReduceLROnPlateauOptions>;
@@ -108,6 +108,7 @@ export class ReduceLROnPlateau {
     return this.optimizer.paramGroups.map((g) => g.lr);
   }
 
+  /** The schedule's state (best value, bad-epoch and cooldown counters), for checkpoints. */
   stateDict(): ReduceLROnPlateauStateDict {
     return {
       type: 'ReduceLROnPlateau',

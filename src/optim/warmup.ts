@@ -1,6 +1,39 @@
 import { ConvkitError } from '../tensor/errors.js';
 import { Optimizer } from './optimizer.js';
 
+/** What the warm-up hands over to: an epoch schedule (ck.optim's LRScheduler or ReduceLROnPlateau). */
+export interface EpochSchedule {
+  /** Advances one epoch (a plateau schedule reads the metric). */
+  step(metric?: number): void;
+  /** The schedule's state, for checkpoints. */
+  stateDict(): unknown;
+  /** Restores a state from `stateDict`. */
+  loadStateDict(state: never): void;
+}
+
+/** Options of `LinearWarmup`. */
+export interface LinearWarmupOptions {
+  /** Warm-up epochs (>= 1). */
+  epochs: number;
+  /** Optimizer steps per epoch (batches per epoch, >= 1). */
+  stepsPerEpoch: number;
+  /** The schedule after the warm-up (none: the base lr stays). */
+  then?: EpochSchedule;
+}
+
+/** What `LinearWarmup.stateDict` saves: where the warm-up is, and the schedule after it. */
+export interface LinearWarmupStateDict {
+  type: 'LinearWarmup';
+  /** Optimizer steps taken. */
+  stepCount: number;
+  /** Epochs ended. */
+  epochCount: number;
+  baseLrs: number[];
+  epochs: number;
+  stepsPerEpoch: number;
+  then: unknown;
+}
+
 /**
  * Linear warm-up of the learning rate, step by step, followed by an epoch schedule.
  *
@@ -15,35 +48,6 @@ import { Optimizer } from './optimizer.js';
  * `stepBatch()` after every optimizer step and `step(metric)` after every epoch (the Trainer
  * does both). Making it sets the lr of step 0.
  */
-
-/** What the warm-up hands over to: an epoch schedule (ck.optim's LRScheduler or ReduceLROnPlateau). */
-export interface EpochSchedule {
-  step(metric?: number): void;
-  stateDict(): unknown;
-  loadStateDict(state: never): void;
-}
-
-export interface LinearWarmupOptions {
-  /** Warm-up epochs (>= 1). */
-  epochs: number;
-  /** Optimizer steps per epoch (batches per epoch, >= 1). */
-  stepsPerEpoch: number;
-  /** The schedule after the warm-up (none: the base lr stays). */
-  then?: EpochSchedule;
-}
-
-export interface LinearWarmupStateDict {
-  type: 'LinearWarmup';
-  /** Optimizer steps taken. */
-  stepCount: number;
-  /** Epochs ended. */
-  epochCount: number;
-  baseLrs: number[];
-  epochs: number;
-  stepsPerEpoch: number;
-  then: unknown;
-}
-
 export class LinearWarmup {
   readonly optimizer: Optimizer;
   readonly epochs: number;
@@ -99,6 +103,7 @@ export class LinearWarmup {
     return this.optimizer.paramGroups.map((g) => g.lr);
   }
 
+  /** The warm-up's position and the following schedule's state, for checkpoints. */
   stateDict(): LinearWarmupStateDict {
     return {
       type: 'LinearWarmup',

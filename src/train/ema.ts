@@ -2,6 +2,20 @@ import { ConvkitError } from '../tensor/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Module } from '../nn/module.js';
 
+/** Options of `ModelEma`. */
+export interface ModelEmaOptions {
+  /** In [0, 1): the weight kept from the average at each update, e.g. 0.999. */
+  decay: number;
+}
+
+/** What `ModelEma.stateDict` saves: the decay, the number of updates and the averaged tensors. */
+export interface ModelEmaStateDict {
+  decay: number;
+  updates: number;
+  /** The averaged tensors by stateDict name. */
+  tensors: Record<string, Float32Array>;
+}
+
 /**
  * An exponential moving average of a model's weights: every float tensor of its stateDict
  * (parameters AND batch-norm running statistics), updated after each optimizer step as
@@ -12,19 +26,6 @@ import type { Module } from '../nn/module.js';
  * model's own are used. Evaluating with the average (`withAverage`, `copyTo`) usually gives a
  * steadier and slightly better model than the last weights (Polyak averaging).
  */
-
-export interface ModelEmaOptions {
-  /** In [0, 1): the weight kept from the average at each update, e.g. 0.999. */
-  decay: number;
-}
-
-export interface ModelEmaStateDict {
-  decay: number;
-  updates: number;
-  /** The averaged tensors by stateDict name. */
-  tensors: Record<string, Float32Array>;
-}
-
 export class ModelEma {
   readonly decay: number;
   /** Updates made so far. */
@@ -85,6 +86,7 @@ export class ModelEma {
     }
   }
 
+  /** The average (copies), for checkpoints. */
   stateDict(): ModelEmaStateDict {
     return { decay: this.decay, updates: this.updates, tensors: Object.fromEntries([...this.average].map(([k, v]) => [k, v.slice()])) };
   }
