@@ -16,6 +16,17 @@ export interface Recipe {
   flags: Readonly<Record<string, RecipeValue>>;
 }
 
+/** What both recipes share: the net, the optimizer and schedule, smoothing and the inputs' normalization. */
+const SMALL_IMAGE_TRAINING = {
+  batchSize: 128,
+  optimizer: 'nesterov',
+  lr: 0.1,
+  momentum: 0.9,
+  weightDecay: 5e-4,
+  schedule: 'cosine',
+  warmup: 1,
+} as const;
+
 export const RECIPES: Readonly<Record<string, Recipe>> = {
   'fashion-mnist': {
     description: 'Fashion-MNIST, batch-norm VGG-style net, SGD + Nesterov, warm-up + cosine, augmentation, label smoothing',
@@ -23,13 +34,7 @@ export const RECIPES: Readonly<Record<string, Recipe>> = {
       model: 'vgg-small-bn',
       data: 'fashion-mnist',
       epochs: 15,
-      batchSize: 128,
-      optimizer: 'nesterov',
-      lr: 0.1,
-      momentum: 0.9,
-      weightDecay: 5e-4,
-      schedule: 'cosine',
-      warmup: 1,
+      ...SMALL_IMAGE_TRAINING,
       augment: 'standard',
       labelSmoothing: 0.1,
       normalize: 'channel',
@@ -41,13 +46,7 @@ export const RECIPES: Readonly<Record<string, Recipe>> = {
       model: 'vgg-small-bn',
       data: 'digits',
       epochs: 8,
-      batchSize: 128,
-      optimizer: 'nesterov',
-      lr: 0.1,
-      momentum: 0.9,
-      weightDecay: 5e-4,
-      schedule: 'cosine',
-      warmup: 1,
+      ...SMALL_IMAGE_TRAINING,
       augment: 'crop',
       labelSmoothing: 0.1,
       normalize: 'channel',

@@ -1,4 +1,4 @@
-import { addThen, callChain, type GraphOps } from '../nn/graph-trace.js';
+import { callChain, type GraphOps } from '../nn/graph-trace.js';
 import { AdaptiveAvgPool2d } from '../nn/adaptive-avg-pool2d.js';
 import { BatchNorm2d } from '../nn/batch-norm.js';
 import { Conv2d } from '../nn/conv2d.js';
@@ -11,6 +11,8 @@ import { ConvkitError } from '../tensor/errors.js';
 import { GraphModule } from './graph-module.js';
 import { resolveZooOptions, type ZooOptions } from './options.js';
 import { ZeroPadShortcut } from './zero-pad-shortcut.js';
+import { TwoConvBlock } from './resnet.js';
+import type { Module } from '../nn/module.js';
 
 /**
  * The ResNets for CIFAR-10 of He et al. 2016, section 4.2: CONV3-16 -> BN -> RELU, three
@@ -23,45 +25,24 @@ import { ZeroPadShortcut } from './zero-pad-shortcut.js';
  * Names follow torchvision's ResNet (conv1, bn1, layer1.0.conv1, ..., fc). Strided CONVs use
  * fit: 'floor', PyTorch's rounding, under which any input size works: 28 -> 14 -> 7, 7 -> 4.
  */
-const FLOOR = { fit: 'floor' } as const;
 
 /** The paper's stage widths. */
 export const CIFAR_RESNET_WIDTHS: readonly number[] = [16, 32, 64];
 
-/** Two CONV3 -> BN with a RELU between; out = relu(F(x) + shortcut(x)), the shortcut option A. */
-export class CifarBasicBlock extends GraphModule {
-  conv1: Conv2d;
-  bn1: BatchNorm2d;
-  relu: ReLU;
-  conv2: Conv2d;
-  bn2: BatchNorm2d;
+/** The CIFAR ResNets' block (resnet.ts TwoConvBlock) with the paper's option A shortcut. */
+export class CifarBasicBlock extends TwoConvBlock {
   /** null where the shape is kept (the identity). */
   shortcut: ZeroPadShortcut | null;
 
   constructor(inChannels: number, planes: number, opts: { stride?: number } = {}) {
-    super();
     const stride = opts.stride ?? 1;
-    for (const [k, v] of [['inChannels', inChannels], ['planes', planes], ['stride', stride]] as const) {
-      if (!Number.isInteger(v) || v < 1) throw new ConvkitError(`CifarBasicBlock: ${k} must be a positive integer, got ${JSON.stringify(v)}`);
-    }
-    this.conv1 = new Conv2d(inChannels, planes, 3, { stride, padding: 1, bias: false, ...FLOOR });
-    this.bn1 = new BatchNorm2d(planes);
-    this.relu = new ReLU({ inplace: true });
-    this.conv2 = new Conv2d(planes, planes, 3, { padding: 1, bias: false });
-    this.bn2 = new BatchNorm2d(planes);
+    super('CifarBasicBlock', inChannels, planes, stride);
     this.shortcut = stride === 1 && inChannels === planes ? null : new ZeroPadShortcut(inChannels, planes, { stride });
     this.configArgs = [inChannels, planes, { ...opts }];
   }
 
-  traceGraph<V>(x: V, ops: GraphOps<V>): V {
-    let out = callChain(ops, [this.conv1, this.bn1, this.relu], x);
-    out = callChain(ops, [this.conv2, this.bn2], out);
-    const shortcut = this.shortcut ? ops.call(this.shortcut, x) : x;
-    return addThen(ops, out, shortcut, this.relu);
-  }
-
-  override describe(): string {
-    return `CifarBasicBlock(${this.conv1.inChannels}, ${this.conv2.outChannels}${this.conv1.stride[0] !== 1 ? `, stride=${this.conv1.stride[0]}` : ''})`;
+  protected shortcutLayer(): Module | null {
+    return this.shortcut;
   }
 }
 

@@ -8,6 +8,7 @@ import { MaxPool2d } from '../nn/max-pool2d.js';
 import { register } from '../nn/registry.js';
 import { ReLU } from '../nn/relu.js';
 import { Sequential } from '../nn/sequential.js';
+import type { Module } from '../nn/module.js';
 import { ConvkitError } from '../tensor/errors.js';
 import { GraphModule } from './graph-module.js';
 import { resolveZooOptions, type ZooOptions } from './options.js';
@@ -36,38 +37,58 @@ function checkBlockArgs(name: string, inChannels: number, planes: number, stride
   }
 }
 
-/** Two CONV3 -> BN, RELU between and after the sum: out = relu(F(x) + shortcut(x)). ResNet-18/34. */
-export class BasicBlock extends GraphModule {
-  static readonly expansion = 1;
+/**
+ * Two CONV3 -> BN with a RELU between and after the sum: out = relu(F(x) + shortcut(x)). The
+ * subclasses choose the shortcut where the shape changes (ResNet-18/34's projection, the CIFAR
+ * ResNets' zero padding) and keep their own field names for it (torchvision's `downsample`).
+ */
+export abstract class TwoConvBlock extends GraphModule {
   conv1: Conv2d;
   bn1: BatchNorm2d;
   relu: ReLU;
   conv2: Conv2d;
   bn2: BatchNorm2d;
-  downsample: Sequential | null;
 
-  constructor(inChannels: number, planes: number, opts: { stride?: number } = {}) {
+  constructor(name: string, inChannels: number, planes: number, stride: number) {
     super();
-    const stride = opts.stride ?? 1;
-    checkBlockArgs('BasicBlock', inChannels, planes, stride);
+    checkBlockArgs(name, inChannels, planes, stride);
     this.conv1 = new Conv2d(inChannels, planes, 3, { stride, padding: 1, bias: false, ...FLOOR });
     this.bn1 = new BatchNorm2d(planes);
     this.relu = new ReLU({ inplace: true });
     this.conv2 = new Conv2d(planes, planes, 3, { padding: 1, bias: false });
     this.bn2 = new BatchNorm2d(planes);
-    this.downsample = projection(inChannels, planes, stride);
-    this.configArgs = [inChannels, planes, { ...opts }];
   }
+
+  /** The shortcut's layer; null for the identity. */
+  protected abstract shortcutLayer(): Module | null;
 
   traceGraph<V>(x: V, ops: GraphOps<V>): V {
     let out = callChain(ops, [this.conv1, this.bn1, this.relu], x);
     out = callChain(ops, [this.conv2, this.bn2], out);
-    const shortcut = this.downsample ? ops.call(this.downsample, x) : x;
+    const layer = this.shortcutLayer();
+    const shortcut = layer ? ops.call(layer, x) : x;
     return addThen(ops, out, shortcut, this.relu);
   }
 
   override describe(): string {
-    return `BasicBlock(${this.conv1.inChannels}, ${this.conv2.outChannels}${this.conv1.stride[0] !== 1 ? `, stride=${this.conv1.stride[0]}` : ''})`;
+    return `${this.typeName}(${this.conv1.inChannels}, ${this.conv2.outChannels}${this.conv1.stride[0] !== 1 ? `, stride=${this.conv1.stride[0]}` : ''})`;
+  }
+}
+
+/** ResNet-18/34's block: the projection shortcut (1x1 CONV + BN) where the shape changes. */
+export class BasicBlock extends TwoConvBlock {
+  static readonly expansion = 1;
+  downsample: Sequential | null;
+
+  constructor(inChannels: number, planes: number, opts: { stride?: number } = {}) {
+    const stride = opts.stride ?? 1;
+    super('BasicBlock', inChannels, planes, stride);
+    this.downsample = projection(inChannels, planes, stride);
+    this.configArgs = [inChannels, planes, { ...opts }];
+  }
+
+  protected shortcutLayer(): Module | null {
+    return this.downsample;
   }
 }
 

@@ -252,19 +252,25 @@ function drawnShape(c: number, h: number, w: number, maxSide: number): ReportIma
   return { channels: c === 3 ? 3 : 1, height: Math.ceil(h / factor), width: Math.ceil(w / factor) };
 }
 
+/** The smallest and largest finite values ([Infinity, -Infinity] when there are none). */
+function finiteRange(values: ArrayLike<number> & Iterable<number>): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    if (!Number.isFinite(v)) continue;
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  return [lo, hi];
+}
+
 /**
  * A sample's pixels as bytes of `shape`: values in [0, 1] as they are, others scaled from the
  * image's own min..max; 3 channels kept, any other count averaged to gray; scaled down by
  * averaging blocks when the image is larger than `shape`.
  */
 export function imageBytes(input: Float32Array, [c, h, w]: [number, number, number], shape: ReportImageShape): Uint8Array {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const v of input) {
-    if (!Number.isFinite(v)) continue;
-    lo = Math.min(lo, v);
-    hi = Math.max(hi, v);
-  }
+  const [lo, hi] = finiteRange(input);
   const inUnit = lo >= 0 && hi <= 1;
   const scale = (v: number) => (!Number.isFinite(v) ? 0 : inUnit ? v : hi > lo ? (v - lo) / (hi - lo) : 0.5);
   const fy = h / shape.height;
@@ -319,13 +325,7 @@ export function firstLayerFilters(model: Module): ReportFilters | null {
         shown[oc * kh * kw + i] = sum / from(oc).length;
       }
     }
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (const v of shown) {
-      if (!Number.isFinite(v)) continue;
-      lo = Math.min(lo, v);
-      hi = Math.max(hi, v);
-    }
+    const [lo, hi] = finiteRange(shown);
     const bytes = new Uint8Array(shown.length);
     shown.forEach((v, i) => (bytes[i] = !Number.isFinite(v) ? 0 : hi > lo ? Math.round(((v - lo) / (hi - lo)) * 255) : 128));
     filters.push(toBase64(bytes));
