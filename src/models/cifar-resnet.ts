@@ -11,7 +11,7 @@ import { ConvkitError } from '../tensor/errors.js';
 import { GraphModule } from './graph-module.js';
 import { resolveZooOptions, type ZooOptions } from './options.js';
 import { ZeroPadShortcut } from './zero-pad-shortcut.js';
-import { TwoConvBlock } from './resnet.js';
+import { addStages, TwoConvBlock } from './resnet.js';
 import type { Module } from '../nn/module.js';
 
 /**
@@ -87,17 +87,7 @@ export class CifarResNet extends GraphModule {
     this.conv1 = new Conv2d(inChannels, widths[0]!, 3, { padding: 1, bias: false });
     this.bn1 = new BatchNorm2d(widths[0]!);
     this.relu = new ReLU({ inplace: true });
-    let channels = widths[0]!;
-    const stages = widths.map((planes, i) => {
-      const blocks: CifarBasicBlock[] = [];
-      for (let j = 0; j < o.blocks; j++) {
-        blocks.push(new CifarBasicBlock(channels, planes, { stride: i > 0 && j === 0 ? 2 : 1 }));
-        channels = planes;
-      }
-      return new Sequential(...blocks);
-    });
-    stages.forEach((s, i) => Object.defineProperty(this, `layer${i + 1}`, { value: s, enumerable: true, writable: true }));
-    Object.defineProperty(this, 'stages', { value: stages, enumerable: false });
+    const channels = addStages(this, widths, widths.map(() => o.blocks), (cin, planes, stride) => new CifarBasicBlock(cin, planes, { stride }));
     this.avgpool = new AdaptiveAvgPool2d(1);
     this.flatten = new Flatten();
     this.fc = new Linear(channels, numClasses);

@@ -25,6 +25,32 @@ import { resolveZooOptions, type ZooOptions } from './options.js';
  */
 const FLOOR = { fit: 'floor' } as const;
 
+/**
+ * Sets `host.layer1..layerN` (enumerable, in order, so parameters are named as torchvision's)
+ * and `host.stages` to stages of `counts[i]` blocks of `widths[i]` planes, the first block of
+ * every stage after the first with stride 2; returns the channels the last stage gives.
+ */
+export function addStages(
+  host: Module,
+  widths: readonly number[],
+  counts: readonly number[],
+  makeBlock: (inChannels: number, planes: number, stride: number) => Module,
+  expansion = 1,
+): number {
+  let channels = widths[0]!;
+  const stages = widths.map((planes, i) => {
+    const blocks: Module[] = [];
+    for (let j = 0; j < counts[i]!; j++) {
+      blocks.push(makeBlock(channels, planes, i > 0 && j === 0 ? 2 : 1));
+      channels = planes * expansion;
+    }
+    return new Sequential(...blocks);
+  });
+  stages.forEach((st, i) => Object.defineProperty(host, `layer${i + 1}`, { value: st, enumerable: true, writable: true }));
+  Object.defineProperty(host, 'stages', { value: stages, enumerable: false });
+  return channels;
+}
+
 /** A 1x1 CONV (stride s) + BN: the projection shortcut, used where the shape changes. */
 function projection(inChannels: number, outChannels: number, stride: number): Sequential | null {
   if (stride === 1 && inChannels === outChannels) return null;
@@ -174,19 +200,8 @@ export class ResNet extends GraphModule {
     this.bn1 = new BatchNorm2d(widths[0]!);
     this.relu = new ReLU({ inplace: true });
     this.maxpool = new MaxPool2d(3, { stride: 2, padding: 1, ...FLOOR });
-    let channels = widths[0]!;
-    const stages: Sequential[] = [];
-    widths.forEach((planes, i) => {
-      const blocks = [];
-      for (let j = 0; j < opts.layers[i]!; j++) {
-        blocks.push(new block(channels, planes, { stride: i > 0 && j === 0 ? 2 : 1 }));
-        channels = planes * block.expansion;
-      }
-      stages.push(new Sequential(...blocks));
-    });
     // torchvision's names: layer1..layer4, between maxpool and avgpool in the children's order.
-    stages.forEach((s, i) => Object.defineProperty(this, `layer${i + 1}`, { value: s, enumerable: true, writable: true }));
-    Object.defineProperty(this, 'stages', { value: stages, enumerable: false });
+    const channels = addStages(this, widths, opts.layers, (cin, planes, stride) => new block(cin, planes, { stride }), block.expansion);
     this.avgpool = new AdaptiveAvgPool2d(1);
     this.flatten = new Flatten();
     this.fc = new Linear(channels, numClasses);
