@@ -42,7 +42,7 @@ const began = Date.now();
 /** Batch norm (and instance norm) away from the identity: random affine parameters and running statistics. */
 function randomizeNorms(model: ck.nn.Module): void {
   const fill = (t: ck.Tensor | null, lo: number, hi: number): void => {
-    if (t) (t.data as Float32Array).set(ck.rand([t.size]).values().map((r) => lo + (hi - lo) * r), t.offset);
+    if (t) (t.storage.data as Float32Array).set(ck.rand([t.size]).values().map((r) => lo + (hi - lo) * r), t.offset);
   };
   for (const m of model.modules()) {
     if (m instanceof ck.nn.BatchNorm2d || m instanceof ck.nn.BatchNorm1d || m instanceof ck.nn.InstanceNorm2d) {

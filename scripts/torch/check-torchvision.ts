@@ -79,7 +79,7 @@ async function check(arch: string, job: ReturnType<typeof generate>): Promise<bo
       ok &&= shapeOk && err <= TOLERANCE;
       parts.push(`.${ext}: ${shapeOk ? `rel err ${err.toExponential(2)}` : `shape [${y.shape}] != [${meta.outputShape}]`} (${((performance.now() - t) / 1000).toFixed(1)} s)`);
       // Zero every weight, so that the next file's load is checked from scratch.
-      for (const p of model.parameters()) p.data.fill(0);
+      for (const p of model.parameters()) p.storage.data.fill(0);
     }
     console.log(`${ok ? 'ok  ' : 'FAIL'} ${arch}: ${parts.join(', ')}`);
     return ok;

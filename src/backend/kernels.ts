@@ -33,6 +33,11 @@ export interface PointwiseFormula {
   readonly derivative: (x: number, y: number, a: number) => number;
   readonly simd?: number;
   readonly cheap?: boolean;
+  /**
+   * The same two formulas as WGSL expressions in f32 `x`, `y` and `a`, for the webgpu kernel
+   * (src/backend/webgpu/kernels/unary.ts); required there.
+   */
+  readonly wgsl?: { readonly forward: string; readonly derivative: string };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { ConvkitError } from '../tensor/errors.js';
 import type { KernelName, KernelSignatures } from './kernels.js';
 import type { Storage } from '../tensor/storage.js';
+import type { DeviceArray, DeviceMemory } from '../tensor/device-array.js';
 import { activeRecorder, timedKernel, type GradRole } from './profiler-hooks.js';
 
 /**
@@ -27,6 +28,15 @@ export interface Backend {
   newArray?(n: number, dtype: 'float32' | 'int32'): Float32Array | Int32Array | null;
   /** Kernels that read strided views as they are (KernelTensor.strides/offset); others get copies. */
   readonly stridedInputs?: ReadonlySet<KernelName>;
+  /** Started and usable (a backend with an asynchronous start-up); absent: always. */
+  ready?(): boolean;
+  /**
+   * A device backend (webgpu): tensors live in its memory, kernels take and return its arrays
+   * (src/tensor/device-array.ts), and the ops layer moves host values there (src/ops/kernel-io.ts).
+   */
+  readonly deviceMemory?: DeviceMemory;
+  /** A device backend's copy of a strided view into a new contiguous array, on the device. */
+  gatherStrided?(src: DeviceArray, shape: readonly number[], strides: readonly number[], offset: number): DeviceArray;
 }
 
 export interface ReferenceBackend extends Backend {
@@ -68,6 +78,9 @@ export async function setBackend(name: string): Promise<void> {
 export function setBackendSync(name: string): void {
   const b = backends.get(name);
   if (!b) throw new ConvkitError(`unknown backend '${name}'; registered backends: ${listBackends().join(', ')}`);
+  if (b.ready && !b.ready()) {
+    throw new ConvkitError(`the ${name} backend has not started: select it with await ck.setBackend('${name}') first`);
+  }
   current = b;
 }
 
@@ -86,7 +99,7 @@ export function backendArray(n: number, dtype: 'float32' | 'int32' = 'float32'):
   return current?.newArray?.(n, dtype) ?? (dtype === 'int32' ? new Int32Array(n) : new Float32Array(n));
 }
 
-/** The name of the backend that runs kernels now ('js' or 'wasm'). */
+/** The name of the backend that runs kernels now ('js', 'wasm' or 'webgpu'). */
 export function getBackendName(): string {
   return getBackend().name;
 }
@@ -97,8 +110,11 @@ export function getBackendName(): string {
  * profile (analysis/profile.ts) reads it.
  */
 export function kernel<K extends KernelName>(name: K, role?: GradRole): KernelSignatures[K] {
-  let fn = getBackend().kernels[name] as KernelSignatures[K] | undefined;
+  const b = getBackend();
+  let fn = b.kernels[name] as KernelSignatures[K] | undefined;
   if (!fn) {
+    // A device backend's tensors are not on the host: a js kernel would read nothing.
+    if (b.deviceMemory) throw new ConvkitError(`the ${b.name} backend has no kernel '${name}'`);
     if (!reference) throw new ConvkitError('the js reference backend is not registered');
     fn = reference.kernels[name];
   }

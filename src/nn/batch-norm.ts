@@ -126,7 +126,7 @@ abstract class BatchNormBase extends FusableLayer {
       eps: this.eps,
       activation,
     });
-    if (this.training && track) (this.numBatchesTracked!.data as Int32Array)[this.numBatchesTracked!.offset]! += 1;
+    if (this.training && track) (this.numBatchesTracked!.storage.data as Int32Array)[this.numBatchesTracked!.offset]! += 1;
     return y;
   }
 

@@ -274,7 +274,7 @@ export abstract class Module {
       const mine = own.get(k);
       if (!mine) continue;
       const values = t.values();
-      (mine.data as Float32Array | Int32Array).set(values, mine.offset);
+      (mine.storage.data as Float32Array | Int32Array).set(values, mine.offset);
     }
   }
 

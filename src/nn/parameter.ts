@@ -21,6 +21,6 @@ export class Parameter extends Tensor {
 
   /** Overwrites the values in place (shape must match). */
   assign(values: ArrayLike<number>): void {
-    (this.data as Float32Array).set(values, this.offset);
+    (this.storage.data as Float32Array).set(values, this.offset);
   }
 }

@@ -75,7 +75,7 @@ export function relu(x: Tensor, opts: ReluOptions = {}): Tensor {
 
 /** Writes row-major values into a tensor's storage, following its strides (it may be a view). */
 function writeInto(t: Tensor, values: Float32Array): void {
-  const data = t.data as Float32Array;
+  const data = t.storage.data as Float32Array;
   if (t.isContiguous()) {
     data.set(values, t.offset);
     return;

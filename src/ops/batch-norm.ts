@@ -51,7 +51,7 @@ export function finiteOption(v: unknown, fallback: number, op: string, name: str
 
 /** Writes `values` into a 1-d tensor's own storage (running statistics are updated in place, as in PyTorch). */
 export function assignVector(t: Tensor, values: ArrayLike<number>): void {
-  const data = t.data as Float32Array;
+  const data = t.storage.data as Float32Array;
   for (let i = 0; i < values.length; i++) data[t.offset + i * t.strides[0]!] = values[i]!;
 }
 

@@ -3,6 +3,9 @@ import { acceptsStrided, backendArray, getBackend } from '../backend/registry.js
 import { isKept } from '../tensor/scope.js';
 import { ConvkitError, fmtShape } from '../tensor/errors.js';
 import { Tensor } from '../tensor/tensor.js';
+import { Storage } from '../tensor/storage.js';
+import { contiguousStrides } from '../tensor/shape.js';
+import type { DeviceArray, DeviceMemory } from '../tensor/device-array.js';
 
 /** Is `v` a Tensor? Errors name the op and the argument when it is not. */
 export function expectTensor(v: unknown, op: string, arg: string): Tensor {
@@ -17,8 +20,53 @@ export function kin(t: Tensor, op = 'op', arg = 'input'): KernelTensor {
   if (t.dtype !== 'float32') {
     throw new ConvkitError(`${op}: ${arg} must be float32, got ${t.dtype} with shape ${fmtShape(t.shape)}`);
   }
+  const device = getBackend().deviceMemory;
+  if (device) return { data: onDevice(t, device) as unknown as Float32Array, shape: t.shape };
   offerToBackend(t);
   return { data: t.values() as Float32Array, shape: t.shape };
+}
+
+/**
+ * An int32 tensor (class targets, switches, gather indices) as a kernel's index argument:
+ * its values, or on a device backend its device array (uploaded if it is on the host).
+ */
+export function kinIndex(t: Tensor, op = 'op', arg = 'indices'): Int32Array {
+  if (t.dtype !== 'int32') {
+    throw new ConvkitError(`${op}: ${arg} must be int32, got ${t.dtype} with shape ${fmtShape(t.shape)}`);
+  }
+  const device = getBackend().deviceMemory;
+  if (device) return onDevice(t, device) as unknown as Int32Array;
+  return t.values() as Int32Array;
+}
+
+/** Host index values (validated by the op) as a kernel argument; on a device backend, uploaded. */
+export function kernelIndices(values: Int32Array): Int32Array {
+  const device = getBackend().deviceMemory;
+  if (!device) return values;
+  return keepWhileUsed(device.write(values, null)) as unknown as Int32Array;
+}
+
+/**
+ * Temporary device arrays made for one kernel call (a gathered view, uploaded indices) stay
+ * alive, and their memory out of the pool, for as long as the argument that holds them is
+ * reachable: a storage owns each (freed by its tidy scope or the garbage collector), keyed here
+ * by the array itself.
+ */
+const temporaries = new WeakMap<DeviceArray, Storage>();
+
+function keepWhileUsed(a: DeviceArray): DeviceArray {
+  temporaries.set(a, new Storage(a));
+  return a;
+}
+
+/** A tensor's values on the device, contiguous from element 0 (a copy made there for views). */
+function onDevice(t: Tensor, memory: DeviceMemory): DeviceArray {
+  const s = t.storage;
+  if (t.isContiguous() && t.offset === 0 && t.size === s.length) return s.onDevice(memory);
+  const gather = getBackend().gatherStrided;
+  if (!gather) throw new ConvkitError(`the ${getBackend().name} backend cannot copy a strided view`);
+  const strides = t.isContiguous() ? contiguousStrides(t.shape) : t.strides;
+  return keepWhileUsed(gather(s.onDevice(memory), t.shape, strides, t.offset));
 }
 
 /**
@@ -46,7 +94,7 @@ const ADOPT_MIN_ELEMENTS = 1024;
 /** Parameters and kept buffers may move into the backend's memory (Backend.adopt). */
 function offerToBackend(t: Tensor): void {
   const s = t.storage;
-  if (s.isExternal || s.bytes < 4 * ADOPT_MIN_ELEMENTS || !(isKept(t) || (t.requiresGrad && t.gradFn === null))) return;
+  if (!s.onHost || s.isExternal || s.bytes < 4 * ADOPT_MIN_ELEMENTS || !(isKept(t) || (t.requiresGrad && t.gradFn === null))) return;
   getBackend().adopt?.(s);
 }
 

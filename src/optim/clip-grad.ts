@@ -55,7 +55,7 @@ export function clipGradNorm(parameters: Iterable<Tensor> | Tensor, maxNorm: num
       const g = p.grad;
       if (g === null) continue;
       if (g.isContiguous()) {
-        const v = g.data.subarray(g.offset, g.offset + g.size);
+        const v = g.storage.data.subarray(g.offset, g.offset + g.size);
         for (let i = 0; i < v.length; i++) v[i] = v[i]! * coef;
       } else {
         // A strided gradient (set by hand) is replaced by a scaled contiguous copy.

@@ -157,7 +157,7 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper, S extends Param
             st = this.spec.newState();
             this.state.set(p, st);
           }
-          const w = (p.data as Float32Array).subarray(p.offset, p.offset + p.size);
+          const w = (p.storage.data as Float32Array).subarray(p.offset, p.offset + p.size);
           entries.push({ w, g: this.gradValues(p), state: st });
         }
         if (entries.length) this.updateGroup(entries, group);

@@ -1,6 +1,7 @@
 import { ConvkitError } from './errors.js';
 import { trackStorage } from './scope.js';
 import { copyArray } from './copy-array.js';
+import { isDeviceArray, type DeviceArray, type DeviceMemory } from './device-array.js';
 
 /** Element type of a tensor. */
 export type DType = 'float32' | 'int32';
@@ -31,15 +32,26 @@ export function registerExternalBuffer(buffer: ArrayBufferLike, owner: ExternalM
  * block of the wasm backend's memory, see ExternalMemory); the garbage collector frees it;
  * `memory()` counts what is alive, `dispose()` (used by `tidy`) releases it early and makes a
  * later use an error instead of silent garbage.
+ *
+ * On a device backend (webgpu) the values may live in device memory instead (DeviceArray), or
+ * in both places. A kernel's output is on the device only; `await read()` copies it to the host
+ * as well. A host array handed out by `data` may be written, so taking it makes the device copy
+ * stale (the next kernel uploads it again); a kernel that writes the device copy in place (an
+ * optimizer step) calls deviceWritten(), which drops the host copy.
  */
 export class Storage {
   private buffer: TypedArray | null;
+  /** The values on a device, and whether they are current (the host copy was not taken since). */
+  private device: DeviceArray | null = null;
+  private deviceCurrent = false;
+  private disposedFlag = false;
   readonly dtype: DType;
   readonly bytes: number;
   /** Where it was made, recorded only with CONVKIT_DEBUG=leaks. */
   readonly origin: string | undefined;
   private external: ExternalMemory | null;
-  private region: Region | null = null;
+  /** What the finalizer releases if this storage is dropped without dispose(). */
+  private readonly holding: Holding = { region: null, device: null };
   /** Registered with the finalizer (see registerFinalizer). */
   private finalized = false;
   /**
@@ -49,19 +61,27 @@ export class Storage {
    */
   readonly serial: number = nextSerial++;
 
-  constructor(data: TypedArray) {
-    const owner = externalOwners.get(data.buffer);
-    // Part of a block (a kernel that returned a subarray of an input): a private copy, since
-    // the block's lifetime follows its own storages.
-    if (owner && !owner.retain(data)) data = copyArray(data);
-    this.external = owner && externalOwners.get(data.buffer) === owner ? owner : null;
-    this.buffer = data;
-    this.dtype = data instanceof Int32Array ? 'int32' : 'float32';
-    this.bytes = data.byteLength;
+  constructor(data: TypedArray | DeviceArray) {
     this.origin = debugLeaks ? new Error().stack?.split('\n').slice(3, 8).join('\n') : undefined;
-    const region = countRegion(data);
     live.count++;
-    this.region = region;
+    if (isDeviceArray(data)) {
+      this.buffer = null;
+      this.external = null;
+      this.dtype = data.dtype;
+      this.bytes = data.byteLength;
+      this.setDevice(data);
+      this.deviceCurrent = true;
+    } else {
+      const owner = externalOwners.get(data.buffer);
+      // Part of a block (a kernel that returned a subarray of an input): a private copy, since
+      // the block's lifetime follows its own storages.
+      if (owner && !owner.retain(data)) data = copyArray(data);
+      this.external = owner && externalOwners.get(data.buffer) === owner ? owner : null;
+      this.buffer = data;
+      this.dtype = data instanceof Int32Array ? 'int32' : 'float32';
+      this.bytes = data.byteLength;
+      this.holding.region = countRegion(data);
+    }
     // A tidy scope disposes what it made or hands it on (registerFinalizer), so storages made
     // in one skip the registration, which costs more than the rest of this constructor.
     if (!trackStorage(this)) this.registerFinalizer();
@@ -72,24 +92,114 @@ export class Storage {
    * dispose(): for storages made outside tidy scopes, and for those a scope lets survive.
    */
   registerFinalizer(): void {
-    if (this.region && !this.finalized) {
+    if (!this.finalized && !this.disposedFlag) {
       this.finalized = true;
-      finalizer.register(this, this.region, this);
+      finalizer.register(this, this.holding, this);
     }
   }
 
+  /**
+   * The host array. On a device backend this is the moment the device copy stops counting as
+   * current (the caller may write the array); a storage whose values are on the device only
+   * throws a ConvkitError that says to read them with `await t.data()`.
+   */
   get data(): TypedArray {
-    if (this.buffer === null) {
+    const host = this.host();
+    if (this.device) this.deviceCurrent = false;
+    return host;
+  }
+
+  /** The host array without making the device copy stale (for reads that write nothing). */
+  peek(): TypedArray {
+    return this.host();
+  }
+
+  private host(): TypedArray {
+    if (this.buffer !== null) return this.buffer;
+    if (this.disposedFlag) {
       throw new ConvkitError(
         'this tensor was disposed (by dispose() or at the end of a tidy() scope) and can no longer be read; ' +
           'return it from the tidy() callback or keep() it to use it afterwards',
       );
     }
-    return this.buffer;
+    throw new ConvkitError(
+      `this tensor's values are on the GPU (the ${this.device?.memory.name ?? 'device'} backend) and cannot be read synchronously: ` +
+        'read them with await t.data() (or await t.array()), or bring a model\'s tensors back with await ck.sync(model) first',
+    );
   }
 
   get disposed(): boolean {
-    return this.buffer === null;
+    return this.disposedFlag;
+  }
+
+  /** Whether the values are on the host (reading `data` will not throw). */
+  get onHost(): boolean {
+    return this.buffer !== null;
+  }
+
+  /**
+   * The values in `memory` (a device backend's), uploading the host copy when the device has
+   * none or a stale one. Both copies stay valid until one side is written.
+   */
+  onDevice(memory: DeviceMemory): DeviceArray {
+    if (this.device && this.deviceCurrent && this.device.memory === memory) return this.device;
+    const host = this.host();
+    const previous = this.device && this.device.memory === memory ? this.device : null;
+    if (this.device && !previous) this.dropDevice();
+    const uploaded = memory.write(host, previous);
+    if (uploaded !== previous) {
+      if (previous) this.dropDevice();
+      this.setDevice(uploaded);
+    }
+    this.deviceCurrent = true;
+    return uploaded;
+  }
+
+  /** A kernel wrote the device copy in place: the host copy is out of date and goes. */
+  deviceWritten(): void {
+    if (!this.device) return;
+    this.deviceCurrent = true;
+    if (this.buffer !== null) {
+      this.external?.release(this.buffer);
+      this.external = null;
+      this.buffer = null;
+      if (this.holding.region) releaseRegion(this.holding.region);
+      this.holding.region = null;
+    }
+  }
+
+  /**
+   * Makes the values readable on the host (copying them back from the device when only it has
+   * them) and returns the host array without making the device copy stale.
+   */
+  async read(): Promise<TypedArray> {
+    if (this.buffer !== null) return this.buffer;
+    const device = this.device;
+    if (!device) return this.host(); // disposed: throws
+    const host = await device.memory.read(device);
+    if (this.disposedFlag) return this.host();
+    if (this.buffer === null) {
+      this.buffer = host;
+      this.holding.region = countRegion(host);
+    }
+    return this.buffer;
+  }
+
+  private setDevice(a: DeviceArray): void {
+    this.device = a;
+    this.holding.device = a;
+    live.deviceBytes += a.byteLength;
+    if (live.deviceBytes > live.devicePeak) live.devicePeak = live.deviceBytes;
+  }
+
+  private dropDevice(): void {
+    const d = this.device;
+    if (!d) return;
+    live.deviceBytes -= d.byteLength;
+    d.memory.release(d);
+    this.device = null;
+    this.holding.device = null;
+    this.deviceCurrent = false;
   }
 
   /**
@@ -117,13 +227,19 @@ export class Storage {
     return this.external !== null;
   }
 
+  /** Number of elements. */
+  get length(): number {
+    return this.bytes / 4;
+  }
+
   /**
    * Moves the elements into `home`, a block of external memory holding the same values, for
    * a long-lived tensor (a parameter) that kernels would otherwise copy in on every call.
    * Tensors on this storage follow; arrays taken from `data` before the move do not.
    */
   relocate(home: TypedArray): boolean {
-    const old = this.data;
+    const old = this.buffer;
+    if (old === null) return false;
     const owner = externalOwners.get(home.buffer);
     if (this.external || !owner || home.length !== old.length || home.constructor !== old.constructor || !owner.retain(home)) return false;
     this.external = owner;
@@ -132,14 +248,22 @@ export class Storage {
   }
 
   dispose(): void {
-    if (this.buffer === null) return;
-    this.external?.release(this.buffer);
+    if (this.disposedFlag) return;
+    this.disposedFlag = true;
+    if (this.buffer !== null) this.external?.release(this.buffer);
     this.buffer = null;
+    this.dropDevice();
     live.count--;
-    if (this.region) releaseRegion(this.region);
-    this.region = null;
+    if (this.holding.region) releaseRegion(this.holding.region);
+    this.holding.region = null;
     if (this.finalized) finalizer.unregister(this);
   }
+}
+
+/** A storage's memory as its finalizer sees it (kept up to date as copies come and go). */
+interface Holding {
+  region: Region | null;
+  device: DeviceArray | null;
 }
 
 let nextSerial = 0;
@@ -151,7 +275,7 @@ export function storagesMade(): number {
 
 const debugLeaks = typeof process !== 'undefined' && /leaks/.test(process.env?.['CONVKIT_DEBUG'] ?? '');
 
-const live = { count: 0, bytes: 0, peak: 0 };
+const live = { count: 0, bytes: 0, peak: 0, deviceBytes: 0, devicePeak: 0 };
 
 /**
  * The memory behind storages, counted once however many storages use it: two tensors made on
@@ -232,9 +356,13 @@ function releaseRegion(region: Region): void {
   }
 }
 
-const finalizer = new FinalizationRegistry<Region>((region) => {
+const finalizer = new FinalizationRegistry<Holding>((h) => {
   live.count--;
-  releaseRegion(region);
+  if (h.region) releaseRegion(h.region);
+  if (h.device) {
+    live.deviceBytes -= h.device.byteLength;
+    h.device.memory.release(h.device);
+  }
 });
 
 /** What `memory()` reports. */
@@ -245,14 +373,19 @@ export interface MemoryInfo {
   numBytes: number;
   /** The most bytes alive at once since the last resetPeakMemory() (or the start). */
   peakBytes: number;
+  /** Bytes of tensor values in device memory (the webgpu backend's GPU buffers). */
+  gpuBytes: number;
+  /** The most GPU bytes alive at once since the last resetPeakMemory(). */
+  peakGpuBytes: number;
 }
 
 /** Live tensor storage: every buffer not yet disposed or garbage-collected, each counted once. */
 export function memory(): MemoryInfo {
-  return { numTensors: live.count, numBytes: live.bytes, peakBytes: live.peak };
+  return { numTensors: live.count, numBytes: live.bytes, peakBytes: live.peak, gpuBytes: live.deviceBytes, peakGpuBytes: live.devicePeak };
 }
 
 /** Starts a new peak: memory().peakBytes is then the most alive from now on (as PyTorch's reset_peak_memory_stats). */
 export function resetPeakMemory(): void {
   live.peak = live.bytes;
+  live.devicePeak = live.deviceBytes;
 }

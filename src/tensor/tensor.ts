@@ -67,9 +67,20 @@ export class Tensor {
     return this.count;
   }
 
-  /** The underlying buffer; for a contiguous tensor, its elements start at `offset`. */
-  get data(): TypedArray {
-    return this.storage.data;
+  /**
+   * A copy of the elements in row-major order, on every backend: on webgpu it waits for the
+   * values to come back from the GPU. (`dataSync()` and `values()` read synchronously, which a
+   * tensor whose values are on the GPU cannot do.)
+   */
+  async data(): Promise<TypedArray> {
+    await this.storage.read();
+    return copyArray(this.hostValues(this.storage.peek()));
+  }
+
+  /** Nested arrays of numbers (a number for a 0-d tensor), on every backend; see data(). */
+  async array(): Promise<Nested> {
+    await this.storage.read();
+    return this.nest(this.hostValues(this.storage.peek()));
   }
 
   /** Whether the elements lie in row-major order with no gaps (so `view` and `values` need no copy). */
@@ -83,13 +94,19 @@ export class Tensor {
    */
   values(): TypedArray {
     if (this.isContiguous()) return this.storage.subarray(this.offset, this.offset + this.size);
-    return this.gatherStrided();
+    return this.gatherStrided(this.storage.data);
+  }
+
+  /** The elements in row-major order from the storage's host array `src` (a view when contiguous). */
+  private hostValues(src: TypedArray): TypedArray {
+    if (this.isContiguous()) return src.subarray(this.offset, this.offset + this.size);
+    return this.gatherStrided(src);
   }
 
   /** A contiguous tensor with the same values: `this` if already contiguous, else a copy. */
   contiguous(): Tensor {
     if (this.isContiguous()) return this;
-    return this.derive(new Tensor(this.gatherStrided(), this.shape), 'contiguous');
+    return this.derive(new Tensor(this.gatherStrided(this.storage.data), this.shape), 'contiguous');
   }
 
   /** Same storage, new shape; one -1 is inferred. Non-contiguous tensors must be copied first. */
@@ -153,7 +170,10 @@ export class Tensor {
 
   /** Nested arrays of numbers (a number for a 0-d tensor). */
   toArray(): Nested {
-    const flat = this.values();
+    return this.nest(this.values());
+  }
+
+  private nest(flat: TypedArray): Nested {
     const build = (dim: number, start: number): Nested => {
       if (dim === this.ndim) return flat[start]!;
       const inner = sizeOf(this.shape.slice(dim + 1));
@@ -190,9 +210,8 @@ export class Tensor {
     return `Tensor(${fmtShape(this.shape)}, ${this.dtype}${this.requiresGrad ? ', requiresGrad' : ''})`;
   }
 
-  private gatherStrided(): TypedArray {
+  private gatherStrided(src: TypedArray): TypedArray {
     const n = this.size;
-    const src = this.data;
     const out = this.dtype === 'int32' ? new Int32Array(n) : new Float32Array(n);
     const nd = this.ndim;
     if (n === 0) return out;

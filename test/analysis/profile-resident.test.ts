@@ -14,7 +14,7 @@ import { workersReady } from '../backend/wasm-helpers.js';
  * found it, with and without a profile, and the profile changes nothing about where outputs live.
  */
 
-const isShared = (t: ck.Tensor) => t.data.buffer instanceof SharedArrayBuffer;
+const isShared = (t: ck.Tensor) => t.storage.data.buffer instanceof SharedArrayBuffer;
 
 /** The pattern builder gives in-place ReLUs after BN; BN's statistics are per-channel outputs. */
 const PATTERN = 'INPUT[16x16x3] -> [CONV3-16 -> BN -> RELU]*2 -> POOL2 -> CONV3-32 -> RELU -> POOL2 -> FC10';

@@ -27,7 +27,7 @@ describeEachBackend('gradient accumulation in the tape', () => {
       const b = leaf(n, (i) => -i);
       F.sum(F.add(a, b)).backward();
       expect(a.grad!.storage).not.toBe(b.grad!.storage);
-      (a.grad!.data as Float32Array).fill(7);
+      (a.grad!.storage.data as Float32Array).fill(7);
       a.grad!.dispose();
       expect(vals(b.grad).every((v) => v === 1)).toBe(true);
     });

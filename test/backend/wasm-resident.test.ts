@@ -11,7 +11,7 @@ import { WasmRuntime } from '../../src/backend/wasm/runtime.js';
  * (src/backend/wasm/runtime.ts): the next kernel reads them in place, tidy gives their
  * blocks back for reuse. These tests pin the lifetime rules that make that safe.
  */
-const isShared = (a: ck.Tensor | Float32Array) => (a instanceof Float32Array ? a : a.data).buffer instanceof SharedArrayBuffer;
+const isShared = (a: ck.Tensor | Float32Array) => (a instanceof Float32Array ? a : a.storage.data).buffer instanceof SharedArrayBuffer;
 
 function convNet(): ck.nn.Module {
   return new ck.nn.Sequential(
@@ -108,11 +108,11 @@ describe.runIf(ck.listBackends().includes('wasm'))('wasm-resident tensors', () =
       ck.tidy(() => {
         const y = ck.F.conv2d(x, w, null, { padding: 1 });
         if (!isShared(y)) return;
-        const part = new ck.Tensor((y.data as Float32Array).subarray(16, 48), [32]);
+        const part = new ck.Tensor((y.storage.data as Float32Array).subarray(16, 48), [32]);
         expect(isShared(part)).toBe(false);
         expect(Array.from(part.values())).toEqual(Array.from(y.values().subarray(16, 48)));
         // Two storages on one whole block (a kernel returning its input): disposing one keeps the other.
-        const alias = new ck.Tensor(y.data, y.shape);
+        const alias = new ck.Tensor(y.storage.data, y.shape);
         const before = alias.dataSync();
         y.dispose();
         ck.tidy(() => kernel('Conv2D')({ data: x.values() as Float32Array, shape: x.shape }, { data: w.values() as Float32Array, shape: w.shape }, null,

@@ -24,7 +24,7 @@ beforeAll(async () => {
   ck.manualSeed(19);
   model = ck.models.resnet18().eval();
   // BN statistics that are not the defaults, so that a dropped buffer would show.
-  for (const [k, t] of model.stateDict()) if (k.endsWith('running_mean')) t.data.set(ck.randn(t.shape, { seed: 3 }).dataSync().map((v) => v * 0.1));
+  for (const [k, t] of model.stateDict()) if (k.endsWith('running_mean')) t.storage.data.set(ck.randn(t.shape, { seed: 3 }).dataSync().map((v) => v * 0.1));
   weights = join(root, 'resnet18.safetensors');
   await ck.io.saveSafetensors(model, weights);
   picture = join(root, 'photo.png');

@@ -38,7 +38,7 @@ export function gradcheck(f: (...xs: ck.Tensor[]) => ck.Tensor, inputs: ck.Tenso
   inputs.forEach((x, k) => {
     if (!x.requiresGrad) return;
     const analytic = x.grad ? x.grad.dataSync() : new Float32Array(x.size);
-    const data = x.data as Float32Array;
+    const data = x.storage.data as Float32Array;
     const idx = [...Array(x.size).keys()];
     if (opts.maxPerInput && idx.length > opts.maxPerInput) {
       gen.shuffle(idx);

@@ -27,7 +27,7 @@ function withStats<M extends ck.nn.Module>(m: M): M {
   for (const [name, b] of m.namedBuffers()) {
     if (b.dtype !== 'float32') continue;
     const v = b.dataSync().map(() => (name.endsWith('running_var') ? 0.5 + g.uniform() : g.normal() * 0.3));
-    (b.data as Float32Array).set(v, b.offset);
+    (b.storage.data as Float32Array).set(v, b.offset);
   }
   for (const p of m.parameters()) {
     if (p.ndim === 1) p.assign(p.dataSync().map(() => 0.5 + g.uniform()));

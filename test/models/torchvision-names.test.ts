@@ -25,7 +25,7 @@ function fakeDict(keys: [string, number[], string][]): Map<string, ck.Tensor> {
   return new Map(
     keys.map(([k, shape], i) => {
       const t = ck.zeros(shape);
-      (t.data as Float32Array)[0] = i + 1;
+      (t.storage.data as Float32Array)[0] = i + 1;
       return [k, t];
     }),
   );

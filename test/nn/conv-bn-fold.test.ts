@@ -19,10 +19,10 @@ restoreKernelsAfterEach();
 function randomizeNorm(bn: ck.nn.BatchNorm2d, seed: number): void {
   const c = bn.numFeatures;
   const state = bn.stateDict();
-  state.get('running_mean')!.data.set(ck.randn([c], { seed }).dataSync());
-  state.get('running_var')!.data.set(ck.rand([c], { seed: seed + 1 }).dataSync().map((v) => 0.2 + 2 * v));
-  bn.weight!.data.set(ck.randn([c], { seed: seed + 2 }).dataSync());
-  bn.bias!.data.set(ck.randn([c], { seed: seed + 3 }).dataSync());
+  state.get('running_mean')!.storage.data.set(ck.randn([c], { seed }).dataSync());
+  state.get('running_var')!.storage.data.set(ck.rand([c], { seed: seed + 1 }).dataSync().map((v) => 0.2 + 2 * v));
+  bn.weight!.storage.data.set(ck.randn([c], { seed: seed + 2 }).dataSync());
+  bn.bias!.storage.data.set(ck.randn([c], { seed: seed + 3 }).dataSync());
 }
 
 function unfused(model: ck.nn.Module, x: ck.Tensor): Float32Array {
@@ -55,7 +55,7 @@ describeEachBackend('Conv2d + BatchNorm2d folded for inference', () => {
       const conv = new nn.Conv2d(cs.c, cs.k, cs.f, cs.opts);
       const bn = new nn.BatchNorm2d(cs.k);
       randomizeNorm(bn, 7 * i + 1);
-      if (conv.bias) conv.bias.data.set(ck.randn([cs.k], { seed: 99 }).dataSync());
+      if (conv.bias) conv.bias.storage.data.set(ck.randn([cs.k], { seed: 99 }).dataSync());
       const model = new nn.Sequential(...(cs.relu ? [conv, bn, new nn.ReLU()] : [conv, bn])).eval();
       const x = ck.randn([2, cs.c, cs.hw, cs.hw], { seed: 3 + i });
       const want = unfused(model, x);

@@ -212,7 +212,7 @@ describeEachBackend('zoo models with fusion', () => {
   it('a Bottleneck block (ResNet-50) in eval mode', () => {
     ck.manualSeed(15);
     const block = new ck.models.Bottleneck(16, 8, { stride: 2 }).eval();
-    for (const [, b] of block.namedBuffers()) if (b.dtype === 'float32') (b.data as Float32Array).set(ck.rand(b.shape, { seed: 16 }).dataSync());
+    for (const [, b] of block.namedBuffers()) if (b.dtype === 'float32') (b.storage.data as Float32Array).set(ck.rand(b.shape, { seed: 16 }).dataSync());
     expectFusionInvisible(block, ck.randn([2, 16, 9, 9], { seed: 17 }));
   });
 

@@ -19,10 +19,10 @@ function randomizeNorms(model: ck.nn.Module, seed: number): void {
   for (const m of model.modules()) {
     if (!(m instanceof nn.BatchNorm2d)) continue;
     const c = m.numFeatures, state = m.stateDict();
-    state.get('running_mean')!.data.set(ck.randn([c], { seed: seed++ }).dataSync());
-    state.get('running_var')!.data.set(ck.rand([c], { seed: seed++ }).dataSync().map((v) => 0.3 + 2 * v));
-    m.weight!.data.set(ck.randn([c], { seed: seed++ }).dataSync().map((v) => 1 + 0.3 * v));
-    m.bias!.data.set(ck.randn([c], { seed: seed++ }).dataSync().map((v) => 0.3 * v));
+    state.get('running_mean')!.storage.data.set(ck.randn([c], { seed: seed++ }).dataSync());
+    state.get('running_var')!.storage.data.set(ck.rand([c], { seed: seed++ }).dataSync().map((v) => 0.3 + 2 * v));
+    m.weight!.storage.data.set(ck.randn([c], { seed: seed++ }).dataSync().map((v) => 1 + 0.3 * v));
+    m.bias!.storage.data.set(ck.randn([c], { seed: seed++ }).dataSync().map((v) => 0.3 * v));
   }
 }
 

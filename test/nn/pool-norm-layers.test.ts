@@ -128,7 +128,7 @@ describeEachBackend('pooling and normalization layers', () => {
           const y1 = pool.forward(leaves[1]!);
           expect(first.isDisposed).toBe(true);
           // Writing into what the layer handed out must not reach the backward pass.
-          pool.lastIndices!.data.fill(0);
+          pool.lastIndices!.storage.data.fill(0);
           F.add(F.sum(F.mul(y0, 2)), F.sum(F.mul(y1, 2))).backward();
           return leaves.map((l) => l.grad!.dataSync());
         });

@@ -29,7 +29,7 @@ function fusedVsSeparate(make: () => ck.Tensor[], run: (inputs: ck.Tensor[], act
 
 const leaf = (shape: number[], seed: number) => ck.randn(shape, { seed, requiresGrad: true });
 function poke(t: ck.Tensor, i: number, v: number): void {
-  (t.data as Float32Array)[t.offset + i] = v;
+  (t.storage.data as Float32Array)[t.offset + i] = v;
 }
 
 interface ConvCase {

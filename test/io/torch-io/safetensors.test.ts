@@ -50,7 +50,7 @@ describe('safetensors: writing', () => {
   it('round-trips a model state dict, int32 buffers as I64 (PyTorch) or I32', () => {
     const model = new ck.nn.Sequential(new ck.nn.Conv2d(2, 3, 3), new ck.nn.BatchNorm2d(3));
     const sd = model.stateDict();
-    (sd.get('1.num_batches_tracked')!.data as Int32Array)[0] = -5;
+    (sd.get('1.num_batches_tracked')!.storage.data as Int32Array)[0] = -5;
     for (const int32As of ['I64', 'I32'] as const) {
       const bytes = ck.io.encodeSafetensors(model, { k: 'v' }, { int32As });
       const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + Number(new DataView(bytes.buffer).getBigUint64(0, true)))));

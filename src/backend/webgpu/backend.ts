@@ -1,0 +1,22 @@
+/**
+ * What the webgpu backend loads when it starts (register.ts imports it on demand): the device,
+ * the GPU memory and the kernel table. Every kernel of KernelSignatures is here.
+ */
+import type { KernelSignatures } from '../kernels.js';
+import { gpuReady, startGpu } from './device.js';
+import { unary, unaryGrad } from './kernels/unary.js';
+export { gpuMemory } from './gpu-array.js';
+export { gatherStrided } from './kernels/strided.js';
+
+/** Starts the device (see device.ts). */
+export async function start(): Promise<void> {
+  await startGpu();
+}
+
+export const ready = gpuReady;
+
+export const kernels: Partial<KernelSignatures> = {
+  // kernels/unary.ts
+  Unary: unary,
+  UnaryGrad: unaryGrad,
+};
