@@ -5,6 +5,8 @@ import { activeRecorder } from '../backend/profiler-hooks.js';
 import { kernel } from '../backend/registry.js';
 import { storagesMade, type Storage } from '../tensor/storage.js';
 import { copyArray } from '../tensor/copy-array.js';
+import type { KernelTensor } from '../backend/kernels.js';
+import { currentDeviceMemory, deviceCopy, deviceValues } from '../backend/device-args.js';
 
 /**
  * Reverse-mode automatic differentiation. Each op that runs while grad is enabled and has an
@@ -149,7 +151,7 @@ class GradSlots {
     const old = leaf.grad;
     if (old === null) {
       const own = this.fresh(g) && !this.holds.get(g.storage) && wholeStorage(g) && g.dtype === 'float32';
-      leaf.grad = keep(own ? g : new Tensor(copyArray(g.values()), g.shape));
+      leaf.grad = keep(own ? g : copyOf(g));
       this.hold(leaf.grad);
       this.ownedLeaves.add(leaf);
       return;
@@ -175,12 +177,23 @@ function wholeStorage(t: Tensor): boolean {
   return t.offset === 0 && t.size * 4 === t.storage.bytes && t.isContiguous();
 }
 
+/** A copy of g with its own storage, on the device where the backend keeps tensors. */
+function copyOf(g: Tensor): Tensor {
+  const device = currentDeviceMemory();
+  if (device) return new Tensor(deviceCopy(g, device) as unknown as Float32Array, g.shape);
+  return new Tensor(copyArray(g.values()), g.shape);
+}
+
+/** A tensor as the Binary kernel's argument (on a device backend, its device array). */
+function arg(t: Tensor): KernelTensor {
+  const device = currentDeviceMemory();
+  return { data: (device ? deviceValues(t, device) : t.values()) as Float32Array, shape: t.shape };
+}
+
 /** a + b as a new tensor of a's shape (the backend's add when both are contiguous float32 of one shape). */
 function add(a: Tensor, b: Tensor): Tensor {
   if (a.dtype === 'float32' && b.dtype === 'float32' && sameShape(a.shape, b.shape)) {
-    const ka = { data: a.values() as Float32Array, shape: a.shape };
-    const kb = { data: b.values() as Float32Array, shape: b.shape };
-    return new Tensor(kernel('Binary')(ka, kb, 'add', a.shape), a.shape);
+    return new Tensor(kernel('Binary')(arg(a), arg(b), 'add', a.shape), a.shape);
   }
   const x = a.values();
   const y = b.values();

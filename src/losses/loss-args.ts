@@ -39,6 +39,9 @@ export class NonFiniteLossError extends ConvkitError {
 
 /** Throws at the first NaN or infinite value of a float tensor, naming its position. */
 export function checkFinite(t: Tensor, op: string, what = 'input'): void {
+  // Values on the GPU cannot be read without waiting for it: the Trainer checks the loss it
+  // reads back every few steps instead.
+  if (!t.storage.onHost) return;
   const v = t.values();
   for (let i = 0; i < v.length; i++) {
     // x - x is 0 for every finite x and NaN for NaN and +-Infinity: one comparison per element.

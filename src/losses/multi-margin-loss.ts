@@ -2,7 +2,7 @@ import { kernel } from '../backend/registry.js';
 import { record } from '../autograd/tape.js';
 import { ConvkitError, fmtShape } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { expectTensor, kin, kout } from '../ops/kernel-io.js';
+import { expectTensor, kernelIndices, kin, kout } from '../ops/kernel-io.js';
 import { checkClassTargets, checkClassWeight, checkFinite, checkReduction, reduceLoss, type Reduction } from './loss-args.js';
 
 /** Options of `F.multiMarginLoss`. */
@@ -41,7 +41,8 @@ export function multiMarginLoss(x: Tensor, target: Tensor, opts: MultiMarginLoss
   checkFinite(x, op);
   const targets = checkClassTargets(target, targetShape, classes, op, null);
   const w = weight ? kin(weight) : null;
-  const perSample = kout(kernel('MultiMarginLoss')(kin(x), targets, p, margin, w), targetShape);
-  record(perSample, op, [x], (g) => [kout(kernel('MultiMarginLossGrad')(kin(x), targets, kin(g), p, margin, w), x.shape)]);
+  const idx = kernelIndices(targets);
+  const perSample = kout(kernel('MultiMarginLoss')(kin(x), idx, p, margin, w), targetShape);
+  record(perSample, op, [x], (g) => [kout(kernel('MultiMarginLossGrad')(kin(x), idx, kin(g), p, margin, w), x.shape)]);
   return reduceLoss(perSample, reduction, targets.length);
 }

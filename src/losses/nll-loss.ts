@@ -2,7 +2,7 @@ import { kernel } from '../backend/registry.js';
 import { record } from '../autograd/tape.js';
 import { ConvkitError, fmtShape } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { expectTensor, kin, kout } from '../ops/kernel-io.js';
+import { expectTensor, kernelIndices, kin, kout } from '../ops/kernel-io.js';
 import { checkClassTargets, checkClassWeight, checkFinite, checkReduction, reduceLoss, type Reduction } from './loss-args.js';
 
 /** Options of `F.nllLoss`. */
@@ -36,12 +36,14 @@ export function nllCore(
   ignoreIndex: number,
   reduction: Reduction,
 ): { loss: Tensor; denominator: number } {
-  const w = weight ? kin(weight) : null;
-  const perPos = kout(kernel('NllLoss')(kin(logp), targets, w, ignoreIndex), targetShape);
-  record(perPos, 'nllLoss', [logp], (g) => [kout(kernel('NllLossGrad')(kin(g), targets, w, ignoreIndex, logp.shape), logp.shape)]);
   // PyTorch's 'mean' divides by the total weight of the targets that count (0/0 = NaN if none do).
+  const weights = weight ? weight.values() : null;
   let denominator = 0;
-  for (const t of targets) if (t !== ignoreIndex) denominator += w ? w.data[t]! : 1;
+  for (const t of targets) if (t !== ignoreIndex) denominator += weights ? weights[t]! : 1;
+  const w = weight ? kin(weight) : null;
+  const idx = kernelIndices(targets);
+  const perPos = kout(kernel('NllLoss')(kin(logp), idx, w, ignoreIndex), targetShape);
+  record(perPos, 'nllLoss', [logp], (g) => [kout(kernel('NllLossGrad')(kin(g), idx, w, ignoreIndex, logp.shape), logp.shape)]);
   return { loss: reduceLoss(perPos, reduction, denominator), denominator };
 }
 

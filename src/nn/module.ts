@@ -197,6 +197,16 @@ export abstract class Module {
   }
 
   /** Every parameter of this module and its descendants, once each (what an optimizer takes). */
+  /**
+   * Copies every parameter and buffer whose values are on the GPU (the webgpu backend) back to
+   * the host as well, so that synchronous reads (stateDict() for saving, `.values()`) work.
+   * Does nothing on the other backends.
+   */
+  async sync(): Promise<void> {
+    for (const p of this.parameters()) await p.storage.read();
+    for (const [, b] of this.namedBuffers()) await b.storage.read();
+  }
+
   parameters(): Parameter[] {
     return this.namedParameters().map(([, p]) => p);
   }

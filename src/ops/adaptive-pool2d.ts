@@ -3,7 +3,7 @@ import { record } from '../autograd/tape.js';
 import { ConvkitError, fmtShape } from '../tensor/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkOptionNames } from './conv-args.js';
-import { expectRank, expectTensor, kin, kout } from './kernel-io.js';
+import { expectRank, expectTensor, kin, kinIndex, kout, ownCopy } from './kernel-io.js';
 import type { PoolWithIndices } from './max-pool2d.js';
 
 /**
@@ -76,6 +76,7 @@ export function adaptiveMaxPool2d(x: Tensor, outputSize: AdaptiveSize, opts: Ada
   }
   // A copy, so that editing the returned indices cannot change the backward pass (new + set:
   // slice() of a view on the wasm backend's shared memory copies element by element).
+  if (!indices.storage.onHost) return { output, indices: ownCopy(indices) };
   const copy = new Int32Array(indices.size);
   copy.set(indices.values());
   indices.dispose();
@@ -94,7 +95,7 @@ export function adaptiveMaxPool2dSharingSwitches(x: Tensor, outputSize: Adaptive
   // Saved as a tensor, so that tidy frees the switches with the graph.
   const switches = new Tensor(indices, outShape);
   const y = record(kout(output, outShape), op, [x], (g) => [
-    kout(kernel('MaxPool2DGrad')(kin(g), switches.values() as Int32Array, x.shape), x.shape),
+    kout(kernel('MaxPool2DGrad')(kin(g), kinIndex(switches), x.shape), x.shape),
   ], [switches]);
   return { output: y, indices: new Tensor(indices, outShape) };
 }

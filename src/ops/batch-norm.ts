@@ -6,6 +6,9 @@ import { Tensor } from '../tensor/tensor.js';
 import { checkOptionNames } from './conv-args.js';
 import { checkActivation, fusedName, type FusedActivation } from './fused-activation.js';
 import { expectTensor, kin, kout } from './kernel-io.js';
+import { add, mul } from './binary.js';
+import { currentDeviceMemory, deviceValues } from '../backend/device-args.js';
+import type { DeviceMemory } from '../tensor/device-array.js';
 
 /** Options of `F.batchNorm`. */
 export interface BatchNormOptions {
@@ -58,6 +61,14 @@ export function assignVector(t: Tensor, values: ArrayLike<number>): void {
 const vec = (data: Float32Array): KernelTensor => ({ data, shape: [data.length] });
 
 /**
+ * running = a * running + b * batch on the device (webgpu), with the Binary kernels: the
+ * running statistics' storage takes the result, as the host path writes it in place.
+ */
+function updateOnDevice(running: Tensor, batch: Tensor, a: number, b: number, device: DeviceMemory): void {
+  const next = add(mul(running, a), mul(batch, b));
+  running.storage.assignDevice(deviceValues(next, device));
+}
+/**
  * Batch normalization over [N, C], [N, C, L] or [N, C, H, W] (any [N, C, ...]): each channel
  * is normalized to zero mean and unit variance, then scaled by weight and shifted by bias.
  *
@@ -101,14 +112,28 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
 
   let mean: Float32Array;
   let variance: Float32Array;
+  let stats: Tensor[] = [];
+  const device = currentDeviceMemory();
   if (training) {
     ({ mean, variance } = kernel('BatchNormStats')(kin(x, op)));
-    if (rm && rv) {
+    if (device) {
+      // Tensors on the statistics, saved with the graph below, so that tidy frees them with it.
+      stats = [kout(mean, [channels]), kout(variance, [channels])];
+      if (rm && rv) {
+        updateOnDevice(rm, stats[0], 1 - momentum, momentum, device);
+        updateOnDevice(rv, stats[1], 1 - momentum, momentum * (count / (count - 1)), device);
+      }
+    } else if (rm && rv) {
       const old = { m: rm.values(), v: rv.values() };
       const unbiased = count / (count - 1);
       assignVector(rm, mean.map((m, c) => (1 - momentum) * old.m[c]! + momentum * m));
       assignVector(rv, variance.map((v, c) => (1 - momentum) * old.v[c]! + momentum * v * unbiased));
     }
+  } else if (device) {
+    // Snapshots (see below), made on the device.
+    stats = [rm!.clone(), rv!.clone()];
+    mean = deviceValues(stats[0], device) as unknown as Float32Array;
+    variance = deviceValues(stats[1], device) as unknown as Float32Array;
   } else {
     // Snapshots: the backward pass must see the statistics of this forward pass even if a
     // later training step updates the running buffers in place.
@@ -126,7 +151,7 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
       const { dx, dweight, dbias } = kernel('BatchNormGrad')(kin(x), kin(dy), vec(mean), vec(variance), weight && kin(weight), eps, training, relu);
       return [kout(dx, x.shape), weight && kout(dweight, [channels]), bias && kout(dbias, [channels])];
     },
-    activation === 'none' ? [] : [y],
+    activation === 'none' ? stats : [y, ...stats],
   );
 }
 

@@ -3,7 +3,7 @@ import { record } from '../autograd/tape.js';
 import { ConvkitError, fmtShape } from '../tensor/errors.js';
 import { contiguousStrides, normAxis } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { expectTensor, kin, kout } from './kernel-io.js';
+import { expectTensor, kernelIndices, kin, kout } from './kernel-io.js';
 import { copyArray } from '../tensor/copy-array.js';
 
 /**
@@ -100,6 +100,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
       );
     }
   }
-  const y = kout(kernel('Gather')(kin(x, 'gather'), axis, idx, index.shape), index.shape);
-  return record(y, 'gather', [x], (g) => [kout(kernel('GatherGrad')(kin(g), axis, idx, x.shape), x.shape)]);
+  const onBackend = kernelIndices(idx);
+  const y = kout(kernel('Gather')(kin(x, 'gather'), axis, onBackend, index.shape), index.shape);
+  return record(y, 'gather', [x], (g) => [kout(kernel('GatherGrad')(kin(g), axis, onBackend, x.shape), x.shape)]);
 }

@@ -3,9 +3,7 @@ import { acceptsStrided, backendArray, getBackend } from '../backend/registry.js
 import { isKept } from '../tensor/scope.js';
 import { ConvkitError, fmtShape } from '../tensor/errors.js';
 import { Tensor } from '../tensor/tensor.js';
-import { Storage } from '../tensor/storage.js';
-import { contiguousStrides } from '../tensor/shape.js';
-import type { DeviceArray, DeviceMemory } from '../tensor/device-array.js';
+import { deviceValues, keepWhileUsed } from '../backend/device-args.js';
 
 /** Is `v` a Tensor? Errors name the op and the argument when it is not. */
 export function expectTensor(v: unknown, op: string, arg: string): Tensor {
@@ -21,7 +19,7 @@ export function kin(t: Tensor, op = 'op', arg = 'input'): KernelTensor {
     throw new ConvkitError(`${op}: ${arg} must be float32, got ${t.dtype} with shape ${fmtShape(t.shape)}`);
   }
   const device = getBackend().deviceMemory;
-  if (device) return { data: onDevice(t, device) as unknown as Float32Array, shape: t.shape };
+  if (device) return { data: deviceValues(t, device) as unknown as Float32Array, shape: t.shape };
   offerToBackend(t);
   return { data: t.values() as Float32Array, shape: t.shape };
 }
@@ -35,7 +33,7 @@ export function kinIndex(t: Tensor, op = 'op', arg = 'indices'): Int32Array {
     throw new ConvkitError(`${op}: ${arg} must be int32, got ${t.dtype} with shape ${fmtShape(t.shape)}`);
   }
   const device = getBackend().deviceMemory;
-  if (device) return onDevice(t, device) as unknown as Int32Array;
+  if (device) return deviceValues(t, device) as unknown as Int32Array;
   return t.values() as Int32Array;
 }
 
@@ -44,29 +42,6 @@ export function kernelIndices(values: Int32Array): Int32Array {
   const device = getBackend().deviceMemory;
   if (!device) return values;
   return keepWhileUsed(device.write(values, null)) as unknown as Int32Array;
-}
-
-/**
- * Temporary device arrays made for one kernel call (a gathered view, uploaded indices) stay
- * alive, and their memory out of the pool, for as long as the argument that holds them is
- * reachable: a storage owns each (freed by its tidy scope or the garbage collector), keyed here
- * by the array itself.
- */
-const temporaries = new WeakMap<DeviceArray, Storage>();
-
-function keepWhileUsed(a: DeviceArray): DeviceArray {
-  temporaries.set(a, new Storage(a));
-  return a;
-}
-
-/** A tensor's values on the device, contiguous from element 0 (a copy made there for views). */
-function onDevice(t: Tensor, memory: DeviceMemory): DeviceArray {
-  const s = t.storage;
-  if (t.isContiguous() && t.offset === 0 && t.size === s.length) return s.onDevice(memory);
-  const gather = getBackend().gatherStrided;
-  if (!gather) throw new ConvkitError(`the ${getBackend().name} backend cannot copy a strided view`);
-  const strides = t.isContiguous() ? contiguousStrides(t.shape) : t.strides;
-  return keepWhileUsed(gather(s.onDevice(memory), t.shape, strides, t.offset));
 }
 
 /**
@@ -109,6 +84,13 @@ export function outputArray(n: number, dtype?: 'float32'): Float32Array;
 export function outputArray(n: number, dtype?: 'float32' | 'int32'): Float32Array | Int32Array;
 export function outputArray(n: number, dtype: 'float32' | 'int32' = 'float32'): Float32Array | Int32Array {
   return backendArray(n, dtype);
+}
+
+/** A copy of t on its own storage, in place of t (which is disposed): for returning switches a caller may edit. */
+export function ownCopy(t: Tensor): Tensor {
+  const copy = t.clone();
+  t.dispose();
+  return copy;
 }
 
 /** Wraps a kernel's output buffer. */

@@ -4,7 +4,7 @@ import { needsGrad, record } from '../autograd/tape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkOptionNames } from './conv-args.js';
 import type { Pair } from './geometry.js';
-import { expectRank, expectTensor, kin, kout } from './kernel-io.js';
+import { expectRank, expectTensor, kin, kinIndex, kout, ownCopy } from './kernel-io.js';
 import { poolWindow, type PoolWindowOptions } from './pool-window.js';
 
 /** Options of `F.maxPool2d`, as PyTorch's (plus `fit`). */
@@ -43,6 +43,7 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, opts: MaxPool2dOptions = 
   // A copy, so that editing the returned indices cannot change the backward pass. new + set:
   // slice() of a view on the wasm backend's shared memory copies element by element, ~5x slower.
   if (opts.returnIndices) {
+    if (!indices.storage.onHost) return { output, indices: ownCopy(indices) };
     const copy = new Int32Array(indices.size);
     copy.set(indices.values());
     indices.dispose();
@@ -79,7 +80,7 @@ function withSwitches(x: Tensor, window: Window2D, op: string): PoolWithIndices 
   // stay in its memory for the backward kernel, like any activation).
   const switches = new Tensor(indices, outShape);
   const y = record(kout(output, outShape), op, [x], (g) => [
-    kout(kernel('MaxPool2DGrad')(kin(g), switches.values() as Int32Array, x.shape), x.shape),
+    kout(kernel('MaxPool2DGrad')(kin(g), kinIndex(switches), x.shape), x.shape),
   ], [switches]);
   return { output: y, indices: new Tensor(indices, outShape) };
 }

@@ -3,6 +3,9 @@ import { ConvkitError, fmtShape } from '../tensor/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { keep } from '../tensor/scope.js';
 import { getBackend } from '../backend/registry.js';
+import { currentDeviceMemory, deviceValues } from '../backend/device-args.js';
+import { isDeviceArray, type DeviceMemory } from '../tensor/device-array.js';
+import type { Storage } from '../tensor/storage.js';
 
 /**
  * The base of every optimizer: parameter groups, the step loop, zeroGrad and checkpoints.
@@ -67,11 +70,44 @@ export interface GroupEntry<S extends ParamState> {
  */
 export function stateBuffer(n: number): Float32Array {
   const a = new Float32Array(n);
+  const device = currentDeviceMemory();
+  if (device) return deviceState(a, device);
   const backend = getBackend();
   if (!backend.adopt || n < STATE_ADOPT_MIN) return a;
   const t = keep(new Tensor(a, [n]));
   backend.adopt(t.storage);
   return t.storage.data as Float32Array;
+}
+
+/**
+ * On a device backend (webgpu) an optimizer's state lives on the device: each state array there
+ * has a kept storage, which the update kernels write in place and which `sync()` copies back
+ * for `stateDict()`.
+ */
+const deviceStates = new WeakMap<object, Storage>();
+
+/** A state buffer's values on the device (uploaded once from `host`). */
+function deviceState(host: Float32Array, device: DeviceMemory): Float32Array {
+  const s = keep(new Tensor(host, [host.length])).storage;
+  const a = s.onDevice(device);
+  deviceStates.set(a, s);
+  return a as unknown as Float32Array;
+}
+
+/** A state value as the update kernel takes it: on the device when the backend keeps tensors there. */
+function stateOn(a: Float32Array | null, device: DeviceMemory | null): Float32Array | null {
+  if (a === null || device === null || isDeviceArray(a)) return a;
+  return deviceState(a, device);
+}
+
+/** A state value as stateDict() saves it: a host copy (a device one must have been synced). */
+function stateHost(value: Float32Array, optimizer: string): Float32Array {
+  if (!isDeviceArray(value)) return value.slice();
+  const s = deviceStates.get(value);
+  if (!s?.onHost) {
+    throw new ConvkitError(`${optimizer}.stateDict: the optimizer's state is on the GPU; await optimizer.sync() first (the Trainer does)`);
+  }
+  return (s.peek() as Float32Array).slice();
 }
 
 /** Smaller buffers are cheap to copy in (as kernel-io's ADOPT_MIN_ELEMENTS for parameters). */
@@ -145,6 +181,7 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper, S extends Param
    * gradient are skipped and their state, step count included, stays as it was (as PyTorch).
    */
   step(): void {
+    const device = currentDeviceMemory();
     noGrad(() => {
       for (const group of this.paramGroups) {
         // Groups are mutable (schedules, the UI), so a bad value set since is caught here; it is cheap.
@@ -157,10 +194,19 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper, S extends Param
             st = this.spec.newState();
             this.state.set(p, st);
           }
+          if (device) {
+            entries.push({ w: this.paramOnDevice(p, device), g: this.gradOnDevice(p, device), state: this.stateOnDevice(st, device) });
+            continue;
+          }
           const w = (p.storage.data as Float32Array).subarray(p.offset, p.offset + p.size);
           entries.push({ w, g: this.gradValues(p), state: st });
         }
         if (entries.length) this.updateGroup(entries, group);
+        // The kernels wrote the device copies: the host copies are stale now.
+        if (device) {
+          for (const p of group.params) if (p.requiresGrad && p.grad !== null) p.storage.deviceWritten();
+          for (const e of entries) for (const v of Object.values(e.state)) if (v !== null && typeof v === 'object') deviceStates.get(v)?.deviceWritten();
+        }
       }
     });
   }
@@ -195,6 +241,11 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper, S extends Param
    * `update` per parameter.
    */
   protected updateGroup(entries: readonly GroupEntry<S>[], group: ParamGroup<H>): void {
+    if (currentDeviceMemory()) {
+      throw new ConvkitError(
+        `${this.spec.name} updates parameters in JavaScript, which cannot reach tensors on the ${getBackend().name} backend; use SGD, Adam or AdamW there (their updates run on the device)`,
+      );
+    }
     for (const e of entries) this.update(e.w, e.g, e.state, group);
   }
 
@@ -217,7 +268,9 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper, S extends Param
     const state: OptimizerStateDict['state'] = paramSizes.map(() => null);
     for (const [p, st] of this.state) {
       const entry: { [key: string]: StateValue } = {};
-      for (const [key, value] of Object.entries(st)) entry[key] = value instanceof Float32Array ? value.slice() : (value as StateValue);
+      for (const [key, value] of Object.entries(st)) {
+        entry[key] = value instanceof Float32Array || isDeviceArray(value) ? stateHost(value as Float32Array, this.spec.name) : (value as StateValue);
+      }
       state[index.get(p)!] = entry;
     }
     return { type: this.spec.name, paramGroups, paramSizes, state };
@@ -311,6 +364,47 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper, S extends Param
     });
     const hyper = resolveHyper(this.spec, overrides as unknown as Partial<H>, this.options, where);
     this.paramGroups.push({ ...hyper, params: list } as ParamGroup<H>);
+  }
+
+  /**
+   * Copies the state that lives on the device (webgpu) back to the host, so that stateDict()
+   * can save it. The Trainer does this before each checkpoint.
+   */
+  async sync(): Promise<void> {
+    for (const st of this.state.values()) {
+      for (const v of Object.values(st)) if (v !== null && typeof v === 'object') await deviceStates.get(v)?.read();
+    }
+  }
+
+  private paramOnDevice(p: Tensor, device: DeviceMemory): Float32Array {
+    if (p.offset !== 0 || p.size !== p.storage.length) {
+      throw new ConvkitError(
+        `${this.spec.name}.step: on the ${getBackend().name} backend a parameter must own its whole storage (this one, of shape ${fmtShape(p.shape)}, is a view); use .clone() to make it one`,
+      );
+    }
+    return p.storage.onDevice(device) as unknown as Float32Array;
+  }
+
+  private gradOnDevice(p: Tensor, device: DeviceMemory): Float32Array {
+    this.gradValuesCheck(p);
+    return deviceValues(p.grad!, device) as unknown as Float32Array;
+  }
+
+  /** The state's host arrays (restored from a checkpoint) moved to the device, in place. */
+  private stateOnDevice(st: S, device: DeviceMemory): S {
+    const fields = st as unknown as Record<string, unknown>;
+    for (const [k, v] of Object.entries(fields)) if (v instanceof Float32Array) fields[k] = stateOn(v, device);
+    return st;
+  }
+
+  private gradValuesCheck(p: Tensor): void {
+    const g = p.grad!;
+    if (g.dtype !== 'float32' || g.size !== p.size) {
+      throw new ConvkitError(
+        `${this.spec.name}.step: a parameter of shape ${fmtShape(p.shape)} has a ${g.dtype} gradient of shape ${fmtShape(g.shape)}; ` +
+          'the gradient must be float32 with the shape of its parameter',
+      );
+    }
   }
 
   private gradValues(p: Tensor): Float32Array {

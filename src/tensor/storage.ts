@@ -169,6 +169,19 @@ export class Storage {
   }
 
   /**
+   * Gives this storage new values on the device (an in-place update computed by kernels into
+   * `a`, as long as this storage); the host copy goes.
+   */
+  assignDevice(a: DeviceArray): void {
+    if (a.length !== this.length || a.dtype !== this.dtype) {
+      throw new ConvkitError(`internal error: assignDevice of ${a.length} ${a.dtype} values to a storage of ${this.length} ${this.dtype}`);
+    }
+    this.dropDevice();
+    this.setDevice(a);
+    this.deviceWritten();
+  }
+
+  /**
    * Makes the values readable on the host (copying them back from the device when only it has
    * them) and returns the host array without making the device copy stale.
    */
@@ -188,15 +201,13 @@ export class Storage {
   private setDevice(a: DeviceArray): void {
     this.device = a;
     this.holding.device = a;
-    live.deviceBytes += a.byteLength;
-    if (live.deviceBytes > live.devicePeak) live.devicePeak = live.deviceBytes;
+    retainDevice(a);
   }
 
   private dropDevice(): void {
     const d = this.device;
     if (!d) return;
-    live.deviceBytes -= d.byteLength;
-    d.memory.release(d);
+    releaseDevice(d);
     this.device = null;
     this.holding.device = null;
     this.deviceCurrent = false;
@@ -258,6 +269,31 @@ export class Storage {
     this.holding.region = null;
     if (this.finalized) finalizer.unregister(this);
   }
+}
+
+/**
+ * Storages using each device array: two tensors made on one kernel output (max pooling's
+ * switches) share it, which is freed and counted out when the last of them goes.
+ */
+const deviceUsers = new WeakMap<DeviceArray, number>();
+
+function retainDevice(a: DeviceArray): void {
+  const n = deviceUsers.get(a) ?? 0;
+  deviceUsers.set(a, n + 1);
+  if (n > 0) return;
+  live.deviceBytes += a.byteLength;
+  if (live.deviceBytes > live.devicePeak) live.devicePeak = live.deviceBytes;
+}
+
+function releaseDevice(a: DeviceArray): void {
+  const n = (deviceUsers.get(a) ?? 1) - 1;
+  if (n > 0) {
+    deviceUsers.set(a, n);
+    return;
+  }
+  deviceUsers.delete(a);
+  live.deviceBytes -= a.byteLength;
+  a.memory.release(a);
 }
 
 /** A storage's memory as its finalizer sees it (kept up to date as copies come and go). */
@@ -359,10 +395,7 @@ function releaseRegion(region: Region): void {
 const finalizer = new FinalizationRegistry<Holding>((h) => {
   live.count--;
   if (h.region) releaseRegion(h.region);
-  if (h.device) {
-    live.deviceBytes -= h.device.byteLength;
-    h.device.memory.release(h.device);
-  }
+  if (h.device) releaseDevice(h.device);
 });
 
 /** What `memory()` reports. */

@@ -106,6 +106,7 @@ export class Tensor {
   /** A contiguous tensor with the same values: `this` if already contiguous, else a copy. */
   contiguous(): Tensor {
     if (this.isContiguous()) return this;
+    if (!this.storage.onHost && Tensor.deviceCopy) return this.derive(Tensor.deviceCopy(this), 'contiguous');
     return this.derive(new Tensor(this.gatherStrided(this.storage.data), this.shape), 'contiguous');
   }
 
@@ -158,6 +159,7 @@ export class Tensor {
 
   /** A contiguous copy with its own storage (differentiable). */
   clone(): Tensor {
+    if (!this.storage.onHost && Tensor.deviceCopy) return this.derive(Tensor.deviceCopy(this), 'clone');
     const data = copyArray(this.values());
     return this.derive(new Tensor(data, this.shape), 'clone');
   }
@@ -251,6 +253,12 @@ export class Tensor {
     activeRecorder()?.nodeRecorded(out.gradFn);
     return out;
   }
+
+  /**
+   * Installed by backend/device-args.ts: a contiguous copy made on the device, for tensors whose
+   * values are there only (the webgpu backend's), which host code cannot gather.
+   */
+  static deviceCopy: ((t: Tensor) => Tensor) | null = null;
 
   /** Installed by the autograd module: whether ops record onto the tape right now. */
   static gradEnabled: () => boolean = () => true;

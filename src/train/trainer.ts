@@ -1,6 +1,7 @@
 import { ConvkitError } from '../tensor/errors.js';
 import { Generator, globalGenerator } from '../tensor/random.js';
-import { tidy } from '../tensor/scope.js';
+import { keep, tidy } from '../tensor/scope.js';
+import { getBackend } from '../backend/registry.js';
 import { Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/tape.js';
 import type { Module } from '../nn/module.js';
@@ -36,6 +37,8 @@ export interface OptimizerLike {
   stateDict(): unknown;
   /** Restores a state from `stateDict`. */
   loadStateDict(state: never): void;
+  /** Brings state kept on a device back to the host before `stateDict` (ck.optim's optimizers have it). */
+  sync?(): Promise<void>;
   lr: number;
 }
 
@@ -278,29 +281,33 @@ export class Trainer {
     let lastYield = started;
     let step = 0;
     const stepsPerEpoch = Math.max(1, this.opts.train.length);
+    // On a device backend (webgpu) a step reads nothing back: each step's loss and outputs wait
+    // here and are read together every PENDING_STEPS steps.
+    const device = getBackend().deviceMemory !== undefined;
+    const pending: PendingStep[] = [];
+    const settle = async (): Promise<void> => {
+      const steps = pending.splice(0);
+      await Promise.all(steps.flatMap((p) => [p.loss.storage.read(), p.out?.storage.read(), p.y.storage.read()]));
+      for (const p of steps) {
+        const value = p.loss.item();
+        if (!Number.isFinite(value)) throw new TrainingDivergedError(this.divergedMessage(`the loss became ${value}`, epoch, p.step));
+        meter.add(value, p.n, p.out ? topKCorrect(p.out, p.y) : undefined);
+        p.loss.dispose();
+        p.out?.dispose();
+      }
+    };
     for (const batch of this.opts.train) {
       const n = batch.x.shape[0]!;
-      const { loss, correct } = tidy(() => {
-        const out = model.forward(batch.x);
-        let lossT: Tensor;
-        try {
-          lossT = this.lossFn(out, batch.y);
-        } catch (e) {
-          // The loss ops refuse NaN/Inf logits; to the user that is divergence, not bad input.
-          if (e instanceof NonFiniteLossError) throw new TrainingDivergedError(this.divergedMessage(`the model's output became ${e.value}`, epoch, step));
-          throw e;
-        }
-        const value = lossT.item();
-        if (!Number.isFinite(value)) throw new TrainingDivergedError(this.divergedMessage(`the loss became ${value}`, epoch, step));
-        lossT.backward();
-        opts.optimizer.step();
-        opts.optimizer.zeroGrad();
-        opts.ema?.update();
-        opts.scheduler?.stepBatch?.();
-        return { loss: value, correct: out.ndim === 2 && batch.y.dtype === 'int32' ? topKCorrect(out.detach(), batch.y) : undefined };
-      });
-      meter.add(loss, n, correct);
-      step++;
+      if (device) {
+        pending.push(this.deviceStep(batch, step));
+        step++;
+        if (pending.length >= PENDING_STEPS || step === stepsPerEpoch) await settle();
+        else continue;
+      } else {
+        const { loss, correct } = this.hostStep(batch, epoch, step);
+        meter.add(loss, n, correct);
+        step++;
+      }
       const now = performance.now();
       if (opts.callbacks?.onStep && (now - lastReport > 100 || step === stepsPerEpoch)) {
         lastReport = now;
@@ -324,6 +331,8 @@ export class Trainer {
     }
     // The loss is checked before each update, so the epoch's last update is checked here:
     // weights that became NaN/Inf must never reach a checkpoint.
+    await settle();
+    await model.sync();
     const bad = model.namedParameters().find(([, p]) => !p.values().every(Number.isFinite));
     if (bad) throw new TrainingDivergedError(this.divergedMessage(`parameter ${bad[0]} became NaN/Inf`, epoch, step - 1));
     const seconds = (performance.now() - started) / 1000;
@@ -338,13 +347,53 @@ export class Trainer {
       imagesPerSecond: meter.count / seconds,
     };
     if (opts.validation) {
-      const v = opts.ema ? opts.ema.withAverage(() => evaluate(model, opts.validation!, this.lossFn)) : evaluate(model, opts.validation, this.lossFn);
+      const v = opts.ema ? opts.ema.withAverage(() => evaluate(model, opts.validation!, this.lossFn)) : await evaluateAsync(model, opts.validation, this.lossFn);
       if (!Number.isFinite(v.loss)) throw new TrainingDivergedError(this.divergedMessage(`the validation loss became ${v.loss}`, epoch, step - 1));
       event.valLoss = v.loss;
       event.valAccuracy = v.accuracy;
       event.valTop5 = v.top5;
     }
     return event;
+  }
+
+  /** One training step on the host backends (js, wasm): the loss is read and checked before the update. */
+  private hostStep(batch: { x: Tensor; y: Tensor }, epoch: number, step: number): { loss: number; correct: { top1: number; topK: number } | undefined } {
+    const { opts, model } = this;
+    return tidy(() => {
+      const out = model.forward(batch.x);
+      let lossT: Tensor;
+      try {
+        lossT = this.lossFn(out, batch.y);
+      } catch (e) {
+        // The loss ops refuse NaN/Inf logits; to the user that is divergence, not bad input.
+        if (e instanceof NonFiniteLossError) throw new TrainingDivergedError(this.divergedMessage(`the model's output became ${e.value}`, epoch, step));
+        throw e;
+      }
+      const value = lossT.item();
+      if (!Number.isFinite(value)) throw new TrainingDivergedError(this.divergedMessage(`the loss became ${value}`, epoch, step));
+      lossT.backward();
+      opts.optimizer.step();
+      opts.optimizer.zeroGrad();
+      opts.ema?.update();
+      opts.scheduler?.stepBatch?.();
+      return { loss: value, correct: out.ndim === 2 && batch.y.dtype === 'int32' ? topKCorrect(out.detach(), batch.y) : undefined };
+    });
+  }
+
+  /** One training step on a device backend: nothing is read back; the loss and outputs are kept for later. */
+  private deviceStep(batch: { x: Tensor; y: Tensor }, step: number): PendingStep {
+    const { opts, model } = this;
+    return tidy(() => {
+      const out = model.forward(batch.x);
+      const lossT = this.lossFn(out, batch.y);
+      lossT.backward();
+      opts.optimizer.step();
+      opts.optimizer.zeroGrad();
+      opts.ema?.update();
+      opts.scheduler?.stepBatch?.();
+      const scores = out.ndim === 2 && batch.y.dtype === 'int32' ? keep(out.detach()) : null;
+      return { loss: keep(lossT.detach()), out: scores, y: batch.y, n: batch.x.shape[0]!, step };
+    });
   }
 
   /** `problem` happened at a 0-based epoch and step; the message says where, what is kept and why. */
@@ -369,6 +418,8 @@ export class Trainer {
   }
 
   private async writeCheckpoint(file: string, epoch: number, history: EpochEvent[], extra: Record<string, unknown>): Promise<void> {
+    await this.model.sync();
+    await this.opts.optimizer.sync?.();
     const bytes = serializeCheckpoint({
       epoch,
       architecture: architectureOf(this.model),
@@ -383,6 +434,18 @@ export class Trainer {
     this.lastCheckpointEpoch = epoch;
   }
 }
+
+/** A device step's results, read back later (Trainer.trainEpoch). */
+interface PendingStep {
+  loss: Tensor;
+  out: Tensor | null;
+  y: Tensor;
+  n: number;
+  step: number;
+}
+
+/** Steps between two read-backs of the losses on a device backend (the progress bar's pace). */
+const PENDING_STEPS = 16;
 
 /** Options of `evaluate`. */
 export interface EvaluateOptions {
@@ -420,6 +483,35 @@ export function evaluate(model: Module, source: BatchSource, lossFn: LossFn = (o
         });
       }
     });
+  } finally {
+    model.train(wasTraining);
+  }
+  return { loss: meter.loss, accuracy: meter.accuracy, top5: meter.top5, count: meter.count };
+}
+
+/**
+ * evaluate() on every backend: on a device backend (webgpu) each batch's loss and outputs are
+ * read back asynchronously; elsewhere it is evaluate() itself.
+ */
+export async function evaluateAsync(model: Module, source: BatchSource, lossFn: LossFn = (o, y) => F.crossEntropy(o, y), opts: EvaluateOptions = {}): Promise<EvalResult> {
+  if (getBackend().deviceMemory === undefined) return evaluate(model, source, lossFn, opts);
+  if (opts.tta) throw new ConvkitError('test-time augmentation (tta) reads values synchronously and does not run on the webgpu backend yet; use wasm for it');
+  const wasTraining = model.training;
+  const runner = optimizeForInference(model);
+  const meter = new EpochMeter();
+  try {
+    for (const batch of source) {
+      const { loss, out } = noGrad(() =>
+        tidy(() => {
+          const o = runner.forward(batch.x);
+          return { loss: keep(lossFn(o, batch.y).detach()), out: keep(o.detach()) };
+        }),
+      );
+      await Promise.all([loss.storage.read(), out.storage.read(), batch.y.storage.read()]);
+      meter.add(loss.item(), batch.x.shape[0]!, out.ndim === 2 && batch.y.dtype === 'int32' ? topKCorrect(out, batch.y) : undefined);
+      loss.dispose();
+      out.dispose();
+    }
   } finally {
     model.train(wasTraining);
   }
