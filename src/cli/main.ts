@@ -14,7 +14,7 @@ import { registerStats } from './commands/stats.js';
 import { registerPreprocess } from './commands/preprocess.js';
 import { registerProfile } from './commands/profile.js';
 import { registerReport } from './commands/report.js';
-import { formatUsageError, reportError } from './run.js';
+import { formatUsageError, reportError, selectBackend } from './run.js';
 
 // `convkit summary vgg16 | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -26,9 +26,15 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 const program = new Command();
 program
   .name('convkit')
-  .description('build, train, inspect and run ConvNets (CONVKIT_BACKEND=js|wasm picks the backend)')
+  .description('build, train, inspect and run ConvNets')
   .version('0.1.0')
-  .exitOverride();
+  .option('--backend <name>', 'js, wasm or webgpu (default: CONVKIT_BACKEND, else wasm)')
+  .exitOverride()
+  // Selected before any command runs; webgpu starts its device here (or says why it cannot).
+  .hook('preAction', async () => {
+    const name = (program.opts() as { backend?: string }).backend ?? process.env['CONVKIT_BACKEND'];
+    if (name) await selectBackend(name);
+  });
 
 registerTrain(program);
 registerEval(program);

@@ -1,5 +1,5 @@
 import { ConvkitError } from '../tensor/errors.js';
-import { getBackendName, listBackends } from '../backend/registry.js';
+import { getBackendName, listBackends, setBackend } from '../backend/registry.js';
 
 /**
  * Runs a command body and turns failures into one clear line on stderr and a non-zero exit:
@@ -53,6 +53,12 @@ export function formatUsageError(command: string, text: string): string {
   return jsonMode() ? `${JSON.stringify({ error: message, kind: 'usage' })}\n` : `convkit: ${message}\n`;
 }
 
+/** `--backend <name>` (or CONVKIT_BACKEND): selects and starts a backend, or says what exists. */
+export async function selectBackend(name: string): Promise<void> {
+  if (!listBackends().includes(name)) throw new ConvkitError(`--backend ${name}: unknown backend; use js, wasm or webgpu`);
+  await setBackend(name);
+}
+
 /**
  * The environment variables convkit reads, checked before a command runs: a typo
  * (CONVKIT_BACKEND=wsam, CONVKIT_THREADS=four) is an error rather than silently the default.
@@ -61,7 +67,7 @@ export function checkEnvironment(env: NodeJS.ProcessEnv = process.env): void {
   const backend = env['CONVKIT_BACKEND'];
   if (backend !== undefined && backend !== '') {
     const known = listBackends();
-    if (!['js', 'wasm'].includes(backend)) throw new ConvkitError(`CONVKIT_BACKEND=${backend} is not a backend; use js or wasm (or leave it unset for the default, ${getBackendName()})`);
+    if (!['js', 'wasm', 'webgpu'].includes(backend)) throw new ConvkitError(`CONVKIT_BACKEND=${backend} is not a backend; use js, wasm or webgpu (or leave it unset for the default, ${getBackendName()})`);
     if (!known.includes(backend)) throw new ConvkitError(`CONVKIT_BACKEND=${backend}: that backend is not available here (available: ${known.join(', ')})`);
   }
   const threads = env['CONVKIT_THREADS'];

@@ -1,3 +1,4 @@
+import { hostBackends } from '../helpers/backends.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
 
@@ -73,7 +74,7 @@ function train(seed: number, opts: { reseedAfterInit?: number; wide?: boolean } 
   return { bits: weightBits(model), losses };
 }
 
-for (const backend of ck.listBackends()) {
+for (const backend of hostBackends()) {
   describe(`determinism [${backend}]`, () => {
     // Selected when the tests run, not while collecting (describe bodies all run first).
     let previous = '';

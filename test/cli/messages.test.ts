@@ -129,7 +129,7 @@ describe.concurrent('messages that say what is true', { timeout: 300_000 }, () =
   });
 
   it('invalid environment variables are errors', async () => {
-    expectCleanError(await runCli(['info', model], { env: { CONVKIT_BACKEND: 'bogus' } }), /CONVKIT_BACKEND=bogus is not a backend; use js or wasm/);
+    expectCleanError(await runCli(['info', model], { env: { CONVKIT_BACKEND: 'bogus' } }), /CONVKIT_BACKEND=bogus is not a backend; use js, wasm or webgpu/);
     expectCleanError(await runCli(['info', model], { env: { CONVKIT_THREADS: 'abc' } }), /CONVKIT_THREADS=abc is not a number of threads; give a positive integer/);
     expectCleanError(await runCli(['info', model], { env: { CONVKIT_THREADS: '0' } }), /CONVKIT_THREADS=0 is not a number of threads/);
     expect((await runCli(['info', model], { env: { CONVKIT_BACKEND: 'js', CONVKIT_THREADS: '2' } })).code).toBe(0);
