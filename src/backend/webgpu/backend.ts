@@ -5,6 +5,7 @@
 import type { KernelSignatures } from '../kernels.js';
 import { gpuReady, startGpu } from './device.js';
 import { unary, unaryGrad } from './kernels/unary.js';
+import { matMul } from './kernels/matmul.js';
 export { gpuMemory } from './gpu-array.js';
 export { gatherStrided } from './kernels/strided.js';
 
@@ -19,4 +20,6 @@ export const kernels: Partial<KernelSignatures> = {
   // kernels/unary.ts
   Unary: unary,
   UnaryGrad: unaryGrad,
+  // kernels/matmul.ts
+  MatMul: matMul,
 };
