@@ -65,7 +65,9 @@ describe.skipIf(why !== null)('webgpu MatMul', () => {
   it('matches with the 32 x 64 tile of small devices', async () => {
     forceGemmTile(TILE_32x64);
     try {
-      for (const [i, c] of CASES.slice(0, 8).entries()) {
+      // Two of the four shaders (each compile takes seconds on llvmpipe with a cold cache).
+      for (const [i, c] of CASES.entries()) {
+        if (c.ta !== c.tb) continue;
         const a = kt(c.a, 10 + i);
         const b = kt(c.b, 50 + i);
         const want = js.matMul(a, b, !!c.ta, !!c.tb, null, 'none');

@@ -1,6 +1,7 @@
+/// <reference types="@webgpu/types" />
 import { ConvkitError } from '../../../tensor/errors.js';
 import { gpu } from '../device.js';
-import type { GpuArray } from '../gpu-array.js';
+import { gpuZeros, type GpuArray } from '../gpu-array.js';
 import { dispatch, grid, type Param } from '../program.js';
 
 /*
@@ -209,3 +210,21 @@ export function checkBindable(n: number, what: string): void {
     throw new ConvkitError(`${what} needs ${n * 4} bytes in one GPU buffer, over this device's maxStorageBufferBindingSize of ${max} bytes`);
   }
 }
+
+let placeholder: { device: GPUDevice; array: GpuArray } | null = null;
+
+/**
+ * A one-element array bound in place of an absent optional operand (a bias, a scale): a shader
+ * reads the operand only when a flag in its parameters says so, which keeps one shader text,
+ * and so one pipeline to compile, for every combination of operands.
+ */
+export function placeholderArray(): GpuArray {
+  const { device } = gpu();
+  if (placeholder === null || placeholder.device !== device) placeholder = { device, array: gpuZeros(1) };
+  return placeholder.array;
+}
+
+/** Epilogue flags of the optional operands (bits of a u32 parameter). */
+export const SCALE_FLAG = 1;
+export const BIAS_FLAG = 2;
+export const RELU_FLAG = 4;

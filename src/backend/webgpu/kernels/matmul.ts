@@ -1,8 +1,8 @@
 import type { KernelSignatures } from '../../kernels.js';
 import { ConvkitError, fmtShape } from '../../../tensor/errors.js';
-import { gpuEmpty, type GpuArray } from '../gpu-array.js';
+import { gpuEmpty } from '../gpu-array.js';
 import { arg, asF32 } from '../kernel-args.js';
-import { checkBindable, dispatchGemm, gemmShader, gemmTile, type GemmTile } from './gemm-tile.js';
+import { BIAS_FLAG, checkBindable, dispatchGemm, gemmShader, gemmTile, placeholderArray, RELU_FLAG, type GemmTile } from './gemm-tile.js';
 
 /*
  * Batched MatMul on the tiled GEMM (gemm-tile.ts). The batch dimensions of A and B broadcast
@@ -16,17 +16,18 @@ import { checkBindable, dispatchGemm, gemmShader, gemmTile, type GemmTile } from
 /** The shader's batch dimensions. */
 const INNER = 3;
 
-const code = (tile: GemmTile, transA: boolean, transB: boolean, bias: boolean, relu: boolean): string =>
+/** One shader per pair of transposes; bias and relu are flags (bias bound to a placeholder when absent). */
+const code = (tile: GemmTile, transA: boolean, transB: boolean): string =>
   gemmShader({
     tile,
     decls: /* wgsl */ `
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<f32>;
-${bias ? '@group(0) @binding(2) var<storage, read> bias: array<f32>;' : ''}
-@group(0) @binding(${bias ? 3 : 2}) var<storage, read_write> c: array<f32>;`,
-    bindings: bias ? 4 : 3,
+@group(0) @binding(2) var<storage, read> bias: array<f32>;
+@group(0) @binding(3) var<storage, read_write> c: array<f32>;`,
+    bindings: 4,
     // Batch index z -> (i0, i1, i2) of the three shader dimensions; strides in matrices.
-    fields: 'aBase: u32, bBase: u32, cBase: u32, s1: u32, s2: u32, as0: u32, as1: u32, as2: u32, bs0: u32, bs1: u32, bs2: u32',
+    fields: 'aBase: u32, bBase: u32, cBase: u32, s1: u32, s2: u32, as0: u32, as1: u32, as2: u32, bs0: u32, bs1: u32, bs2: u32, flags: u32',
     prologue: /* wgsl */ `
   let i2 = z % p.s2;
   let i1 = (z / p.s2) % p.s1;
@@ -36,8 +37,9 @@ ${bias ? '@group(0) @binding(2) var<storage, read> bias: array<f32>;' : ''}
   let cOff = p.cBase + z * p.m * p.n;`,
     loadA: transA ? 'a[aOff + kk * p.m + row]' : 'a[aOff + row * p.k + kk]',
     loadB: transB ? 'b[bOff + col * p.k + kk]' : 'b[bOff + kk * p.n + col]',
-    store: /* wgsl */ `var y = v${bias ? ' + bias[col]' : ''};
-      ${relu ? 'y = select(0.0, y, y > 0.0);' : ''}
+    store: /* wgsl */ `var y = v;
+      if ((p.flags & ${BIAS_FLAG}u) != 0u) { y = y + bias[col]; }
+      if ((p.flags & ${RELU_FLAG}u) != 0u) { y = select(0.0, y, y > 0.0); }
       c[cOff + row * p.n + col] = y;`,
     aMajor: transA ? 'm' : 'k',
     bMajor: transB ? 'k' : 'n',
@@ -101,9 +103,9 @@ export const matMul: KernelSignatures['MatMul'] = (aT, bT, transposeA, transpose
   const out = gpuEmpty(count * m * n);
   if (count * m * n === 0) return asF32(out);
   const tile = gemmTile();
-  const inputs: GpuArray[] = [arg(aT), arg(bT)];
-  if (biasT) inputs.push(arg(biasT));
-  const text = code(tile, transposeA, transposeB, biasT !== null, activation === 'relu');
+  const inputs = [arg(aT), arg(bT), biasT ? arg(biasT) : placeholderArray()];
+  const flags = (biasT ? BIAS_FLAG : 0) | (activation === 'relu' ? RELU_FLAG : 0);
+  const text = code(tile, transposeA, transposeB);
   // The last INNER dimensions go to the shader (padded with size-1 ones); the rest are looped here.
   const outer = dims.slice(0, Math.max(0, dims.length - INNER));
   const inner = dims.slice(outer.length);
@@ -137,6 +139,7 @@ export const matMul: KernelSignatures['MatMul'] = (aT, bT, transposeA, transpose
         ['u32', inner[2]!.size],
         ...inner.map((d): ['u32', number] => ['u32', d.a]),
         ...inner.map((d): ['u32', number] => ['u32', d.b]),
+        ['u32', flags],
       ],
     });
   }
