@@ -5,6 +5,8 @@
 import type { KernelSignatures } from '../kernels.js';
 import { gpuReady, startGpu } from './device.js';
 import { unary, unaryGrad } from './kernels/unary.js';
+import { matMul } from './kernels/matmul.js';
+import { conv2d } from './kernels/conv2d.js';
 export { gpuMemory } from './gpu-array.js';
 export { gatherStrided } from './kernels/strided.js';
 
@@ -19,4 +21,8 @@ export const kernels: Partial<KernelSignatures> = {
   // kernels/unary.ts
   Unary: unary,
   UnaryGrad: unaryGrad,
+  // kernels/matmul.ts
+  MatMul: matMul,
+  // kernels/conv2d.ts
+  Conv2D: conv2d,
 };
