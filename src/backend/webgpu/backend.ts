@@ -5,6 +5,9 @@
 import type { KernelSignatures } from '../kernels.js';
 import { gpuReady, startGpu } from './device.js';
 import { unary, unaryGrad } from './kernels/unary.js';
+import { binary } from './kernels/binary.js';
+import { reduce, reluGradChannelSum } from './kernels/reduce.js';
+import { clamp, clampGrad, prelu, preluGrad, softplus, softplusGrad } from './kernels/activations.js';
 export { gpuMemory } from './gpu-array.js';
 export { gatherStrided } from './kernels/strided.js';
 
@@ -19,4 +22,14 @@ export const kernels: Partial<KernelSignatures> = {
   // kernels/unary.ts
   Unary: unary,
   UnaryGrad: unaryGrad,
+  // kernels/binary.ts, reduce.ts, activations.ts
+  Binary: binary,
+  Reduce: reduce,
+  ReluGradChannelSum: reluGradChannelSum,
+  Clamp: clamp,
+  ClampGrad: clampGrad,
+  Softplus: softplus,
+  SoftplusGrad: softplusGrad,
+  PRelu: prelu,
+  PReluGrad: preluGrad,
 };
