@@ -7,6 +7,9 @@ import { gpuReady, startGpu } from './device.js';
 import { unary, unaryGrad } from './kernels/unary.js';
 import { matMul } from './kernels/matmul.js';
 import { conv2d } from './kernels/conv2d.js';
+import { binary } from './kernels/binary.js';
+import { reduce, reluGradChannelSum } from './kernels/reduce.js';
+import { clamp, clampGrad, prelu, preluGrad, softplus, softplusGrad } from './kernels/activations.js';
 export { gpuMemory } from './gpu-array.js';
 export { gatherStrided } from './kernels/strided.js';
 
@@ -25,4 +28,14 @@ export const kernels: Partial<KernelSignatures> = {
   MatMul: matMul,
   // kernels/conv2d.ts
   Conv2D: conv2d,
+  // kernels/binary.ts, reduce.ts, activations.ts
+  Binary: binary,
+  Reduce: reduce,
+  ReluGradChannelSum: reluGradChannelSum,
+  Clamp: clamp,
+  ClampGrad: clampGrad,
+  Softplus: softplus,
+  SoftplusGrad: softplusGrad,
+  PRelu: prelu,
+  PReluGrad: preluGrad,
 };
