@@ -5,6 +5,9 @@
 import type { KernelSignatures } from '../kernels.js';
 import { gpuReady, startGpu } from './device.js';
 import { unary, unaryGrad } from './kernels/unary.js';
+import { batchNorm, batchNormGrad, batchNormStats } from './kernels/batchnorm.js';
+import { logSoftmax, logSoftmaxGrad, softmax, softmaxGrad } from './kernels/softmax.js';
+import { multiMarginLoss, multiMarginLossGrad, nllLoss, nllLossGrad } from './kernels/losses.js';
 export { gpuMemory } from './gpu-array.js';
 export { gatherStrided } from './kernels/strided.js';
 
@@ -19,4 +22,18 @@ export const kernels: Partial<KernelSignatures> = {
   // kernels/unary.ts
   Unary: unary,
   UnaryGrad: unaryGrad,
+  // kernels/batchnorm.ts
+  BatchNormStats: batchNormStats,
+  BatchNorm: batchNorm,
+  BatchNormGrad: batchNormGrad,
+  // kernels/softmax.ts
+  Softmax: softmax,
+  LogSoftmax: logSoftmax,
+  SoftmaxGrad: softmaxGrad,
+  LogSoftmaxGrad: logSoftmaxGrad,
+  // kernels/losses.ts
+  NllLoss: nllLoss,
+  NllLossGrad: nllLossGrad,
+  MultiMarginLoss: multiMarginLoss,
+  MultiMarginLossGrad: multiMarginLossGrad,
 };
