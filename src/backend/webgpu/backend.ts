@@ -10,6 +10,9 @@ import { conv2d } from './kernels/conv2d.js';
 import { binary } from './kernels/binary.js';
 import { reduce, reluGradChannelSum } from './kernels/reduce.js';
 import { clamp, clampGrad, prelu, preluGrad, softplus, softplusGrad } from './kernels/activations.js';
+import { batchNorm, batchNormGrad, batchNormStats } from './kernels/batchnorm.js';
+import { logSoftmax, logSoftmaxGrad, softmax, softmaxGrad } from './kernels/softmax.js';
+import { multiMarginLoss, multiMarginLossGrad, nllLoss, nllLossGrad } from './kernels/losses.js';
 export { gpuMemory } from './gpu-array.js';
 export { gatherStrided } from './kernels/strided.js';
 
@@ -38,4 +41,18 @@ export const kernels: Partial<KernelSignatures> = {
   SoftplusGrad: softplusGrad,
   PRelu: prelu,
   PReluGrad: preluGrad,
+  // kernels/batchnorm.ts
+  BatchNormStats: batchNormStats,
+  BatchNorm: batchNorm,
+  BatchNormGrad: batchNormGrad,
+  // kernels/softmax.ts
+  Softmax: softmax,
+  LogSoftmax: logSoftmax,
+  SoftmaxGrad: softmaxGrad,
+  LogSoftmaxGrad: logSoftmaxGrad,
+  // kernels/losses.ts
+  NllLoss: nllLoss,
+  NllLossGrad: nllLossGrad,
+  MultiMarginLoss: multiMarginLoss,
+  MultiMarginLossGrad: multiMarginLossGrad,
 };
