@@ -5,6 +5,10 @@
 import type { KernelSignatures } from '../kernels.js';
 import { gpuReady, startGpu } from './device.js';
 import { unary, unaryGrad } from './kernels/unary.js';
+import { argMax, gather, gatherGrad, topK } from './kernels/index-ops.js';
+import { pad2d, pad2dGrad } from './kernels/pad2d.js';
+import { locallyConnected2d, locallyConnected2dBackpropFilter, locallyConnected2dBackpropInput } from './kernels/locally-connected.js';
+import { adamStep, sgdStep } from './kernels/optimizers.js';
 export { gpuMemory } from './gpu-array.js';
 export { gatherStrided } from './kernels/strided.js';
 
@@ -19,4 +23,19 @@ export const kernels: Partial<KernelSignatures> = {
   // kernels/unary.ts
   Unary: unary,
   UnaryGrad: unaryGrad,
+  // kernels/index-ops.ts
+  ArgMax: argMax,
+  TopK: topK,
+  Gather: gather,
+  GatherGrad: gatherGrad,
+  // kernels/pad2d.ts
+  Pad2D: pad2d,
+  Pad2DGrad: pad2dGrad,
+  // kernels/locally-connected.ts
+  LocallyConnected2D: locallyConnected2d,
+  LocallyConnected2DBackpropInput: locallyConnected2dBackpropInput,
+  LocallyConnected2DBackpropFilter: locallyConnected2dBackpropFilter,
+  // kernels/optimizers.ts
+  SGDStep: sgdStep,
+  AdamStep: adamStep,
 };
