@@ -13,6 +13,10 @@ import { clamp, clampGrad, prelu, preluGrad, softplus, softplusGrad } from './ke
 import { batchNorm, batchNormGrad, batchNormStats } from './kernels/batchnorm.js';
 import { logSoftmax, logSoftmaxGrad, softmax, softmaxGrad } from './kernels/softmax.js';
 import { multiMarginLoss, multiMarginLossGrad, nllLoss, nllLossGrad } from './kernels/losses.js';
+import { argMax, gather, gatherGrad, topK } from './kernels/index-ops.js';
+import { pad2d, pad2dGrad } from './kernels/pad2d.js';
+import { locallyConnected2d, locallyConnected2dBackpropFilter, locallyConnected2dBackpropInput } from './kernels/locally-connected.js';
+import { adamStep, sgdStep } from './kernels/optimizers.js';
 export { gpuMemory } from './gpu-array.js';
 export { gatherStrided } from './kernels/strided.js';
 
@@ -55,4 +59,19 @@ export const kernels: Partial<KernelSignatures> = {
   NllLossGrad: nllLossGrad,
   MultiMarginLoss: multiMarginLoss,
   MultiMarginLossGrad: multiMarginLossGrad,
+  // kernels/index-ops.ts
+  ArgMax: argMax,
+  TopK: topK,
+  Gather: gather,
+  GatherGrad: gatherGrad,
+  // kernels/pad2d.ts
+  Pad2D: pad2d,
+  Pad2DGrad: pad2dGrad,
+  // kernels/locally-connected.ts
+  LocallyConnected2D: locallyConnected2d,
+  LocallyConnected2DBackpropInput: locallyConnected2dBackpropInput,
+  LocallyConnected2DBackpropFilter: locallyConnected2dBackpropFilter,
+  // kernels/optimizers.ts
+  SGDStep: sgdStep,
+  AdamStep: adamStep,
 };
