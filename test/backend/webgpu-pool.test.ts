@@ -242,11 +242,11 @@ describe.skipIf(why !== null)('webgpu pooling through the ops', () => {
       ck.F.adaptiveAvgPool2d(x, [4, 5]),
       ck.F.localResponseNorm(x, 3),
     ];
-    const want = run().map((t) => t.dataSync());
+    const want = run().map((t) => t.dataSync() as Float32Array);
     const previous = ck.getBackendName();
     await ck.setBackend('webgpu');
     try {
-      const got = await Promise.all(run().map((t) => t.data()));
+      const got = (await Promise.all(run().map((t) => t.data()))) as Float32Array[];
       expectIdentical(got[0]!, want[0]!, 'maxPool2d');
       expectIdentical(got[1]!, want[1]!, 'adaptiveMaxPool2d');
       for (const i of [2, 3, 4]) expectNear(got[i]!, want[i]!, `op ${i}`);
