@@ -17,6 +17,8 @@ import { argMax, gather, gatherGrad, topK } from './kernels/index-ops.js';
 import { pad2d, pad2dGrad } from './kernels/pad2d.js';
 import { locallyConnected2d, locallyConnected2dBackpropFilter, locallyConnected2dBackpropInput } from './kernels/locally-connected.js';
 import { adamStep, sgdStep } from './kernels/optimizers.js';
+import * as pool from './kernels/pool2d.js';
+import { lrn, lrnGrad } from './kernels/lrn.js';
 export { gpuMemory } from './gpu-array.js';
 export { gatherStrided } from './kernels/strided.js';
 
@@ -74,4 +76,15 @@ export const kernels: Partial<KernelSignatures> = {
   // kernels/optimizers.ts
   SGDStep: sgdStep,
   AdamStep: adamStep,
+  // kernels/pool2d.ts, kernels/lrn.ts
+  MaxPool2DWithArgmax: pool.maxPool2DWithArgmax,
+  MaxPool2D: pool.maxPool2D,
+  MaxPool2DGrad: pool.maxPool2DGrad,
+  AvgPool2D: pool.avgPool2D,
+  AvgPool2DGrad: pool.avgPool2DGrad,
+  AdaptiveAvgPool2D: pool.adaptiveAvgPool2D,
+  AdaptiveAvgPool2DGrad: pool.adaptiveAvgPool2DGrad,
+  AdaptiveMaxPool2D: pool.adaptiveMaxPool2D,
+  LRN: lrn,
+  LRNGrad: lrnGrad,
 };
