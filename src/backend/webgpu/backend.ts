@@ -5,6 +5,7 @@
 import type { KernelSignatures } from '../kernels.js';
 import { gpuReady, startGpu } from './device.js';
 import { unary, unaryGrad } from './kernels/unary.js';
+import { conv2dBackpropFilter, conv2dBackpropInput } from './kernels/conv2d-grad.js';
 export { gpuMemory } from './gpu-array.js';
 export { gatherStrided } from './kernels/strided.js';
 
@@ -19,4 +20,7 @@ export const kernels: Partial<KernelSignatures> = {
   // kernels/unary.ts
   Unary: unary,
   UnaryGrad: unaryGrad,
+  // kernels/conv2d-grad.ts
+  Conv2DBackpropInput: conv2dBackpropInput,
+  Conv2DBackpropFilter: conv2dBackpropFilter,
 };
