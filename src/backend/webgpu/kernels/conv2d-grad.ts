@@ -135,15 +135,24 @@ const DX_BINDINGS = /* wgsl */ `
 @group(0) @binding(2) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(3) var<uniform> p: Params;`;
 
-/** The (oy, ox) whose window tap (ky, kx) reads input pixel (iy, ix), or -1: a shared WGSL helper. */
+/**
+ * The (oy, ox) whose window tap (ky, kx) reads input pixel (iy, ix), or x = -1 when none does.
+ * Integer division is slow on GPUs, so stride 1 (uniform across the dispatch) skips it.
+ */
 const OUTPUT_OF = /* wgsl */ `
 fn outputOf(iy: i32, ix: i32, ky: i32, kx: i32) -> vec2<i32> {
-  let ty = iy + p.pt - ky * p.dh;
-  let tx = ix + p.pl - kx * p.dw;
-  if (ty < 0 || tx < 0 || ty % p.sh != 0 || tx % p.sw != 0) { return vec2<i32>(-1, -1); }
-  let oy = ty / p.sh;
-  let ox = tx / p.sw;
-  if (oy >= p.oh || ox >= p.ow) { return vec2<i32>(-1, -1); }
+  var oy = iy + p.pt - ky * p.dh;
+  var ox = ix + p.pl - kx * p.dw;
+  if (p.sh != 1) {
+    if (oy % p.sh != 0) { return vec2<i32>(-1, -1); }
+    oy = oy / p.sh;
+  }
+  if (p.sw != 1) {
+    if (ox % p.sw != 0) { return vec2<i32>(-1, -1); }
+    ox = ox / p.sw;
+  }
+  // An exact division keeps a negative offset negative.
+  if (oy < 0 || ox < 0 || oy >= p.oh || ox >= p.ow) { return vec2<i32>(-1, -1); }
   return vec2<i32>(oy, ox);
 }`;
 
@@ -182,8 +191,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 
 /**
  * Tiled: rows are the group's input channels, columns the pixels (n, iy, ix) of the whole batch,
- * the reduction runs over (k, ky, kx) of the group. Each thread loads the same B column at every
- * step (its pixel decoded once) and the same A reduction offset for 4 rows.
+ * the reduction runs over (k, ky, kx) of the group (never split: it is K/g*kh*kw long). Each
+ * thread loads the same B column at every step (its pixel decoded once) and walks its reduction
+ * indices as running counters (A: one index, +BK a step; B: every other index), so the loads
+ * divide only by the stride.
  */
 const dxTiledCode = (struct: string): string =>
   tiledCode(
@@ -199,30 +210,38 @@ const dxTiledCode = (struct: string): string =>
   let bn = pix / hw;
   let biy = (pix % hw) / p.w;
   let bix = pix % p.w;
-  let dyBase = (bn * p.k + g * p.kg) * ohw;`,
+  let dyBase = (bn * p.k + g * p.kg) * ohw;
+  // Reduction index r = kf * khw + tap = (kf * kh + ky) * kw + kx; r < k1 = kg * khw iff kf < kg.
+  let ak = li % BK;
+  var aKf = ak / khw;
+  var aTap = ak % khw;
+  let stepKf = BK / khw;
+  let stepTap = BK % khw;
+  let b0 = li / BN;
+  var bKf = b0 / khw;
+  var bKy = (b0 % khw) / p.kw;
+  var bKx = b0 % p.kw;`,
     /* wgsl */ `
-    {
-      let r = kb + li % BK;
-      let kf = r / khw;
-      let tap = r % khw;
-      for (var i = 0; i < 4; i++) {
-        let row = li / BK + 8 * i;
-        var v = 0.0;
-        if (r < k1 && row0 + row < p.cg) { v = wt[((g * p.kg + kf) * p.cg + row0 + row) * khw + tap]; }
-        As[(li % BK) * BM + row] = v;
-      }
-    }`,
+    for (var i = 0; i < 4; i++) {
+      let row = li / BK + 8 * i;
+      var v = 0.0;
+      if (aKf < p.kg && row0 + row < p.cg) { v = wt[((g * p.kg + aKf) * p.cg + row0 + row) * khw + aTap]; }
+      As[ak * BM + row] = v;
+    }
+    aKf += stepKf;
+    aTap += stepTap;
+    if (aTap >= khw) { aTap -= khw; aKf += 1; }`,
     /* wgsl */ `
     for (var i = 0; i < 8; i++) {
-      let kk = li / BN + 2 * i;
-      let r = kb + kk;
       var v = 0.0;
-      if (r < k1 && pix < pixels) {
-        let tap = r % khw;
-        let o = outputOf(biy, bix, tap / p.kw, tap % p.kw);
-        if (o.x >= 0) { v = dy[dyBase + (r / khw) * ohw + o.x * p.ow + o.y]; }
+      if (bKf < p.kg && pix < pixels) {
+        let o = outputOf(biy, bix, bKy, bKx);
+        if (o.x >= 0) { v = dy[dyBase + bKf * ohw + o.x * p.ow + o.y]; }
       }
-      Bs[kk * BN + bCol] = v;
+      Bs[(b0 + 2 * i) * BN + bCol] = v;
+      bKx += 2;
+      while (bKx >= p.kw) { bKx -= p.kw; bKy += 1; }
+      while (bKy >= p.kh) { bKy -= p.kh; bKf += 1; }
     }`,
     /* wgsl */ `
   for (var j = 0; j < 4; j++) {
@@ -273,12 +292,31 @@ const DW_BINDINGS = /* wgsl */ `
 @group(0) @binding(3) var<uniform> p: Params;`;
 
 /**
+ * A reduction index of the filter gradient as the output pixel (n, oy, ox) it stands for, and
+ * its advance by a fixed step (a position too) with carries: the loops walk the reduction by
+ * adding, since integer division is slow on GPUs.
+ */
+const PIXEL_POS = /* wgsl */ `
+struct Pos { n: i32, oy: i32, ox: i32 }
+fn posOf(r: i32) -> Pos {
+  let q = r % (p.oh * p.ow);
+  return Pos(r / (p.oh * p.ow), q / p.ow, q % p.ow);
+}
+fn advance(a: Pos, d: Pos) -> Pos {
+  var b = Pos(a.n + d.n, a.oy + d.oy, a.ox + d.ox);
+  if (b.ox >= p.ow) { b.ox -= p.ow; b.oy += 1; }
+  if (b.oy >= p.oh) { b.oy -= p.oh; b.n += 1; }
+  return b;
+}`;
+
+/**
  * One workgroup per (filter element, split): its threads stride over the split's share of the
  * (n, oy, ox) reduction, then add their sums in workgroup memory.
  */
 const dwDirectCode = (struct: string): string => /* wgsl */ `
 ${DW_BINDINGS}
 ${struct}
+${PIXEL_POS}
 var<workgroup> part: array<f32, ${WG}>;
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
@@ -290,17 +328,20 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let cl = (e / (p.kw * p.kh)) % p.cg;
   let kf = e / (p.kw * p.kh * p.cg);
   let c = (kf / p.kg) * p.cg + cl;
-  let ohw = p.oh * p.ow;
   let r1 = min((split + 1) * p.chunk, p.red);
+  let r0 = split * p.chunk + i32(li);
+  var at = posOf(r0);
+  let step = posOf(${WG});
+  let yOff = ky * p.dh - p.pt;
+  let xOff = kx * p.dw - p.pl;
   var acc = 0.0;
-  for (var r = split * p.chunk + i32(li); r < r1; r += ${WG}) {
-    let n = r / ohw;
-    let q = r % ohw;
-    let iy = (q / p.ow) * p.sh - p.pt + ky * p.dh;
-    let ix = (q % p.ow) * p.sw - p.pl + kx * p.dw;
+  for (var r = r0; r < r1; r += ${WG}) {
+    let iy = at.oy * p.sh + yOff;
+    let ix = at.ox * p.sw + xOff;
     if (iy >= 0 && iy < p.h && ix >= 0 && ix < p.w) {
-      acc += dy[(n * p.k + kf) * ohw + q] * x[((n * p.c + c) * p.h + iy) * p.w + ix];
+      acc += dy[((at.n * p.k + kf) * p.oh + at.oy) * p.ow + at.ox] * x[((at.n * p.c + c) * p.h + iy) * p.w + ix];
     }
+    at = advance(at, step);
   }
   part[li] = acc;
   workgroupBarrier();
@@ -313,18 +354,20 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 
 /**
  * Tiled: rows are the group's filters, columns its (c, ky, kx), the reduction runs over the
- * batch's output pixels (n, oy, ox). Each thread loads A and B at one reduction offset (decoded
- * once per step); its 8 B columns are decoded once, before the loop.
+ * batch's output pixels (n, oy, ox). Each thread loads A and B at one reduction offset (a
+ * running position, +BK a step); its 8 B columns are decoded once, before the loop.
  */
 const dwTiledCode = (struct: string): string =>
   tiledCode(
     DW_BINDINGS,
-    struct,
+    `${struct}\n${PIXEL_POS}`,
     /* wgsl */ `
   let khw = p.kh * p.kw;
   let ohw = p.oh * p.ow;
   let cols = p.cg * khw;
   let ak = li % BK;
+  var at = posOf(k0 + ak);
+  let step = posOf(BK);
   var xc: array<i32, 8>;
   var yOff: array<i32, 8>;
   var xOff: array<i32, 8>;
@@ -337,26 +380,26 @@ const dwTiledCode = (struct: string): string =>
   }`,
     /* wgsl */ `
     let r = kb + ak;
-    let rn = r / ohw;
-    let rq = r % ohw;
+    let rq = at.oy * p.ow + at.ox;
     for (var i = 0; i < 4; i++) {
       let row = li / BK + 8 * i;
       var v = 0.0;
-      if (r < k1 && row0 + row < p.kg) { v = dy[(rn * p.k + g * p.kg + row0 + row) * ohw + rq]; }
+      if (r < k1 && row0 + row < p.kg) { v = dy[(at.n * p.k + g * p.kg + row0 + row) * ohw + rq]; }
       As[ak * BM + row] = v;
     }`,
     /* wgsl */ `
-    let oyS = (rq / p.ow) * p.sh;
-    let oxS = (rq % p.ow) * p.sw;
+    let oyS = at.oy * p.sh;
+    let oxS = at.ox * p.sw;
     for (var i = 0; i < 8; i++) {
       let iy = oyS + yOff[i];
       let ix = oxS + xOff[i];
       var v = 0.0;
       if (r < k1 && xc[i] >= 0 && iy >= 0 && iy < p.h && ix >= 0 && ix < p.w) {
-        v = x[((rn * p.c + xc[i]) * p.h + iy) * p.w + ix];
+        v = x[((at.n * p.c + xc[i]) * p.h + iy) * p.w + ix];
       }
       Bs[ak * BN + li / BK + 8 * i] = v;
-    }`,
+    }
+    at = advance(at, step);`,
     /* wgsl */ `
   let base = split * p.elements + (g * p.kg + row0) * cols;
   for (var j = 0; j < 4; j++) {
