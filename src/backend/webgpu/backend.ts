@@ -19,6 +19,7 @@ import { locallyConnected2d, locallyConnected2dBackpropFilter, locallyConnected2
 import { adamStep, sgdStep } from './kernels/optimizers.js';
 import * as pool from './kernels/pool2d.js';
 import { lrn, lrnGrad } from './kernels/lrn.js';
+import { conv2dBackpropFilter, conv2dBackpropInput } from './kernels/conv2d-grad.js';
 export { gpuMemory } from './gpu-array.js';
 export { gatherStrided } from './kernels/strided.js';
 
@@ -87,4 +88,7 @@ export const kernels: Partial<KernelSignatures> = {
   AdaptiveMaxPool2D: pool.adaptiveMaxPool2D,
   LRN: lrn,
   LRNGrad: lrnGrad,
+  // kernels/conv2d-grad.ts
+  Conv2DBackpropInput: conv2dBackpropInput,
+  Conv2DBackpropFilter: conv2dBackpropFilter,
 };

@@ -1,0 +1,472 @@
+import type { Conv2DAttrs, KernelSignatures, KernelTensor } from '../../kernels.js';
+import { ConvkitError } from '../../../tensor/errors.js';
+import { gpu } from '../device.js';
+import { gpuEmpty, gpuMemory, type GpuArray } from '../gpu-array.js';
+import { arg, asF32 } from '../kernel-args.js';
+import { dispatch, flatIndex, grid } from '../program.js';
+
+/*
+ * The two gradients of a 2-d convolution (NCHW, filters [K, C/groups, kh, kw]), as implicit
+ * GEMMs: nothing is stretched into an im2col matrix in memory; each operand element is gathered
+ * from the tensor where it lives, zero where the window reads padding.
+ *
+ *   input:  per group, dx [C/g, N*H*W] = W^T [C/g, K/g*kh*kw] x dY' [K/g*kh*kw, N*H*W], where
+ *           dY'[(k, ky, kx), (n, iy, ix)] = dy[n, k, oy, ox] when iy + padTop - ky*dilH = oy*strideH
+ *           with 0 <= oy < outH (and the same along x), else 0: each input pixel gathers the
+ *           outputs whose windows read it (no scatter, so no atomics).
+ *   filter: per group, dw [K/g, C/g*kh*kw] = dY [K/g, N*outH*outW] x X' [N*outH*outW, C/g*kh*kw],
+ *           X' the im2col matrix transposed. The reduction is long (the whole batch's pixels), so it
+ *           is split across workgroups (split-K): each writes partial sums [splits, K*C/g*kh*kw]
+ *           and a second pass adds them (WGSL has no float atomics).
+ *
+ * Each GEMM runs tiled through workgroup memory when its rows fill a tile, and as a direct loop
+ * (one thread per dx element, one workgroup per dw element) when they do not: depthwise and
+ * few-channel groups, where a tile would be mostly padding.
+ */
+
+/** The convolution's sizes, as the shaders' parameters (all i32, in this order). */
+const GEOMETRY = ['n', 'c', 'h', 'w', 'k', 'cg', 'kg', 'kh', 'kw', 'sh', 'sw', 'pt', 'pl', 'dh', 'dw', 'oh', 'ow'] as const;
+type Geometry = Record<(typeof GEOMETRY)[number], number>;
+
+function geometry(xShape: readonly number[], wShape: readonly number[], attrs: Conv2DAttrs): Geometry {
+  const [n, c, h, w] = xShape as [number, number, number, number];
+  const k = wShape[0]!;
+  return {
+    n, c, h, w, k,
+    cg: c / attrs.groups,
+    kg: k / attrs.groups,
+    kh: attrs.kernel[0], kw: attrs.kernel[1],
+    sh: attrs.stride[0], sw: attrs.stride[1],
+    pt: attrs.pad[0], pl: attrs.pad[2],
+    dh: attrs.dilation[0], dw: attrs.dilation[1],
+    oh: attrs.out[0], ow: attrs.out[1],
+  };
+}
+
+/** WGSL struct Params with `extra` fields first, then the geometry; and the matching values. */
+function params(g: Geometry, extra: Record<string, number>): { struct: string; values: ['i32', number][] } {
+  const names = [...Object.keys(extra), ...GEOMETRY];
+  const all: Record<string, number> = { ...extra, ...g };
+  return {
+    struct: `struct Params { ${names.map((f) => `${f}: i32`).join(', ')} }`,
+    values: names.map((f) => ['i32', all[f]!]),
+  };
+}
+
+/** Buffers over the binding limit cannot be bound: say which and how big. */
+function checkBinding(what: string, elements: number): void {
+  const limit = gpu().limits.maxStorageBufferBindingSize;
+  if (elements * 4 > limit) {
+    throw new ConvkitError(
+      `webgpu convolution gradient: ${what} needs ${elements * 4} bytes, over this device's maxStorageBufferBindingSize (${limit} bytes); use a smaller batch or the wasm backend`,
+    );
+  }
+}
+
+// --- tiles ---------------------------------------------------------------------------------
+/** A tile of BM rows by BN columns, BK reduction steps at a time, 16 x 8 threads of 4 x 4 outputs. */
+const BM = 32;
+const BN = 64;
+const BK = 16;
+const WG_TILE = 128;
+/** A GEMM takes the tiled path when its rows fill at least half a tile. */
+const TILE_MIN_ROWS = BM / 2;
+/** Split-K aims at this many workgroups in all, each reducing at least MIN_CHUNK terms. */
+const TARGET_GROUPS = 512;
+const MIN_CHUNK = 256;
+/** Direct kernels: threads per workgroup. */
+const WG = 128;
+
+/**
+ * The tiled GEMM loop shared by both gradients. `prologue` runs once per thread; `loadA` fills
+ * As[kk * BM + row] and `loadB` fills Bs[kk * BN + col] for the reduction steps [kb, kb + BK)
+ * (zero outside [k0, k1) and outside the matrix); `store` writes acc[j][i], the output at row
+ * row0 + ty * 4 + i, column col0 + tx + 16 * j. The tile, group and split come from the
+ * workgroup id: tiles are numbered column tile fastest, then row tile, then group.
+ */
+const tiledCode = (bindings: string, struct: string, prologue: string, loadA: string, loadB: string, store: string): string => /* wgsl */ `
+${bindings}
+${struct}
+const BM = ${BM};
+const BN = ${BN};
+const BK = ${BK};
+var<workgroup> As: array<f32, ${BK * BM}>;
+var<workgroup> Bs: array<f32, ${BK * BN}>;
+@compute @workgroup_size(16, 8)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) lix: u32) {
+  let tile = i32(wid.x + wid.y * nwg.x);
+  if (tile >= p.tiles) { return; }
+  let li = i32(lix);
+  let tx = i32(lid.x);
+  let ty = i32(lid.y);
+  let colTile = tile % p.colTiles;
+  let rowTile = (tile / p.colTiles) % p.rowTiles;
+  let g = tile / (p.colTiles * p.rowTiles);
+  let row0 = rowTile * BM;
+  let col0 = colTile * BN;
+  let split = i32(wid.z);
+  let k0 = split * p.chunk;
+  let k1 = min(k0 + p.chunk, p.red);
+  ${prologue}
+  var acc: array<vec4<f32>, 4>;
+  for (var kb = k0; kb < k1; kb += BK) {
+    ${loadA}
+    ${loadB}
+    workgroupBarrier();
+    for (var kk = 0; kk < BK; kk++) {
+      let ab = kk * BM + ty * 4;
+      let a = vec4<f32>(As[ab], As[ab + 1], As[ab + 2], As[ab + 3]);
+      let bb = kk * BN + tx;
+      acc[0] += a * Bs[bb];
+      acc[1] += a * Bs[bb + 16];
+      acc[2] += a * Bs[bb + 32];
+      acc[3] += a * Bs[bb + 48];
+    }
+    workgroupBarrier();
+  }
+  ${store}
+}`;
+
+// --- input gradient --------------------------------------------------------------------------
+const DX_BINDINGS = /* wgsl */ `
+@group(0) @binding(0) var<storage, read> dy: array<f32>;
+@group(0) @binding(1) var<storage, read> wt: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(3) var<uniform> p: Params;`;
+
+/**
+ * The (oy, ox) whose window tap (ky, kx) reads input pixel (iy, ix), or x = -1 when none does.
+ * Integer division is slow on GPUs, so stride 1 (uniform across the dispatch) skips it.
+ */
+const OUTPUT_OF = /* wgsl */ `
+fn outputOf(iy: i32, ix: i32, ky: i32, kx: i32) -> vec2<i32> {
+  var oy = iy + p.pt - ky * p.dh;
+  var ox = ix + p.pl - kx * p.dw;
+  if (p.sh != 1) {
+    if (oy % p.sh != 0) { return vec2<i32>(-1, -1); }
+    oy = oy / p.sh;
+  }
+  if (p.sw != 1) {
+    if (ox % p.sw != 0) { return vec2<i32>(-1, -1); }
+    ox = ox / p.sw;
+  }
+  // An exact division keeps a negative offset negative.
+  if (oy < 0 || ox < 0 || oy >= p.oh || ox >= p.ow) { return vec2<i32>(-1, -1); }
+  return vec2<i32>(oy, ox);
+}`;
+
+/** One thread per dx element: its taps' outputs, times the filters, summed over the group's K. */
+const dxDirectCode = (struct: string): string => /* wgsl */ `
+${DX_BINDINGS}
+${struct}
+${OUTPUT_OF}
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = i32(${flatIndex(WG)});
+  if (i >= p.total) { return; }
+  let ix = i % p.w;
+  let iy = (i / p.w) % p.h;
+  let c = (i / (p.w * p.h)) % p.c;
+  let n = i / (p.w * p.h * p.c);
+  let g = c / p.cg;
+  let khw = p.kh * p.kw;
+  let ohw = p.oh * p.ow;
+  var acc = 0.0;
+  for (var ky = 0; ky < p.kh; ky++) {
+    for (var kx = 0; kx < p.kw; kx++) {
+      let o = outputOf(iy, ix, ky, kx);
+      if (o.x < 0) { continue; }
+      var di = (n * p.k + g * p.kg) * ohw + o.x * p.ow + o.y;
+      var wi = (g * p.kg * p.cg + c - g * p.cg) * khw + ky * p.kw + kx;
+      for (var kf = 0; kf < p.kg; kf++) {
+        acc += dy[di] * wt[wi];
+        di += ohw;
+        wi += p.cg * khw;
+      }
+    }
+  }
+  dx[i] = acc;
+}`;
+
+/**
+ * Tiled: rows are the group's input channels, columns the pixels (n, iy, ix) of the whole batch,
+ * the reduction runs over (k, ky, kx) of the group (never split: it is K/g*kh*kw long). Each
+ * thread loads the same B column at every step (its pixel decoded once) and walks its reduction
+ * indices as running counters (A: one index, +BK a step; B: every other index), so the loads
+ * divide only by the stride.
+ */
+const dxTiledCode = (struct: string): string =>
+  tiledCode(
+    DX_BINDINGS,
+    `${struct}\n${OUTPUT_OF}`,
+    /* wgsl */ `
+  let khw = p.kh * p.kw;
+  let ohw = p.oh * p.ow;
+  let hw = p.h * p.w;
+  let pixels = p.n * hw;
+  let bCol = li % BN;
+  let pix = col0 + bCol;
+  let bn = pix / hw;
+  let biy = (pix % hw) / p.w;
+  let bix = pix % p.w;
+  let dyBase = (bn * p.k + g * p.kg) * ohw;
+  // Reduction index r = kf * khw + tap = (kf * kh + ky) * kw + kx; r < k1 = kg * khw iff kf < kg.
+  let ak = li % BK;
+  var aKf = ak / khw;
+  var aTap = ak % khw;
+  let stepKf = BK / khw;
+  let stepTap = BK % khw;
+  let b0 = li / BN;
+  var bKf = b0 / khw;
+  var bKy = (b0 % khw) / p.kw;
+  var bKx = b0 % p.kw;`,
+    /* wgsl */ `
+    for (var i = 0; i < 4; i++) {
+      let row = li / BK + 8 * i;
+      var v = 0.0;
+      if (aKf < p.kg && row0 + row < p.cg) { v = wt[((g * p.kg + aKf) * p.cg + row0 + row) * khw + aTap]; }
+      As[ak * BM + row] = v;
+    }
+    aKf += stepKf;
+    aTap += stepTap;
+    if (aTap >= khw) { aTap -= khw; aKf += 1; }`,
+    /* wgsl */ `
+    for (var i = 0; i < 8; i++) {
+      var v = 0.0;
+      if (bKf < p.kg && pix < pixels) {
+        let o = outputOf(biy, bix, bKy, bKx);
+        if (o.x >= 0) { v = dy[dyBase + bKf * ohw + o.x * p.ow + o.y]; }
+      }
+      Bs[(b0 + 2 * i) * BN + bCol] = v;
+      bKx += 2;
+      while (bKx >= p.kw) { bKx -= p.kw; bKy += 1; }
+      while (bKy >= p.kh) { bKy -= p.kh; bKf += 1; }
+    }`,
+    /* wgsl */ `
+  for (var j = 0; j < 4; j++) {
+    let col = col0 + tx + 16 * j;
+    if (col >= pixels) { continue; }
+    let base = ((col / hw) * p.c + g * p.cg) * hw + col % hw;
+    for (var i = 0; i < 4; i++) {
+      let row = row0 + ty * 4 + i;
+      if (row < p.cg) { dx[base + row * hw] = acc[j][i]; }
+    }
+  }`,
+  );
+
+export function conv2dBackpropInputWith(
+  path: 'direct' | 'tiled',
+  dy: KernelTensor,
+  w: KernelTensor,
+  inputShape: readonly number[],
+  attrs: Conv2DAttrs,
+): Float32Array {
+  const g = geometry(inputShape, w.shape, attrs);
+  const total = g.n * g.c * g.h * g.w;
+  checkBinding('the input gradient', total);
+  const out = gpuEmpty(total);
+  if (total === 0) return asF32(out);
+  if (path === 'direct') {
+    const pr = params(g, { total });
+    dispatch({ code: dxDirectCode(pr.struct), inputs: [arg(dy), arg(w)], outputs: [out], params: pr.values, workgroups: grid(total, WG) });
+  } else {
+    const rowTiles = Math.ceil(g.cg / BM);
+    const colTiles = Math.ceil((g.n * g.h * g.w) / BN);
+    const tiles = attrs.groups * rowTiles * colTiles;
+    const red = g.kg * g.kh * g.kw;
+    const pr = params(g, { tiles, colTiles, rowTiles, chunk: red, red });
+    dispatch({ code: dxTiledCode(pr.struct), inputs: [arg(dy), arg(w)], outputs: [out], params: pr.values, workgroups: grid(tiles, 1) });
+  }
+  return asF32(out);
+}
+
+export const conv2dBackpropInput: KernelSignatures['Conv2DBackpropInput'] = (dy, w, inputShape, attrs) =>
+  conv2dBackpropInputWith(inputShape[1]! / attrs.groups >= TILE_MIN_ROWS ? 'tiled' : 'direct', dy, w, inputShape, attrs);
+
+// --- filter gradient -------------------------------------------------------------------------
+const DW_BINDINGS = /* wgsl */ `
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> dy: array<f32>;
+@group(0) @binding(2) var<storage, read_write> parts: array<f32>;
+@group(0) @binding(3) var<uniform> p: Params;`;
+
+/**
+ * A reduction index of the filter gradient as the output pixel (n, oy, ox) it stands for, and
+ * its advance by a fixed step (a position too) with carries: the loops walk the reduction by
+ * adding, since integer division is slow on GPUs.
+ */
+const PIXEL_POS = /* wgsl */ `
+struct Pos { n: i32, oy: i32, ox: i32 }
+fn posOf(r: i32) -> Pos {
+  let q = r % (p.oh * p.ow);
+  return Pos(r / (p.oh * p.ow), q / p.ow, q % p.ow);
+}
+fn advance(a: Pos, d: Pos) -> Pos {
+  var b = Pos(a.n + d.n, a.oy + d.oy, a.ox + d.ox);
+  if (b.ox >= p.ow) { b.ox -= p.ow; b.oy += 1; }
+  if (b.oy >= p.oh) { b.oy -= p.oh; b.n += 1; }
+  return b;
+}`;
+
+/**
+ * One workgroup per (filter element, split): its threads stride over the split's share of the
+ * (n, oy, ox) reduction, then add their sums in workgroup memory.
+ */
+const dwDirectCode = (struct: string): string => /* wgsl */ `
+${DW_BINDINGS}
+${struct}
+${PIXEL_POS}
+var<workgroup> part: array<f32, ${WG}>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let e = i32(wid.x + wid.y * nwg.x);
+  if (e >= p.tiles) { return; }
+  let split = i32(wid.z);
+  let kx = e % p.kw;
+  let ky = (e / p.kw) % p.kh;
+  let cl = (e / (p.kw * p.kh)) % p.cg;
+  let kf = e / (p.kw * p.kh * p.cg);
+  let c = (kf / p.kg) * p.cg + cl;
+  let r1 = min((split + 1) * p.chunk, p.red);
+  let r0 = split * p.chunk + i32(li);
+  var at = posOf(r0);
+  let step = posOf(${WG});
+  let yOff = ky * p.dh - p.pt;
+  let xOff = kx * p.dw - p.pl;
+  var acc = 0.0;
+  for (var r = r0; r < r1; r += ${WG}) {
+    let iy = at.oy * p.sh + yOff;
+    let ix = at.ox * p.sw + xOff;
+    if (iy >= 0 && iy < p.h && ix >= 0 && ix < p.w) {
+      acc += dy[((at.n * p.k + kf) * p.oh + at.oy) * p.ow + at.ox] * x[((at.n * p.c + c) * p.h + iy) * p.w + ix];
+    }
+    at = advance(at, step);
+  }
+  part[li] = acc;
+  workgroupBarrier();
+  for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
+    if (li < s) { part[li] += part[li + s]; }
+    workgroupBarrier();
+  }
+  if (li == 0u) { parts[split * p.elements + e] = part[0]; }
+}`;
+
+/**
+ * Tiled: rows are the group's filters, columns its (c, ky, kx), the reduction runs over the
+ * batch's output pixels (n, oy, ox). Each thread loads A and B at one reduction offset (a
+ * running position, +BK a step); its 8 B columns are decoded once, before the loop.
+ */
+const dwTiledCode = (struct: string): string =>
+  tiledCode(
+    DW_BINDINGS,
+    `${struct}\n${PIXEL_POS}`,
+    /* wgsl */ `
+  let khw = p.kh * p.kw;
+  let ohw = p.oh * p.ow;
+  let cols = p.cg * khw;
+  let ak = li % BK;
+  var at = posOf(k0 + ak);
+  let step = posOf(BK);
+  var xc: array<i32, 8>;
+  var yOff: array<i32, 8>;
+  var xOff: array<i32, 8>;
+  for (var i = 0; i < 8; i++) {
+    let col = col0 + li / BK + 8 * i;
+    let tap = col % khw;
+    xc[i] = select(-1, g * p.cg + col / khw, col < cols);
+    yOff[i] = (tap / p.kw) * p.dh - p.pt;
+    xOff[i] = (tap % p.kw) * p.dw - p.pl;
+  }`,
+    /* wgsl */ `
+    let r = kb + ak;
+    let rq = at.oy * p.ow + at.ox;
+    for (var i = 0; i < 4; i++) {
+      let row = li / BK + 8 * i;
+      var v = 0.0;
+      if (r < k1 && row0 + row < p.kg) { v = dy[(at.n * p.k + g * p.kg + row0 + row) * ohw + rq]; }
+      As[ak * BM + row] = v;
+    }`,
+    /* wgsl */ `
+    let oyS = at.oy * p.sh;
+    let oxS = at.ox * p.sw;
+    for (var i = 0; i < 8; i++) {
+      let iy = oyS + yOff[i];
+      let ix = oxS + xOff[i];
+      var v = 0.0;
+      if (r < k1 && xc[i] >= 0 && iy >= 0 && iy < p.h && ix >= 0 && ix < p.w) {
+        v = x[((at.n * p.c + xc[i]) * p.h + iy) * p.w + ix];
+      }
+      Bs[ak * BN + li / BK + 8 * i] = v;
+    }
+    at = advance(at, step);`,
+    /* wgsl */ `
+  let base = split * p.elements + (g * p.kg + row0) * cols;
+  for (var j = 0; j < 4; j++) {
+    let col = col0 + tx + 16 * j;
+    if (col >= cols) { continue; }
+    for (var i = 0; i < 4; i++) {
+      let row = ty * 4 + i;
+      if (row0 + row < p.kg) { parts[base + row * cols + col] = acc[j][i]; }
+    }
+  }`,
+  );
+
+const SUM_SPLITS = /* wgsl */ `
+@group(0) @binding(0) var<storage, read> parts: array<f32>;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+struct Params { elements: u32, splits: u32 }
+@group(0) @binding(2) var<uniform> p: Params;
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = ${flatIndex(WG)};
+  if (i >= p.elements) { return; }
+  var acc = 0.0;
+  for (var s = 0u; s < p.splits; s++) { acc += parts[s * p.elements + i]; }
+  out[i] = acc;
+}`;
+
+/**
+ * How many pieces the reduction of `red` terms is cut into, so that about TARGET_GROUPS
+ * workgroups run when `groups` would run without splitting; each piece a multiple of `step`,
+ * and the partial sums (splits * elements) within the binding limit.
+ */
+function splitK(red: number, groups: number, elements: number, step: number): { splits: number; chunk: number } {
+  const maxBind = Math.floor(gpu().limits.maxStorageBufferBindingSize / 4);
+  let splits = Math.min(Math.ceil(TARGET_GROUPS / groups), Math.floor(red / MIN_CHUNK), 65535, Math.floor(maxBind / elements));
+  splits = Math.max(1, splits);
+  const chunk = Math.max(step, Math.ceil(red / splits / step) * step);
+  return { splits: Math.max(1, Math.ceil(red / chunk)), chunk };
+}
+
+export function conv2dBackpropFilterWith(
+  path: 'direct' | 'tiled',
+  x: KernelTensor,
+  dy: KernelTensor,
+  filterShape: readonly number[],
+  attrs: Conv2DAttrs,
+): Float32Array {
+  const g = geometry(x.shape, filterShape, attrs);
+  const elements = g.k * g.cg * g.kh * g.kw;
+  checkBinding('the filter gradient', elements);
+  const out = gpuEmpty(elements);
+  if (elements === 0) return asF32(out);
+  const red = g.n * g.oh * g.ow;
+  const rowTiles = Math.ceil(g.kg / BM);
+  const colTiles = Math.ceil((g.cg * g.kh * g.kw) / BN);
+  const tiles = path === 'direct' ? elements : attrs.groups * rowTiles * colTiles;
+  const split = splitK(red, tiles, elements, path === 'direct' ? 1 : BK);
+  const pr = params(g, { tiles, colTiles, rowTiles, chunk: split.chunk, red, elements });
+  const code = path === 'direct' ? dwDirectCode(pr.struct) : dwTiledCode(pr.struct);
+  const target = split.splits === 1 ? out : gpuEmpty(split.splits * elements);
+  const [gx, gy] = grid(tiles, 1);
+  dispatch({ code, inputs: [arg(x), arg(dy)], outputs: [target], params: pr.values, workgroups: [gx, gy, split.splits] });
+  if (target !== out) {
+    dispatch({ code: SUM_SPLITS, inputs: [target], outputs: [out], params: [['u32', elements], ['u32', split.splits]], workgroups: grid(elements, WG) });
+    gpuMemory.release(target as GpuArray);
+  }
+  return asF32(out);
+}
+
+export const conv2dBackpropFilter: KernelSignatures['Conv2DBackpropFilter'] = (x, dy, filterShape, attrs) =>
+  conv2dBackpropFilterWith(filterShape[0]! / attrs.groups >= TILE_MIN_ROWS ? 'tiled' : 'direct', x, dy, filterShape, attrs);

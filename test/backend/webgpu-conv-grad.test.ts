@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import * as js from '../../src/backend/js/conv2d.js';
+import * as gpuK from '../../src/backend/webgpu/kernels/conv2d-grad.js';
+import { kernels } from '../../src/backend/webgpu/backend.js';
+import { fromGpu, startWebgpu, toGpu } from '../helpers/webgpu.js';
+import { convAttrs, expectSame, kt, type ConvCase } from './wasm-helpers.js';
+
+/*
+ * The webgpu convolution gradients (Conv2DBackpropInput, Conv2DBackpropFilter) against the js
+ * reference, both paths of each (direct loops and workgroup-memory tiles) on every case, whichever
+ * the kernel would pick. NaN and infinities are left out: WGSL does not promise IEEE behaviour.
+ */
+
+const why = await startWebgpu();
+
+interface Case extends ConvCase {
+  name: string;
+  k: number;
+}
+
+const CASES: Case[] = [
+  { name: '3x3 pad 1 stride 1', x: [2, 5, 9, 11], k: 6, kernel: [3, 3], pad: [1, 1, 1, 1] },
+  { name: '3x3 pad 1 stride 2, batch 3', x: [3, 6, 11, 10], k: 7, kernel: [3, 3], stride: [2, 2], pad: [1, 1, 1, 1] },
+  { name: '1x1', x: [2, 8, 7, 7], k: 12, kernel: [1, 1] },
+  { name: '1x1 stride 2 (shortcut), batch 1', x: [1, 8, 7, 8], k: 5, kernel: [1, 1], stride: [2, 2] },
+  { name: '5x5 pad 2', x: [2, 3, 10, 9], k: 4, kernel: [5, 5], pad: [2, 2, 2, 2] },
+  { name: '7x7 stride 2 pad 3 (ResNet stem)', x: [1, 3, 23, 21], k: 8, kernel: [7, 7], stride: [2, 2], pad: [3, 3, 3, 3] },
+  { name: '11x11 stride 4 pad 2 (AlexNet stem)', x: [1, 3, 35, 39], k: 4, kernel: [11, 11], stride: [4, 4], pad: [2, 2, 2, 2] },
+  { name: 'dilation 2', x: [2, 4, 12, 11], k: 6, kernel: [3, 3], pad: [2, 2, 2, 2], dilation: [2, 2] },
+  { name: 'dilation, stride, rectangular kernel, asymmetric pad', x: [1, 5, 15, 12], k: 7, kernel: [2, 3], stride: [2, 1], pad: [1, 0, 2, 1], dilation: [2, 3] },
+  { name: 'groups 2, stride 2', x: [2, 8, 10, 10], k: 6, kernel: [3, 3], stride: [2, 2], pad: [1, 1, 1, 1], groups: 2 },
+  { name: 'depthwise 3x3', x: [2, 8, 10, 9], k: 8, kernel: [3, 3], pad: [1, 1, 1, 1], groups: 8 },
+  { name: 'depthwise multiplier 2, stride 2', x: [2, 4, 9, 9], k: 8, kernel: [3, 3], stride: [2, 2], groups: 4 },
+  { name: 'asymmetric padding, batch 3', x: [3, 4, 8, 10], k: 5, kernel: [3, 3], pad: [0, 2, 1, 0] },
+  { name: 'last window short of the end (stride 2)', x: [1, 3, 10, 12], k: 4, kernel: [3, 3], stride: [2, 2] },
+  { name: 'last window short of the end (5x5 stride 3, pad 1)', x: [2, 2, 14, 13], k: 3, kernel: [5, 5], stride: [3, 3], pad: [1, 1, 1, 1] },
+  { name: 'pad larger than the kernel reach', x: [1, 2, 4, 4], k: 3, kernel: [3, 3], pad: [3, 3, 3, 3] },
+  { name: 'single output pixel', x: [3, 4, 3, 3], k: 2, kernel: [3, 3] },
+  // Tiles: rows and columns past one tile (32 x 64), the filter reduction split in pieces.
+  { name: 'several tiles, split reduction', x: [3, 36, 17, 15], k: 40, kernel: [3, 3], pad: [1, 1, 1, 1] },
+  { name: 'several tiles, groups 2, stride 2', x: [2, 66, 9, 7], k: 68, kernel: [3, 3], stride: [2, 2], pad: [1, 1, 1, 1], groups: 2 },
+  { name: '1x1 many channels, long reduction', x: [4, 40, 16, 13], k: 33, kernel: [1, 1] },
+];
+
+function operands(c: Case, seed: number) {
+  const attrs = convAttrs(c);
+  const x = kt([...c.x], seed);
+  const w = kt([c.k, c.x[1] / attrs.groups, ...c.kernel], seed + 1);
+  const dy = kt([c.x[0], c.k, ...attrs.out], seed + 2);
+  return { attrs, x, w, dy };
+}
+
+describe.skipIf(why !== null)('webgpu convolution gradients', () => {
+  CASES.forEach((c, i) => {
+    it(`${c.name}: input and filter gradients, direct and tiled`, async () => {
+      const { attrs, x, w, dy } = operands(c, 10 * i + 1);
+      const [gx, gw, gdy] = [toGpu(x), toGpu(w), toGpu(dy)];
+      const dx = js.conv2dBackpropInput(dy, w, x.shape, attrs);
+      const dw = js.conv2dBackpropFilter(x, dy, w.shape, attrs);
+      for (const path of ['direct', 'tiled'] as const) {
+        expectSame(await fromGpu(gpuK.conv2dBackpropInputWith(path, gdy, gw, x.shape, attrs)), dx, `${c.name}: dx ${path}`);
+        expectSame(await fromGpu(gpuK.conv2dBackpropFilterWith(path, gx, gdy, w.shape, attrs)), dw, `${c.name}: dw ${path}`);
+      }
+    });
+  });
+
+  it('is in the backend kernel table', async () => {
+    const c = CASES[18]!;
+    const { attrs, x, w, dy } = operands(c, 7);
+    const dx = kernels.Conv2DBackpropInput!(toGpu(dy), toGpu(w), x.shape, attrs);
+    const dw = kernels.Conv2DBackpropFilter!(toGpu(x), toGpu(dy), w.shape, attrs);
+    expectSame(await fromGpu(dx), js.conv2dBackpropInput(dy, w, x.shape, attrs), 'dx');
+    expectSame(await fromGpu(dw), js.conv2dBackpropFilter(x, dy, w.shape, attrs), 'dw');
+    expect(dx.length).toBe(x.data.length);
+  });
+});
