@@ -15,10 +15,13 @@ import { BIAS_FLAG, checkBindable, dispatchGemm, gemmShader, gemmTile, placehold
  * its load skips the window arithmetic. Depthwise-like convolutions (one input channel per
  * group) have a reduction of only kh*kw and K/g rows per group, which would leave most of a
  * 64 x 64 tile empty: they run a direct kernel, one thread per output element.
- * scale (per output channel), bias and relu are applied as each output is stored.
+ * scale (per output channel), bias and relu are applied as each output is stored, as flags in
+ * the parameters (absent operands bound to a placeholder): one pipeline serves every epilogue.
  *
- * The building blocks are exported for the convolution gradients: CONV_FIELDS / convParams
- * (the geometry as shader parameters) and im2colFn (the on-the-fly im2col element).
+ * The building blocks are exported for the convolution gradients: convGeometry (the sizes,
+ * checked), CONV_FIELDS / convParams (the geometry as shader parameters), IM2COL_COLUMN +
+ * im2colAt (an im2col element, its column decoded once: a GemmShader's bSetup and loadB) and
+ * im2col (the same in one call).
  */
 
 /** The convolution geometry as Params fields (names distinct from the GEMM's m, n, k). */
