@@ -1,7 +1,8 @@
 import { describe, it } from 'vitest';
 import * as js from '../../src/backend/js/matmul.js';
 import * as gpuK from '../../src/backend/webgpu/kernels/matmul.js';
-import { forceGemmTile, gemmTile, TILE_32x64 } from '../../src/backend/webgpu/kernels/gemm-tile.js';
+import { dispatchGemm, forceGemmTile, gemmShader, gemmTile, TILE_32x64 } from '../../src/backend/webgpu/kernels/gemm-tile.js';
+import { gpuEmpty, asGpu } from '../../src/backend/webgpu/gpu-array.js';
 import { fromGpu, startWebgpu, toGpu } from '../helpers/webgpu.js';
 import { expectSame, kt } from './wasm-helpers.js';
 import { expectConvkitError } from '../helpers/assert.js';
@@ -76,6 +77,32 @@ describe.skipIf(why !== null)('webgpu MatMul', () => {
     } finally {
       forceGemmTile(null);
     }
+  });
+
+  it('builds a custom GEMM from load and store expressions (per-load column setup, scaled store)', async () => {
+    // C = 2 * A B^T with B read k-fastest, so the column setup runs at every load.
+    const tile = gemmTile();
+    const code = gemmShader({
+      tile,
+      decls: `@group(0) @binding(0) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read> b: array<f32>;
+@group(0) @binding(2) var<storage, read_write> c: array<f32>;`,
+      bindings: 3,
+      fields: 'factor: f32',
+      bSetup: 'let bRow = bcol * p.k;',
+      loadA: 'a[row * p.k + kk]',
+      loadB: 'b[bRow + kk]',
+      store: 'c[row * p.n + col] = v * p.factor;',
+      aMajor: 'k',
+      bMajor: 'k',
+    });
+    const [m, k, n] = [37, 29, 70];
+    const a = kt([m, k], 3);
+    const b = kt([n, k], 4);
+    const out = gpuEmpty(m * n);
+    dispatchGemm({ code, tile, inputs: [asGpu(toGpu(a).data), asGpu(toGpu(b).data)], outputs: [out], m, n, k, batch: 1, params: [['f32', 2]] });
+    const want = js.matMul(a, b, false, true, null, 'none').map((v) => 2 * v);
+    expectSame(await fromGpu(out as unknown as Float32Array), want, 'custom GEMM');
   });
 
   it('multiplies a matrix by itself (one buffer bound twice)', async () => {

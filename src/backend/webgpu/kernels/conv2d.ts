@@ -15,10 +15,13 @@ import { BIAS_FLAG, checkBindable, dispatchGemm, gemmShader, gemmTile, placehold
  * its load skips the window arithmetic. Depthwise-like convolutions (one input channel per
  * group) have a reduction of only kh*kw and K/g rows per group, which would leave most of a
  * 64 x 64 tile empty: they run a direct kernel, one thread per output element.
- * scale (per output channel), bias and relu are applied as each output is stored.
+ * scale (per output channel), bias and relu are applied as each output is stored, as flags in
+ * the parameters (absent operands bound to a placeholder): one pipeline serves every epilogue.
  *
- * The building blocks are exported for the convolution gradients: CONV_FIELDS / convParams
- * (the geometry as shader parameters) and im2colFn (the on-the-fly im2col element).
+ * The building blocks are exported for the convolution gradients: convGeometry (the sizes,
+ * checked), CONV_FIELDS / convParams (the geometry as shader parameters), IM2COL_COLUMN +
+ * im2colAt (an im2col element, its column decoded once: a GemmShader's bSetup and loadB) and
+ * im2col (the same in one call).
  */
 
 /** The convolution geometry as Params fields (names distinct from the GEMM's m, n, k). */
@@ -82,23 +85,36 @@ export function convParams(d: ConvGeometry, attrs: Conv2DAttrs): Param[] {
 }
 
 /**
- * WGSL `fn im2col(g: u32, r: u32, col: u32) -> f32`: element (r, col) of group g's im2col
- * matrix of the input array `src` [N, C, H, W]: r = (channel in group, tap i, tap j), col =
- * (image, output row, output column); 0 in the padding. Needs CONV_FIELDS in `p`.
+ * Statements decoding im2col column `bcol` (image, output row, output column) into what
+ * im2colAt needs: `bBase` (the image's first element), `bY0`, `bX0` (the input position of tap
+ * (0, 0), negative in the padding). Needs CONV_FIELDS in `p`.
+ */
+export const IM2COL_COLUMN = /* wgsl */ `let bPixels = p.oh * p.ow;
+  let bPix = bcol % bPixels;
+  let bBase = (bcol / bPixels) * p.cin * p.hin * p.win;
+  let bY0 = i32((bPix / p.ow) * p.sh) - p.padT;
+  let bX0 = i32((bPix % p.ow) * p.sw) - p.padL;`;
+
+/**
+ * WGSL `fn im2colAt(g, r, base, y0, x0) -> f32` (IM2COL_COLUMN's values) and
+ * `fn im2col(g: u32, r: u32, col: u32) -> f32`: element (r, col) of group g's im2col matrix
+ * of the input array `src` [N, C, H, W]: r = (channel in group, tap i, tap j), col = (image,
+ * output row, output column); 0 in the padding. Needs CONV_FIELDS in `p`.
  */
 export function im2colFn(src: string): string {
   return /* wgsl */ `
-fn im2col(g: u32, r: u32, col: u32) -> f32 {
+fn im2colAt(g: u32, r: u32, base: u32, y0: i32, x0: i32) -> f32 {
   let taps = p.kh * p.kw;
   let ch = r / taps;
   let tap = r % taps;
-  let pixels = p.oh * p.ow;
-  let img = col / pixels;
-  let pix = col % pixels;
-  let y = i32((pix / p.ow) * p.sh + (tap / p.kw) * p.dh) - p.padT;
-  let x = i32((pix % p.ow) * p.sw + (tap % p.kw) * p.dw) - p.padL;
+  let y = y0 + i32((tap / p.kw) * p.dh);
+  let x = x0 + i32((tap % p.kw) * p.dw);
   if (y < 0 || y >= i32(p.hin) || x < 0 || x >= i32(p.win)) { return 0.0; }
-  return ${src}[((img * p.cin + g * p.cg + ch) * p.hin + u32(y)) * p.win + u32(x)];
+  return ${src}[base + ((g * p.cg + ch) * p.hin + u32(y)) * p.win + u32(x)];
+}
+fn im2col(g: u32, r: u32, bcol: u32) -> f32 {
+  ${IM2COL_COLUMN}
+  return im2colAt(g, r, bBase, bY0, bX0);
 }`;
 }
 
@@ -123,10 +139,11 @@ const gemmCode = (tile: GemmTile, pointwise: boolean): string =>
     bindings: 5,
     fields: `${CONV_FIELDS}, flags: u32`,
     prologue: 'let pixels = p.oh * p.ow;',
+    bSetup: pointwise ? 'let bOff = (bcol / pixels) * p.cin * pixels + bcol % pixels;' : IM2COL_COLUMN,
     // W_g row `row` = filter z * kg + row, stored [K, C/g*kh*kw].
     loadA: 'ws[(z * p.m + row) * p.k + kk]',
     // Pointwise: cols row kk is channel z * cg + kk of image col / pixels, read in place.
-    loadB: pointwise ? 'xs[((col / pixels) * p.cin + z * p.cg + kk) * pixels + col % pixels]' : 'im2col(z, kk, col)',
+    loadB: pointwise ? 'xs[bOff + (z * p.cg + kk) * pixels]' : 'im2colAt(z, kk, bBase, bY0, bX0)',
     store: /* wgsl */ `let ko = z * p.m + row;
       ${EPILOGUE}
       ys[((col / pixels) * p.kout + ko) * pixels + col % pixels] = y;`,

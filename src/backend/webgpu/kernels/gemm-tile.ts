@@ -79,6 +79,13 @@ export interface GemmShader {
   /** Statements run once per thread before the loop (`z` in scope), e.g. batch offsets. */
   readonly prologue?: string;
   readonly loadA: string;
+  /**
+   * Statements run with `bcol` (u32) = a column of B this thread loads, before loadB, which may
+   * use their lets (e.g. an image position decoded from the column once rather than at every
+   * load). Pure arithmetic: they also run for columns >= N, whose loadB is never evaluated.
+   * Where a thread keeps one column across the whole loop they run once, before it.
+   */
+  readonly bSetup?: string;
   readonly loadB: string;
   readonly store: string;
   /** The contiguous index of A in memory: k (A stored [M, K]) or m ([K, M]). */
@@ -88,7 +95,7 @@ export interface GemmShader {
 }
 
 /** One operand's copy into workgroup memory: `per` rounds of every thread taking one element. */
-function loadText(t: GemmTile, which: 'A' | 'B', major: string, expr: string): string {
+function loadText(t: GemmTile, which: 'A' | 'B', major: string, expr: string, setup = ''): string {
   const threads = t.tx * t.ty;
   const outer = which === 'A' ? tileRows(t) : tileCols(t);
   const total = outer * t.bk;
@@ -106,7 +113,7 @@ function loadText(t: GemmTile, which: 'A' | 'B', major: string, expr: string): s
       let ki = ${kFast ? `e % ${t.bk}u` : `e / ${outer}u`};
       let oi = ${kFast ? `e / ${t.bk}u` : `e % ${outer}u`};
       let ${o} = ${origin} + oi;
-      let kk = k0 + ki;
+      let kk = k0 + ki;${setup ? `\n      let bcol = ${o};\n      ${setup}` : ''}
       var v = 0.0;
       if (${o} < ${limit} && kk < p.k) { v = ${expr}; }
       ${which}s[ki * ${pitch}u + oi] = v;`;
@@ -120,6 +127,10 @@ export function gemmShader(g: GemmShader): string {
   const t = g.tile;
   const BM = tileRows(t);
   const BN = tileCols(t);
+  // B copied n-fastest by a multiple of BN threads: thread l always loads column n0 + l % BN.
+  const fixedColumn = g.bMajor === 'n' && (t.tx * t.ty) % BN === 0;
+  const bSetup = g.bSetup ?? '';
+  const hoisted = fixedColumn && bSetup ? `let bcol = n0 + l % ${BN}u;\n  ${bSetup}` : '';
   const acc: string[] = [];
   const inner: string[] = [];
   const stores: string[] = [];
@@ -157,9 +168,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let ly = lid.y;
   let l = ly * ${t.tx}u + lx;
   ${g.prologue ?? ''}
+  ${hoisted}
 ${acc.join('\n')}
   for (var k0 = 0u; k0 < p.k; k0 += ${t.bk}u) {
-${loadText(t, 'A', g.aMajor, g.loadA)}${loadText(t, 'B', g.bMajor === 'n' ? 'n' : 'k', g.loadB)}    workgroupBarrier();
+${loadText(t, 'A', g.aMajor, g.loadA)}${loadText(t, 'B', g.bMajor, g.loadB, fixedColumn ? '' : bSetup)}    workgroupBarrier();
     for (var kk = 0u; kk < ${t.bk}u; kk++) {
 ${inner.join('\n')}
     }
