@@ -30,7 +30,7 @@ export async function start(): Promise<void> {
 
 export const ready = gpuReady;
 
-export const kernels: Partial<KernelSignatures> = {
+export const kernels: KernelSignatures = {
   // kernels/unary.ts
   Unary: unary,
   UnaryGrad: unaryGrad,

@@ -4,6 +4,7 @@ import type { DeviceArray, DeviceMemory } from '../../tensor/device-array.js';
 import type { DType, TypedArray } from '../../tensor/storage.js';
 import { gpu, throwPendingGpuError } from './device.js';
 import { BufferPool } from './buffer-pool.js';
+import { installWebgpuMemory, webgpuMemory } from './memory-handle.js';
 
 /**
  * A tensor's values in a GPU buffer: what the webgpu kernels take and return where the other
@@ -22,7 +23,7 @@ export class GpuArray implements DeviceArray {
   }
 
   get memory(): DeviceMemory {
-    return gpuMemory;
+    return webgpuMemory;
   }
 }
 
@@ -44,6 +45,12 @@ export function bufferPool(): BufferPool {
 
 /** An uninitialized array of n elements on the GPU (a kernel writes every element). */
 export function gpuEmpty(n: number, dtype: DType = 'float32'): GpuArray {
+  const limit = gpu().limits.maxStorageBufferBindingSize;
+  if (n * 4 > limit) {
+    throw new ConvkitError(
+      `a tensor of ${n} elements (${n * 4} bytes) is larger than this GPU's largest storage buffer binding (maxStorageBufferBindingSize ${limit} bytes); use a smaller batch, or the wasm backend`,
+    );
+  }
   return new GpuArray(bufferPool().acquire(n * 4), n, dtype);
 }
 
@@ -116,6 +123,8 @@ export const gpuMemory: DeviceMemory = {
     if (pool && poolDevice === (context() ?? null)) pool.release(g.buffer);
   },
 };
+
+installWebgpuMemory(gpuMemory);
 
 function context(): GPUDevice | null {
   try {

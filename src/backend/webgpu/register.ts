@@ -6,7 +6,8 @@
  * throws a ConvkitError that says why there is none.
  */
 import type { KernelSignatures } from '../kernels.js';
-import type { DeviceArray, DeviceMemory } from '../../tensor/device-array.js';
+import type { DeviceArray } from '../../tensor/device-array.js';
+import { webgpuMemory } from './memory-handle.js';
 import { registerBackend } from '../registry.js';
 import { ConvkitError } from '../../tensor/errors.js';
 
@@ -19,13 +20,6 @@ function impl(): Loaded {
   return loaded;
 }
 
-/** Forwards to the GPU memory once loaded (the backend object is made before). */
-const deviceMemory: DeviceMemory = {
-  name: 'webgpu',
-  read: (a) => impl().gpuMemory.read(a),
-  write: (host, reuse) => impl().gpuMemory.write(host, reuse),
-  release: (a) => loaded?.gpuMemory.release(a),
-};
 
 registerBackend({
   name: 'webgpu',
@@ -36,6 +30,6 @@ registerBackend({
     Object.assign(kernels, loaded.kernels);
   },
   ready: () => loaded?.ready() ?? false,
-  deviceMemory,
+  deviceMemory: webgpuMemory,
   gatherStrided: (src: DeviceArray, shape, strides, offset) => impl().gatherStrided(src, shape, strides, offset),
 });

@@ -63,7 +63,7 @@ function load(m: ModeCode, k: string): string {
 }
 
 const combine = (op: 'max' | 'sum', a: string, b: string): string => (op === 'max' ? `max(${a}, ${b})` : `${a} + ${b}`);
-const identity = (op: 'max' | 'sum'): string => (op === 'max' ? '-3.40282347e38' : '0.0');
+const identity = (op: 'max' | 'sum'): string => (op === 'max' ? '-3.402823e38' : '0.0');
 
 /** One thread walks its whole row. */
 function threadCode(mode: Mode): string {
