@@ -6,14 +6,17 @@ import { reluGradChannelSum as jsReluGradChannelSum } from '../../src/backend/js
 import * as bin from '../../src/backend/webgpu/kernels/binary.js';
 import * as red from '../../src/backend/webgpu/kernels/reduce.js';
 import * as act from '../../src/backend/webgpu/kernels/activations.js';
-import { gpuCounters } from '../../src/backend/webgpu/gpu-array.js';
+import * as ck from '../../src/index.js';
+import { gpuCounters, gpuUpload } from '../../src/backend/webgpu/gpu-array.js';
+import { gatherStrided } from '../../src/backend/webgpu/kernels/strided.js';
 import { fromGpu, startWebgpu, toGpu } from '../helpers/webgpu.js';
 import { expectSameBits, kt } from './wasm-helpers.js';
 import { expectClose } from '../helpers/assert.js';
 
 /*
  * The webgpu Binary, Reduce, ReluGradChannelSum, Clamp, Softplus and PRelu kernels (and their
- * gradients) against the js reference. NaN and infinities are left out of the inputs: WGSL does
+ * gradients) against the js reference, and the strided gather (kernels/strided.ts) against
+ * Tensor.contiguous() on the host. NaN and infinities are left out of the inputs: WGSL does
  * not promise IEEE behaviour for them. Exact operations (add, max, clamp, masks) must match
  * bit for bit; transcendental ones and sums within float32 rounding.
  */
@@ -219,3 +222,32 @@ describe.skipIf(why !== null)('webgpu Clamp, Softplus, PRelu and their gradients
     }
   });
 });
+
+describe.skipIf(why !== null)('webgpu gatherStrided (kernels/strided.ts)', () => {
+  /** [base length, view shape, strides, offset]: permutes, slices with steps, a reversed axis, rank 0. */
+  const VIEWS: [number, number[], number[], number][] = [
+    [120, [5, 3, 2, 4], [1, 20, 60, 5], 0], // [2, 3, 4, 5] permuted (3, 1, 0, 2)
+    [2100, [300, 7], [1, 300], 0], // a transpose across many workgroups
+    [60, [4, 3], [10, 2], 12], // rows 1..4, columns 2, 4, 6 of [6, 10]
+    [60, [3, 10], [-10, 1], 50], // rows 5, 4, 3: a negative stride
+    [30, [2, 1, 5], [15, 7, 3], 1], // size-1 axis with an odd stride
+    [9, [], [], 5], // one element
+    [8, [2, 0, 3], [0, 3, 1], 0], // empty
+  ];
+
+  for (const dtype of ['float32', 'int32'] as const) {
+    it(`${dtype} views match Tensor.contiguous() on the host, bit for bit`, async () => {
+      for (const [len, shape, strides, offset] of VIEWS) {
+        const base = dtype === 'int32' ? Int32Array.from({ length: len }, (_, i) => (i * 2654435761) | 0) : kt([len], 13).data;
+        const want = new ck.Tensor(base, shape, strides, offset).contiguous().values();
+        const got = await fromGpu(asHost(gatherStrided(gpuUpload(base), shape, strides, offset)));
+        expect(got).toBeInstanceOf(dtype === 'int32' ? Int32Array : Float32Array);
+        expect(Array.from(got), `${dtype} ${JSON.stringify(shape)} ${JSON.stringify(strides)} +${offset}`).toEqual(Array.from(want));
+      }
+    });
+  }
+});
+
+function asHost(a: unknown): Float32Array {
+  return a as Float32Array;
+}

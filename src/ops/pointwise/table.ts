@@ -16,6 +16,37 @@ import { pointwise } from './declare.js';
 const SELU_ALPHA = 1.6732632423543772;
 const SELU_SCALE = 1.0507009873554805;
 
+/*
+ * The webgpu kernel's formulas (`wgsl`): each is one f32 expression in x, y and a (no
+ * statements), so the shared pieces below are spliced in as text. Each stays finite and exact
+ * in both tails: exponentials only of non-positive arguments, series where a difference would
+ * cancel, and no constant infinities (they do not compile).
+ */
+/** exp(v) - 1: its Taylor series near 0 (where exp(v) - 1 cancels), v <= 0 given. */
+const wExpm1 = (v: string): string =>
+  `select(exp(${v}) - 1.0, ${v} * (1.0 + ${v} * (0.5 + ${v} * (0.16666667 + ${v} * (0.041666668 + ${v} * (0.008333334 + ${v} * 0.0013888889))))), abs(${v}) < 0.2)`;
+/** 1 / (1 + e^-v) from e^-|v|, which never overflows. */
+const wSigmoid = (v: string): string => `select(exp(-abs(${v})) / (1.0 + exp(-abs(${v}))), 1.0 / (1.0 + exp(-abs(${v}))), ${v} >= 0.0)`;
+/** tanh v: its series near 0, else sign(v) (1 - e^-2|v|) / (1 + e^-2|v|) (drivers' tanh may overflow to NaN). */
+const wTanh = (v: string): string => {
+  const v2 = `(${v} * ${v})`;
+  const e = `exp(-2.0 * abs(${v}))`;
+  return `select(sign(${v}) * (1.0 - ${e}) / (1.0 + ${e}), ${v} * (1.0 + ${v2} * (-0.33333334 + ${v2} * (0.13333334 + ${v2} * (-0.053968254 + ${v2} * 0.021869488)))), abs(${v}) < 0.3)`;
+};
+/**
+ * The standard normal CDF: erfc by Numerical Recipes' Chebyshev fit (fractional error below
+ * 1.2e-7 everywhere, so both tails keep their relative accuracy), Phi(x) = erfc(-x / sqrt 2) / 2.
+ */
+const wNormalCdf = (() => {
+  const z = '(abs(x) * 0.70710678)';
+  const t = `(1.0 / (1.0 + 0.5 * ${z}))`;
+  const c = [-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277];
+  let poly = `${c[9]}`;
+  for (let k = 8; k >= 1; k--) poly = `${c[k]} + ${t} * (${poly})`;
+  const erfc = `(${t} * exp(-${z} * ${z} + ${c[0]} + ${t} * (${poly})))`;
+  return `select(1.0 - 0.5 * ${erfc}, 0.5 * ${erfc}, x < 0.0)`;
+})();
+
 /** x where x > 0, else negativeSlope * x (default 0.01). */
 export const leakyRelu = pointwise<{ negativeSlope?: number }>({
   name: 'leakyRelu',
@@ -26,6 +57,7 @@ export const leakyRelu = pointwise<{ negativeSlope?: number }>({
   layer: 'LeakyReLU',
   onnx: { op: 'LeakyRelu', since: 6, param: 'alpha' },
   torch: { fn: 'leaky_relu', param: 'negative_slope' },
+  wgsl: { forward: 'select(a * x, x, x > 0.0)', derivative: 'select(a, 1.0, x > 0.0)' },
   kinks: [0],
   simd: 2,
   cheap: true,
@@ -41,6 +73,7 @@ export const elu = pointwise<{ alpha?: number }>({
   layer: 'ELU',
   onnx: { op: 'Elu', since: 6, param: 'alpha' },
   torch: { fn: 'elu', param: 'alpha' },
+  wgsl: { forward: `select(a * ${wExpm1('min(x, 0.0)')}, x, x > 0.0)`, derivative: 'select(y + a, 1.0, x > 0.0)' },
   kinks: [0],
   simd: 3,
 });
@@ -59,6 +92,10 @@ export const selu = pointwise({
     general: (x, a) => mul(elu(x, { alpha: a.alpha! }), a.gamma!),
   },
   torch: { fn: 'selu' },
+  wgsl: {
+    forward: `${SELU_SCALE} * select(${SELU_ALPHA} * ${wExpm1('min(x, 0.0)')}, x, x > 0.0)`,
+    derivative: `select(${SELU_SCALE * SELU_ALPHA} * exp(min(x, 0.0)), ${SELU_SCALE}, x > 0.0)`,
+  },
   kinks: [0],
   simd: 4,
 });
@@ -72,6 +109,7 @@ export const sigmoid = pointwise({
   layer: 'Sigmoid',
   onnx: { op: 'Sigmoid', since: 6 },
   torch: { fn: 'sigmoid' },
+  wgsl: { forward: wSigmoid('x'), derivative: 'y * (1.0 - y)' },
   simd: 5,
 });
 
@@ -84,6 +122,7 @@ export const tanh = pointwise({
   layer: 'Tanh',
   onnx: { op: 'Tanh', since: 6 },
   torch: { fn: 'tanh' },
+  wgsl: { forward: wTanh('x'), derivative: '1.0 - y * y' },
   simd: 6,
 });
 
@@ -148,6 +187,16 @@ export const gelu = pointwise<{ approximate?: 'none' | 'tanh' }>({
     },
   },
   torch: { fn: 'gelu', param: 'approximate' },
+  // The tanh form as x sigmoid(2u): 0.5 (1 + tanh u) = sigmoid(2u), 1 - tanh^2 u = 4 sigmoid(2u) sigmoid(-2u).
+  wgsl: (() => {
+    const u2 = `(${2 * GELU_K} * (x + ${GELU_C} * x * x * x))`;
+    const s = wSigmoid(u2);
+    const sm = wSigmoid(`(-${u2})`);
+    return {
+      forward: `select(x * ${wNormalCdf}, x * ${s}, a == 1.0)`,
+      derivative: `select(${wNormalCdf} + x * exp(-0.5 * x * x) * ${1 / Math.sqrt(2 * Math.PI)}, ${s} + 2.0 * x * ${s} * ${sm} * ${GELU_K} * (1.0 + ${3 * GELU_C} * x * x), a == 1.0)`,
+    };
+  })(),
 });
 
 /** x * sigmoid(x) (Swish with beta 1). ONNX has no operator for it: Mul(x, Sigmoid(x)). */
@@ -162,6 +211,7 @@ export const silu = pointwise({
   layer: 'SiLU',
   onnx: { op: '', since: 6, decompose: (g, x) => g.node('Mul', [x, g.node('Sigmoid', [x])]) },
   torch: { fn: 'silu' },
+  wgsl: { forward: `x * ${wSigmoid('x')}`, derivative: `${wSigmoid('x')} * (1.0 + x * ${wSigmoid('(-x)')})` },
   simd: 40,
 });
 
@@ -185,6 +235,7 @@ export const hardsigmoid = pointwise({
     general: (x, a) => clamp(add(mul(x, a.alpha!), a.beta!), 0, 1),
   },
   torch: { fn: 'hardsigmoid' },
+  wgsl: { forward: 'select(select((x + 3.0) / 6.0, 1.0, x >= 3.0), 0.0, x <= -3.0)', derivative: 'select(0.0, 0.16666667, x > -3.0 && x < 3.0)' },
   kinks: [-3, 3],
   cheap: true,
   simd: 41,
@@ -204,6 +255,7 @@ export const hardswish = pointwise({
     decompose: (g, x) => g.node('Mul', [x, g.node('HardSigmoid', [x], { alpha: 1 / 6, beta: 0.5 })]),
   },
   torch: { fn: 'hardswish' },
+  wgsl: { forward: 'select(select(x * (x + 3.0) / 6.0, x, x >= 3.0), 0.0, x <= -3.0)', derivative: 'select(select(1.0, x / 3.0 + 0.5, x <= 3.0), 0.0, x < -3.0)' },
   kinks: [-3, 3],
   cheap: true,
   simd: 42,
@@ -228,6 +280,13 @@ export const mish = pointwise({
     decompose: (g, x) => g.node('Mul', [x, g.node('Tanh', [g.node('Softplus', [x])])]),
   },
   torch: { fn: 'mish' },
+  // tanh(log(1 + e^x)) = n / (n + 2) with n = e^x (e^x + 2): no cancellation; 1 - t = 2 / (n + 2).
+  // Above 20 softplus is x and t is 1 in float32, which e^20 already gives.
+  wgsl: (() => {
+    const n = '(exp(min(x, 20.0)) * (exp(min(x, 20.0)) + 2.0))';
+    const t = `(${n} / (${n} + 2.0))`;
+    return { forward: `x * ${t}`, derivative: `${t} + x * (2.0 / (${n} + 2.0)) * (1.0 + ${t}) * ${wSigmoid('x')}` };
+  })(),
   simd: 44,
 });
 
@@ -246,6 +305,7 @@ export const relu6 = pointwise({
     decompose: (g, x) => (g.opset >= 11 ? g.node('Clip', [x, g.scalar(0), g.scalar(6)]) : g.node('Clip', [x], { min: 0, max: 6 })),
   },
   torch: { fn: 'relu6' },
+  wgsl: { forward: 'select(0.0, min(x, 6.0), x > 0.0)', derivative: 'select(0.0, 1.0, x > 0.0 && x < 6.0)' },
   kinks: [0, 6],
   cheap: true,
   simd: 43,
