@@ -21,7 +21,7 @@ function classLayout(shape: readonly number[]): { n: number; c: number; inner: n
 
 /** The bindings: float inputs, the targets, the optional weight, the output, the params. */
 function header(floats: readonly string[], weighted: boolean, params: string): string {
-  const names = [...floats.map((f) => `${f}: array<f32>`), 'target: array<i32>', ...(weighted ? ['wt: array<f32>'] : [])];
+  const names = [...floats.map((f) => `${f}: array<f32>`), 'tgt: array<i32>', ...(weighted ? ['wt: array<f32>'] : [])];
   const lines = names.map((nm, i) => `@group(0) @binding(${i}) var<storage, read> ${nm};`);
   lines.push(`@group(0) @binding(${names.length}) var<storage, read_write> out: array<f32>;`);
   lines.push(`struct Params { ${params} }`);
@@ -38,7 +38,7 @@ const nllCode = (weighted: boolean): string => /* wgsl */ `${header(['xs'], weig
 ${MAIN} {
   let k = ${flatIndex(WG)};
   if (k >= p.total) { return; }
-  let t = target[k];
+  let t = tgt[k];
   if (t == p.ignore) { out[k] = 0.0; return; }
   let s = k / p.inner;
   let i = k - s * p.inner;
@@ -55,7 +55,7 @@ ${MAIN} {
   let s = row / p.c;
   let cls = row - s * p.c;
   let k = s * p.inner + i;
-  let t = target[k];
+  let t = tgt[k];
   if (t == p.ignore || u32(t) != cls) { out[e] = 0.0; return; }
   out[e] = -${weightOf(weighted, 't')} * dys[k];
 }`;
@@ -68,7 +68,7 @@ const marginCode = (weighted: boolean): string => /* wgsl */ `${header(['xs'], w
 ${MAIN} {
   let s = ${flatIndex(WG)};
   if (s >= p.n) { return; }
-  let y = u32(target[s]);
+  let y = u32(tgt[s]);
   let row = s * p.c;
   let xy = xs[row + y];
   var sum = 0.0;
@@ -93,7 +93,7 @@ ${MAIN} {
   if (e >= p.total) { return; }
   let s = e / p.c;
   let i = e - s * p.c;
-  let y = u32(target[s]);
+  let y = u32(tgt[s]);
   let row = s * p.c;
   let xy = xs[row + y];
   let scale = dys[s] * ${weightOf(weighted, 'i32(y)')} / f32(p.c);

@@ -63,7 +63,8 @@ function load(m: ModeCode, k: string): string {
 }
 
 const combine = (op: 'max' | 'sum', a: string, b: string): string => (op === 'max' ? `max(${a}, ${b})` : `${a} + ${b}`);
-const identity = (op: 'max' | 'sum'): string => (op === 'max' ? '-3.40282347e38' : '0.0');
+/** The lowest finite float32 for max (a decimal literal of it rounds out of range in WGSL). */
+const identity = (op: 'max' | 'sum'): string => (op === 'max' ? '-0x1.fffffep+127f' : '0.0');
 
 /** One thread walks its whole row. */
 function threadCode(mode: Mode): string {
