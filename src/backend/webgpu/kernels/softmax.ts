@@ -38,8 +38,9 @@ interface ModeCode {
 
 const MODES: Record<Mode, ModeCode> = {
   softmax: { inputs: 1, first: { op: 'max', v: 'x' }, second: 'exp(x - a)', out: 'exp(x - a) / b' },
-  // x - (max + log(sum)): exact where softmax underflows to 0.
-  logSoftmax: { inputs: 1, first: { op: 'max', v: 'x' }, second: 'exp(x - a)', out: 'x - (a + log(b))' },
+  // (x - max) - log(sum): exact where softmax underflows to 0; x - max first (exact near the
+  // maximum), so an output near 0 is not rounded at the scale of the log-sum-exp.
+  logSoftmax: { inputs: 1, first: { op: 'max', v: 'x' }, second: 'exp(x - a)', out: '(x - a) - log(b)' },
   // y (dy - sum(dy y))
   softmaxGrad: { inputs: 2, first: { op: 'sum', v: 'g * x' }, second: null, out: 'x * (g - a)' },
   // dy - exp(y) sum(dy)
