@@ -3,7 +3,8 @@ import type { KernelTensor } from '../../src/backend/kernels.js';
 import * as js from '../../src/backend/js/normalization.js';
 import * as gpuK from '../../src/backend/webgpu/kernels/batchnorm.js';
 import { THREAD_CHANNEL_MAX } from '../../src/backend/webgpu/kernels/batchnorm.js';
-import { expectClose } from '../helpers/assert.js';
+import { gpu } from '../../src/backend/webgpu/device.js';
+import { expectClose, expectConvkitError } from '../helpers/assert.js';
 import { fromGpu, startWebgpu, toGpu } from '../helpers/webgpu.js';
 import { channelOffsetInput, kt } from './wasm-helpers.js';
 
@@ -70,6 +71,14 @@ describe.skipIf(why !== null)('webgpu batch norm kernels against the js referenc
       expectClose(mean, want.mean, { rtol: 1e-5, atol: 1e-30, what: `mean, offset ${offset}` });
       expectClose(variance, want.variance, { rtol: 1e-5, atol: 1e-30, what: `variance, offset ${offset}` });
     }
+  });
+
+  it('refuses a tensor over the storage binding limit with a ConvkitError naming it', () => {
+    const big = gpu().limits.maxStorageBufferBindingSize / 4 + 1;
+    // The check comes before the values are touched: a small array with a big shape suffices.
+    const x = toGpu(kt([4], 1));
+    expectConvkitError(() => gpuK.batchNormStats({ data: x.data, shape: [big, 1] }), 'BatchNormStats', 'maxStorageBufferBindingSize');
+    expectConvkitError(() => gpuK.batchNorm({ data: x.data, shape: [1, 1, big] }, x, x, null, null, 1e-5), 'BatchNorm', 'maxStorageBufferBindingSize');
   });
 
   it('BatchNormStats of one value per channel is that value, variance 0', async () => {

@@ -5,7 +5,8 @@ import * as jsLoss from '../../src/backend/js/losses.js';
 import * as gpuK from '../../src/backend/webgpu/kernels/softmax.js';
 import { ROW_PER_THREAD_MAX } from '../../src/backend/webgpu/kernels/softmax.js';
 import * as gpuLoss from '../../src/backend/webgpu/kernels/losses.js';
-import { expectClose } from '../helpers/assert.js';
+import { gpu } from '../../src/backend/webgpu/device.js';
+import { expectClose, expectConvkitError } from '../helpers/assert.js';
 import { fromGpu, intToGpu, startWebgpu, toGpu } from '../helpers/webgpu.js';
 import { expectSameBits, kt } from './wasm-helpers.js';
 
@@ -77,6 +78,14 @@ describe.skipIf(why !== null)('webgpu softmax kernels against the js reference',
     // Gradients are differences: judged against their own scale.
     scaled(await fromGpu(gpuK.softmaxGrad(gy!, gdy!, axis)), js.softmaxGrad({ data: y, shape }, dy, axis), 'softmaxGrad', 1e-4, 1e-5);
     scaled(await fromGpu(gpuK.logSoftmaxGrad(gly!, gdy!, axis)), js.logSoftmaxGrad({ data: ly, shape }, dy, axis), 'logSoftmaxGrad', 1e-4, 1e-5);
+  });
+
+  it('refuses a tensor over the storage binding limit with a ConvkitError naming it', () => {
+    const big = gpu().limits.maxStorageBufferBindingSize / 4 + 1;
+    // The check comes before the values are touched: a small array with a big shape suffices.
+    const x = toGpu(kt([4], 1));
+    expectConvkitError(() => gpuK.softmax({ data: x.data, shape: [1, big] }, 1), 'Softmax', 'maxStorageBufferBindingSize');
+    expectConvkitError(() => gpuLoss.nllLoss({ data: x.data, shape: [big, 1] }, intToGpu(new Int32Array(4)), null, -100), 'NllLoss', 'maxStorageBufferBindingSize');
   });
 
   it('gives exact probabilities for equal logits and shifts large ones', async () => {

@@ -2,6 +2,7 @@ import type { KernelSignatures, KernelTensor } from '../../kernels.js';
 import { gpuEmpty, type GpuArray } from '../gpu-array.js';
 import { arg, asF32 } from '../kernel-args.js';
 import { dispatch, flatIndex, grid } from '../program.js';
+import { checkBindingSize } from './softmax.js';
 
 /*
  * Batch normalization on the GPU, as the js kernels (src/backend/js/normalization.ts): x is
@@ -171,6 +172,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 export const batchNormStats: KernelSignatures['BatchNormStats'] = (x) => {
   const { n, c, inner } = channelDims(x.shape);
   const count = n * inner;
+  checkBindingSize(count * c, 'BatchNormStats');
   if (count <= THREAD_CHANNEL_MAX) {
     const mean = gpuEmpty(c);
     const variance = gpuEmpty(c);
@@ -230,6 +232,7 @@ function cached(key: string, make: () => string): string {
 export const batchNorm: KernelSignatures['BatchNorm'] = (x, mean, variance, weight, bias, eps, activation = 'none') => {
   const { c, inner } = channelDims(x.shape);
   const total = x.shape.reduce((s, d) => s * d, 1);
+  checkBindingSize(total, 'BatchNorm');
   const out = gpuEmpty(total);
   const inputs: GpuArray[] = [arg(x), arg(mean), arg(variance)];
   if (weight) inputs.push(arg(weight));
@@ -360,6 +363,7 @@ export const batchNormGrad: KernelSignatures['BatchNormGrad'] = (x, dy, mean, va
   const { n, c, inner } = channelDims(x.shape);
   const count = n * inner;
   const total = count * c;
+  checkBindingSize(total, 'BatchNormGrad');
   const relu = reluOutput !== null;
   const masked = (list: GpuArray[]): GpuArray[] => (reluOutput ? [...list, arg(reluOutput as KernelTensor)] : list);
   const perThread = count <= THREAD_CHANNEL_MAX;

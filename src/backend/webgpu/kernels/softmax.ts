@@ -1,4 +1,6 @@
 import type { KernelSignatures, KernelTensor } from '../../kernels.js';
+import { ConvkitError } from '../../../tensor/errors.js';
+import { gpu } from '../device.js';
 import { gpuEmpty, type GpuArray } from '../gpu-array.js';
 import { arg, asF32 } from '../kernel-args.js';
 import { dispatch, flatIndex, grid } from '../program.js';
@@ -143,6 +145,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 }`;
 }
 
+/**
+ * Throws a ConvkitError when an array of n 4-byte elements is over the device's storage binding
+ * limit, which a dispatch would otherwise report as a failed validation long after the call.
+ */
+export function checkBindingSize(n: number, kernel: string): void {
+  const limit = gpu().limits.maxStorageBufferBindingSize;
+  if (n * 4 > limit) {
+    throw new ConvkitError(
+      `${kernel} on webgpu: an array of ${n} elements (${n * 4} bytes) is over this GPU's maxStorageBufferBindingSize (${limit} bytes); use a smaller batch or another backend`,
+    );
+  }
+}
+
 const codes = new Map<string, string>();
 function code(mode: Mode, perThread: boolean): string {
   const key = `${mode}/${perThread}`;
@@ -162,6 +177,7 @@ function run(mode: Mode, inputs: readonly KernelTensor[], axis: number): Float32
   for (let d = axis + 1; d < shape.length; d++) inner *= shape[d]!;
   const n = shape[axis]!;
   const rows = outer * inner;
+  checkBindingSize(rows * n, mode[0]!.toUpperCase() + mode.slice(1));
   const out: GpuArray = gpuEmpty(rows * n);
   if (rows * n === 0) return asF32(out);
   const perThread = n <= ROW_PER_THREAD_MAX;
