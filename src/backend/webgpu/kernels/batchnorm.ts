@@ -56,7 +56,7 @@ function bind(list: readonly (readonly [string, string, boolean])[], params: str
 const F = 'array<f32>';
 const CHUNK_PARAMS = 'channels: u32, inner: u32, count: u32, chunk: u32, parts: u32';
 
-/** The (channel, chunk) of this workgroup and the loop over its values; `body` sees `v = x index`. */
+/** The (channel c, chunk [start, end)) of this workgroup (the one-workgroup-per-chunk kernels). */
 const CHUNK_HEAD = /* wgsl */ `
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -68,6 +68,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let start = (grp - c * p.parts) * p.chunk;
   let end = min(start + p.chunk, p.count);`;
 
+/** The element index e of a channel's j-th value (j over n and the inner positions). */
 const CHUNK_INDEX = 'let nn = j / p.inner; let e = (nn * p.channels + c) * p.inner + (j - nn * p.inner);';
 
 /** Chan's merge of two (count, mean, M2) triples. */
