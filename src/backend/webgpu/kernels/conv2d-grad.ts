@@ -64,13 +64,40 @@ function checkBinding(what: string, elements: number): void {
 }
 
 // --- tiles ---------------------------------------------------------------------------------
-/** A tile of BM rows by BN columns, BK reduction steps at a time, 16 x 8 threads of 4 x 4 outputs. */
-const BM = 32;
-const BN = 64;
+/**
+ * A tile of `bm` rows by `bn` columns, BK reduction steps at a time: 128 threads, (bn/4) x (bm/4),
+ * each computing 4 rows x 4 columns. The shapes all hold 2048 outputs; a GEMM takes the one that
+ * pads its rows and columns least (few channels per group: a flat tile).
+ */
+export interface Tile {
+  readonly bm: number;
+  readonly bn: number;
+}
+export const TILES: readonly Tile[] = [
+  { bm: 32, bn: 64 },
+  { bm: 64, bn: 32 },
+  { bm: 16, bn: 128 },
+];
 const BK = 16;
-const WG_TILE = 128;
-/** A GEMM takes the tiled path when its rows fill at least half a tile. */
-const TILE_MIN_ROWS = BM / 2;
+/** A GEMM with fewer rows than this runs the direct kernel (a tile would be mostly padding). */
+const TILE_MIN_ROWS = 8;
+
+/** The tile that pads a rows x cols GEMM least (the earlier, squarer one on a tie). */
+export function pickTile(rows: number, cols: number): Tile {
+  const padded = (t: Tile) => Math.ceil(rows / t.bm) * t.bm * Math.ceil(cols / t.bn) * t.bn;
+  return TILES.reduce((best, t) => (padded(t) < padded(best) ? t : best));
+}
+
+/** How a gradient runs: the direct kernel, or tiled with the given (or the best) tile. */
+export type GradPath = 'direct' | 'tiled' | Tile;
+
+function tileFor(path: GradPath, rows: number, cols: number): Tile | null {
+  if (path === 'direct') return null;
+  return path === 'tiled' ? pickTile(rows, cols) : path;
+}
+
+/** The kernel's choice: tiled once the rows fill a few tile rows. */
+const autoPath = (rows: number): GradPath => (rows >= TILE_MIN_ROWS ? 'tiled' : 'direct');
 /** Split-K aims at this many workgroups in all, each reducing at least MIN_CHUNK terms. */
 const TARGET_GROUPS = 512;
 const MIN_CHUNK = 256;
@@ -81,18 +108,23 @@ const WG = 128;
  * The tiled GEMM loop shared by both gradients. `prologue` runs once per thread; `loadA` fills
  * As[kk * BM + row] and `loadB` fills Bs[kk * BN + col] for the reduction steps [kb, kb + BK)
  * (zero outside [k0, k1) and outside the matrix); `store` writes acc[j][i], the output at row
- * row0 + ty * 4 + i, column col0 + tx + 16 * j. The tile, group and split come from the
+ * row0 + ty * 4 + i, column col0 + tx + TX * j. The tile, group and split come from the
  * workgroup id: tiles are numbered column tile fastest, then row tile, then group.
+ * Constants for the loads: A_PER = BM / 8 rows per thread (one reduction index each), B_PER =
+ * BK * BN / 128 B elements per thread.
  */
-const tiledCode = (bindings: string, struct: string, prologue: string, loadA: string, loadB: string, store: string): string => /* wgsl */ `
+const tiledCode = (t: Tile, bindings: string, struct: string, prologue: string, loadA: string, loadB: string, store: string): string => /* wgsl */ `
 ${bindings}
 ${struct}
-const BM = ${BM};
-const BN = ${BN};
+const BM = ${t.bm};
+const BN = ${t.bn};
 const BK = ${BK};
-var<workgroup> As: array<f32, ${BK * BM}>;
-var<workgroup> Bs: array<f32, ${BK * BN}>;
-@compute @workgroup_size(16, 8)
+const TX = ${t.bn / 4};
+const A_PER = ${t.bm / 8};
+const B_PER = ${(BK * t.bn) / 128};
+var<workgroup> As: array<f32, ${BK * t.bm}>;
+var<workgroup> Bs: array<f32, ${BK * t.bn}>;
+@compute @workgroup_size(${t.bn / 4}, ${t.bm / 4})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) lix: u32) {
   let tile = i32(wid.x + wid.y * nwg.x);
@@ -119,9 +151,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       let a = vec4<f32>(As[ab], As[ab + 1], As[ab + 2], As[ab + 3]);
       let bb = kk * BN + tx;
       acc[0] += a * Bs[bb];
-      acc[1] += a * Bs[bb + 16];
-      acc[2] += a * Bs[bb + 32];
-      acc[3] += a * Bs[bb + 48];
+      acc[1] += a * Bs[bb + TX];
+      acc[2] += a * Bs[bb + 2 * TX];
+      acc[3] += a * Bs[bb + 3 * TX];
     }
     workgroupBarrier();
   }
@@ -193,11 +225,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
  * Tiled: rows are the group's input channels, columns the pixels (n, iy, ix) of the whole batch,
  * the reduction runs over (k, ky, kx) of the group (never split: it is K/g*kh*kw long). Each
  * thread loads the same B column at every step (its pixel decoded once) and walks its reduction
- * indices as running counters (A: one index, +BK a step; B: every other index), so the loads
- * divide only by the stride.
+ * indices as running counters (A: one index, +BK a step; B: every (128 / BN)-th index), so the
+ * loads divide only by the stride.
  */
-const dxTiledCode = (struct: string): string =>
+const dxTiledCode = (t: Tile, struct: string): string =>
   tiledCode(
+    t,
     DX_BINDINGS,
     `${struct}\n${OUTPUT_OF}`,
     /* wgsl */ `
@@ -218,11 +251,12 @@ const dxTiledCode = (struct: string): string =>
   let stepKf = BK / khw;
   let stepTap = BK % khw;
   let b0 = li / BN;
+  let bStep = 128 / BN;
   var bKf = b0 / khw;
   var bKy = (b0 % khw) / p.kw;
   var bKx = b0 % p.kw;`,
     /* wgsl */ `
-    for (var i = 0; i < 4; i++) {
+    for (var i = 0; i < A_PER; i++) {
       let row = li / BK + 8 * i;
       var v = 0.0;
       if (aKf < p.kg && row0 + row < p.cg) { v = wt[((g * p.kg + aKf) * p.cg + row0 + row) * khw + aTap]; }
@@ -232,20 +266,20 @@ const dxTiledCode = (struct: string): string =>
     aTap += stepTap;
     if (aTap >= khw) { aTap -= khw; aKf += 1; }`,
     /* wgsl */ `
-    for (var i = 0; i < 8; i++) {
+    for (var i = 0; i < B_PER; i++) {
       var v = 0.0;
       if (bKf < p.kg && pix < pixels) {
         let o = outputOf(biy, bix, bKy, bKx);
         if (o.x >= 0) { v = dy[dyBase + bKf * ohw + o.x * p.ow + o.y]; }
       }
-      Bs[(b0 + 2 * i) * BN + bCol] = v;
-      bKx += 2;
+      Bs[(b0 + bStep * i) * BN + bCol] = v;
+      bKx += bStep;
       while (bKx >= p.kw) { bKx -= p.kw; bKy += 1; }
       while (bKy >= p.kh) { bKy -= p.kh; bKf += 1; }
     }`,
     /* wgsl */ `
   for (var j = 0; j < 4; j++) {
-    let col = col0 + tx + 16 * j;
+    let col = col0 + tx + TX * j;
     if (col >= pixels) { continue; }
     let base = ((col / hw) * p.c + g * p.cg) * hw + col % hw;
     for (var i = 0; i < 4; i++) {
@@ -256,7 +290,7 @@ const dxTiledCode = (struct: string): string =>
   );
 
 export function conv2dBackpropInputWith(
-  path: 'direct' | 'tiled',
+  path: GradPath,
   dy: KernelTensor,
   w: KernelTensor,
   inputShape: readonly number[],
@@ -267,22 +301,23 @@ export function conv2dBackpropInputWith(
   checkBinding('the input gradient', total);
   const out = gpuEmpty(total);
   if (total === 0) return asF32(out);
-  if (path === 'direct') {
+  const tile = tileFor(path, g.cg, g.n * g.h * g.w);
+  if (tile === null) {
     const pr = params(g, { total });
     dispatch({ code: dxDirectCode(pr.struct), inputs: [arg(dy), arg(w)], outputs: [out], params: pr.values, workgroups: grid(total, WG) });
   } else {
-    const rowTiles = Math.ceil(g.cg / BM);
-    const colTiles = Math.ceil((g.n * g.h * g.w) / BN);
+    const rowTiles = Math.ceil(g.cg / tile.bm);
+    const colTiles = Math.ceil((g.n * g.h * g.w) / tile.bn);
     const tiles = attrs.groups * rowTiles * colTiles;
     const red = g.kg * g.kh * g.kw;
     const pr = params(g, { tiles, colTiles, rowTiles, chunk: red, red });
-    dispatch({ code: dxTiledCode(pr.struct), inputs: [arg(dy), arg(w)], outputs: [out], params: pr.values, workgroups: grid(tiles, 1) });
+    dispatch({ code: dxTiledCode(tile, pr.struct), inputs: [arg(dy), arg(w)], outputs: [out], params: pr.values, workgroups: grid(tiles, 1) });
   }
   return asF32(out);
 }
 
 export const conv2dBackpropInput: KernelSignatures['Conv2DBackpropInput'] = (dy, w, inputShape, attrs) =>
-  conv2dBackpropInputWith(inputShape[1]! / attrs.groups >= TILE_MIN_ROWS ? 'tiled' : 'direct', dy, w, inputShape, attrs);
+  conv2dBackpropInputWith(autoPath(inputShape[1]! / attrs.groups), dy, w, inputShape, attrs);
 
 // --- filter gradient -------------------------------------------------------------------------
 const DW_BINDINGS = /* wgsl */ `
@@ -355,10 +390,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 /**
  * Tiled: rows are the group's filters, columns its (c, ky, kx), the reduction runs over the
  * batch's output pixels (n, oy, ox). Each thread loads A and B at one reduction offset (a
- * running position, +BK a step); its 8 B columns are decoded once, before the loop.
+ * running position, +BK a step); its B_PER columns are decoded once, before the loop.
  */
-const dwTiledCode = (struct: string): string =>
+const dwTiledCode = (t: Tile, struct: string): string =>
   tiledCode(
+    t,
     DW_BINDINGS,
     `${struct}\n${PIXEL_POS}`,
     /* wgsl */ `
@@ -368,10 +404,10 @@ const dwTiledCode = (struct: string): string =>
   let ak = li % BK;
   var at = posOf(k0 + ak);
   let step = posOf(BK);
-  var xc: array<i32, 8>;
-  var yOff: array<i32, 8>;
-  var xOff: array<i32, 8>;
-  for (var i = 0; i < 8; i++) {
+  var xc: array<i32, B_PER>;
+  var yOff: array<i32, B_PER>;
+  var xOff: array<i32, B_PER>;
+  for (var i = 0; i < B_PER; i++) {
     let col = col0 + li / BK + 8 * i;
     let tap = col % khw;
     xc[i] = select(-1, g * p.cg + col / khw, col < cols);
@@ -381,7 +417,7 @@ const dwTiledCode = (struct: string): string =>
     /* wgsl */ `
     let r = kb + ak;
     let rq = at.oy * p.ow + at.ox;
-    for (var i = 0; i < 4; i++) {
+    for (var i = 0; i < A_PER; i++) {
       let row = li / BK + 8 * i;
       var v = 0.0;
       if (r < k1 && row0 + row < p.kg) { v = dy[(at.n * p.k + g * p.kg + row0 + row) * ohw + rq]; }
@@ -390,7 +426,7 @@ const dwTiledCode = (struct: string): string =>
     /* wgsl */ `
     let oyS = at.oy * p.sh;
     let oxS = at.ox * p.sw;
-    for (var i = 0; i < 8; i++) {
+    for (var i = 0; i < B_PER; i++) {
       let iy = oyS + yOff[i];
       let ix = oxS + xOff[i];
       var v = 0.0;
@@ -403,7 +439,7 @@ const dwTiledCode = (struct: string): string =>
     /* wgsl */ `
   let base = split * p.elements + (g * p.kg + row0) * cols;
   for (var j = 0; j < 4; j++) {
-    let col = col0 + tx + 16 * j;
+    let col = col0 + tx + TX * j;
     if (col >= cols) { continue; }
     for (var i = 0; i < 4; i++) {
       let row = ty * 4 + i;
@@ -440,7 +476,7 @@ function splitK(red: number, groups: number, elements: number, step: number): { 
 }
 
 export function conv2dBackpropFilterWith(
-  path: 'direct' | 'tiled',
+  path: GradPath,
   x: KernelTensor,
   dy: KernelTensor,
   filterShape: readonly number[],
@@ -452,12 +488,14 @@ export function conv2dBackpropFilterWith(
   const out = gpuEmpty(elements);
   if (elements === 0) return asF32(out);
   const red = g.n * g.oh * g.ow;
-  const rowTiles = Math.ceil(g.kg / BM);
-  const colTiles = Math.ceil((g.cg * g.kh * g.kw) / BN);
-  const tiles = path === 'direct' ? elements : attrs.groups * rowTiles * colTiles;
-  const split = splitK(red, tiles, elements, path === 'direct' ? 1 : BK);
+  const cols = g.cg * g.kh * g.kw;
+  const tile = tileFor(path, g.kg, cols);
+  const rowTiles = tile ? Math.ceil(g.kg / tile.bm) : 0;
+  const colTiles = tile ? Math.ceil(cols / tile.bn) : 0;
+  const tiles = tile ? attrs.groups * rowTiles * colTiles : elements;
+  const split = splitK(red, tiles, elements, tile ? BK : 1);
   const pr = params(g, { tiles, colTiles, rowTiles, chunk: split.chunk, red, elements });
-  const code = path === 'direct' ? dwDirectCode(pr.struct) : dwTiledCode(pr.struct);
+  const code = tile ? dwTiledCode(tile, pr.struct) : dwDirectCode(pr.struct);
   const target = split.splits === 1 ? out : gpuEmpty(split.splits * elements);
   const [gx, gy] = grid(tiles, 1);
   dispatch({ code, inputs: [arg(x), arg(dy)], outputs: [target], params: pr.values, workgroups: [gx, gy, split.splits] });
@@ -469,4 +507,4 @@ export function conv2dBackpropFilterWith(
 }
 
 export const conv2dBackpropFilter: KernelSignatures['Conv2DBackpropFilter'] = (x, dy, filterShape, attrs) =>
-  conv2dBackpropFilterWith(filterShape[0]! / attrs.groups >= TILE_MIN_ROWS ? 'tiled' : 'direct', x, dy, filterShape, attrs);
+  conv2dBackpropFilterWith(autoPath(filterShape[0]! / attrs.groups), x, dy, filterShape, attrs);
