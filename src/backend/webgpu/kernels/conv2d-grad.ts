@@ -1,7 +1,7 @@
 import type { Conv2DAttrs, KernelSignatures, KernelTensor } from '../../kernels.js';
 import { ConvkitError } from '../../../tensor/errors.js';
 import { gpu } from '../device.js';
-import { gpuEmpty, gpuMemory, type GpuArray } from '../gpu-array.js';
+import { gpuEmpty, gpuMemory, gpuUpload, type GpuArray } from '../gpu-array.js';
 import { arg, asF32 } from '../kernel-args.js';
 import { dispatch, flatIndex, grid } from '../program.js';
 
@@ -109,11 +109,21 @@ const WG = 128;
  * As[kk * BM + row] and `loadB` fills Bs[kk * BN + col] for the reduction steps [kb, kb + BK)
  * (zero outside [k0, k1) and outside the matrix); `store` writes acc[j][i], the output at row
  * row0 + ty * 4 + i, column col0 + tx + TX * j. The tile, group and split come from the
- * workgroup id: tiles are numbered column tile fastest, then row tile, then group.
+ * workgroup id: tiles are numbered column tile fastest, then row tile, then group. The
+ * reduction ends at `kEnd`, evaluated after the prologue.
  * Constants for the loads: A_PER = BM / 8 rows per thread (one reduction index each), B_PER =
  * BK * BN / 128 B elements per thread.
  */
-const tiledCode = (t: Tile, bindings: string, struct: string, prologue: string, loadA: string, loadB: string, store: string): string => /* wgsl */ `
+const tiledCode = (
+  t: Tile,
+  bindings: string,
+  struct: string,
+  prologue: string,
+  loadA: string,
+  loadB: string,
+  store: string,
+  kEnd = 'min(k0 + p.chunk, p.red)',
+): string => /* wgsl */ `
 ${bindings}
 ${struct}
 const BM = ${t.bm};
@@ -139,8 +149,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let col0 = colTile * BN;
   let split = i32(wid.z);
   let k0 = split * p.chunk;
-  let k1 = min(k0 + p.chunk, p.red);
   ${prologue}
+  let k1 = ${kEnd};
   var acc: array<vec4<f32>, 4>;
   for (var kb = k0; kb < k1; kb += BK) {
     ${loadA}
@@ -222,72 +232,145 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 }`;
 
 /**
- * Tiled: rows are the group's input channels, columns the pixels (n, iy, ix) of the whole batch,
- * the reduction runs over (k, ky, kx) of the group (never split: it is K/g*kh*kw long). Each
- * thread loads the same B column at every step (its pixel decoded once) and walks its reduction
- * indices as running counters (A: one index, +BK a step; B: every (128 / BN)-th index), so the
- * loads divide only by the stride.
+ * Tiled, by phase: input pixel iy receives gradient from filter row ky only when
+ * iy + padTop - ky*dilH is a multiple of strideH, so the pixels fall into strideH x strideW
+ * phases (iy + padTop mod strideH, the same along x), each with its own taps and, along y,
+ * oy = j + oyOff[tap] for its j-th pixel iy = iy0 + strideH*j: no division, no taps that read
+ * nothing. Column tiles never straddle two phases; within a phase, rows are the group's input
+ * channels, columns the phase's pixels (n, j, i) of the whole batch, the reduction runs over
+ * (k, valid ky, valid kx) of the group. The host's table `tab` holds, from 0: each phase's first
+ * column tile (phases + 1 entries); from yBase, per y phase (ys entries each): iy0, the pixel
+ * count, the tap count, the taps' ky, their oyOff; from xBase the same along x.
  */
 const dxTiledCode = (t: Tile, struct: string): string =>
   tiledCode(
     t,
-    DX_BINDINGS,
-    `${struct}\n${OUTPUT_OF}`,
     /* wgsl */ `
+@group(0) @binding(0) var<storage, read> dy: array<f32>;
+@group(0) @binding(1) var<storage, read> wt: array<f32>;
+@group(0) @binding(2) var<storage, read> tab: array<i32>;
+@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(4) var<uniform> p: Params;`,
+    struct,
+    /* wgsl */ `
+  var ph = 0;
+  for (var q = 1; q < p.phases; q++) {
+    if (tab[q] <= colTile) { ph = q; }
+  }
+  let yr = p.yBase + (ph / p.sw) * p.ys;
+  let xr = p.xBase + (ph % p.sw) * p.xs;
+  let iy0 = tab[yr];
+  let cy = tab[yr + 1];
+  let nky = tab[yr + 2];
+  let ix0 = tab[xr];
+  let cx = tab[xr + 1];
+  let nkx = tab[xr + 2];
+  let ntap = max(nky * nkx, 1);
+  let redP = p.kg * nky * nkx;
+  let cyx = max(cy * cx, 1);
+  let colsP = p.n * cy * cx;
+  let c0 = (colTile - tab[ph]) * BN;
   let khw = p.kh * p.kw;
   let ohw = p.oh * p.ow;
   let hw = p.h * p.w;
-  let pixels = p.n * hw;
+  // B: this thread's column (a pixel of the phase), decoded once.
   let bCol = li % BN;
-  let pix = col0 + bCol;
-  let bn = pix / hw;
-  let biy = (pix % hw) / p.w;
-  let bix = pix % p.w;
+  let pc = c0 + bCol;
+  let bn = pc / cyx;
+  let bj = (pc % cyx) / max(cx, 1);
+  let bi = pc % max(cx, 1);
   let dyBase = (bn * p.k + g * p.kg) * ohw;
-  // Reduction index r = kf * khw + tap = (kf * kh + ky) * kw + kx; r < k1 = kg * khw iff kf < kg.
+  // Reduction index r = kf * ntap + tyi * nkx + txi; r < redP iff kf < kg.
   let ak = li % BK;
-  var aKf = ak / khw;
-  var aTap = ak % khw;
-  let stepKf = BK / khw;
-  let stepTap = BK % khw;
+  var aKf = ak / ntap;
+  var aT = ak % ntap;
+  let stepKf = BK / ntap;
+  let stepT = BK % ntap;
   let b0 = li / BN;
   let bStep = 128 / BN;
-  var bKf = b0 / khw;
-  var bKy = (b0 % khw) / p.kw;
-  var bKx = b0 % p.kw;`,
+  var bKf = b0 / ntap;
+  var bTy = (b0 % ntap) / max(nkx, 1);
+  var bTx = b0 % max(nkx, 1);`,
     /* wgsl */ `
-    for (var i = 0; i < A_PER; i++) {
-      let row = li / BK + 8 * i;
-      var v = 0.0;
-      if (aKf < p.kg && row0 + row < p.cg) { v = wt[((g * p.kg + aKf) * p.cg + row0 + row) * khw + aTap]; }
-      As[ak * BM + row] = v;
-    }
-    aKf += stepKf;
-    aTap += stepTap;
-    if (aTap >= khw) { aTap -= khw; aKf += 1; }`,
+    {
+      let tap = tab[yr + 3 + aT / nkx] * p.kw + tab[xr + 3 + aT % nkx];
+      for (var i = 0; i < A_PER; i++) {
+        let row = li / BK + 8 * i;
+        var v = 0.0;
+        if (aKf < p.kg && row0 + row < p.cg) { v = wt[((g * p.kg + aKf) * p.cg + row0 + row) * khw + tap]; }
+        As[ak * BM + row] = v;
+      }
+      aKf += stepKf;
+      aT += stepT;
+      if (aT >= ntap) { aT -= ntap; aKf += 1; }
+    }`,
     /* wgsl */ `
     for (var i = 0; i < B_PER; i++) {
       var v = 0.0;
-      if (bKf < p.kg && pix < pixels) {
-        let o = outputOf(biy, bix, bKy, bKx);
-        if (o.x >= 0) { v = dy[dyBase + bKf * ohw + o.x * p.ow + o.y]; }
+      if (bKf < p.kg && pc < colsP) {
+        let oy = bj + tab[yr + 3 + p.kh + bTy];
+        let ox = bi + tab[xr + 3 + p.kw + bTx];
+        if (oy >= 0 && oy < p.oh && ox >= 0 && ox < p.ow) { v = dy[dyBase + bKf * ohw + oy * p.ow + ox]; }
       }
       Bs[(b0 + bStep * i) * BN + bCol] = v;
-      bKx += bStep;
-      while (bKx >= p.kw) { bKx -= p.kw; bKy += 1; }
-      while (bKy >= p.kh) { bKy -= p.kh; bKf += 1; }
+      bTx += bStep;
+      while (bTx >= nkx) { bTx -= nkx; bTy += 1; }
+      while (bTy >= nky) { bTy -= nky; bKf += 1; }
     }`,
     /* wgsl */ `
   for (var j = 0; j < 4; j++) {
-    let col = col0 + tx + TX * j;
-    if (col >= pixels) { continue; }
-    let base = ((col / hw) * p.c + g * p.cg) * hw + col % hw;
+    let col = c0 + tx + TX * j;
+    if (col >= colsP) { continue; }
+    let iy = iy0 + p.sh * ((col % cyx) / cx);
+    let ix = ix0 + p.sw * (col % cx);
+    let base = ((col / cyx) * p.c + g * p.cg) * hw + iy * p.w + ix;
     for (var i = 0; i < 4; i++) {
       let row = row0 + ty * 4 + i;
       if (row < p.cg) { dx[base + row * hw] = acc[j][i]; }
     }
   }`,
+    'redP',
   );
+
+/** One axis of the phase table: per phase, [first pixel, pixel count, tap count, taps, offsets]. */
+function phaseAxis(size: number, stride: number, pad: number, kernel: number, dil: number): { rows: number[][]; counts: number[] } {
+  const rows: number[][] = [];
+  const counts: number[] = [];
+  for (let phase = 0; phase < stride; phase++) {
+    const first = (((phase - pad) % stride) + stride) % stride;
+    const count = first < size ? Math.ceil((size - first) / stride) : 0;
+    const taps: number[] = [];
+    const offsets: number[] = [];
+    for (let k = 0; k < kernel; k++) {
+      const t = first + pad - k * dil;
+      if (((t % stride) + stride) % stride === 0) {
+        taps.push(k);
+        offsets.push(t / stride);
+      }
+    }
+    counts.push(count);
+    const fill = (a: number[]) => [...a, ...new Array<number>(kernel - a.length).fill(0)];
+    rows.push([first, count, taps.length, ...fill(taps), ...fill(offsets)]);
+  }
+  return { rows, counts };
+}
+
+/** The phase table of dxTiledCode and its parameters. */
+function phaseTable(g: Geometry, bn: number): { table: Int32Array; colTiles: number; extra: Record<string, number> } {
+  const y = phaseAxis(g.h, g.sh, g.pt, g.kh, g.dh);
+  const x = phaseAxis(g.w, g.sw, g.pl, g.kw, g.dw);
+  const phases = g.sh * g.sw;
+  const starts = [0];
+  for (let ph = 0; ph < phases; ph++) {
+    starts.push(starts[ph]! + Math.ceil((g.n * y.counts[Math.floor(ph / g.sw)]! * x.counts[ph % g.sw]!) / bn));
+  }
+  const yBase = phases + 1;
+  const ys = 3 + 2 * g.kh;
+  const xs = 3 + 2 * g.kw;
+  const table = Int32Array.from([...starts, ...y.rows.flat(), ...x.rows.flat()]);
+  const colTiles = starts[phases]!;
+  return { table, colTiles, extra: { phases, yBase, xBase: yBase + g.sh * ys, ys, xs } };
+}
 
 export function conv2dBackpropInputWith(
   path: GradPath,
@@ -307,11 +390,12 @@ export function conv2dBackpropInputWith(
     dispatch({ code: dxDirectCode(pr.struct), inputs: [arg(dy), arg(w)], outputs: [out], params: pr.values, workgroups: grid(total, WG) });
   } else {
     const rowTiles = Math.ceil(g.cg / tile.bm);
-    const colTiles = Math.ceil((g.n * g.h * g.w) / tile.bn);
+    const { table, colTiles, extra } = phaseTable(g, tile.bn);
     const tiles = attrs.groups * rowTiles * colTiles;
-    const red = g.kg * g.kh * g.kw;
-    const pr = params(g, { tiles, colTiles, rowTiles, chunk: red, red });
-    dispatch({ code: dxTiledCode(tile, pr.struct), inputs: [arg(dy), arg(w)], outputs: [out], params: pr.values, workgroups: grid(tiles, 1) });
+    const pr = params(g, { tiles, colTiles, rowTiles, chunk: 0, red: 0, ...extra });
+    const tab = gpuUpload(table);
+    dispatch({ code: dxTiledCode(tile, pr.struct), inputs: [arg(dy), arg(w), tab], outputs: [out], params: pr.values, workgroups: grid(tiles, 1) });
+    gpuMemory.release(tab);
   }
   return asF32(out);
 }
