@@ -38,6 +38,7 @@ const CASES: Case[] = [
   { name: 'last window short of the end (5x5 stride 3, pad 1)', x: [2, 2, 14, 13], k: 3, kernel: [5, 5], stride: [3, 3], pad: [1, 1, 1, 1] },
   { name: 'pad larger than the kernel reach', x: [1, 2, 4, 4], k: 3, kernel: [3, 3], pad: [3, 3, 3, 3] },
   { name: 'single output pixel', x: [3, 4, 3, 3], k: 2, kernel: [3, 3] },
+  { name: '1x1 stride 4 on an image smaller than the stride (empty phases)', x: [2, 9, 3, 6], k: 10, kernel: [1, 1], stride: [4, 4] },
   // Tiles: rows and columns past one tile (32 x 64), the filter reduction split in pieces.
   { name: 'several tiles, split reduction', x: [3, 36, 17, 15], k: 40, kernel: [3, 3], pad: [1, 1, 1, 1], tiles: true },
   { name: 'several tiles, groups 2, stride 2', x: [2, 66, 9, 7], k: 68, kernel: [3, 3], stride: [2, 2], pad: [1, 1, 1, 1], groups: 2, tiles: true },
