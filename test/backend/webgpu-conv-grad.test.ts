@@ -33,6 +33,7 @@ const CASES: Case[] = [
   { name: 'groups 2, stride 2', x: [2, 8, 10, 10], k: 6, kernel: [3, 3], stride: [2, 2], pad: [1, 1, 1, 1], groups: 2 },
   { name: 'depthwise 3x3', x: [2, 8, 10, 9], k: 8, kernel: [3, 3], pad: [1, 1, 1, 1], groups: 8 },
   { name: 'depthwise multiplier 2, stride 2', x: [2, 4, 9, 9], k: 8, kernel: [3, 3], stride: [2, 2], groups: 4 },
+  { name: 'depthwise, long reduction (split across workgroups)', x: [2, 4, 40, 30], k: 4, kernel: [3, 3], pad: [1, 1, 1, 1], groups: 4 },
   { name: 'asymmetric padding, batch 3', x: [3, 4, 8, 10], k: 5, kernel: [3, 3], pad: [0, 2, 1, 0] },
   { name: 'last window short of the end (stride 2)', x: [1, 3, 10, 12], k: 4, kernel: [3, 3], stride: [2, 2] },
   { name: 'last window short of the end (5x5 stride 3, pad 1)', x: [2, 2, 14, 13], k: 3, kernel: [5, 5], stride: [3, 3], pad: [1, 1, 1, 1] },

@@ -93,9 +93,14 @@ function tileFor(path: GradPath, rows: number, cols: number): Tile | null {
 
 /** The kernel's choice: tiled once the rows fill a few tile rows. */
 const autoPath = (rows: number): GradPath => (rows >= TILE_MIN_ROWS ? 'tiled' : 'direct');
-/** Split-K aims at this many workgroups in all, each reducing at least MIN_CHUNK terms. */
-const TARGET_GROUPS = 512;
-const MIN_CHUNK = 256;
+/**
+ * Split-K aims at this many workgroups in all (enough to fill a large GPU several times over),
+ * each reducing at least 16 tile steps, or 8 terms per thread of a direct workgroup.
+ */
+const TARGET_GROUPS = 1024;
+const MIN_CHUNK_TILED = 16 * BK;
+const MIN_CHUNK_DIRECT = 8 * WG;
+
 // --- input gradient --------------------------------------------------------------------------
 /** One axis of the phase table: per phase, [first pixel, pixel count, tap count, taps, offsets]. */
 function phaseAxis(size: number, stride: number, pad: number, kernel: number, dil: number): { rows: number[][]; counts: number[] } {
@@ -147,6 +152,7 @@ export function conv2dBackpropInputWith(
   const g = geometry(inputShape, w.shape, attrs);
   const total = g.n * g.c * g.h * g.w;
   checkBinding('the input gradient', total);
+  checkBinding('dy', arg(dy).length);
   const out = gpuEmpty(total);
   if (total === 0) return asF32(out);
   const tile = tileFor(path, g.cg, g.n * g.h * g.w);
@@ -171,12 +177,12 @@ export const conv2dBackpropInput: KernelSignatures['Conv2DBackpropInput'] = (dy,
 // --- filter gradient -------------------------------------------------------------------------
 /**
  * How many pieces the reduction of `red` terms is cut into, so that about TARGET_GROUPS
- * workgroups run when `groups` would run without splitting; each piece a multiple of `step`,
- * and the partial sums (splits * elements) within the binding limit.
+ * workgroups run when `groups` would run without splitting; each piece at least `minChunk` and
+ * a multiple of `step`, and the partial sums (splits * elements) within the binding limit.
  */
-function splitK(red: number, groups: number, elements: number, step: number): { splits: number; chunk: number } {
+function splitK(red: number, groups: number, elements: number, step: number, minChunk: number): { splits: number; chunk: number } {
   const maxBind = Math.floor(gpu().limits.maxStorageBufferBindingSize / 4);
-  let splits = Math.min(Math.ceil(TARGET_GROUPS / groups), Math.floor(red / MIN_CHUNK), 65535, Math.floor(maxBind / elements));
+  let splits = Math.min(Math.ceil(TARGET_GROUPS / groups), Math.floor(red / minChunk), 65535, Math.floor(maxBind / elements));
   splits = Math.max(1, splits);
   const chunk = Math.max(step, Math.ceil(red / splits / step) * step);
   return { splits: Math.max(1, Math.ceil(red / chunk)), chunk };
@@ -192,6 +198,8 @@ export function conv2dBackpropFilterWith(
   const g = geometry(x.shape, filterShape, attrs);
   const elements = g.k * g.cg * g.kh * g.kw;
   checkBinding('the filter gradient', elements);
+  checkBinding('the input', arg(x).length);
+  checkBinding('dy', arg(dy).length);
   const out = gpuEmpty(elements);
   if (elements === 0) return asF32(out);
   const red = g.n * g.oh * g.ow;
@@ -200,7 +208,7 @@ export function conv2dBackpropFilterWith(
   const rowTiles = tile ? Math.ceil(g.kg / tile.bm) : 0;
   const colTiles = tile ? Math.ceil(cols / tile.bn) : 0;
   const tiles = tile ? attrs.groups * rowTiles * colTiles : elements;
-  const split = splitK(red, tiles, elements, tile ? BK : 1);
+  const split = tile ? splitK(red, tiles, elements, BK, MIN_CHUNK_TILED) : splitK(red, tiles, elements, 1, MIN_CHUNK_DIRECT);
   const pr = params(g, { tiles, colTiles, rowTiles, chunk: split.chunk, red, elements });
   const code = tile ? dwTiledCode(tile, pr.struct) : dwDirectCode(pr.struct);
   const target = split.splits === 1 ? out : gpuEmpty(split.splits * elements);
