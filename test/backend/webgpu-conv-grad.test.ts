@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import * as ck from '../../src/node.js';
 import * as js from '../../src/backend/js/conv2d.js';
 import * as gpuK from '../../src/backend/webgpu/kernels/conv2d-grad.js';
 import { kernels } from '../../src/backend/webgpu/backend.js';
@@ -78,5 +79,21 @@ describe.skipIf(why !== null)('webgpu convolution gradients', () => {
     expectSame(await fromGpu(dx), js.conv2dBackpropInput(dy, w, x.shape, attrs), 'dx');
     expectSame(await fromGpu(dw), js.conv2dBackpropFilter(x, dy, w.shape, attrs), 'dw');
     expect(dx.length).toBe(x.data.length);
+  });
+
+  it('runs convTranspose2d through the ops layer (its forward is Conv2DBackpropInput)', async () => {
+    const x = ck.randn([2, 6, 5, 7], { seed: 3 });
+    const w = ck.randn([6, 4, 3, 3], { seed: 4 });
+    const opts = { stride: 2, padding: 1, outputPadding: 1 };
+    const want = ck.F.convTranspose2d(x, w, null, opts);
+    const prev = ck.getBackendName();
+    ck.setBackendSync('webgpu');
+    try {
+      const y = ck.F.convTranspose2d(x, w, null, opts);
+      expect(y.shape).toEqual(want.shape);
+      expectSame((await y.data()) as Float32Array, want.dataSync(), 'convTranspose2d');
+    } finally {
+      ck.setBackendSync(prev);
+    }
   });
 });
