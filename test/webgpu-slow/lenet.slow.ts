@@ -15,7 +15,7 @@ import { startWebgpu } from '../helpers/webgpu.js';
 const why = await startWebgpu();
 afterAll(() => ck.setBackendSync('wasm'));
 
-const TRAIN = 1000;
+const TRAIN = 2000;
 const TEST = 1000;
 
 async function lenetAccuracy(backend: string): Promise<{ accuracy: number; loss: number }> {
@@ -25,12 +25,14 @@ async function lenetAccuracy(backend: string): Promise<{ accuracy: number; loss:
   const shuffle = new ck.Generator(4);
   const train = new Subset(loadDigits({ split: 'train' }), Array.from({ length: TRAIN }, (_, i) => i));
   const test = new Subset(loadDigits({ split: 'test' }), Array.from({ length: TEST }, (_, i) => i));
-  const optimizer = new ck.optim.SGD(model.parameters(), { lr: 0.05, momentum: 0.9 });
+  // Adam at the CLI's default rate: SGD with momentum 0.9 at a high rate is chaotic this early,
+  // so float32 rounding differences alone would move the accuracy by points.
+  const optimizer = new ck.optim.Adam(model.parameters(), { lr: 0.002 });
   const result = await new Trainer(model, {
     train: new ck.data.DataLoader(train, { batchSize: 32, shuffle: true, generator: shuffle }),
     validation: new ck.data.DataLoader(test, { batchSize: 100 }),
     optimizer,
-    epochs: 3,
+    epochs: 2,
     generators: [shuffle],
   }).fit();
   const last = result.history.at(-1)!;
