@@ -27,6 +27,7 @@ Object.assign(globalThis, globals);
 let gpu = create([]);
 if (!(await gpu.requestAdapter())) {
   process.env.EGL_PLATFORM ??= 'surfaceless';
+  process.env.XDG_RUNTIME_DIR ??= (await import('node:os')).tmpdir();
   gpu = create(['backend=opengles']);
 }
 // Software adapters offer only WebGPU's compatibility level, which tfjs does not ask for.
