@@ -41,7 +41,10 @@ async function run(families = Object.keys(FAMILIES)): Promise<OpsReport | { skip
     return { skipped: e instanceof Error ? e.message : String(e) };
   }
   const r = new Runner(gpuKernels, reference);
-  for (const f of families) await FAMILIES[f]!(r);
+  for (const f of families) {
+    await FAMILIES[f]!(r);
+    await r.flush();
+  }
   return { adapter: gpu().adapterName, mismatches: r.mismatches, exercised: [...r.exercised].sort(), comparisons: r.comparisons, ms: Math.round(performance.now() - t0), slowest: r.slowest(8) };
 }
 

@@ -17,13 +17,15 @@ export interface OpsReport {
   exercised: KernelName[];
   comparisons: number;
   ms: number;
-  /** The slowest cases (milliseconds), to keep the page's time in check. */
+  /** The slowest cases (milliseconds; a case that flushed the read-backs in flight includes their GPU work). */
   slowest: { kernel: KernelName; case: string; ms: number }[];
 }
 
+const MAX_PENDING = 32;
+
 /**
  * Runs cases on the webgpu kernels (`gpu`) and the js reference (`js`): operands go up with
- * `up`/`upInt`, `check` reads a GPU output back and compares it with the reference's; a case
+ * `up`/`upInt`, `check` reads a GPU output back and compares it with the reference's (call flush() at the end); a case
  * that throws (a shader that does not compile, a validation error) is a mismatch of its kernel.
  */
 export class Runner {
@@ -51,13 +53,37 @@ export class Runner {
     return host;
   }
 
-  /** Compares the GPU array `got` with the reference `want`, recording a mismatch under `kernel` and `what`. */
+  /** Read-backs in flight: each costs a round trip to the GPU process, so up to MAX_PENDING overlap. */
+  private pending: Promise<void>[] = [];
+
+  /**
+   * Compares the GPU array `got` with the reference `want`, recording a mismatch under `kernel`
+   * and `what`. The read-back is started now and judged on a later flush(); the GPU runs queued
+   * work in order, so later kernels (the optimizers' next in-place step) do not change what it
+   * reads. A GPU validation error surfaces at a read: it is recorded under that read's case.
+   */
   async check(kernel: KernelName, what: string, got: Float32Array | Int32Array, want: ArrayLike<number>, tol: Tolerance): Promise<void> {
     this.exercised.add(kernel);
     this.comparisons++;
-    const host = await this.read(got);
-    const why = compare(host, want, tol);
-    if (why) this.mismatches.push({ kernel, case: what, message: why });
+    this.pending.push(
+      this.read(got).then(
+        (host) => {
+          const why = compare(host, want, tol);
+          if (why) this.mismatches.push({ kernel, case: what, message: why });
+        },
+        (e: unknown) => {
+          this.mismatches.push({ kernel, case: what, message: `read-back threw: ${e instanceof Error ? e.message : String(e)}` });
+        },
+      ),
+    );
+    if (this.pending.length >= MAX_PENDING) await this.flush();
+  }
+
+  /** Waits for every read-back in flight and judges it. */
+  async flush(): Promise<void> {
+    const all = this.pending;
+    this.pending = [];
+    await Promise.all(all);
   }
 
   /** Runs one case; an exception is recorded as a mismatch of `kernel`. */
