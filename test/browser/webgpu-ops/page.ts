@@ -7,8 +7,8 @@
 import type { KernelName, KernelSignatures } from '../../../src/backend/kernels.js';
 import '../../../src/backend/js/register.js';
 import { getBackend } from '../../../src/backend/registry.js';
-import { kernels as gpuKernels, start } from '../../../src/backend/webgpu/backend.js';
-import { gpu } from '../../../src/backend/webgpu/device.js';
+import { kernels as gpuKernels } from '../../../src/backend/webgpu/backend.js';
+import { gpu, startGpu as start } from '../../../src/backend/webgpu/device.js';
 import { Runner, type OpsReport } from './runner.js';
 import { elementwiseCases } from './cases-elementwise.js';
 import { convCases } from './cases-conv.js';
