@@ -218,6 +218,10 @@ export class App {
     if (!net) return;
     window.clearTimeout(this.setupTimer);
     this.state.ready = false;
+    // What the page shows belongs to the old run until the new one reports.
+    this.state.backend = null;
+    this.state.snapshotStep = null;
+    this.state.lastEval = null;
     this.controls.setAllowed(false);
     this.controls.setRunning(false);
     this.curves.reset();

@@ -40,6 +40,8 @@ let run: RunConfig | null = null;
 let running = false;
 let selected = 0;
 let last = { stats: 0, snapshot: 0, eval: 0 };
+/** How long the last snapshot and validation pass took (ms). */
+let took = { snapshot: 0, eval: 0 };
 /** [time, images trained] samples for the wall-clock rate. */
 let wall: [number, number][] = [];
 let imagesTrained = 0;
@@ -159,18 +161,22 @@ function sendStats(flush = false): void {
 
 async function sendSnapshot(): Promise<void> {
   if (!session) return;
+  const t0 = performance.now();
   const snap = await takeSnapshot(session, selected, session.net.labels);
   post({ type: 'snapshot', snapshot: snap }, snapshotTransfers(snap));
   last.snapshot = performance.now();
+  took.snapshot = last.snapshot - t0;
 }
 
 async function sendEval(): Promise<void> {
   if (!session) return;
+  const t0 = performance.now();
   const result = await evaluateTest(session.model, session.data.test, session.step, EVAL_LIMIT);
   const transfer = [result.confusion.buffer, result.predicted.buffer, result.labels.buffer] as ArrayBuffer[];
   for (const w of result.worst) transfer.push(w.pixels.buffer as ArrayBuffer);
   post({ type: 'eval', result }, transfer);
   last.eval = performance.now();
+  took.eval = last.eval - t0;
 }
 
 /** Everything the views show, now (after setup, a single step, a pause, a load). */
@@ -209,8 +215,8 @@ async function trainLoop(): Promise<void> {
       await s.settle();
       if (id !== loopId) break;
       const now = performance.now();
-      if (now - last.snapshot > SNAPSHOT_MS) await sendSnapshot();
-      if (now - last.eval > EVAL_MS) await sendEval();
+      if (now - last.snapshot > every(SNAPSHOT_MS, took.snapshot, 10_000)) await sendSnapshot();
+      if (now - last.eval > every(EVAL_MS, took.eval, 60_000)) await sendEval();
       if (performance.now() - last.stats > STATS_MS) sendStats();
     } catch (e) {
       fail(e);
@@ -218,6 +224,14 @@ async function trainLoop(): Promise<void> {
     await yieldToMessages();
   }
   if (id === loopId) sendStats(true);
+}
+
+/**
+ * The pause between two view passes: `base`, or longer when a pass is slow (a big network, a
+ * software GPU adapter), so that the views take at most a fifth of the time, up to `most`.
+ */
+function every(base: number, lastMs: number, most: number): number {
+  return Math.max(base, Math.min(4 * lastMs, most));
 }
 
 /** Stops the training loop and waits until it has. */
