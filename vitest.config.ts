@@ -12,6 +12,8 @@ export default defineConfig({
       // kernel tests run once more on the portable build. The two longest Winograd tables (F(4x4)
       // and 5x5 forward, ~25 s) run there only with CONVKIT_SLOW_TESTS=1: the builds differ in
       // the multiply-add alone, which the other Winograd suites exercise on both.
+      // The webgpu checks that take minutes on a software adapter: `npm run test:webgpu`.
+      { test: { ...shared, name: 'webgpu-slow', include: ['test/webgpu-slow/*.slow.ts'], testTimeout: 900_000 } },
       {
         test: {
           ...shared, name: 'portable-simd', include: ['test/backend/wasm-*.test.ts'],

@@ -26,6 +26,8 @@ interface PeerScript {
   args: (o: PeerSetup) => string[];
   /** What it needs installed: Node peers (PEERS/node_modules), torch (and onnx, for the ONNX files). */
   needs: ('node' | 'torch')[];
+  /** The suite it times: bench/workloads.json (default), or bench/webgpu-workloads.json (`--backend=webgpu`). */
+  suite?: 'webgpu';
 }
 
 export const PEER_SCRIPTS: readonly PeerScript[] = [
@@ -35,6 +37,7 @@ export const PEER_SCRIPTS: readonly PeerScript[] = [
   { name: 'tfjs-wasm', cmd: 'node', args: () => ['tfjs.mjs', 'wasm'], needs: ['node'] },
   { name: 'tfjs-cpu', cmd: 'node', args: () => ['tfjs.mjs', 'cpu'], needs: ['node'] },
   { name: 'convnetjs', cmd: 'node', args: () => ['convnetjs.mjs'], needs: ['node'] },
+  { name: 'tfjs-webgpu', cmd: 'node', args: (o) => ['tfjs-webgpu.mjs', ...(o.quick ? ['--quick'] : [])], needs: ['node'], suite: 'webgpu' },
 ];
 
 export interface PeerSetup {
@@ -46,6 +49,12 @@ export interface PeerSetup {
   /** Names of PEER_SCRIPTS to run (undefined: all). */
   select: string[] | undefined;
   log: (s: string) => void;
+  /** Which suite's peers (default: bench/workloads.json's). */
+  suite?: 'webgpu';
+  /** The webgpu suite's --quick sizes. */
+  quick?: boolean;
+  /** Minutes before a peer's process of one workload is stopped (default 10). */
+  peerTimeoutMin?: number;
 }
 
 /** A peer ready to time: the runs of the suite it times, by workload. */
@@ -96,7 +105,7 @@ export function preparePeers(o: PeerSetup): Peers {
   const unknown = o.select?.filter((n) => !PEER_SCRIPTS.some((s) => s.name === n));
   if (unknown?.length) throw new ConvkitError(`unknown peer(s) ${unknown.join(', ')}; the suite's peers: ${PEER_SCRIPTS.map((s) => s.name).join(', ')}`);
   const out: Peers = { setup: o, peers: [], problems: [] };
-  const chosen = PEER_SCRIPTS.filter((s) => !o.select || o.select.includes(s.name));
+  const chosen = PEER_SCRIPTS.filter((s) => s.suite === o.suite && (!o.select || o.select.includes(s.name)));
   const has = {
     node: existsSync(join(o.peersDir, 'node_modules')),
     torch: chosen.some((s) => s.needs.includes('torch')) && spawnSync(PYTHON, ['-c', 'import torch, onnx'], { encoding: 'utf8' }).status === 0,
@@ -139,7 +148,7 @@ export interface PeerRound {
 export function runPeerRound(ps: Peers, peer: Peer, workload: string, timing: { secs: number; warmupS: number }): PeerRound {
   const o = ps.setup;
   const args = [...peer.args, '--secs', String(timing.secs), '--warmup', String(timing.warmupS), '--only', workload];
-  const r = spawn(o, peer.cmd, args, 10);
+  const r = spawn(o, peer.cmd, args, o.peerTimeoutMin ?? 10);
   const out: PeerRound = { results: [], torchParams: {}, problems: [] };
   if (r.status !== 0) out.problems.push(`${peer.name} on ${workload} exited with ${r.status ?? r.signal}`);
   for (const v of tagged(r.stdout, 'params')) out.torchParams[String(v['workload'])] = Number(v['params']);

@@ -16,6 +16,7 @@
  *   --no-peers        convkit alone
  *   --no-write        print, write no file
  *   --backend js      time another backend (default: the default, wasm where available)
+ *   --backend=webgpu  the GPU suite instead (bench/webgpu.ts, its own workloads and flags)
  * Never part of `npm test` (test/bench/suite.test.ts runs each workload for one step).
  */
 import { cpus, loadavg } from 'node:os';
@@ -49,7 +50,8 @@ const quick = flag('quick');
 const secs = quick !== undefined ? Number(quick || 1) : Number(flag('secs') ?? defaultSecs);
 if (!(secs > 0)) throw new ck.ConvkitError(`--secs / --quick must be a positive number of seconds, got ${quick ?? flag('secs')}`);
 const only = list('only');
-const unknown = only?.filter((n) => !WORKLOADS.some((w) => w.name === n));
+const webgpu = flag('backend') === 'webgpu';
+const unknown = webgpu ? [] : only?.filter((n) => !WORKLOADS.some((w) => w.name === n));
 if (unknown?.length) throw new ck.ConvkitError(`unknown workload(s) ${unknown.join(', ')}; the suite has: ${WORKLOADS.map((w) => w.name).join(', ')}`);
 const noPeers = flag('no-peers') !== undefined;
 const select = list('peers');
@@ -139,4 +141,5 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+if (webgpu) await (await import('./webgpu.js')).webgpuBench(flag, args);
+else await main();

@@ -28,8 +28,11 @@ const TOOLS = { vite: ['vite@7'], esbuild: ['esbuild@0'], webpack: ['webpack@5',
  */
 // wasm: 160 kB until the second wave's kernels (batch norm in chunks, Winograd in blocks of
 // images, the 6x8 GEMM, small-product FC kernels) took each build to ~162 kB (48.6 kB gzipped);
-// JS: 225 kB / 76 kB until ck.optim gained ReduceLROnPlateau and LinearWarmup (~226 kB / 75.9 kB).
-const BUDGET = { jsGzip: 77_000, jsRaw: 228_000, wasmRaw: 170_000 };
+// JS: 225 kB / 76 kB until ck.optim gained ReduceLROnPlateau and LinearWarmup (~226 kB / 75.9 kB);
+// 228 kB / 77 kB until tensors could live on a device (storages, the ops' and optimizers' device
+// paths, the Trainer's deferred reads) and the pointwise declarations gained their WGSL formulas
+// (~236 kB / 79.4 kB). The webgpu kernels themselves are in convkit/webgpu, not counted here.
+const BUDGET = { jsGzip: 81_000, jsRaw: 240_000, wasmRaw: 170_000 };
 const STEPS = 12;
 
 const log = timedLog();

@@ -6,7 +6,6 @@
  */
 import './backend/js/register.js';
 import './backend/wasm/register.js';
-import './backend/webgpu/register.js';
 import './autograd/tape.js';
 
 export { Tensor, type GradNode } from './tensor/tensor.js';

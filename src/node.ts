@@ -3,6 +3,7 @@
  * plus what needs Node built-ins (the file system, zlib). A name exported here replaces the
  * browser entry's namesake: `ck.data` here adds file loading to the browser's `ck.data`.
  */
+import './backend/webgpu/register.js';
 import { installNodeGpuProvider } from './backend/webgpu/node-provider.js';
 export * from './index.js';
 /** ck.data with what needs Node.js: files, image folders, built-in datasets and the worker-thread image loader. */

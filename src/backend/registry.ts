@@ -68,7 +68,10 @@ export function listBackends(): string[] {
 export async function setBackend(name: string): Promise<void> {
   const b = backends.get(name);
   if (!b) {
-    throw new ConvkitError(`unknown backend '${name}'; registered backends: ${listBackends().join(', ')}`);
+    throw new ConvkitError(
+      `unknown backend '${name}'; registered backends: ${listBackends().join(', ')}` +
+        (name === 'webgpu' ? ". The webgpu backend has its own entry: import 'convkit/webgpu' once (convkit/node includes it)" : ''),
+    );
   }
   await b.init?.();
   current = b;

@@ -14,7 +14,7 @@ import { registerStats } from './commands/stats.js';
 import { registerPreprocess } from './commands/preprocess.js';
 import { registerProfile } from './commands/profile.js';
 import { registerReport } from './commands/report.js';
-import { formatUsageError, reportError, selectBackend } from './run.js';
+import { checkEnvironment, formatUsageError, reportError, selectBackend } from './run.js';
 
 // `convkit summary vgg16 | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -32,6 +32,7 @@ program
   .exitOverride()
   // Selected before any command runs; webgpu starts its device here (or says why it cannot).
   .hook('preAction', async () => {
+    checkEnvironment();
     const name = (program.opts() as { backend?: string }).backend ?? process.env['CONVKIT_BACKEND'];
     if (name) await selectBackend(name);
   });

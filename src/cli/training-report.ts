@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { ConvkitError } from '../tensor/errors.js';
 import type { Module } from '../nn/module.js';
+import { getBackend, listBackends, setBackend } from '../backend/registry.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Normalization } from '../data/image/normalize.js';
 import type { ModelMetadata } from '../io/model-file.js';
@@ -70,10 +71,27 @@ export interface TrainingReportOptions {
  * The report at the end of a training run. A report that cannot be made (uPlot missing, a
  * model that does not give class scores) is a note, not a failed run: the model is saved.
  */
+/**
+ * Runs `fn`, which reads predictions and weights on the host, on a host backend (wasm, else js)
+ * when the current one keeps tensors on a device (webgpu), with the model's weights brought back
+ * first; the device backend is selected again afterwards.
+ */
+async function onHostBackend<T>(model: Module, fn: () => T): Promise<T> {
+  const current = getBackend();
+  if (!current.deviceMemory) return fn();
+  await model.sync();
+  await setBackend(listBackends().includes('wasm') ? 'wasm' : 'js');
+  try {
+    return fn();
+  } finally {
+    await setBackend(current.name);
+  }
+}
+
 export async function writeTrainingReport(opts: TrainingReportOptions): Promise<string | null> {
   const file = join(opts.out, REPORT_FILE);
   try {
-    const data = reportData({
+    const data = await onHostBackend(opts.model, () => reportData({
       model: opts.model,
       test: opts.test,
       ...(opts.normalization ? { transform: normalizationTransform(opts.normalization) } : {}),
@@ -81,7 +99,7 @@ export async function writeTrainingReport(opts: TrainingReportOptions): Promise<
       settings: displayedSettings(opts.settings),
       wallSeconds: opts.wallSeconds ?? process.uptime(),
       ...(opts.classNames ? { classNames: opts.classNames } : {}),
-    });
+    }));
     await writeReportFile(file, data);
   } catch (e) {
     if (!(e instanceof ConvkitError)) throw e;

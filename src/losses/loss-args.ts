@@ -108,8 +108,11 @@ export function checkClassWeight(weight: Tensor | undefined | null, numClasses: 
   return weight;
 }
 
-/** 'none' keeps per-position losses; 'sum' adds them; 'mean' divides the sum by `denominator`. */
-export function reduceLoss(losses: Tensor, reduction: Reduction, denominator: number): Tensor {
+/**
+ * 'none' keeps per-position losses; 'sum' adds them; 'mean' divides the sum by `denominator`
+ * (a 0-d tensor where it was computed on a device).
+ */
+export function reduceLoss(losses: Tensor, reduction: Reduction, denominator: number | Tensor): Tensor {
   if (reduction === 'none') return losses;
   const total = sum(losses);
   return reduction === 'sum' ? total : div(total, denominator);

@@ -1,7 +1,8 @@
 import { kernel } from '../backend/registry.js';
 import { record } from '../autograd/tape.js';
 import { ConvkitError, fmtShape } from '../tensor/errors.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
+import { sum } from '../ops/reduce.js';
 import { expectTensor, kernelIndices, kin, kout } from '../ops/kernel-io.js';
 import { checkClassTargets, checkClassWeight, checkFinite, checkReduction, reduceLoss, type Reduction } from './loss-args.js';
 
@@ -35,15 +36,26 @@ export function nllCore(
   weight: Tensor | null,
   ignoreIndex: number,
   reduction: Reduction,
-): { loss: Tensor; denominator: number } {
-  // PyTorch's 'mean' divides by the total weight of the targets that count (0/0 = NaN if none do).
-  const weights = weight ? weight.values() : null;
-  let denominator = 0;
-  for (const t of targets) if (t !== ignoreIndex) denominator += weights ? weights[t]! : 1;
+): { loss: Tensor; denominator: number | Tensor } {
   const w = weight ? kin(weight) : null;
   const idx = kernelIndices(targets);
   const perPos = kout(kernel('NllLoss')(kin(logp), idx, w, ignoreIndex), targetShape);
   record(perPos, 'nllLoss', [logp], (g) => [kout(kernel('NllLossGrad')(kin(g), idx, w, ignoreIndex, logp.shape), logp.shape)]);
+  // PyTorch's 'mean' divides by the total weight of the targets that count (0/0 = NaN if none do).
+  let denominator: number | Tensor = 0;
+  if (weight && !weight.storage.onHost) {
+    // Weights on a device are not read back (that would wait for it): NllLoss of a tensor of
+    // -1s gives weight[t] at each counted position and 0 at ignored ones; their sum, a 0-d
+    // tensor, stays there. Only 'mean' divides by it.
+    if (reduction === 'mean') {
+      const minusOnes = new Tensor(new Float32Array(logp.size).fill(-1), logp.shape);
+      const perTarget = kout(kernel('NllLoss')(kin(minusOnes), idx, w, ignoreIndex), targetShape);
+      denominator = sum(perTarget);
+    }
+  } else {
+    const weights = weight ? weight.values() : null;
+    for (const t of targets) if (t !== ignoreIndex) denominator += weights ? weights[t]! : 1;
+  }
   return { loss: reduceLoss(perPos, reduction, denominator), denominator };
 }
 

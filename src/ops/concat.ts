@@ -2,12 +2,15 @@ import { record } from '../autograd/tape.js';
 import { ConvkitError, fmtShape } from '../tensor/errors.js';
 import { normAxis, sizeOf } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { outputArray } from './kernel-io.js';
+import { kernel } from '../backend/registry.js';
+import { currentDeviceMemory } from '../backend/device-args.js';
+import { kin, kout, outputArray } from './kernel-io.js';
 
 /**
  * Concatenation along one dimension (torch.cat). The copy is plain TypeScript: each input
  * contributes one contiguous chunk of `shape[dim] * inner` values per outer index, so no
- * kernel is needed, and int32 tensors (labels) concatenate as well as float32 ones.
+ * kernel is needed, and int32 tensors (labels) concatenate as well as float32 ones. On a
+ * device backend (webgpu) float32 tensors concatenate with kernels instead (catOnDevice).
  */
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   if (!Array.isArray(tensors as unknown) || tensors.length === 0) {
@@ -42,6 +45,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   const row = chunks.reduce((a, b) => a + b, 0);
   const total = tensors.reduce((s, t) => s + t.shape[axis]!, 0);
   const outShape = first.shape.map((d, k) => (k === axis ? total : d));
+  if (currentDeviceMemory() && first.dtype === 'float32' && outer * row > 0) return catOnDevice(tensors, outer, chunks, outShape);
   const out = outputArray(outer * row, first.dtype);
   let start = 0;
   tensors.forEach((t, i) => {
@@ -64,6 +68,40 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
       for (let o = 0; o < outer; o++) part.set(gv.subarray(o * row + offset, o * row + offset + c), o * c);
       offset += c;
       return new Tensor(part, t.shape);
+    });
+  });
+}
+
+/**
+ * cat where the values stay on the device: each input, seen as [outer, chunk, 1], is padded
+ * with zero rows to its place in [outer, row, 1] (Pad2D) and the padded inputs are summed
+ * (adding zeros changes no value, only -0 becomes +0); each gradient is g cropped back to the
+ * input's rows (Pad2D with negative pads).
+ */
+function catOnDevice(tensors: readonly Tensor[], outer: number, chunks: readonly number[], outShape: readonly number[]): Tensor {
+  const row = chunks.reduce((a, b) => a + b, 0);
+  const flat = [outer * row];
+  let sum: Tensor | null = null;
+  let start = 0;
+  for (let i = 0; i < tensors.length; i++) {
+    const c = chunks[i]!;
+    if (c > 0) {
+      const placed = kout(kernel('Pad2D')({ data: kin(tensors[i]!, 'cat').data, shape: [outer, c, 1] }, [start, row - start - c, 0, 0], 'constant', 0), flat);
+      sum = sum === null ? placed : kout(kernel('Binary')(kin(sum), kin(placed), 'add', flat), flat);
+    }
+    start += c;
+  }
+  if (sum === null) throw new ConvkitError('internal error: cat on the device with every input empty');
+  const out = sum.reshape(outShape);
+  return record(out, 'cat', tensors, (g) => {
+    const gk = { data: kin(g).data, shape: [outer, row, 1] };
+    let offset = 0;
+    return tensors.map((t, i) => {
+      const c = chunks[i]!;
+      const s = offset;
+      offset += c;
+      if (!t.requiresGrad || c === 0) return null;
+      return kout(kernel('Pad2D')(gk, [-s, -(row - s - c), 0, 0], 'constant', 0), t.shape);
     });
   });
 }

@@ -21,20 +21,19 @@ const OPTIONS = ['stride', 'ceilMode', 'fit'];
 /**
  * s^(1/p) elementwise. Its derivative (1/p) s^(1/p - 1) is infinite at s = 0 for p > 1
  * (PyTorch's lp_pool2d returns NaN gradients there); a window of zeros is common after a
- * ReLU, so we use the subgradient 0 at s = 0 instead of poisoning training with NaN.
+ * ReLU, so we use the subgradient 0 at s = 0 instead of poisoning training with NaN. The
+ * backward runs on kernels (it reads no values on the host, so it runs on device backends).
  */
 function lpRoot(s: Tensor, p: number, op: string): Tensor {
-  const exponent = new Tensor(new Float32Array([1 / p]), []);
-  const y = kout(kernel('Binary')(kin(s, op), kin(exponent), 'pow', s.shape), s.shape);
+  const scalar = (v: number) => new Tensor(new Float32Array([v]), []);
+  const y = kout(kernel('Binary')(kin(s, op), kin(scalar(1 / p)), 'pow', s.shape), s.shape);
   return record(y, op, [s], (g) => {
-    const sv = s.values();
-    const gv = g.values();
-    const ds = new Float32Array(sv.length);
-    for (let i = 0; i < ds.length; i++) {
-      const d = (1 / p) * Math.pow(sv[i]!, 1 / p - 1);
-      ds[i] = gv[i]! * (sv[i] === 0 && !Number.isFinite(d) ? 0 : d);
-    }
-    return [kout(ds, s.shape)];
+    const bin = (a: Tensor, b: Tensor, o: 'mul' | 'pow') => kout(kernel('Binary')(kin(a), kin(b), o, s.shape), s.shape);
+    const ds = bin(bin(g, scalar(1 / p), 'mul'), bin(s, scalar(1 / p - 1), 'pow'), 'mul');
+    if (p <= 1) return [ds]; // a non-negative exponent: finite at s = 0
+    // Only 0 < s < Infinity keep their gradient: at s = 0 the derivative is the infinite one
+    // above; s < 0 (odd p with negative inputs) has a NaN output; s = Infinity has derivative 0.
+    return [kout(kernel('ClampGrad')(kin(s), kin(ds), 0, Infinity, false), s.shape)];
   });
 }
 

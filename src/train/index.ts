@@ -1,4 +1,4 @@
-export { Trainer, evaluate, TrainingDivergedError } from './trainer.js';
+export { Trainer, evaluate, evaluateAsync, TrainingDivergedError } from './trainer.js';
 export type { EvaluateOptions } from './trainer.js';
 export type { Batch, BatchSource, OptimizerLike, SchedulerLike, LossFn, EarlyStopping, TrainerOptions, EvalResult, FitResult } from './trainer.js';
 export { topKCorrect, EpochMeter } from './metrics.js';

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { KernelTensor } from '../../src/backend/kernels.js';
 import * as js from '../../src/backend/js/normalization.js';
 import * as gpuK from '../../src/backend/webgpu/kernels/batchnorm.js';
-import { expectClose } from '../helpers/assert.js';
+import { THREAD_CHANNEL_MAX } from '../../src/backend/webgpu/kernels/batchnorm.js';
+import { gpu } from '../../src/backend/webgpu/device.js';
+import { expectClose, expectConvkitError } from '../helpers/assert.js';
 import { fromGpu, startWebgpu, toGpu } from '../helpers/webgpu.js';
 import { channelOffsetInput, kt } from './wasm-helpers.js';
 
@@ -17,14 +19,19 @@ import { channelOffsetInput, kt } from './wasm-helpers.js';
 const why = await startWebgpu();
 
 /**
- * [N, C] (BatchNorm1d), [N, C, L], [N, C, H, W]; batch 1; one value per channel; C * chunks
- * over 65,535 workgroups ([2, 70000]); ~100k values per channel (many chunks); over a million
- * values in one channel (the chunk count capped, chunks longer than the default).
+ * [N, C] (BatchNorm1d), [N, C, L], [N, C, H, W]; batch 1; one value per channel; channels of at
+ * most THREAD_CHANNEL_MAX values (one thread each) and longer (workgroups over chunks, then a
+ * merge), [300, 3] a long channel of stride C; a wide BatchNorm1d [4, 3000].
  */
 const SHAPES: number[][] = [
   [64, 10], [1, 5], [3, 7], [2, 3, 5, 7], [1, 3, 9, 11], [4, 5, 17, 17], [6, 9, 3], [7, 6, 1], [50, 37],
-  [2, 70000], [64, 2, 40, 40], [1, 1, 1030, 1024],
+  [300, 3], [3, 4, 10, 10], [4, 3000],
 ];
+/**
+ * ~100k values per channel (a hundred chunks); over 256 chunks' worth in one channel (the chunk
+ * count capped, chunks longer than the default).
+ */
+const BIG: number[][] = [[64, 1, 40, 40], [4, 1, 300, 230]];
 
 const maxAbs = (a: ArrayLike<number>): number => {
   let m = 0;
@@ -43,18 +50,35 @@ const stats = (x: KernelTensor) => {
   return { m: { data: mean, shape: [c] }, v: { data: variance, shape: [c] } };
 };
 
+const count = (s: number[]) => s.reduce((a, b) => a * b, 1) / s[1]!;
+const each = (list: number[][]) => list.map((s) => [s] as [number[]]);
+
 describe.skipIf(why !== null)('webgpu batch norm kernels against the js reference', () => {
-  it.each(SHAPES)('BatchNormStats of %j (channel offsets, zeros)', async (...shape) => {
-    for (const offset of [3, 100]) {
+  it('covers both reduction paths', () => {
+    expect(SHAPES.filter((s) => count(s) <= THREAD_CHANNEL_MAX).length).toBeGreaterThan(4);
+    expect(SHAPES.filter((s) => count(s) > THREAD_CHANNEL_MAX).length).toBeGreaterThan(2);
+  });
+
+  it.each(each([...SHAPES, ...BIG]))('BatchNormStats of %j (per-channel offsets up to 1e4 x C, zeros)', async (shape) => {
+    for (const offset of [3, 100, 1e4]) {
       const x = channelOffsetInput(shape, 3, offset, 29);
+      // Channel 0 too (the big shapes have one channel).
+      for (let i = 0; i < x.data.length; i++) x.data[i] = x.data[i]! + offset / 2;
       const want = js.batchNormStats(x);
       const got = gpuK.batchNormStats(toGpu(x));
       const mean = await fromGpu(got.mean);
       const variance = await fromGpu(got.variance);
-      // A mean near 0 (channel 0 has no offset) is judged against the data's magnitude.
-      expectClose(mean, want.mean, { rtol: 1e-5, atol: 1e-6 * maxAbs(x.data), what: `mean, offset ${offset}` });
+      expectClose(mean, want.mean, { rtol: 1e-5, atol: 1e-30, what: `mean, offset ${offset}` });
       expectClose(variance, want.variance, { rtol: 1e-5, atol: 1e-30, what: `variance, offset ${offset}` });
     }
+  });
+
+  it('refuses a tensor over the storage binding limit with a ConvkitError naming it', () => {
+    const big = gpu().limits.maxStorageBufferBindingSize / 4 + 1;
+    // The check comes before the values are touched: a small array with a big shape suffices.
+    const x = toGpu(kt([4], 1));
+    expectConvkitError(() => gpuK.batchNormStats({ data: x.data, shape: [big, 1] }), 'BatchNormStats', 'maxStorageBufferBindingSize');
+    expectConvkitError(() => gpuK.batchNorm({ data: x.data, shape: [1, 1, big] }, x, x, null, null, 1e-5), 'BatchNorm', 'maxStorageBufferBindingSize');
   });
 
   it('BatchNormStats of one value per channel is that value, variance 0', async () => {
@@ -64,7 +88,7 @@ describe.skipIf(why !== null)('webgpu batch norm kernels against the js referenc
     expect(Array.from(await fromGpu(got.variance))).toEqual([0, 0, 0, 0, 0, 0]);
   });
 
-  it.each(SHAPES)('BatchNorm of %j: weight and bias or not, relu or not', async (...shape) => {
+  it.each(each(SHAPES))('BatchNorm of %j: weight and bias or not, relu or not', async (shape) => {
     const x = channelOffsetInput(shape, 11, 3, 29);
     const c = shape[1]!;
     const { m, v } = stats(x);
@@ -81,7 +105,8 @@ describe.skipIf(why !== null)('webgpu batch norm kernels against the js referenc
     }
   });
 
-  it.each(SHAPES)('BatchNormGrad of %j: batch statistics or not, weight or not, fused ReLU or not', async (...shape) => {
+  const gradCases = [...SHAPES.map((s) => [s, true] as [number[], boolean]), ...BIG.map((s) => [s, false] as [number[], boolean])];
+  it.each(gradCases)('BatchNormGrad of %j (all variants: %s): batch statistics or not, weight or not, fused ReLU or not', async (shape, all) => {
     const x = channelOffsetInput(shape, 5, 3, 29);
     const c = shape[1]!;
     const dy = kt(shape, 6);
@@ -94,6 +119,8 @@ describe.skipIf(why !== null)('webgpu batch norm kernels against the js referenc
     for (const [weight, gweight] of [[null, null], [w, gw]] as const) {
       for (const batch of [true, false]) {
         for (const relu of [false, true]) {
+          // Big shapes: two variants that between them flip every switch.
+          if (!all && (weight !== null) !== batch || (!all && batch !== relu)) continue;
           const what = `${weight ? 'weight' : 'no weight'}, ${batch ? 'batch' : 'fixed'} statistics${relu ? ', relu' : ''}`;
           const want = js.batchNormGrad(x, dy, m, v, weight, 1e-5, batch, relu ? y : null);
           const got = gpuK.batchNormGrad(gx!, gdy!, gm!, gv!, gweight, 1e-5, batch, relu ? gy! : null);

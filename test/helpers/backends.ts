@@ -7,7 +7,8 @@ import * as ck from '../../src/index.js';
  */
 /**
  * The backends whose tensors synchronous tests can read: all but webgpu, which keeps values on
- * the GPU; its kernels have their own tests (test/backend/webgpu-*.test.ts), against the js ones.
+ * the GPU; its kernels have their own tests (test/backend/webgpu-*.test.ts), against the js ones,
+ * and the PyTorch fixture table (test/ops/torch-fixtures.test.ts) runs on it with `await t.data()`.
  */
 export function hostBackends(): string[] {
   return ck.listBackends().filter((b) => b !== 'webgpu');

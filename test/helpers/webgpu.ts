@@ -44,3 +44,14 @@ export async function fromGpu<T extends Float32Array | Int32Array>(a: T): Promis
   throwPendingGpuError();
   return host;
 }
+
+/**
+ * A tensor with t's values on the GPU only (no host copy), as the output of an earlier kernel
+ * or a trained parameter is there: an op that reads such a tensor synchronously throws, which
+ * a tensor made on the host would hide. Keeps requiresGrad. Call with the webgpu backend current.
+ */
+export function gpuOnly(t: ck.Tensor): ck.Tensor {
+  const out = new ck.Tensor(gpuUpload(t.values()) as unknown as Float32Array, t.shape);
+  out.requiresGrad = t.requiresGrad;
+  return out;
+}

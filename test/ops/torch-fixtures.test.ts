@@ -1,9 +1,10 @@
-import { expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
 import { expectClose } from '../helpers/assert.js';
 import { describeEachBackend } from '../helpers/backends.js';
+import { gpuOnly, startWebgpu } from '../helpers/webgpu.js';
 import { POINTWISE_OPS } from '../../src/ops/pointwise/all.js';
-import { fixtureFamilies, fixtureTensor, loadFixtures, type FixtureAttrs, type FixtureCase } from '../helpers/fixtures.js';
+import { fixtureFamilies, fixtureTensor, loadFixtures, type FixtureAttrs, type FixtureCase, type FixtureTensor } from '../helpers/fixtures.js';
 
 /**
  * Every op against PyTorch, forward and backward. The golden values come from
@@ -91,36 +92,64 @@ const OPS: Record<string, OpRow> = {
  */
 const SLACK: Record<string, { rtol?: number; atol?: number; why: string }> = {};
 
+/**
+ * Fixture ops (or single cases, by name) that do not run on webgpu yet, with the reason (e.g.
+ * a backward that reads a GPU tensor's values on the host). Their cases must fail there
+ * (it.fails): one that passes means the entry is stale and must go; a case not listed must pass.
+ */
+const WEBGPU_PENDING: Record<string, string> = {};
+
 function resolve(row: OpRow): OpFn | undefined {
   const table = (row.where === 'ck' ? ck : ck.F) as unknown as Record<string, unknown>;
   const f = table[row.fn];
   return typeof f === 'function' ? (f as OpFn) : undefined;
 }
 
-function runCase(c: FixtureCase, row: OpRow, f: OpFn): void {
+/** Where a case's tensors live before the op runs (the host, or the GPU only for webgpu). */
+type Place = (t: ck.Tensor) => ck.Tensor;
+
+/**
+ * Runs one case on the current backend and compares with PyTorch. Values are read with
+ * `await t.data()`, which works on every backend (webgpu keeps them on the GPU), so the host
+ * backends and webgpu share this comparison and its tolerances.
+ */
+async function runCase(c: FixtureCase, row: OpRow, f: OpFn, place: Place = (t) => t): Promise<void> {
   const tol = { rtol: SLACK[c.name]?.rtol ?? 1e-4, atol: SLACK[c.name]?.atol ?? 1e-5 };
+  const compare = async (got: ck.Tensor, want: FixtureTensor, what: string): Promise<void> => {
+    expect(got.shape, `${what} shape`).toEqual(want.shape);
+    expectClose(await got.data(), (want.dtype === 'int32' ? Int32Array : Float32Array).from(want.data), { ...tol, what });
+  };
   const inputs: Inputs = {};
-  for (const [k, t] of Object.entries(c.inputs)) inputs[k] = fixtureTensor(t, { requiresGrad: k in c.grads });
+  for (const [k, t] of Object.entries(c.inputs)) inputs[k] = place(fixtureTensor(t, { requiresGrad: k in c.grads }));
 
   const y = row.call(f, inputs, c.attrs);
-  expectClose(y, fixtureTensor(c.output), { ...tol, what: `${c.name} output` });
+  // Backward first: reading y would give it a host copy, which would hide a backward that
+  // reads it synchronously (on webgpu only `await t.data()` may read values).
+  if (Object.keys(c.grads).length > 0) y.backward(place(fixtureTensor(c.gradOutput)));
+  await compare(y, c.output, `${c.name} output`);
   // Side outputs (batchNorm's running statistics) are the inputs, updated in place.
   for (const [k, t] of Object.entries(c.extraOutputs ?? {})) {
     expect(inputs[k], `${c.name}: extra output ${k} is not an input`).toBeDefined();
-    expectClose(inputs[k]!, fixtureTensor(t), { ...tol, what: `${c.name} updated ${k}` });
+    await compare(inputs[k]!, t, `${c.name} updated ${k}`);
   }
-
-  if (Object.keys(c.grads).length === 0) return;
-  y.backward(fixtureTensor(c.gradOutput));
   for (const [k, t] of Object.entries(c.grads)) {
-    const expected = fixtureTensor(t);
-    const g = inputs[k]!.grad;
     // A missing gradient is only right where PyTorch's is all zeros.
-    expectClose(g ?? ck.zeros(expected.shape), expected, { ...tol, what: `${c.name} grad ${k}` });
+    await compare(inputs[k]!.grad ?? ck.zeros(t.shape), t, `${c.name} grad ${k}`);
   }
 }
 
 const files = fixtureFamilies().map(loadFixtures);
+
+/** The table's cases with the function each calls, or why it is skipped. */
+const CASES = files.flatMap((file) =>
+  file.cases.map((c) => {
+    const row = OPS[c.op];
+    const f = row && resolve(row);
+    const title = `${file.family}/${c.name} (torch ${file.torchVersion})`;
+    const missing = row && f ? null : `${row?.where === 'ck' ? 'ck' : 'ck.F'}.${row?.fn ?? c.op} is missing`;
+    return { c, row, f, title, missing };
+  }),
+);
 
 describeEachBackend('PyTorch fixtures', () => {
   it('fixture files are present and cover every op in the table', () => {
@@ -131,17 +160,50 @@ describeEachBackend('PyTorch fixtures', () => {
     for (const d of POINTWISE_OPS) expect(ops.has(d.name), `no PyTorch fixture for the declared op '${d.name}'`).toBe(true);
   });
 
-  for (const file of files) {
-    for (const c of file.cases) {
-      const row = OPS[c.op];
-      const f = row && resolve(row);
-      const title = `${file.family}/${c.name} (torch ${file.torchVersion})`;
-      if (!row || !f) {
-        const where = row?.where === 'ck' ? 'ck' : 'ck.F';
-        it.skip(`${title}: skipped, ${where}.${row?.fn ?? c.op} is missing`, () => {});
-        continue;
-      }
-      it(title, () => runCase(c, row, f));
+  for (const { c, row, f, title, missing } of CASES) {
+    if (!row || !f) {
+      it.skip(`${title}: skipped, ${missing}`, () => {});
+      continue;
     }
+    it(title, () => runCase(c, row, f));
+  }
+});
+
+/**
+ * The same cases and tolerances on webgpu (a software adapter where the machine has no GPU).
+ * Ops that cannot run there yet are listed in WEBGPU_PENDING with the reason; each of their
+ * cases is expected to fail, so an entry that starts passing fails the suite and is removed.
+ */
+const why = await startWebgpu();
+
+/**
+ * Float inputs and gradOutput go to the GPU only, as activations and parameters are there in
+ * training; int32 class targets stay on the host, where a data loader gives them and where a
+ * loss checks their range.
+ */
+const onWebgpu: Place = (t) => (t.dtype === 'float32' ? gpuOnly(t) : t);
+
+describe.skipIf(why !== null)('PyTorch fixtures [webgpu]', () => {
+  let previous = 'js';
+  beforeAll(async () => {
+    previous = ck.getBackendName();
+    await ck.setBackend('webgpu');
+  });
+  afterAll(() => ck.setBackendSync(previous));
+
+  it('every WEBGPU_PENDING entry names a fixture op or case', () => {
+    const names = new Set(files.flatMap((f) => f.cases.flatMap((c) => [c.op, c.name])));
+    for (const k of Object.keys(WEBGPU_PENDING)) expect(names.has(k), `WEBGPU_PENDING entry '${k}' matches no fixture`).toBe(true);
+  });
+
+  for (const { c, row, f, title, missing } of CASES) {
+    if (!row || !f) {
+      it.skip(`${title}: skipped, ${missing}`, () => {});
+      continue;
+    }
+    const pending = WEBGPU_PENDING[c.name] ?? WEBGPU_PENDING[c.op];
+    const run = () => runCase(c, row, f, onWebgpu);
+    if (pending) it.fails(`${title}: not yet on webgpu (${pending})`, run);
+    else it(title, run);
   }
 });

@@ -1,43 +1,17 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import * as ck from '../../src/node.js';
-import { Trainer } from '../../src/train/trainer.js';
-import { createModel } from '../../src/models/index.js';
-import { loadDigits } from '../../src/data/digits.js';
-import { Subset } from '../../src/data/dataset.js';
 import { gpuCounters } from '../../src/backend/webgpu/gpu-array.js';
 import { startWebgpu } from '../helpers/webgpu.js';
 
 /*
- * Issue #20's training checks on the webgpu backend (a software adapter here): LeNet-5 trains on
- * a fixed digits subset to the accuracy the wasm backend reaches from the same seed; a small
- * net overfits one batch; a training step reads nothing back from the GPU; GPU memory stays
- * flat over many steps; checkpoints and the trained model are readable afterwards.
+ * Issue #20's training checks on the webgpu backend (a software adapter here): a small net
+ * overfits one batch; a training step reads nothing back from the GPU; GPU memory stays flat
+ * over many steps; the trained model comes back to the host. LeNet-5 against wasm is in
+ * test/webgpu-slow/lenet.slow.ts (npm run test:webgpu: minutes on a software adapter).
  */
 
 const why = await startWebgpu();
 afterAll(() => ck.setBackendSync('wasm'));
-
-const TRAIN = 256;
-const TEST = 500;
-
-async function lenetAccuracy(backend: string): Promise<{ accuracy: number; loss: number }> {
-  await ck.setBackend(backend);
-  ck.manualSeed(3);
-  const model = createModel('lenet5');
-  const shuffle = new ck.Generator(4);
-  const train = new Subset(loadDigits({ split: 'train' }), Array.from({ length: TRAIN }, (_, i) => i));
-  const test = new Subset(loadDigits({ split: 'test' }), Array.from({ length: TEST }, (_, i) => i));
-  const optimizer = new ck.optim.SGD(model.parameters(), { lr: 0.05, momentum: 0.9 });
-  const result = await new Trainer(model, {
-    train: new ck.data.DataLoader(train, { batchSize: 32, shuffle: true, generator: shuffle }),
-    validation: new ck.data.DataLoader(test, { batchSize: 100 }),
-    optimizer,
-    epochs: 2,
-    generators: [shuffle],
-  }).fit();
-  const last = result.history.at(-1)!;
-  return { accuracy: last.valAccuracy!, loss: last.valLoss! };
-}
 
 describe.skipIf(why !== null)('training on webgpu', () => {
   it('overfits one batch, reads nothing back inside a step and keeps GPU memory flat', async () => {
@@ -84,13 +58,4 @@ describe.skipIf(why !== null)('training on webgpu', () => {
     expect(() => fresh.dataSync()).toThrow(/await t.data\(\)/);
     fresh.dispose();
   });
-  it('LeNet-5 reaches the accuracy wasm reaches from the same seed (within 0.5 points)', async () => {
-    const wasm = await lenetAccuracy('wasm');
-    const t0 = performance.now();
-    const gpu = await lenetAccuracy('webgpu');
-    console.log(`lenet webgpu ${((performance.now() - t0) / 1000).toFixed(1)} s: ${gpu.accuracy} vs wasm ${wasm.accuracy}`);
-    expect(gpu.accuracy).toBeGreaterThan(0.7);
-    expect(Math.abs(gpu.accuracy - wasm.accuracy)).toBeLessThanOrEqual(0.005);
-  });
-
 });

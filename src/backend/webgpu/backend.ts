@@ -1,9 +1,8 @@
 /**
- * What the webgpu backend loads when it starts (register.ts imports it on demand): the device,
- * the GPU memory and the kernel table. Every kernel of KernelSignatures is here.
+ * The webgpu backend's kernel table: every kernel of KernelSignatures as a WGSL shader (a missing
+ * one is a compile error). register.ts installs it.
  */
 import type { KernelSignatures } from '../kernels.js';
-import { gpuReady, startGpu } from './device.js';
 import { unary, unaryGrad } from './kernels/unary.js';
 import { matMul } from './kernels/matmul.js';
 import { conv2d } from './kernels/conv2d.js';
@@ -20,16 +19,6 @@ import { adamStep, sgdStep } from './kernels/optimizers.js';
 import * as pool from './kernels/pool2d.js';
 import { lrn, lrnGrad } from './kernels/lrn.js';
 import { conv2dBackpropFilter, conv2dBackpropInput } from './kernels/conv2d-grad.js';
-export { gpuMemory } from './gpu-array.js';
-export { gatherStrided } from './kernels/strided.js';
-
-/** Starts the device (see device.ts). */
-export async function start(): Promise<void> {
-  await startGpu();
-}
-
-export const ready = gpuReady;
-
 export const kernels: KernelSignatures = {
   // kernels/unary.ts
   Unary: unary,

@@ -4,7 +4,6 @@ import type { DeviceArray, DeviceMemory } from '../../tensor/device-array.js';
 import type { DType, TypedArray } from '../../tensor/storage.js';
 import { gpu, throwPendingGpuError } from './device.js';
 import { BufferPool } from './buffer-pool.js';
-import { installWebgpuMemory, webgpuMemory } from './memory-handle.js';
 
 /**
  * A tensor's values in a GPU buffer: what the webgpu kernels take and return where the other
@@ -23,7 +22,7 @@ export class GpuArray implements DeviceArray {
   }
 
   get memory(): DeviceMemory {
-    return webgpuMemory;
+    return gpuMemory;
   }
 }
 
@@ -123,8 +122,6 @@ export const gpuMemory: DeviceMemory = {
     if (pool && poolDevice === (context() ?? null)) pool.release(g.buffer);
   },
 };
-
-installWebgpuMemory(gpuMemory);
 
 function context(): GPUDevice | null {
   try {

@@ -40,6 +40,8 @@ export function installNodeGpuProvider(): void {
     const native = dawn.create([]);
     if (await native.requestAdapter()) return native;
     env['EGL_PLATFORM'] ??= 'surfaceless';
+    // Mesa's EGL complains on stderr without a runtime directory; any writable one will do.
+    env['XDG_RUNTIME_DIR'] ??= (await import('node:os')).tmpdir();
     return dawn.create(['backend=opengles']);
   });
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ConvkitError } from '../../tensor/errors.js';
 import { DataLoader } from '../../data/data-loader.js';
-import { evaluate } from '../../train/trainer.js';
+import { evaluateAsync } from '../../train/trainer.js';
 import { action, integer, positiveInt } from '../run.js';
 import { normalizationTransform } from '../input-normalization.js';
 import { addDataOptions, checkDataFlags, chooseNormalization, loadSplit, sampleSubset, type DataFlags } from '../data-options.js';
@@ -51,7 +51,7 @@ async function runEval(file: string, flags: EvalFlags): Promise<void> {
   checkClassCount(model, file, set, data);
   // The inputs as the model saw them in training (unless told otherwise).
   const normalization = chooseNormalization(flags.normalize, metadata, () => set);
-  const r = evaluate(model, new DataLoader(set, { batchSize: flags.batchSize, ...(normalization ? { transform: normalizationTransform(normalization) } : {}) }), undefined, { tta: flags.tta ?? false });
+  const r = await evaluateAsync(model, new DataLoader(set, { batchSize: flags.batchSize, ...(normalization ? { transform: normalizationTransform(normalization) } : {}) }), undefined, { tta: flags.tta ?? false });
   if (flags.json) process.stdout.write(`${JSON.stringify({ accuracy: r.accuracy, top5: r.top5, loss: r.loss, count: r.count, data, split: flags.split, ...(flags.tta ? { tta: true } : {}) })}\n`);
   else process.stdout.write(`accuracy ${(r.accuracy * 100).toFixed(2)}%  top-5 ${(r.top5 * 100).toFixed(2)}%  loss ${r.loss.toFixed(4)}  (${r.count} images of ${data}/${flags.split}${flags.tta ? ', flip TTA' : ''})\n`);
 }

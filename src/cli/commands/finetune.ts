@@ -19,7 +19,7 @@ import { ConvkitError, fmtShape } from '../../tensor/errors.js';
 import { Generator, manualSeed } from '../../tensor/random.js';
 import { tidy } from '../../tensor/scope.js';
 import { Tensor } from '../../tensor/tensor.js';
-import { evaluate, Trainer } from '../../train/trainer.js';
+import { evaluateAsync, Trainer } from '../../train/trainer.js';
 import type { TrainerCallbacks } from '../../train/progress.js';
 import { makeOptimizer, OPTIMIZERS } from '../optimizer-spec.js';
 import { progressView } from '../progress-view.js';
@@ -146,7 +146,7 @@ export async function runFinetune(file: string, flags: FinetuneFlags, callbacks:
   model.train();
   const tuned = await train(model, trainSet, flags, callbacks, transform);
   const testLoader = new DataLoader(testSet, { batchSize: 256, ...transform });
-  const r = evaluate(model, testLoader);
+  const r = await evaluateAsync(model, testLoader);
   const names = trainAll.classes ?? [];
   const [c, h, w] = trainSet.sampleShape as [number, number, number];
   const metadata: ModelMetadata = {
@@ -175,7 +175,7 @@ export async function runFinetune(file: string, flags: FinetuneFlags, callbacks:
     const scratch = createModel(flags.compare, { numClasses, inChannels: c, inputSize: h });
     log(`from scratch: ${flags.compare} on the same ${trainSet.length} images, ${flags.epochs} epochs`);
     const s = await train(scratch, trainSet, flags, callbacks, transform);
-    const e = evaluate(scratch, testLoader);
+    const e = await evaluateAsync(scratch, testLoader);
     result.scratch = { model: flags.compare, testAccuracy: e.accuracy, testLoss: e.loss, trainable: s.trainable, finalTrainLoss: s.loss };
     log(`from scratch: test accuracy ${(e.accuracy * 100).toFixed(2)}% on ${e.count} images (${s.trainable.toLocaleString('en-US')} trainable parameters)`);
   }

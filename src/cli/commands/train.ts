@@ -7,7 +7,7 @@ import { ConvkitError } from '../../tensor/errors.js';
 import { Generator, manualSeed } from '../../tensor/random.js';
 import { DataLoader } from '../../data/data-loader.js';
 import { randomSplit } from '../../data/dataset.js';
-import { Trainer, evaluate } from '../../train/trainer.js';
+import { Trainer, evaluateAsync } from '../../train/trainer.js';
 import { save } from '../../io/save-load.js';
 import { getBackendName } from '../../backend/registry.js';
 import { progressView } from '../progress-view.js';
@@ -313,7 +313,9 @@ async function runTrain(flags: TrainFlags): Promise<void> {
   }
   // From here on the model holds the averaged weights: the test and the saved model use them.
   if (ema) ema.copyTo(model);
-  const test = evaluate(model, new DataLoader(testSet, { batchSize: 256, ...transform }));
+  const test = await evaluateAsync(model, new DataLoader(testSet, { batchSize: 256, ...transform }));
+  // Weights on the GPU (webgpu) come back to the host to be saved.
+  await model.sync();
   const modelPath = join(flags.out, 'model.convkit');
   await save(model, modelPath, {
     ...metadata,

@@ -2,6 +2,7 @@ import type { KernelSignatures, KernelTensor } from '../../kernels.js';
 import { gpuEmpty, type GpuArray } from '../gpu-array.js';
 import { arg, asF32 } from '../kernel-args.js';
 import { dispatch, flatIndex, grid } from '../program.js';
+import { checkBindingSize } from './softmax.js';
 
 /*
  * Batch normalization on the GPU, as the js kernels (src/backend/js/normalization.ts): x is
@@ -10,16 +11,28 @@ import { dispatch, flatIndex, grid } from '../program.js';
  *
  * Per-channel reductions run in two levels: the M values of a channel are cut into `parts`
  * chunks, one workgroup per (channel, chunk) writes a partial, then one workgroup per channel
- * merges the partials. The statistics use Welford's update per thread and Chan's merge of
- * (count, mean, M2) triples across threads and chunks, so a large per-channel offset does not
- * cancel (sum of squares minus squared sum would in float32). Absent weight/bias/ReLU output are
- * separate shader texts without those bindings (layout 'auto' rejects unused bindings).
+ * merges the partials. Channels of at most THREAD_CHANNEL_MAX values (BatchNorm1d on [N, C]
+ * with a modest batch, small planes) run one thread per channel instead: neighbouring threads
+ * read neighbouring channels, and no workgroup idles over a handful of values.
+ *
+ * The statistics are computed on the values shifted by the channel's first value K (a sample,
+ * so within a few standard deviations of the mean): a large per-channel offset then costs no
+ * precision in float32, where the mean's rounding would otherwise dominate a small variance.
+ * The variance is a sum of squared deviations from a mean computed first, as in js: per
+ * channel for short channels, per chunk otherwise, the chunks' (count, mean, M2) then joined by
+ * Chan's merge. The mean is K plus the shifted mean.
+ * Gradient sums are plain float32 sums (per thread, then trees).
+ *
+ * Absent weight/bias/ReLU output are separate shader texts without those bindings (layout
+ * 'auto' rejects a declared binding the shader does not use).
  */
 
 const WG = 128;
 /** A chunk holds about this many values per thread; the chunk count is capped (bounded partials). */
 const PER_THREAD = 8;
-const MAX_PARTS = 1024;
+const MAX_PARTS = 256;
+/** Channels of at most this many values are reduced by one thread each (no partials). */
+export const THREAD_CHANNEL_MAX = 256;
 
 function channelDims(shape: readonly number[]): { n: number; c: number; inner: number } {
   let inner = 1;
@@ -43,7 +56,7 @@ function bind(list: readonly (readonly [string, string, boolean])[], params: str
 const F = 'array<f32>';
 const CHUNK_PARAMS = 'channels: u32, inner: u32, count: u32, chunk: u32, parts: u32';
 
-/** The (channel, chunk) of this workgroup and the loop over its values; `body` sees `v = x index`. */
+/** The (channel c, chunk [start, end)) of this workgroup (the one-workgroup-per-chunk kernels). */
 const CHUNK_HEAD = /* wgsl */ `
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -55,6 +68,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let start = (grp - c * p.parts) * p.chunk;
   let end = min(start + p.chunk, p.count);`;
 
+/** The element index e of a channel's j-th value (j over n and the inner positions). */
 const CHUNK_INDEX = 'let nn = j / p.inner; let e = (nn * p.channels + c) * p.inner + (j - nn * p.inner);';
 
 /** Chan's merge of two (count, mean, M2) triples. */
@@ -68,39 +82,51 @@ fn merge(a: vec3<f32>, b: vec3<f32>) -> vec3<f32> {
   return vec3<f32>(n, a.y + d * f, a.z + b.z + d * d * a.x * f);
 }`;
 
-/** A tree over the workgroup in `red` (array<T, WG>) with `op(a, b)`; the result is in red[0]. */
-const tree = (op: (a: string, b: string) => string): string => /* wgsl */ `
+/**
+ * A tree over the workgroup in `arr` (array<T, WG>, each thread's value stored) with op(a, b);
+ * the result is in arr[0] for every thread.
+ */
+const tree = (op: (a: string, b: string) => string, arr = 'red'): string => /* wgsl */ `
   workgroupBarrier();
   for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
-    if (t < s) { red[t] = ${op('red[t]', 'red[t + s]')}; }
+    if (t < s) { ${arr}[t] = ${op(`${arr}[t]`, `${arr}[t + s]`)}; }
     workgroupBarrier();
   }`;
 
 /** Pass 1 of the statistics: a (count, mean, M2) triple per (channel, chunk). */
 const STATS_PARTIAL = /* wgsl */ `${bind([['xs', F, false], ['part', F, true]], CHUNK_PARAMS)}
-var<workgroup> red: array<vec3<f32>, ${WG}>;
-${MERGE}
+var<workgroup> sums: array<f32, ${WG}>;
 ${CHUNK_HEAD}
-  var acc = vec3<f32>(0.0, 0.0, 0.0);
+  // Two passes over the chunk (the second from cache): its mean, then M2 about that mean, of
+  // the values shifted by the channel's first value.
+  let k0 = xs[c * p.inner];
+  var acc = 0.0;
   for (var j = start + t; j < end; j += ${WG}u) {
     ${CHUNK_INDEX}
-    let v = xs[e];
-    acc.x += 1.0;
-    let d = v - acc.y;
-    acc.y += d / acc.x;
-    acc.z += d * (v - acc.y);
+    acc += xs[e] - k0;
   }
-  red[t] = acc;
-  ${tree((a, b) => `merge(${a}, ${b})`)}
+  sums[t] = acc;
+  ${tree((a, b) => `${a} + ${b}`, 'sums')}
+  let n = f32(max(end, start) - start);
+  let m = sums[0] / max(n, 1.0);
+  workgroupBarrier();
+  acc = 0.0;
+  for (var j = start + t; j < end; j += ${WG}u) {
+    ${CHUNK_INDEX}
+    let d = (xs[e] - k0) - m;
+    acc += d * d;
+  }
+  sums[t] = acc;
+  ${tree((a, b) => `${a} + ${b}`, 'sums')}
   if (t == 0u) {
-    part[3u * grp] = red[0].x;
-    part[3u * grp + 1u] = red[0].y;
-    part[3u * grp + 2u] = red[0].z;
+    part[3u * grp] = n;
+    part[3u * grp + 1u] = m;
+    part[3u * grp + 2u] = sums[0];
   }
 }`;
 
 /** Pass 2 of the statistics: one workgroup per channel merges its partials. */
-const STATS_FINAL = /* wgsl */ `${bind([['part', F, false], ['mean', F, true], ['variance', F, true]], 'channels: u32, parts: u32')}
+const STATS_FINAL = /* wgsl */ `${bind([['xs', F, false], ['part', F, false], ['mean', F, true], ['variance', F, true]], 'channels: u32, parts: u32, inner: u32')}
 var<workgroup> red: array<vec3<f32>, ${WG}>;
 ${MERGE}
 @compute @workgroup_size(${WG})
@@ -116,14 +142,44 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   red[t] = acc;
   ${tree((a, b) => `merge(${a}, ${b})`)}
   if (t == 0u) {
-    mean[c] = red[0].y;
+    mean[c] = xs[c * p.inner] + red[0].y;
     variance[c] = red[0].z / red[0].x;
   }
+}`;
+
+/** The statistics of short channels: one thread per channel, the mean, then the squared deviations. */
+const STATS_THREAD = /* wgsl */ `${bind([['xs', F, false], ['mean', F, true], ['variance', F, true]], 'channels: u32, inner: u32, count: u32')}
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let c = ${flatIndex(WG)};
+  if (c >= p.channels) { return; }
+  let k0 = xs[c * p.inner];
+  var sum = 0.0;
+  for (var j = 0u; j < p.count; j++) {
+    ${CHUNK_INDEX}
+    sum += xs[e] - k0;
+  }
+  let m = sum / f32(p.count);
+  var sq = 0.0;
+  for (var j = 0u; j < p.count; j++) {
+    ${CHUNK_INDEX}
+    let d = (xs[e] - k0) - m;
+    sq += d * d;
+  }
+  mean[c] = k0 + m;
+  variance[c] = sq / f32(p.count);
 }`;
 
 export const batchNormStats: KernelSignatures['BatchNormStats'] = (x) => {
   const { n, c, inner } = channelDims(x.shape);
   const count = n * inner;
+  checkBindingSize(count * c, 'BatchNormStats');
+  if (count <= THREAD_CHANNEL_MAX) {
+    const mean = gpuEmpty(c);
+    const variance = gpuEmpty(c);
+    dispatch({ code: STATS_THREAD, inputs: [arg(x)], outputs: [mean, variance], params: [['u32', c], ['u32', inner], ['u32', count]], workgroups: grid(c, WG) });
+    return { mean: asF32(mean), variance: asF32(variance) };
+  }
   const { parts, chunk } = partition(count);
   const part = gpuEmpty(3 * c * parts);
   const mean = gpuEmpty(c);
@@ -135,7 +191,13 @@ export const batchNormStats: KernelSignatures['BatchNormStats'] = (x) => {
     params: [['u32', c], ['u32', inner], ['u32', count], ['u32', chunk], ['u32', parts]],
     workgroups: grid(c * parts, 1),
   });
-  dispatch({ code: STATS_FINAL, inputs: [part], outputs: [mean, variance], params: [['u32', c], ['u32', parts]], workgroups: grid(c, 1) });
+  dispatch({
+    code: STATS_FINAL,
+    inputs: [arg(x), part],
+    outputs: [mean, variance],
+    params: [['u32', c], ['u32', parts], ['u32', inner]],
+    workgroups: grid(c, 1),
+  });
   part.memory.release(part);
   return { mean: asF32(mean), variance: asF32(variance) };
 };
@@ -171,6 +233,7 @@ function cached(key: string, make: () => string): string {
 export const batchNorm: KernelSignatures['BatchNorm'] = (x, mean, variance, weight, bias, eps, activation = 'none') => {
   const { c, inner } = channelDims(x.shape);
   const total = x.shape.reduce((s, d) => s * d, 1);
+  checkBindingSize(total, 'BatchNorm');
   const out = gpuEmpty(total);
   const inputs: GpuArray[] = [arg(x), arg(mean), arg(variance)];
   if (weight) inputs.push(arg(weight));
@@ -189,20 +252,41 @@ export const batchNorm: KernelSignatures['BatchNorm'] = (x, mean, variance, weig
 /** dy, masked by a fused ReLU's output as UnaryGrad 'relu' masks it (a product: NaN stays NaN). */
 const grad = (relu: boolean, e: string): string => (relu ? `dys[${e}] * select(0.0, 1.0, ry[${e}] > 0.0)` : `dys[${e}]`);
 
-/** Gradient pass 1: per (channel, chunk), the sums of g and g * (x - mean). */
-const gradPartialCode = (relu: boolean): string => /* wgsl */ `${bind(
-  [['xs', F, false], ['dys', F, false], ['mean', F, false], ...(relu ? [['ry', F, false] as const] : []), ['part', F, true]],
-  CHUNK_PARAMS,
-)}
-var<workgroup> red: array<vec2<f32>, ${WG}>;
-${CHUNK_HEAD}
+const THREAD_HEAD = /* wgsl */ `
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let c = ${flatIndex(WG)};
+  if (c >= p.channels) { return; }`;
+
+/**
+ * Gradient pass 1: the sums of g and g * (x - mean) per (channel, chunk), one workgroup each;
+ * or per channel, one thread each (short channels: one part per channel).
+ */
+function gradPartialCode(relu: boolean, perThread: boolean): string {
+  const head = bind(
+    [['xs', F, false], ['dys', F, false], ['mean', F, false], ...(relu ? [['ry', F, false] as const] : []), ['part', F, true]],
+    CHUNK_PARAMS,
+  );
+  const body = (from: string, to: string, step: string) => /* wgsl */ `
   let m = mean[c];
   var acc = vec2<f32>(0.0, 0.0);
-  for (var j = start + t; j < end; j += ${WG}u) {
+  for (var j = ${from}; j < ${to}; j += ${step}) {
     ${CHUNK_INDEX}
     let g = ${grad(relu, 'e')};
     acc += vec2<f32>(g, g * (xs[e] - m));
+  }`;
+  if (perThread) {
+    return /* wgsl */ `${head}
+${THREAD_HEAD}
+${body('0u', 'p.count', '1u')}
+  part[2u * c] = acc.x;
+  part[2u * c + 1u] = acc.y;
+}`;
   }
+  return /* wgsl */ `${head}
+var<workgroup> red: array<vec2<f32>, ${WG}>;
+${CHUNK_HEAD}
+${body('start + t', 'end', `${WG}u`)}
   red[t] = acc;
   ${tree((a, b) => `${a} + ${b}`)}
   if (t == 0u) {
@@ -210,42 +294,57 @@ ${CHUNK_HEAD}
     part[2u * grp + 1u] = red[0].y;
   }
 }`;
+}
 
 /**
- * Gradient pass 2, one workgroup per channel: dbias = sum g, dweight = invstd * sum g (x - m),
- * and dx's coefficients (A, mdy, k) with dx = A (g - mdy - (x - m) k): A = weight * invstd and,
- * with batch statistics, mdy = dbias / M and k = invstd * dweight / M (0 and 0 without).
+ * Gradient pass 2, per channel (a workgroup, or a thread for short channels): dbias = sum g,
+ * dweight = invstd * sum g (x - m), and dx's coefficients (A, mdy, k) with
+ * dx = A (g - mdy - (x - m) k): A = weight * invstd and, with batch statistics, mdy = dbias / M
+ * and k = invstd * dweight / M (0 and 0 without).
  */
-const gradFinalCode = (weighted: boolean): string => /* wgsl */ `${bind(
-  [['part', F, false], ['variance', F, false], ...(weighted ? [['wt', F, false] as const] : []),
-    ['dweight', F, true], ['dbias', F, true], ['coef', F, true]],
-  'channels: u32, parts: u32, count: f32, eps: f32, batchStats: u32',
-)}
-var<workgroup> red: array<vec2<f32>, ${WG}>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_index) t: u32) {
-  let c = wid.x + wid.y * nwg.x;
-  if (c >= p.channels) { return; }
+function gradFinalCode(weighted: boolean, perThread: boolean): string {
+  const head = bind(
+    [['part', F, false], ['variance', F, false], ...(weighted ? [['wt', F, false] as const] : []),
+      ['dweight', F, true], ['dbias', F, true], ['coef', F, true]],
+    'channels: u32, parts: u32, count: f32, eps: f32, batchStats: u32',
+  );
+  const sum = (from: string, step: string) => /* wgsl */ `
   var acc = vec2<f32>(0.0, 0.0);
-  for (var k = t; k < p.parts; k += ${WG}u) {
+  for (var k = ${from}; k < p.parts; k += ${step}) {
     let q = 2u * (c * p.parts + k);
     acc += vec2<f32>(part[q], part[q + 1u]);
-  }
-  red[t] = acc;
-  ${tree((a, b) => `${a} + ${b}`)}
-  if (t == 0u) {
+  }`;
+  const write = (sums: string) => /* wgsl */ `
     let invstd = 1.0 / sqrt(variance[c] + p.eps);
-    let sums = red[0];
+    let sums = ${sums};
     let dw = invstd * sums.y;
     dbias[c] = sums.x;
     dweight[c] = dw;
     let stats = p.batchStats != 0u;
     coef[3u * c] = ${weighted ? 'wt[c]' : '1.0'} * invstd;
     coef[3u * c + 1u] = select(0.0, sums.x / p.count, stats);
-    coef[3u * c + 2u] = select(0.0, invstd * dw / p.count, stats);
+    coef[3u * c + 2u] = select(0.0, invstd * dw / p.count, stats);`;
+  if (perThread) {
+    return /* wgsl */ `${head}
+${THREAD_HEAD}
+${sum('0u', '1u')}
+${write('acc')}
+}`;
+  }
+  return /* wgsl */ `${head}
+var<workgroup> red: array<vec2<f32>, ${WG}>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) t: u32) {
+  let c = wid.x + wid.y * nwg.x;
+  if (c >= p.channels) { return; }
+${sum('t', `${WG}u`)}
+  red[t] = acc;
+  ${tree((a, b) => `${a} + ${b}`)}
+  if (t == 0u) {${write('red[0]')}
   }
 }`;
+}
 
 /** Gradient pass 3, elementwise: dx = A (g - mdy - (x - m) k). */
 const gradDxCode = (relu: boolean): string => /* wgsl */ `${bind(
@@ -265,27 +364,29 @@ export const batchNormGrad: KernelSignatures['BatchNormGrad'] = (x, dy, mean, va
   const { n, c, inner } = channelDims(x.shape);
   const count = n * inner;
   const total = count * c;
+  checkBindingSize(total, 'BatchNormGrad');
   const relu = reluOutput !== null;
   const masked = (list: GpuArray[]): GpuArray[] => (reluOutput ? [...list, arg(reluOutput as KernelTensor)] : list);
-  const { parts, chunk } = partition(count);
+  const perThread = count <= THREAD_CHANNEL_MAX;
+  const { parts, chunk } = perThread ? { parts: 1, chunk: count } : partition(count);
   const part = gpuEmpty(2 * c * parts);
   const coef = gpuEmpty(3 * c);
   const dweight = gpuEmpty(c);
   const dbias = gpuEmpty(c);
   const dx = gpuEmpty(total);
   dispatch({
-    code: cached(`gradPart/${relu}`, () => gradPartialCode(relu)),
+    code: cached(`gradPart/${relu}/${perThread}`, () => gradPartialCode(relu, perThread)),
     inputs: masked([arg(x), arg(dy), arg(mean)]),
     outputs: [part],
     params: [['u32', c], ['u32', inner], ['u32', count], ['u32', chunk], ['u32', parts]],
-    workgroups: grid(c * parts, 1),
+    workgroups: perThread ? grid(c, WG) : grid(c * parts, 1),
   });
   dispatch({
-    code: cached(`gradFinal/${weight !== null}`, () => gradFinalCode(weight !== null)),
+    code: cached(`gradFinal/${weight !== null}/${perThread}`, () => gradFinalCode(weight !== null, perThread)),
     inputs: weight ? [part, arg(variance), arg(weight)] : [part, arg(variance)],
     outputs: [dweight, dbias, coef],
     params: [['u32', c], ['u32', parts], ['f32', count], ['f32', eps], ['u32', batchStats ? 1 : 0]],
-    workgroups: grid(c, 1),
+    workgroups: perThread ? grid(c, WG) : grid(c, 1),
   });
   dispatch({
     code: cached(`gradDx/${relu}`, () => gradDxCode(relu)),

@@ -1,9 +1,12 @@
 import type { Conv2DAttrs, KernelSignatures, KernelTensor } from '../../kernels.js';
 import { ConvkitError } from '../../../tensor/errors.js';
 import { gpu } from '../device.js';
-import { gpuEmpty, gpuMemory, type GpuArray } from '../gpu-array.js';
+import { gpuEmpty, gpuMemory, gpuUpload, type GpuArray } from '../gpu-array.js';
 import { arg, asF32 } from '../kernel-args.js';
-import { dispatch, flatIndex, grid } from '../program.js';
+import { dispatch, grid } from '../program.js';
+import { BK, SUM_SPLITS, WG, dwDirectCode, dwTiledCode, dxDirectCode, dxTiledCode, type Tile } from './conv2d-grad-wgsl.js';
+
+export type { Tile } from './conv2d-grad-wgsl.js';
 
 /*
  * The two gradients of a 2-d convolution (NCHW, filters [K, C/groups, kh, kw]), as implicit
@@ -21,7 +24,8 @@ import { dispatch, flatIndex, grid } from '../program.js';
  *
  * Each GEMM runs tiled through workgroup memory when its rows fill a tile, and as a direct loop
  * (one thread per dx element, one workgroup per dw element) when they do not: depthwise and
- * few-channel groups, where a tile would be mostly padding.
+ * few-channel groups, where a tile would be mostly padding. The shaders are in conv2d-grad-wgsl.ts;
+ * this file picks the path and tile, sizes the launch and the split, and builds the tables.
  */
 
 /** The convolution's sizes, as the shaders' parameters (all i32, in this order). */
@@ -64,199 +68,82 @@ function checkBinding(what: string, elements: number): void {
 }
 
 // --- tiles ---------------------------------------------------------------------------------
-/** A tile of BM rows by BN columns, BK reduction steps at a time, 16 x 8 threads of 4 x 4 outputs. */
-const BM = 32;
-const BN = 64;
-const BK = 16;
-const WG_TILE = 128;
-/** A GEMM takes the tiled path when its rows fill at least half a tile. */
-const TILE_MIN_ROWS = BM / 2;
-/** Split-K aims at this many workgroups in all, each reducing at least MIN_CHUNK terms. */
-const TARGET_GROUPS = 512;
-const MIN_CHUNK = 256;
-/** Direct kernels: threads per workgroup. */
-const WG = 128;
+/** The tile shapes (all 2048 outputs); a GEMM takes the one that pads its rows and columns least. */
+export const TILES: readonly Tile[] = [
+  { bm: 32, bn: 64 },
+  { bm: 64, bn: 32 },
+  { bm: 16, bn: 128 },
+];
+/** A GEMM with fewer rows than this runs the direct kernel (a tile would be mostly padding). */
+const TILE_MIN_ROWS = 8;
 
+/** The tile that pads a rows x cols GEMM least (the earlier, squarer one on a tie). */
+export function pickTile(rows: number, cols: number): Tile {
+  const padded = (t: Tile) => Math.ceil(rows / t.bm) * t.bm * Math.ceil(cols / t.bn) * t.bn;
+  return TILES.reduce((best, t) => (padded(t) < padded(best) ? t : best));
+}
+
+/** How a gradient runs: the direct kernel, or tiled with the given (or the best) tile. */
+export type GradPath = 'direct' | 'tiled' | Tile;
+
+function tileFor(path: GradPath, rows: number, cols: number): Tile | null {
+  if (path === 'direct') return null;
+  return path === 'tiled' ? pickTile(rows, cols) : path;
+}
+
+/** The kernel's choice: tiled once the rows fill a few tile rows. */
+const autoPath = (rows: number): GradPath => (rows >= TILE_MIN_ROWS ? 'tiled' : 'direct');
 /**
- * The tiled GEMM loop shared by both gradients. `prologue` runs once per thread; `loadA` fills
- * As[kk * BM + row] and `loadB` fills Bs[kk * BN + col] for the reduction steps [kb, kb + BK)
- * (zero outside [k0, k1) and outside the matrix); `store` writes acc[j][i], the output at row
- * row0 + ty * 4 + i, column col0 + tx + 16 * j. The tile, group and split come from the
- * workgroup id: tiles are numbered column tile fastest, then row tile, then group.
+ * Split-K aims at this many workgroups in all (enough to fill a large GPU several times over),
+ * each reducing at least 16 tile steps, or 8 terms per thread of a direct workgroup.
  */
-const tiledCode = (bindings: string, struct: string, prologue: string, loadA: string, loadB: string, store: string): string => /* wgsl */ `
-${bindings}
-${struct}
-const BM = ${BM};
-const BN = ${BN};
-const BK = ${BK};
-var<workgroup> As: array<f32, ${BK * BM}>;
-var<workgroup> Bs: array<f32, ${BK * BN}>;
-@compute @workgroup_size(16, 8)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) lix: u32) {
-  let tile = i32(wid.x + wid.y * nwg.x);
-  if (tile >= p.tiles) { return; }
-  let li = i32(lix);
-  let tx = i32(lid.x);
-  let ty = i32(lid.y);
-  let colTile = tile % p.colTiles;
-  let rowTile = (tile / p.colTiles) % p.rowTiles;
-  let g = tile / (p.colTiles * p.rowTiles);
-  let row0 = rowTile * BM;
-  let col0 = colTile * BN;
-  let split = i32(wid.z);
-  let k0 = split * p.chunk;
-  let k1 = min(k0 + p.chunk, p.red);
-  ${prologue}
-  var acc: array<vec4<f32>, 4>;
-  for (var kb = k0; kb < k1; kb += BK) {
-    ${loadA}
-    ${loadB}
-    workgroupBarrier();
-    for (var kk = 0; kk < BK; kk++) {
-      let ab = kk * BM + ty * 4;
-      let a = vec4<f32>(As[ab], As[ab + 1], As[ab + 2], As[ab + 3]);
-      let bb = kk * BN + tx;
-      acc[0] += a * Bs[bb];
-      acc[1] += a * Bs[bb + 16];
-      acc[2] += a * Bs[bb + 32];
-      acc[3] += a * Bs[bb + 48];
-    }
-    workgroupBarrier();
-  }
-  ${store}
-}`;
+const TARGET_GROUPS = 1024;
+const MIN_CHUNK_TILED = 16 * BK;
+const MIN_CHUNK_DIRECT = 8 * WG;
 
 // --- input gradient --------------------------------------------------------------------------
-const DX_BINDINGS = /* wgsl */ `
-@group(0) @binding(0) var<storage, read> dy: array<f32>;
-@group(0) @binding(1) var<storage, read> wt: array<f32>;
-@group(0) @binding(2) var<storage, read_write> dx: array<f32>;
-@group(0) @binding(3) var<uniform> p: Params;`;
-
-/**
- * The (oy, ox) whose window tap (ky, kx) reads input pixel (iy, ix), or x = -1 when none does.
- * Integer division is slow on GPUs, so stride 1 (uniform across the dispatch) skips it.
- */
-const OUTPUT_OF = /* wgsl */ `
-fn outputOf(iy: i32, ix: i32, ky: i32, kx: i32) -> vec2<i32> {
-  var oy = iy + p.pt - ky * p.dh;
-  var ox = ix + p.pl - kx * p.dw;
-  if (p.sh != 1) {
-    if (oy % p.sh != 0) { return vec2<i32>(-1, -1); }
-    oy = oy / p.sh;
-  }
-  if (p.sw != 1) {
-    if (ox % p.sw != 0) { return vec2<i32>(-1, -1); }
-    ox = ox / p.sw;
-  }
-  // An exact division keeps a negative offset negative.
-  if (oy < 0 || ox < 0 || oy >= p.oh || ox >= p.ow) { return vec2<i32>(-1, -1); }
-  return vec2<i32>(oy, ox);
-}`;
-
-/** One thread per dx element: its taps' outputs, times the filters, summed over the group's K. */
-const dxDirectCode = (struct: string): string => /* wgsl */ `
-${DX_BINDINGS}
-${struct}
-${OUTPUT_OF}
-@compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = i32(${flatIndex(WG)});
-  if (i >= p.total) { return; }
-  let ix = i % p.w;
-  let iy = (i / p.w) % p.h;
-  let c = (i / (p.w * p.h)) % p.c;
-  let n = i / (p.w * p.h * p.c);
-  let g = c / p.cg;
-  let khw = p.kh * p.kw;
-  let ohw = p.oh * p.ow;
-  var acc = 0.0;
-  for (var ky = 0; ky < p.kh; ky++) {
-    for (var kx = 0; kx < p.kw; kx++) {
-      let o = outputOf(iy, ix, ky, kx);
-      if (o.x < 0) { continue; }
-      var di = (n * p.k + g * p.kg) * ohw + o.x * p.ow + o.y;
-      var wi = (g * p.kg * p.cg + c - g * p.cg) * khw + ky * p.kw + kx;
-      for (var kf = 0; kf < p.kg; kf++) {
-        acc += dy[di] * wt[wi];
-        di += ohw;
-        wi += p.cg * khw;
+/** One axis of the phase table: per phase, [first pixel, pixel count, tap count, taps, offsets]. */
+function phaseAxis(size: number, stride: number, pad: number, kernel: number, dil: number): { rows: number[][]; counts: number[] } {
+  const rows: number[][] = [];
+  const counts: number[] = [];
+  for (let phase = 0; phase < stride; phase++) {
+    const first = (((phase - pad) % stride) + stride) % stride;
+    const count = first < size ? Math.ceil((size - first) / stride) : 0;
+    const taps: number[] = [];
+    const offsets: number[] = [];
+    for (let k = 0; k < kernel; k++) {
+      const t = first + pad - k * dil;
+      if (((t % stride) + stride) % stride === 0) {
+        taps.push(k);
+        offsets.push(t / stride);
       }
     }
+    counts.push(count);
+    const fill = (a: number[]) => [...a, ...new Array<number>(kernel - a.length).fill(0)];
+    rows.push([first, count, taps.length, ...fill(taps), ...fill(offsets)]);
   }
-  dx[i] = acc;
-}`;
+  return { rows, counts };
+}
 
-/**
- * Tiled: rows are the group's input channels, columns the pixels (n, iy, ix) of the whole batch,
- * the reduction runs over (k, ky, kx) of the group (never split: it is K/g*kh*kw long). Each
- * thread loads the same B column at every step (its pixel decoded once) and walks its reduction
- * indices as running counters (A: one index, +BK a step; B: every other index), so the loads
- * divide only by the stride.
- */
-const dxTiledCode = (struct: string): string =>
-  tiledCode(
-    DX_BINDINGS,
-    `${struct}\n${OUTPUT_OF}`,
-    /* wgsl */ `
-  let khw = p.kh * p.kw;
-  let ohw = p.oh * p.ow;
-  let hw = p.h * p.w;
-  let pixels = p.n * hw;
-  let bCol = li % BN;
-  let pix = col0 + bCol;
-  let bn = pix / hw;
-  let biy = (pix % hw) / p.w;
-  let bix = pix % p.w;
-  let dyBase = (bn * p.k + g * p.kg) * ohw;
-  // Reduction index r = kf * khw + tap = (kf * kh + ky) * kw + kx; r < k1 = kg * khw iff kf < kg.
-  let ak = li % BK;
-  var aKf = ak / khw;
-  var aTap = ak % khw;
-  let stepKf = BK / khw;
-  let stepTap = BK % khw;
-  let b0 = li / BN;
-  var bKf = b0 / khw;
-  var bKy = (b0 % khw) / p.kw;
-  var bKx = b0 % p.kw;`,
-    /* wgsl */ `
-    for (var i = 0; i < 4; i++) {
-      let row = li / BK + 8 * i;
-      var v = 0.0;
-      if (aKf < p.kg && row0 + row < p.cg) { v = wt[((g * p.kg + aKf) * p.cg + row0 + row) * khw + aTap]; }
-      As[ak * BM + row] = v;
-    }
-    aKf += stepKf;
-    aTap += stepTap;
-    if (aTap >= khw) { aTap -= khw; aKf += 1; }`,
-    /* wgsl */ `
-    for (var i = 0; i < 8; i++) {
-      var v = 0.0;
-      if (bKf < p.kg && pix < pixels) {
-        let o = outputOf(biy, bix, bKy, bKx);
-        if (o.x >= 0) { v = dy[dyBase + bKf * ohw + o.x * p.ow + o.y]; }
-      }
-      Bs[(b0 + 2 * i) * BN + bCol] = v;
-      bKx += 2;
-      while (bKx >= p.kw) { bKx -= p.kw; bKy += 1; }
-      while (bKy >= p.kh) { bKy -= p.kh; bKf += 1; }
-    }`,
-    /* wgsl */ `
-  for (var j = 0; j < 4; j++) {
-    let col = col0 + tx + 16 * j;
-    if (col >= pixels) { continue; }
-    let base = ((col / hw) * p.c + g * p.cg) * hw + col % hw;
-    for (var i = 0; i < 4; i++) {
-      let row = row0 + ty * 4 + i;
-      if (row < p.cg) { dx[base + row * hw] = acc[j][i]; }
-    }
-  }`,
-  );
+/** The phase table of dxTiledCode and its parameters. */
+function phaseTable(g: Geometry, bn: number): { table: Int32Array; colTiles: number; extra: Record<string, number> } {
+  const y = phaseAxis(g.h, g.sh, g.pt, g.kh, g.dh);
+  const x = phaseAxis(g.w, g.sw, g.pl, g.kw, g.dw);
+  const phases = g.sh * g.sw;
+  const starts = [0];
+  for (let ph = 0; ph < phases; ph++) {
+    starts.push(starts[ph]! + Math.ceil((g.n * y.counts[Math.floor(ph / g.sw)]! * x.counts[ph % g.sw]!) / bn));
+  }
+  const yBase = phases + 1;
+  const ys = 3 + 2 * g.kh;
+  const xs = 3 + 2 * g.kw;
+  const table = Int32Array.from([...starts, ...y.rows.flat(), ...x.rows.flat()]);
+  const colTiles = starts[phases]!;
+  return { table, colTiles, extra: { phases, yBase, xBase: yBase + g.sh * ys, ys, xs } };
+}
 
 export function conv2dBackpropInputWith(
-  path: 'direct' | 'tiled',
+  path: GradPath,
   dy: KernelTensor,
   w: KernelTensor,
   inputShape: readonly number[],
@@ -265,182 +152,44 @@ export function conv2dBackpropInputWith(
   const g = geometry(inputShape, w.shape, attrs);
   const total = g.n * g.c * g.h * g.w;
   checkBinding('the input gradient', total);
+  checkBinding('dy', arg(dy).length);
   const out = gpuEmpty(total);
   if (total === 0) return asF32(out);
-  if (path === 'direct') {
+  const tile = tileFor(path, g.cg, g.n * g.h * g.w);
+  if (tile === null) {
     const pr = params(g, { total });
     dispatch({ code: dxDirectCode(pr.struct), inputs: [arg(dy), arg(w)], outputs: [out], params: pr.values, workgroups: grid(total, WG) });
   } else {
-    const rowTiles = Math.ceil(g.cg / BM);
-    const colTiles = Math.ceil((g.n * g.h * g.w) / BN);
+    const rowTiles = Math.ceil(g.cg / tile.bm);
+    const { table, colTiles, extra } = phaseTable(g, tile.bn);
     const tiles = attrs.groups * rowTiles * colTiles;
-    const red = g.kg * g.kh * g.kw;
-    const pr = params(g, { tiles, colTiles, rowTiles, chunk: red, red });
-    dispatch({ code: dxTiledCode(pr.struct), inputs: [arg(dy), arg(w)], outputs: [out], params: pr.values, workgroups: grid(tiles, 1) });
+    const pr = params(g, { tiles, colTiles, rowTiles, chunk: 0, red: 0, ...extra });
+    const tab = gpuUpload(table);
+    dispatch({ code: dxTiledCode(tile, pr.struct), inputs: [arg(dy), arg(w), tab], outputs: [out], params: pr.values, workgroups: grid(tiles, 1) });
+    gpuMemory.release(tab);
   }
   return asF32(out);
 }
 
 export const conv2dBackpropInput: KernelSignatures['Conv2DBackpropInput'] = (dy, w, inputShape, attrs) =>
-  conv2dBackpropInputWith(inputShape[1]! / attrs.groups >= TILE_MIN_ROWS ? 'tiled' : 'direct', dy, w, inputShape, attrs);
+  conv2dBackpropInputWith(autoPath(inputShape[1]! / attrs.groups), dy, w, inputShape, attrs);
 
 // --- filter gradient -------------------------------------------------------------------------
-const DW_BINDINGS = /* wgsl */ `
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> dy: array<f32>;
-@group(0) @binding(2) var<storage, read_write> parts: array<f32>;
-@group(0) @binding(3) var<uniform> p: Params;`;
-
-/**
- * A reduction index of the filter gradient as the output pixel (n, oy, ox) it stands for, and
- * its advance by a fixed step (a position too) with carries: the loops walk the reduction by
- * adding, since integer division is slow on GPUs.
- */
-const PIXEL_POS = /* wgsl */ `
-struct Pos { n: i32, oy: i32, ox: i32 }
-fn posOf(r: i32) -> Pos {
-  let q = r % (p.oh * p.ow);
-  return Pos(r / (p.oh * p.ow), q / p.ow, q % p.ow);
-}
-fn advance(a: Pos, d: Pos) -> Pos {
-  var b = Pos(a.n + d.n, a.oy + d.oy, a.ox + d.ox);
-  if (b.ox >= p.ow) { b.ox -= p.ow; b.oy += 1; }
-  if (b.oy >= p.oh) { b.oy -= p.oh; b.n += 1; }
-  return b;
-}`;
-
-/**
- * One workgroup per (filter element, split): its threads stride over the split's share of the
- * (n, oy, ox) reduction, then add their sums in workgroup memory.
- */
-const dwDirectCode = (struct: string): string => /* wgsl */ `
-${DW_BINDINGS}
-${struct}
-${PIXEL_POS}
-var<workgroup> part: array<f32, ${WG}>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let e = i32(wid.x + wid.y * nwg.x);
-  if (e >= p.tiles) { return; }
-  let split = i32(wid.z);
-  let kx = e % p.kw;
-  let ky = (e / p.kw) % p.kh;
-  let cl = (e / (p.kw * p.kh)) % p.cg;
-  let kf = e / (p.kw * p.kh * p.cg);
-  let c = (kf / p.kg) * p.cg + cl;
-  let r1 = min((split + 1) * p.chunk, p.red);
-  let r0 = split * p.chunk + i32(li);
-  var at = posOf(r0);
-  let step = posOf(${WG});
-  let yOff = ky * p.dh - p.pt;
-  let xOff = kx * p.dw - p.pl;
-  var acc = 0.0;
-  for (var r = r0; r < r1; r += ${WG}) {
-    let iy = at.oy * p.sh + yOff;
-    let ix = at.ox * p.sw + xOff;
-    if (iy >= 0 && iy < p.h && ix >= 0 && ix < p.w) {
-      acc += dy[((at.n * p.k + kf) * p.oh + at.oy) * p.ow + at.ox] * x[((at.n * p.c + c) * p.h + iy) * p.w + ix];
-    }
-    at = advance(at, step);
-  }
-  part[li] = acc;
-  workgroupBarrier();
-  for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
-    if (li < s) { part[li] += part[li + s]; }
-    workgroupBarrier();
-  }
-  if (li == 0u) { parts[split * p.elements + e] = part[0]; }
-}`;
-
-/**
- * Tiled: rows are the group's filters, columns its (c, ky, kx), the reduction runs over the
- * batch's output pixels (n, oy, ox). Each thread loads A and B at one reduction offset (a
- * running position, +BK a step); its 8 B columns are decoded once, before the loop.
- */
-const dwTiledCode = (struct: string): string =>
-  tiledCode(
-    DW_BINDINGS,
-    `${struct}\n${PIXEL_POS}`,
-    /* wgsl */ `
-  let khw = p.kh * p.kw;
-  let ohw = p.oh * p.ow;
-  let cols = p.cg * khw;
-  let ak = li % BK;
-  var at = posOf(k0 + ak);
-  let step = posOf(BK);
-  var xc: array<i32, 8>;
-  var yOff: array<i32, 8>;
-  var xOff: array<i32, 8>;
-  for (var i = 0; i < 8; i++) {
-    let col = col0 + li / BK + 8 * i;
-    let tap = col % khw;
-    xc[i] = select(-1, g * p.cg + col / khw, col < cols);
-    yOff[i] = (tap / p.kw) * p.dh - p.pt;
-    xOff[i] = (tap % p.kw) * p.dw - p.pl;
-  }`,
-    /* wgsl */ `
-    let r = kb + ak;
-    let rq = at.oy * p.ow + at.ox;
-    for (var i = 0; i < 4; i++) {
-      let row = li / BK + 8 * i;
-      var v = 0.0;
-      if (r < k1 && row0 + row < p.kg) { v = dy[(at.n * p.k + g * p.kg + row0 + row) * ohw + rq]; }
-      As[ak * BM + row] = v;
-    }`,
-    /* wgsl */ `
-    let oyS = at.oy * p.sh;
-    let oxS = at.ox * p.sw;
-    for (var i = 0; i < 8; i++) {
-      let iy = oyS + yOff[i];
-      let ix = oxS + xOff[i];
-      var v = 0.0;
-      if (r < k1 && xc[i] >= 0 && iy >= 0 && iy < p.h && ix >= 0 && ix < p.w) {
-        v = x[((at.n * p.c + xc[i]) * p.h + iy) * p.w + ix];
-      }
-      Bs[ak * BN + li / BK + 8 * i] = v;
-    }
-    at = advance(at, step);`,
-    /* wgsl */ `
-  let base = split * p.elements + (g * p.kg + row0) * cols;
-  for (var j = 0; j < 4; j++) {
-    let col = col0 + tx + 16 * j;
-    if (col >= cols) { continue; }
-    for (var i = 0; i < 4; i++) {
-      let row = ty * 4 + i;
-      if (row0 + row < p.kg) { parts[base + row * cols + col] = acc[j][i]; }
-    }
-  }`,
-  );
-
-const SUM_SPLITS = /* wgsl */ `
-@group(0) @binding(0) var<storage, read> parts: array<f32>;
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;
-struct Params { elements: u32, splits: u32 }
-@group(0) @binding(2) var<uniform> p: Params;
-@compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = ${flatIndex(WG)};
-  if (i >= p.elements) { return; }
-  var acc = 0.0;
-  for (var s = 0u; s < p.splits; s++) { acc += parts[s * p.elements + i]; }
-  out[i] = acc;
-}`;
-
 /**
  * How many pieces the reduction of `red` terms is cut into, so that about TARGET_GROUPS
- * workgroups run when `groups` would run without splitting; each piece a multiple of `step`,
- * and the partial sums (splits * elements) within the binding limit.
+ * workgroups run when `groups` would run without splitting; each piece at least `minChunk` and
+ * a multiple of `step`, and the partial sums (splits * elements) within the binding limit.
  */
-function splitK(red: number, groups: number, elements: number, step: number): { splits: number; chunk: number } {
+function splitK(red: number, groups: number, elements: number, step: number, minChunk: number): { splits: number; chunk: number } {
   const maxBind = Math.floor(gpu().limits.maxStorageBufferBindingSize / 4);
-  let splits = Math.min(Math.ceil(TARGET_GROUPS / groups), Math.floor(red / MIN_CHUNK), 65535, Math.floor(maxBind / elements));
+  let splits = Math.min(Math.ceil(TARGET_GROUPS / groups), Math.floor(red / minChunk), 65535, Math.floor(maxBind / elements));
   splits = Math.max(1, splits);
   const chunk = Math.max(step, Math.ceil(red / splits / step) * step);
   return { splits: Math.max(1, Math.ceil(red / chunk)), chunk };
 }
 
 export function conv2dBackpropFilterWith(
-  path: 'direct' | 'tiled',
+  path: GradPath,
   x: KernelTensor,
   dy: KernelTensor,
   filterShape: readonly number[],
@@ -449,15 +198,19 @@ export function conv2dBackpropFilterWith(
   const g = geometry(x.shape, filterShape, attrs);
   const elements = g.k * g.cg * g.kh * g.kw;
   checkBinding('the filter gradient', elements);
+  checkBinding('the input', arg(x).length);
+  checkBinding('dy', arg(dy).length);
   const out = gpuEmpty(elements);
   if (elements === 0) return asF32(out);
   const red = g.n * g.oh * g.ow;
-  const rowTiles = Math.ceil(g.kg / BM);
-  const colTiles = Math.ceil((g.cg * g.kh * g.kw) / BN);
-  const tiles = path === 'direct' ? elements : attrs.groups * rowTiles * colTiles;
-  const split = splitK(red, tiles, elements, path === 'direct' ? 1 : BK);
+  const cols = g.cg * g.kh * g.kw;
+  const tile = tileFor(path, g.kg, cols);
+  const rowTiles = tile ? Math.ceil(g.kg / tile.bm) : 0;
+  const colTiles = tile ? Math.ceil(cols / tile.bn) : 0;
+  const tiles = tile ? attrs.groups * rowTiles * colTiles : elements;
+  const split = tile ? splitK(red, tiles, elements, BK, MIN_CHUNK_TILED) : splitK(red, tiles, elements, 1, MIN_CHUNK_DIRECT);
   const pr = params(g, { tiles, colTiles, rowTiles, chunk: split.chunk, red, elements });
-  const code = path === 'direct' ? dwDirectCode(pr.struct) : dwTiledCode(pr.struct);
+  const code = tile ? dwTiledCode(tile, pr.struct) : dwDirectCode(pr.struct);
   const target = split.splits === 1 ? out : gpuEmpty(split.splits * elements);
   const [gx, gy] = grid(tiles, 1);
   dispatch({ code, inputs: [arg(x), arg(dy)], outputs: [target], params: pr.values, workgroups: [gx, gy, split.splits] });
@@ -469,4 +222,4 @@ export function conv2dBackpropFilterWith(
 }
 
 export const conv2dBackpropFilter: KernelSignatures['Conv2DBackpropFilter'] = (x, dy, filterShape, attrs) =>
-  conv2dBackpropFilterWith(filterShape[0]! / attrs.groups >= TILE_MIN_ROWS ? 'tiled' : 'direct', x, dy, filterShape, attrs);
+  conv2dBackpropFilterWith(autoPath(filterShape[0]! / attrs.groups), x, dy, filterShape, attrs);

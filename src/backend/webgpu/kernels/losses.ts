@@ -2,6 +2,7 @@ import type { KernelSignatures, KernelTensor } from '../../kernels.js';
 import { gpuEmpty, type GpuArray } from '../gpu-array.js';
 import { arg, asF32, intArg } from '../kernel-args.js';
 import { dispatch, flatIndex, grid } from '../program.js';
+import { checkBindingSize } from './softmax.js';
 
 /*
  * Per-sample losses over class scores (NLL, multi-margin) and their gradients, as the js
@@ -125,6 +126,7 @@ function inputsWith(floats: readonly KernelTensor[], target: Int32Array, weight:
 export const nllLoss: KernelSignatures['NllLoss'] = (x, target, weight, ignoreIndex) => {
   const { n, c, inner } = classLayout(x.shape);
   const total = n * inner;
+  checkBindingSize(total * c, 'NllLoss');
   const out = gpuEmpty(total);
   dispatch({
     code: cached(`nll/${weight !== null}`, () => nllCode(weight !== null)),
@@ -139,6 +141,7 @@ export const nllLoss: KernelSignatures['NllLoss'] = (x, target, weight, ignoreIn
 export const nllLossGrad: KernelSignatures['NllLossGrad'] = (dy, target, weight, ignoreIndex, xShape) => {
   const { n, c, inner } = classLayout(xShape);
   const total = n * c * inner;
+  checkBindingSize(total, 'NllLossGrad');
   const out = gpuEmpty(total);
   dispatch({
     code: cached(`nllGrad/${weight !== null}`, () => nllGradCode(weight !== null)),
@@ -152,6 +155,7 @@ export const nllLossGrad: KernelSignatures['NllLossGrad'] = (dy, target, weight,
 
 export const multiMarginLoss: KernelSignatures['MultiMarginLoss'] = (x, target, p, margin, weight) => {
   const { n, c } = classLayout(x.shape);
+  checkBindingSize(n * c, 'MultiMarginLoss');
   const out = gpuEmpty(n);
   dispatch({
     code: cached(`margin/${weight !== null}`, () => marginCode(weight !== null)),
@@ -166,6 +170,7 @@ export const multiMarginLoss: KernelSignatures['MultiMarginLoss'] = (x, target, 
 export const multiMarginLossGrad: KernelSignatures['MultiMarginLossGrad'] = (x, target, dy, p, margin, weight) => {
   const { n, c } = classLayout(x.shape);
   const total = n * c;
+  checkBindingSize(total, 'MultiMarginLossGrad');
   const out = gpuEmpty(total);
   dispatch({
     code: cached(`marginGrad/${weight !== null}`, () => marginGradCode(weight !== null)),

@@ -1,4 +1,6 @@
 import type { KernelSignatures, KernelTensor } from '../../kernels.js';
+import { ConvkitError } from '../../../tensor/errors.js';
+import { gpu } from '../device.js';
 import { gpuEmpty, type GpuArray } from '../gpu-array.js';
 import { arg, asF32 } from '../kernel-args.js';
 import { dispatch, flatIndex, grid } from '../program.js';
@@ -38,8 +40,9 @@ interface ModeCode {
 
 const MODES: Record<Mode, ModeCode> = {
   softmax: { inputs: 1, first: { op: 'max', v: 'x' }, second: 'exp(x - a)', out: 'exp(x - a) / b' },
-  // x - (max + log(sum)): exact where softmax underflows to 0.
-  logSoftmax: { inputs: 1, first: { op: 'max', v: 'x' }, second: 'exp(x - a)', out: 'x - (a + log(b))' },
+  // (x - max) - log(sum): exact where softmax underflows to 0; x - max first (exact near the
+  // maximum), so an output near 0 is not rounded at the scale of the log-sum-exp.
+  logSoftmax: { inputs: 1, first: { op: 'max', v: 'x' }, second: 'exp(x - a)', out: '(x - a) - log(b)' },
   // y (dy - sum(dy y))
   softmaxGrad: { inputs: 2, first: { op: 'sum', v: 'g * x' }, second: null, out: 'x * (g - a)' },
   // dy - exp(y) sum(dy)
@@ -63,7 +66,8 @@ function load(m: ModeCode, k: string): string {
 }
 
 const combine = (op: 'max' | 'sum', a: string, b: string): string => (op === 'max' ? `max(${a}, ${b})` : `${a} + ${b}`);
-const identity = (op: 'max' | 'sum'): string => (op === 'max' ? '-3.402823e38' : '0.0');
+/** The lowest finite float32 for max (a decimal literal of it rounds out of range in WGSL). */
+const identity = (op: 'max' | 'sum'): string => (op === 'max' ? '-0x1.fffffep+127f' : '0.0');
 
 /** One thread walks its whole row. */
 function threadCode(mode: Mode): string {
@@ -141,6 +145,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 }`;
 }
 
+/**
+ * Throws a ConvkitError when an array of n 4-byte elements is over the device's storage binding
+ * limit, which a dispatch would otherwise report as a failed validation long after the call.
+ */
+export function checkBindingSize(n: number, kernel: string): void {
+  const limit = gpu().limits.maxStorageBufferBindingSize;
+  if (n * 4 > limit) {
+    throw new ConvkitError(
+      `${kernel} on webgpu: an array of ${n} elements (${n * 4} bytes) is over this GPU's maxStorageBufferBindingSize (${limit} bytes); use a smaller batch or another backend`,
+    );
+  }
+}
+
 const codes = new Map<string, string>();
 function code(mode: Mode, perThread: boolean): string {
   const key = `${mode}/${perThread}`;
@@ -160,6 +177,7 @@ function run(mode: Mode, inputs: readonly KernelTensor[], axis: number): Float32
   for (let d = axis + 1; d < shape.length; d++) inner *= shape[d]!;
   const n = shape[axis]!;
   const rows = outer * inner;
+  checkBindingSize(rows * n, mode[0]!.toUpperCase() + mode.slice(1));
   const out: GpuArray = gpuEmpty(rows * n);
   if (rows * n === 0) return asF32(out);
   const perThread = n <= ROW_PER_THREAD_MAX;
