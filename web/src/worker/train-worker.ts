@@ -67,16 +67,21 @@ async function startWasm(): Promise<'wasm' | 'js'> {
   }
 }
 
+/** What the probe uses of navigator.gpu (the page needs no WebGPU type declarations). */
+interface GpuEntry {
+  requestAdapter(options?: { powerPreference?: string; featureLevel?: string }): Promise<{ info?: { vendor?: string; architecture?: string; description?: string } } | null>;
+}
+
 /** Asks the browser for a WebGPU adapter (the one convkit's backend will ask for) and tells the page. */
 async function probeWebgpu(): Promise<WebgpuProbe> {
   let probe: WebgpuProbe;
-  const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
+  const gpu = (navigator as Navigator & { gpu?: GpuEntry }).gpu;
   if (!gpu) {
     probe = { adapter: null, problem: 'this browser has no WebGPU (navigator.gpu) in workers' };
   } else {
     try {
       const adapter =
-        (await gpu.requestAdapter({ powerPreference: 'high-performance' })) ?? (await gpu.requestAdapter({ featureLevel: 'compatibility' } as GPURequestAdapterOptions));
+        (await gpu.requestAdapter({ powerPreference: 'high-performance' })) ?? (await gpu.requestAdapter({ featureLevel: 'compatibility' }));
       const info = adapter?.info;
       const name = [info?.vendor, info?.architecture, info?.description].filter((x) => x).join(' ');
       probe = adapter ? { adapter: name || 'unnamed adapter', problem: null } : { adapter: null, problem: 'WebGPU is present but gives no adapter (no GPU or driver it can use)' };
