@@ -1,4 +1,5 @@
-import { kernel } from '../backend/registry.js';
+import { getBackendName, kernel } from '../backend/registry.js';
+import { isDeviceArray } from '../tensor/device-array.js';
 import { activeRecorder } from '../backend/profiler-hooks.js';
 import type { UnaryOp } from '../backend/kernels.js';
 import { isGradEnabled, record } from '../autograd/tape.js';
@@ -49,10 +50,19 @@ export function relu(x: Tensor, opts: ReluOptions = {}): Tensor {
     );
   }
   const y = kernel('Unary')(kinStrided(x, 'Unary', 'relu'), 'relu', 0);
-  writeInto(x, y);
-  // y is garbage now; as a tensor's storage it gives a backend's block back at once instead
-  // of at the next garbage collection (wasm memory the collector does not see).
-  kout(y, x.shape).dispose();
+  if (isDeviceArray(y)) {
+    // On a device backend (webgpu) the result becomes x's storage's values on the device.
+    if (!x.isContiguous() || x.offset !== 0 || x.size !== x.storage.length) {
+      kout(y, x.shape).dispose();
+      throw new ConvkitError(`relu(inplace): the input ${fmtShape(x.shape)} is a strided view or part of a larger tensor, which the ${getBackendName()} backend cannot overwrite in place; use relu(x) without inplace`);
+    }
+    x.storage.assignDevice(y);
+  } else {
+    writeInto(x, y);
+    // y is garbage now; as a tensor's storage it gives a backend's block back at once instead
+    // of at the next garbage collection (wasm memory the collector does not see).
+    kout(y, x.shape).dispose();
+  }
   if (tracking) {
     // The pre-relu value becomes a separate node holding x's old history; x now stands for the output.
     const before = new Tensor(x.storage, x.shape, x.strides, x.offset);

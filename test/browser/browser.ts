@@ -16,6 +16,8 @@ const ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
+  // WebGPU on Chromium's software adapter (SwiftShader), for the playground's webgpu backend.
+  '--enable-unsafe-webgpu',
   '--disable-quic',
   '--no-first-run',
   '--disable-background-networking',

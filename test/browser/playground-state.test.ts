@@ -42,8 +42,15 @@ describe('pattern text from the form', () => {
 
 describe('the run in the URL', () => {
   test('round trip of every field', () => {
-    const run = { net: 'INPUT[32x32x3] -> [CONV3-8 -> RELU]*2 -> FC4', dataset: 'shapes' as const, seed: 42, hyper: { optimizer: 'adam' as const, lr: 0.003, momentum: 0.8, batchSize: 16, weightDecay: 0.0001 } };
+    const run = { net: 'INPUT[32x32x3] -> [CONV3-8 -> RELU]*2 -> FC4', dataset: 'shapes' as const, seed: 42, hyper: { optimizer: 'adam' as const, lr: 0.003, momentum: 0.8, batchSize: 16, weightDecay: 0.0001 }, backend: 'webgpu' as const };
     expect(readRun(runToHash(run))).toEqual(run);
+    expect(readRun(runToHash({ ...run, backend: 'wasm' }))).toEqual({ ...run, backend: 'wasm' });
+  });
+
+  test('the default backend (wasm) is left out of the URL, so older links read the same', () => {
+    expect(runToHash(DEFAULT_RUN)).not.toContain('backend');
+    expect(runToHash({ ...DEFAULT_RUN, backend: 'webgpu' })).toContain('backend=webgpu');
+    expect(readRun('#backend=cuda').backend).toBe('wasm');
   });
 
   test('missing or bad fields fall back to the defaults', () => {

@@ -1,5 +1,5 @@
-import type { DatasetInfo, EvalResult, FromWorker, NetSpec, Snapshot, TrainStats, UploadedIdx } from './shared/protocol.js';
-import { DATASET_SHAPES, type DatasetName, type Hyper, type Preset, type RunConfig } from './shared/run-config.js';
+import type { BackendInfo, DatasetInfo, EvalResult, FromWorker, NetSpec, Snapshot, TrainStats, UploadedIdx, WebgpuProbe } from './shared/protocol.js';
+import { DATASET_SHAPES, type BackendName, type DatasetName, type Hyper, type Preset, type RunConfig } from './shared/run-config.js';
 import { netSummary } from './net/net-spec.js';
 import { adaptPattern } from './net/pattern-text.js';
 import { h } from './render/dom.js';
@@ -32,6 +32,10 @@ export interface PageState {
   lastEval: { step: number; count: number; accuracy: number; loss: number; confusionTotal: number } | null;
   snapshotStep: number | null;
   dataset: DatasetInfo | null;
+  /** The backend of the current run, as the worker set it up. */
+  backend: BackendInfo | null;
+  /** The worker's WebGPU probe: the adapter, or why there is none (null until it answers). */
+  webgpu: WebgpuProbe | null;
   error: string | null;
 }
 
@@ -57,7 +61,7 @@ export class App {
   private upload: UploadedIdx | undefined;
   private setupTimer = 0;
   private selected = 0;
-  readonly state: PageState = { ready: false, stats: null, lastEval: null, snapshotStep: null, dataset: null, error: null };
+  readonly state: PageState = { ready: false, stats: null, lastEval: null, snapshotStep: null, dataset: null, backend: null, webgpu: null, error: null };
 
   constructor(private readonly dataBase: string, builtDatasets: readonly string[]) {
     this.editor = new NetworkEditor({ onChange: (net, text) => this.netChanged(net, text), check: (net) => this.checkNet(net), preset: (p) => this.presetPicked(p) });
@@ -72,9 +76,13 @@ export class App {
         step: () => this.client.step(),
         reset: () => this.setup(),
         hyper: (hy) => this.hyperChanged(hy),
+        backend: (b) => this.backendChanged(b),
       },
       this.run.hyper,
+      this.run.backend,
     );
+    // (The controls refuse an optimizer the backend cannot run.)
+    this.run.hyper = this.controls.hyper();
     const choose = (i: number) => this.choose(i);
     this.example = new ExampleView(choose);
     this.confusion = new ConfusionView({ images: (ix) => this.client.images(ix), choose });
@@ -105,7 +113,11 @@ export class App {
         'header',
         {},
         h('h1', {}, 'convkit playground'),
-        h('p', { class: 'muted' }, 'Build a ConvNet, train it in your browser (in a Web Worker, on convkit’s WebAssembly backend) and watch what it learns. The address bar holds the whole run: copy it to share.'),
+        h(
+          'p',
+          { class: 'muted' },
+          'Build a ConvNet, train it in your browser (in a Web Worker, on convkit’s WebAssembly backend, or on the GPU through WebGPU where the browser has it) and watch what it learns. The address bar holds the whole run: copy it to share.',
+        ),
         this.pageError,
       ),
       h(
@@ -187,6 +199,13 @@ export class App {
     this.client.hyper(hyper);
   }
 
+  /** Another backend: the run starts over on it (from the seed, as a reset). */
+  private backendChanged(b: BackendName): void {
+    this.run.backend = b;
+    writeRun(this.run);
+    this.setup();
+  }
+
   private choose(index: number): void {
     this.selected = index;
     this.example.show(index);
@@ -199,6 +218,10 @@ export class App {
     if (!net) return;
     window.clearTimeout(this.setupTimer);
     this.state.ready = false;
+    // What the page shows belongs to the old run until the new one reports.
+    this.state.backend = null;
+    this.state.snapshotStep = null;
+    this.state.lastEval = null;
     this.controls.setAllowed(false);
     this.controls.setRunning(false);
     this.curves.reset();
@@ -216,6 +239,10 @@ export class App {
 
   private receive(m: FromWorker): void {
     switch (m.type) {
+      case 'backends':
+        this.state.webgpu = m.webgpu;
+        this.controls.showWebgpu(m.webgpu);
+        return;
       case 'ready':
         this.state.ready = true;
         this.state.dataset = m.dataset;
@@ -226,7 +253,13 @@ export class App {
         }
         this.example.testSize = m.dataset.test;
         this.expected = { input: m.dataset.shape, classes: m.dataset.classes.length };
+        this.state.backend = m.backend;
         this.controls.showBackend(m.backend, m.params);
+        // The run records the backend it runs on (wasm when webgpu could not start).
+        if ((m.backend.name === 'wasm' || m.backend.name === 'webgpu') && m.backend.name !== this.run.backend) {
+          this.run.backend = m.backend.name;
+          writeRun(this.run);
+        }
         this.controls.setAllowed(this.editor.net !== null);
         void this.draw.refresh();
         return;

@@ -4,7 +4,7 @@
  * data. The worker pushes `stats` (cheap, ~10/s), `snapshot` (views of one example, a few per
  * second) and `eval` (validation, every few seconds); requests carry an id for their reply.
  */
-import type { Hyper, RunConfig } from './run-config.js';
+import type { BackendName, Hyper, RunConfig } from './run-config.js';
 
 export interface ModuleConfigJson {
   type: string;
@@ -53,9 +53,21 @@ export interface DatasetInfo {
 
 export interface BackendInfo {
   name: string;
-  /** Threads the kernels may use (1 without cross-origin isolation). */
+  /** Threads the kernels may use (1 without cross-origin isolation; 1 on webgpu, whose kernels run on the GPU). */
   threads: number;
   isolated: boolean;
+  /** The backend the run asked for. */
+  requested: BackendName;
+  /** The GPU adapter (vendor, architecture, description) on webgpu. */
+  adapter?: string;
+  /** Why the requested backend is not the one running (e.g. no WebGPU adapter). */
+  fallback?: string;
+}
+
+/** What the worker found out about WebGPU at start: the adapter's name, or why there is none. */
+export interface WebgpuProbe {
+  adapter: string | null;
+  problem: string | null;
 }
 
 export interface CurvePoint {
@@ -74,8 +86,12 @@ export interface TrainStats {
   imagesPerSecond: number;
   /** The same over wall-clock time, views and validation included. */
   wallImagesPerSecond: number;
-  forwardMs: number;
-  backwardMs: number;
+  /**
+   * Milliseconds of the last step's forward + loss and backward + update; null on webgpu, where a
+   * step only queues GPU work (its time shows in imagesPerSecond, measured when results come back).
+   */
+  forwardMs: number | null;
+  backwardMs: number | null;
   /** Training curve points since the last stats message (averaged over a few steps each). */
   points: CurvePoint[];
 }
@@ -157,6 +173,7 @@ export interface EvalResult {
 }
 
 export type FromWorker =
+  | { type: 'backends'; webgpu: WebgpuProbe }
   | { type: 'ready'; dataset: DatasetInfo; backend: BackendInfo; params: number }
   | { type: 'stats'; stats: TrainStats }
   | { type: 'snapshot'; snapshot: Snapshot }

@@ -1,6 +1,6 @@
 /**
- * Everything that defines a run: the network (pattern text), the dataset, the seed and the
- * hyperparameters. It lives in the page's URL (state/url-state.ts), so a link reproduces a
+ * Everything that defines a run: the network (pattern text), the dataset, the seed, the
+ * hyperparameters and the backend that trains it. It lives in the page's URL (state/url-state.ts), so a link reproduces a
  * run, and it is what the worker is set up from.
  */
 
@@ -9,6 +9,16 @@ export type OptimizerName = (typeof OPTIMIZERS)[number];
 
 export const DATASETS = ['digits', 'fashion-mnist', 'shapes', 'upload'] as const;
 export type DatasetName = (typeof DATASETS)[number];
+
+/**
+ * The backends the page offers: WebAssembly (every browser) and WebGPU (where the browser gives
+ * an adapter; otherwise the worker falls back to wasm and says why).
+ */
+export const BACKENDS = ['wasm', 'webgpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+/** Optimizers whose update runs on the GPU; the others update in JavaScript, on the host only. */
+export const DEVICE_OPTIMIZERS: readonly OptimizerName[] = ['sgd', 'adam'];
 
 export interface Hyper {
   optimizer: OptimizerName;
@@ -23,6 +33,7 @@ export interface RunConfig {
   dataset: DatasetName;
   seed: number;
   hyper: Hyper;
+  backend: BackendName;
 }
 
 /** Per-item input [C, H, W] and class count of each dataset (uploads are IDX, like MNIST). */
@@ -54,6 +65,7 @@ export const DEFAULT_RUN: RunConfig = {
   dataset: 'digits',
   seed: 1,
   hyper: { optimizer: 'sgd', lr: 0.01, momentum: 0.9, batchSize: 32, weightDecay: 0.0005 },
+  backend: 'wasm',
 };
 
 /** Clamps hyperparameters to what the optimizers accept; returns what was wrong, if anything. */
@@ -63,4 +75,10 @@ export function checkHyper(h: Hyper): string | null {
   if (!Number.isInteger(h.batchSize) || h.batchSize < 1 || h.batchSize > 1024) return `batch size must be a whole number in 1..1024, got ${h.batchSize}`;
   if (!(h.weightDecay >= 0 && h.weightDecay < 1)) return `weight decay must be in [0, 1), got ${h.weightDecay}`;
   return null;
+}
+
+/** Whether the optimizer runs on the backend; null when it does, else what to pick instead. */
+export function checkOptimizerOn(optimizer: OptimizerName, backend: string): string | null {
+  if (backend !== 'webgpu' || DEVICE_OPTIMIZERS.includes(optimizer)) return null;
+  return `${optimizer === 'rmsprop' ? 'RMSprop' : 'Adagrad'} updates the weights in JavaScript, which cannot reach them on the GPU: pick SGD or Adam for webgpu, or the wasm backend`;
 }

@@ -1,8 +1,8 @@
-import { DATASETS, DEFAULT_RUN, OPTIMIZERS, type DatasetName, type OptimizerName, type RunConfig } from '../shared/run-config.js';
+import { BACKENDS, DATASETS, DEFAULT_RUN, OPTIMIZERS, type BackendName, type DatasetName, type OptimizerName, type RunConfig } from '../shared/run-config.js';
 
 /**
  * The run lives in the URL's fragment (`#net=...&data=digits&seed=1&opt=sgd&lr=0.01&...`):
- * copying the address copies the network, dataset, seed and hyperparameters, and reloading
+ * copying the address copies the network, dataset, seed, hyperparameters and backend, and reloading
  * restores them. A fragment (not a query) keeps the page a plain static file on any host.
  */
 
@@ -31,6 +31,7 @@ export function readRun(hash: string): RunConfig {
       batchSize: Math.trunc(num(p, 'bs', d.hyper.batchSize)),
       weightDecay: num(p, 'wd', d.hyper.weightDecay),
     },
+    backend: oneOf<BackendName>(p.get('backend'), BACKENDS, d.backend),
   };
 }
 
@@ -45,6 +46,8 @@ export function runToHash(run: RunConfig): string {
     bs: String(run.hyper.batchSize),
     wd: String(run.hyper.weightDecay),
   });
+  // The default backend is left out, so links from before the selector read the same.
+  if (run.backend !== DEFAULT_RUN.backend) p.set('backend', run.backend);
   return `#${p.toString()}`;
 }
 
