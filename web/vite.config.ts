@@ -19,7 +19,12 @@ export default defineConfig({
   root: here('.'),
   base: './',
   publicDir: here('public'),
-  resolve: { alias: { convkit: here('../src/index.ts') } },
+  resolve: {
+    alias: [
+      { find: /^convkit$/, replacement: here('../src/index.ts') },
+      { find: /^convkit\/webgpu$/, replacement: here('../src/webgpu.ts') },
+    ],
+  },
   build: {
     outDir: here('../dist/web'),
     emptyOutDir: true,

@@ -1,4 +1,6 @@
 import * as ck from 'convkit';
+// The GPU backend is its own entry: the playground offers it where the browser has an adapter.
+import 'convkit/webgpu';
 import type { BackendInfo, FromWorker, NetSpec, ToWorker, UploadedIdx, WebgpuProbe } from '../shared/protocol.js';
 import type { BackendName, DatasetName, Hyper, RunConfig } from '../shared/run-config.js';
 import { netFromModel } from '../net/net-spec.js';
