@@ -196,7 +196,6 @@ export abstract class Module {
     return out;
   }
 
-  /** Every parameter of this module and its descendants, once each (what an optimizer takes). */
   /**
    * Copies every parameter and buffer whose values are on the GPU (the webgpu backend) back to
    * the host as well, so that synchronous reads (stateDict() for saving, `.values()`) work.
@@ -207,6 +206,7 @@ export abstract class Module {
     for (const [, b] of this.namedBuffers()) await b.storage.read();
   }
 
+  /** Every parameter of this module and its descendants, once each (what an optimizer takes). */
   parameters(): Parameter[] {
     return this.namedParameters().map(([, p]) => p);
   }

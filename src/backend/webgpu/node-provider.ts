@@ -35,13 +35,14 @@ export function installNodeGpuProvider(): void {
     const dawn = await loadDawn();
     Object.assign(globalThis, dawn.globals);
     const env = process.env;
+    // Mesa's EGL and the Vulkan loader complain on stderr without a runtime directory; any
+    // writable one will do.
+    env['XDG_RUNTIME_DIR'] ??= (await import('node:os')).tmpdir();
     const given = env['CONVKIT_WEBGPU_FLAGS'];
     if (given !== undefined) return dawn.create(given.split(',').filter((f) => f));
     const native = dawn.create([]);
     if (await native.requestAdapter()) return native;
     env['EGL_PLATFORM'] ??= 'surfaceless';
-    // Mesa's EGL complains on stderr without a runtime directory; any writable one will do.
-    env['XDG_RUNTIME_DIR'] ??= (await import('node:os')).tmpdir();
     return dawn.create(['backend=opengles']);
   });
 }
