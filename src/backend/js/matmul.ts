@@ -94,7 +94,16 @@ function batchOffset(flat: number, outBatch: readonly number[], own: readonly nu
   return offset;
 }
 
-export const matMul: KernelSignatures['MatMul'] = (a, b, transposeA, transposeB, bias, activation) => {
+/**
+ * The sizes of a MatMul, op(A) [.., m, k] times op(B) [.., k, n], checked: both operands at least
+ * 2-d and the inner dimensions equal. Shared by the backends' MatMul kernels.
+ */
+export function matMulDims(
+  a: { readonly shape: readonly number[] },
+  b: { readonly shape: readonly number[] },
+  transposeA: boolean,
+  transposeB: boolean,
+): { m: number; k: number; n: number } {
   if (a.shape.length < 2 || b.shape.length < 2) {
     throw new ConvkitError(`MatMul kernel: both operands need at least 2 dimensions, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
   }
@@ -109,6 +118,11 @@ export const matMul: KernelSignatures['MatMul'] = (a, b, transposeA, transposeB,
       `MatMul kernel: inner dimensions differ: ${fmtShape(a.shape)}${transposeA ? '^T' : ''} x ${fmtShape(b.shape)}${transposeB ? '^T' : ''} (${k} vs ${kb})`,
     );
   }
+  return { m, k, n };
+}
+
+export const matMul: KernelSignatures['MatMul'] = (a, b, transposeA, transposeB, bias, activation) => {
+  const { m, k, n } = matMulDims(a, b, transposeA, transposeB);
   if (bias && bias.data.length !== n) {
     throw new ConvkitError(`MatMul kernel: bias has ${bias.data.length} elements, expected ${n} (the last output dimension)`);
   }

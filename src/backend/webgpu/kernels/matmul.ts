@@ -1,5 +1,6 @@
 import type { KernelSignatures } from '../../kernels.js';
 import { ConvkitError, fmtShape } from '../../../tensor/errors.js';
+import { matMulDims } from '../../js/matmul.js';
 import { gpuEmpty } from '../gpu-array.js';
 import { arg, asF32 } from '../kernel-args.js';
 import { BIAS_FLAG, checkBindable, dispatchGemm, gemmShader, gemmTile, placeholderArray, RELU_FLAG, type GemmTile } from './gemm-tile.js';
@@ -82,18 +83,7 @@ function batchDims(aBatch: readonly number[], bBatch: readonly number[]): BatchD
 }
 
 export const matMul: KernelSignatures['MatMul'] = (aT, bT, transposeA, transposeB, biasT, activation) => {
-  if (aT.shape.length < 2 || bT.shape.length < 2) {
-    throw new ConvkitError(`MatMul kernel: both operands need at least 2 dimensions, got ${fmtShape(aT.shape)} and ${fmtShape(bT.shape)}`);
-  }
-  const ar = aT.shape.length;
-  const br = bT.shape.length;
-  const m = transposeA ? aT.shape[ar - 1]! : aT.shape[ar - 2]!;
-  const k = transposeA ? aT.shape[ar - 2]! : aT.shape[ar - 1]!;
-  const kb = transposeB ? bT.shape[br - 1]! : bT.shape[br - 2]!;
-  const n = transposeB ? bT.shape[br - 2]! : bT.shape[br - 1]!;
-  if (k !== kb) {
-    throw new ConvkitError(`MatMul kernel: inner dimensions differ: ${fmtShape(aT.shape)} x ${fmtShape(bT.shape)} (${k} vs ${kb})`);
-  }
+  const { m, k, n } = matMulDims(aT, bT, transposeA, transposeB);
   if (biasT && biasT.shape.reduce((s, d) => s * d, 1) !== n) {
     throw new ConvkitError(`MatMul kernel: bias ${fmtShape(biasT.shape)} should have ${n} elements (the last output dimension)`);
   }
