@@ -1,12 +1,13 @@
 import { hostBackends } from '../helpers/backends.js';
 import { describe, expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
-import type { AvgPool2DAttrs, KernelTensor, Window2D } from '../../src/backend/kernels.js';
+import type { AvgPool2DAttrs, KernelTensor } from '../../src/backend/kernels.js';
 import * as jsPool from '../../src/backend/js/pool2d.js';
 import * as jsNorm from '../../src/backend/js/normalization.js';
 import * as wasm from '../../src/backend/wasm/pool2d.js';
 import { expectClose } from '../helpers/assert.js';
 import { bothPaths, kt, workersReady } from './wasm-helpers.js';
+import { describeGeo, expectSameInts, rng, window, type Geo } from './pool-geometry.js';
 
 /*
  * The wasm pooling kernels (assembly/pool.ts, src/backend/wasm/pool2d.ts) against the js
@@ -14,23 +15,6 @@ import { bothPaths, kt, workersReady } from './wasm-helpers.js';
  * reference has NaN, the same zero sign) and switches, average pooling the same bits (both sum
  * in float64 in the same order), LRN the same values to float32 rounding.
  */
-
-/** PyTorch's pooling_output_shape (ceil mode: the last window must start inside the image or left padding). */
-function outSize(size: number, k: number, s: number, p: number, d: number, ceil: boolean): number {
-  const span = size + 2 * p - d * (k - 1) - 1;
-  let o = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
-  if (ceil && (o - 1) * s >= size + p) o--;
-  return o;
-}
-
-/** A small LCG for picking geometries reproducibly. */
-function rng(seed: number): (n: number) => number {
-  let s = seed >>> 0;
-  return (n) => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return Math.floor((s / 2 ** 32) * n);
-  };
-}
 
 /** Same values bit for bit, except that any NaN matches any NaN. */
 function expectIdentical(actual: Float32Array, expected: Float32Array, what: string): void {
@@ -43,30 +27,6 @@ function expectIdentical(actual: Float32Array, expected: Float32Array, what: str
     }
   }
 }
-
-function expectSameInts(actual: Int32Array, expected: Int32Array, what: string): void {
-  expect(actual.length, what).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    if (actual[i] !== expected[i]) throw new Error(`${what}: switch ${i} is ${actual[i]}, expected ${expected[i]}`);
-  }
-}
-
-interface Geo {
-  k: [number, number];
-  s: [number, number];
-  p: [number, number];
-  d: [number, number];
-  ceil: boolean;
-}
-
-function window(shape: number[], g: Geo): Window2D | null {
-  const out: [number, number] = [0, 1].map((a) => outSize(shape[2 + a]!, g.k[a]!, g.s[a]!, g.p[a]!, g.d[a]!, g.ceil)) as [number, number];
-  if (out[0] < 1 || out[1] < 1) return null;
-  return { kernel: g.k, stride: g.s, pad: [g.p[0], g.p[0], g.p[1], g.p[1]], dilation: g.d, out };
-}
-
-const describeGeo = (shape: number[], g: Geo) =>
-  `[${shape}] k${g.k} s${g.s} p${g.p} d${g.d}${g.ceil ? ' ceil' : ''}`;
 
 /** Random geometries: kernels 1..4, strides 1..3, pads up to half the kernel, dilation 1..2, both fits. */
 function geometries(count: number, seed: number, dilation = true): Geo[] {

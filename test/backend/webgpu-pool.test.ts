@@ -8,6 +8,7 @@ import * as gpuLrn from '../../src/backend/webgpu/kernels/lrn.js';
 import { expectClose } from '../helpers/assert.js';
 import { fromGpu, intToGpu, startWebgpu, toGpu } from '../helpers/webgpu.js';
 import { kt } from './wasm-helpers.js';
+import { describeGeo, expectSameInts, rng, window, type Geo } from './pool-geometry.js';
 
 /*
  * The webgpu pooling and LRN kernels against the js reference on many geometries (kernels 1-5,
@@ -21,23 +22,6 @@ import { kt } from './wasm-helpers.js';
 
 const why = await startWebgpu();
 
-/** PyTorch's pooling_output_shape (ceil mode: the last window must start inside the image or left padding). */
-function outSize(size: number, k: number, s: number, p: number, d: number, ceil: boolean): number {
-  const span = size + 2 * p - d * (k - 1) - 1;
-  let o = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
-  if (ceil && (o - 1) * s >= size + p) o--;
-  return o;
-}
-
-/** A small LCG for picking geometries reproducibly. */
-function rng(seed: number): (n: number) => number {
-  let s = seed >>> 0;
-  return (n) => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return Math.floor((s / 2 ** 32) * n);
-  };
-}
-
 /** The same floats bit for bit (Object.is: -0 is not 0). */
 function expectIdentical(actual: Float32Array, expected: Float32Array, what: string): void {
   expect(actual.length, what).toBe(expected.length);
@@ -48,35 +32,12 @@ function expectIdentical(actual: Float32Array, expected: Float32Array, what: str
   }
 }
 
-function expectSameInts(actual: Int32Array, expected: Int32Array, what: string): void {
-  expect(actual.length, what).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    if (actual[i] !== expected[i]) throw new Error(`${what}: switch ${i} is ${actual[i]}, expected ${expected[i]}`);
-  }
-}
-
 /** float32 rounding: rtol 1e-5, atol 1e-6 of the output's scale. */
 function expectNear(actual: Float32Array, expected: Float32Array, what: string): void {
   let scale = 0;
   for (const v of expected) scale = Math.max(scale, Math.abs(v));
   expectClose(actual, expected, { rtol: 1e-5, atol: 1e-6 * Math.max(1, scale), what });
 }
-
-interface Geo {
-  k: [number, number];
-  s: [number, number];
-  p: [number, number];
-  d: [number, number];
-  ceil: boolean;
-}
-
-function window(shape: number[], g: Geo): Window2D | null {
-  const out = [0, 1].map((a) => outSize(shape[2 + a]!, g.k[a]!, g.s[a]!, g.p[a]!, g.d[a]!, g.ceil)) as [number, number];
-  if (out[0] < 1 || out[1] < 1) return null;
-  return { kernel: g.k, stride: g.s, pad: [g.p[0], g.p[0], g.p[1], g.p[1]], dilation: g.d, out };
-}
-
-const describeGeo = (shape: number[], g: Geo) => `[${shape}] k${g.k} s${g.s} p${g.p} d${g.d}${g.ceil ? ' ceil' : ''}`;
 
 /** Random geometries: kernels 1..5, strides 1..3, pads up to half the kernel, dilation 1..2, both fits; then the common ones. */
 function geometries(count: number, seed: number, dilation = true): Geo[] {
