@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { servePlayground, type PlaygroundServer } from '../../src/cli/commands/playground.js';
 
 /**
@@ -118,4 +119,32 @@ export async function traceMainThread(page: Page, fn: () => Promise<void>): Prom
   const tasksOf = (m: TraceEvent) => events.filter((e) => e.pid === m.pid && e.tid === m.tid && e.ph === 'X' && e.name === 'RunTask');
   const busiest = mains.map(tasksOf).sort((a, b) => b.reduce((s, e) => s + (e.dur ?? 0), 0) - a.reduce((s, e) => s + (e.dur ?? 0), 0))[0] ?? [];
   return busiest.map((e) => ({ wallMs: (e.dur ?? 0) / 1000, cpuMs: (e.tdur ?? e.dur ?? 0) / 1000 }));
+}
+
+/**
+ * Scrolls a view into sight (views off screen are not drawn) and waits until it shows `step`:
+ * the view and every part of it that is drawn on its own (elements with data-step), each
+ * scrolled into sight in turn; each part has `timeoutMs` to get there.
+ */
+export async function shown(page: Page, selector: string, step: number, timeoutMs = 10_000): Promise<void> {
+  await page.locator(selector).first().scrollIntoViewIfNeeded();
+  const ok = await page.evaluate(
+    async ([sel, st, limit]) => {
+      const el = document.querySelector(sel as string) as HTMLElement | null;
+      if (!el) return false;
+      const parts = [el, ...el.querySelectorAll<HTMLElement>('[data-step]')].filter((e) => e.dataset['step'] !== undefined);
+      const frame = () => new Promise((r) => requestAnimationFrame(() => r(null)));
+      for (const part of parts) {
+        const t0 = performance.now();
+        if (part.dataset['step'] !== String(st)) part.scrollIntoView({ block: 'center' });
+        while (part.dataset['step'] !== String(st)) {
+          if (performance.now() - t0 > (limit as number)) return false;
+          await frame();
+        }
+      }
+      return parts.length > 0;
+    },
+    [selector, step, timeoutMs] as const,
+  );
+  expect(ok, `${selector} did not show step ${step}`).toBe(true);
 }

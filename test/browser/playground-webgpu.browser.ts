@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { openPlayground, runHash, type Session } from './browser.js';
+import { openPlayground, runHash, shown as shownIn, type Session } from './browser.js';
 
 /**
  * The playground on the webgpu backend, in headless Chromium on its software adapter
@@ -52,29 +52,8 @@ async function open(hash: string): Promise<PageState> {
 
 const probabilities = async (): Promise<number[]> => JSON.parse((await page.getAttribute('#example-topk', 'data-probabilities'))!) as number[];
 
-/** Waits until a view (and each part of it drawn on its own) shows `step`, scrolling it into sight. */
-async function shown(selector: string, step: number): Promise<void> {
-  await page.locator(selector).first().scrollIntoViewIfNeeded();
-  const ok = await page.evaluate(
-    async ([sel, st]) => {
-      const el = document.querySelector(sel as string) as HTMLElement | null;
-      if (!el) return false;
-      const parts = [el, ...el.querySelectorAll<HTMLElement>('[data-step]')].filter((e) => e.dataset['step'] !== undefined);
-      const frame = () => new Promise((r) => requestAnimationFrame(() => r(null)));
-      for (const part of parts) {
-        const t0 = performance.now();
-        if (part.dataset['step'] !== String(st)) part.scrollIntoView({ block: 'center' });
-        while (part.dataset['step'] !== String(st)) {
-          if (performance.now() - t0 > 20_000) return false;
-          await frame();
-        }
-      }
-      return parts.length > 0;
-    },
-    [selector, step] as const,
-  );
-  expect(ok, `${selector} did not show step ${step}`).toBe(true);
-}
+/** A view shows `step` (browser.ts); a software GPU gets 20 s per part. */
+const shown = (selector: string, step: number): Promise<void> => shownIn(page, selector, step, 20_000);
 
 /** Canvases of a view that are not blank (some variance in their pixels), out of all of them. */
 const drawn = (selector: string): Promise<{ all: number; drawn: number }> =>

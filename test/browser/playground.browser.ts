@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as ck from '../../src/index.js';
-import { openPlayground, runHash, traceMainThread, type Session } from './browser.js';
+import { openPlayground, runHash, shown as shownIn, traceMainThread, type Session } from './browser.js';
 
 /**
  * The playground in headless Chromium, against the built page (dist/web) served on
@@ -54,33 +54,7 @@ async function pause(): Promise<PageState> {
   return until('the pause to settle', (st) => st.stats?.running === false && st.snapshotStep === st.stats.step && st.lastEval?.step === st.stats.step);
 }
 
-/**
- * Scrolls a view into sight (views off screen are not drawn) and waits until it shows `step`:
- * the view and every part of it that is drawn on its own (elements with data-step), each
- * scrolled into sight in turn.
- */
-async function shown(selector: string, step: number): Promise<void> {
-  await page.locator(selector).first().scrollIntoViewIfNeeded();
-  const ok = await page.evaluate(
-    async ([sel, st]) => {
-      const el = document.querySelector(sel as string) as HTMLElement | null;
-      if (!el) return false;
-      const parts = [el, ...el.querySelectorAll<HTMLElement>('[data-step]')].filter((e) => e.dataset['step'] !== undefined);
-      const frame = () => new Promise((r) => requestAnimationFrame(() => r(null)));
-      for (const part of parts) {
-        const t0 = performance.now();
-        if (part.dataset['step'] !== String(st)) part.scrollIntoView({ block: 'center' });
-        while (part.dataset['step'] !== String(st)) {
-          if (performance.now() - t0 > 10_000) return false;
-          await frame();
-        }
-      }
-      return parts.length > 0;
-    },
-    [selector, step] as const,
-  );
-  expect(ok, `${selector} did not show step ${step}`).toBe(true);
-}
+const shown = (selector: string, step: number): Promise<void> => shownIn(page, selector, step);
 
 async function open(hash: string): Promise<void> {
   // A new document each time (a change of fragment alone would not reload the page).
