@@ -1,4 +1,3 @@
-import { expect } from 'vitest';
 import type { Window2D } from '../../src/backend/kernels.js';
 
 /** Pooling geometries for the backends' pooling tests (wasm-pool, webgpu-pool), and their checks. */
@@ -18,14 +17,6 @@ export function rng(seed: number): (n: number) => number {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
     return Math.floor((s / 2 ** 32) * n);
   };
-}
-
-/** The same switches, element by element. */
-export function expectSameInts(actual: Int32Array, expected: Int32Array, what: string): void {
-  expect(actual.length, what).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    if (actual[i] !== expected[i]) throw new Error(`${what}: switch ${i} is ${actual[i]}, expected ${expected[i]}`);
-  }
 }
 
 /** A window's kernel, stride, symmetric pads and dilation per axis, and whether it rounds up. */

@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import * as ck from '../../src/index.js';
-import type { KernelTensor } from '../../src/backend/kernels.js';
 import * as js from '../../src/backend/js/index-ops.js';
 import * as wasm from '../../src/backend/wasm/index-ops.js';
 import { bothPaths, kt, workersReady } from './wasm-helpers.js';
-import { expectIdentical, expectSameInts } from './wasm-exact.js';
+import { awkward, expectIdentical, expectSameInts, ints } from './wasm-exact.js';
 
 /*
  * ArgMax, TopK, Gather and GatherGrad on wasm (assembly/topk.ts, gather.ts) against the js
@@ -13,26 +12,6 @@ import { expectIdentical, expectSameInts } from './wasm-exact.js';
  */
 
 const SHAPES = [[1], [9], [1, 10], [5, 1], [4, 7], [3, 5, 6], [2, 3, 4, 5], [1, 2, 1, 3, 2], [64, 1000], [3, 37, 41, 7], [6, 5, 101, 99]];
-
-/** Quantized values (many ties), signed zeros, infinities and NaN. */
-function awkward(shape: number[], seed: number): KernelTensor {
-  const x = kt(shape, seed);
-  const specials = [NaN, Infinity, -Infinity, -0, 0];
-  for (let i = 0; i < x.data.length; i++) {
-    const u = (i * 2654435761 + seed * 97) >>> 0;
-    x.data[i] = u % 17 === 0 ? specials[(u >>> 5) % specials.length]! : Math.round(x.data[i]! * 4) / 4;
-  }
-  return x;
-}
-
-/** Lcg integers below n. */
-function ints(count: number, n: number, seed: number): Int32Array {
-  let s = seed >>> 0;
-  return Int32Array.from({ length: count }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return Math.floor((s / 2 ** 32) * n);
-  });
-}
 
 const size = (shape: readonly number[]) => shape.reduce((p, d) => p * d, 1);
 

@@ -7,7 +7,8 @@ import * as jsNorm from '../../src/backend/js/normalization.js';
 import * as wasm from '../../src/backend/wasm/pool2d.js';
 import { expectClose } from '../helpers/assert.js';
 import { bothPaths, kt, workersReady } from './wasm-helpers.js';
-import { describeGeo, expectSameInts, rng, window, type Geo } from './pool-geometry.js';
+import { describeGeo, rng, window, type Geo } from './pool-geometry.js';
+import { expectIdentical, expectSameInts } from './wasm-exact.js';
 
 /*
  * The wasm pooling kernels (assembly/pool.ts, src/backend/wasm/pool2d.ts) against the js
@@ -15,18 +16,6 @@ import { describeGeo, expectSameInts, rng, window, type Geo } from './pool-geome
  * reference has NaN, the same zero sign) and switches, average pooling the same bits (both sum
  * in float64 in the same order), LRN the same values to float32 rounding.
  */
-
-/** Same values bit for bit, except that any NaN matches any NaN. */
-function expectIdentical(actual: Float32Array, expected: Float32Array, what: string): void {
-  expect(actual.length, what).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i]!;
-    const e = expected[i]!;
-    if (!(Object.is(a, e) || (Number.isNaN(a) && Number.isNaN(e)))) {
-      throw new Error(`${what}: element ${i} is ${Object.is(a, -0) ? '-0' : a}, expected ${Object.is(e, -0) ? '-0' : e}`);
-    }
-  }
-}
 
 /** Random geometries: kernels 1..4, strides 1..3, pads up to half the kernel, dilation 1..2, both fits. */
 function geometries(count: number, seed: number, dilation = true): Geo[] {

@@ -6,7 +6,7 @@ import * as gpuK from '../../src/backend/webgpu/kernels/index-ops.js';
 import * as gpuPad from '../../src/backend/webgpu/kernels/pad2d.js';
 import { fromGpu, intToGpu, startWebgpu, toGpu } from '../helpers/webgpu.js';
 import { kt } from './wasm-helpers.js';
-import { expectIdentical, expectSameInts, withSpecials } from './wasm-exact.js';
+import { awkward, expectIdentical, expectSameInts, ints, withSpecials } from './wasm-exact.js';
 
 /*
  * ArgMax, TopK, Gather, GatherGrad, Pad2D and Pad2DGrad on webgpu against the js reference,
@@ -19,26 +19,6 @@ import { expectIdentical, expectSameInts, withSpecials } from './wasm-exact.js';
 const why = await startWebgpu();
 
 const size = (shape: readonly number[]) => shape.reduce((p, d) => p * d, 1);
-
-/** Quantized values (many ties), signed zeros, infinities and NaN. */
-function awkward(shape: number[], seed: number): KernelTensor {
-  const x = kt(shape, seed);
-  const specials = [NaN, Infinity, -Infinity, -0, 0];
-  for (let i = 0; i < x.data.length; i++) {
-    const u = (i * 2654435761 + seed * 97) >>> 0;
-    x.data[i] = u % 17 === 0 ? specials[(u >>> 5) % specials.length]! : Math.round(x.data[i]! * 4) / 4;
-  }
-  return x;
-}
-
-/** Lcg integers below n. */
-function ints(count: number, n: number, seed: number): Int32Array {
-  let s = seed >>> 0;
-  return Int32Array.from({ length: count }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return Math.floor((s / 2 ** 32) * n);
-  });
-}
 
 /** Finite gradients whose sums round differently in another order. */
 function roundingDy(shape: number[], seed: number): KernelTensor {

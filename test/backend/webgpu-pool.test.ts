@@ -8,7 +8,8 @@ import * as gpuLrn from '../../src/backend/webgpu/kernels/lrn.js';
 import { expectClose } from '../helpers/assert.js';
 import { fromGpu, intToGpu, startWebgpu, toGpu } from '../helpers/webgpu.js';
 import { kt } from './wasm-helpers.js';
-import { describeGeo, expectSameInts, rng, window, type Geo } from './pool-geometry.js';
+import { describeGeo, rng, window, type Geo } from './pool-geometry.js';
+import { expectSameInts } from './wasm-exact.js';
 
 /*
  * The webgpu pooling and LRN kernels against the js reference on many geometries (kernels 1-5,
