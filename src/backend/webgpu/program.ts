@@ -29,17 +29,24 @@ export interface Dispatch {
   readonly workgroups: readonly [number, number?, number?];
 }
 
-const pipelines = new Map<string, { device: GPUDevice; pipeline: GPUComputePipeline }>();
+/** A compiled shader with its bind group layout (asked for once, not on every dispatch). */
+interface Compiled {
+  device: GPUDevice;
+  pipeline: GPUComputePipeline;
+  layout: GPUBindGroupLayout;
+}
+const pipelines = new Map<string, Compiled>();
 let uniformBuffer: { device: GPUDevice; buffer: GPUBuffer } | null = null;
 const UNIFORM_BYTES = 256;
 
-function pipelineFor(device: GPUDevice, code: string): GPUComputePipeline {
+function pipelineFor(device: GPUDevice, code: string): Compiled {
   const hit = pipelines.get(code);
-  if (hit && hit.device === device) return hit.pipeline;
+  if (hit && hit.device === device) return hit;
   const module = device.createShaderModule({ code });
   const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
-  pipelines.set(code, { device, pipeline });
-  return pipeline;
+  const compiled = { device, pipeline, layout: pipeline.getBindGroupLayout(0) };
+  pipelines.set(code, compiled);
+  return compiled;
 }
 
 /** Writes the params as the uniform struct's bytes (16-byte multiple). */
@@ -59,7 +66,7 @@ export function dispatch(d: Dispatch): void {
   const [x, y = 1, z = 1] = d.workgroups;
   if (x === 0 || y === 0 || z === 0) return;
   const { device } = gpu();
-  const pipeline = pipelineFor(device, d.code);
+  const { pipeline, layout } = pipelineFor(device, d.code);
   const entries: GPUBindGroupEntry[] = [];
   for (const a of d.inputs) entries.push({ binding: entries.length, resource: { buffer: a.buffer, size: bindSize(a) } });
   for (const a of d.outputs) entries.push({ binding: entries.length, resource: { buffer: a.buffer, size: bindSize(a) } });
@@ -73,7 +80,7 @@ export function dispatch(d: Dispatch): void {
     device.queue.writeBuffer(uniformBuffer.buffer, 0, bytes);
     entries.push({ binding: entries.length, resource: { buffer: uniformBuffer.buffer, size: bytes.byteLength } });
   }
-  const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+  const bindGroup = device.createBindGroup({ layout, entries });
   const enc = device.createCommandEncoder();
   const pass = enc.beginComputePass();
   pass.setPipeline(pipeline);
