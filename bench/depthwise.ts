@@ -42,6 +42,11 @@ const SHAPES: Shape[] = [
   { name: 'dw3x3_m2', x: [1, 64, 56, 56], k: 128, kernel: 3, stride: 1, pad: 1, groups: 64 },
   { name: 'dw5x5_s1', x: [8, 240, 14, 14], k: 240, kernel: 5, stride: 1, pad: 2, groups: 240 },
   { name: 'dw7x7_s1', x: [1, 96, 56, 56], k: 96, kernel: 7, stride: 1, pad: 3, groups: 96 },
+  // Many small planes (late MobileNet stages, large batches): per-plane overheads dominate.
+  { name: 'dw3x3_p20', x: [64, 256, 20, 20], k: 256, kernel: 3, stride: 1, pad: 1, groups: 256 },
+  { name: 'dw3x3_p10s2', x: [128, 128, 10, 10], k: 128, kernel: 3, stride: 2, pad: 1, groups: 128 },
+  { name: 'dw3x3_p7', x: [32, 512, 7, 7], k: 512, kernel: 3, stride: 1, pad: 1, groups: 512 },
+  { name: 'dw5x5_p14s2', x: [100, 24, 14, 14], k: 24, kernel: 5, stride: 2, pad: 2, groups: 24 },
   { name: 'g32x4_s1', x: [8, 128, 56, 56], k: 128, kernel: 3, stride: 1, pad: 1, groups: 32 },
   { name: 'g32x8_s2', x: [8, 256, 56, 56], k: 256, kernel: 3, stride: 2, pad: 1, groups: 32 },
   { name: 'g8x16_s1', x: [8, 128, 28, 28], k: 128, kernel: 3, stride: 1, pad: 1, groups: 8 },
