@@ -21,6 +21,8 @@ const runs = Number(args.find((a) => a.startsWith('--runs='))?.split('=')[1] ?? 
 const only = args.find((a) => a.startsWith('--only='))?.split('=')[1]?.split(',');
 // --cpu: one thread, and CPU time instead of wall time (steadier on a machine others load).
 const cpu = args.includes('--cpu');
+// --lanes: "old" is the forward without the lanes kernel (depthwiseTuning.lanes 'off') rather than the GEMM paths.
+const lanes = args.includes('--lanes');
 
 interface Shape {
   name: string;
@@ -87,7 +89,8 @@ function time(fn: () => unknown): number {
 function ab(fn: () => unknown): { newMs: number[]; oldMs: number[] } {
   const newMs: number[] = [], oldMs: number[] = [];
   const once = (mode: 'auto' | 'off', into: number[]) => {
-    depthwiseTuning.mode = mode;
+    if (lanes) depthwiseTuning.lanes = mode;
+    else depthwiseTuning.mode = mode;
     into.push(time(fn));
   };
   for (let i = 0; i < 2; i++) {
@@ -104,6 +107,7 @@ function ab(fn: () => unknown): { newMs: number[]; oldMs: number[] } {
     }
   }
   depthwiseTuning.mode = 'auto';
+  depthwiseTuning.lanes = 'auto';
   return { newMs, oldMs };
 }
 

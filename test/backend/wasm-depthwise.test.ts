@@ -4,14 +4,15 @@
 // 16- and 4-pixel tiles and row pairs, with bias, ReLU and a folded batch-norm scale in the
 // forward; grouped layers (ResNeXt-like); strided input gradients (transposed convolutions),
 // including inputs one row and column longer than the outputs need; NaN and Inf; same bits
-// threaded or not.
+// threaded or not. The forward of multiplier-1 layers has two kernels (four channels in the
+// SIMD lanes for planes that fit its slab, rows of one plane otherwise): the table runs on both.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/index.js';
 import * as ck from '../../src/index.js';
 import type { Conv2DAttrs, KernelTensor } from '../../src/backend/kernels.js';
 import * as js from '../../src/backend/js/conv2d.js';
 import * as wasm from '../../src/backend/wasm/conv2d.js';
-import { depthwisePaths, depthwiseTuning } from '../../src/backend/wasm/depthwise.js';
+import { depthwiseLanes, depthwisePaths, depthwiseTuning } from '../../src/backend/wasm/depthwise.js';
 import { bothPaths, convAttrs, expectSame, kt, workersReady, type ConvCase } from './wasm-helpers.js';
 import { expectClose, expectConvkitError } from '../helpers/assert.js';
 
@@ -88,6 +89,7 @@ describe('depthwise and small-group direct convolution kernels', () => {
   });
   afterAll(() => {
     depthwiseTuning.mode = 'auto';
+    depthwiseTuning.lanes = 'auto';
   });
 
   it('are taken for depthwise and small-group layers, not for dense or wide-group ones', () => {
@@ -120,6 +122,28 @@ describe('depthwise and small-group direct convolution kernels', () => {
 
   it('match the reference over a table of depthwise layers (channels, multiplier, kernel, stride, padding, dilation, batch, odd sizes, epilogue)', () => {
     depthwiseTable(80).forEach((c, i) => check(c, 1000 + 7 * i));
+  });
+
+  it('take the lanes forward for multiplier-1 planes that fit its slab, and match the reference on the row kernel too', () => {
+    const a = (x: number[], k = 3, s = 1) => convAttrs({ x: x as [number, number, number, number], kernel: [k, k], stride: [s, s], pad: [k >> 1, k >> 1, k >> 1, k >> 1], groups: x[1]! });
+    expect(depthwiseLanes([128, 128, 10, 10], [128, 1, 3, 3], a([128, 128, 10, 10], 3, 2))).toBe(true);
+    expect(depthwiseLanes([1, 32, 112, 112], [32, 1, 3, 3], a([1, 32, 112, 112]))).toBe(true);
+    expect(depthwiseLanes([1, 32, 224, 224], [32, 1, 3, 3], a([1, 32, 224, 224]))).toBe(false); // 226 x 226 pixel vectors: 817 KB
+    expect(depthwiseLanes([1, 32, 14, 14], [64, 1, 3, 3], a([1, 32, 14, 14]))).toBe(false); // multiplier 2
+    depthwiseTuning.lanes = 'off';
+    try {
+      depthwiseTable(80).forEach((c, i) => check(c, 1000 + 7 * i));
+      check({ x: [2, 5, 9, 6], k: 5, kernel: [3, 3], stride: [2, 1], pad: [1, 0, 2, 1], groups: 5, relu: true, scale: true }, 2900);
+    } finally {
+      depthwiseTuning.lanes = 'auto';
+    }
+    // The lanes kernel on a plane wider than 'auto' takes it for (the slab limit only chooses).
+    depthwiseTuning.lanes = 'all';
+    try {
+      check({ x: [1, 6, 230, 9], k: 6, kernel: [3, 3], pad: [1, 1, 1, 1], groups: 6, relu: true }, 2901);
+    } finally {
+      depthwiseTuning.lanes = 'auto';
+    }
   });
 
   it('match the reference on every width around the 16- and 4-pixel tiles and odd row counts', () => {

@@ -18,7 +18,7 @@ import type { WasmRuntime } from './runtime.js';
  * 'auto': depthwise layers and the grouped layers these kernels run faster than the GEMM;
  * 'off': none (benchmarks compare against the old paths); 'all': every grouped layer (tests).
  */
-export const depthwiseTuning: { mode: 'auto' | 'off' | 'all' } = { mode: 'auto' };
+export const depthwiseTuning: { mode: 'auto' | 'off' | 'all'; lanes: 'auto' | 'off' | 'all' } = { mode: 'auto', lanes: 'auto' };
 
 interface Geo {
   n: number; c: number; h: number; w: number; k: number; g: number; cg: number; kg: number;
@@ -53,6 +53,12 @@ function applies(d: Geo, pass: Pass, scaled = false): boolean {
   if (depthwiseTuning.mode === 'all' || d.cg === 1) return true;
   const strided = d.sh > 1 || d.sw > 1;
   return d.cg <= 16 && d.kg <= 16 && (strided || (pass === 'forward' && scaled));
+}
+
+/** Whether a depthwise forward takes the lanes kernel (tests). */
+export function depthwiseLanes(xShape: readonly number[], wShape: readonly number[], attrs: Conv2DAttrs): boolean {
+  const d = geoOf(xShape, wShape, attrs);
+  return !!d && applies(d, 'forward', !!attrs.scale) && lanesApply(d);
 }
 
 /** Which passes of a convolution take the direct kernels (tests). */
@@ -107,6 +113,7 @@ export function depthwiseConv2d(x: KernelTensor, w: KernelTensor, bias: KernelTe
   if (!d || !applies(d, 'forward', !!scale) || (bias && bias.data.length !== d.k) || (scale && scale.data.length !== d.k)) return null;
   const rt = runtime();
   rt.begin();
+  if (lanesApply(d)) return lanesForward(rt, d, x, w, bias, scale, attrs);
   const K = d.cg * d.kh * d.kw;
   const { rowF } = forwardRow(d);
   const reach = (d.kh - 1) * d.dh + 1;
@@ -124,6 +131,40 @@ export function depthwiseConv2d(x: KernelTensor, w: KernelTensor, bias: KernelTe
   rt.arg(DWC.FLAGS, (bias ? EP.biasRow : 0) | (scale ? EP.scaleRow : 0) | (attrs.activation === 'relu' ? EP.relu : 0));
   setArgs(rt, d, rpb);
   rt.run(KIND.dwConv, d.n * d.g * Math.ceil(d.oh / rpb), scratch, parallel);
+  return rt.read(py, d.n * d.k * d.oh * d.ow);
+}
+
+/**
+ * Whether the forward takes assembly/depthwise-lanes.ts (four channels in the SIMD lanes):
+ * multiplier-1 depthwise layers whose padded plane fits LANES_SLAB_BYTES as pixel vectors.
+ */
+function lanesApply(d: Geo): boolean {
+  if (depthwiseTuning.lanes === 'off' || d.cg !== 1 || d.kg !== 1) return false;
+  return depthwiseTuning.lanes === 'all' || 16 * lanesSlab(d).sr * lanesSlab(d).sc <= LANES_SLAB_BYTES;
+}
+
+/** Pixel vectors of the lanes kernel's slab: rows and columns of the padded input that outputs read. */
+function lanesSlab(d: Geo): { sr: number; sc: number } {
+  return { sr: (d.oh - 1) * d.sh + (d.kh - 1) * d.dh + 1, sc: (d.ow - 1) * d.sw + (d.kw - 1) * d.dw + 1 };
+}
+
+/** The lanes kernel's slab limit, set by bench/depthwise.ts (--lanes): see lanesApply. */
+const LANES_SLAB_BYTES = 256 << 10;
+
+function lanesForward(rt: WasmRuntime, d: Geo, x: KernelTensor, w: KernelTensor, bias: KernelTensor | null, scale: KernelTensor | null, attrs: Conv2DAttrs): Float32Array {
+  const { sr, sc } = lanesSlab(d);
+  const taps = d.kh * d.kw;
+  // Mirrors dwLanesTask's scratch: the taps' weight vectors, their offsets, the slab.
+  const scratch = 16 * taps + 4 * roundUp(taps, 16) + 16 * sr * sc;
+  const py = rt.alloc(d.n * d.k * d.oh * d.ow);
+  rt.arg(DWC.X, rt.put(x.data));
+  rt.arg(DWC.W, rt.put(w.data));
+  rt.arg(DWC.BIAS, bias ? rt.put(bias.data) : 0);
+  rt.arg(DWC.SCALE, scale ? rt.put(scale.data) : 0);
+  rt.arg(DWC.Y, py);
+  rt.arg(DWC.FLAGS, (bias ? EP.biasRow : 0) | (scale ? EP.scaleRow : 0) | (attrs.activation === 'relu' ? EP.relu : 0));
+  setArgs(rt, d, 0);
+  rt.run(KIND.dwLanes, d.n * Math.ceil(d.c / 4), scratch, macsOf(d) >= PARALLEL_MACS);
   return rt.read(py, d.n * d.k * d.oh * d.ow);
 }
 
