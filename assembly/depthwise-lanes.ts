@@ -11,11 +11,18 @@
 //
 //   forward (KIND 53): y = scale * sum + bias, then ReLU (the epilogue flags of kernel.ts), over
 //     the DW_* argument slots of depthwise.ts (CG = KG = 1, G = channels).
+//   input gradient (KIND 55): the forward's adjoint: each dy pixel vector times each tap's weight
+//     is added into a zeroed slab at the pixel the forward read, and the slab's input part is
+//     transposed out into dx (contributions that land in the padding are dropped). X is dy, Y dx.
+//   filter gradient (KIND 54): a task is one part of the images and four channels; per tap, the
+//     sum over all outputs of dy x slab (the padding's zeros included, as the reference does: an
+//     Inf in dy there gives NaN). X is x, W dy, Y the part's partial dW (PSTRIDE floats between
+//     parts, IPP images per part), added up in part order.
 import { arg, scratch } from './job';
 import { madd } from './madd';
 import { storeTransposed4, zeroFloats } from './mem';
 import { EP_BIAS_ROW, EP_RELU, EP_SCALE_ROW, finish } from './kernel';
-import { DW_BIAS, DW_DH, DW_DW, DW_FLAGS, DW_G, DW_H, DW_KH, DW_KW, DW_OH, DW_OW, DW_PL, DW_PT, DW_SCALE, DW_SH, DW_SW, DW_W, DW_W_, DW_X, DW_Y } from './depthwise';
+import { DW_BIAS, DW_DH, DW_DW, DW_FLAGS, DW_G, DW_H, DW_IPP, DW_KH, DW_KW, DW_N, DW_OH, DW_OW, DW_PL, DW_PSTRIDE, DW_PT, DW_SCALE, DW_SH, DW_SW, DW_W, DW_W_, DW_X, DW_Y } from './depthwise';
 
 /** Lane k of a vector read from up to four floats `stride` bytes apart (the rest zero). */
 // @ts-ignore: decorator
@@ -130,3 +137,135 @@ export function dwLanesTask(job: usize, t: i32, tid: i32): void {
   }
 }
 
+
+/** The nc planes' n floats at src (plane bytes ps apart) as n pixel vectors at dst. */
+function toPixels(dst: usize, src: usize, ps: usize, nc: i32, n: i32): void {
+  let p = 0;
+  if (nc == 4) {
+    for (; p + 4 <= n; p += 4) {
+      const s = src + (<usize>p << 2);
+      storeTransposed4(dst + (<usize>p << 4), v128.load(s), v128.load(s + ps), v128.load(s + 2 * ps), v128.load(s + 3 * ps));
+    }
+  }
+  for (; p < n; p++) v128.store(dst + (<usize>p << 4), gather4(src + (<usize>p << 2), ps, nc));
+}
+
+/** Filter gradient: one part of the images and four channels (fewer in the last group). */
+export function dwLanesFilterTask(job: usize, t: i32, tid: i32): void {
+  const C = arg(job, DW_G), h = arg(job, DW_H), w = arg(job, DW_W_), N = arg(job, DW_N);
+  const kh = arg(job, DW_KH), kw = arg(job, DW_KW), sh = arg(job, DW_SH), sw = arg(job, DW_SW);
+  const pt = arg(job, DW_PT), pl = arg(job, DW_PL), dh = arg(job, DW_DH), dw = arg(job, DW_DW);
+  const oh = arg(job, DW_OH), ow = arg(job, DW_OW), ipp = arg(job, DW_IPP);
+  const groups = (C + 3) >> 2;
+  const part = t / groups, c0 = (t % groups) << 2;
+  const nc = min(4, C - c0);
+  const taps = kh * kw;
+  const sr = (oh - 1) * sh + (kh - 1) * dh + 1, sc = (ow - 1) * sw + (kw - 1) * dw + 1;
+  const ohw = oh * ow;
+  // Scratch: the taps' sums, dy's pixel vectors, the slab.
+  const acc = scratch(job, tid);
+  const dyv = acc + (<usize>taps << 4);
+  const slab = dyv + (<usize>ohw << 4);
+  const ps = <usize>(h * w) << 2, ops = <usize>ohw << 2;
+  zeroFloats(acc, taps << 2);
+  const i0 = part * ipp, i1 = min(N, i0 + ipp);
+  for (let img = i0; img < i1; img++) {
+    fillSlab(slab, <usize>arg(job, DW_X) + (<usize>(img * C + c0) * ps), ps, nc, h, w, pt, pl, sr, sc);
+    toPixels(dyv, <usize>arg(job, DW_W) + (<usize>(img * C + c0) * ops), ops, nc, ohw);
+    for (let k = 0; k < taps; k++) {
+      const i = k / kw, j = k % kw;
+      let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+      const colStep = <usize>sw << 4;
+      for (let oy = 0; oy < oh; oy++) {
+        let d = dyv + (<usize>(oy * ow) << 4);
+        let s = slab + (<usize>((oy * sh + i * dh) * sc + j * dw) << 4);
+        let ox = 0;
+        for (; ox + 4 <= ow; ox += 4) {
+          a0 = madd(v128.load(d), v128.load(s), a0);
+          a1 = madd(v128.load(d, 16), v128.load(s + colStep), a1);
+          a2 = madd(v128.load(d, 32), v128.load(s + 2 * colStep), a2);
+          a3 = madd(v128.load(d, 48), v128.load(s + 3 * colStep), a3);
+          d += 64; s += 4 * colStep;
+        }
+        for (; ox < ow; ox++) {
+          a0 = madd(v128.load(d), v128.load(s), a0);
+          d += 16; s += colStep;
+        }
+      }
+      const e = acc + (<usize>k << 4);
+      v128.store(e, f32x4.add(v128.load(e), f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3))));
+    }
+  }
+  const out = <usize>arg(job, DW_Y) + (<usize>(part * arg(job, DW_PSTRIDE) + c0 * taps) << 2);
+  for (let k = 0; k < taps; k++) scatter4(out + (<usize>k << 2), <usize>taps << 2, v128.load(acc + (<usize>k << 4)), nc);
+}
+
+/** Input gradient: one image and four channels (fewer in the last group). */
+export function dwLanesInputTask(job: usize, t: i32, tid: i32): void {
+  const C = arg(job, DW_G), h = arg(job, DW_H), w = arg(job, DW_W_);
+  const kh = arg(job, DW_KH), kw = arg(job, DW_KW), sh = arg(job, DW_SH), sw = arg(job, DW_SW);
+  const pt = arg(job, DW_PT), pl = arg(job, DW_PL), dh = arg(job, DW_DH), dw = arg(job, DW_DW);
+  const oh = arg(job, DW_OH), ow = arg(job, DW_OW);
+  const groups = (C + 3) >> 2;
+  const img = t / groups, c0 = (t % groups) << 2;
+  const nc = min(4, C - c0);
+  const taps = kh * kw;
+  const sr = (oh - 1) * sh + (kh - 1) * dh + 1, sc = (ow - 1) * sw + (kw - 1) * dw + 1;
+  const ohw = oh * ow;
+  const wv = scratch(job, tid);
+  const offs = wv + (<usize>taps << 4);
+  const dyv = offs + (<usize>(((taps + 15) >> 4) << 4) << 2);
+  const slab = dyv + (<usize>ohw << 4);
+  const ps = <usize>(h * w) << 2, ops = <usize>ohw << 2;
+  const wp = <usize>arg(job, DW_W) + (<usize>(c0 * taps) << 2);
+  for (let k = 0; k < taps; k++) {
+    v128.store(wv + (<usize>k << 4), gather4(wp + (<usize>k << 2), <usize>taps << 2, nc));
+    store<i32>(offs + (<usize>k << 2), (((k / kw) * dh * sc + (k % kw) * dw) << 4));
+  }
+  toPixels(dyv, <usize>arg(job, DW_X) + (<usize>(img * C + c0) * ops), ops, nc, ohw);
+  zeroFloats(slab, (sr * sc) << 2);
+  const rowStep = <usize>(sh * sc) << 4, colStep = <usize>sw << 4;
+  for (let oy = 0; oy < oh; oy++) {
+    let b = slab + <usize>oy * rowStep;
+    let d = dyv + (<usize>(oy * ow) << 4);
+    for (let ox = 0; ox < ow; ox++) {
+      const v = v128.load(d);
+      for (let k = 0; k < taps; k++) {
+        const q = b + <usize>load<i32>(offs + (<usize>k << 2));
+        v128.store(q, madd(v128.load(wv + (<usize>k << 4)), v, v128.load(q)));
+      }
+      b += colStep; d += 16;
+    }
+  }
+  // dx (iy, ix) = slab (iy + pt, ix + pl) where that is inside the slab, else 0.
+  const dx = <usize>arg(job, DW_Y) + (<usize>(img * C + c0) * ps);
+  const x0 = min(w, max(0, -pl)), x1 = max(x0, min(w, sc - pl));
+  for (let iy = 0; iy < h; iy++) {
+    const row = dx + (<usize>(iy * w) << 2);
+    const sy = iy + pt;
+    if (sy < 0 || sy >= sr || x1 == x0) {
+      for (let c = 0; c < nc; c++) zeroFloats(row + <usize>c * ps, w);
+      continue;
+    }
+    for (let c = 0; c < nc; c++) {
+      if (x0 > 0) zeroFloats(row + <usize>c * ps, x0);
+      if (x1 < w) zeroFloats(row + <usize>c * ps + (<usize>x1 << 2), w - x1);
+    }
+    const src = slab + (<usize>(sy * sc + pl) << 4);
+    let ix = x0;
+    if (nc == 4) {
+      for (; ix + 4 <= x1; ix += 4) {
+        const s = src + (<usize>ix << 4);
+        const a0 = v128.load(s), a1 = v128.load(s, 16), a2 = v128.load(s, 32), a3 = v128.load(s, 48);
+        const t0 = v128.shuffle<f32>(a0, a1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(a0, a1, 2, 6, 3, 7);
+        const t2 = v128.shuffle<f32>(a2, a3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(a2, a3, 2, 6, 3, 7);
+        const o = row + (<usize>ix << 2);
+        v128.store(o, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+        v128.store(o + ps, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+        v128.store(o + 2 * ps, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+        v128.store(o + 3 * ps, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+      }
+    }
+    for (; ix < x1; ix++) scatter4(row + (<usize>ix << 2), ps, v128.load(src + (<usize>ix << 4)), nc);
+  }
+}

@@ -113,7 +113,7 @@ export function depthwiseConv2d(x: KernelTensor, w: KernelTensor, bias: KernelTe
   if (!d || !applies(d, 'forward', !!scale) || (bias && bias.data.length !== d.k) || (scale && scale.data.length !== d.k)) return null;
   const rt = runtime();
   rt.begin();
-  if (lanesApply(d)) return lanesForward(rt, d, x, w, bias, scale, attrs);
+  if (lanesApply(d)) return lanesForward(d, x.data, w.data, bias, scale, attrs.activation === 'relu');
   const K = d.cg * d.kh * d.kw;
   const { rowF } = forwardRow(d);
   const reach = (d.kh - 1) * d.dh + 1;
@@ -135,7 +135,7 @@ export function depthwiseConv2d(x: KernelTensor, w: KernelTensor, bias: KernelTe
 }
 
 /**
- * Whether the forward takes assembly/depthwise-lanes.ts (four channels in the SIMD lanes):
+ * Whether the three passes take assembly/depthwise-lanes.ts (four channels in the SIMD lanes):
  * multiplier-1 depthwise layers whose padded plane fits LANES_SLAB_BYTES as pixel vectors.
  */
 function lanesApply(d: Geo): boolean {
@@ -151,26 +151,83 @@ function lanesSlab(d: Geo): { sr: number; sc: number } {
 /** The lanes kernel's slab limit, set by bench/depthwise.ts (--lanes): see lanesApply. */
 const LANES_SLAB_BYTES = 256 << 10;
 
-function lanesForward(rt: WasmRuntime, d: Geo, x: KernelTensor, w: KernelTensor, bias: KernelTensor | null, scale: KernelTensor | null, attrs: Conv2DAttrs): Float32Array {
+function lanesForward(d: Geo, x: Float32Array, w: Float32Array, bias: KernelTensor | null, scale: KernelTensor | null, relu: boolean): Float32Array {
+  const rt = runtime();
+  rt.begin();
   const { sr, sc } = lanesSlab(d);
   const taps = d.kh * d.kw;
-  // Mirrors dwLanesTask's scratch: the taps' weight vectors, their offsets, the slab.
-  const scratch = 16 * taps + 4 * roundUp(taps, 16) + 16 * sr * sc;
   const py = rt.alloc(d.n * d.k * d.oh * d.ow);
-  rt.arg(DWC.X, rt.put(x.data));
-  rt.arg(DWC.W, rt.put(w.data));
+  rt.arg(DWC.X, rt.put(x));
+  rt.arg(DWC.W, rt.put(w));
   rt.arg(DWC.BIAS, bias ? rt.put(bias.data) : 0);
   rt.arg(DWC.SCALE, scale ? rt.put(scale.data) : 0);
   rt.arg(DWC.Y, py);
-  rt.arg(DWC.FLAGS, (bias ? EP.biasRow : 0) | (scale ? EP.scaleRow : 0) | (attrs.activation === 'relu' ? EP.relu : 0));
+  rt.arg(DWC.FLAGS, (bias ? EP.biasRow : 0) | (scale ? EP.scaleRow : 0) | (relu ? EP.relu : 0));
   setArgs(rt, d, 0);
-  rt.run(KIND.dwLanes, d.n * Math.ceil(d.c / 4), scratch, macsOf(d) >= PARALLEL_MACS);
+  // Mirrors dwLanesTask's scratch: the taps' weight vectors, their offsets, the slab.
+  rt.run(KIND.dwLanes, d.n * Math.ceil(d.c / 4), 16 * taps + 4 * roundUp(taps, 16) + 16 * sr * sc, macsOf(d) >= PARALLEL_MACS);
   return rt.read(py, d.n * d.k * d.oh * d.ow);
+}
+
+/**
+ * The input gradient on the lanes kernels. At stride 1 it is a forward convolution of dy with
+ * the flipped filters and the complementary padding, which measured 1.2-1.5x faster than the
+ * scatter kernel and the row kernel (unless a filter holds a NaN or Inf: the forward would
+ * multiply it by dy's zero padding, where the reference adds nothing).
+ */
+function lanesInput(d: Geo, dy: KernelTensor, w: KernelTensor): Float32Array {
+  if (d.sh === 1 && d.sw === 1 && allFinite(w.data)) {
+    const taps = d.kh * d.kw;
+    const flipped = new Float32Array(w.data.length);
+    for (let c = 0; c < d.c; c++) for (let k = 0; k < taps; k++) flipped[c * taps + k] = w.data[c * taps + taps - 1 - k]!;
+    const g: Geo = { ...d, h: d.oh, w: d.ow, oh: d.h, ow: d.w, pt: (d.kh - 1) * d.dh - d.pt, pl: (d.kw - 1) * d.dw - d.pl };
+    return lanesForward(g, dy.data, flipped, null, null, false);
+  }
+  const rt = runtime();
+  rt.begin();
+  const { sr, sc } = lanesSlab(d);
+  const taps = d.kh * d.kw;
+  const size = d.n * d.c * d.h * d.w;
+  const pdx = rt.alloc(size);
+  rt.arg(DWC.X, rt.put(dy.data));
+  rt.arg(DWC.W, rt.put(w.data));
+  rt.arg(DWC.Y, pdx);
+  setArgs(rt, d, 0);
+  // Mirrors dwLanesInputTask's scratch: weight vectors, tap offsets, dy's pixel vectors, the slab.
+  rt.run(KIND.dwLanesInput, d.n * Math.ceil(d.c / 4), 16 * taps + 4 * roundUp(taps, 16) + 16 * d.oh * d.ow + 16 * sr * sc, macsOf(d) >= PARALLEL_MACS);
+  return rt.read(pdx, size);
+}
+
+function lanesFilter(d: Geo, x: KernelTensor, dy: KernelTensor): Float32Array {
+  const rt = runtime();
+  rt.begin();
+  const { sr, sc } = lanesSlab(d);
+  const taps = d.kh * d.kw;
+  const size = d.c * taps;
+  const groups = Math.ceil(d.c / 4);
+  const parallel = macsOf(d) >= PARALLEL_MACS;
+  // Images split into parts when channel groups are too few to keep the threads busy (the
+  // planned thread count, so the bits never depend on timing); partial sums added in part order.
+  const threads = rt.plannedThreads();
+  const parts = threads > 1 && parallel && groups < 4 * threads ? Math.min(d.n, Math.ceil((4 * threads) / groups)) : 1;
+  const ipp = Math.ceil(d.n / parts);
+  const kParts = Math.ceil(d.n / ipp);
+  const pdw = rt.alloc(size * kParts);
+  rt.arg(DWC.X, rt.put(x.data));
+  rt.arg(DWC.W, rt.put(dy.data));
+  rt.arg(DWC.Y, pdw);
+  rt.arg(DWC.IPP, ipp);
+  rt.arg(DWC.PSTRIDE, size);
+  setArgs(rt, d, 0);
+  // Mirrors dwLanesFilterTask's scratch: the taps' sums, dy's pixel vectors, the slab.
+  rt.run(KIND.dwLanesFilter, kParts * groups, 16 * taps + 16 * d.oh * d.ow + 16 * sr * sc, parallel);
+  return rt.readSum(pdw, size, kParts);
 }
 
 export function depthwiseBackpropInput(dy: KernelTensor, w: KernelTensor, inputShape: readonly number[], attrs: Conv2DAttrs): Float32Array | null {
   const d = geoOf(inputShape, w.shape, attrs);
   if (!d || !applies(d, 'input') || dy.shape.join() !== [d.n, d.k, d.oh, d.ow].join()) return null;
+  if (lanesApply(d)) return lanesInput(d, dy, w);
   // The kernel multiplies every tap, the ones past dy's edges by the slab's zeros: a NaN or Inf
   // filter would make NaNs where the reference (which adds up only taps inside dy) has none.
   if (!allFinite(w.data)) return jsInput(dy, w, inputShape, attrs);
@@ -201,6 +258,9 @@ export function depthwiseBackpropInput(dy: KernelTensor, w: KernelTensor, inputS
 export function depthwiseBackpropFilter(x: KernelTensor, dy: KernelTensor, filterShape: readonly number[], attrs: Conv2DAttrs): Float32Array | null {
   const d = geoOf(x.shape, filterShape, attrs);
   if (!d || !applies(d, 'filter') || dy.shape.join() !== [d.n, d.k, d.oh, d.ow].join()) return null;
+  // Measured (bench/depthwise.ts --lanes): the row kernel's filter gradient stays ahead on large
+  // planes and kernels past 5 x 5.
+  if (lanesApply(d) && d.kh * d.kw <= 25 && d.oh * d.ow <= 56 * 56) return lanesFilter(d, x, dy);
   const rt = runtime();
   rt.begin();
   const K = d.cg * d.kh * d.kw;

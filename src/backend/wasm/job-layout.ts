@@ -13,7 +13,7 @@ export const KIND = { gemm: 1, col2im: 2, winogradF23Banded: 3, winogradF23Filte
   clamp: 65, clampGrad: 66, softplus: 67, softplusGrad: 68, prelu: 69, preluGrad: 70, pad: 71, padGrad: 72, gather: 73, argMax: 74, topK: 75,
   multiMargin: 76, multiMarginGrad: 77, adaptiveMaxPool: 78, lcForward: 79, lcInput: 80, lcFilter: 81,
   softmax: 57, nll: 58, unary: 59, broadcast: 60, reduce: 61,
-  dwConv: 50, dwInput: 51, dwFilter: 52, dwLanes: 53,
+  dwConv: 50, dwInput: 51, dwFilter: 52, dwLanes: 53, dwLanesFilter: 54, dwLanesInput: 55,
   winogradF23FilterGrad: 41, winogradF43FilterGrad: 42, flipFilters: 43,
   winogradDenseInput: 100, winogradDense: 101, winogradDenseFilter: 141, winogradDenseBanded: 142,
   sgd: 91, adam: 92,
