@@ -39,7 +39,8 @@ export const OP_RELU_GRAD = 20;
   }
 }
 
-function runUnary(op: i32, a: usize, out: usize, n: i32, alpha: v128): void {
+// @ts-ignore: decorator
+@inline function unaryLoop(op: i32, a: usize, out: usize, n: i32, alpha: v128): void {
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
@@ -51,7 +52,21 @@ function runUnary(op: i32, a: usize, out: usize, n: i32, alpha: v128): void {
   }
 }
 
-function runBinary(op: i32, a: usize, b: usize, out: usize, n: i32): void {
+// One loop per op, each with its op a constant (the switch in `unary` folds away): a switch
+// inside the loop cost a branch per vector and ran ReLU at a third of the memory's speed.
+function runUnary(op: i32, a: usize, out: usize, n: i32, alpha: v128): void {
+  switch (op) {
+    case OP_RELU: unaryLoop(OP_RELU, a, out, n, alpha); break;
+    case OP_LEAKY: unaryLoop(OP_LEAKY, a, out, n, alpha); break;
+    case OP_NEG: unaryLoop(OP_NEG, a, out, n, alpha); break;
+    case OP_ABS: unaryLoop(OP_ABS, a, out, n, alpha); break;
+    case OP_SQRT: unaryLoop(OP_SQRT, a, out, n, alpha); break;
+    default: unaryLoop(OP_SQUARE, a, out, n, alpha);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function binaryLoop(op: i32, a: usize, b: usize, out: usize, n: i32): void {
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
@@ -60,6 +75,19 @@ function runBinary(op: i32, a: usize, b: usize, out: usize, n: i32): void {
   for (; i < n; i++) {
     const o = <usize>i << 2;
     store<f32>(out + o, f32x4.extract_lane(binary(op, f32x4.splat(load<f32>(a + o)), f32x4.splat(load<f32>(b + o))), 0));
+  }
+}
+
+function runBinary(op: i32, a: usize, b: usize, out: usize, n: i32): void {
+  switch (op) {
+    case OP_ADD: binaryLoop(OP_ADD, a, b, out, n); break;
+    case OP_SUB: binaryLoop(OP_SUB, a, b, out, n); break;
+    case OP_MUL: binaryLoop(OP_MUL, a, b, out, n); break;
+    case OP_DIV: binaryLoop(OP_DIV, a, b, out, n); break;
+    case OP_MAX: binaryLoop(OP_MAX, a, b, out, n); break;
+    case OP_MIN: binaryLoop(OP_MIN, a, b, out, n); break;
+    case OP_ADD_RELU: binaryLoop(OP_ADD_RELU, a, b, out, n); break;
+    default: binaryLoop(OP_RELU_GRAD, a, b, out, n);
   }
 }
 

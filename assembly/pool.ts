@@ -544,6 +544,39 @@ function avgRowSimd(x: usize, W: i32, rlo: i32, rhi: i32, kw: i32, sw: i32, pl: 
  * Table layout: rlo[oh], rhi[oh], rpad[oh], clo[ow], chi[ow], cpad[ow]. Outputs [j0, j1) of
  * every row are interior windows kw wide at stride sw (1 or 2; j0 = j1 when there are none).
  */
+/**
+ * Whole planes (global average pooling): the float64 sums of 8 planes at once, each adding its
+ * floats in the reference's order (lanes are planes, so 4 independent chains instead of one),
+ * for planes p .. p + 8 of hw floats each at x; outputs sum / div at o.
+ */
+function planeMeans8(x: usize, hw: i32, div: f64, o: usize): void {
+  const ps = <usize>hw << 2;
+  let s0 = f64x2.splat(0), s1 = s0, s2 = s0, s3 = s0;
+  let i = 0;
+  for (; i + 4 <= hw; i += 4) {
+    const q = x + (<usize>i << 2);
+    // Two 4x4 transposes: u_k / w_k hold element i + k of planes 0-3 / 4-7.
+    const a0 = v128.load(q), a1 = v128.load(q + ps), a2 = v128.load(q + 2 * ps), a3 = v128.load(q + 3 * ps);
+    const b0 = v128.load(q + 4 * ps), b1 = v128.load(q + 5 * ps), b2 = v128.load(q + 6 * ps), b3 = v128.load(q + 7 * ps);
+    const t0 = v128.shuffle<f32>(a0, a1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(a0, a1, 2, 6, 3, 7);
+    const t2 = v128.shuffle<f32>(a2, a3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(a2, a3, 2, 6, 3, 7);
+    const r0 = v128.shuffle<f32>(b0, b1, 0, 4, 1, 5), r1 = v128.shuffle<f32>(b0, b1, 2, 6, 3, 7);
+    const r2 = v128.shuffle<f32>(b2, b3, 0, 4, 1, 5), r3 = v128.shuffle<f32>(b2, b3, 2, 6, 3, 7);
+    // Element i + k of planes (0, 1), (2, 3), (4, 5), (6, 7), for k = 0 .. 3 in order.
+    s0 = f64x2.add(s0, lo2(t0)); s1 = f64x2.add(s1, lo2(t2)); s2 = f64x2.add(s2, lo2(r0)); s3 = f64x2.add(s3, lo2(r2));
+    s0 = f64x2.add(s0, hi2(t0)); s1 = f64x2.add(s1, hi2(t2)); s2 = f64x2.add(s2, hi2(r0)); s3 = f64x2.add(s3, hi2(r2));
+    s0 = f64x2.add(s0, lo2(t1)); s1 = f64x2.add(s1, lo2(t3)); s2 = f64x2.add(s2, lo2(r1)); s3 = f64x2.add(s3, lo2(r3));
+    s0 = f64x2.add(s0, hi2(t1)); s1 = f64x2.add(s1, hi2(t3)); s2 = f64x2.add(s2, hi2(r1)); s3 = f64x2.add(s3, hi2(r3));
+  }
+  for (let k = 0; k < 8; k++) {
+    const v = k < 2 ? s0 : k < 4 ? s1 : k < 6 ? s2 : s3;
+    let sum = k & 1 ? f64x2.extract_lane(v, 1) : f64x2.extract_lane(v, 0);
+    const plane = x + <usize>k * ps;
+    for (let j = i; j < hw; j++) sum += <f64>load<f32>(plane + (<usize>j << 2));
+    store<f32>(o + (<usize>k << 2), <f32>(sum / div));
+  }
+}
+
 export function avgPoolTask(job: usize, t: i32): void {
   const H = arg(job, AP_H), W = arg(job, AP_W), oh = arg(job, AP_OH), ow = arg(job, AP_OW);
   const mode = arg(job, AP_MODE), fixed = arg(job, AP_DIV), ppt = arg(job, AP_PPT);
@@ -551,7 +584,13 @@ export function avgPoolTask(job: usize, t: i32): void {
   const vec = j1 - j0 >= 4 && (sw == 1 || sw == 2);
   const tb = <usize>arg(job, AP_TAB);
   const ct = tb + (<usize>(3 * oh) << 2);
-  const p0 = t * ppt, p1 = min(arg(job, AP_PLANES), p0 + ppt);
+  let p0 = t * ppt;
+  const p1 = min(arg(job, AP_PLANES), p0 + ppt);
+  // One window over the whole plane (global average pooling): eight planes at a time.
+  if (oh == 1 && ow == 1 && tab(tb, 0) == 0 && tab(tb, 1) == H && tab(ct, 0) == 0 && tab(ct, 1) == W) {
+    const div = avgDivisor(mode, fixed, H, W, tab(tb, 2), tab(ct, 2));
+    for (; p0 + 8 <= p1; p0 += 8) planeMeans8(<usize>arg(job, AP_X) + (<usize>(p0 * H * W) << 2), H * W, div, <usize>arg(job, AP_OUT) + (<usize>p0 << 2));
+  }
   for (let p = p0; p < p1; p++) {
     const x = <usize>arg(job, AP_X) + (<usize>(p * H * W) << 2);
     let o = <usize>arg(job, AP_OUT) + (<usize>(p * oh * ow) << 2);
