@@ -1,5 +1,5 @@
-// Depthwise convolution (one input channel per filter) with four channels in the SIMD lanes:
-// the forward pass for layers of many small planes (late MobileNet stages, large batches).
+// Depthwise convolution (one input channel per filter) with four channels in the SIMD lanes,
+// in all three passes, for layers of small planes (late MobileNet stages, large batches).
 //
 // depthwise.ts vectorises along a row of one plane, which leaves lanes idle on rows of 5..14
 // outputs and pays a slab, a tap table and a call per row pair for every plane; on 10 x 10
@@ -11,9 +11,10 @@
 //
 //   forward (KIND 53): y = scale * sum + bias, then ReLU (the epilogue flags of kernel.ts), over
 //     the DW_* argument slots of depthwise.ts (CG = KG = 1, G = channels).
-//   input gradient (KIND 55): the forward's adjoint: each dy pixel vector times each tap's weight
-//     is added into a zeroed slab at the pixel the forward read, and the slab's input part is
-//     transposed out into dx (contributions that land in the padding are dropped). X is dy, Y dx.
+//   input gradient (KIND 55, strided layers; at stride 1 depthwise.ts runs the forward on dy with
+//     flipped filters instead): the forward's adjoint: each dy pixel vector times each tap's
+//     weight is added into a zeroed slab at the pixel the forward read, and the slab's input part
+//     is transposed out into dx (contributions that land in the padding are dropped). X is dy, Y dx.
 //   filter gradient (KIND 54): a task is one part of the images and four channels; per tap, the
 //     sum over all outputs of dy x slab (the padding's zeros included, as the reference does: an
 //     Inf in dy there gives NaN). X is x, W dy, Y the part's partial dW (PSTRIDE floats between
@@ -35,6 +36,18 @@ import { DW_BIAS, DW_DH, DW_DW, DW_FLAGS, DW_G, DW_H, DW_IPP, DW_KH, DW_KW, DW_N
   return v;
 }
 
+/** The nc planes' n floats at src (plane bytes ps apart) as n pixel vectors at dst. */
+function toPixels(dst: usize, src: usize, ps: usize, nc: i32, n: i32): void {
+  let p = 0;
+  if (nc == 4) {
+    for (; p + 4 <= n; p += 4) {
+      const s = src + (<usize>p << 2);
+      storeTransposed4(dst + (<usize>p << 4), v128.load(s), v128.load(s + ps), v128.load(s + 2 * ps), v128.load(s + 3 * ps));
+    }
+  }
+  for (; p < n; p++) v128.store(dst + (<usize>p << 4), gather4(src + (<usize>p << 2), ps, nc));
+}
+
 /**
  * The slab: rows sy = 0 .. sr of pixel vectors sx = 0 .. sc, pixel (sy, sx) holding input
  * (sy - pt, sx - pl) of the nc planes at x (plane bytes ps apart), zero outside the input.
@@ -48,16 +61,19 @@ function fillSlab(slab: usize, x: usize, ps: usize, nc: i32, h: i32, w: i32, pt:
     if (iy < 0 || iy >= h || x1 <= x0) { zeroFloats(d, sc << 2); continue; }
     if (x0 > 0) zeroFloats(d, x0 << 2);
     if (x1 < sc) zeroFloats(d + (<usize>x1 << 4), (sc - x1) << 2);
-    const src = x + (<usize>(iy * w) << 2);
-    let sx = x0;
-    if (nc == 4) {
-      for (; sx + 4 <= x1; sx += 4) {
-        const s = src + (<usize>(sx - pl) << 2);
-        storeTransposed4(d + (<usize>sx << 4), v128.load(s), v128.load(s + ps), v128.load(s + 2 * ps), v128.load(s + 3 * ps));
-      }
-    }
-    for (; sx < x1; sx++) v128.store(d + (<usize>sx << 4), gather4(src + (<usize>(sx - pl) << 2), ps, nc));
+    toPixels(d + (<usize>x0 << 4), x + (<usize>(iy * w + x0 - pl) << 2), ps, nc, x1 - x0);
   }
+}
+
+/** Four pixel vectors (lane k = channel k) as four floats in each of 4 planes: plane k at dst + k * ps. */
+// @ts-ignore: decorator
+@inline function toPlanes4(dst: usize, ps: usize, a0: v128, a1: v128, a2: v128, a3: v128): void {
+  const t0 = v128.shuffle<f32>(a0, a1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(a0, a1, 2, 6, 3, 7);
+  const t2 = v128.shuffle<f32>(a2, a3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(a2, a3, 2, 6, 3, 7);
+  v128.store(dst, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+  v128.store(dst + ps, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+  v128.store(dst + 2 * ps, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+  v128.store(dst + 3 * ps, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
 }
 
 /** Lane k of v to dst + k * ps (the first nc lanes). */
@@ -121,13 +137,7 @@ export function dwLanesTask(job: usize, t: i32, tid: i32): void {
     a2 = finish(a2, scale, bias, r); a3 = finish(a3, scale, bias, r);
     const dst = y + (<usize>p << 2);
     if (nc == 4 && p + 4 <= ohw) {
-      // Transposed: row k holds channel k's four pixels.
-      const t0 = v128.shuffle<f32>(a0, a1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(a0, a1, 2, 6, 3, 7);
-      const t2 = v128.shuffle<f32>(a2, a3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(a2, a3, 2, 6, 3, 7);
-      v128.store(dst, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
-      v128.store(dst + ops, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
-      v128.store(dst + 2 * ops, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
-      v128.store(dst + 3 * ops, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+      toPlanes4(dst, ops, a0, a1, a2, a3);
     } else {
       scatter4(dst, ops, a0, nc);
       if (p + 1 < ohw) scatter4(dst + 4, ops, a1, nc);
@@ -137,18 +147,6 @@ export function dwLanesTask(job: usize, t: i32, tid: i32): void {
   }
 }
 
-
-/** The nc planes' n floats at src (plane bytes ps apart) as n pixel vectors at dst. */
-function toPixels(dst: usize, src: usize, ps: usize, nc: i32, n: i32): void {
-  let p = 0;
-  if (nc == 4) {
-    for (; p + 4 <= n; p += 4) {
-      const s = src + (<usize>p << 2);
-      storeTransposed4(dst + (<usize>p << 4), v128.load(s), v128.load(s + ps), v128.load(s + 2 * ps), v128.load(s + 3 * ps));
-    }
-  }
-  for (; p < n; p++) v128.store(dst + (<usize>p << 4), gather4(src + (<usize>p << 2), ps, nc));
-}
 
 /** Filter gradient: one part of the images and four channels (fewer in the last group). */
 export function dwLanesFilterTask(job: usize, t: i32, tid: i32): void {
@@ -256,14 +254,7 @@ export function dwLanesInputTask(job: usize, t: i32, tid: i32): void {
     if (nc == 4) {
       for (; ix + 4 <= x1; ix += 4) {
         const s = src + (<usize>ix << 4);
-        const a0 = v128.load(s), a1 = v128.load(s, 16), a2 = v128.load(s, 32), a3 = v128.load(s, 48);
-        const t0 = v128.shuffle<f32>(a0, a1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(a0, a1, 2, 6, 3, 7);
-        const t2 = v128.shuffle<f32>(a2, a3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(a2, a3, 2, 6, 3, 7);
-        const o = row + (<usize>ix << 2);
-        v128.store(o, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
-        v128.store(o + ps, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
-        v128.store(o + 2 * ps, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
-        v128.store(o + 3 * ps, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+        toPlanes4(row + (<usize>ix << 2), ps, v128.load(s), v128.load(s, 16), v128.load(s, 32), v128.load(s, 48));
       }
     }
     for (; ix < x1; ix++) scatter4(row + (<usize>ix << 2), ps, v128.load(src + (<usize>ix << 4)), nc);
