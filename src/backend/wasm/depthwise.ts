@@ -198,18 +198,15 @@ function lanesInput(d: Geo, dy: KernelTensor, w: KernelTensor): Float32Array {
   return rt.read(pdx, size);
 }
 
-function lanesFilter(d: Geo, x: KernelTensor, dy: KernelTensor): Float32Array {
-  const rt = runtime();
-  rt.begin();
-  const { sr, sc } = lanesSlab(d);
-  const taps = d.kh * d.kw;
-  const size = d.c * taps;
-  const groups = Math.ceil(d.c / 4);
-  const parallel = macsOf(d) >= PARALLEL_MACS;
-  // Images split into parts when channel groups are too few to keep the threads busy (the
-  // planned thread count, so the bits never depend on timing); partial sums added in part order.
+/**
+ * The filter gradients' operands and their split of the images into parts, when `units` (groups
+ * of channels) are too few to keep the threads busy: each part's partial dW at pdw, PSTRIDE
+ * (`size`) floats apart, added up in part order by readSum. The split follows the planned thread
+ * count, so the bits never depend on timing.
+ */
+function filterParts(rt: WasmRuntime, d: Geo, x: KernelTensor, dy: KernelTensor, size: number, units: number, parallel: boolean): { pdw: number; kParts: number } {
   const threads = rt.plannedThreads();
-  const parts = threads > 1 && parallel && groups < 4 * threads ? Math.min(d.n, Math.ceil((4 * threads) / groups)) : 1;
+  const parts = threads > 1 && parallel && units < 4 * threads ? Math.min(d.n, Math.ceil((4 * threads) / units)) : 1;
   const ipp = Math.ceil(d.n / parts);
   const kParts = Math.ceil(d.n / ipp);
   const pdw = rt.alloc(size * kParts);
@@ -218,6 +215,18 @@ function lanesFilter(d: Geo, x: KernelTensor, dy: KernelTensor): Float32Array {
   rt.arg(DWC.Y, pdw);
   rt.arg(DWC.IPP, ipp);
   rt.arg(DWC.PSTRIDE, size);
+  return { pdw, kParts };
+}
+
+function lanesFilter(d: Geo, x: KernelTensor, dy: KernelTensor): Float32Array {
+  const rt = runtime();
+  rt.begin();
+  const { sr, sc } = lanesSlab(d);
+  const taps = d.kh * d.kw;
+  const size = d.c * taps;
+  const groups = Math.ceil(d.c / 4);
+  const parallel = macsOf(d) >= PARALLEL_MACS;
+  const { pdw, kParts } = filterParts(rt, d, x, dy, size, groups, parallel);
   setArgs(rt, d, 0);
   // Mirrors dwLanesFilterTask's scratch: the taps' sums, dy's pixel vectors, the slab.
   rt.run(KIND.dwLanesFilter, kParts * groups, 16 * taps + 16 * d.oh * d.ow + 16 * sr * sc, parallel);
@@ -272,20 +281,8 @@ export function depthwiseBackpropFilter(x: KernelTensor, dy: KernelTensor, filte
   const rpb = Math.max(1, Math.min(d.oh, Math.floor((SLAB_BYTES - 4 * d.cg * (reach - d.sh) * rowF) / perRow)));
   const srMax = (rpb - 1) * d.sh + reach;
   const scratch = roundUp(4 * K, 64) + roundUp(4 * d.kg * K, 64) + roundUp(4 * d.cg * srMax * rowF, 64) + 4 * d.kg * rpb * owq + 64;
-  // Images split into parts when groups are too few to keep the threads busy: partial dW's,
-  // added up in part order (the split follows the planned thread count, so the bits never
-  // depend on timing).
   const parallel = macsOf(d) >= PARALLEL_MACS;
-  const threads = rt.plannedThreads();
-  const parts = threads > 1 && parallel && d.g < 4 * threads ? Math.min(d.n, Math.ceil((4 * threads) / d.g)) : 1;
-  const ipp = Math.ceil(d.n / parts);
-  const kParts = Math.ceil(d.n / ipp);
-  const pdw = rt.alloc(size * kParts);
-  rt.arg(DWC.X, rt.put(x.data));
-  rt.arg(DWC.W, rt.put(dy.data));
-  rt.arg(DWC.Y, pdw);
-  rt.arg(DWC.IPP, ipp);
-  rt.arg(DWC.PSTRIDE, size);
+  const { pdw, kParts } = filterParts(rt, d, x, dy, size, d.g, parallel);
   setArgs(rt, d, rpb);
   rt.run(KIND.dwFilter, kParts * d.g, scratch, parallel);
   return rt.readSum(pdw, size, kParts);
