@@ -19,3 +19,14 @@ export const kt = (shape: number[], seed = 1): KernelTensor => ({ data: values(s
 
 /** The middle element of the sorted times (the upper one of an even count). */
 export const median = (v: number[]): number => [...v].sort((a, b) => a - b)[v.length >> 1]!;
+
+/** Quantized values of kt(shape, seed) (many ties), with signed zeros, infinities and NaN. */
+export function awkward(shape: number[], seed: number): KernelTensor {
+  const x = kt(shape, seed);
+  const specials = [NaN, Infinity, -Infinity, -0, 0];
+  for (let i = 0; i < x.data.length; i++) {
+    const u = (i * 2654435761 + seed * 97) >>> 0;
+    x.data[i] = u % 17 === 0 ? specials[(u >>> 5) % specials.length]! : Math.round(x.data[i]! * 4) / 4;
+  }
+  return x;
+}

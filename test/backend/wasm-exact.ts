@@ -1,6 +1,4 @@
 import { expect } from 'vitest';
-import type { KernelTensor } from '../../src/backend/kernels.js';
-import { kt } from '../../bench/kernel-inputs.js';
 
 /** Same float32 values bit for bit (the sign of zero included), except that any NaN matches any NaN. */
 export function expectIdentical(actual: Float32Array, expected: Float32Array, what: string): void {
@@ -27,17 +25,6 @@ export function withSpecials(data: Float32Array, every = 7): Float32Array {
   const specials = [NaN, Infinity, -Infinity, -0, 0, 0.5, -0.5];
   for (let i = 3; i < out.length; i += every) out[i] = specials[(i / every) % specials.length | 0]!;
   return out;
-}
-
-/** Quantized values of kt(shape, seed) (many ties), with signed zeros, infinities and NaN. */
-export function awkward(shape: number[], seed: number): KernelTensor {
-  const x = kt(shape, seed);
-  const specials = [NaN, Infinity, -Infinity, -0, 0];
-  for (let i = 0; i < x.data.length; i++) {
-    const u = (i * 2654435761 + seed * 97) >>> 0;
-    x.data[i] = u % 17 === 0 ? specials[(u >>> 5) % specials.length]! : Math.round(x.data[i]! * 4) / 4;
-  }
-  return x;
 }
 
 /** Lcg integers below n. */

@@ -3,7 +3,8 @@ import * as ck from '../../src/index.js';
 import * as js from '../../src/backend/js/index-ops.js';
 import * as wasm from '../../src/backend/wasm/index-ops.js';
 import { bothPaths, kt, workersReady } from './wasm-helpers.js';
-import { awkward, expectIdentical, expectSameInts, ints } from './wasm-exact.js';
+import { expectIdentical, expectSameInts, ints } from './wasm-exact.js';
+import { awkward } from '../../bench/kernel-inputs.js';
 
 /*
  * ArgMax, TopK, Gather and GatherGrad on wasm (assembly/topk.ts, gather.ts) against the js

@@ -6,7 +6,8 @@ import * as gpuK from '../../src/backend/webgpu/kernels/index-ops.js';
 import * as gpuPad from '../../src/backend/webgpu/kernels/pad2d.js';
 import { fromGpu, intToGpu, startWebgpu, toGpu } from '../helpers/webgpu.js';
 import { kt } from './wasm-helpers.js';
-import { awkward, expectIdentical, expectSameInts, ints, withSpecials } from './wasm-exact.js';
+import { expectIdentical, expectSameInts, ints, withSpecials } from './wasm-exact.js';
+import { awkward } from '../../bench/kernel-inputs.js';
 
 /*
  * ArgMax, TopK, Gather, GatherGrad, Pad2D and Pad2DGrad on webgpu against the js reference,

@@ -1,5 +1,5 @@
 import type { KernelTensor, Pad2DMode, Pads2D } from '../../../src/backend/kernels.js';
-import { kt } from '../../../bench/kernel-inputs.js';
+import { awkward, kt } from '../../../bench/kernel-inputs.js';
 import { scaled } from './compare.js';
 import type { Runner } from './runner.js';
 
@@ -90,16 +90,6 @@ async function losses(r: Runner): Promise<void> {
   }
 }
 
-/** Quantized values (many ties), signed zeros, infinities and NaN. */
-function awkward(shape: number[], seed: number): KernelTensor {
-  const x = kt(shape, seed);
-  const specials = [NaN, Infinity, -Infinity, -0, 0];
-  for (let i = 0; i < x.data.length; i++) {
-    const u = (i * 2654435761 + seed * 97) >>> 0;
-    x.data[i] = u % 17 === 0 ? specials[(u >>> 5) % specials.length]! : Math.round(x.data[i]! * 4) / 4;
-  }
-  return x;
-}
 
 /** Finite gradients whose sums round differently in another order. */
 const roundingDy = (shape: number[], seed: number): KernelTensor => ({ data: Float32Array.from(kt(shape, seed).data, (v) => v * 1e4 + 0.1), shape });
