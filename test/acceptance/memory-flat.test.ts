@@ -82,12 +82,18 @@ function smallCnn(): ck.nn.Sequential {
   );
 }
 
-/** `steps` batches of 4, cycling through 8 fixed random batches made outside every scope. */
-function batches(steps: number): ck.train.BatchSource {
-  const pool = Array.from({ length: 8 }, () => ({
+type Batch = { x: ck.Tensor; y: ck.Tensor };
+
+/** 8 fixed random batches of 4, made outside every scope. */
+function batchPool(): Batch[] {
+  return Array.from({ length: 8 }, () => ({
     x: ck.randn([4, 1, 8, 8]),
     y: ck.randint(0, 10, [4]),
   }));
+}
+
+/** `steps` batches cycling through `pool`. */
+function batches(pool: Batch[], steps: number): ck.train.BatchSource {
   return {
     length: steps,
     *[Symbol.iterator]() {
@@ -106,13 +112,17 @@ async function trainAndMeasure(loss?: ck.train.LossFn): Promise<RunResult> {
   ck.manualSeed(1);
   const model = smallCnn();
   const optimizer = new ck.optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
-  const run = (steps: number) => new ck.train.Trainer(model, { train: batches(steps), optimizer, epochs: 1, ...(loss ? { loss } : {}) }).fit();
+  // One pool for both runs, reachable until the last snapshot: a pool per run would become
+  // garbage whose finalizers (16 storages) may run before or after either snapshot.
+  const pool = batchPool();
+  const run = (steps: number) => new ck.train.Trainer(model, { train: batches(pool, steps), optimizer, epochs: 1, ...(loss ? { loss } : {}) }).fit();
   const warm = await run(WARMUP);
   expect(Number.isFinite(warm.history[0]!.trainLoss)).toBe(true);
   const before = await snapshot();
   const result = await run(STEPS);
   expect(result.epochsRun).toBe(1);
   const after = await snapshot();
+  expect(pool.every((b) => !b.x.isDisposed)).toBe(true);
   return { before, after };
 }
 
