@@ -9,6 +9,7 @@
  * small-plane depthwise kernels (BENCHMARKS.md, "Layers no benchmark was tuned on").
  *   npx vite-node bench/conv-sweep.ts [--count=70] [--seed=7] [--secs=0.4] [--threads=2]
  *       [--no-torch] [--only=3,17]   (indices into the list)
+ *       [--layers='b8 256->21 @32 3x3; b4 512->21 @64 3x3 s2 d2 g1']   (these layers instead)
  * Never part of `npm test`; the machine is shared: compare figures of one run only.
  */
 import { spawnSync } from 'node:child_process';
@@ -53,6 +54,20 @@ function layers(n: number, seed: number): Layer[] {
     out.push({ n: batch, c, k, h, r, s: st, p, d, g, kind: r === 1 && kind === 'dense' ? '1x1' : kind, macs });
   }
   return out;
+}
+
+/** Layers written as the table prints them: `b8 256->21 @32 3x3 [s2] [d2] [g4]`, `;`-separated (padding keeps the size at stride 1). */
+function parseLayers(spec: string): Layer[] {
+  return spec.split(';').map((text) => text.trim()).filter(Boolean).map((text) => {
+    const m = /^b(\d+) (\d+)->(\d+) @(\d+) (\d+)x(\d+)(?: s(\d+))?(?: d(\d+))?(?: g(\d+))?$/.exec(text);
+    if (!m || m[5] !== m[6]) throw new Error(`--layers: cannot read "${text}" (expected e.g. "b8 256->21 @32 3x3 s1 d1 g1", square kernels)`);
+    const [n, c, k, h, r] = m.slice(1, 6).map(Number) as [number, number, number, number, number];
+    const st = Number(m[7] ?? 1), d = Number(m[8] ?? 1), g = Number(m[9] ?? 1);
+    const p = (d * (r - 1)) >> 1;
+    const oh = Math.floor((h + 2 * p - d * (r - 1) - 1) / st) + 1;
+    const kind = g === c && k === c && g > 1 ? 'depthwise' : g > 1 ? 'grouped' : d > 1 ? 'dilated' : r === 1 ? '1x1' : 'dense';
+    return { n, c, k, h, r, s: st, p, d, g, kind, macs: n * k * (c / g) * r * r * oh * oh };
+  });
 }
 
 /** Median and fastest ms of fn after two warm-up calls, over `secs` seconds and at least 3 runs. */
@@ -104,7 +119,8 @@ function torch(list: Layer[]): { forward: [number, number]; train: [number, numb
 const geomean = (v: number[]): number => Math.exp(v.reduce((a, b) => a + Math.log(b), 0) / v.length);
 
 await ck.setBackend('wasm');
-const all = layers(count, Number(opt('seed') ?? 7));
+const custom = args.find((a) => a.startsWith('--layers='))?.slice('--layers='.length);
+const all = custom ? parseLayers(custom) : layers(count, Number(opt('seed') ?? 7));
 const list = all.filter((_, i) => !only || only.includes(i));
 console.log(`convkit ${ck.getBackendName()} vs PyTorch, ${threads} threads, ${list.length} layers, ${secs} s per run; median ms (fastest in the ratio's place)`);
 const mine = list.map((l) => convkit(l));

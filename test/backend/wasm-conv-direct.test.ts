@@ -174,6 +174,32 @@ describe('direct convolution kernels (few filters, stride 1)', () => {
     expect(Buffer.from(wasm.conv2d(x, w, b, attrs).buffer).equals(Buffer.from(threaded.buffer))).toBe(true);
   });
 
+  it('few filters over many channels run as chunks of channels (a divisor of c, down to 1), and match the reference', () => {
+    // Each past the direct kernels' scratch as one piece (tap table over 4608 rows, or a slab
+    // row band over 192 KB forward / a padded image over 512 KB for the filter gradient).
+    const cases: [Case, number, number][] = [
+      [{ x: [2, 300, 12, 12], k: 3, kernel: [5, 5], pad: [2, 2, 2, 2] }, 2, 2],
+      [{ x: [1, 512, 9, 20], k: 8, kernel: [7, 7], pad: [3, 3, 3, 3], relu: true }, 8, 8],
+      [{ x: [2, 256, 9, 70], k: 1, kernel: [3, 3], pad: [1, 1, 1, 1], relu: true }, 2, 2],
+      [{ x: [2, 200, 15, 40], k: 5, kernel: [3, 3], pad: [2, 2, 2, 2], dilation: [2, 2], bias: false }, 2, 2],
+      [{ x: [1, 211, 5, 100], k: 2, kernel: [3, 3], pad: [1, 1, 1, 1], relu: true }, 211, 211],
+      [{ x: [3, 96, 6, 6], k: 33, kernel: [7, 7], pad: [3, 3, 3, 3] }, 0, 0],
+    ];
+    cases.forEach(([c, forward, filter], i) => {
+      expect(wasm.channelChunkPaths(c.x, [c.k, c.x[1], ...c.kernel], attrsOf(c)), name(c)).toEqual({ forward, filter });
+      check(c, 8000 + 13 * i);
+    });
+  });
+
+  it('chunked forward gives the same bits run to run, threaded or not', () => {
+    const c: Case = { x: [2, 512, 9, 20], k: 8, kernel: [7, 7], pad: [3, 3, 3, 3], relu: true };
+    const attrs = attrsOf(c);
+    const x = kt([...c.x], 25), w = kt([c.k, c.x[1], ...c.kernel], 26), b = kt([c.k], 27);
+    const { threaded, single } = bothPaths(() => wasm.conv2d(x, w, b, attrs));
+    expect(Buffer.from(single.buffer).equals(Buffer.from(threaded.buffer))).toBe(true);
+    expect(Buffer.from(wasm.conv2d(x, w, b, attrs).buffer).equals(Buffer.from(threaded.buffer))).toBe(true);
+  });
+
   it('bias-gradient sums (Reduce over all but the channel axis) match the reference, with any row length and non-finite values, same bits threaded or not', () => {
     for (const [i, shape] of ([[64, 16, 8, 8], [3, 5, 1, 1031], [7, 3, 3, 3], [2, 6, 1, 9], [1, 4, 1, 4096], [64, 20, 16, 16]] as const).entries()) {
       const x = kt([...shape], 7000 + i);

@@ -21,7 +21,7 @@ import type { Conv2DAttrs, KernelTensor } from '../kernels.js';
 import { roundUp } from './args.js';
 import { conv2d as jsConv2d, conv2dBackpropFilter as jsFilter, conv2dBackpropInput as jsInput } from '../js/conv2d.js';
 import { BMODE, DC, EP, FL, KIND } from './job-layout.js';
-import { gemmSpec, PARALLEL_MACS, runGemm, sumParts, type ConvGeo } from './gemm.js';
+import { addParts, gemmSpec, PARALLEL_MACS, runGemm, sumParts, type ConvGeo } from './gemm.js';
 import { runtime } from './instance.js';
 import type { WasmRuntime } from './runtime.js';
 import { runWinograd, winogradApplies } from './winograd.js';
@@ -141,6 +141,66 @@ function runDirect(rt: WasmRuntime, x: number, w: number, bias: number, y: numbe
   rt.run(KIND.directConv, images * bands, scratch, macs >= PARALLEL_MACS);
 }
 
+/** Benchmarks: off leaves the layers of channelChunks to the GEMM (the path before it). */
+export const chunkTuning = { on: true };
+
+/**
+ * Few filters over many channels (a prediction head: 512 -> 8 at 7x7, 256 -> 1 at 3x3): one
+ * image's slab, or its tap table, is past what the direct kernels keep in scratch, and the GEMM
+ * spends more on packing a column matrix than on multiplying (each element feeds kg
+ * multiply-adds: 2-6 GFLOP/s). The channels then split into `chunks` equal runs, each a
+ * convolution the direct kernels take (for the filter gradient, each chunk's filter columns
+ * depend on its channels alone; the forward sums the chunks' outputs). Returns the smallest
+ * such count (a divisor of c), or 0 where the layer is not of this kind or no chunk fits.
+ */
+function channelChunks(d: Dims, attrs: Conv2DAttrs, fits: (sub: Dims, attrs: Conv2DAttrs) => boolean): number {
+  if (!chunkTuning.on || d.g !== 1 || d.kg > SMALL_M || pointwise(attrs, d)) return 0;
+  const taps = attrs.kernel[0] * attrs.kernel[1];
+  for (let q = 2; q <= d.c; q++) {
+    if (d.c % q === 0 && fits(chunkDims(d, d.c / q, taps), attrs)) return q;
+  }
+  return 0;
+}
+
+/** The convolution of a run of cc channels (x's image stride stays the whole image's: c). */
+function chunkDims(d: Dims, cc: number, taps: number): Dims {
+  return { ...d, cg: cc, rows: cc * taps };
+}
+
+/**
+ * W [kg, c*taps] -> [chunk][kg][cc*taps] in the arena (each chunk's filters contiguous, as the
+ * direct kernels read them); returns its pointer.
+ */
+function chunkFilters(rt: WasmRuntime, w: number, kg: number, rows: number, chunks: number): number {
+  const span = rows / chunks;
+  const dst = rt.alloc(kg * rows);
+  const f32 = rt.f32;
+  for (let p = 0; p < chunks; p++) {
+    for (let f = 0; f < kg; f++) {
+      const from = (w >>> 2) + f * rows + p * span;
+      f32.copyWithin((dst >>> 2) + (p * kg + f) * span, from, from + span);
+    }
+  }
+  return dst;
+}
+
+/**
+ * channelChunks' forward: one direct convolution per chunk (chunk 0 straight into y with the
+ * bias, the others into scratch), then y += each chunk in chunk order, the last addition with
+ * the ReLU.
+ */
+function runDirectChunked(rt: WasmRuntime, x: number, w: number, ep: Epilogue, y: number, d: Dims, attrs: Conv2DAttrs, chunks: number): void {
+  const cc = d.c / chunks;
+  const sub = chunkDims(d, cc, attrs.kernel[0] * attrs.kernel[1]);
+  const size = d.n * d.k * d.ohw;
+  const wc = chunkFilters(rt, w, d.kg, d.rows, chunks);
+  const parts = rt.alloc(chunks * size);
+  for (let p = 0; p < chunks; p++) {
+    runDirect(rt, x + 4 * p * cc * d.h * d.w, wc + 4 * p * d.kg * sub.rows, p ? 0 : ep.bias, parts + 4 * p * size, sub, attrs, false);
+  }
+  addParts(rt, parts, size, chunks, y, ep.relu);
+}
+
 /** What the forward kernels apply to each output: y = scale[k] * sum + bias[k], then ReLU (pointers, 0: none). */
 export interface Epilogue {
   bias: number;
@@ -160,6 +220,11 @@ function forward(rt: WasmRuntime, x: number, w: number, ep: Epilogue, y: number,
   // The direct kernels have no scale (a folded batch norm): those convolutions take the GEMM.
   if (!ep.scale && directApplies(d, attrs)) {
     runDirect(rt, x, w, bias, y, d, attrs, relu);
+    return;
+  }
+  const chunks = ep.scale ? 0 : channelChunks(d, attrs, directApplies);
+  if (chunks) {
+    runDirectChunked(rt, x, w, ep, y, d, attrs, chunks);
     return;
   }
   const pw = pointwise(attrs, d);
@@ -229,6 +294,18 @@ export function directPaths(xShape: readonly number[], wShape: readonly number[]
   const d = dims(xShape, wShape, attrs);
   const winoFilter = !!d && d.g === 1 && winogradFilterApplies(attrs, d.n, d.c, d.k, runtime().plannedThreads(), filterGemmSlowdown(d, attrs));
   return { forward: !!d && !winogradApplies(attrs, d.c, d.k, d.n) && directApplies(d, attrs), filter: !!d && !winoFilter && directFilterApplies(d, attrs) };
+}
+
+/** Channel chunks of the few-filters-many-channels paths (tests): forward and filter gradient, 0 where not taken. */
+export function channelChunkPaths(xShape: readonly number[], wShape: readonly number[], attrs: Conv2DAttrs): { forward: number; filter: number } {
+  const d = dims(xShape, wShape, attrs);
+  if (!d) return { forward: 0, filter: 0 };
+  const p = directPaths(xShape, wShape, attrs);
+  const winoFilter = d.g === 1 && winogradFilterApplies(attrs, d.n, d.c, d.k, runtime().plannedThreads(), filterGemmSlowdown(d, attrs));
+  return {
+    forward: p.forward || winogradApplies(attrs, d.c, d.k, d.n) ? 0 : channelChunks(d, attrs, directApplies),
+    filter: p.filter || winoFilter ? 0 : channelChunks(d, attrs, directFilterApplies),
+  };
 }
 
 export function conv2d(x: KernelTensor, w: KernelTensor, bias: KernelTensor | null, attrs: Conv2DAttrs): Float32Array {
@@ -355,7 +432,7 @@ function filterGemmSlowdown(d: Dims, attrs: Conv2DAttrs): number {
  * partial dW's (the split follows the planned thread count, so the order of the additions, and
  * the bits, never depend on timing), added up here in part order.
  */
-function runDirectFilter(rt: WasmRuntime, px: number, pdy: number, d: Dims, attrs: Conv2DAttrs): Float32Array {
+function runDirectFilter(rt: WasmRuntime, px: number, pdy: number, d: Dims, attrs: Conv2DAttrs): number {
   const size = d.k * d.rows;
   const macs = d.n * d.k * d.rows * d.ohw;
   const threads = rt.plannedThreads();
@@ -376,7 +453,24 @@ function runDirectFilter(rt: WasmRuntime, px: number, pdy: number, d: Dims, attr
   rt.arg(DC.IPP, ipp);
   rt.arg(DC.IMGB, imgb);
   rt.run(KIND.directFilter, kParts * d.g, scratch, macs >= PARALLEL_MACS);
-  return sumParts(rt, pdw, size, kParts);
+  addParts(rt, pdw, size, kParts);
+  return pdw;
+}
+
+/**
+ * channelChunks' filter gradient: the direct filter gradient of each chunk of channels (dy
+ * shared), its [kg][cc*taps] columns copied into dW [kg][c*taps].
+ */
+function runDirectFilterChunked(rt: WasmRuntime, px: number, pdy: number, d: Dims, attrs: Conv2DAttrs, chunks: number): Float32Array {
+  const cc = d.c / chunks;
+  const sub = chunkDims(d, cc, attrs.kernel[0] * attrs.kernel[1]);
+  const dw = rt.alloc(d.k * d.rows);
+  for (let p = 0; p < chunks; p++) {
+    const part = runDirectFilter(rt, px + 4 * p * cc * d.h * d.w, pdy, sub, attrs) >>> 2;
+    const f32 = rt.f32;
+    for (let f = 0; f < d.k; f++) f32.copyWithin((dw >>> 2) + f * d.rows + p * sub.rows, part + f * sub.rows, part + (f + 1) * sub.rows);
+  }
+  return rt.read(dw, d.k * d.rows);
 }
 
 export function conv2dBackpropFilter(x: KernelTensor, dy: KernelTensor, filterShape: readonly number[], attrs: Conv2DAttrs): Float32Array {
@@ -392,7 +486,9 @@ export function conv2dBackpropFilter(x: KernelTensor, dy: KernelTensor, filterSh
   if (d.g === 1 && winogradFilterApplies(attrs, d.n, d.c, d.k, rt.plannedThreads(), filterGemmSlowdown(d, attrs))) {
     return runWinogradFilter(rt, px, pdy, d.n, d.c, d.h, d.w, d.k, attrs);
   }
-  if (directFilterApplies(d, attrs)) return runDirectFilter(rt, px, pdy, d, attrs);
+  if (directFilterApplies(d, attrs)) return rt.read(runDirectFilter(rt, px, pdy, d, attrs), size);
+  const chunks = channelChunks(d, attrs, directFilterApplies);
+  if (chunks) return runDirectFilterChunked(rt, px, pdy, d, attrs, chunks);
   const pw = pointwise(attrs, d);
   // dW is small next to the work when images are many: split the image sum over threads
   // into partial dW's and add them up, rather than leave threads idle. The split follows the

@@ -124,16 +124,24 @@ export function runGemv(rt: WasmRuntime, m: number, n: number, k: number, a: num
 const SUM_CHUNK = 1 << 15;
 
 /**
- * The sum of `parts` partial results of n floats each, one after the other from ptr (the
- * filter gradients' partial dW's), added up in part order (the bits never depend on timing)
- * by the elementwise job into the first, then read out. In wasm rather than in js: the
- * additions of a large dW's partial sums in js cost as much as a good part of its kernel.
+ * Adds `parts` partial results of n floats each, one after the other from ptr (the filter
+ * gradients' partial dW's, a convolution's channel chunks), into `out` (the first part's
+ * block by default), in part order (the bits never depend on timing), by the elementwise job:
+ * the additions of a large dW's partial sums in js cost as much as a good part of its kernel.
+ * `relu`: the last addition takes max(0, .) (a chunked forward convolution's ReLU).
  */
-export function sumParts(rt: WasmRuntime, ptr: number, n: number, parts: number): Float32Array {
-  if (parts === 1 || n < 4096) return rt.readSum(ptr, n, parts);
+export function addParts(rt: WasmRuntime, ptr: number, n: number, parts: number, out = ptr, relu = false): void {
   for (let p = 1; p < parts; p++) {
-    [[E.OP, EOP.add], [E.A, ptr], [E.B, ptr + 4 * p * n], [E.OUT, ptr], [E.N, n], [E.CHUNK, SUM_CHUNK]].forEach(([s, v]) => rt.arg(s!, v!));
+    const op = relu && p === parts - 1 ? EOP.addRelu : EOP.add;
+    const a = p === 1 ? ptr : out;
+    [[E.OP, op], [E.A, a], [E.B, ptr + 4 * p * n], [E.OUT, out], [E.N, n], [E.CHUNK, SUM_CHUNK]].forEach(([s, v]) => rt.arg(s!, v!));
     rt.run(KIND.elementwise, Math.ceil(n / SUM_CHUNK), 0, n >= 4 * SUM_CHUNK);
   }
+}
+
+/** addParts into the first part, then read out (small sums in js: not worth a wasm call). */
+export function sumParts(rt: WasmRuntime, ptr: number, n: number, parts: number): Float32Array {
+  if (parts === 1 || n < 4096) return rt.readSum(ptr, n, parts);
+  addParts(rt, ptr, n, parts);
   return rt.read(ptr, n);
 }
