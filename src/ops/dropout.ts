@@ -37,7 +37,7 @@ export function dropout(x: Tensor, opts: DropoutOptions = {}): Tensor {
   const g = opts.generator ?? globalGenerator;
   const scale = 1 / (1 - p);
   const maskData = outputArray(x.size);
-  for (let i = 0; i < maskData.length; i++) maskData[i] = g.uniform() < p ? 0 : scale;
+  g.fillMask(maskData, p, scale);
   const mask = kout(maskData, x.shape);
   const y = kout(kernel('Binary')(kin(x, 'dropout'), kin(mask), 'mul', x.shape), x.shape);
   return record(y, 'dropout', [x], (grad) => [kout(kernel('Binary')(kin(grad), kin(mask), 'mul', x.shape), x.shape)], [mask]);

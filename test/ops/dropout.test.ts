@@ -67,3 +67,18 @@ describeEachBackend('dropout', () => {
     expectConvkitError(() => F.dropout(x, { p: Number.NaN }), 'dropout', 'NaN');
   });
 });
+
+it('Generator.fillMask draws the same mask as uniform() element by element, and leaves the stream where that loop does', () => {
+  // p * 2^32 whole (0.5, 0.25) or not (0.3, 0.1), tiny, and so near 1 that ceil(p * 2^32) is 2^32.
+  for (const p of [0.5, 0.25, 0.3, 0.1, 1e-9, 0.999, 1 - 2 ** -40]) {
+    for (const seed of [1, 123456789]) {
+      const a = new ck.Generator(seed), b = new ck.Generator(seed);
+      const keep = 1 / (1 - p);
+      const got = new Float32Array(10_007);
+      a.fillMask(got, p, keep);
+      const want = Float32Array.from(got, () => (b.uniform() < p ? 0 : keep));
+      expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer)), `p ${p} seed ${seed}`).toBe(true);
+      expect(a.nextUint32()).toBe(b.nextUint32());
+    }
+  }
+});
