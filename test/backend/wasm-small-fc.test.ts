@@ -28,10 +28,13 @@ describe('MatMul small products (fully-connected layers of small networks)', () 
   });
 
   // [m, k, n]: the FC layers of LeNet-5 and the CIFAR demo at batch 64 and odd batches, K or N
-  // below the small-side limit, tails of every width, and products large enough to thread.
+  // below the small-side limit, tails of every width, and products large enough to thread;
+  // long K (B in many L2-sized slices of columns, one task each, with a tail slice; K so long
+  // that a slice is the narrowest tile).
   const SHAPES: [number, number, number][] = [
     [64, 320, 10], [64, 400, 120], [64, 120, 84], [64, 84, 10], [5, 320, 10], [4, 3, 1], [7, 1, 9], [13, 31, 17],
     [33, 10, 320], [10, 64, 320], [9, 2, 13], [65, 27, 5], [64, 1568, 20], [300, 1000, 10], [128, 10, 2000],
+    [10, 2048, 300], [26, 4100, 70], [6, 70000, 9],
   ];
   for (const [m, k, n] of SHAPES) {
     it(`${m}x${k} times ${k}x${n}: the forward and both gradients' forms, with bias and ReLU`, () => {
