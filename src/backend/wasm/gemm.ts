@@ -126,11 +126,20 @@ const SUM_CHUNK = 1 << 15;
 /**
  * Adds `parts` partial results of n floats each, one after the other from ptr (the filter
  * gradients' partial dW's, a convolution's channel chunks), into `out` (the first part's
- * block by default), in part order (the bits never depend on timing), by the elementwise job:
- * the additions of a large dW's partial sums in js cost as much as a good part of its kernel.
+ * block by default), in part order (the bits never depend on timing). Large sums by the
+ * elementwise job (in js they cost as much as a good part of a large dW's kernel); small ones
+ * in js, where a wasm call per part would cost more than the additions.
  * `relu`: the last addition takes max(0, .) (a chunked forward convolution's ReLU).
  */
 export function addParts(rt: WasmRuntime, ptr: number, n: number, parts: number, out = ptr, relu = false): void {
+  if (n < 4096 && !relu) {
+    const f32 = rt.f32;
+    for (let p = 1; p < parts; p++) {
+      const a = (p === 1 ? ptr : out) >>> 2, b = (ptr >>> 2) + p * n, o = out >>> 2;
+      for (let i = 0; i < n; i++) f32[o + i] = f32[a + i]! + f32[b + i]!;
+    }
+    return;
+  }
   for (let p = 1; p < parts; p++) {
     const op = relu && p === parts - 1 ? EOP.addRelu : EOP.add;
     const a = p === 1 ? ptr : out;
@@ -139,9 +148,8 @@ export function addParts(rt: WasmRuntime, ptr: number, n: number, parts: number,
   }
 }
 
-/** addParts into the first part, then read out (small sums in js: not worth a wasm call). */
+/** addParts into the first part, then read out. */
 export function sumParts(rt: WasmRuntime, ptr: number, n: number, parts: number): Float32Array {
-  if (parts === 1 || n < 4096) return rt.readSum(ptr, n, parts);
   addParts(rt, ptr, n, parts);
   return rt.read(ptr, n);
 }
