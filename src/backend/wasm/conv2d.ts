@@ -156,11 +156,14 @@ export const chunkTuning = { on: true };
 function channelChunks(d: Dims, attrs: Conv2DAttrs, fits: (sub: Dims, attrs: Conv2DAttrs) => boolean): number {
   if (!chunkTuning.on || d.g !== 1 || d.kg > SMALL_M || pointwise(attrs, d)) return 0;
   const taps = attrs.kernel[0] * attrs.kernel[1];
-  for (let q = 2; q <= d.c; q++) {
+  for (let q = 2; q <= Math.min(d.c, MAX_CHUNKS); q++) {
     if (d.c % q === 0 && fits(chunkDims(d, d.c / q, taps), attrs)) return q;
   }
   return 0;
 }
+
+/** More chunks than this (a prime channel count over the limit: one channel each) stay on the GEMM. */
+const MAX_CHUNKS = 64;
 
 /** The convolution of a run of cc channels (x's image stride stays the whole image's: c). */
 function chunkDims(d: Dims, cc: number, taps: number): Dims {
@@ -185,20 +188,23 @@ function chunkFilters(rt: WasmRuntime, w: number, kg: number, rows: number, chun
 }
 
 /**
- * channelChunks' forward: one direct convolution per chunk (chunk 0 straight into y with the
- * bias, the others into scratch), then y += each chunk in chunk order, the last addition with
- * the ReLU.
+ * channelChunks' forward: chunk 0's convolution straight into y with the bias, then each
+ * other chunk's into scratch and added to y in chunk order (one chunk's output in scratch at a
+ * time), the last addition with the ReLU.
  */
 function runDirectChunked(rt: WasmRuntime, x: number, w: number, ep: Epilogue, y: number, d: Dims, attrs: Conv2DAttrs, chunks: number): void {
   const cc = d.c / chunks;
   const sub = chunkDims(d, cc, attrs.kernel[0] * attrs.kernel[1]);
   const size = d.n * d.k * d.ohw;
   const wc = chunkFilters(rt, w, d.kg, d.rows, chunks);
-  const parts = rt.alloc(chunks * size);
-  for (let p = 0; p < chunks; p++) {
-    runDirect(rt, x + 4 * p * cc * d.h * d.w, wc + 4 * p * d.kg * sub.rows, p ? 0 : ep.bias, parts + 4 * p * size, sub, attrs, false);
+  const run = (p: number, out: number) => runDirect(rt, x + 4 * p * cc * d.h * d.w, wc + 4 * p * d.kg * sub.rows, p ? 0 : ep.bias, out, sub, attrs, false);
+  // [y's sum so far, this chunk]: addParts of two parts, the sum written back to y.
+  const pair = rt.alloc(2 * size);
+  run(0, pair);
+  for (let p = 1; p < chunks; p++) {
+    run(p, pair + 4 * size);
+    addParts(rt, pair, size, 2, p === chunks - 1 ? y : pair, ep.relu && p === chunks - 1);
   }
-  addParts(rt, parts, size, chunks, y, ep.relu);
 }
 
 /** What the forward kernels apply to each output: y = scale[k] * sum + bias[k], then ReLU (pointers, 0: none). */
