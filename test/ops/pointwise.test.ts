@@ -93,3 +93,18 @@ describeEachBackend('declared pointwise ops', () => {
     });
   }
 });
+
+it('gelu (exact) is x Phi(x) to the float32 rounding at published values of the normal CDF, both tails and the erf seam at |x| = 2 sqrt 2', () => {
+  // Phi from standard normal tables (Abramowitz & Stegun 26.2), to 16 digits.
+  const table: [number, number][] = [
+    [0.5, 0.6914624612740131], [1, 0.8413447460685429], [-1, 0.15865525393145707], [2, 0.9772498680518208],
+    [-2, 0.022750131948179195], [-3, 0.0013498980316300946], [3, 0.9986501019683699], [-2.5, 0.0062096653257761375],
+    [2 * Math.SQRT2, 0.9976611325094764], [-5, 2.866515718791939e-7],
+  ];
+  const x = ck.tensor(table.map(([v]) => v), [table.length]);
+  const got = ck.F.gelu(x).dataSync();
+  table.forEach(([v, phi], i) => {
+    const want = Math.fround(v * phi);
+    expect(Math.abs(got[i]! - want), `gelu(${v})`).toBeLessThanOrEqual(Math.abs(want) * 2 ** -23);
+  });
+});

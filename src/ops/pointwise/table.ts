@@ -126,18 +126,30 @@ export const tanh = pointwise({
   simd: 6,
 });
 
-/** erf x for |x| < 2 (Maclaurin series; float64 to ~1e-15 relative). */
+/**
+ * erf a = a S(a^2) for |a| < 2, S as a Chebyshev series in u = a^2 / 2 - 1 (degree 15, from
+ * interpolating glibc's erf at 30 Chebyshev points: scripts/fit-erf.py). Relative error
+ * 3.4e-15 on erf, 6.6e-13 on 1 - erf up to a = 2; 16 multiply-adds where the Maclaurin series
+ * it replaces took up to 40 terms of two divisions each (GELU ran at 70 ns an element).
+ */
+const ERF_CHEB = [
+  0.7415552820424018, -0.30107107338659483, 0.06899483068983146, -0.013916271264722162,
+  0.0024207995224336067, -0.0003658639685847416, 4.862098443214613e-05, -5.749256557881684e-06,
+  6.113243578020899e-07, -5.899101542065447e-08, 5.207008949940454e-09, -4.232966199779753e-10,
+  3.188061666511051e-11, -2.2364258593180846e-12, 1.468158927764307e-13, -9.792167077193881e-15,
+];
 function erfSmall(a: number): number {
-  const a2 = a * a;
-  let term = a;
-  let sum = a;
-  for (let n = 1; n < 60; n++) {
-    term *= -a2 / n;
-    const t = term / (2 * n + 1);
-    sum += t;
-    if (Math.abs(t) < 1e-17 * Math.abs(sum)) break;
+  const u = 0.5 * a * a - 1;
+  const u2 = 2 * u;
+  // Clenshaw's recurrence.
+  let b1 = 0;
+  let b2 = 0;
+  for (let j = ERF_CHEB.length - 1; j >= 1; j--) {
+    const b0 = u2 * b1 - b2 + ERF_CHEB[j]!;
+    b2 = b1;
+    b1 = b0;
   }
-  return (2 / Math.sqrt(Math.PI)) * sum;
+  return a * (u * b1 - b2 + ERF_CHEB[0]!);
 }
 
 /** erfc x for x >= 0: 1 - erf below 2, the continued fraction above (no cancellation in the tail). */
