@@ -17,7 +17,7 @@ export const U_L = 10, U_SX = 11, U_SY = 12, U_SDY = 13, U_ND = 14, U_DIMS = 15,
 export const U_RELU = 1, U_LEAKY = 2, U_ELU = 3, U_SELU = 4, U_SIGMOID = 5, U_TANH = 6, U_SOFTPLUS = 7;
 export const U_EXP = 8, U_LOG = 9, U_NEG = 10, U_ABS = 11, U_SQRT = 12, U_SQUARE = 13, U_RECIPROCAL = 14;
 /** Declared pointwise ops (src/ops/pointwise/table.ts, each declaration's `simd`), codes 40-59. */
-export const U_SILU = 40, U_HARDSIGMOID = 41, U_HARDSWISH = 42, U_RELU6 = 43, U_MISH = 44;
+export const U_SILU = 40, U_HARDSIGMOID = 41, U_HARDSWISH = 42, U_RELU6 = 43, U_MISH = 44, U_GELU = 45;
 
 // @ts-ignore: decorator
 @inline const SELU_ALPHA: f64 = 1.6732632423543772;
@@ -41,6 +41,75 @@ function mishFwd(v: v128): v128 { return f64x2.mul(v, tanhSoftplus(v)); }
 function mishGrad(x: v128): v128 {
   const t = tanhSoftplus(x);
   return f64x2.add(t, f64x2.div(f64x2.mul(x, f64x2.sub(sp(1), f64x2.mul(t, t))), f64x2.add(sp(1), exp2x(f64x2.neg(x)))));
+}
+
+// erf a = a S(a^2) below 2: the Chebyshev series of src/ops/pointwise/table.ts (ERF_CHEB, from
+// scripts/fit-erf.py), by the same Clenshaw recurrence in the same order. (Constants inline:
+// the kernels keep no static data.)
+// @ts-ignore: decorator
+@inline function clenshaw(u2: v128, b1: v128, b2: v128, c: f64): v128 {
+  return f64x2.add(f64x2.sub(f64x2.mul(u2, b1), b2), sp(c));
+}
+
+/** e^x as a call: GELU's four uses share one copy of exp2x (the wasm builds' size budget). */
+function expCall(v: v128): v128 { return exp2x(v); }
+
+/** erfc a for a >= 0 (NaN -> NaN): 1 - erf a below 2, above it the reference's continued fraction. */
+function erfc2x(a: v128): v128 {
+  const u = f64x2.sub(f64x2.mul(f64x2.mul(f64x2.splat(0.5), a), a), f64x2.splat(1));
+  const u2 = f64x2.mul(f64x2.splat(2), u);
+  // b_j = c_j + 2u b_{j+1} - b_{j+2}, j = 15 .. 1 (b16 = b17 = 0)
+  const b15 = sp(-9.792167077193881e-15);
+  const b14 = clenshaw(u2, b15, sp(0), 1.468158927764307e-13);
+  const b13 = clenshaw(u2, b14, b15, -2.2364258593180846e-12);
+  const b12 = clenshaw(u2, b13, b14, 3.188061666511051e-11);
+  const b11 = clenshaw(u2, b12, b13, -4.232966199779753e-10);
+  const b10 = clenshaw(u2, b11, b12, 5.207008949940454e-09);
+  const b9 = clenshaw(u2, b10, b11, -5.899101542065447e-08);
+  const b8 = clenshaw(u2, b9, b10, 6.113243578020899e-07);
+  const b7 = clenshaw(u2, b8, b9, -5.749256557881684e-06);
+  const b6 = clenshaw(u2, b7, b8, 4.862098443214613e-05);
+  const b5 = clenshaw(u2, b6, b7, -0.0003658639685847416);
+  const b4 = clenshaw(u2, b5, b6, 0.0024207995224336067);
+  const b3 = clenshaw(u2, b4, b5, -0.013916271264722162);
+  const b2 = clenshaw(u2, b3, b4, 0.06899483068983146);
+  const b1 = clenshaw(u2, b2, b3, -0.30107107338659483);
+  const small = f64x2.sub(f64x2.splat(1), f64x2.mul(a, f64x2.add(f64x2.sub(f64x2.mul(u, b1), b2), sp(0.7415552820424018))));
+  const tail = f64x2.ge(a, f64x2.splat(2));
+  if (!v128.any_true(tail)) return small;
+  let f = f64x2.splat(0);
+  for (let k = 40; k >= 1; k--) f = f64x2.div(f64x2.splat(<f64>k / 2), f64x2.add(a, f));
+  const big = f64x2.div(f64x2.div(expCall(f64x2.neg(f64x2.mul(a, a))), f64x2.splat(1.7724538509055159)), f64x2.add(a, f));
+  return v128.bitselect(big, small, tail);
+}
+
+/** The standard normal CDF: erfc(-x / sqrt 2) / 2 below 0, 1 - erfc(x / sqrt 2) / 2 above, as the reference. */
+function normalCdf2x(x: v128): v128 {
+  const h = f64x2.mul(f64x2.splat(0.5), erfc2x(f64x2.mul(f64x2.abs(x), f64x2.splat(0.7071067811865476))));
+  return v128.bitselect(h, f64x2.sub(f64x2.splat(1), h), f64x2.lt(x, f64x2.splat(0)));
+}
+
+// GELU, as src/ops/pointwise/table.ts evaluates it: x Phi(x), or (alpha 1, approximate 'tanh')
+// x sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3).
+// @ts-ignore: decorator
+@inline const GELU_K: f64 = 0.7978845608028654;
+// @ts-ignore: decorator
+@inline const GELU_C: f64 = 0.044715;
+/** 2u of the tanh form, 2 sqrt(2/pi) (x + 0.044715 x^3), as the reference rounds it (2 GELU_K u). */
+function geluU2(x: v128): v128 {
+  return f64x2.mul(sp(2), f64x2.mul(sp(GELU_K), f64x2.add(x, f64x2.mul(f64x2.mul(f64x2.mul(sp(GELU_C), x), x), x))));
+}
+function geluFwd(x: v128, alpha: v128): v128 {
+  const t = f64x2.div(x, f64x2.add(sp(1), expCall(f64x2.neg(geluU2(x)))));
+  return v128.bitselect(t, f64x2.mul(x, normalCdf2x(x)), f64x2.eq(alpha, sp(1)));
+}
+function geluGrad(x: v128, alpha: v128): v128 {
+  const e = f64x2.add(normalCdf2x(x), f64x2.div(f64x2.mul(x, expCall(f64x2.mul(f64x2.mul(sp(-0.5), x), x))), sp(2.5066282746310002)));
+  const u2 = geluU2(x);
+  const s = f64x2.div(sp(1), f64x2.add(sp(1), expCall(f64x2.neg(u2))));
+  const sm = f64x2.div(sp(1), f64x2.add(sp(1), expCall(u2)));
+  const d = f64x2.mul(f64x2.mul(f64x2.mul(f64x2.mul(f64x2.mul(sp(2), x), s), sm), sp(GELU_K)), f64x2.add(sp(1), f64x2.mul(f64x2.mul(sp(3 * GELU_C), x), x)));
+  return v128.bitselect(f64x2.add(s, d), e, f64x2.eq(alpha, sp(1)));
 }
 
 /** op(v) on two lanes (each `v > 0 ? a : b` is false for NaN, as in the reference). */
@@ -68,6 +137,7 @@ function mishGrad(x: v128): v128 {
     // v > 0: min(v, 6); v <= 0: 0; NaN stays NaN
     case U_RELU6: return v128.bitselect(f64x2.min(v, sp(6)), v128.bitselect(sp(0), v, f64x2.le(v, sp(0))), pos(v));
     case U_MISH: return mishFwd(v);
+    case U_GELU: return geluFwd(v, alpha);
     default: return f64x2.div(sp(1), v);
   }
 }
@@ -94,6 +164,7 @@ function mishGrad(x: v128): v128 {
     case U_HARDSWISH: return v128.bitselect(sp(0), v128.bitselect(f64x2.add(f64x2.div(x, sp(3)), sp(0.5)), sp(1), f64x2.le(x, sp(3))), f64x2.lt(x, sp(-3)));
     case U_RELU6: return v128.and(sp(1), v128.and(pos(x), f64x2.lt(x, sp(6))));
     case U_MISH: return mishGrad(x);
+    case U_GELU: return geluGrad(x, alpha);
     default: return f64x2.mul(f64x2.neg(y), y);
   }
 }

@@ -160,7 +160,7 @@ export const U = { OP: 0, X: 1, Y: 2, DY: 3, OUT: 4, N: 5, CHUNK: 6, GRAD: 7, AL
 export const UOP = {
   relu: 1, leakyRelu: 2, elu: 3, selu: 4, sigmoid: 5, tanh: 6, softplus: 7, exp: 8, log: 9, neg: 10, abs: 11, sqrt: 12, square: 13, reciprocal: 14,
   // declared pointwise ops (src/ops/pointwise/table.ts `simd`), 40-59
-  silu: 40, hardsigmoid: 41, hardswish: 42, relu6: 43, mish: 44,
+  silu: 40, hardsigmoid: 41, hardswish: 42, relu6: 43, mish: 44, gelu: 45,
 } as const;
 /** assembly/broadcast.ts: up to MAXD outer dims from DIMS, a's strides from STA, b's from STB */
 export const B = { OP: 0, A: 1, B: 2, OUT: 3, N: 4, CHUNK: 5, L: 6, SA: 7, SB: 8, RELU: 9, ND: 10, DIMS: 11, STA: 17, STB: 23, MAXD: 6 } as const;

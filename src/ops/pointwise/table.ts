@@ -165,6 +165,9 @@ const normalCdf = (x: number): number => (x < 0 ? 0.5 * erfc(-x * Math.SQRT1_2) 
 const GELU_K = Math.sqrt(2 / Math.PI);
 const GELU_C = 0.044715;
 
+/** u of GELU's tanh form: sqrt(2/pi) (x + 0.044715 x^3). */
+const geluU = (x: number): number => GELU_K * (x + GELU_C * x * x * x);
+
 /**
  * x * Phi(x), Phi the standard normal CDF; approximate 'tanh' (PyTorch's approximate='tanh'):
  * 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
@@ -172,11 +175,14 @@ const GELU_C = 0.044715;
 export const gelu = pointwise<{ approximate?: 'none' | 'tanh' }>({
   name: 'gelu',
   doc: "x * Phi(x) (Phi: the standard normal CDF); approximate 'tanh': 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))",
-  forward: (x, a) => (a === 1 ? 0.5 * x * (1 + Math.tanh(GELU_K * (x + GELU_C * x * x * x))) : x * normalCdf(x)),
+  // The tanh form as x sigmoid(2u) (0.5 (1 + tanh u) = sigmoid(2u), 1 - tanh^2 u = 4 sigmoid(2u)
+  // sigmoid(-2u)): 1 + tanh u cancels to nothing in the left tail, the sigmoids do not.
+  forward: (x, a) => (a === 1 ? x / (1 + Math.exp(-2 * geluU(x))) : x * normalCdf(x)),
   derivative: (x, _y, a) => {
     if (a !== 1) return normalCdf(x) + (x * Math.exp(-0.5 * x * x)) / Math.sqrt(2 * Math.PI);
-    const t = Math.tanh(GELU_K * (x + GELU_C * x * x * x));
-    return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_K * (1 + 3 * GELU_C * x * x);
+    const u = geluU(x);
+    const s = 1 / (1 + Math.exp(-2 * u)), sm = 1 / (1 + Math.exp(2 * u));
+    return s + 2 * x * s * sm * GELU_K * (1 + 3 * GELU_C * x * x);
   },
   param: { name: 'approximate', default: 'none', choices: ['none', 'tanh'], samples: ['tanh'] },
   layer: 'GELU',
@@ -199,6 +205,7 @@ export const gelu = pointwise<{ approximate?: 'none' | 'tanh' }>({
     },
   },
   torch: { fn: 'gelu', param: 'approximate' },
+  simd: 45,
   // The tanh form as x sigmoid(2u): 0.5 (1 + tanh u) = sigmoid(2u), 1 - tanh^2 u = 4 sigmoid(2u) sigmoid(-2u).
   wgsl: (() => {
     const u2 = `(${2 * GELU_K} * (x + ${GELU_C} * x * x * x))`;
