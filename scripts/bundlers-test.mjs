@@ -34,8 +34,10 @@ const TOOLS = { vite: ['vite@7'], esbuild: ['esbuild@0'], webpack: ['webpack@5',
 // JS: 225 kB / 76 kB until ck.optim gained ReduceLROnPlateau and LinearWarmup (~226 kB / 75.9 kB);
 // 228 kB / 77 kB until tensors could live on a device (storages, the ops' and optimizers' device
 // paths, the Trainer's deferred reads) and the pointwise declarations gained their WGSL formulas
-// (236.0 kB / 79.5 kB). The webgpu kernels themselves are in convkit/webgpu, not counted here.
-const BUDGET = { jsGzip: 81_000, jsRaw: 240_000, wasmRaw: 172_000 };
+// (236.0 kB / 79.5 kB); 240 kB / 81 kB until the few-filter convolution paths (channel chunks),
+// the FC tiling, dropout's branch-free mask and GELU's erf series and wasm code (239.8 kB / 81.1 kB).
+// The webgpu kernels themselves are in convkit/webgpu, not counted here.
+const BUDGET = { jsGzip: 82_000, jsRaw: 244_000, wasmRaw: 172_000 };
 const STEPS = 12;
 
 const log = timedLog();
