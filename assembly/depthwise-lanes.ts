@@ -21,7 +21,7 @@
 //     parts, IPP images per part), added up in part order.
 import { arg, scratch } from './job';
 import { madd } from './madd';
-import { storeTransposed4, zeroFloats } from './mem';
+import { storeTransposed4, storeTransposed4Strided, zeroFloats } from './mem';
 import { EP_BIAS_ROW, EP_RELU, EP_SCALE_ROW, finish } from './kernel';
 import { DW_BIAS, DW_DH, DW_DW, DW_FLAGS, DW_G, DW_H, DW_IPP, DW_KH, DW_KW, DW_N, DW_OH, DW_OW, DW_PL, DW_PSTRIDE, DW_PT, DW_SCALE, DW_SH, DW_SW, DW_W, DW_W_, DW_X, DW_Y } from './depthwise';
 
@@ -63,17 +63,6 @@ function fillSlab(slab: usize, x: usize, ps: usize, nc: i32, h: i32, w: i32, pt:
     if (x1 < sc) zeroFloats(d + (<usize>x1 << 4), (sc - x1) << 2);
     toPixels(d + (<usize>x0 << 4), x + (<usize>(iy * w + x0 - pl) << 2), ps, nc, x1 - x0);
   }
-}
-
-/** Four pixel vectors (lane k = channel k) as four floats in each of 4 planes: plane k at dst + k * ps. */
-// @ts-ignore: decorator
-@inline function toPlanes4(dst: usize, ps: usize, a0: v128, a1: v128, a2: v128, a3: v128): void {
-  const t0 = v128.shuffle<f32>(a0, a1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(a0, a1, 2, 6, 3, 7);
-  const t2 = v128.shuffle<f32>(a2, a3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(a2, a3, 2, 6, 3, 7);
-  v128.store(dst, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
-  v128.store(dst + ps, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
-  v128.store(dst + 2 * ps, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
-  v128.store(dst + 3 * ps, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
 }
 
 /** Lane k of v to dst + k * ps (the first nc lanes). */
@@ -137,7 +126,7 @@ export function dwLanesTask(job: usize, t: i32, tid: i32): void {
     a2 = finish(a2, scale, bias, r); a3 = finish(a3, scale, bias, r);
     const dst = y + (<usize>p << 2);
     if (nc == 4 && p + 4 <= ohw) {
-      toPlanes4(dst, ops, a0, a1, a2, a3);
+      storeTransposed4Strided(dst, ops, a0, a1, a2, a3);
     } else {
       scatter4(dst, ops, a0, nc);
       if (p + 1 < ohw) scatter4(dst + 4, ops, a1, nc);
@@ -254,7 +243,7 @@ export function dwLanesInputTask(job: usize, t: i32, tid: i32): void {
     if (nc == 4) {
       for (; ix + 4 <= x1; ix += 4) {
         const s = src + (<usize>ix << 4);
-        toPlanes4(row + (<usize>ix << 2), ps, v128.load(s), v128.load(s, 16), v128.load(s, 32), v128.load(s, 48));
+        storeTransposed4Strided(row + (<usize>ix << 2), ps, v128.load(s), v128.load(s, 16), v128.load(s, 32), v128.load(s, 48));
       }
     }
     for (; ix < x1; ix++) scatter4(row + (<usize>ix << 2), ps, v128.load(src + (<usize>ix << 4)), nc);

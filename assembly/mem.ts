@@ -50,6 +50,20 @@ export function copyFloats(dst: usize, src: usize, n: i32): void {
   storeLanes(dst + 48, r3, cols - 12);
 }
 
+/**
+ * The 4x4 block whose rows are a, b, c, d, transposed: its columns at o, o + step, o + 2*step,
+ * o + 3*step (bytes; phase planes' B panels, depthwise lanes' pixel vectors back to planes).
+ */
+// @ts-ignore: decorator
+@inline export function storeTransposed4Strided(o: usize, step: usize, a: v128, b: v128, c: v128, d: v128): void {
+  const t0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), t1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+  const t2 = v128.shuffle<f32>(c, d, 0, 4, 1, 5), t3 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
+  v128.store(o, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+  v128.store(o + step, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+  v128.store(o + 2 * step, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+  v128.store(o + 3 * step, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+}
+
 /** The 4x4 block whose rows are a, b, c, d, transposed: its columns as 16 contiguous floats at o. */
 // @ts-ignore: decorator
 @inline export function storeTransposed4(o: usize, a: v128, b: v128, c: v128, d: v128): void {

@@ -11,7 +11,7 @@
 // Layout of the phase buffer: [image][channel][a][b][PH][PW]. Mirrored in src/backend/wasm/conv2d.ts.
 import { arg } from './job';
 import { NR } from './kernel';
-import { copyFloats, zeroFloats } from './mem';
+import { copyFloats, storeTransposed4Strided, zeroFloats } from './mem';
 import { Geo } from './pack';
 
 export const PS_X = 0, PS_P = 1, PS_H = 2, PS_W = 3, PS_SH = 4, PS_SW = 5, PS_PT = 6, PS_PL = 7;
@@ -141,17 +141,6 @@ export function packPhase(x: usize, g: Geo, p0: i32, kc: i32, j0: i32, nc: i32, 
   }
 }
 
-/** The 4x4 block with rows a, b, c, d transposed: its columns at o, o + step, o + 2*step, o + 3*step (bytes). */
-// @ts-ignore: decorator
-@inline function transposeStore(o: usize, step: usize, a: v128, b: v128, c: v128, d: v128): void {
-  const t0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), t1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
-  const t2 = v128.shuffle<f32>(c, d, 0, 4, 1, 5), t3 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
-  v128.store(o, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
-  v128.store(o + step, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
-  v128.store(o + 2 * step, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
-  v128.store(o + 3 * step, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
-}
-
 /**
  * B = im2col(x)^T from the phase planes (the filter gradient): row p = output pixel, column =
  * (channel, tap); rows p0..p0+kc, cols j0..j0+nc, as packIm2colT. `tmp` holds NR ints.
@@ -177,8 +166,8 @@ export function packPhaseT(x: usize, g: Geo, p0: i32, kc: i32, j0: i32, nc: i32,
         if (p + 4 <= kc && ox + 4 <= g.ow) {
           // Four output pixels of one row: each column's four values are contiguous in its
           // plane, one vector load; two 4x4 transposes make them four k steps of the panel.
-          transposeStore(d, 32, v128.load(s + o0b), v128.load(s + o1b), v128.load(s + o2b), v128.load(s + o3b));
-          transposeStore(d + 16, 32, v128.load(s + o4b), v128.load(s + o5b), v128.load(s + o6b), v128.load(s + o7b));
+          storeTransposed4Strided(d, 32, v128.load(s + o0b), v128.load(s + o1b), v128.load(s + o2b), v128.load(s + o3b));
+          storeTransposed4Strided(d + 16, 32, v128.load(s + o4b), v128.load(s + o5b), v128.load(s + o6b), v128.load(s + o7b));
           d += NR << 4;
           p += 4;
           ox += 4;
