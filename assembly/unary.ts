@@ -99,17 +99,20 @@ function normalCdf2x(x: v128): v128 {
 function geluU2(x: v128): v128 {
   return f64x2.mul(sp(2), f64x2.mul(sp(GELU_K), f64x2.add(x, f64x2.mul(f64x2.mul(f64x2.mul(sp(GELU_C), x), x), x))));
 }
+// alpha is the same in both lanes and for the whole job: one form is computed, not both.
 function geluFwd(x: v128, alpha: v128): v128 {
-  const t = f64x2.div(x, f64x2.add(sp(1), expCall(f64x2.neg(geluU2(x)))));
-  return v128.bitselect(t, f64x2.mul(x, normalCdf2x(x)), f64x2.eq(alpha, sp(1)));
+  if (f64x2.extract_lane(alpha, 0) == 1) return f64x2.div(x, f64x2.add(sp(1), expCall(f64x2.neg(geluU2(x)))));
+  return f64x2.mul(x, normalCdf2x(x));
 }
 function geluGrad(x: v128, alpha: v128): v128 {
-  const e = f64x2.add(normalCdf2x(x), f64x2.div(f64x2.mul(x, expCall(f64x2.mul(f64x2.mul(sp(-0.5), x), x))), sp(2.5066282746310002)));
+  if (f64x2.extract_lane(alpha, 0) != 1) {
+    return f64x2.add(normalCdf2x(x), f64x2.div(f64x2.mul(x, expCall(f64x2.mul(f64x2.mul(sp(-0.5), x), x))), sp(2.5066282746310002)));
+  }
   const u2 = geluU2(x);
   const s = f64x2.div(sp(1), f64x2.add(sp(1), expCall(f64x2.neg(u2))));
   const sm = f64x2.div(sp(1), f64x2.add(sp(1), expCall(u2)));
   const d = f64x2.mul(f64x2.mul(f64x2.mul(f64x2.mul(f64x2.mul(sp(2), x), s), sm), sp(GELU_K)), f64x2.add(sp(1), f64x2.mul(f64x2.mul(sp(3 * GELU_C), x), x)));
-  return v128.bitselect(f64x2.add(s, d), e, f64x2.eq(alpha, sp(1)));
+  return f64x2.add(s, d);
 }
 
 /** op(v) on two lanes (each `v > 0 ? a : b` is false for NaN, as in the reference). */
